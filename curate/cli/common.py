@@ -1,0 +1,33 @@
+"""What the stage commands share: the dataset argument, -o, and running a one-stage recipe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..recipe import parse_recipe
+
+input_argument = click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+output_option = click.option("-o", "--output", "out", required=True, type=click.Path(),
+                             help="Run folder to write (data.parquet, manifest.json, rejected/).")
+on_error_option = click.option(
+    "--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True,
+    help="Bad input rows: stop with file/line/field, or keep them in rejected/ with a reason.")
+format_option = click.option(
+    "--format", "fmt", default="auto", show_default=True,
+    help="Input format (auto detects it per file; see `curate convert --help`).")
+
+
+def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[str, Any]], *,
+                      fmt: str = "auto", kind: str | None = None, on_error: str = "raise",
+                      limit: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """Run ``stages`` on a dataset as a recipe and print what happened."""
+    from ..runner import run_recipe
+
+    recipe = parse_recipe({"name": name, "input": {"path": input_path, "format": fmt, "kind": kind},
+                           "seed": seed, "on_error": on_error, "stages": stages})
+    manifest = run_recipe(recipe, Path(out), limit=limit, echo=click.echo)
+    click.echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows kept")
+    return manifest

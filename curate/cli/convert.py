@@ -1,0 +1,35 @@
+"""curate convert."""
+
+from __future__ import annotations
+
+import click
+
+from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+
+
+@click.command()
+@input_argument
+@output_option
+@format_option
+@click.option("--kind", type=click.Choice(["sft", "preference"]),
+              help="Convert every record to this kind (preference -> sft keeps the chosen reply).")
+@click.option("--limit", type=click.IntRange(min=1), help="Read only the first N input rows.")
+@on_error_option
+def convert(input_path, out, fmt, kind, limit, on_error):
+    """Convert a dataset into curate records (OUT/data.parquet).
+
+    Formats: alpaca, sharegpt, openai, dolly, hh-rlhf, alpaca-eval (model outputs or pairwise
+    annotations), records (curate's own) and docs (documents whose headings are questions).
+    """
+    from ..convert import FORMATS
+
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+    manifest = run_stage_command("convert", input_path, out, [], fmt=fmt, kind=kind,
+                                 on_error=on_error, limit=limit)
+    formats = manifest["stages"][0].get("stats", {}).get("formats", {})
+    for file, name in formats.items():
+        click.echo(f"  {file}: {name}")
+
+
+COMMANDS = (convert,)

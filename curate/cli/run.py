@@ -1,0 +1,61 @@
+"""curate run / validate / stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..recipe import load_recipe
+
+
+@click.command()
+@click.argument("recipe_file", metavar="RECIPE.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(),
+              help="Run folder [default: exports/<recipe name>].")
+@click.option("--from", "from_stage", metavar="STAGE",
+              help="Rerun from this stage, starting from the checkpoint of the stage before.")
+@click.option("--until", metavar="STAGE", help="Stop after this stage (no export).")
+@click.option("--limit", type=click.IntRange(min=1), help="Read only the first N input rows.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), help="Override the recipe's engine.")
+@click.option("--resume", is_flag=True, help="Skip the stages whose checkpoints are still valid.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html.")
+def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
+    """Run a recipe: convert, stages in order, exports, report."""
+    from ..runner import run_recipe
+
+    recipe = load_recipe(recipe_file)
+    if engine:
+        recipe = recipe.model_copy(update={"engine": engine})
+    out = Path(out or Path("exports") / recipe.name)
+    manifest = run_recipe(recipe, out, recipe_file=Path(recipe_file), from_stage=from_stage,
+                          until=until, limit=limit, resume=resume, report=not no_report,
+                          echo=click.echo)
+    click.echo(f"{manifest['status']}: {manifest['rows_in']} rows in, {manifest['rows_out']} "
+               f"records out, {manifest['seconds']:.1f}s; see {out}/report.html"
+               if not no_report else
+               f"{manifest['status']}: {manifest['rows_in']} rows in, {manifest['rows_out']} "
+               f"records out, {manifest['seconds']:.1f}s")
+
+
+@click.command()
+@click.argument("recipe_file", metavar="RECIPE.yaml", type=click.Path(exists=True, dir_okay=False))
+def validate(recipe_file):
+    """Check a recipe without running it."""
+    recipe = load_recipe(recipe_file)
+    names = " -> ".join(["convert", *recipe.stage_names()])
+    targets = ", ".join(e.target for e in recipe.export) or "none"
+    click.echo(f"{recipe_file}: ok ({names}; exports: {targets})")
+
+
+@click.command()
+def stages():
+    """List the stages a recipe can use."""
+    from ..stages.registry import stage_class, stage_ids
+
+    for stage_id in stage_ids():
+        cls = stage_class(stage_id)
+        click.echo(f"{stage_id:<16} {cls.summary}")
+
+
+COMMANDS = (run, validate, stages)

@@ -1,0 +1,52 @@
+"""Readers and writers, one module per format.
+
+Readers of row formats yield :class:`RawRow` (a parsed object, or the error that kept a line from
+being one) so that the converter can either stop with the file and line or keep the bad line as a
+rejected row. Document folders yield :class:`Document`. Curate's own record files (a run folder,
+or parquet with the record columns) are read straight into a frame.
+
+Contract for this package (implemented by its modules):
+
+    iter_rows(path, *, skip_docs=True) -> Iterator[RawRow]      file or folder, files in sorted order
+    iter_documents(path) -> Iterator[Document]                   .txt/.md/.rst/.markdown files
+    input_files(path) -> list[Path]                              the files a dataset argument covers
+    is_record_input(path) -> bool                                a run folder or a records parquet
+    read_records(path) -> pl.DataFrame                           such an input, in RECORD_SCHEMA
+    write_jsonl(rows: Iterable[dict], path)                      streamed, UTF-8, one object a line
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import RowError
+
+
+@dataclass
+class RawRow:
+    """One input row. ``line`` is 1-based: the line of a JSONL or CSV file, the element of a
+    JSON array or the row of a parquet file or HF dataset. Exactly one of ``data`` and ``error``
+    is set; ``raw`` holds the undecodable text of a broken line."""
+
+    file: str
+    line: int
+    data: dict | None = None
+    error: RowError | None = None
+    raw: str | None = None
+
+
+@dataclass
+class Document:
+    """A raw document for the ``docs`` converter."""
+
+    file: str
+    text: str
+
+
+from .dispatch import (  # noqa: E402  (the readers need RawRow and Document above)
+    input_files, is_record_input, iter_file, iter_rows, read_records)
+from .docs import iter_documents, read_document  # noqa: E402
+from .jsonl import write_jsonl  # noqa: E402
+
+__all__ = ["RawRow", "Document", "iter_rows", "iter_file", "iter_documents", "read_document",
+           "input_files", "is_record_input", "read_records", "write_jsonl"]

@@ -1,0 +1,141 @@
+"""Which files a dataset argument covers, and which reader reads each of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import polars as pl
+
+from ..errors import InputError
+from ..records import RECORD_COLUMNS, RECORD_SCHEMA
+from . import RawRow
+from .docs import DOC_SUFFIXES, is_doc_file
+from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits
+from .json_array import iter_json
+from .jsonl import iter_jsonl
+from .tabular import iter_csv, iter_parquet
+
+READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
+    ".jsonl": iter_jsonl, ".jsonl.gz": iter_jsonl, ".ndjson": iter_jsonl,
+    ".ndjson.gz": iter_jsonl, ".json": iter_json, ".json.gz": iter_json,
+    ".parquet": iter_parquet, ".csv": iter_csv, ".csv.gz": iter_csv,
+}
+SUPPORTED = ", ".join(list(READERS) + list(DOC_SUFFIXES) + ["a saved HF dataset folder"])
+
+
+def reader_for(path: Path) -> Callable[[Path, str], Iterator[RawRow]] | None:
+    """The row reader of a file (by extension) or a saved HF dataset folder; None if neither."""
+    if path.is_dir():
+        return iter_hf if is_hf_dataset(path) else None
+    name = path.name.lower()
+    for suffix in sorted(READERS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return READERS[suffix]
+    return None
+
+
+def is_run_folder(path: Path) -> bool:
+    return path.is_dir() and (path / "data.parquet").is_file() and (
+        path / "manifest.json").is_file()
+
+
+def _walk(folder: Path, out: list[Path]) -> None:
+    if is_run_folder(folder):
+        out.append(folder / "data.parquet")
+    elif is_hf_dataset_dict(folder):
+        out.extend(splits(folder))
+    elif is_hf_dataset(folder):
+        out.append(folder)
+    else:
+        for child in sorted(folder.iterdir(), key=lambda p: p.name):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir():
+                _walk(child, out)
+            elif reader_for(child) is not None or is_doc_file(child):
+                out.append(child)
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """The files (and saved HF dataset folders) a dataset argument covers, in sorted order.
+
+    A run folder covers its ``data.parquet``; a DatasetDict covers its split folders. Inside a
+    folder, hidden entries and files of unknown type are skipped.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file or folder", file=str(path))
+    if p.is_file():
+        if reader_for(p) is None and not is_doc_file(p):
+            raise InputError(f"unsupported file type; supported: {SUPPORTED}", file=str(path))
+        return [p]
+    out: list[Path] = []
+    _walk(p, out)
+    if not out:
+        raise InputError(f"no readable files in this folder; supported: {SUPPORTED}",
+                         file=str(path))
+    return out
+
+
+def iter_rows(path: str | Path, *, skip_docs: bool = True) -> Iterator[RawRow]:
+    """The rows of every row file a dataset argument covers, file after file.
+
+    Document files are skipped (``skip_docs``) or an InputError (``skip_docs=False``); they are
+    read by :func:`curate.io.iter_documents`.
+    """
+    files = input_files(path)
+    row_files = [f for f in files if not (f.is_file() and is_doc_file(f))]
+    if not skip_docs and len(row_files) < len(files):
+        doc = next(f for f in files if f not in row_files)
+        raise InputError("a document file; read it with the docs format", file=str(doc))
+    if not row_files:
+        raise InputError("only document files here; read them with the docs format",
+                         file=str(path))
+    for f in row_files:
+        yield from iter_file(f)
+
+
+def iter_file(path: Path) -> Iterator[RawRow]:
+    """The rows of one entry of :func:`input_files` (not a document)."""
+    reader = reader_for(path)
+    if reader is None:
+        raise InputError(f"unsupported file type; supported: {SUPPORTED}", file=str(path))
+    yield from reader(path, str(path))
+
+
+def is_record_input(path: str | Path) -> bool:
+    """A run folder, or a parquet file whose columns include all of RECORD_COLUMNS."""
+    p = Path(path)
+    if is_run_folder(p):
+        return True
+    if not (p.is_file() and p.name.lower().endswith(".parquet")):
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        names = set(pq.read_schema(p).names)
+    except Exception:  # not a parquet file: the row reader will say so
+        return False
+    return set(RECORD_COLUMNS) <= names
+
+
+def read_records(path: str | Path) -> pl.DataFrame:
+    """A record input as a frame: record columns cast to RECORD_SCHEMA, then any stage columns."""
+    p = Path(path)
+    file = p / "data.parquet" if p.is_dir() else p
+    try:
+        df = pl.read_parquet(file)
+    except Exception as exc:  # polars.exceptions.ComputeError and friends
+        raise InputError(f"not a readable parquet file: {exc}", file=str(file)) from None
+    missing = [c for c in RECORD_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"not a records file: missing columns {', '.join(missing)}",
+                         file=str(file))
+    try:
+        df = df.with_columns(pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items())
+    except Exception as exc:  # polars.exceptions.InvalidOperationError
+        raise InputError(f"record columns do not match the record schema: {exc}",
+                         file=str(file)) from None
+    extra = [c for c in df.columns if c not in RECORD_SCHEMA]
+    return df.select(*RECORD_COLUMNS, *extra)

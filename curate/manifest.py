@@ -1,0 +1,68 @@
+"""manifest.json: what ran, on what, with which versions, and where every row went."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import AccountingError
+
+MANIFEST = "manifest.json"
+_PACKAGES = ("curate", "polars", "pyarrow", "pydantic", "datasets", "click")
+
+
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of Python and of the packages a run used."""
+    out = {"python": platform.python_version(), "platform": sys.platform}
+    for name in (*_PACKAGES, *extra):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def file_sha256(path: Path, *, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_inputs(files: list[Path]) -> list[dict[str, Any]]:
+    return [{"path": str(f), "bytes": f.stat().st_size, "sha256": file_sha256(f)} for f in files]
+
+
+def check_accounting(name: str, rows_in: int, rows_out: int, dropped: dict[str, int]) -> None:
+    """The invariant of every stage: nothing is lost or invented."""
+    if rows_in != rows_out + sum(dropped.values()):
+        raise AccountingError(
+            f"stage {name}: {rows_in} rows in, but {rows_out} kept + "
+            f"{sum(dropped.values())} dropped {dropped}; rows were lost or invented")
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any] | None:
+    path = out_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> Path:
+    """Written to a temporary file and renamed, so a crash never leaves half a manifest."""
+    path = out_dir / MANIFEST
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path

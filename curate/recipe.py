@@ -1,0 +1,164 @@
+"""YAML recipe -> validated :class:`Recipe`.
+
+Validation errors name the place in the recipe (``stages[2].with.max: ...``). Every stage's
+``with:`` block is checked against that stage's options model, so a recipe that validates runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import RecipeError
+
+ON_ERROR = ("raise", "skip")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InputSpec(_Strict):
+    """Where the records come from."""
+
+    path: str = Field(description="A file, a folder of files, a run folder or a saved HF dataset.")
+    format: str = Field("auto", description="Input format, or auto to detect it per file.")
+    kind: Literal["sft", "preference"] | None = Field(
+        None, description="Convert every record to this kind (preference -> sft keeps chosen).")
+
+
+class StageSpec(_Strict):
+    """One pipeline step: a registry id and its options."""
+
+    use: str = Field(description="Stage id from `curate stages`, e.g. dedup.exact.")
+    name: str | None = Field(None, description="Name in the run layout; defaults to the id.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with",
+                                  description="The stage's options.")
+
+
+class ExportSpec(_Strict):
+    """One dataset to write from the final records."""
+
+    target: str = Field(description="Export target, e.g. trl-sft or trl-dpo.")
+    test_size: float | int = Field(0.1, description="Fraction (0-1) or count of test rows.")
+    validation_size: float | int | None = Field(None, description="Optional validation split.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with",
+                                  description="Target options.")
+
+
+class RayConfig(_Strict):
+    address: str | None = Field(None, description="Ray cluster address; local Ray when unset.")
+
+
+class Recipe(_Strict):
+    """A curation pipeline: input, stages in order, exports."""
+
+    name: str = Field(description="Name of the pipeline; default output folder exports/<name>.")
+    description: str | None = None
+    input: InputSpec
+    engine: Literal["local", "ray"] = "local"
+    ray: RayConfig | None = None
+    seed: int = 0
+    on_error: Literal["raise", "skip"] = Field(
+        "raise", description="Bad input rows: stop with file/line/field, or keep them in rejected/.")
+    stages: list[StageSpec] = Field(default_factory=list)
+    export: list[ExportSpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError("must be a plain name (no '/', not starting with '.')")
+        return name
+
+    def stage_names(self) -> list[str]:
+        """Unique names: the id, or the given name; repeats get -2, -3, ..."""
+        names, seen = [], {}
+        for spec in self.stages:
+            base = spec.name or spec.use
+            seen[base] = seen.get(base, 0) + 1
+            names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        return names
+
+
+def _loc(parts: tuple) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            part = "with" if part == "with_" else part
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _raise_first(exc: ValidationError, *, prefix: str = "", file: str | None = None) -> None:
+    err = exc.errors()[0]
+    loc = _loc(tuple(err["loc"]))
+    path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown option"
+    elif err["type"] == "missing":
+        msg = "required option is missing"
+    raise RecipeError(msg, path=path or None, file=file) from None
+
+
+def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
+    """Validate a recipe given as a dict (e.g. parsed YAML), stages' options included."""
+    if not isinstance(data, dict):
+        raise RecipeError("a recipe must be a mapping with name, input and stages", file=file)
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        _raise_first(exc, file=file)
+    from .export import TARGETS
+    from .stages.registry import stage_class
+
+    for i, spec in enumerate(recipe.stages):
+        try:
+            cls = stage_class(spec.use)
+        except RecipeError as exc:
+            raise RecipeError(str(exc), path=f"stages[{i}].use", file=file) from None
+        try:
+            cls.Options.model_validate(spec.with_)
+        except ValidationError as exc:
+            _raise_first(exc, prefix=f"stages[{i}].with", file=file)
+    for i, spec in enumerate(recipe.export):
+        if spec.target not in TARGETS:
+            raise RecipeError(f"unknown target {spec.target!r} (known: {', '.join(TARGETS)})",
+                              path=f"export[{i}].target", file=file)
+    return recipe
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a YAML recipe file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError("recipe file not found", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                          file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise RecipeError(f"{where}invalid YAML: {getattr(exc, 'problem', exc)}",
+                          file=str(path)) from None
+    return parse_recipe(data, file=str(path))
+
+
+def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path:
+    """A relative input path is taken from the working directory, or else from the recipe's
+    folder."""
+    path = Path(recipe.input.path)
+    if path.is_absolute() or path.exists() or recipe_file is None:
+        return path
+    beside = recipe_file.parent / path
+    return beside if beside.exists() else path

@@ -1,0 +1,218 @@
+"""Record kinds and their column contract.
+
+A run holds one polars frame with the union of both record kinds' columns and a ``kind`` column
+(``sft`` or ``preference``); the columns of the other kind are null. Conversations are lists of
+``{"role", "content"}`` structs in TRL's conversational form. ``meta`` is a JSON object in the
+models and in JSONL exports, and a JSON-encoded string inside parquet checkpoints (parquet has no
+schemaless object type).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import Any, Iterable, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .errors import RowError
+
+Role = Literal["system", "user", "assistant", "tool"]
+KINDS = ("sft", "preference")
+
+MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
+MESSAGES = pl.List(MESSAGE)
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "kind": pl.String,
+    "messages": MESSAGES,
+    "prompt": MESSAGES,
+    "chosen": MESSAGES,
+    "rejected": MESSAGES,
+    "chosen_score": pl.Float64,
+    "rejected_score": pl.Float64,
+    "source": pl.String,
+    "meta": pl.String,
+}
+RECORD_COLUMNS = tuple(RECORD_SCHEMA)
+
+
+class Message(BaseModel):
+    """One turn of a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    content: str
+
+
+class SFTRecord(BaseModel):
+    """An instruction/response conversation; ``messages`` ends with an assistant turn."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    messages: list[Message] = Field(min_length=2)
+    source: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_assistant(cls, messages: list[Message]) -> list[Message]:
+        if messages[-1].role != "assistant":
+            raise ValueError("the last message must be an assistant turn")
+        return messages
+
+
+class PreferenceRecord(BaseModel):
+    """A prompt with a preferred (``chosen``) and a dispreferred (``rejected``) reply."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    prompt: list[Message] = Field(min_length=1)
+    chosen: list[Message] = Field(min_length=1)
+    rejected: list[Message] = Field(min_length=1)
+    chosen_score: float | None = None
+    rejected_score: float | None = None
+    source: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_ends_with_user(cls, prompt: list[Message]) -> list[Message]:
+        if prompt[-1].role != "user":
+            raise ValueError("the prompt must end with a user turn")
+        return prompt
+
+    @field_validator("chosen", "rejected")
+    @classmethod
+    def _assistant_reply(cls, reply: list[Message]) -> list[Message]:
+        if reply[0].role != "assistant":
+            raise ValueError("a reply must start with an assistant turn")
+        return reply
+
+
+MODELS = {"sft": SFTRecord, "preference": PreferenceRecord}
+
+
+def content_hash(*parts: Any) -> str:
+    """A stable 16-hex-digit hash of JSON-serialisable parts."""
+    blob = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _content_of(record: dict) -> Any:
+    if record["kind"] == "sft":
+        return record["messages"]
+    return [record["prompt"], record["chosen"], record["rejected"]]
+
+
+def assign_ids(records: Iterable[dict]) -> list[dict]:
+    """Give records without an ``id`` a stable one: a hash of source and content.
+
+    The n-th repeat of identical content from the same source gets ``n`` mixed into its hash, so
+    ids stay unique and the same input always gives the same ids.
+    """
+    seen: Counter[str] = Counter()
+    out = []
+    for record in records:
+        if not record.get("id"):
+            base = content_hash(record["source"], _content_of(record))
+            n = seen[base]
+            seen[base] += 1
+            record["id"] = base if n == 0 else content_hash(base, n)
+        out.append(record)
+    return out
+
+
+def validate_record(record: dict) -> dict:
+    """Check a record dict against its kind's model; raises RowError(reason="invalid_record")."""
+    kind = record.get("kind")
+    if kind not in MODELS:
+        raise RowError("invalid_record", f"unknown record kind {kind!r}", field="kind")
+    fields = {k: v for k, v in record.items() if k in MODELS[kind].model_fields}
+    try:
+        MODELS[kind].model_validate(fields)
+    except Exception as exc:  # pydantic.ValidationError
+        errors = getattr(exc, "errors", lambda: [])()
+        if errors:
+            first = errors[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise RowError("invalid_record", first["msg"], field=loc) from None
+        raise RowError("invalid_record", str(exc)) from None
+    return record
+
+
+def records_to_frame(records: list[dict]) -> pl.DataFrame:
+    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict)."""
+    rows = []
+    for r in records:
+        row = {c: r.get(c) for c in RECORD_COLUMNS}
+        row["meta"] = json.dumps(r.get("meta") or {}, ensure_ascii=False, default=str)
+        rows.append(row)
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row") if rows else empty_frame()
+
+
+def empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=RECORD_SCHEMA)
+
+
+def frame_to_records(df: pl.DataFrame, *, columns: Iterable[str] | None = None) -> list[dict]:
+    """Rows as dicts with ``meta`` decoded and the other kind's null columns left out."""
+    keep = list(columns) if columns is not None else None
+    out = []
+    for row in df.iter_rows(named=True):
+        if "meta" in row and isinstance(row["meta"], str):
+            row["meta"] = json.loads(row["meta"])
+        if keep is not None:
+            row = {k: row[k] for k in keep if k in row}
+        out.append(row)
+    return out
+
+
+# Polars expressions for the parts of a record that dedup, quality rules and splits look at.
+_is_sft = pl.col("kind") == "sft"
+
+
+def prompt_messages() -> pl.Expr:
+    """The turns before the reply: all but the last SFT message, or the preference prompt."""
+    msgs = pl.col("messages")
+    return pl.when(_is_sft).then(msgs.list.head(msgs.list.len() - 1)).otherwise(pl.col("prompt"))
+
+
+def response_messages() -> pl.Expr:
+    """The reply: the last SFT message, or the chosen reply of a pair."""
+    msgs = pl.col("messages")
+    return pl.when(_is_sft).then(msgs.list.tail(1)).otherwise(pl.col("chosen"))
+
+
+def conversation_messages() -> pl.Expr:
+    """The whole conversation: SFT messages, or prompt + chosen for a pair."""
+    return pl.when(_is_sft).then(pl.col("messages")).otherwise(
+        pl.concat_list(pl.col("prompt"), pl.col("chosen")))
+
+
+def pair_messages() -> pl.Expr:
+    """Prompt + chosen + rejected for a pair (the conversation for an SFT record)."""
+    return pl.when(_is_sft).then(pl.col("messages")).otherwise(
+        pl.concat_list(pl.col("prompt"), pl.col("chosen"), pl.col("rejected")))
+
+
+def all_turns() -> pl.Expr:
+    """Every turn of a record, replies included (for per-turn quality checks)."""
+    return pair_messages()
+
+
+def join_messages(expr: pl.Expr) -> pl.Expr:
+    """A list of messages as one string: ``role\\x1fcontent`` turns joined by ``\\x1e``."""
+    return expr.list.eval(
+        pl.element().struct.field("role") + "\x1f" + pl.element().struct.field("content")
+    ).list.join("\x1e")
+
+
+MESSAGE_PARTS = {
+    "prompt": prompt_messages,
+    "response": response_messages,
+    "conversation": conversation_messages,
+    "pair": pair_messages,
+}

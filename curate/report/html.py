@@ -1,0 +1,99 @@
+"""Renders report.html from the manifest and the run's rejected rows."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .plots import funnel_svg
+
+EXAMPLES_PER_REASON = 3
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
+text-align:left;vertical-align:top}th{background:#f4f4f4}.num{text-align:right}
+.ex{font-family:monospace;font-size:12px;white-space:pre-wrap;max-width:800px}
+"""
+
+
+def _text_of(row: dict[str, Any]) -> str:
+    """A short human view of a (rejected) row."""
+    if row.get("raw") is not None and row.get("messages") is None and row.get("prompt") is None:
+        return str(row["raw"])
+    turns = row.get("messages") or (row.get("prompt") or []) + (row.get("chosen") or [])
+    return "\n".join(f"{t['role']}: {t['content']}" for t in turns)
+
+
+def _examples(out_dir: Path, stage: dict[str, Any]) -> list[tuple[str, str, str]]:
+    path = out_dir / stage.get("rejected", "")
+    if not stage.get("rejected") or not path.is_file():
+        return []
+    df = pl.read_parquet(path)
+    if df.height == 0:
+        return []
+    rows = []
+    for reason, group in df.group_by("drop_reason", maintain_order=True):
+        for row in group.head(EXAMPLES_PER_REASON).iter_rows(named=True):
+            where = row.get("id") or f"{row.get('file')}:{row.get('line')}"
+            extra = row.get("kept_id") or row.get("detail") or ""
+            text = _text_of(row)
+            text = text if len(text) <= 400 else text[:400] + " …"
+            rows.append((str(reason[0]), f"{where} {extra}".strip(), text))
+    return rows
+
+
+def _stage_table(stages: list[dict[str, Any]]) -> str:
+    out = ["<table><tr><th>#</th><th>stage</th><th>in</th><th>kept</th><th>dropped</th>"
+           "<th>seconds</th><th>options</th></tr>"]
+    for s in stages:
+        dropped = "<br>".join(f"{html.escape(k)}: {v}" for k, v in s.get("dropped", {}).items())
+        opts = html.escape(json.dumps(s.get("thresholds", s.get("stats", {})), default=str))
+        out.append(f"<tr><td>{s['index']:02d}</td><td>{html.escape(s['name'])}</td>"
+                   f"<td class=num>{s.get('rows_in', '')}</td>"
+                   f"<td class=num>{s.get('rows_out', '')}</td><td>{dropped}</td>"
+                   f"<td class=num>{s.get('seconds', '')}</td><td class=ex>{opts}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def render_report(out_dir: Path, manifest: dict[str, Any]) -> str:
+    stages = [s for s in manifest.get("stages", []) if s.get("status") == "done"]
+    parts = [f"<!doctype html><html><head><meta charset=utf-8>"
+             f"<title>curate report: {html.escape(manifest.get('name', ''))}</title>"
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>curate run: {html.escape(manifest.get('name', ''))}</h1>",
+             f"<p>Status <b>{html.escape(str(manifest.get('status')))}</b>: "
+             f"{manifest.get('rows_in')} input rows, {manifest.get('rows_out')} records kept, "
+             f"{manifest.get('seconds', '?')} s. Seed {manifest.get('seed')}.</p>"]
+    if stages:
+        parts += ["<h2>Funnel</h2>", funnel_svg(stages), "<h2>Stages</h2>", _stage_table(stages)]
+    if manifest.get("exports"):
+        parts.append("<h2>Exports</h2><table><tr><th>target</th><th>splits</th>"
+                     "<th>not exported</th></tr>")
+        for e in manifest["exports"]:
+            counts = ", ".join(f"{k}: {v}" for k, v in e["counts"].items())
+            skipped = ", ".join(f"{k}: {v}" for k, v in e.get("skipped", {}).items())
+            parts.append(f"<tr><td>{html.escape(e['target'])}</td><td>{counts}</td>"
+                         f"<td>{html.escape(skipped)}</td></tr>")
+        parts.append("</table>")
+    examples = [(s, ex) for s in stages for ex in _examples(out_dir, s)]
+    if examples:
+        parts.append("<h2>Removed examples</h2><table><tr><th>stage</th><th>reason</th>"
+                     "<th>row</th><th>text</th></tr>")
+        for s, (reason, where, text) in examples:
+            parts.append(f"<tr><td>{html.escape(s['name'])}</td><td>{html.escape(reason)}</td>"
+                         f"<td>{html.escape(where)}</td><td class=ex>{html.escape(text)}</td></tr>")
+        parts.append("</table>")
+    versions = ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
+    parts.append(f"<h2>Versions</h2><p>{html.escape(versions)}</p></body></html>")
+    return "\n".join(parts)
+
+
+def write_report(out_dir: Path, manifest: dict[str, Any]) -> Path:
+    path = Path(out_dir) / "report.html"
+    path.write_text(render_report(Path(out_dir), manifest), encoding="utf-8")
+    return path

@@ -1,0 +1,47 @@
+"""Charts as inline SVG (matplotlib, Agg backend, imported only when a report is written)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+_PALETTE = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+            "#17becf", "#1f77b4", "#aec7e8", "#ffbb78", "#98df8a"]
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def funnel_svg(stages: list[dict[str, Any]]) -> str:
+    """Per stage: the rows it kept, and the rows it dropped stacked by reason."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [f"{s['index']:02d} {s['name']}" for s in stages]
+    reasons = sorted({r for s in stages for r in s.get("dropped", {})})
+    colors = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(reasons)}
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(stages) + 1.4))
+    y = list(range(len(stages)))[::-1]
+    kept = [s.get("rows_out", 0) for s in stages]
+    ax.barh(y, kept, color="#2ca02c", label="kept")
+    left = kept[:]
+    for reason in reasons:
+        width = [s.get("dropped", {}).get(reason, 0) for s in stages]
+        ax.barh(y, width, left=left, color=colors[reason], label=reason)
+        left = [a + b for a, b in zip(left, width)]
+    for yi, k in zip(y, kept):
+        ax.text(k, yi, f" {k}", va="center", fontsize=8)
+    ax.set_yticks(y, names)
+    ax.set_xlabel("rows")
+    ax.set_title("Rows kept and dropped per stage")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=4, fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    svg = _svg(fig)
+    plt.close(fig)
+    return svg

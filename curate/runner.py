@@ -1,0 +1,251 @@
+"""Runs a recipe: convert the input, run the stages in order, export, report.
+
+Each stage's output is checkpointed (``stages/NN_<name>.parquet``) with the rows it removed
+(``rejected/NN_<name>.parquet``), and the manifest is rewritten after every stage, so a run can
+resume after the last good stage (``resume=True``) or restart from a named one
+(``from_stage=``). Every stage is checked for ``rows_in == rows_out + sum(dropped)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .errors import CurateError, StageError
+from .manifest import (check_accounting, describe_inputs, read_manifest, versions,
+                       write_manifest)
+from .recipe import Recipe, resolve_input_path
+from .stages.base import DROP_REASON, Stage, StageContext, StageResult
+
+CONVERT = "convert"
+
+
+@dataclass
+class PlannedStage:
+    index: int
+    name: str
+    use: str
+    stage: Stage | None  # None for the convert step
+
+    @property
+    def slug(self) -> str:
+        return f"{self.index:02d}_{self.name}"
+
+
+def _chain(previous: str, part: Any) -> str:
+    blob = json.dumps([previous, part], sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def _write_parquet(df: pl.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".parquet.tmp")
+    df.write_parquet(tmp)
+    os.replace(tmp, path)
+
+
+class Runner:
+    """One run of a recipe into ``out_dir``."""
+
+    def __init__(self, recipe: Recipe, out_dir: Path, *, recipe_file: Path | None = None,
+                 from_stage: str | None = None, until: str | None = None,
+                 limit: int | None = None, resume: bool = False, report: bool = True,
+                 echo=None):
+        if recipe.engine == "ray":
+            raise CurateError("the ray engine is not available in this version; "
+                              "use --engine local")
+        self.recipe, self.out_dir = recipe, Path(out_dir)
+        self.input_path = resolve_input_path(recipe, recipe_file)
+        self.from_stage, self.until, self.limit = from_stage, until, limit
+        self.resume, self.report = resume, report
+        self.echo = echo or (lambda msg: None)
+        from .stages.registry import stage_class
+
+        self.plan = [PlannedStage(0, CONVERT, CONVERT, None)]
+        for i, (spec, name) in enumerate(zip(recipe.stages, recipe.stage_names()), start=1):
+            self.plan.append(PlannedStage(i, name, spec.use, stage_class(spec.use)(spec.with_)))
+
+    # -- planning -------------------------------------------------------------------------
+    def _find(self, name: str, flag: str) -> int:
+        for p in self.plan:
+            if name in (p.name, p.use, p.slug, str(p.index)):
+                return p.index
+        known = ", ".join(p.name for p in self.plan)
+        raise CurateError(f"{flag} {name!r}: no such stage in this recipe (stages: {known})")
+
+    def _fingerprints(self, inputs: list[dict]) -> list[str]:
+        spec = self.recipe.input
+        head = _chain("", {"input": [i["sha256"] for i in inputs], "format": spec.format,
+                           "kind": spec.kind, "limit": self.limit,
+                           "on_error": self.recipe.on_error})
+        prints = [head]
+        for p in self.plan[1:]:
+            prints.append(_chain(prints[-1], p.stage.fingerprint()))
+        return prints
+
+    def _start_index(self, previous: dict | None, prints: list[str]) -> int:
+        done = {s["name"]: s for s in (previous or {}).get("stages", [])
+                if s.get("status") == "done"}
+
+        def reusable(p: PlannedStage) -> bool:
+            entry = done.get(p.name)
+            return (entry is not None and entry.get("fingerprint") == prints[p.index]
+                    and (self.out_dir / "stages" / f"{p.slug}.parquet").exists())
+
+        if self.from_stage is not None:
+            start = self._find(self.from_stage, "--from")
+            if start > 0 and not reusable(self.plan[start - 1]):
+                prev = self.plan[start - 1]
+                raise CurateError(
+                    f"--from {self.from_stage}: no usable checkpoint of the stage before it "
+                    f"({prev.slug}) in {self.out_dir}; run the recipe once without --from")
+            return start
+        if self.resume:
+            start = 0
+            while start < len(self.plan) and reusable(self.plan[start]):
+                start += 1
+            return start
+        return 0
+
+    # -- running --------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        from .io import input_files
+
+        out = self.out_dir
+        for sub in ("stages", "rejected"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        inputs = describe_inputs(input_files(self.input_path))
+        prints = self._fingerprints(inputs)
+        previous = read_manifest(out)
+        start = self._start_index(previous, prints)
+        last = self._find(self.until, "--until") if self.until is not None else len(self.plan) - 1
+        if start > last:
+            start = min(start, len(self.plan))
+
+        old = {s["name"]: s for s in (previous or {}).get("stages", [])}
+        manifest: dict[str, Any] = {
+            "name": self.recipe.name,
+            "status": "running",
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "engine": "local",
+            "seed": self.recipe.seed,
+            "inputs": inputs,
+            "recipe": self.recipe.model_dump(mode="json", by_alias=True),
+            "versions": versions(),
+            "rows_in": None,
+            "rows_out": None,
+            "stages": [old[p.name] for p in self.plan[:start]],
+            "exports": [],
+        }
+        if start > 0:
+            self.echo(f"resuming after {self.plan[start - 1].slug}")
+            df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
+        else:
+            df = None
+        for p in self.plan[start:last + 1]:
+            entry = {"index": p.index, "name": p.name, "use": p.use, "status": "running",
+                     "fingerprint": prints[p.index]}
+            manifest["stages"].append(entry)
+            write_manifest(out, manifest)
+            try:
+                df = self._run_one(p, df, entry)
+            except BaseException as exc:
+                entry["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                entry["error"] = str(exc) or type(exc).__name__
+                manifest["status"] = entry["status"]
+                write_manifest(out, manifest)
+                raise
+        if df is None:  # nothing left to run: everything was resumed
+            df = pl.read_parquet(out / "stages" / f"{self.plan[last].slug}.parquet")
+
+        complete = last == len(self.plan) - 1
+        _write_parquet(df, out / "data.parquet")
+        manifest["rows_in"] = manifest["stages"][0]["rows_in"]
+        manifest["rows_out"] = df.height
+        if complete:
+            manifest["exports"] = self._export(df, manifest)
+        manifest["status"] = "done" if complete else "partial"
+        manifest["seconds"] = round(time.perf_counter() - started, 3)
+        write_manifest(out, manifest)
+        if self.report:
+            from .report import write_report
+
+            write_report(out, manifest)
+        return manifest
+
+    def _run_one(self, p: PlannedStage, df: pl.DataFrame | None, entry: dict) -> pl.DataFrame:
+        t0 = time.perf_counter()
+        if p.stage is None:
+            result, rows_in, stats = self._convert()
+        else:
+            ctx = StageContext(name=p.name, index=p.index, seed=self.recipe.seed,
+                               on_error=self.recipe.on_error, out_dir=self.out_dir,
+                               cache_dir=self.out_dir / "cache")
+            rows_in = df.height
+            result = p.stage.apply(df, ctx)
+            _check_columns(p, df, result)
+            stats = result.stats
+            entry["thresholds"] = p.stage.thresholds()
+        if DROP_REASON in result.rejected.columns and result.rejected[DROP_REASON].null_count():
+            raise StageError(f"stage {p.name}: rejected rows without a drop_reason")
+        dropped = result.dropped()
+        check_accounting(p.name, rows_in, result.kept.height, dropped)
+        _write_parquet(result.kept, self.out_dir / "stages" / f"{p.slug}.parquet")
+        _write_parquet(result.rejected, self.out_dir / "rejected" / f"{p.slug}.parquet")
+        entry.update(rows_in=rows_in, rows_out=result.kept.height, dropped=dropped,
+                     seconds=round(time.perf_counter() - t0, 3), stats=stats,
+                     checkpoint=f"stages/{p.slug}.parquet", rejected=f"rejected/{p.slug}.parquet",
+                     status="done")
+        summary = ", ".join(f"{k}: {v}" for k, v in dropped.items())
+        line = f"{p.slug:<24} {rows_in:>7} -> {result.kept.height:<7}"
+        self.echo((line + (f" dropped {summary}" if summary else "")).rstrip())
+        return result.kept
+
+    def _convert(self) -> tuple[StageResult, int, dict]:
+        from .convert import convert
+
+        spec = self.recipe.input
+        res = convert(self.input_path, format=spec.format, kind=spec.kind,
+                      on_error=self.recipe.on_error, limit=self.limit)
+        return StageResult(res.frame, res.rejected), res.rows_in, {"formats": res.formats}
+
+    def _export(self, df: pl.DataFrame, manifest: dict) -> list[dict]:
+        from .export import export
+
+        results = []
+        for spec in self.recipe.export:
+            target_dir = self.out_dir / "export" / spec.target
+            res = export(df, target_dir, target=spec.target, test_size=spec.test_size,
+                         validation_size=spec.validation_size, seed=self.recipe.seed,
+                         run_info=manifest, **spec.with_)
+            if res.rejected.height:
+                _write_parquet(res.rejected, self.out_dir / "rejected" / f"export_{spec.target}.parquet")
+            results.append({"target": spec.target, "path": f"export/{spec.target}",
+                            "counts": res.counts, "skipped": res.skipped})
+            counts = ", ".join(f"{k}: {v}" for k, v in res.counts.items())
+            self.echo(f"export {spec.target:<17} {counts}")
+        return results
+
+
+def _check_columns(p: PlannedStage, before: pl.DataFrame, result: StageResult) -> None:
+    """Stages add columns; they never drop or retype the columns they were given."""
+    for frame in (result.kept,):
+        missing = [c for c in before.columns if c not in frame.columns]
+        if missing:
+            raise StageError(f"stage {p.name} removed input columns {missing}")
+        changed = [c for c in before.columns if frame.schema[c] != before.schema[c]]
+        if changed:
+            raise StageError(f"stage {p.name} changed the type of input columns {changed}")
+
+
+def run_recipe(recipe: Recipe, out_dir: str | Path, **options: Any) -> dict[str, Any]:
+    """Run ``recipe`` into ``out_dir``; returns the manifest. See :class:`Runner`."""
+    return Runner(recipe, Path(out_dir), **options).run()

@@ -1,0 +1,137 @@
+"""Exact deduplication on normalised conversation text (stage ``dedup.exact``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+from ..records import MESSAGE_PARTS, join_messages
+from ..text import normalize_expr
+from .base import DROP_REASON, KEPT_ID, Stage, StageContext, StageOptions, StageResult
+
+Part = Literal["prompt", "response", "conversation", "pair"]
+REASON = "duplicate_exact"
+DUP_CLUSTER = "dup_cluster"
+
+_KEY = "__dedup_key"
+_KEEP = "__dedup_keep"
+_FIRST = "__dedup_first"
+_SIZE = "__dedup_size"
+
+
+class ExactDedupOptions(StageOptions):
+    """Options of ``dedup.exact``."""
+
+    on: Part = "conversation"
+    """Which part of a record is compared: ``prompt`` (the turns before the reply),
+    ``response`` (the reply: last SFT turn or the chosen reply), ``conversation`` (SFT messages,
+    or prompt + chosen) or ``pair`` (SFT messages, or prompt + chosen + rejected)."""
+
+
+def dedup_key(on: Part = "conversation") -> pl.Expr:
+    """The comparison key of a record: its ``on`` part as normalised text.
+
+    Each turn is ``role`` + ``\\x1f`` + its content normalised with
+    :func:`curate.text.normalize_expr` (NFKC, case-folded, white space collapsed and stripped),
+    and the turns are joined with ``\\x1e`` as in :func:`curate.records.join_messages`. Roles are
+    part of the key, so the same text said by a user and by an assistant is not a duplicate.
+    Normalising each turn's content (rather than the joined string) also makes leading and
+    trailing white space of a turn irrelevant.
+    """
+    part = MESSAGE_PARTS[on]()
+    normalised = part.list.eval(pl.struct(
+        pl.element().struct.field("role"),
+        normalize_expr(pl.element().struct.field("content").fill_null("")),
+    ))
+    return join_messages(normalised)
+
+
+class ExactDedup(Stage):
+    """Removes records whose chosen part is the same text after normalisation.
+
+    The key of a record is its ``on`` part (``prompt``, ``response``, ``conversation`` or
+    ``pair``, see :data:`curate.records.MESSAGE_PARTS`), turn by turn, as ``role`` plus content
+    normalised by NFKC, case folding and white-space collapsing. Records with equal keys form a
+    group: the first record of the group (in input order) is kept, the others are removed with
+    ``drop_reason = "duplicate_exact"`` and ``kept_id`` = the kept record's ``id``. Groups are
+    formed on the key string itself (no hash shortcut), so two different texts are never merged.
+    SFT and preference records are compared in the same key space: an SFT conversation equals a
+    pair's prompt + chosen under ``on="conversation"``. Records whose part is null are never
+    duplicates.
+
+    Input columns:
+        - id (str): the record id.
+        - kind (str): ``sft`` or ``preference``.
+        - messages (list[{role, content}]): for SFT records.
+        - prompt, chosen, rejected (list[{role, content}]): for preference records.
+
+    Output columns:
+        - dup_cluster (str | null): on kept records that had duplicates, their own ``id``
+          (the cluster id); null on kept records without duplicates. Rejected records carry
+          the cluster id too. A non-null ``dup_cluster`` already present in the input (from an
+          earlier dedup stage) is left as it is.
+        - drop_reason (str), kept_id (str): on rejected records only.
+
+    Stats:
+        ``{"on": ..., "groups": <duplicate groups>, "duplicates": <records removed>}``.
+
+    Examples:
+        Keep one record per distinct prompt:
+
+        ```python
+        from curate.stages.dedup_exact import ExactDedup
+        from curate.stages.base import StageContext
+
+        stage = ExactDedup({"on": "prompt"})
+        result = stage.apply(df, StageContext(name="dedup.exact"))
+        result.kept        # first record of each prompt, with dup_cluster
+        result.rejected    # the repeats, with drop_reason and kept_id
+        ```
+
+        In a recipe:
+
+        ```yaml
+        stages:
+          - use: dedup.exact
+            with: {on: conversation}
+        ```
+    """
+
+    id = "dedup.exact"
+    Options = ExactDedupOptions
+    summary = "Drop records whose prompt/response/conversation/pair text is an exact duplicate."
+
+    options: ExactDedupOptions
+
+    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
+        on = self.options.on
+        columns = df.columns
+        key = pl.col(_KEY)
+        marked = df.with_columns(dedup_key(on).alias(_KEY)).with_columns(
+            # A null key (missing part) is never a duplicate of anything.
+            (key.is_null() | key.is_first_distinct()).alias(_KEEP),
+            pl.col("id").first().over(_KEY).alias(_FIRST),
+            pl.len().over(_KEY).alias(_SIZE),
+        )
+        in_group = key.is_not_null() & (pl.col(_SIZE) > 1)
+        cluster = pl.when(in_group).then(pl.col(_FIRST)).otherwise(pl.lit(None, pl.String))
+        if DUP_CLUSTER in columns:
+            cluster = pl.coalesce(pl.col(DUP_CLUSTER), cluster)
+        marked = marked.with_columns(cluster.alias(DUP_CLUSTER))
+        out_columns = columns + ([] if DUP_CLUSTER in columns else [DUP_CLUSTER])
+
+        kept = marked.filter(pl.col(_KEEP)).select(out_columns)
+        rejected = marked.filter(~pl.col(_KEEP)).select(
+            *out_columns,
+            pl.lit(REASON).alias(DROP_REASON),
+            pl.col(_FIRST).alias(KEPT_ID),
+        )
+        groups = marked.filter(pl.col(_KEEP) & in_group).height
+        stats = {"on": on, "groups": groups, "duplicates": rejected.height}
+        return StageResult(kept, rejected, stats)
+
+
+def dedup_exact(df: pl.DataFrame, *, on: Part = "conversation") -> StageResult:
+    """Library form of the ``dedup.exact`` stage; see :class:`ExactDedup`."""
+    return ExactDedup(ExactDedupOptions(on=on)).apply(df, StageContext(name=ExactDedup.id))

@@ -1,0 +1,78 @@
+import json
+
+import polars as pl
+import pytest
+
+from curate.errors import InputError
+from curate.io import input_files, is_record_input, iter_rows, read_records
+from curate.records import RECORD_COLUMNS, RECORD_SCHEMA, records_to_frame
+
+
+def test_folder_recursion_sorted_hidden_and_unknown_skipped(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.jsonl").write_text('{"a": 0}\n')
+    (tmp_path / "b" / "z.jsonl").write_text('{"a": 3}\n')
+    (tmp_path / "a.csv").write_text("a\n1\n")
+    (tmp_path / "c.json").write_text('[{"a": 4}]')
+    (tmp_path / ".hidden.jsonl").write_text('{"a": 9}\n')
+    (tmp_path / "notes.xyz").write_text("whatever")
+    (tmp_path / "readme.md").write_text("# doc")
+    assert input_files(tmp_path) == [tmp_path / "a.csv", tmp_path / "b" / "z.jsonl",
+                                     tmp_path / "c.json", tmp_path / "readme.md"]
+    out = list(iter_rows(tmp_path))
+    assert [(r.file, r.data) for r in out] == [
+        (str(tmp_path / "a.csv"), {"a": "1"}), (str(tmp_path / "b" / "z.jsonl"), {"a": 3}),
+        (str(tmp_path / "c.json"), {"a": 4})]
+    with pytest.raises(InputError, match="read it with the docs format"):
+        list(iter_rows(tmp_path, skip_docs=False))
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(InputError, match="no such file or folder"):
+        input_files(tmp_path / "missing.jsonl")
+    (tmp_path / "x.xlsx").write_text("x")
+    with pytest.raises(InputError) as exc:
+        list(iter_rows(tmp_path / "x.xlsx"))
+    assert ".jsonl" in str(exc.value) and ".parquet" in str(exc.value) and ".csv" in str(exc.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no readable files"):
+        list(iter_rows(tmp_path / "empty"))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# a")
+    with pytest.raises(InputError, match="only document files"):
+        list(iter_rows(tmp_path / "docs"))
+
+
+def _records_frame():
+    return records_to_frame([{"id": "a", "kind": "sft", "source": "s", "meta": {"k": 1},
+                              "messages": [{"role": "user", "content": "q"},
+                                           {"role": "assistant", "content": "a"}]}])
+
+
+def test_record_inputs(tmp_path):
+    df = _records_frame().with_columns(toxicity=pl.lit(0.5))
+    df.write_parquet(tmp_path / "records.parquet")
+    pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "plain.parquet")
+    run = tmp_path / "run"
+    run.mkdir()
+    df.write_parquet(run / "data.parquet")
+    (run / "manifest.json").write_text(json.dumps({"rows_in": 1}))
+    (run / "rejected").mkdir()
+    pl.DataFrame({"a": [1]}).write_parquet(run / "rejected" / "01_x.parquet")
+    assert is_record_input(tmp_path / "records.parquet") and is_record_input(run)
+    assert not is_record_input(tmp_path / "plain.parquet")
+    assert not is_record_input(tmp_path)
+    got = read_records(run)
+    assert got.columns == [*RECORD_COLUMNS, "toxicity"]
+    assert got.schema["messages"] == RECORD_SCHEMA["messages"]
+    assert got.row(0, named=True)["meta"] == '{"k": 1}'
+    # a run folder inside a folder covers its data.parquet only
+    assert input_files(tmp_path) == [tmp_path / "plain.parquet", tmp_path / "records.parquet",
+                                     run / "data.parquet"]
+
+
+def test_read_records_rejects_plain_parquet(tmp_path):
+    pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "plain.parquet")
+    with pytest.raises(InputError, match="missing columns id, kind"):
+        read_records(tmp_path / "plain.parquet")

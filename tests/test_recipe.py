@@ -1,0 +1,45 @@
+import pytest
+
+from curate.errors import RecipeError
+from curate.recipe import load_recipe, parse_recipe
+
+BASE = {"name": "t", "input": {"path": "x.jsonl"}}
+
+
+def _error(data) -> str:
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(data)
+    return str(info.value)
+
+
+def test_valid_recipe_with_defaults():
+    recipe = parse_recipe({**BASE, "stages": [{"use": "dedup.exact", "with": {"on": "prompt"}},
+                                              {"use": "dedup.exact"}]})
+    assert recipe.engine == "local" and recipe.seed == 0 and recipe.on_error == "raise"
+    assert recipe.stage_names() == ["dedup.exact", "dedup.exact-2"]
+    assert recipe.stages[0].with_ == {"on": "prompt"}
+
+
+def test_errors_name_the_path():
+    assert _error({**BASE, "stages": [{"use": "dedup.exact"}, {"use": "nope"}]}).startswith(
+        "stages[1].use: unknown stage 'nope'")
+    assert _error({**BASE, "stages": [{"use": "dedup.exact", "with": {"on": "everything"}}]}
+                  ).startswith("stages[0].with.on: Input should be")
+    assert _error({**BASE, "stages": [{"use": "dedup.exact", "with": {"bogus": 1}}]}) == (
+        "stages[0].with.bogus: unknown option")
+    assert _error({"name": "t"}) == "input: required option is missing"
+    assert _error({**BASE, "colour": "red"}) == "colour: unknown option"
+    assert _error({**BASE, "export": [{"target": "nope"}]}).startswith(
+        "export[0].target: unknown target 'nope'")
+    assert _error(["not", "a", "mapping"]).startswith("a recipe must be a mapping")
+
+
+def test_load_recipe_reports_yaml_errors_with_file_and_line(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: t\ninput: {path: x\nstages: []\n")
+    with pytest.raises(RecipeError) as info:
+        load_recipe(path)
+    assert str(info.value).startswith(f"{path}: line ")
+    assert "invalid YAML" in str(info.value)
+    with pytest.raises(RecipeError, match="recipe file not found"):
+        load_recipe(tmp_path / "missing.yaml")

@@ -1,0 +1,150 @@
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curate.errors import AccountingError, CurateError, InputError
+from curate.recipe import parse_recipe
+from curate.runner import run_recipe
+from curate.stages.base import Stage, StageResult
+from curate.stages.registry import STAGES
+
+
+def _sft(q: str, a: str) -> dict:
+    return {"instruction": q, "input": "", "output": a}
+
+
+ROWS = [
+    _sft("What is 2+2?", "2+2 equals 4."),
+    _sft("what is 2+2?", "2+2 EQUALS 4."),          # duplicate after normalisation
+    _sft("Name a primary colour.", "Red is a primary colour."),
+    _sft("Say something.", "As an AI language model, I cannot do that."),  # refusal
+    _sft("Give me a fact.", "Water boils at 100 degrees Celsius at sea level."),
+]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "in.jsonl"
+    lines = [json.dumps(r) for r in ROWS]
+    lines.insert(2, '{"instruction": "broken", "output": ')     # line 3: invalid JSON
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _recipe(path: Path, **extra) -> dict:
+    return {"name": "t", "input": {"path": str(path)}, "on_error": "skip",
+            "stages": [{"use": "dedup.exact"}, {"use": "quality.rules"}], **extra}
+
+
+def test_every_row_is_accounted_for(corpus, tmp_path):
+    out = tmp_path / "run"
+    manifest = run_recipe(parse_recipe(_recipe(corpus)), out)
+    assert manifest["status"] == "done"
+    assert manifest["rows_in"] == 6 and manifest["rows_out"] == 3
+    stages = {s["name"]: s for s in manifest["stages"]}
+    assert stages["convert"]["rows_in"] == 6 and stages["convert"]["dropped"] == {"invalid_json": 1}
+    assert stages["dedup.exact"]["dropped"] == {"duplicate_exact": 1}
+    assert stages["quality.rules"]["dropped"] == {"refusal": 1}
+    for s in manifest["stages"]:
+        assert s["rows_in"] == s["rows_out"] + sum(s["dropped"].values())
+        assert pl.read_parquet(out / s["rejected"]).height == sum(s["dropped"].values())
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk["rows_out"] == pl.read_parquet(out / "data.parquet").height == 3
+    dup = pl.read_parquet(out / "rejected" / "01_dedup.exact.parquet")
+    kept = pl.read_parquet(out / "stages" / "00_convert.parquet")
+    assert dup["kept_id"].to_list() == [kept["id"][0]]
+    assert (out / "report.html").read_text().count("<svg") >= 1
+
+
+class _Lossy(Stage):
+    id = "test.lossy"
+    summary = "loses a row (test only)"
+
+    def apply(self, df, ctx):
+        return StageResult(df.head(df.height - 1), df.clear().with_columns(
+            pl.lit(None, dtype=pl.String).alias("drop_reason")))
+
+
+def test_a_stage_that_loses_rows_stops_the_run(corpus, tmp_path, monkeypatch):
+    monkeypatch.setitem(STAGES, "test.lossy", _Lossy)
+    recipe = parse_recipe({**_recipe(corpus), "stages": [{"use": "test.lossy"}]})
+    with pytest.raises(AccountingError, match="stage test.lossy: 5 rows in, but 4 kept"):
+        run_recipe(recipe, tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["stages"][-1]["status"] == "failed"
+
+
+class _Flaky(Stage):
+    """Fails while the flag file exists, like a run killed half way through."""
+
+    id = "test.flaky"
+    flag: Path | None = None
+    calls = 0
+
+    def apply(self, df, ctx):
+        type(self).calls += 1
+        if self.flag is not None and self.flag.exists():
+            raise KeyboardInterrupt
+        return StageResult(df, df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("drop_reason")))
+
+
+def test_resume_after_an_interrupted_stage(corpus, tmp_path, monkeypatch):
+    monkeypatch.setitem(STAGES, "test.flaky", _Flaky)
+    _Flaky.flag = tmp_path / "fail"
+    _Flaky.flag.touch()
+    recipe = parse_recipe({**_recipe(corpus), "stages": [
+        {"use": "dedup.exact"}, {"use": "test.flaky"}, {"use": "quality.rules"}]})
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run_recipe(recipe, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["status"] for s in manifest["stages"]] == ["done", "done", "interrupted"]
+    first = (out / "stages" / "01_dedup.exact.parquet").stat().st_mtime_ns
+
+    _Flaky.flag.unlink()
+    lines = []
+    manifest = run_recipe(recipe, out, resume=True, echo=lines.append)
+    assert lines[0] == "resuming after 01_dedup.exact"
+    assert (out / "stages" / "01_dedup.exact.parquet").stat().st_mtime_ns == first
+    assert [s["status"] for s in manifest["stages"]] == ["done"] * 4
+    resumed = pl.read_parquet(out / "data.parquet")
+    fresh = run_recipe(recipe, tmp_path / "fresh")
+    assert fresh["rows_out"] == manifest["rows_out"] == 3
+    assert resumed.equals(pl.read_parquet(tmp_path / "fresh" / "data.parquet"))
+
+
+def test_from_reruns_a_stage_with_a_new_threshold(corpus, tmp_path):
+    out = tmp_path / "run"
+    run_recipe(parse_recipe(_recipe(corpus)), out)
+    changed = _recipe(corpus, stages=[{"use": "dedup.exact"},
+                                      {"use": "quality.rules", "with": {"drop_refusals": False}}])
+    lines = []
+    manifest = run_recipe(parse_recipe(changed), out, from_stage="quality.rules", echo=lines.append)
+    assert lines[0] == "resuming after 01_dedup.exact"
+    assert manifest["rows_out"] == 4
+    assert manifest["stages"][2]["dropped"] == {}
+
+
+def test_from_without_a_checkpoint_is_a_clear_error(corpus, tmp_path):
+    with pytest.raises(CurateError, match="no usable checkpoint of the stage before it"):
+        run_recipe(parse_recipe(_recipe(corpus)), tmp_path / "new", from_stage="quality.rules")
+    with pytest.raises(CurateError, match="--from 'nope': no such stage"):
+        run_recipe(parse_recipe(_recipe(corpus)), tmp_path / "new", from_stage="nope")
+
+
+def test_until_and_limit(corpus, tmp_path):
+    recipe = parse_recipe(_recipe(corpus, export=[{"target": "trl-sft", "test_size": 1}]))
+    manifest = run_recipe(recipe, tmp_path / "run", until="dedup.exact", limit=3)
+    assert manifest["status"] == "partial" and manifest["exports"] == []
+    assert [s["name"] for s in manifest["stages"]] == ["convert", "dedup.exact"]
+    assert manifest["rows_in"] == 3
+    assert not (tmp_path / "run" / "export").exists()
+
+
+def test_on_error_raise_names_file_and_line(corpus, tmp_path):
+    recipe = parse_recipe({**_recipe(corpus), "on_error": "raise"})
+    with pytest.raises(InputError) as info:
+        run_recipe(recipe, tmp_path / "run")
+    assert str(info.value).startswith(f"{corpus}:3: ")

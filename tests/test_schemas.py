@@ -1,0 +1,32 @@
+import json
+
+import jsonschema
+
+from curate.schemas import SCHEMA_DIR, render, schemas
+
+
+def test_schema_files_match_the_models():
+    for name, schema in schemas().items():
+        path = SCHEMA_DIR / f"{name}.json"
+        assert path.read_text(encoding="utf-8") == render(schema), (
+            f"{path} is out of date: run `python -m curate.schemas`")
+
+
+def test_sft_schema_accepts_a_record_and_rejects_a_bad_role():
+    schema = json.loads((SCHEMA_DIR / "sft_record.json").read_text())
+    good = {"id": "a", "source": "s", "meta": {},
+            "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    jsonschema.validate(good, schema)
+    bad = {**good, "messages": [{"role": "human", "content": "Hi"}]}
+    try:
+        jsonschema.validate(bad, schema)
+    except jsonschema.ValidationError as exc:
+        assert "human" in exc.message
+    else:
+        raise AssertionError("a role outside the contract validated")
+
+
+def test_recipe_schema_forbids_unknown_top_level_keys():
+    schema = json.loads((SCHEMA_DIR / "recipe.json").read_text())
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["name", "input"]
