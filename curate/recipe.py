@@ -6,6 +6,7 @@ Validation errors name the place in the recipe (``stages[2].with.max: ...``). Ev
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +85,20 @@ class Recipe(_Strict):
         return names
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. In YAML 1.1 ``on``, ``off``, ``yes`` and ``no`` are
+    booleans, which would turn dedup's ``on: prompt`` key into ``True``."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
 def _loc(parts: tuple) -> str:
     out = ""
     for part in parts:
@@ -145,7 +160,7 @@ def load_recipe(path: str | Path) -> Recipe:
         raise RecipeError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                           file=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""

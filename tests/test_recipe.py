@@ -43,3 +43,13 @@ def test_load_recipe_reports_yaml_errors_with_file_and_line(tmp_path):
     assert "invalid YAML" in str(info.value)
     with pytest.raises(RecipeError, match="recipe file not found"):
         load_recipe(tmp_path / "missing.yaml")
+
+
+def test_yaml_on_and_no_stay_strings(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: t\ninput: {path: x}\nstages:\n  - use: dedup.exact\n"
+                    "    with: {on: prompt}\n  - use: quality.rules\n"
+                    "    with: {drop_refusals: false, check_role_order: true}\n")
+    recipe = load_recipe(path)
+    assert recipe.stages[0].with_ == {"on": "prompt"}
+    assert recipe.stages[1].with_ == {"drop_refusals": False, "check_role_order": True}

@@ -10,7 +10,6 @@ back in ``ExportResult.rejected`` with a ``drop_reason`` and are counted in ``sk
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,15 +18,13 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
+from ..io import write_jsonl
 from .card import render_card
 from .split import SPLITS, split_frame
 from .targets import REASONS, TARGETS, Target, get_target
 
 __all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "get_target",
            "render_card", "split_frame", "write_jsonl", "Target"]
-
-_BATCH = 10_000
-
 
 @dataclass
 class ExportResult:
@@ -93,22 +90,6 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     files.append(card)
     return ExportResult(target=target, out_dir=out_dir, counts=counts, skipped=skipped,
                         rejected=rejected, files=files)
-
-
-def write_jsonl(rows, path: Path) -> int:
-    """Write dicts as JSON lines (UTF-8, non-ASCII kept), streaming; returns the number written."""
-    n = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        buf = []
-        for row in rows:
-            buf.append(json.dumps(row, ensure_ascii=False, default=str))
-            n += 1
-            if len(buf) >= _BATCH:
-                fh.write("\n".join(buf) + "\n")
-                buf.clear()
-        if buf:
-            fh.write("\n".join(buf) + "\n")
-    return n
 
 
 def _atomic(path: Path, write) -> None:

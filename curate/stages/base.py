@@ -106,17 +106,23 @@ class Filter(Stage):
     def decide(self) -> pl.Expr:
         raise NotImplementedError
 
+    def stats(self, scored: pl.DataFrame) -> dict[str, Any]:
+        """Extra facts for the manifest, computed on the scored rows (kept and dropped)."""
+        return {}
+
     def scoring_fingerprint(self) -> str:
         """What the scores depend on; by default the whole option set."""
         return self.fingerprint()
 
-    def apply(self, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
+        ctx = ctx or StageContext(name=self.id)
         scored = self._scored(df, ctx)
         reason = self.decide().alias(DROP_REASON)
         decided = scored.with_columns(reason)
         kept = decided.filter(pl.col(DROP_REASON).is_null()).drop(DROP_REASON)
         rejected = decided.filter(pl.col(DROP_REASON).is_not_null())
-        return StageResult(kept, rejected, stats={"thresholds": self.thresholds()})
+        return StageResult(kept, rejected,
+                           stats={"thresholds": self.thresholds(), **self.stats(scored)})
 
     def _scored(self, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cache = self._cache_path(ctx)

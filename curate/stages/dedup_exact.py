@@ -37,14 +37,16 @@ def dedup_key(on: Part = "conversation") -> pl.Expr:
     and the turns are joined with ``\\x1e`` as in :func:`curate.records.join_messages`. Roles are
     part of the key, so the same text said by a user and by an assistant is not a duplicate.
     Normalising each turn's content (rather than the joined string) also makes leading and
-    trailing white space of a turn irrelevant.
+    trailing white space of a turn irrelevant. The record kind is part of the key too.
     """
     part = MESSAGE_PARTS[on]()
     normalised = part.list.eval(pl.struct(
         pl.element().struct.field("role"),
         normalize_expr(pl.element().struct.field("content").fill_null("")),
     ))
-    return join_messages(normalised)
+    # SFT rows and pairs are never duplicates of each other: a pair whose prompt + chosen equals
+    # an SFT conversation still carries its rejected reply.
+    return pl.col("kind") + "\x1d" + join_messages(normalised)
 
 
 class ExactDedup(Stage):

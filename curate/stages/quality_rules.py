@@ -1,7 +1,8 @@
-"""Vectorised score expressions of the ``quality.rules`` stage.
+"""Vectorised scores of the ``quality.rules`` stage.
 
-Every function returns a polars expression over the unified record frame (see
-:mod:`curate.records`); none of them loops over rows in Python.
+The scores are polars expressions over the unified record frame (see :mod:`curate.records`),
+except the n-gram repetition, which explodes the words of a batch into one column and counts
+per row with a group-by. Nothing loops over rows in Python.
 """
 
 from __future__ import annotations
@@ -94,10 +95,11 @@ _LAYOUT_RUN = r"[-_=|:+*#~./\\]{2,}"
 _SYMBOL_RUN = r"[^\p{L}\p{M}\p{N}\s]{%d,}" % SYMBOL_RUN_CHARS
 # ... nor mojibake: UTF-8 read as Latin-1/cp1252, i.e. a lead-byte character (Â-ß for two-byte,
 # à-ï for three-byte, ð for four-byte sequences) followed by continuation-byte characters.
-_CONT = "[\\x{80}-\\x{BF}\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d" \
-        "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+_CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"   # cp1252 0x80-0x9F
+_CONT = r"[\x{80}-\x{BF}" + _CP1252_HIGH + "]"
 _MOJIBAKE = (r"[\x{C2}-\x{DF}]" + _CONT + r"|[\x{E0}-\x{EF}]" + _CONT * 2
              + r"|\x{F0}" + _CONT * 3)
+_MOJIBAKE_OR_BLOB = _MOJIBAKE + "|" + _BLOB
 
 ROLE_CODES = {"system": "s", "user": "u", "assistant": "a", "tool": "t"}
 # system? then user/assistant turns alternating from user; tool results (one or more, for
@@ -141,28 +143,48 @@ def response_chars() -> pl.Expr:
     return response_text().str.strip_chars().str.len_chars()
 
 
-def repetition_of(text: pl.Expr, n: int) -> pl.Expr:
-    """1 - unique / total word ``n``-grams of ``text``; 0 below ``n`` words.
+# Odd 64-bit multipliers that mix the word hashes of an n-gram into one hash.
+_MIX = (1, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+        0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
+
+
+def ngram_repetition(df: pl.DataFrame, text: pl.Expr, n: int) -> pl.Series:
+    """Per row, 1 - unique / total word ``n``-grams of ``text``; 0 below ``n`` words or no text.
 
     Words are the lower-cased, white-space separated tokens (punctuation stays attached, so code
-    and regexes are not split into many short repeated words, while ``? ? ?`` loops count).
+    and regexes are not cut into many short repeated words, while ``? ? ?`` loops count). The
+    words of all rows are exploded into one column; an n-gram is the wrapping sum of its words'
+    64-bit hashes times fixed odd multipliers (by position), valid where its last word is still
+    in the same row; unique n-grams are counted per row with a group-by. A hash collision can
+    only lower a score by a negligible amount.
     """
-    words = text.str.to_lowercase().str.extract_all(r"\S+")
-    if n == 1:
-        grams = words
-    else:
-        grams = words.list.eval(
-            pl.concat_str([pl.element().shift(-i) for i in range(n)], separator=" ").drop_nulls())
-    total = grams.list.len()
-    rep = 1.0 - grams.list.n_unique() / total
-    return pl.when(total > 0).then(rep).otherwise(pl.lit(0.0)).fill_null(0.0)
+    row = "__row"
+    words = df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(row),
+        text.str.to_lowercase().str.extract_all(r"\S+").alias("w"),
+    ).explode("w").select(row, pl.col("w").hash(0x51).alias("h"),
+                          pl.col("w").is_not_null().alias("ok"))
+    gram = pl.col("h")
+    valid = pl.col("ok")
+    for i in range(1, n):
+        gram = gram + pl.col("h").shift(-i) * pl.lit(_MIX[i % len(_MIX)], pl.UInt64)
+    if n > 1:
+        # the n-gram's last word is in the same row (null at the end reads as false)
+        valid = valid & (pl.col(row).shift(-(n - 1)) == pl.col(row))
+    scores = (words.select(row, gram.alias("g"), valid.alias("v"))
+              .filter(pl.col("v"))
+              .group_by(row)
+              .agg((1.0 - pl.col("g").n_unique() / pl.len()).alias("rep")))
+    return (df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row))
+            .join(scores, on=row, how="left", maintain_order="left")["rep"]
+            .fill_null(0.0))
 
 
-def repetition(n: int) -> pl.Expr:
-    """Repetition of the reply; for a pair the larger of the chosen and rejected replies'."""
-    chosen = repetition_of(response_text(), n)
-    rejected = repetition_of(_text(pl.col("rejected")), n)
-    return pl.when(_is_pref).then(pl.max_horizontal(chosen, rejected)).otherwise(chosen)
+def repetition(df: pl.DataFrame, n: int) -> pl.Series:
+    """Repetition of each row's reply; for a pair the larger of the chosen and rejected replies'."""
+    chosen = ngram_repetition(df, response_text(), n)
+    rejected = ngram_repetition(df, pl.when(_is_pref).then(_text(pl.col("rejected"))), n)
+    return chosen.zip_with(chosen >= rejected, rejected).alias("quality_repetition")
 
 
 def _roles(messages: pl.Expr) -> pl.Expr:
@@ -192,7 +214,7 @@ def text_ratio() -> pl.Expr:
     """
     text = _text(all_turns())
     total = text.str.len_chars()
-    decoded = text.str.replace_all(_MOJIBAKE, "").str.replace_all(_BLOB, "")
+    decoded = text.str.replace_all(_MOJIBAKE_OR_BLOB, "")
     # A layout run becomes one space (so it splits symbol runs); its other characters are
     # added back as text.
     spaced = decoded.str.replace_all(_LAYOUT_RUN, " ")

@@ -83,9 +83,10 @@ def _mixed(rec):
 
 
 @pytest.mark.parametrize("on, kept, rejected, kept_id, groups", [
-    ("prompt", ["s1", "s2"], ["p1", "p2", "p3", "p4"], ["s1", "s1", "s1", "s1"], 1),
-    ("response", ["s1", "p2"], ["p1", "s2", "p3", "p4"], ["s1", "s1", "p2", "p2"], 2),
-    ("conversation", ["s1", "p2", "s2"], ["p1", "p3", "p4"], ["s1", "p2", "p2"], 2),
+    # SFT rows and pairs never match each other (the kind is part of the key)
+    ("prompt", ["s1", "p1", "s2"], ["p2", "p3", "p4"], ["p1", "p1", "p1"], 1),
+    ("response", ["s1", "p1", "p2"], ["s2", "p3", "p4"], ["s1", "p2", "p2"], 2),
+    ("conversation", ["s1", "p1", "p2", "s2"], ["p3", "p4"], ["p2", "p2"], 1),
     ("pair", ["s1", "p1", "p2", "s2", "p3"], ["p4"], ["p3"], 1),
 ])
 def test_each_part(rec, on, kept, rejected, kept_id, groups):
@@ -108,8 +109,8 @@ def test_prompt_of_multi_turn_sft_excludes_the_reply(rec):
         rec.pair([("user", "a"), ("assistant", "b"), ("user", "c")], "z", "w", id="z"),
     )
     result = dedup_exact(df, on="prompt")
-    assert _ids(result.kept) == ["x"]
-    assert result.rejected[KEPT_ID].to_list() == ["x", "x"]
+    assert _ids(result.kept) == ["x", "z"]          # z is a pair: another kind
+    assert result.rejected[KEPT_ID].to_list() == ["x"]
 
 
 def test_first_row_in_input_order_is_kept(rec):

@@ -100,9 +100,9 @@ def test_scores_on_kept_and_rejected_rows(rec):
     assert schema["quality_repetition"] == pl.Float64
     assert schema["quality_min_turn_chars"].is_integer()
     # input columns unchanged
-    assert result.kept.select(df.columns).equals(df.filter(pl.col("id").is_in(result.kept["id"].to_list())))
-    assert result.rejected.select(df.columns).equals(
-        df.filter(pl.col("id").is_in(result.rejected["id"].to_list())))
+    for part in (result.kept, result.rejected):
+        ids = part["id"].to_list()
+        assert part.select(df.columns).equals(df.filter(pl.col("id").is_in(ids)))
 
     rows = {r["id"]: r for r in pl.concat([result.kept, result.rejected.drop(DROP_REASON)])
             .iter_rows(named=True)}
@@ -247,10 +247,33 @@ def test_repetition_score(rec, text, n, expected):
     assert scored["quality_repetition"][0] == pytest.approx(expected)
 
 
-def test_repetition_is_computed_in_lists_not_across_rows(rec):
-    df = rec.frame(rec.qa("q", "a b c d", id="1"), rec.qa("q", "a b c d", id="2"))
+def test_repetition_is_computed_per_row_not_across_rows(rec):
+    df = rec.frame(
+        rec.qa("q", "a b c d", id="1"),
+        rec.qa("q", "a b c d", id="2"),
+        rec.qa("q", "x y z x y z", id="3"),
+        rec.qa("q", "", id="4"),
+        rec.qa("q", "one", id="5"),
+        rec.pair("q", "x y z x y z", "fine reply here", id="6"),
+        rec.pair("q", "fine reply here", "x y z x y z", id="7"),
+        rec.pair("q", "c d", "   ", id="8"),
+        rec.qa("q", "a b c d", id="9"),
+    )
     scored = _stage().score(df, StageContext())
-    assert scored["quality_repetition"].to_list() == [0.0, 0.0]
+    assert scored["quality_repetition"].to_list() == pytest.approx(
+        [0.0, 0.0, 0.25, 0.0, 0.0, 0.25, 0.25, 0.0, 0.0])
+
+
+def test_batches_give_the_same_result(rec):
+    class SmallBatches(QualityRules):
+        batch_size = 3
+
+    df = _planted(rec)
+    whole = _run(df)
+    batched = SmallBatches().apply(df, StageContext(name="quality.rules"))
+    assert batched.kept.equals(whole.kept)
+    assert batched.rejected.equals(whole.rejected)
+    assert batched.stats == whole.stats
 
 
 TEXT_CASES = {
