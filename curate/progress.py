@@ -15,6 +15,6 @@ def progress_enabled() -> bool:
     return sys.stderr.isatty()
 
 
-def bar(*, total: int, desc: str, unit: str = "rows") -> tqdm:
+def bar(*, total: int | None, desc: str, unit: str = "rows") -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
                 disable=not progress_enabled(), dynamic_ncols=True)

@@ -18,6 +18,7 @@ from ..errors import CurateError, InputError, RowError
 from ..io import (Document, RawRow, input_files, is_record_input, iter_file, read_document,
                   read_records)
 from ..io.docs import is_doc_file
+from ..progress import bar
 from ..records import MESSAGES, assign_ids, records_to_frame, validate_record
 from .detect import FORCED, HINTS, detect, detect_format
 
@@ -57,19 +58,23 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
                           "only makes SFT records")
     conv = _Converter(forced, kind, on_error, limit)
     found = False
-    for entry in input_files(path):
-        if conv.full():
-            break
-        if entry.is_file() and is_doc_file(entry):
-            if format in ("auto", "docs"):
+    with bar(total=limit, desc="convert") as progress:
+        for entry in input_files(path):
+            if conv.full():
+                break
+            if entry.is_file() and is_doc_file(entry):
+                if format in ("auto", "docs"):
+                    found = True
+                    conv.document(read_document(entry, str(entry)))
+            elif format != "docs":
                 found = True
-                conv.document(read_document(entry, str(entry)))
-        elif format != "docs":
-            found = True
-            for raw in iter_file(entry):
-                if conv.full():
-                    break
-                conv.row(raw)
+                for raw in iter_file(entry):
+                    if conv.full():
+                        break
+                    conv.row(raw)
+                    if conv.read % 4096 == 0:
+                        progress.update(conv.read - progress.n)
+            progress.update(conv.read - progress.n)
     if not found and not conv.full():
         what = "document" if format == "docs" else "row"
         raise InputError(f"no {what} files to read for format {format}", file=str(path))
