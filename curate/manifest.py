@@ -36,8 +36,23 @@ def file_sha256(path: Path, *, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def describe_inputs(files: list[Path]) -> list[dict[str, Any]]:
-    return [{"path": str(f), "bytes": f.stat().st_size, "sha256": file_sha256(f)} for f in files]
+def path_sha256(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file, or of a folder's files (names and contents, sorted)."""
+    if path.is_file():
+        return file_sha256(path), path.stat().st_size
+    digest, size = hashlib.sha256(), 0
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(path)).encode() + b"\0" + file_sha256(f).encode())
+        size += f.stat().st_size
+    return digest.hexdigest(), size
+
+
+def describe_inputs(paths: list[Path]) -> list[dict[str, Any]]:
+    out = []
+    for p in paths:
+        sha, size = path_sha256(p)
+        out.append({"path": str(p), "bytes": size, "sha256": sha})
+    return out
 
 
 def check_accounting(name: str, rows_in: int, rows_out: int, dropped: dict[str, int]) -> None:

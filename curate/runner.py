@@ -127,8 +127,6 @@ class Runner:
         previous = read_manifest(out)
         start = self._start_index(previous, prints)
         last = self._find(self.until, "--until") if self.until is not None else len(self.plan) - 1
-        if start > last:
-            start = min(start, len(self.plan))
 
         old = {s["name"]: s for s in (previous or {}).get("stages", [])}
         manifest: dict[str, Any] = {
@@ -142,7 +140,7 @@ class Runner:
             "versions": versions(),
             "rows_in": None,
             "rows_out": None,
-            "stages": [old[p.name] for p in self.plan[:start]],
+            "stages": [old[p.name] for p in self.plan[:min(start, last + 1)]],
             "exports": [],
         }
         if start > 0:

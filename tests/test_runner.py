@@ -148,3 +148,14 @@ def test_on_error_raise_names_file_and_line(corpus, tmp_path):
     with pytest.raises(InputError) as info:
         run_recipe(recipe, tmp_path / "run")
     assert str(info.value).startswith(f"{corpus}:3: ")
+
+
+def test_a_saved_hf_dataset_is_an_input_with_a_folder_hash(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_list(ROWS).save_to_disk(str(tmp_path / "hf"))
+    recipe = parse_recipe({"name": "hf", "input": {"path": str(tmp_path / "hf")},
+                           "stages": [{"use": "dedup.exact"}]})
+    manifest = run_recipe(recipe, tmp_path / "run")
+    assert manifest["rows_in"] == 5 and manifest["rows_out"] == 4
+    assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64

@@ -16,7 +16,8 @@ _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
 text-align:left;vertical-align:top}th{background:#f4f4f4}.num{text-align:right}
-.ex{font-family:monospace;font-size:12px;white-space:pre-wrap;max-width:800px}
+.ex{font-family:monospace;font-size:12px;white-space:pre-wrap;max-width:700px;
+overflow-wrap:anywhere}
 """
 
 
@@ -39,7 +40,7 @@ def _examples(out_dir: Path, stage: dict[str, Any]) -> list[tuple[str, str, str]
     for reason, group in df.group_by("drop_reason", maintain_order=True):
         for row in group.head(EXAMPLES_PER_REASON).iter_rows(named=True):
             where = row.get("id") or f"{row.get('file')}:{row.get('line')}"
-            extra = row.get("kept_id") or row.get("detail") or ""
+            extra = f"duplicate of {row['kept_id']}" if row.get("kept_id") else (row.get("detail") or "")
             text = _text_of(row)
             text = text if len(text) <= 400 else text[:400] + " …"
             rows.append((str(reason[0]), f"{where} {extra}".strip(), text))
