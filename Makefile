@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test install install-dev clean
+BROWSER_TEST := tests/argilla/browser
+
+.PHONY: demo test install install-dev test-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +24,18 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The Argilla browser test drives Debian's chromium with playwright-core (npm). The Argilla server's
+# own virtualenv is built by the tests' session fixture on first use (.curate-cache/argilla-venv).
+$(BROWSER_TEST)/node_modules/.installed: $(BROWSER_TEST)/package.json $(BROWSER_TEST)/package-lock.json
+	cd $(BROWSER_TEST) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-deps: $(BROWSER_TEST)/node_modules/.installed
+
 demo: install
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/curate run pipelines/demo.yaml -o exports/demo
 
-test: install-dev
+test: install-dev test-deps
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest
 
 clean:

@@ -1,0 +1,133 @@
+"""``curate label``: the local Argilla stack, and pushing to / pulling from any Argilla 2.x.
+
+The API key is only ever printed by ``serve``, once, on its ``ARGILLA_API_KEY=`` line.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from .common import input_argument, output_option
+
+api_options = [
+    click.option("--api-url", envvar="ARGILLA_API_URL", default=None,
+                 help="Argilla API URL [env ARGILLA_API_URL; default: the local stack's]."),
+    click.option("--api-key", envvar="ARGILLA_API_KEY", default=None, show_envvar=False,
+                 help="Argilla API key [env ARGILLA_API_KEY; default: the local stack's]."),
+]
+dataset_option = click.option("--dataset", required=True, help="Argilla dataset name.")
+home_option = click.option("--home", type=click.Path(), default=None,
+                           help="The local stack's folder [env CURATE_ARGILLA_HOME; default "
+                                "~/.cache/curate/argilla].")
+
+
+def with_api(fn):
+    for opt in reversed(api_options):
+        fn = opt(fn)
+    return fn
+
+
+def _client(api_url, api_key):
+    from ..argilla.client import ArgillaClient, resolve_connection
+    url, key = resolve_connection(api_url, api_key)
+    return ArgillaClient(url, key)
+
+
+@click.group("label")
+def label() -> None:
+    """Human labeling in Argilla: serve | stop | push | status | pull."""
+
+
+@label.command("serve")
+@home_option
+@click.option("--port", type=int, default=6900, show_default=True, help="API and web UI port.")
+def serve(*, home, port) -> None:
+    """Set up (first run) and start the local Argilla stack in the background."""
+    from ..argilla.server import LocalStack
+
+    stack = LocalStack.from_env(home=home, port=port)
+    t0 = time.monotonic()
+    info = stack.start()
+    state = "already running" if info.already_running else f"started in {time.monotonic() - t0:.0f} s"
+    click.echo(f"# Argilla {state}; logs in {stack.logs}; `curate label stop` stops it")
+    click.echo(f"ARGILLA_API_URL={info.api_url}")
+    click.echo(f"ARGILLA_API_KEY={info.api_key}")
+    click.echo(f"# web UI: {info.api_url}  login: {info.username}  password: in "
+               f"{stack.home / 'password'}")
+
+
+@label.command("stop")
+@home_option
+def stop(*, home) -> None:
+    """Stop the processes `serve` started (the data stays for the next `serve`)."""
+    from ..argilla.server import LocalStack
+
+    stack = LocalStack.from_env(home=home)
+    stopped = stack.stop()
+    click.echo(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@label.command("push")
+@input_argument
+@dataset_option
+@click.option("--task", type=click.Choice(["sft-review", "preference"]), default=None,
+              help="Labeling task [default: from the records' kind].")
+@click.option("--annotators", type=int, default=1, show_default=True,
+              help="Submitted responses that complete a record.")
+@click.option("--workspace", default=None, help="Argilla workspace [default: the user's first].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the A/B order.")
+@with_api
+def push(*, input_path, dataset, task, annotators, workspace, seed, api_url, api_key) -> None:
+    """Push records to an Argilla dataset (re-pushing updates by id)."""
+    from ..argilla.push import push_records
+    from ..convert import convert
+
+    frame = convert(input_path).frame
+    with _client(api_url, api_key) as client:
+        summary = push_records(client, frame, dataset=dataset, task=task, annotators=annotators,
+                               workspace=workspace, seed=seed)
+    click.echo(f"pushed {summary['records']} {summary['task']} records to {dataset} "
+               f"({summary['batches']} batches); {annotators} submitted response(s) per record")
+
+
+@label.command("status")
+@dataset_option
+@with_api
+def status(*, dataset, api_url, api_key) -> None:
+    """Progress of a dataset, overall and per annotator."""
+    with _client(api_url, api_key) as client:
+        ds = client.dataset(dataset)
+        prog = client.get(f"/api/v1/datasets/{ds['id']}/progress")
+        users = client.get(f"/api/v1/datasets/{ds['id']}/users/progress")["users"]
+    click.echo(f"{dataset}: {prog.get('total', 0)} records, {prog.get('completed', 0)} completed, "
+               f"{prog.get('pending', 0)} pending")
+    for u in users:
+        done, pend = u["completed"], u["pending"]
+        click.echo(f"  {u['username']}: submitted {done['submitted'] + pend['submitted']}, "
+                   f"discarded {done['discarded'] + pend['discarded']}, "
+                   f"draft {done['draft'] + pend['draft']}")
+
+
+@label.command("pull")
+@dataset_option
+@output_option
+@with_api
+def pull(*, dataset, out, api_url, api_key) -> None:
+    """Pull answers: OUT/data.parquet, OUT/pairs.parquet, manifest with agreement, report."""
+    from ..argilla.pull import write_pull
+
+    with _client(api_url, api_key) as client:
+        summary = write_pull(client, dataset=dataset, out=Path(out))
+    c = summary["counts"]
+    click.echo(f"wrote {out}/data.parquet: {c['records']} records ({c['completed']} completed, "
+               f"{c['pending']} pending, {c['discarded']} discarded)")
+    for q, a in summary["agreement"].items():
+        alpha = "n/a" if a["alpha"] is None else f"{a['alpha']:.3f}"
+        pa = "n/a" if a["percent_agreement"] is None else f"{a['percent_agreement']:.3f}"
+        click.echo(f"  {q}: percent agreement {pa}, Krippendorff's alpha ({a['level']}) {alpha}")
+
+
+COMMANDS = (label,)
