@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 BROWSER_TEST := tests/argilla/browser
 
-.PHONY: demo test install install-dev test-deps clean
+.PHONY: demo test install install-dev test-deps system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,22 @@ install-dev: $(VENV)/.installed-dev
 
 # The Argilla browser test drives Debian's chromium with playwright-core (npm). The Argilla server's
 # own virtualenv is built by the tests' session fixture on first use (.curate-cache/argilla-venv).
-$(BROWSER_TEST)/node_modules/.installed: $(BROWSER_TEST)/package.json $(BROWSER_TEST)/package-lock.json
+$(BROWSER_TEST)/node_modules/.installed: $(BROWSER_TEST)/package.json $(BROWSER_TEST)/package-lock.json | system-deps
 	cd $(BROWSER_TEST) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test-deps: $(BROWSER_TEST)/node_modules/.installed
+# Debian's chromium, node and npm for the browser test, installed only where missing (as root).
+system-deps:
+	@need=""; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	command -v node >/dev/null || need="$$need nodejs"; \
+	command -v npm >/dev/null || need="$$need npm"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing$$need (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need; \
+	fi
+
+test-deps: system-deps $(BROWSER_TEST)/node_modules/.installed
 
 demo: install
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/curate run pipelines/demo.yaml -o exports/demo
