@@ -23,32 +23,79 @@ class SizeType(click.ParamType):
             self.fail(f"{value!r} is neither a fraction nor a count", param, ctx)
 
 
+def _csv(ctx, param, value):
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in ("parquet", "jsonl")]
+    if bad or not items:
+        raise click.BadParameter(f"{value!r}: expected parquet, jsonl or parquet,jsonl")
+    return items
+
+
 @click.command()
 @input_argument
 @click.option("-o", "--output", "out", required=True, type=click.Path(),
               help="Folder to write the dataset files and README.md into.")
-@click.option("--target", required=True, help="trl-sft, trl-dpo, ...")
-@click.option("--test-size", type=SizeType(), default=0.1, show_default=True)
-@click.option("--validation-size", type=SizeType(), default=None)
+@click.option("--target", required=True,
+              help="trl-sft, trl-dpo, trl-kto, trl-reward, axolotl, llama-factory or openai.")
+@click.option("--test-size", type=SizeType(), default=0.1, show_default=True,
+              help="Fraction in (0, 1) or number of rows for the test split.")
+@click.option("--validation-size", type=SizeType(), default=None,
+              help="Fraction or number of rows for an optional validation split.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--formats", callback=_csv, default=None,
+              help="Files to write: parquet, jsonl or parquet,jsonl (default: all the target "
+                   "reads).")
+@click.option("--sft-format", type=click.Choice(["messages", "prompt-completion"]), default=None,
+              help="trl-sft: conversational messages, or prompt/completion.")
+@click.option("--sft-from-pairs", is_flag=True, default=None,
+              help="trl-sft: also export pairs as prompt + chosen.")
+@click.option("--task", type=click.Choice(["sft", "dpo"]), default=None,
+              help="axolotl, llama-factory, openai: SFT conversations or preference pairs.")
+@click.option("--style", type=click.Choice(["sharegpt", "alpaca"]), default=None,
+              help="llama-factory: file style.")
+@click.option("--label-column", default=None,
+              help="trl-kto: column with accept/reject labels of SFT rows (default: "
+                   "label_accept or label_verdict, whichever exists).")
+@click.option("--chat-template", type=click.Choice(["chatml", "llama-3", "zephyr"]),
+              default="chatml", show_default=True,
+              help="Chat template every row is rendered with before it is written.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
+              help="Drop rows longer than this many tokens (needs --tokenizer).")
+@click.option("--tokenizer", default=None,
+              help="Tokenizer for --max-tokens: a folder or a name in the local HF cache.")
 @format_option
-def export(input_path, out, target, test_size, validation_size, seed, fmt):
-    """Split records into train/test (group-aware, seeded) and write them for a trainer."""
+def export(input_path, out, target, test_size, validation_size, seed, formats, sft_format,
+           sft_from_pairs, task, style, label_column, chat_template, max_tokens, tokenizer, fmt):
+    """Check records against a trainer's format, split them (group-aware, seeded) and write
+    them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet."""
     from ..convert import convert
     from ..export import TARGETS
     from ..export import export as export_frame
+    from ..io.dispatch import is_run_folder
     from ..manifest import read_manifest
 
     if target not in TARGETS:
         raise click.BadParameter(f"{target!r} is not one of {', '.join(TARGETS)}",
                                  param_hint="--target")
+    given = {"sft_format": sft_format, "sft_from_pairs": sft_from_pairs, "task": task,
+             "style": style, "label_column": label_column}
+    options = {k: v for k, v in given.items() if v is not None}
     frame = convert(input_path, format=fmt).frame
-    run_info = read_manifest(Path(input_path)) if Path(input_path).is_dir() else None
+    run_info = None
+    if Path(input_path).is_dir() and is_run_folder(Path(input_path)):
+        run_info = dict(read_manifest(Path(input_path)) or {}, run_dir=str(input_path))
     result = export_frame(frame, Path(out), target=target, test_size=test_size,
-                          validation_size=validation_size, seed=seed, run_info=run_info)
+                          validation_size=validation_size, seed=seed, run_info=run_info,
+                          formats=formats, chat_template=chat_template, max_tokens=max_tokens,
+                          tokenizer=tokenizer, **options)
+    rejected = Path(out) / "rejected" / "export.parquet"
     if result.rejected.height:
-        (Path(out) / "rejected").mkdir(exist_ok=True)
-        result.rejected.write_parquet(Path(out) / "rejected" / "export.parquet")
+        rejected.parent.mkdir(exist_ok=True)
+        result.rejected.write_parquet(rejected)
+    else:
+        rejected.unlink(missing_ok=True)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     click.echo(f"wrote {out} ({target}): {counts}")
     for reason, n in result.skipped.items():

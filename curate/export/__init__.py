@@ -1,11 +1,19 @@
 """Export a record frame to a trainer's format: checked rows, leakage-free splits, a dataset card.
 
     export(df, out_dir, target="trl-sft") writes, for each split (train, validation, test):
-        out_dir/<split>.parquet   out_dir/<split>.jsonl
-    and out_dir/README.md, whose ``configs`` front matter lets ``load_dataset(out_dir)`` find them.
+        out_dir/<split>.parquet   out_dir/<split>.jsonl    (the formats the target reads)
+    the target's side files (axolotl.yaml, dataset_info.json), and out_dir/README.md, whose
+    ``configs`` front matter lets ``load_dataset(out_dir)`` find the data files.
 
-Rows the target does not take (another kind, or failing its checks) are not written; they come
-back in ``ExportResult.rejected`` with a ``drop_reason`` and are counted in ``skipped``.
+Before anything is written, rows pass the target's checks (targets.py, frameworks.py) and are
+rendered through a chat template (templates.py). Rows the target does not take are not written;
+they come back in ``ExportResult.rejected`` with a ``drop_reason`` and are counted in ``skipped``.
+
+Examples:
+
+    >>> res = export(df, Path("out/dpo"), target="trl-dpo", test_size=0.1, seed=0)
+    >>> res.counts, res.skipped
+    ({'train': 61, 'test': 7}, {'wrong_kind': 209})
 """
 
 from __future__ import annotations
@@ -19,12 +27,19 @@ import polars as pl
 
 from ..errors import CurateError
 from ..io import write_jsonl
+from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
 from .card import render_card
+from .checks import REASONS
+from .examples import removed_examples
 from .split import SPLITS, split_frame
-from .targets import REASONS, TARGETS, Target, get_target
+from .targets import REGISTRY, Target, get_target
+from .templates import CHAT_TEMPLATES, render_check
 
-__all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "get_target",
-           "render_card", "split_frame", "write_jsonl", "Target"]
+TARGETS: tuple[str, ...] = tuple(REGISTRY)
+FORMATS = ("parquet", "jsonl")
+
+__all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "FORMATS",
+           "CHAT_TEMPLATES", "get_target", "render_card", "split_frame", "Target"]
 
 @dataclass
 class ExportResult:
@@ -43,16 +58,27 @@ class ExportResult:
 def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | int = 0.1,
            validation_size: float | int | None = None, seed: int = 0,
            run_info: dict | None = None, stratify: str | None = "source",
+           formats: list[str] | tuple[str, ...] | None = None, chat_template: str = "chatml",
+           max_tokens: int | None = None, tokenizer: str | None = None,
            **target_options: Any) -> ExportResult:
     """Check, split and write ``df`` for ``target``; see the module docstring.
 
     ``test_size``/``validation_size``: a fraction in (0, 1) of the exported rows (rounded up) or
     a row count >= 1. ``stratify``: the column whose values each keep their share of test rows.
-    ``run_info``: provenance for the card (see :mod:`curate.export.card`).
+    ``formats``: parquet and/or jsonl (default: every format the target reads).
+    ``chat_template``: the shipped template rows are rendered with (chatml, llama-3, zephyr).
+    ``max_tokens``/``tokenizer``: drop rows longer than that, counted with a tokenizer that is
+    available offline. ``run_info``: provenance for the card (see :mod:`curate.export.card`);
+    with a ``run_dir`` (or when ``out_dir`` is ``<run>/export/<target>``) the card shows a few
+    removed rows per reason from the run's rejected/ files.
     """
     t = get_target(target)
     options = t.resolve(target_options)
+    formats = _formats(t, formats)
     kept, rejected = t.partition(df, **options)
+    kept, unrendered = render_check(kept, chat_template=chat_template, tokenizer=tokenizer,
+                                    max_tokens=max_tokens)
+    rejected = pl.concat([rejected, unrendered], how="vertical")
     skipped = {r: n for r, n in sorted(rejected["drop_reason"].value_counts().iter_rows())}
     if kept.height == 0:
         why = ", ".join(f"{r}: {n}" for r, n in skipped.items()) or "the input is empty"
@@ -60,36 +86,81 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
                           f"qualifies ({why})")
     split = split_frame(kept, test_size=test_size, validation_size=validation_size, seed=seed,
                         stratify=stratify)
-    out = t.output(kept, **options).with_columns(split)
+    out = t.output(kept.with_columns(split), **options)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     files: list[Path] = []
+    written: dict[str, list[str]] = {}
     for name in SPLITS:
         part = out.filter(pl.col("split") == name).drop("split")
-        paths = [out_dir / f"{name}.parquet", out_dir / f"{name}.jsonl"]
+        paths = {ext: out_dir / f"{name}.{ext}" for ext in FORMATS}
         if part.height == 0:
-            for p in paths:  # a split from an earlier export into this folder
+            for p in paths.values():  # a split from an earlier export into this folder
                 p.unlink(missing_ok=True)
             continue
         counts[name] = part.height
-        _atomic(paths[0], lambda tmp: part.write_parquet(tmp))
-        _atomic(paths[1], lambda tmp: write_jsonl(part.iter_rows(named=True), tmp))
-        files += paths
+        for ext in FORMATS:
+            if ext not in formats:
+                paths[ext].unlink(missing_ok=True)
+        for ext in formats:
+            _atomic(paths[ext], _writer(part, ext))
+            files.append(paths[ext])
+        written[name] = [f"{name}.{ext}" for ext in formats]
+    if t.side_files is not None:
+        extra = t.side_files(options, {"files": written, "chat_template": chat_template})
+        for fname, text in extra.items():
+            _atomic(out_dir / fname, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+            files.append(out_dir / fname)
 
     info = dict(run_info or {})
     info["export"] = {"target": target, "rows_in": df.height, "rows_out": out.height,
                       "dropped": skipped, "seed": seed, "test_size": test_size,
                       "validation_size": validation_size,
                       "stratify": stratify if stratify in kept.columns else None,
+                      "chat_template": chat_template, "max_tokens": max_tokens,
+                      "tokenizer": tokenizer, "formats": list(formats),
                       **({"options": options} if options else {})}
+    run_dir = _run_dir(info, out_dir)
+    if run_dir is not None and "removed_examples" not in info:
+        info["removed_examples"] = removed_examples(run_dir, list(info.get("stages") or []))
     card = out_dir / "README.md"
     text = render_card(target=target, counts=counts, run_info=info)
     _atomic(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     files.append(card)
     return ExportResult(target=target, out_dir=out_dir, counts=counts, skipped=skipped,
                         rejected=rejected, files=files)
+
+
+def _formats(t: Target, formats) -> tuple[str, ...]:
+    if formats is None:
+        return t.formats
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    bad = [f for f in formats if f not in t.formats]
+    if bad or not formats:
+        raise CurateError(f"target {t.name!r} writes {' and '.join(t.formats)}, not "
+                          f"{', '.join(bad) or 'nothing'}")
+    return tuple(dict.fromkeys(formats))
+
+
+def _writer(part: pl.DataFrame, ext: str):
+    if ext == "parquet":
+        return lambda tmp: part.write_parquet(tmp)
+    return lambda tmp: write_jsonl(part.iter_rows(named=True), tmp)
+
+
+def _run_dir(info: dict, out_dir: Path) -> Path | None:
+    """The run folder whose rejected/ files the card quotes: ``run_dir``, or the folder two
+    levels up when the export sits in ``<run>/export/<target>`` and that run's files exist."""
+    if info.get("run_dir"):
+        return Path(info["run_dir"])
+    stages = info.get("stages") or []
+    run = out_dir.resolve().parent.parent
+    if out_dir.resolve().parent.name == "export" and any(
+            s.get("rejected") and (run / s["rejected"]).is_file() for s in stages):
+        return run
+    return None
 
 
 def _atomic(path: Path, write) -> None:

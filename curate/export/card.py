@@ -12,6 +12,12 @@
     versions  {package: version}
     recipe    {...}                       rendered as YAML with secret-looking values redacted
     seed      int
+    run_dir   str                         the run folder, to read removed examples from
+    removed_examples [{"stage", "reason", "id", "text", "masked"}]   (see examples.py)
+    agreement dict | float                label agreement (also found in stages' stats)
+
+Stage entries may also hold ``thresholds`` and ``stats`` (a manifest's do): thresholds are
+listed per stage, and the scalar stats (models, scorers, versions, counts) per stage.
 
 Only these keys are rendered, and nothing is read from the environment.
 """
@@ -24,33 +30,21 @@ from typing import Any
 
 import yaml
 
+from .examples import render_examples
 from .split import SPLITS
-from .targets import get_target
+from .targets import TASK_TAGS, get_target
 
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
                    (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"),
                    (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
                    (10_000_000_000, "1B<n<10B"), (100_000_000_000, "10B<n<100B"),
                    (1_000_000_000_000, "100B<n<1T"))
-TAGS = {"sft": ["curate", "trl", "sft"], "dpo": ["curate", "trl", "dpo", "preference"]}
 _SECRET_WORDS = {"token", "secret", "password", "passwd", "pwd", "apikey", "credential",
                  "credentials", "auth", "authorization", "cookie"}
 _SECRET_PAIRS = re.compile(r"(api|access|private|secret)[_\-. ]?key", re.I)
 _SECRET_VALUE = re.compile(
     r"^(hf_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{20,})$")
 REDACTED = "<redacted>"
-
-_COLUMNS = {
-    "sft": "- `id`: stable record id\n"
-           "- `messages`: the conversation, a list of `{role, content}` turns ending with an "
-           "assistant turn",
-    "dpo": "- `id`: stable record id\n"
-           "- `prompt`: the conversation so far, a list of `{role, content}` turns ending with a "
-           "user turn\n"
-           "- `chosen`: the preferred reply (assistant turns)\n"
-           "- `rejected`: the dispreferred reply (assistant turns)",
-}
-
 
 def size_category(n: int) -> str:
     """The Hub's size category for ``n`` rows."""
@@ -96,8 +90,19 @@ def _dropped(dropped: dict | None) -> str:
     return ", ".join(f"{k}: {v}" for k, v in dropped.items())
 
 
+def _options(run_info: dict) -> dict:
+    return dict((run_info.get("export") or {}).get("options") or {})
+
+
+def _data_ext(target: str, run_info: dict) -> str:
+    formats = (run_info.get("export") or {}).get("formats") or get_target(target).formats
+    return formats[0]
+
+
 def front_matter(*, target: str, counts: dict[str, int], run_info: dict) -> dict:
-    task = get_target(target).task
+    t = get_target(target)
+    opts = t.resolve(_options(run_info))
+    ext = _data_ext(target, run_info)
     splits = [s for s in SPLITS if counts.get(s)]
     meta: dict[str, Any] = {}
     if run_info.get("name"):
@@ -107,9 +112,9 @@ def front_matter(*, target: str, counts: dict[str, int], run_info: dict) -> dict
         "language": list(run_info.get("language") or ["en"]),
         "task_categories": ["text-generation"],
         "size_categories": [size_category(sum(counts.values()))],
-        "tags": list(TAGS[task]),
+        "tags": ["curate", *t.tags, *TASK_TAGS[t.task(opts)]],
         "configs": [{"config_name": "default",
-                     "data_files": [{"split": s, "path": f"{s}.parquet"} for s in splits]}],
+                     "data_files": [{"split": s, "path": f"{s}.{ext}"} for s in splits]}],
     })
     return meta
 
@@ -118,28 +123,69 @@ def render_card(*, target: str, counts: dict[str, int], run_info: dict | None = 
     """README.md for an export of ``target`` with ``counts`` rows per split."""
     info = run_info or {}
     t = get_target(target)
+    opts = t.resolve(_options(info))
     meta = front_matter(target=target, counts=counts, run_info=info)
+    ext = _data_ext(target, info)
     name = info.get("name") or f"curate {target} export"
     repo = info.get("repo_id") or "path/to/this/folder"
     splits = [s for s in SPLITS if counts.get(s)]
     total = sum(counts.values())
-    trainer = "SFTTrainer" if t.task == "sft" else "DPOTrainer"
+    builder = "json" if ext == "jsonl" else ext
+    columns = "\n".join(f"- `{c}`: {doc}" for c, (_, doc) in t.columns(opts).items())
     parts = [
         "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---",
         f"# {name}",
-        f"{total} rows of {t.description}, in TRL's conversational format, exported by "
-        f"curate with target `{target}`. Rows that share a normalised "
-        "prompt or a near-duplicate cluster are always in the same split.",
-        "## Columns\n\n" + _COLUMNS[t.task],
+        f"{total} rows of {t.description}, exported by curate with target `{target}`"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in opts.items())})" if opts else "")
+        + ". Every row was checked against the target's format and rendered through a chat "
+        "template before it was written. Rows that share a normalised prompt, a near-duplicate "
+        "cluster or a label group are always in the same split.",
+        "## Columns\n\n" + columns,
         "## Loading\n\n```python\nfrom datasets import load_dataset\n\n"
         f"ds = load_dataset({json.dumps(repo)})\n"
-        f"# or: load_dataset(\"parquet\", data_files={{\"train\": \"train.parquet\"}})\n"
-        f"# then: trl.{trainer}(..., train_dataset=ds[\"train\"])\n```",
+        f"# or: load_dataset(\"{builder}\", data_files={{\"train\": \"train.{ext}\"}})\n"
+        f"{t.usage(opts)}\n```",
         "## Splits\n\n" + _table(["split", "rows"], [[s, counts[s]] for s in splits]
                                  + [["total", total]]),
     ]
     parts += _provenance(info)
     return "\n\n".join(parts) + "\n"
+
+
+def _scalars(stats: Any) -> list[tuple[str, Any]]:
+    """The short scalar entries of a stage's stats (models, scorers, versions, counts)."""
+    if not isinstance(stats, dict):
+        return []
+    out = []
+    for k, v in stats.items():
+        if isinstance(v, (str, int, float, bool)) and len(str(v)) <= 120:
+            out.append((k, v))
+        elif isinstance(v, list) and v and all(isinstance(x, str) for x in v) and len(v) <= 8:
+            out.append((k, ", ".join(v)))
+    return out
+
+
+def _flat(prefix: str, value: Any, depth: int = 2) -> list[tuple[str, Any]]:
+    """Scalar leaves of nested dicts as ``a.b`` names (lists are left out)."""
+    if isinstance(value, dict):
+        if depth == 0:
+            return []
+        return [kv for k, v in value.items()
+                for kv in _flat(f"{prefix}.{k}" if prefix else str(k), v, depth - 1)]
+    return [] if isinstance(value, list) else [(prefix, value)]
+
+
+def _agreement(info: dict) -> list[list[Any]]:
+    """Label agreement from the run (``agreement``) and from stages' stats (keys named like
+    agreement, kappa or alpha), e.g. label.pull's per-question Krippendorff's alpha."""
+    top = info.get("agreement")
+    rows = [] if top is None else [["run", k or "agreement", v] for k, v in _flat("", top)]
+    for s in info.get("stages") or []:
+        stats = s.get("stats") if isinstance(s.get("stats"), dict) else {}
+        for k, v in stats.items():
+            if "agreement" in k.lower() or k.lower() in ("kappa", "alpha"):
+                rows += [[s.get("name", "?"), name, val] for name, val in _flat(k, v)]
+    return rows
 
 
 def _provenance(info: dict) -> list[str]:
@@ -159,6 +205,23 @@ def _provenance(info: dict) -> list[str]:
                 if given.get(k) is not None]
     if settings:
         parts.append("## Split settings\n\n" + _table(["setting", "value"], settings))
+    checks = [[k, ", ".join(given[k]) if isinstance(given[k], list) else given[k]]
+              for k in ("chat_template", "max_tokens", "tokenizer", "formats")
+              if given.get(k) is not None]
+    if checks:
+        parts.append("## Export checks\n\n" + _table(["setting", "value"], checks))
+    thresholds = [[s.get("name", "?"), k, "-" if v is None else v] for s in stages
+                  for k, v in (s.get("thresholds") or {}).items()]
+    if thresholds:
+        parts.append("## Thresholds\n\n" + _table(["stage", "setting", "value"], thresholds))
+    models = [[s.get("name", "?"), k, v] for s in stages for k, v in _scalars(s.get("stats"))
+              if k not in (s.get("thresholds") or {})]
+    if models:
+        parts.append("## Models and stage statistics\n\n"
+                     + _table(["stage", "name", "value"], models))
+    agreement = _agreement(info)
+    if agreement:
+        parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))
     inputs = info.get("inputs") or []
     if inputs:
         parts.append("## Inputs\n\n" + _table(
@@ -172,4 +235,6 @@ def _provenance(info: dict) -> list[str]:
     if recipe:
         parts.append("## Recipe\n\n```yaml\n" + yaml.safe_dump(
             redact(recipe), sort_keys=False, allow_unicode=True).rstrip() + "\n```")
+    if info.get("removed_examples"):
+        parts.append(render_examples(info["removed_examples"]))
     return parts

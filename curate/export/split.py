@@ -1,7 +1,8 @@
 """Seeded, group-aware, stratified train/test(/validation) splits.
 
-Rows that share a normalised prompt, or the same non-null ``dup_cluster``, form one group (the
-connected components over both keys), and a group never straddles splits, so a prompt seen in
+Rows that share a normalised prompt, the same non-null ``dup_cluster`` or the same non-null
+``label_group`` (when those columns exist) form one group (the connected components over these
+keys), and a group never straddles splits, so a prompt seen in
 training never shows up again in test. Groups are ordered by a seeded hash of their content (the
 smallest member key), which makes the split depend only on the rows' content and the seed, not on
 their order in the frame. Each stratum (by default ``source``) gives its share of the test rows.
@@ -62,7 +63,8 @@ def split_frame(df: pl.DataFrame, *, test_size: float | int = 0.1, seed: int = 0
     if not free.any():
         raise CurateError(
             f"cannot split {n} rows into train and held-out splits: they form only {len(sizes)} "
-            "group(s) of rows that share a prompt or a dup_cluster, and a group never straddles "
+            "group(s) of rows that share a prompt, a dup_cluster or a label_group, and a group "
+            "never straddles "
             "splits; lower test_size/validation_size or add data")
     return pl.Series("split", labels[row_group], dtype=pl.String)
 
@@ -94,32 +96,32 @@ def _prompt_key() -> pl.Expr:
 
 def _groups(df: pl.DataFrame, seed: int, stratify: str | None) -> tuple[pl.DataFrame, np.ndarray]:
     """Per group (in seeded-hash order): size and stratum; and each row's group position."""
-    has_dc = "dup_cluster" in df.columns
-    dc = pl.col("dup_cluster").cast(pl.String) if has_dc else pl.lit(None, pl.String)
+    dc, lg = (pl.col(c).cast(pl.String) if c in df.columns else pl.lit(None, pl.String)
+              for c in ("dup_cluster", "label_group"))
     ident = pl.col("id").cast(pl.String) if "id" in df.columns else pl.int_range(pl.len()).cast(
         pl.String)
     stratum = (pl.col(stratify).cast(pl.String) if stratify and stratify in df.columns
                else pl.lit("", pl.String))
     f = df.lazy().select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_lab"),
-        _prompt_key().alias("_pk"), dc.alias("_dc"), ident.alias("_id"), stratum.alias("_st"),
+        _prompt_key().alias("_pk"), dc.alias("_dc"), lg.alias("_lg"), ident.alias("_id"),
+        stratum.alias("_st"),
     ).with_columns(
-        # what names a row's group: its prompt, else its dup_cluster, else its id
-        pl.coalesce(pl.col("_pk"), "\x00dc\x1f" + pl.col("_dc"), "\x00id\x1f" + pl.col("_id"))
-        .alias("_key")
+        # what names a row's group: its prompt, else its dup_cluster or label group, else its id
+        pl.coalesce(pl.col("_pk"), "\x00dc\x1f" + pl.col("_dc"), "\x00lg\x1f" + pl.col("_lg"),
+                    "\x00id\x1f" + pl.col("_id")).alias("_key")
     ).collect()
 
-    # Connected components: propagate the smallest row index over both keys, with pointer jumping
+    # Connected components: propagate the smallest row index over every key, with pointer jumping
     # (a row's label is a row index of the same component, so lab[lab] is one too).
     lab = f["_lab"]
     while True:
-        step = f.with_columns(_lab=lab).with_columns(
-            pl.when(pl.col("_pk").is_null()).then(pl.col("_lab"))
-            .otherwise(pl.col("_lab").min().over("_pk")).alias("_lab")
-        ).with_columns(
-            pl.when(pl.col("_dc").is_null()).then(pl.col("_lab"))
-            .otherwise(pl.col("_lab").min().over("_dc")).alias("_lab")
-        ).with_columns(pl.col("_lab").gather(pl.col("_lab")))["_lab"]
+        step = f.with_columns(_lab=lab)
+        for key in ("_pk", "_dc", "_lg"):
+            step = step.with_columns(
+                pl.when(pl.col(key).is_null()).then(pl.col("_lab"))
+                .otherwise(pl.col("_lab").min().over(key)).alias("_lab"))
+        step = step.with_columns(pl.col("_lab").gather(pl.col("_lab")))["_lab"]
         if step.equals(lab):
             break
         lab = step

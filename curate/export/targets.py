@@ -1,82 +1,81 @@
-"""Export targets: which rows a trainer format takes, the checks they pass, the columns written.
+"""Export targets: which rows a trainer format takes, the checks they pass, the rows written.
 
-A target partitions a record frame into the rows it exports and the rows it does not (each with a
-``drop_reason``), then builds the output columns of the kept rows. Checks run before anything is
-written; a row takes the first reason it fails, in this order:
+A :class:`Target` partitions a record frame into the rows it exports and the rows it does not
+(each with a ``drop_reason``, see :mod:`curate.export.checks`), then turns each kept record into
+the row(s) of its format. This module defines the class and TRL's four dataset types; the
+Axolotl, LLaMA-Factory and OpenAI targets are in :mod:`curate.export.frameworks`.
 
-    wrong_kind              the row is not of the kind the target exports (e.g. a pair for SFT)
-    empty_turn              a conversation or reply is missing or empty, or a turn has no text
-    invalid_role            a turn's role is not one the target allows where it stands
-    bad_turn_order          SFT: not ending with an assistant turn, no user turn, or a system turn
-                            after the first; DPO: a prompt not ending with a user turn, a reply
-                            not starting and ending with an assistant turn
-    chosen_equals_rejected  the two replies are the same text (after normalisation)
+    trl-sft     ``messages`` (conversational language modeling), or ``prompt``/``completion``
+                with ``sft_format="prompt-completion"``; ``sft_from_pairs`` also takes pairs
+                (prompt + chosen)
+    trl-dpo     ``prompt``/``chosen``/``rejected`` (conversational, explicit prompt)
+    trl-kto     ``prompt``/``completion``/``label`` (bool): two rows per pair (chosen: true,
+                rejected: false), and one per SFT record whose ``label_column`` (default: the
+                first of ``label_accept``, ``label_verdict`` present) says accept/reject
+    trl-reward  ``chosen``/``rejected`` with the prompt inside both (implicit prompt)
+
+Input columns: ``kind``, ``id``, ``messages``, ``prompt``, ``chosen``, ``rejected`` (and the
+KTO label column when present).
+Output columns: per target, see each target's ``columns(opts)`` (rendered into the card).
+
+Examples:
+
+    >>> t = get_target("trl-kto")
+    >>> kept, rejected = t.partition(df)          # rejected has drop_reason
+    >>> t.output(kept).columns
+    ['id', 'prompt', 'completion', 'label']
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import polars as pl
 
 from ..errors import CurateError
-from ..text import normalize_expr
+from ..records import MESSAGES
+from . import checks as C
 
-CONVERSATION_ROLES = ("system", "user", "assistant", "tool")
-REPLY_ROLES = ("assistant", "tool")
-REASONS = ("wrong_kind", "empty_turn", "invalid_role", "bad_turn_order",
-           "chosen_equals_rejected")
+Checks = Callable[[dict, pl.Schema], list[tuple[str, pl.Expr]]]
+Rows = Callable[[dict, dict], list[dict]]
 
-_e = pl.element()
-_role = _e.struct.field("role")
-_content = _e.struct.field("content")
-
-
-def _empty(col: pl.Expr) -> pl.Expr:
-    """True when the list is null or empty, or a turn has null or blank content."""
-    blank = col.list.eval(_content.is_null() | (_content.str.strip_chars() == "")).list.any()
-    return col.is_null() | (col.list.len() == 0) | blank.fill_null(True)
-
-
-def _bad_roles(col: pl.Expr, allowed: tuple[str, ...]) -> pl.Expr:
-    return col.list.eval(_role.is_null() | ~_role.is_in(list(allowed))).list.any().fill_null(True)
-
-
-def _role_at(col: pl.Expr, i: int) -> pl.Expr:
-    return col.list.get(i, null_on_oob=True).struct.field("role")
-
-
-def _late_system(col: pl.Expr) -> pl.Expr:
-    """A system turn anywhere but first."""
-    return col.list.slice(1).list.eval(_role == "system").list.any().fill_null(False)
-
-
-def _text(col: pl.Expr) -> pl.Expr:
-    """A reply as one normalised string, for comparing chosen with rejected."""
-    return col.list.eval(_role.fill_null("") + "\x1f" + normalize_expr(_content.fill_null(""))
-                         ).list.join("\x1e")
-
-
-def _first(*checks: tuple[str, pl.Expr]) -> pl.Expr:
-    """The reason of the first check that holds, else null."""
-    out = pl.lit(None, pl.String)
-    for reason, cond in reversed(checks):
-        out = pl.when(cond.fill_null(True)).then(pl.lit(reason)).otherwise(out)
-    return out
+ID_DOC = "stable record id"
+TASK_TAGS = {"sft": ["sft"], "dpo": ["dpo", "preference"], "kto": ["kto", "preference"],
+             "reward": ["reward-modeling", "preference"]}
+LABEL_COLUMNS = ("label_accept", "label_verdict")  # label.pull writes label_verdict
+ACCEPT = ("accept", "accepted", "yes", "true", "1", "good", "chosen")
+REJECT = ("reject", "rejected", "no", "false", "0", "bad")
 
 
 @dataclass(frozen=True)
 class Target:
-    """An export format. ``task`` is "sft" or "dpo" (it picks the card's tags)."""
+    """An export format.
+
+    ``checks(opts, schema)``: the (reason, failing) expressions rows are checked with.
+    ``rows(record, opts)``: the output rows of one kept record (a dict of its columns).
+    ``columns(opts)``: output column -> (polars dtype, description for the card).
+    ``task(opts)``: sft, dpo, kto or reward (the card's tags and wording).
+    ``usage(opts)``: lines of Python (after ``ds = load_dataset(...)``) for the card.
+    ``side_files(opts, ctx)``: extra files beside the data, {name: text}; ``ctx`` holds
+    ``files`` (split -> data file names written) and ``chat_template`` (e.g. Axolotl's YAML,
+    LLaMA-Factory's dataset_info.json).
+    ``prepare(kept, opts)``: derived columns ``rows`` needs (KTO's ``_label``).
+    """
 
     name: str
-    task: str
     description: str
-    columns: tuple[str, ...]
-    _reason: Callable[[dict], pl.Expr]
-    _output: Callable[[dict], list[pl.Expr]]
-    options: dict[str, object] = field(default_factory=dict)  # option -> default
+    checks: Checks
+    rows: Rows
+    columns: Callable[[dict], dict[str, tuple[pl.DataType, str]]]
+    task: Callable[[dict], str]
+    usage: Callable[[dict], str]
+    tags: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)   # option -> default
+    choices: dict[str, tuple] = field(default_factory=dict)  # option -> allowed values
+    formats: tuple[str, ...] = ("parquet", "jsonl")
+    side_files: Callable[[dict, dict[str, list[str]]], dict[str, str]] | None = None
+    prepare: Callable[[pl.DataFrame, dict], pl.DataFrame] | None = None  # derived columns
 
     def resolve(self, options: dict) -> dict:
         unknown = sorted(set(options) - set(self.options))
@@ -84,7 +83,12 @@ class Target:
             known = ", ".join(sorted(self.options)) or "none"
             raise CurateError(f"target {self.name!r} has no option(s) {', '.join(unknown)} "
                               f"(its options: {known})")
-        return {**self.options, **options}
+        opts = {**self.options, **options}
+        for key, allowed in self.choices.items():
+            if opts[key] not in allowed:
+                raise CurateError(f"target {self.name!r}: option {key} must be one of "
+                                  f"{', '.join(map(str, allowed))}, not {opts[key]!r}")
+        return opts
 
     def partition(self, df: pl.DataFrame, **options) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(rows to export, rows not exported with ``drop_reason``); both keep df's columns."""
@@ -94,20 +98,39 @@ class Target:
         if missing:
             raise CurateError(f"cannot export to {self.name}: the frame has no "
                               f"{', '.join(missing)} column(s)")
-        reason = df.select(self._reason(opts).alias("drop_reason"))["drop_reason"]
+        expr = C.first_reason(*self.checks(opts, df.schema))
+        reason = df.select(expr.alias("drop_reason"))["drop_reason"]
         bad = reason.is_not_null()
-        kept = df.filter(~bad)
-        rejected = df.with_columns(reason).filter(bad)
-        return kept, rejected
+        return df.filter(~bad), df.with_columns(reason).filter(bad)
+
+    def schema(self, **options) -> dict[str, pl.DataType]:
+        return {c: t for c, (t, _) in self.columns(self.resolve(options)).items()}
 
     def output(self, kept: pl.DataFrame, **options) -> pl.DataFrame:
-        """The columns written for rows that passed :meth:`partition`."""
-        return kept.select(self._output(self.resolve(options)))
+        """The rows written for records that passed :meth:`partition`; a ``split`` column of
+        ``kept`` is carried to every row made from the record."""
+        opts = self.resolve(options)
+        if self.prepare is not None:
+            kept = self.prepare(kept, opts)
+        schema = self.schema(**opts)
+        if "split" in kept.columns:
+            schema["split"] = pl.String
+            rows = [{**r, "split": rec["split"]} for rec in kept.iter_rows(named=True)
+                    for r in self.rows(rec, opts)]
+        else:
+            rows = [r for rec in kept.iter_rows(named=True) for r in self.rows(rec, opts)]
+        return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 # --- trl-sft -------------------------------------------------------------------------------------
 
-def _sft_messages(opts: dict) -> pl.Expr:
+def _sft_conversation(rec: dict, opts: dict) -> list[dict]:
+    if rec["kind"] == "preference":
+        return rec["prompt"] + rec["chosen"]
+    return rec["messages"]
+
+
+def _sft_messages_expr(opts: dict) -> pl.Expr:
     msgs = pl.col("messages")
     if opts["sft_from_pairs"]:
         pair = pl.concat_list(pl.col("prompt"), pl.col("chosen"))
@@ -115,65 +138,166 @@ def _sft_messages(opts: dict) -> pl.Expr:
     return msgs
 
 
-def _sft_reason(opts: dict) -> pl.Expr:
+def _sft_checks(opts: dict, schema: pl.Schema) -> list[tuple[str, pl.Expr]]:
     kinds = ["sft", "preference"] if opts["sft_from_pairs"] else ["sft"]
-    msgs = _sft_messages(opts)
-    bad_order = ((msgs.list.len() < 2) | (_role_at(msgs, -1) != "assistant")
-                 | ~msgs.list.eval(_role == "user").list.any() | _late_system(msgs))
-    checks = [("wrong_kind", ~pl.col("kind").is_in(kinds)),
-              ("empty_turn", _empty(msgs)),
-              ("invalid_role", _bad_roles(msgs, CONVERSATION_ROLES)),
-              ("bad_turn_order", bad_order)]
+    msgs = _sft_messages_expr(opts)
+    checks = C.conversation_checks(msgs, kinds)
+    if opts["sft_format"] == "prompt-completion":  # the prompt must ask for the completion
+        sft = pl.col("kind") == "sft"
+        before = pl.when(sft).then(C.role_at(msgs, -2)).otherwise(C.role_at(pl.col("prompt"), -1))
+        checks.append(("bad_turn_order", ~before.is_in(["user", "tool"])))
     if opts["sft_from_pairs"]:  # a pair with replies that do not differ is no better as SFT
         is_pair = pl.col("kind") == "preference"
-        checks += [("chosen_equals_rejected",
-                    is_pair & (_text(pl.col("chosen")) == _text(pl.col("rejected"))))]
-    return _first(*checks)
+        checks.append(("chosen_equals_rejected",
+                       is_pair & (C.text(pl.col("chosen")) == C.text(pl.col("rejected")))))
+    return checks
 
 
-def _sft_output(opts: dict) -> list[pl.Expr]:
-    return [pl.col("id"), _sft_messages(opts).alias("messages")]
+def _sft_rows(rec: dict, opts: dict) -> list[dict]:
+    if opts["sft_format"] == "messages":
+        return [{"id": rec["id"], "messages": _sft_conversation(rec, opts)}]
+    if rec["kind"] == "preference":
+        return [{"id": rec["id"], "prompt": rec["prompt"], "completion": rec["chosen"]}]
+    msgs = rec["messages"]
+    return [{"id": rec["id"], "prompt": msgs[:-1], "completion": msgs[-1:]}]
 
 
-# --- trl-dpo -------------------------------------------------------------------------------------
-
-def _dpo_reason(opts: dict) -> pl.Expr:
-    prompt, chosen, rejected = pl.col("prompt"), pl.col("chosen"), pl.col("rejected")
-
-    def bad_reply(col: pl.Expr) -> pl.Expr:
-        return (_role_at(col, 0) != "assistant") | (_role_at(col, -1) != "assistant")
-
-    return _first(
-        ("wrong_kind", pl.col("kind") != "preference"),
-        ("empty_turn", _empty(prompt) | _empty(chosen) | _empty(rejected)),
-        ("invalid_role", _bad_roles(prompt, CONVERSATION_ROLES) | _bad_roles(chosen, REPLY_ROLES)
-         | _bad_roles(rejected, REPLY_ROLES)),
-        ("bad_turn_order", (_role_at(prompt, -1) != "user") | _late_system(prompt)
-         | bad_reply(chosen) | bad_reply(rejected)),
-        ("chosen_equals_rejected", _text(chosen) == _text(rejected)),
-    )
+def _sft_columns(opts: dict) -> dict:
+    if opts["sft_format"] == "messages":
+        return {"id": (pl.String, ID_DOC),
+                "messages": (MESSAGES, "the conversation, a list of `{role, content}` turns "
+                                       "ending with an assistant turn")}
+    return {"id": (pl.String, ID_DOC),
+            "prompt": (MESSAGES, "the conversation up to the reply, ending with a user turn"),
+            "completion": (MESSAGES, "the reply (assistant turns)")}
 
 
-def _dpo_output(opts: dict) -> list[pl.Expr]:
-    return [pl.col("id"), pl.col("prompt"), pl.col("chosen"), pl.col("rejected")]
+# --- trl-dpo / trl-reward ------------------------------------------------------------------------
 
-
-REGISTRY: dict[str, Target] = {
-    t.name: t for t in (
-        Target("trl-sft", "sft",
-               "supervised fine-tuning conversations for TRL's SFTTrainer",
-               ("id", "messages"), _sft_reason, _sft_output, {"sft_from_pairs": False}),
-        Target("trl-dpo", "dpo",
-               "preference pairs for TRL's DPOTrainer (prompt, chosen, rejected)",
-               ("id", "prompt", "chosen", "rejected"), _dpo_reason, _dpo_output),
-    )
+_PAIR_COLUMNS = {
+    "id": (pl.String, ID_DOC),
+    "prompt": (MESSAGES, "the conversation so far, a list of `{role, content}` turns ending "
+                         "with a user turn"),
+    "chosen": (MESSAGES, "the preferred reply (assistant turns)"),
+    "rejected": (MESSAGES, "the dispreferred reply (assistant turns)"),
 }
-TARGETS: tuple[str, ...] = tuple(REGISTRY)
+_REWARD_COLUMNS = {
+    "id": (pl.String, ID_DOC),
+    "chosen": (MESSAGES, "the prompt followed by the preferred reply (implicit prompt)"),
+    "rejected": (MESSAGES, "the same prompt followed by the dispreferred reply"),
+}
+
+
+def _dpo_rows(rec: dict, opts: dict) -> list[dict]:
+    return [{"id": rec["id"], "prompt": rec["prompt"], "chosen": rec["chosen"],
+             "rejected": rec["rejected"]}]
+
+
+def _reward_rows(rec: dict, opts: dict) -> list[dict]:
+    return [{"id": rec["id"], "chosen": rec["prompt"] + rec["chosen"],
+             "rejected": rec["prompt"] + rec["rejected"]}]
+
+
+# --- trl-kto -------------------------------------------------------------------------------------
+
+def label_expr(column: str | None, schema: pl.Schema) -> pl.Expr:
+    """True for accept, False for reject, null when unlabelled, from a bool, numeric or string
+    column (accept/accepted/yes/true/1/good/chosen and reject/rejected/no/false/0/bad)."""
+    if column is None or column not in schema:
+        return pl.lit(None, pl.Boolean)
+    dtype = schema[column]
+    col = pl.col(column)
+    if dtype == pl.Boolean:
+        return col
+    if dtype.is_numeric():
+        return col > 0
+    text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (pl.when(text.is_in(list(ACCEPT))).then(True)
+            .when(text.is_in(list(REJECT))).then(False).otherwise(None))
+
+
+def label_column(opts: dict, schema: pl.Schema) -> str | None:
+    """The KTO label column: the option, else the first of LABEL_COLUMNS the frame has."""
+    if opts["label_column"]:
+        return opts["label_column"]
+    return next((c for c in LABEL_COLUMNS if c in schema), None)
+
+
+def _kto_checks(opts: dict, schema: pl.Schema) -> list[tuple[str, pl.Expr]]:
+    is_pair = pl.col("kind") == "preference"
+    label = label_expr(label_column(opts, schema), schema)
+    msgs = pl.col("messages")
+    sft = dict(C.conversation_checks(msgs, ["sft"]))
+    sft["bad_turn_order"] = sft["bad_turn_order"] | ~C.role_at(msgs, -2).is_in(["user", "tool"])
+    pair = dict(C.pair_checks())
+    reasons = ["empty_turn", "invalid_role", "bad_turn_order"]
+    return ([("wrong_kind", ~pl.col("kind").is_in(["sft", "preference"])),
+             ("no_label", ~is_pair & label.is_null())]
+            + [(r, pl.when(is_pair).then(pair[r]).otherwise(sft[r])) for r in reasons]
+            + [("chosen_equals_rejected", is_pair & pair["chosen_equals_rejected"])])
+
+
+def _kto_prepare(kept: pl.DataFrame, opts: dict) -> pl.DataFrame:
+    column = label_column(opts, kept.schema)
+    return kept.with_columns(label_expr(column, kept.schema).alias("_label"))
+
+
+def _kto_rows(rec: dict, opts: dict) -> list[dict]:
+    if rec["kind"] == "preference":
+        return [{"id": f"{rec['id']}:chosen", "prompt": rec["prompt"],
+                 "completion": rec["chosen"], "label": True},
+                {"id": f"{rec['id']}:rejected", "prompt": rec["prompt"],
+                 "completion": rec["rejected"], "label": False}]
+    msgs = rec["messages"]
+    return [{"id": rec["id"], "prompt": msgs[:-1], "completion": msgs[-1:],
+             "label": bool(rec["_label"])}]
+
+
+_KTO_COLUMNS = {
+    "id": (pl.String, "stable record id (`<pair id>:chosen` / `<pair id>:rejected` for rows "
+                      "made from a preference pair)"),
+    "prompt": (MESSAGES, "the conversation up to the reply, ending with a user turn"),
+    "completion": (MESSAGES, "the reply (assistant turns)"),
+    "label": (pl.Boolean, "true for a desirable completion, false for an undesirable one"),
+}
+
+
+def _trl_usage(trainer: str) -> Callable[[dict], str]:
+    return lambda opts: f"# trl.{trainer}(model=..., train_dataset=ds[\"train\"], ...)"
+
+
+REGISTRY: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    REGISTRY[target.name] = target
+    return target
+
+
+register(Target(
+    "trl-sft", "supervised fine-tuning conversations for TRL's SFTTrainer",
+    _sft_checks, _sft_rows, _sft_columns, lambda o: "sft", _trl_usage("SFTTrainer"),
+    tags=("trl",), options={"sft_from_pairs": False, "sft_format": "messages"},
+    choices={"sft_format": ("messages", "prompt-completion"), "sft_from_pairs": (False, True)}))
+register(Target(
+    "trl-dpo", "preference pairs for TRL's DPOTrainer (prompt, chosen, rejected)",
+    lambda o, s: C.pair_checks(), _dpo_rows, lambda o: _PAIR_COLUMNS, lambda o: "dpo",
+    _trl_usage("DPOTrainer"), tags=("trl",)))
+register(Target(
+    "trl-kto", "unpaired preferences for TRL's KTOTrainer (prompt, completion, label)",
+    _kto_checks, _kto_rows, lambda o: _KTO_COLUMNS, lambda o: "kto", _trl_usage("KTOTrainer"),
+    tags=("trl",), options={"label_column": None}, prepare=_kto_prepare))
+register(Target(
+    "trl-reward", "preference pairs for TRL's RewardTrainer (chosen, rejected; implicit prompt)",
+    lambda o, s: C.pair_checks(), _reward_rows, lambda o: _REWARD_COLUMNS, lambda o: "reward",
+    _trl_usage("RewardTrainer"), tags=("trl",)))
 
 
 def get_target(name: str) -> Target:
+    from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
+
     try:
         return REGISTRY[name]
     except KeyError:
         raise CurateError(f"unknown export target {name!r}; known targets: "
-                          f"{', '.join(TARGETS)}") from None
+                          f"{', '.join(REGISTRY)}") from None

@@ -122,3 +122,61 @@ def test_export_writes_the_card_with_its_accounting(b, tmp_path):
     assert "| export (trl-sft) | 21 | 20 | wrong_kind: 1 |" in card
     assert "| seed | 4 |\n| test_size | 0.1 |\n| stratify | source |" in card
     assert 'ds = load_dataset("me/x")' in card
+
+
+MANIFEST_INFO = {
+    "name": "labelled",
+    "agreement": {"krippendorff_alpha": 0.71, "annotators": 3},
+    "stages": [
+        {"name": "safety.toxicity", "rows_in": 10, "rows_out": 9, "dropped": {"toxic": 1},
+         "thresholds": {"max": 0.5, "labels": None},
+         "stats": {"scorer": "detoxify", "model": "original", "detoxify": "0.5.4",
+                   "histogram": [1, 2, 3], "mean": 0.12}},
+        {"name": "label.pull", "rows_in": 9, "rows_out": 9, "dropped": {},
+         "stats": {"agreement": {"verdict": {"level": "nominal", "units": 40, "alpha": 0.64}},
+                   "counts": {"records": 9}}},
+    ],
+}
+
+
+def test_thresholds_models_and_agreement():
+    card = render_card(target="trl-kto", counts={"train": 8, "test": 1},
+                       run_info=MANIFEST_INFO)
+    assert ("| stage | setting | value |\n|---|---|---|\n| safety.toxicity | max | 0.5 |\n"
+            "| safety.toxicity | labels | - |") in card
+    assert ("## Models and stage statistics\n\n| stage | name | value |\n|---|---|---|\n"
+            "| safety.toxicity | scorer | detoxify |\n| safety.toxicity | model | original |\n"
+            "| safety.toxicity | detoxify | 0.5.4 |\n| safety.toxicity | mean | 0.12 |\n\n") in card
+    assert ("## Label agreement\n\n| where | measure | value |\n|---|---|---|\n"
+            "| run | krippendorff_alpha | 0.71 |\n| run | annotators | 3 |\n"
+            "| label.pull | agreement.verdict.level | nominal |\n"
+            "| label.pull | agreement.verdict.units | 40 |\n"
+            "| label.pull | agreement.verdict.alpha | 0.64 |\n") in card
+    assert _front(card)["tags"] == ["curate", "trl", "kto", "preference"]
+    assert "- `label`: true for a desirable completion" in card
+    assert "# trl.KTOTrainer(" in card
+
+
+@pytest.mark.parametrize("target, options, tags, path", [
+    ("trl-reward", {}, ["curate", "trl", "reward-modeling", "preference"], "train.parquet"),
+    ("axolotl", {"task": "dpo"}, ["curate", "axolotl", "dpo", "preference"], "train.parquet"),
+    ("llama-factory", {}, ["curate", "llama-factory", "sft"], "train.parquet"),
+    ("openai", {}, ["curate", "openai", "sft"], "train.jsonl"),
+])
+def test_tags_and_data_files_per_target(target, options, tags, path):
+    info = {"export": {"options": options}} if options else {}
+    card = render_card(target=target, counts={"train": 3}, run_info=info)
+    front = _front(card)
+    assert front["tags"] == tags
+    assert front["configs"][0]["data_files"] == [{"split": "train", "path": path}]
+
+
+def test_export_checks_section(b, tmp_path):
+    df = b.frame([b.sft(f"q{i}", "a") for i in range(5)])
+    export(df, tmp_path / "o", target="trl-sft", test_size=1, chat_template="zephyr",
+           formats=["jsonl"])
+    card = (tmp_path / "o" / "README.md").read_text(encoding="utf-8")
+    assert ("## Export checks\n\n| setting | value |\n|---|---|\n| chat_template | zephyr |\n"
+            "| formats | jsonl |") in card
+    assert _front(card)["configs"][0]["data_files"][0] == {"split": "train",
+                                                            "path": "train.jsonl"}

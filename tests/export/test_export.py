@@ -25,13 +25,7 @@ def _load_all(out_dir, splits, cache):
 
 
 def _sft_records(b):
-    records = [b.sft(f"Question {i}: what is {i} + {i}?", f"It is {2 * i}.", "a" if i % 4 else "b")
-               for i in range(36)]
-    records.append(b.sft("Ünïcode — 日本語?", "はい, ça marche ✓", "b", system="Be brief."))
-    records.append({"kind": "sft", "source": "a", "meta": {}, "messages": b.turns(
-        ("system", "You are helpful."), ("user", "Hi"), ("assistant", "Hello!"),
-        ("user", "Weather?"), ("assistant", "Sunny."))})
-    return records
+    return b.sample_sft(36)
 
 
 def _pairs(b, n=24):
@@ -40,7 +34,8 @@ def _pairs(b, n=24):
 
 
 def test_targets_listed():
-    assert TARGETS == ("trl-sft", "trl-dpo")
+    assert TARGETS == ("trl-sft", "trl-dpo", "trl-kto", "trl-reward", "axolotl", "llama-factory",
+                       "openai")
 
 
 def test_trl_sft_round_trip(b, tmp_path):
@@ -198,9 +193,10 @@ def test_reexport_removes_stale_split_files(b, tmp_path):
 
 
 def test_unknown_target(b, tmp_path):
-    with pytest.raises(CurateError, match=r"unknown export target 'axolotl'; known targets: "
-                                          r"trl-sft, trl-dpo"):
-        export(b.frame(_pairs(b, 5)), tmp_path / "o", target="axolotl")
+    with pytest.raises(CurateError, match=r"unknown export target 'unsloth'; known targets: "
+                                          r"trl-sft, trl-dpo, trl-kto, trl-reward, axolotl, "
+                                          r"llama-factory, openai$"):
+        export(b.frame(_pairs(b, 5)), tmp_path / "o", target="unsloth")
     assert not (tmp_path / "o").exists()
 
 

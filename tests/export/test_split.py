@@ -171,3 +171,20 @@ def test_more_than_can_be_split(b):
 def test_empty_frame(b):
     s = split_frame(b.frame([]), test_size=0.1)
     assert s.name == "split" and s.len() == 0
+
+
+def test_label_group_never_straddles(b):
+    import polars as pl
+
+    records = [b.sft(f"question {i}", f"answer {i}") for i in range(40)]
+    df = b.frame(records).with_columns(
+        label_group=pl.Series([f"g{i // 4}" if i < 12 else None for i in range(40)]))
+    for seed in range(10):
+        s = split_frame(df, test_size=0.25, seed=seed).to_list()
+        for g in range(3):
+            assert len(set(s[4 * g:4 * g + 4])) == 1, (seed, g)
+        assert s.count("test") == 10
+    # without the column the same rows split freely
+    free = [split_frame(df.drop("label_group"), test_size=0.25, seed=seed).to_list()[:4]
+            for seed in range(10)]
+    assert any(len(set(x)) > 1 for x in free)

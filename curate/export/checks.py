@@ -1,0 +1,123 @@
+"""Vectorised row checks that export targets combine: each helper is a polars expression over a
+conversation column (a list of ``{role, content}`` structs) that is true where the check fails.
+
+A target's checks are a list of ``(reason, failing_expr)``; :func:`first_reason` turns them into
+the reason of the first failing check (null for a row that passes), so a row always gets exactly
+one ``drop_reason``. Reasons used by the targets:
+
+    wrong_kind              the row is not of a kind the target exports
+    no_label                KTO from SFT rows: no accept/reject label
+    empty_turn              a conversation or reply is missing or empty, or a turn has no text
+    invalid_role            a turn's role is not one the target allows where it stands
+    bad_turn_order          the roles do not follow the target's order (see each target)
+    multi_turn_reply        the target takes one reply message, the pair has a longer reply
+    chosen_equals_rejected  the two replies are the same text (after normalisation)
+    template_error          a chat template refused the conversation (see templates.py)
+    lost_turn               a turn's text is missing from the rendered chat template
+    too_long                the rendered conversation has more than ``max_tokens`` tokens
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..text import normalize_expr
+
+CONVERSATION_ROLES = ("system", "user", "assistant", "tool")
+REPLY_ROLES = ("assistant", "tool")
+REASONS = ("wrong_kind", "no_label", "empty_turn", "invalid_role", "bad_turn_order",
+           "multi_turn_reply", "chosen_equals_rejected", "template_error", "lost_turn",
+           "too_long")
+
+_e = pl.element()
+ROLE = _e.struct.field("role")
+CONTENT = _e.struct.field("content")
+
+
+def empty(col: pl.Expr) -> pl.Expr:
+    """The list is null or empty, or a turn has null or blank content."""
+    blank = col.list.eval(CONTENT.is_null() | (CONTENT.str.strip_chars() == "")).list.any()
+    return col.is_null() | (col.list.len() == 0) | blank.fill_null(True)
+
+
+def bad_roles(col: pl.Expr, allowed: tuple[str, ...]) -> pl.Expr:
+    """A turn has a null role or one outside ``allowed``."""
+    return col.list.eval(ROLE.is_null() | ~ROLE.is_in(list(allowed))).list.any().fill_null(True)
+
+
+def has_role(col: pl.Expr, role: str) -> pl.Expr:
+    return col.list.eval(ROLE == role).list.any().fill_null(False)
+
+
+def role_at(col: pl.Expr, i: int) -> pl.Expr:
+    return col.list.get(i, null_on_oob=True).struct.field("role")
+
+
+def late_system(col: pl.Expr) -> pl.Expr:
+    """A system turn anywhere but first."""
+    return col.list.slice(1).list.eval(ROLE == "system").list.any().fill_null(False)
+
+
+def without_system(col: pl.Expr) -> pl.Expr:
+    """The conversation without its leading system turn (if any)."""
+    return pl.when(role_at(col, 0) == "system").then(col.list.slice(1)).otherwise(col)
+
+
+def not_alternating(col: pl.Expr, odd: tuple[str, ...], even: tuple[str, ...]) -> pl.Expr:
+    """After a leading system turn, turns 1, 3, 5, ... are not all in ``odd`` or turns 2, 4, ...
+    not all in ``even`` (LLaMA-Factory's rule, counting from 1)."""
+    pos = pl.int_range(pl.len())
+    ok = pl.when(pos % 2 == 0).then(ROLE.is_in(list(odd))).otherwise(ROLE.is_in(list(even)))
+    return ~without_system(col).list.eval(ok.fill_null(False).all()).list.first().fill_null(False)
+
+
+def text(col: pl.Expr) -> pl.Expr:
+    """A reply as one normalised string, for comparing chosen with rejected."""
+    return col.list.eval(ROLE.fill_null("") + "\x1f" + normalize_expr(CONTENT.fill_null(""))
+                         ).list.join("\x1e")
+
+
+def bad_reply(col: pl.Expr) -> pl.Expr:
+    """A reply that does not start and end with an assistant turn."""
+    return (role_at(col, 0) != "assistant") | (role_at(col, -1) != "assistant")
+
+
+def first_reason(*checks: tuple[str, pl.Expr]) -> pl.Expr:
+    """The reason of the first check that holds, else null."""
+    out = pl.lit(None, pl.String)
+    for reason, cond in reversed(checks):
+        out = pl.when(cond.fill_null(True)).then(pl.lit(reason)).otherwise(out)
+    return out
+
+
+def pair_checks(*, reply_roles: tuple[str, ...] = REPLY_ROLES,
+                prompt_roles: tuple[str, ...] = CONVERSATION_ROLES,
+                single_reply: bool = False) -> list[tuple[str, pl.Expr]]:
+    """The checks of a preference pair: prompt ends with a user turn and has a system turn only
+    first, replies are assistant turns (one each when ``single_reply``) and differ."""
+    prompt, chosen, rejected = pl.col("prompt"), pl.col("chosen"), pl.col("rejected")
+    checks = [
+        ("wrong_kind", pl.col("kind") != "preference"),
+        ("empty_turn", empty(prompt) | empty(chosen) | empty(rejected)),
+        ("invalid_role", bad_roles(prompt, prompt_roles) | bad_roles(chosen, reply_roles)
+         | bad_roles(rejected, reply_roles)),
+        ("bad_turn_order", (role_at(prompt, -1) != "user") | late_system(prompt)
+         | bad_reply(chosen) | bad_reply(rejected)),
+    ]
+    if single_reply:
+        checks.append(("multi_turn_reply",
+                       (chosen.list.len() != 1) | (rejected.list.len() != 1)))
+    checks.append(("chosen_equals_rejected", text(chosen) == text(rejected)))
+    return checks
+
+
+def conversation_checks(msgs: pl.Expr, kinds: list[str], *,
+                        roles: tuple[str, ...] = CONVERSATION_ROLES) -> list[tuple[str, pl.Expr]]:
+    """The checks of an SFT conversation: at least a user and a final assistant turn, a system
+    turn only first, only ``roles``."""
+    bad_order = ((msgs.list.len() < 2) | (role_at(msgs, -1) != "assistant")
+                 | ~has_role(msgs, "user") | late_system(msgs))
+    return [("wrong_kind", ~pl.col("kind").is_in(kinds)),
+            ("empty_turn", empty(msgs)),
+            ("invalid_role", bad_roles(msgs, roles)),
+            ("bad_turn_order", bad_order)]

@@ -1,0 +1,143 @@
+"""Render every exported conversation through a real chat template before it is written.
+
+The chatml, llama-3 and zephyr templates ship as Jinja files in ``curate/data/chat_templates/``
+(written for curate). They are applied with transformers' ``apply_chat_template`` on a tokenizer
+built here (a word-level ``tokenizers`` model over the template's special tokens, so nothing is
+downloaded). A conversation fails when the template refuses it (``template_error``: a role the
+template does not know, a system turn after the first), or when a turn's text is missing from
+the rendering (``lost_turn``: every turn must appear, in order).
+
+``max_tokens`` counts tokens with a named tokenizer (a Hub name in the local cache or a folder)
+loaded with ``local_files_only=True``; its own chat template renders the text when it has one.
+A record is rendered as its SFT conversation, or as prompt + chosen and prompt + rejected.
+
+Examples:
+
+    >>> tok = local_tokenizer("chatml")
+    >>> tok.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False)
+    '<|im_start|>user\\nHi<|im_end|>\\n'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+from ..errors import CurateError
+from ..progress import bar
+
+CHAT_TEMPLATES = ("chatml", "llama-3", "zephyr")
+_SPECIAL = {
+    "chatml": {"eos_token": "<|im_end|>", "bos_token": "<s>"},
+    "llama-3": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
+    "zephyr": {"bos_token": "<s>", "eos_token": "</s>"},
+}
+
+
+def template_text(name: str) -> str:
+    """The Jinja source of a shipped chat template."""
+    if name not in CHAT_TEMPLATES:
+        raise CurateError(f"unknown chat template {name!r}; shipped templates: "
+                          f"{', '.join(CHAT_TEMPLATES)}")
+    path = resources.files("curate") / "data" / "chat_templates" / f"{name}.jinja"
+    return path.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def local_tokenizer(name: str):
+    """A transformers tokenizer with the shipped template ``name``, built without downloads."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    text = template_text(name)
+    special = _SPECIAL[name]
+    vocab = {"[UNK]": 0, **{tok: i + 1 for i, tok in enumerate(sorted(set(special.values())))}}
+    model = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    model.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=model, unk_token="[UNK]", chat_template=text,
+                                   **special)
+
+
+def load_tokenizer(name: str):
+    """A tokenizer by Hub name or folder, only from local files."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(name, local_files_only=True)
+    except Exception as exc:  # OSError, ValueError, ... from transformers
+        raise CurateError(f"tokenizer {name!r} is not available offline (not a tokenizer folder "
+                          f"and not in the local Hugging Face cache): {type(exc).__name__}"
+                          ) from None
+
+
+def conversations(rec: dict) -> list[list[dict]]:
+    """The conversations a record is rendered as."""
+    if rec["kind"] == "preference":
+        return [rec["prompt"] + rec["chosen"], rec["prompt"] + rec["rejected"]]
+    return [rec["messages"]]
+
+
+def check_conversation(tok: Any, turns: list[dict]) -> tuple[str | None, str]:
+    """(reason or None, rendered text) for one conversation."""
+    try:
+        text = tok.apply_chat_template(turns, tokenize=False)
+    except Exception:  # jinja2 TemplateError from raise_exception, or a template bug
+        return "template_error", ""
+    pos = 0
+    for turn in turns:
+        content = (turn.get("content") or "").strip()
+        found = text.find(content, pos)
+        if found < 0:
+            return "lost_turn", text
+        pos = found + len(content)
+    return None, text
+
+
+def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
+                 tokenizer: str | None = None,
+                 max_tokens: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows that render, rows that do not with ``drop_reason``); both keep df's columns.
+
+    Input columns: ``kind``, ``messages``, ``prompt``, ``chosen``, ``rejected``.
+    Output columns: ``drop_reason`` on the second frame (template_error, lost_turn, too_long).
+    """
+    tok = local_tokenizer(chat_template) if chat_template in CHAT_TEMPLATES else None
+    if tok is None:
+        template_text(chat_template)  # raises the CurateError naming the shipped templates
+    counter = None
+    if max_tokens is not None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise CurateError(f"max_tokens must be a whole number >= 1, not {max_tokens!r}")
+        if not tokenizer:
+            raise CurateError("max_tokens needs a tokenizer (a name in the local Hugging Face "
+                              "cache or a tokenizer folder) to count tokens with")
+        counter = load_tokenizer(tokenizer)
+    reasons: list[str | None] = []
+    cols = df.select("kind", "messages", "prompt", "chosen", "rejected")
+    with bar(total=df.height, desc="render") as progress:
+        for i, rec in enumerate(cols.iter_rows(named=True)):
+            reasons.append(_row_reason(rec, tok, counter, max_tokens))
+            if i % 1024 == 1023:
+                progress.update(1024)
+    reason = pl.Series("drop_reason", reasons, dtype=pl.String)
+    bad = reason.is_not_null()
+    return df.filter(~bad), df.with_columns(reason).filter(bad)
+
+
+def _row_reason(rec: dict, tok: Any, counter: Any, max_tokens: int | None) -> str | None:
+    for turns in conversations(rec):
+        why, text = check_conversation(tok, turns)
+        if why:
+            return why
+        if counter is not None:
+            if getattr(counter, "chat_template", None):
+                try:
+                    text = counter.apply_chat_template(turns, tokenize=False)
+                except Exception:
+                    return "template_error"
+            if len(counter(text, add_special_tokens=False)["input_ids"]) > max_tokens:
+                return "too_long"
+    return None

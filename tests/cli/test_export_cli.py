@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from curate.cli import cli
+
+ROWS = [{"instruction": f"Question {i}?", "output": f"Answer number {i}."} for i in range(8)]
+ROWS.append({"conversations": [{"from": "human", "value": "Weather?"},
+                               {"from": "gpt", "value": "Checking."},
+                               {"from": "observation", "value": "sun"},
+                               {"from": "gpt", "value": "Sunny."}]})
+PAIRS = [{"prompt": f"Prompt {i}", "chosen": f"good {i}", "rejected": f"bad {i}"}
+         for i in range(6)]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "sft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS[:8]))
+    (folder / "tool.jsonl").write_text(json.dumps(ROWS[8]) + "\n")
+    (folder / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in PAIRS))
+    return folder
+
+
+def test_trl_sft_prompt_completion_jsonl_only(data, tmp_path):
+    out = tmp_path / "o"
+    r = invoke("export", data, "-o", out, "--target", "trl-sft", "--sft-format",
+               "prompt-completion", "--formats", "jsonl", "--test-size", "2",
+               "--validation-size", "1")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == (f"wrote {out} (trl-sft): train: 6, validation: 1, test: 2\n"
+                        "  not exported: wrong_kind: 6\n")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md", "rejected", "test.jsonl", "train.jsonl", "validation.jsonl"]
+    row = json.loads((out / "train.jsonl").read_text().splitlines()[0])
+    assert list(row) == ["id", "prompt", "completion"]
+    assert pl.read_parquet(out / "rejected" / "export.parquet")["drop_reason"].to_list() == [
+        "wrong_kind"] * 6
+
+
+@pytest.mark.parametrize("args, files, skipped", [
+    (["--target", "trl-kto"], {"train.parquet", "train.jsonl"}, "no_label: 9"),
+    (["--target", "trl-reward"], {"train.parquet"}, "wrong_kind: 9"),
+    (["--target", "axolotl", "--chat-template", "zephyr"], {"axolotl.yaml"}, "template_error: 1"),
+    (["--target", "llama-factory", "--style", "alpaca", "--task", "dpo"], {"dataset_info.json"},
+     "wrong_kind: 9"),
+    (["--target", "openai"], {"train.jsonl"}, "invalid_role: 1"),
+])
+def test_targets(data, tmp_path, args, files, skipped):
+    out = tmp_path / "o"
+    r = invoke("export", data, "-o", out, "--test-size", "1", *args)
+    assert r.exit_code == 0, r.output
+    assert files <= {p.name for p in out.iterdir()}
+    assert f"  not exported: {skipped}\n" in r.stdout
+
+
+def test_axolotl_yaml_names_the_template(data, tmp_path):
+    r = invoke("export", data, "-o", tmp_path / "o", "--target", "axolotl", "--chat-template",
+               "llama-3", "--test-size", "1")
+    assert r.exit_code == 0, r.output
+    config = yaml.safe_load((tmp_path / "o" / "axolotl.yaml").read_text())
+    assert config["chat_template"] == "llama3"
+
+
+def test_option_errors(data, tmp_path):
+    r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-dpo", "--sft-format",
+               "messages")
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: target 'trl-dpo' has no option(s) sft_format (its options: "
+                        "none)\n")
+    r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-sft", "--max-tokens", "5")
+    assert r.exit_code == 1 and "max_tokens needs a tokenizer" in r.stderr
+    r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-sft", "--max-tokens", "5",
+               "--tokenizer", "nobody/nothing")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: tokenizer 'nobody/nothing' is not available offline")
+    assert invoke("export", data, "-o", tmp_path / "o", "--target", "trl-sft", "--formats",
+                  "csv").exit_code == 2
+    assert invoke("export", data, "-o", tmp_path / "o", "--target", "nope").exit_code == 2
+
+
+def test_max_tokens_with_tokenizer_folder(data, tmp_path):
+    from curate.export.templates import local_tokenizer
+
+    local_tokenizer("chatml").save_pretrained(tmp_path / "tok")
+    # "<|im_start|>user" "Question" "0?" "<|im_end|>" "<|im_start|>assistant" "Answer" "number"
+    # "0." "<|im_end|>": 9 tokens; the tool conversation is longer
+    r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-sft", "--test-size", "1",
+               "--max-tokens", "8", "--tokenizer", tmp_path / "tok")
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: nothing to export to trl-sft: none of the 15 rows qualifies "
+                        "(too_long: 9, wrong_kind: 6)\n")
+    r = invoke("export", data, "-o", tmp_path / "o2", "--target", "trl-sft", "--test-size", "1",
+               "--max-tokens", "9", "--tokenizer", tmp_path / "tok")
+    assert r.exit_code == 0, r.output
+    assert "  not exported: too_long: 1\n" in r.stdout
+
+
+def test_run_folder_input_gives_a_card_with_provenance(data, tmp_path):
+    run = tmp_path / "run"
+    assert invoke("dedup", data, "-o", run).exit_code == 0
+    out = tmp_path / "o"
+    r = invoke("export", run, "-o", out, "--target", "trl-dpo", "--test-size", "1")
+    assert r.exit_code == 0, r.output
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "## Pipeline" in card and "## Inputs" in card and "## Recipe" in card
