@@ -13,9 +13,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import RecipeError
+from .errors import CurateError, RecipeError
 
 ON_ERROR = ("raise", "skip")
+# export() options that are about writing, not the target's row format
+_WRITER_OPTIONS = ("formats", "chat_template", "max_tokens", "tokenizer")
 
 
 class _Strict(BaseModel):
@@ -130,7 +132,7 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         _raise_first(exc, file=file)
-    from .export import TARGETS
+    from .export import TARGETS, get_target
     from .stages.registry import stage_class
 
     for i, spec in enumerate(recipe.stages):
@@ -146,6 +148,11 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
         if spec.target not in TARGETS:
             raise RecipeError(f"unknown target {spec.target!r} (known: {', '.join(TARGETS)})",
                               path=f"export[{i}].target", file=file)
+        target_options = {k: v for k, v in spec.with_.items() if k not in _WRITER_OPTIONS}
+        try:
+            get_target(spec.target).resolve(target_options)
+        except CurateError as exc:
+            raise RecipeError(str(exc), path=f"export[{i}].with", file=file) from None
     return recipe
 
 

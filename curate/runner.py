@@ -223,7 +223,7 @@ class Runner:
             target_dir = self.out_dir / "export" / spec.target
             res = export(df, target_dir, target=spec.target, test_size=spec.test_size,
                          validation_size=spec.validation_size, seed=self.recipe.seed,
-                         run_info=manifest, **spec.with_)
+                         run_info={**manifest, "run_dir": str(self.out_dir)}, **spec.with_)
             if res.rejected.height:
                 _write_parquet(res.rejected, self.out_dir / "rejected" / f"export_{spec.target}.parquet")
             results.append({"target": spec.target, "path": f"export/{spec.target}",

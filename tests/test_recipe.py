@@ -53,3 +53,11 @@ def test_yaml_on_and_no_stay_strings(tmp_path):
     recipe = load_recipe(path)
     assert recipe.stages[0].with_ == {"on": "prompt"}
     assert recipe.stages[1].with_ == {"drop_refusals": False, "check_role_order": True}
+
+
+def test_export_options_are_checked_at_validation():
+    message = _error({**BASE, "export": [{"target": "trl-sft", "with": {"colour": "red"}}]})
+    assert message.startswith("export[0].with: target 'trl-sft' has no option(s) colour")
+    recipe = parse_recipe({**BASE, "export": [{"target": "trl-sft",
+                                               "with": {"sft_format": "prompt-completion"}}]})
+    assert recipe.export[0].with_ == {"sft_format": "prompt-completion"}
