@@ -1,0 +1,72 @@
+"""Report section of the ``select.*`` stages: coverage of the sample next to a random sample of
+the same size, and a 2-D map of the embeddings with the picks marked."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .plots import _svg
+
+_ROWS = (("covering_radius", "covering radius (max distance to the nearest pick; lower is better)"),
+         ("mean_distance", "mean distance to the nearest pick"),
+         ("clusters_covered", "k-means clusters with a pick"))
+
+
+def coverage_table(coverage: dict[str, Any]) -> str:
+    sample, rand = coverage.get("sample", {}), coverage.get("random", {})
+    out = ["<table><tr><th>cosine distance / clusters</th><th>sample</th>"
+           "<th>random sample, same size</th></tr>"]
+    for key, label in _ROWS:
+        if key not in sample:
+            continue
+        a, b = sample.get(key), rand.get(key)
+        if key == "clusters_covered":
+            a, b = f"{a} of {sample.get('clusters')}", f"{b} of {rand.get('clusters')}"
+        out.append(f"<tr><td>{html.escape(label)}</td><td class=num>{a}</td>"
+                   f"<td class=num>{b}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def map_svg(points: pl.DataFrame, title: str = "Embeddings (PCA), picks marked") -> str:
+    """Scatter of ``x``, ``y``: every row in grey, the picks in red."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    rest = points.filter(~pl.col("picked"))
+    picks = points.filter(pl.col("picked"))
+    ax.scatter(rest["x"], rest["y"], s=4, c="#bbbbbb", linewidths=0,
+               label=f"not selected ({rest.height} shown)")
+    ax.scatter(picks["x"], picks["y"], s=14, c="#d62728", marker="x", linewidths=0.8,
+               label=f"selected ({picks.height} shown)")
+    ax.set_title(title, loc="left")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    svg = _svg(fig)
+    plt.close(fig)
+    return svg
+
+
+def section(out_dir: Path, stage: dict[str, Any]) -> str:
+    stats = stage.get("stats") or {}
+    parts = []
+    if stats.get("budget") is not None:
+        parts.append(f"<p>Method <b>{html.escape(str(stats.get('method')))}</b>: "
+                     f"{stats.get('selected')} of {stage.get('rows_in')} rows selected "
+                     f"(budget {stats.get('budget')}), embeddings of the "
+                     f"{html.escape(str(stats.get('embedding', {}).get('on')))} by "
+                     f"{html.escape(str(stats.get('embedding', {}).get('model')))}.</p>")
+    if stats.get("coverage"):
+        parts.append(coverage_table(stats["coverage"]))
+    path = Path(out_dir) / stats["map"] if stats.get("map") else None
+    if path is not None and path.is_file():
+        parts.append(map_svg(pl.read_parquet(path)))
+    return "\n".join(parts)

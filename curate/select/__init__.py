@@ -1,0 +1,99 @@
+"""Embedding-based diversity sampling on a float32 array of unit rows.
+
+    select_rows(X, budget, method="kcenter"|"deita"|"clusters"|"random", ...) -> Selection
+
+The algorithms live in one module each (:mod:`.kcenter`, :mod:`.deita`, :mod:`.clusters`);
+:mod:`.budget` turns a count or fraction into quotas that add up, :mod:`.coverage` measures a
+sample against a random one. Nothing here reads records or models: the ``select.diverse`` stage
+(:mod:`curate.stages.select_diverse`) embeds the records and calls :func:`select_rows`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import CurateError
+from .budget import allocate, interleave
+from .clusters import cluster_select
+from .deita import deita_select
+from .kcenter import kcenter_greedy
+
+METHODS = ("kcenter", "deita", "clusters", "random")
+
+
+@dataclass
+class Selection:
+    """``picks``: row indices in rank order. ``distance``: each row's distance to its nearest
+    pick when the method computed it (k-center without strata), else None."""
+
+    picks: np.ndarray
+    distance: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def select_rows(X: np.ndarray, budget: int, *, method: str = "kcenter", seed: int = 0,
+                keep: np.ndarray | None = None, scores: np.ndarray | None = None,
+                min_distance: float = 0.1, labels: np.ndarray | None = None,
+                per_cluster: str = "uniform", within_cluster: str = "kcenter",
+                strata: np.ndarray | None = None) -> Selection:
+    """Pick ``budget`` rows of ``X`` (unit float32 rows).
+
+    ``keep``: boolean mask of rows that are always picked (they count towards the budget).
+    ``scores``: per-row score for ``deita`` (NaN = no score, visited last). ``labels``: cluster
+    per row for ``clusters``. ``strata``: integer stratum per row; each stratum gets a share of
+    the budget proportional to its size (never below its kept rows) and is sampled on its own.
+    """
+    if method not in METHODS:
+        raise CurateError(f"unknown selection method {method!r} (known: {', '.join(METHODS)})")
+    if method == "deita" and scores is None:
+        raise CurateError("method deita needs a score per row (score_column)")
+    if method == "clusters" and labels is None:
+        raise CurateError("method clusters needs a cluster label per row")
+    n = X.shape[0]
+    keep = np.zeros(n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    budget = int(min(budget, n))
+    if int(keep.sum()) > budget:
+        raise CurateError(f"{int(keep.sum())} rows must be kept but the budget is {budget}")
+    args = dict(method=method, seed=seed, min_distance=min_distance,
+                per_cluster=per_cluster, within_cluster=within_cluster)
+    if strata is None:
+        return _select_one(X, budget, keep, scores, labels, **args)
+    strata = np.asarray(strata, dtype=np.int64)
+    n_strata = int(strata.max()) + 1 if n else 0
+    sizes = np.bincount(strata, minlength=n_strata)
+    share = allocate(budget, sizes, sizes, np.bincount(strata[keep], minlength=n_strata))
+    parts, info = [], {"strata": share.tolist()}
+    for s in range(n_strata):
+        rows = np.flatnonzero(strata == s)
+        if share[s] == 0:
+            parts.append(rows[:0])
+            continue
+        sub = _select_one(X[rows], int(share[s]), keep[rows],
+                          None if scores is None else scores[rows],
+                          None if labels is None else labels[rows], **{**args, "seed": seed + s})
+        parts.append(rows[sub.picks])
+        for key, value in sub.info.items():
+            info[key] = info.get(key, 0) + value
+    return Selection(interleave(parts), None, info)
+
+
+def _select_one(X, budget, keep, scores, labels, *, method, seed, min_distance, per_cluster,
+                within_cluster) -> Selection:
+    initial = np.flatnonzero(keep)
+    if method == "kcenter":
+        res = kcenter_greedy(X, budget, seed=seed, initial=initial if len(initial) else None)
+        return Selection(res.picks, res.distance)
+    if method == "deita":
+        res = deita_select(X, scores, budget, min_distance=min_distance, initial=initial)
+        return Selection(res.picks, None, {"scanned": res.scanned,
+                                           "short_by": budget - len(res.picks)})
+    if method == "clusters":
+        picks = cluster_select(X, labels, budget, per_cluster=per_cluster, within=within_cluster,
+                               seed=seed, initial=initial)
+        return Selection(picks)
+    rest = np.random.default_rng(seed).permutation(np.flatnonzero(~keep))
+    return Selection(np.concatenate([initial, rest[:budget - len(initial)]]).astype(np.int64))
+

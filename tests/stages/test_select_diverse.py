@@ -1,0 +1,154 @@
+import gzip
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from curate.errors import StageError
+from curate.stages.base import StageContext
+from curate.stages.registry import stage_class
+from curate.stages.select_diverse import SelectDiverse, select_diverse
+
+
+def synthetic(rec, sizes=(60, 30, 6, 4), dim=12, seed=0) -> pl.DataFrame:
+    """Records with an ``embedding`` column around one centre per topic (``topic`` column)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((len(sizes), dim))
+    topic = np.repeat(np.arange(len(sizes)), sizes)
+    emb = centres[topic] + 0.2 * rng.standard_normal((len(topic), dim))
+    df = rec.frame(*[rec.qa(f"question {i}", f"answer {i}", source=f"s{i % 3}")
+                     for i in range(len(topic))])
+    return df.with_columns(pl.Series("embedding", emb.tolist(), dtype=pl.List(pl.Float32)),
+                           pl.Series("topic", topic), pl.Series("score", rng.random(len(topic))))
+
+
+def test_registered_and_accounts_for_every_row(rec, tmp_path):
+    assert stage_class("select.diverse") is SelectDiverse
+    df = synthetic(rec)
+    ctx = StageContext(name="select.diverse", index=3, out_dir=tmp_path)
+    res = SelectDiverse({"n": 8}).apply(df, ctx)
+    assert res.kept.height == 8 and res.rejected.height == 92
+    assert res.dropped() == {"not_selected": 92}
+    assert sorted(res.kept["select_rank"].to_list()) == list(range(8))
+    assert res.rejected["select_rank"].null_count() == 92
+    assert res.kept.columns == df.columns + ["select_rank", "cluster"]
+    assert res.kept.schema["cluster"] == pl.Int32 and res.rejected["cluster"].null_count() == 0
+    # kept rows stay in input order; k-center reaches every topic, the small ones too
+    assert res.kept["id"].to_list() == [i for i in df["id"] if i in set(res.kept["id"])]
+    assert set(res.kept["topic"].to_list()) == {0, 1, 2, 3}
+    stats = res.stats
+    assert stats["budget"] == stats["selected"] == 8
+    assert stats["embedding"] == {"model": None, "on": "conversation", "dim": 12,
+                                  "from": "column"}
+    cov = stats["coverage"]
+    assert cov["sample"]["covering_radius"] < cov["random"]["covering_radius"]
+    assert stats["map"] == "select/03_select.diverse.parquet"
+    points = pl.read_parquet(tmp_path / stats["map"])
+    assert points.height == 100 and points["picked"].sum() == 8
+    assert set(points.filter(pl.col("picked"))["id"]) == set(res.kept["id"])
+
+
+def test_same_seed_same_sample_and_the_run_seed_is_the_default(rec):
+    df = synthetic(rec)
+    a = SelectDiverse({"n": 0.1}).apply(df, StageContext(seed=5)).kept
+    b = SelectDiverse({"n": 0.1, "seed": 5}).apply(df, StageContext(seed=0)).kept
+    assert a.equals(b) and a.height == 10
+    c = SelectDiverse({"n": 0.1}).apply(df, StageContext(seed=6)).kept
+    assert not a.equals(c)
+
+
+def test_deita_on_a_product_of_scores_keeps_min_distance(rec):
+    df = synthetic(rec).with_columns(pl.lit(2.0).alias("weight"))
+    res = select_diverse(df, n=20, method="deita", score_column="score * weight",
+                         min_distance=0.05)
+    emb = np.array(res.kept.sort("select_rank")["embedding"].to_list())
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    dist = 1 - emb @ emb.T
+    np.fill_diagonal(dist, 9)
+    assert dist.min() > 0.05
+    # picked by score first: the first pick is the best-scored row
+    assert res.kept.sort("select_rank")["score"][0] == df["score"].max()
+
+
+def test_cluster_quotas_and_strata_add_up(rec):
+    df = synthetic(rec)
+    res = select_diverse(df, n=12, method="clusters", n_clusters=4, per_cluster="uniform")
+    assert res.kept.group_by("cluster").len().sort("cluster")["len"].to_list() == [3, 3, 3, 3]
+    strat = select_diverse(df, n=30, stratify_column="source")
+    shares = strat.kept.group_by("source").len().sort("source")["len"].to_list()
+    assert shares == [10, 10, 10]  # s0, s1, s2 hold 34, 33, 33 rows
+
+
+def test_keep_column_rows_are_always_selected_first(rec):
+    df = synthetic(rec).with_columns((pl.col("topic") == 3).alias("must"))
+    res = select_diverse(df, n=6, keep_column="must")
+    first = res.kept.sort("select_rank").head(4)
+    assert first["must"].all() and res.kept.height == 6
+
+
+def test_store_embedding_adds_the_column_from_the_model_path(rec):
+    df = synthetic(rec).drop("embedding")
+    emb = synthetic(rec)["embedding"]
+    res = select_diverse(df.with_columns(emb), n=5, store_embedding=True)
+    assert res.kept.columns.count("embedding") == 1  # already there: not added twice
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"n": 5, "method": "deita"}, "deita needs score_column"),
+    ({"n": 5, "score_column": "nope"}, "no column 'nope'"),
+    ({"n": 5, "keep_column": "score"}, "keep_column 'score' must be boolean"),
+    ({"n": 5, "score_column": "source"}, "score_column 'source' must be numeric"),
+    ({"n": 1.5}, "a fraction must be in"),
+])
+def test_bad_options_name_what_is_wrong(rec, options, message):
+    with pytest.raises(StageError, match=message):
+        SelectDiverse(options).apply(synthetic(rec), StageContext())
+
+
+def test_never_overwrites_an_earlier_selection(rec):
+    df = synthetic(rec).with_columns(pl.lit(0).alias("select_rank"))
+    with pytest.raises(StageError, match="already has a 'select_rank' column"):
+        select_diverse(df, n=3)
+
+
+def test_bad_embedding_column(rec):
+    df = synthetic(rec)
+    ragged = df.with_columns(pl.when(pl.col("topic") == 0).then(pl.col("embedding").list.head(3))
+                             .otherwise(pl.col("embedding")).alias("embedding"))
+    with pytest.raises(StageError, match="rows of different lengths"):
+        select_diverse(ragged, n=3)
+
+
+def test_budget_above_the_rows_and_empty_input(rec):
+    df = synthetic(rec)
+    res = select_diverse(df, n=1000)
+    assert res.kept.height == 100 and res.rejected.height == 0
+    empty = select_diverse(df.head(0), n=3)
+    assert empty.kept.height == 0 and "select_rank" in empty.kept.columns
+
+
+def test_real_model_on_alpaca_eval_instructions(rec, shared_data, tmp_path):
+    """Through all-MiniLM-L6-v2 on 150 real instructions from 5 source datasets."""
+    path = shared_data / "alpaca_eval" / "gpt-3.5-turbo-0301.model_outputs.json.gz"
+    rows = json.loads(gzip.decompress(path.read_bytes()))[::5][:150]
+    df = rec.frame(*[rec.qa(r["instruction"], r["output"], source=r["dataset"]) for r in rows])
+    sizes = df.group_by("source").len()
+    ctx = StageContext(name="select.diverse", out_dir=tmp_path, cache_dir=tmp_path / "cache")
+    stage = SelectDiverse({"n": 30, "on": "prompt", "stratify_column": "source",
+                           "store_embedding": True})
+    res = stage.apply(df, ctx)
+    assert res.kept.height == 30 and res.rejected.height == 120
+    assert res.stats["embedding"]["dim"] == 384 and res.stats["embedding"]["from"] == "model"
+    got = dict(res.kept.group_by("source").len().iter_rows())
+    want = {s: round(30 * n / 150) for s, n in sizes.iter_rows()}
+    assert sum(got.values()) == 30 and all(abs(got[s] - want[s]) <= 1 for s in want)
+    emb = np.array(res.kept["embedding"].to_list(), dtype=np.float32)
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
+    assert (tmp_path / "cache" / "embeddings").is_dir()  # the shared embedding cache
+    # unstratified k-center (embeddings now from the cache) covers better than random
+    plain = SelectDiverse({"n": 30, "on": "prompt"}).apply(df, ctx)
+    cov = plain.stats["coverage"]
+    assert cov["sample"]["covering_radius"] < cov["random"]["covering_radius"]
+    assert plain.kept["id"].to_list() == SelectDiverse({"n": 30, "on": "prompt"}).apply(
+        df, ctx).kept["id"].to_list()
