@@ -46,3 +46,15 @@ class Records:
 @pytest.fixture
 def rec() -> Records:
     return Records()
+
+
+# The tiny Detoxify checkpoint fixture of tests/fixtures_detoxify.py (safety.* stage tests).
+def _tiny_detoxify():
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "fixtures_detoxify.py"
+    return runpy.run_path(str(path))["tiny_detoxify"]
+
+
+tiny_detoxify = _tiny_detoxify()

@@ -1,0 +1,219 @@
+"""Toxicity scores per label and the filters on them (stage ``safety.toxicity``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+from pydantic import Field, field_validator
+
+from ..errors import StageError
+from ..records import prompt_messages, response_messages
+from ..safety import scorers
+from .base import Filter, StageContext, StageOptions, StageResult
+
+Part = Literal["prompt", "response", "both"]
+_PARTS = {"prompt": prompt_messages, "response": response_messages}
+
+
+def part_text(part: str) -> pl.Expr:
+    """The text of a record's ``prompt`` (turns before the reply) or ``response`` (the last SFT
+    turn, or the chosen reply of a pair): the turns' contents joined by newlines, no roles."""
+    return (_PARTS[part]().list.eval(pl.element().struct.field("content").fill_null(""))
+            .list.join("\n").fill_null(""))
+
+
+def label_column(label: str) -> str:
+    """``tox_<label>``: the label lower-cased, other characters than letters/digits as ``_``."""
+    return "tox_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+class ToxicityOptions(StageOptions):
+    """Options of ``safety.toxicity``. A threshold set to null turns its rule off; the scores
+    are computed anyway."""
+
+    model: Literal[scorers.MODELS] = "auto"  # type: ignore[valid-type]
+    """``auto`` (Detoxify ``original`` where its weights are cached or can be downloaded, else
+    ``profanity-check``), a Detoxify model type (``original``, ``unbiased``, ``multilingual``,
+    ``original-small``, ``unbiased-small``: an error where its weights cannot be had), or
+    ``profanity-check`` (``alt-profanity-check``, offline, one label ``profanity``)."""
+
+    checkpoint: str | None = None
+    """A local Detoxify checkpoint (``torch.save({"config": ..., "state_dict": ...})``, as
+    Detoxify's released ones); overrides ``model``."""
+
+    config: str | None = None
+    """The folder with the checkpoint's Hugging Face config and tokenizer files
+    (``huggingface_config_path``), for loading it offline."""
+
+    on: Part = "response"
+    """Which text is scored: the reply (the chosen one for a pair), the prompt, or both (each
+    label's score is then the larger of the two)."""
+
+    max: float | None = Field(default=0.5, ge=0, le=1)
+    """Drop records whose ``toxicity`` (the largest label score) is above: reason ``toxic``."""
+
+    max_label: dict[str, float] = Field(default_factory=dict)
+    """Per-label thresholds, e.g. ``{insult: 0.3}``: reason ``toxic_<label>``."""
+
+    batch_size: int = Field(default=32, ge=1)
+    """Texts per model call (texts of similar length are batched together)."""
+
+    device: str = "cpu"
+    """Torch device of the Detoxify model."""
+
+    @field_validator("max_label")
+    @classmethod
+    def _in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for label, t in value.items():
+            if not 0 <= t <= 1:
+                raise ValueError(f"threshold of {label!r} must be between 0 and 1, not {t}")
+        return value
+
+
+class Toxicity(Filter):
+    """Scores each record's text with Detoxify (or the offline scorer) and drops toxic ones.
+
+    One ``tox_<label>`` column per label of the model (Detoxify ``original``: toxicity,
+    severe_toxicity, obscene, threat, insult, identity_attack; ``alt-profanity-check``:
+    profanity) and ``toxicity``, the largest of them. Identical texts are scored once; the rest
+    in length-sorted batches, truncated to the model's token limit. Scores are cached by record
+    id under the run's cache, so that changing a threshold and rerunning (``--from``) does not
+    score again. Which scorer ran (and why, when ``auto`` fell back) is in the stage's stats.
+
+    Input columns:
+        - kind, messages / prompt, chosen (list[{role, content}]): the records.
+
+    Output columns:
+        - tox_<label> (float): the label's score in [0, 1].
+        - toxicity (float): the largest label score.
+        - drop_reason (str): ``toxic`` or ``toxic_<label>``, on rejected records only.
+
+    Stats:
+        ``{"thresholds": ..., "scorer": {"scorer", "version", "model", ...},
+        "failures": {reason: n}, "texts_scored": n}``.
+
+    Examples:
+        ```python
+        from curate.stages.safety_toxicity import Toxicity
+        from curate.stages.base import StageContext
+
+        stage = Toxicity({"checkpoint": "toxic.ckpt", "config": "bert-config/",
+                          "max": 0.5, "max_label": {"insult": 0.3}})
+        result = stage.apply(df, StageContext(name="safety.toxicity"))
+        ```
+
+        In a recipe:
+
+        ```yaml
+        stages:
+          - use: safety.toxicity
+            with: {max: 0.5, on: both}
+        ```
+    """
+
+    id = "safety.toxicity"
+    Options = ToxicityOptions
+    summary = "Score toxicity per label (Detoxify, or alt-profanity-check offline); drop above thresholds."
+    batch_size = 20_000
+    cache_scores = True
+
+    options: ToxicityOptions
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self._spec: scorers.ScorerSpec | None = None
+        self._scorer = None
+        self.texts_scored = 0
+
+    # -- the scorer -------------------------------------------------------------------------
+    def spec(self) -> scorers.ScorerSpec:
+        if self._spec is None:
+            o = self.options
+            self._spec = scorers.resolve_scorer(o.model, o.checkpoint, o.config)
+        return self._spec
+
+    def scorer(self):
+        if self._scorer is None:
+            self._scorer = scorers.load_scorer(self.spec(), self.options.device)
+        return self._scorer
+
+    def scoring_fingerprint(self) -> str:
+        blob = json.dumps([self.spec().key(), self.options.on], default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _cached_labels(self, ctx: StageContext) -> list[str] | None:
+        path = self._cache_path(ctx)
+        if path is None or not path.exists():
+            return None
+        return [c for c in pl.read_parquet_schema(path) if c.startswith("tox_")]
+
+    def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        if batch.height == 0:
+            columns = self._cached_labels(ctx) or [label_column(x) for x in self.scorer().labels]
+            self.score_columns = ("toxicity", *columns)
+            return batch.with_columns([pl.lit(None, pl.Float64).alias(c)
+                                       for c in self.score_columns])
+        scorer = self.scorer()
+        parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
+        texts = [t for p in parts for t in batch.select(part_text(p).alias("t"))["t"].to_list()]
+        before = scorer.texts_scored
+        scores = scorers.score_texts(scorer, texts, batch_size=self.options.batch_size,
+                                     desc=f"{ctx.name} ({self.options.on})")
+        self.texts_scored += scorer.texts_scored - before
+        n = batch.height
+        columns = {label_column(label): values.reshape(len(parts), n).max(axis=0)
+                   for label, values in scores.items()}
+        self.score_columns = ("toxicity", *columns)
+        # the order of the score cache (toxicity first), so cached and fresh rows concatenate
+        columns = {"toxicity": np.max(np.stack(list(columns.values())), axis=0), **columns}
+        return batch.with_columns([pl.Series(c, v, dtype=pl.Float64) for c, v in columns.items()])
+
+    # -- deciding ---------------------------------------------------------------------------
+    def failures(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
+        """``(reason, failed)`` per enabled rule in check order: ``toxic``, then the labels."""
+        o = self.options
+        checks = [] if o.max is None else [("toxic", pl.col("toxicity") > o.max)]
+        for label, t in o.max_label.items():
+            col = label_column(label)
+            if col not in columns:
+                known = ", ".join(c[4:] for c in columns if c.startswith("tox_"))
+                raise StageError(f"{self.id}: max_label {label!r}: the scorer has no such label "
+                                 f"(labels: {known})")
+            checks.append((f"toxic_{col[4:]}", pl.col(col) > t))
+        return [(name, expr.fill_null(False)) for name, expr in checks]
+
+    def decide(self) -> pl.Expr:  # used through apply(), which knows the columns
+        raise NotImplementedError
+
+    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
+        ctx = ctx or StageContext(name=self.id)
+        clash = [c for c in df.columns if c == "toxicity" or c.startswith("tox_")]
+        if clash:
+            raise StageError(f"{self.id}: the input already has toxicity columns {clash}; "
+                             "a dataset is scored once (drop those columns to score again)")
+        scored = self._scored(df, ctx)
+        checks = self.failures(scored.columns)
+        reason = (pl.coalesce([pl.when(f).then(pl.lit(name)) for name, f in checks])
+                  if checks else pl.lit(None, pl.String))
+        decided = scored.with_columns(reason.alias("drop_reason"))
+        kept = decided.filter(pl.col("drop_reason").is_null()).drop("drop_reason")
+        rejected = decided.filter(pl.col("drop_reason").is_not_null())
+        counts = (scored.select([f.sum().alias(n) for n, f in checks]).row(0) if checks else ())
+        stats: dict[str, Any] = {
+            "thresholds": self.thresholds(),
+            "scorer": scorers.describe(self.spec(), self._scorer),
+            "failures": {name: int(c or 0) for (name, _), c in zip(checks, counts)},
+            "texts_scored": self.texts_scored,
+        }
+        return StageResult(kept, rejected, stats=stats)
+
+
+def toxicity(df: pl.DataFrame, **options) -> StageResult:
+    """Library form of the ``safety.toxicity`` stage; ``options`` as in :class:`ToxicityOptions`."""
+    return Toxicity(ToxicityOptions(**options)).apply(df, StageContext(name=Toxicity.id))

@@ -1,0 +1,50 @@
+import json
+
+import polars as pl
+from click.testing import CliRunner
+
+from curate.cli import cli
+
+ROWS = [("your code was helpful", "you are a idiot"),
+        ("the report is about women", "all women are worthless"),
+        ("the song sounds great", "the library opens at nine"),
+        ("the essay has a clear plan", "As an AI language model, I cannot.")]
+
+
+def test_filter_runs_quality_toxicity_and_bias(tmp_path, tiny_detoxify):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"instruction": q, "input": "", "output": a}) + "\n"
+                            for q, a in ROWS))
+    result = CliRunner().invoke(cli, [
+        "filter", str(path), "-o", str(tmp_path / "f"),
+        "--toxicity-checkpoint", str(tiny_detoxify.checkpoint),
+        "--toxicity-config", str(tiny_detoxify.config_dir),
+        "--toxicity-max", "none", "--max-label", "insult=0.5", "--identity-attack-max", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:4] == [
+        "01_quality.rules               4 -> 3       dropped refusal: 1",
+        "02_safety.toxicity             3 -> 2       dropped toxic_insult: 1",
+        "03_safety.bias                 2 -> 1       dropped identity_attack: 1"]
+    manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
+    assert manifest["stages"][2]["thresholds"]["max_label"] == {"insult": 0.5}
+    assert (tmp_path / "f" / "bias.json").is_file()
+    rejected = pl.read_parquet(tmp_path / "f" / "rejected" / "03_safety.bias.parquet")
+    assert rejected["bias_groups"].to_list() == [["gender/women"]]
+
+
+def test_bad_label_threshold_is_a_usage_error(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"instruction": "a", "input": "", "output": "b"}) + "\n")
+    result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"),
+                                      "--max-label", "insult"])
+    assert result.exit_code == 2 and "expected LABEL=THRESHOLD" in result.output
+
+
+def test_explicit_detoxify_model_offline_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"instruction": "a", "input": "", "output": "b"}) + "\n")
+    result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"),
+                                      "--toxicity-model", "original"])
+    assert result.exit_code == 1
+    assert "Error: Detoxify model 'original' needs the checkpoint https://" in result.output
