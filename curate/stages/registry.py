@@ -11,7 +11,12 @@ from .base import Stage
 # id -> "module:Class" (relative to curate.stages), or a Stage class registered by register()
 STAGES: dict[str, str | type[Stage]] = {
     "dedup.exact": "dedup_exact:ExactDedup",
+    "dedup.near": "dedup_near:NearDedup",
+    "dedup.semantic": "dedup_semantic:SemanticDedup",
     "quality.rules": "quality:QualityRules",
+    "safety.bias": "safety_bias:Bias",
+    "safety.toxicity": "safety_toxicity:Toxicity",
+    "select.diverse": "select_diverse:SelectDiverse",
 }
 
 

@@ -1,0 +1,90 @@
+"""Report section of the dedup stages (``dedup.exact``, ``dedup.near``, ``dedup.semantic``):
+a cluster-size histogram and example clusters, the kept record beside the removed ones."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .html import _text_of
+from .plots import _svg
+
+EXAMPLE_CLUSTERS = 3
+REMOVED_PER_CLUSTER = 3
+TEXT_CHARS = 600
+_STAT_KEYS = ("on", "bands", "rows", "candidates", "pairs", "groups", "clusters", "dup_clusters",
+              "duplicates", "search", "precision")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS] + " …"
+
+
+def cluster_sizes(rejected: pl.DataFrame) -> pl.DataFrame:
+    """``(kept_id, size)`` of each cluster (the kept record plus its removed copies), largest
+    first, ties in order of appearance."""
+    return (rejected.group_by("kept_id", maintain_order=True).len()
+            .select("kept_id", (pl.col("len") + 1).alias("size"))
+            .sort("size", descending=True, maintain_order=True))
+
+
+def histogram_svg(sizes: pl.Series) -> str:
+    """Bar chart: number of clusters per cluster size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = sizes.value_counts().sort(sizes.name)
+    fig, ax = plt.subplots(figsize=(6, 2.4))
+    ax.bar([str(s) for s in counts[sizes.name]], counts["count"], color="#1f77b4")
+    ax.set_xlabel("cluster size (records)")
+    ax.set_ylabel("clusters")
+    ax.set_title("Duplicate clusters by size", loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    svg = _svg(fig)
+    plt.close(fig)
+    return svg
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    parts = [f"{k}: {stats[k]}" for k in _STAT_KEYS if k in stats]
+    return f"<p>{html.escape(', '.join(parts))}</p>" if parts else ""
+
+
+def section(out_dir: Path, stage: dict[str, Any]) -> str:
+    """HTML for one dedup stage entry of the manifest ("" when it removed nothing)."""
+    out_dir = Path(out_dir)
+    rejected_path = out_dir / stage.get("rejected", "")
+    if not stage.get("rejected") or not rejected_path.is_file():
+        return ""
+    rejected = pl.read_parquet(rejected_path)
+    if rejected.height == 0 or "kept_id" not in rejected.columns:
+        return _stats_line(stage.get("stats", {}))
+    sizes = cluster_sizes(rejected)
+    parts = [_stats_line(stage.get("stats", {})),
+             f"<p>{sizes.height} clusters of duplicates, {rejected.height} records removed.</p>",
+             histogram_svg(sizes["size"])]
+    checkpoint = out_dir / stage.get("checkpoint", "")
+    top = sizes.head(EXAMPLE_CLUSTERS)
+    kept = pl.read_parquet(checkpoint).filter(pl.col("id").is_in(top["kept_id"].implode())) \
+        if stage.get("checkpoint") and checkpoint.is_file() else None
+    parts.append("<table><tr><th>cluster</th><th>kept</th><th>removed</th></tr>")
+    for kept_id, size in top.iter_rows():
+        row = kept.filter(pl.col("id") == kept_id).row(0, named=True) \
+            if kept is not None and kept_id in kept["id"] else None
+        kept_text = _short(_text_of(row)) if row else "(not in the checkpoint)"
+        removed = rejected.filter(pl.col("kept_id") == kept_id).head(REMOVED_PER_CLUSTER)
+        removed_html = "<hr>".join(
+            f"<b>{html.escape(r['id'])}</b>\n{html.escape(_short(_text_of(r)))}"
+            for r in removed.iter_rows(named=True))
+        if size - 1 > removed.height:
+            removed_html += f"<hr>… and {size - 1 - removed.height} more"
+        parts.append(f"<tr><td>{html.escape(kept_id)}<br>{size} records</td>"
+                     f"<td class=ex><b>{html.escape(kept_id)}</b>\n{html.escape(kept_text)}</td>"
+                     f"<td class=ex>{removed_html}</td></tr>")
+    parts.append("</table>")
+    return "\n".join(p for p in parts if p)

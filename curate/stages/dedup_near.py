@@ -1,0 +1,239 @@
+"""Near-duplicate removal with MinHash LSH on word n-grams (stage ``dedup.near``)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
+
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from ..errors import CurateError
+from ..progress import bar
+from .base import Stage, StageContext, StageOptions, StageResult
+from ..records import MESSAGE_PARTS, join_messages
+from .dedup_exact import Part
+
+REASON = "duplicate_near"
+CHUNK_DOCS = 20_000  # records shingled and signed at a time (bounds memory)
+VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
+THREADS = min(4, os.cpu_count() or 1)  # chunks signed at once
+# (false positive, false negative) weights of the banding: with the exact check a false
+# positive costs one Jaccard computation, a false negative a missed duplicate.
+_WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
+
+
+class DedupOptions(StageOptions):
+    """Options shared by the near and semantic dedup stages."""
+
+    on: Part = "conversation"
+    """Which part of a record is compared: prompt, response, conversation or pair (as in
+    ``dedup.exact``)."""
+    keep: str = "first"
+    """Which record of a cluster survives: ``first`` (input order), ``longest`` (longest
+    compared text), or the name of a numeric column (highest value; nulls last)."""
+
+
+class NearDedupOptions(DedupOptions):
+    """Options of ``dedup.near``."""
+
+    threshold: float = Field(0.8, gt=0.0, lt=1.0)
+    """Jaccard similarity of word n-gram sets at which two records are duplicates."""
+    num_perm: int = Field(128, ge=2, le=1024)
+    """MinHash permutations; bands and rows are derived from it and the threshold."""
+    ngram: int = Field(5, ge=1, le=32)
+    """Words per shingle."""
+    verify: bool = True
+    """Check the exact Jaccard of every candidate pair, so that no pair under the threshold
+    is merged (``--no-verify`` trusts the LSH candidates)."""
+    seed: int = 42
+    """Seed of the MinHash permutations."""
+
+
+def compared_text(on: Part) -> pl.Expr:
+    """A record's ``on`` part as one lower-cased string, turns as role and content joined as
+    :func:`curate.records.join_messages` does; null when the part is missing. :func:`nfkc`
+    finishes the normalisation of :func:`curate.text.normalize` that matters for words (white
+    space and punctuation do not: shingles are made of words, runs of word characters)."""
+    return join_messages(MESSAGE_PARTS[on]()).str.to_lowercase()
+
+
+def nfkc(texts: pl.Series) -> pl.Series:
+    """NFKC-normalised texts; only the texts with a non-ASCII character are touched (NFKC
+    leaves ASCII as it is, and is slow)."""
+    wide = texts.str.contains(r"[^\x00-\x7F]").fill_null(False)
+    if not wide.any():
+        return texts
+    rows = wide.arg_true()
+    return texts.scatter(rows, texts.gather(rows).str.normalize("NFKC").str.to_lowercase())
+
+
+def keep_rank(df: pl.DataFrame, keep: str,
+              lengths: pl.Series | None) -> tuple[list[pl.Series], list[bool]]:
+    """Sort keys and their descending flags for a keep policy (see :class:`DedupOptions`);
+    raises CurateError when ``keep`` names no numeric column of ``df``."""
+    if keep == "first":
+        return [], []
+    if keep == "longest":
+        return [lengths], [True]
+    if keep not in df.columns:
+        raise CurateError(f"keep: no column {keep!r} to rank duplicates by "
+                          f"(expected first, longest or a numeric column)")
+    if not df.schema[keep].is_numeric():
+        raise CurateError(f"keep: column {keep!r} is {df.schema[keep]}, expected a number")
+    return [df[keep]], [True]
+
+
+def resolve_clusters(df: pl.DataFrame, pairs: np.ndarray, keep: str, lengths: pl.Series | None,
+                     reason: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """Clusters (connected components of duplicate ``pairs``), one survivor each by ``keep``,
+    and the kept and rejected rows; see :func:`curate.dedup.components.split_clusters`."""
+    from ..dedup.components import components, split_clusters, survivors
+
+    rank, desc = keep_rank(df, keep, lengths)
+    return split_clusters(df, survivors(components(df.height, pairs), rank, desc), reason)
+
+
+def kind_salt(df: pl.DataFrame) -> np.ndarray:
+    """A uint64 per row that differs between record kinds (SFT rows and pairs never meet)."""
+    return df["kind"].fill_null("").hash(seed=7).to_numpy().astype(np.uint64)
+
+
+class ClusterDedup(Stage):
+    """Base of the dedup stages that find duplicate pairs: subclasses implement
+    :meth:`find_pairs`; this class joins the pairs into clusters, keeps one record of each by
+    the ``keep`` option and removes the others with ``drop_reason = reason``."""
+
+    reason: ClassVar[str] = ""
+
+    def find_pairs(self, df: pl.DataFrame, ctx: StageContext
+                   ) -> tuple[np.ndarray, pl.Series | None, dict[str, Any]]:
+        """Duplicate pairs (k, 2) of row positions, the compared text lengths (for
+        ``keep: longest``; None when unknown) and the stage's own stats."""
+        raise NotImplementedError
+
+    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
+        ctx = ctx or StageContext(name=self.id)
+        keep = self.options.keep
+        keep_rank(df, keep, None)  # a bad keep column fails before the work
+        pairs, lengths, stats = self.find_pairs(df, ctx)
+        kept, rejected, hist = resolve_clusters(df, pairs, keep, lengths, self.reason)
+        stats.update(pairs=int(pairs.shape[0]), dup_clusters=int(sum(hist.values())),
+                     duplicates=rejected.height, cluster_sizes=hist)
+        return StageResult(kept, rejected, stats)
+
+
+class NearDedup(ClusterDedup):
+    """Removes records whose compared text is a near copy of another's (MinHash LSH).
+
+    Each record's ``on`` part (see ``dedup.exact``: normalised turns with roles) is split into
+    words, and its set of word ``ngram``-shingles gets a MinHash signature of ``num_perm``
+    values. Bands and rows are chosen from ``threshold`` by minimising the weighted false
+    positive and false negative probability (as datasketch and text-dedup do). Records that
+    share a band bucket are candidates; with ``verify`` (default) a candidate pair counts
+    only when the exact Jaccard similarity of the two shingle sets reaches ``threshold``, and
+    the banding weighs false negatives 0.9 and false positives 0.1 (the check removes those):
+    at 0.8 and 128 permutations that is 14 bands of 9 rows, which finds a pair at Jaccard 0.85
+    with probability 0.975 (9 x 13 at equal weights, as with ``verify: false``: 0.69).
+    Duplicate pairs are joined into clusters (connected components); one record per cluster
+    survives by the ``keep`` policy and the others are removed with
+    ``drop_reason = "duplicate_near"``. SFT records and pairs are never duplicates of each
+    other; records with an empty or missing part are never duplicates.
+
+    Input columns:
+        - id (str), kind (str): the record id and kind.
+        - messages / prompt, chosen, rejected (list[{role, content}]): the compared turns.
+        - <keep> (number): when ``keep`` names a column.
+
+    Output columns:
+        - dup_cluster (str | null): the survivor's id, on every record of a cluster of two or
+          more (kept and rejected); an earlier non-null ``dup_cluster`` is left as it is.
+        - drop_reason (str), kept_id (str): on rejected records only.
+
+    Stats:
+        ``on``, ``bands``, ``rows``, ``candidates`` (pairs), ``pairs`` (duplicate pairs),
+        ``dup_clusters``, ``duplicates`` and ``cluster_sizes`` (``{size: clusters}``).
+
+    Examples:
+        ```python
+        from curate.stages.dedup_near import dedup_near
+
+        result = dedup_near(df, threshold=0.8, on="conversation")
+        result.rejected.select("id", "kept_id", "drop_reason")
+        ```
+
+        In a recipe:
+
+        ```yaml
+        stages:
+          - use: dedup.near
+            with: {threshold: 0.8, ngram: 5, keep: longest}
+        ```
+    """
+
+    id = "dedup.near"
+    Options = NearDedupOptions
+    summary = "Drop near copies (MinHash LSH on word n-grams, exact Jaccard check)."
+    reason = REASON
+
+    options: NearDedupOptions
+
+    def find_pairs(self, df, ctx):
+        from ..dedup.lsh import candidate_pairs, optimal_param
+        from ..dedup.minhash import minhash_bands
+        from ..dedup.shingles import shingle_hashes
+
+        o = self.options
+        bands, rows = optimal_param(o.threshold, o.num_perm, *_WEIGHTS[o.verify])
+        n = df.height
+        hashes = np.empty((n, bands), np.uint64)
+        has_words = np.zeros(n, bool)
+        lengths = np.zeros(n, np.int64)
+        salt = kind_salt(df) if n else np.zeros(0, np.uint64)
+        text = compared_text(o.on).fill_null("")
+
+        def sign(start: int) -> int:
+            texts = nfkc(df.slice(start, CHUNK_DOCS).select(text.alias("t"))["t"])
+            stop = start + texts.len()
+            h, off = shingle_hashes(texts, o.ngram)
+            has_words[start:stop] = np.diff(off) > 0
+            lengths[start:stop] = texts.str.len_chars().to_numpy()
+            hashes[start:stop] = minhash_bands(h, off, bands=bands, rows=rows, seed=o.seed,
+                                               salt=salt[start:stop])
+            return stop - start
+
+        # Chunks write disjoint slices; polars, numpy and rensa release the GIL for most of
+        # the work, so a few threads use the cores (memory: one chunk per thread).
+        with bar(total=n, desc=ctx.name) as progress, ThreadPoolExecutor(THREADS) as pool:
+            for done in pool.map(sign, range(0, n, CHUNK_DOCS)):
+                progress.update(done)
+        rows_with = np.flatnonzero(has_words)
+        pairs = rows_with[candidate_pairs(hashes[rows_with])] if rows_with.size else \
+            np.zeros((0, 2), np.int64)
+        candidates = int(pairs.shape[0])
+        if o.verify and candidates:
+            pairs = pairs[_jaccard(df, text, pairs, o.ngram) >= o.threshold]
+        stats = {"on": o.on, "bands": bands, "rows": rows, "candidates": candidates}
+        return pairs, pl.Series(lengths), stats
+
+
+def _jaccard(df: pl.DataFrame, text: pl.Expr, pairs: np.ndarray, ngram: int) -> np.ndarray:
+    """Exact Jaccard of ``pairs``, in batches of :data:`VERIFY_BATCH` pairs: only the rows of
+    a batch are turned into text and shingled again, so memory does not grow with the corpus."""
+    from ..dedup.jaccard import pair_jaccard
+    from ..dedup.shingles import unique
+
+    sims = np.empty(pairs.shape[0], np.float64)
+    for start in range(0, pairs.shape[0], VERIFY_BATCH):
+        batch = pairs[start:start + VERIFY_BATCH]
+        docs, local = unique(batch, return_inverse=True)
+        texts = nfkc(df[docs].select(text.alias("t"))["t"])
+        sims[start:start + batch.shape[0]] = pair_jaccard(texts, local, ngram=ngram)
+    return sims
+
+
+def dedup_near(df: pl.DataFrame, **options) -> StageResult:
+    """Library form of the ``dedup.near`` stage; ``options`` as :class:`NearDedupOptions`."""
+    return NearDedup(NearDedupOptions(**options)).apply(df, StageContext(name=NearDedup.id))

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from curate.convert import convert
+from curate.errors import CurateError
+from curate.stages.base import DROP_REASON, KEPT_ID
+from curate.stages.dedup_exact import dedup_exact
+from curate.stages.dedup_near import NearDedup, dedup_near
+from curate.stages.registry import stage_class
+
+from ..conftest import REPO
+
+VOCAB = [f"word{i}" for i in range(2000)]
+
+
+def _words(seed: int, n: int = 80) -> list[str]:
+    return list(np.random.default_rng(seed).choice(VOCAB, n))
+
+
+def _edit(words: list[str], changes: int, seed: int) -> str:
+    """A copy with ``changes`` words replaced at spread-out positions."""
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    for pos in rng.choice(np.arange(5, len(out) - 5, 12), changes, replace=False):
+        out[pos] = f"other{pos}"
+    return " ".join(out)
+
+
+def _ids(df):
+    return df["id"].to_list()
+
+
+def test_registered():
+    assert stage_class("dedup.near") is NearDedup
+
+
+def test_near_copies_removed_others_kept(rec):
+    a, b = _words(1), _words(2)
+    df = rec.frame(
+        rec.qa("Tell me something.", " ".join(a), id="a"),
+        rec.qa("Tell me something.", " ".join(b), id="b"),
+        rec.qa("Tell me something!", _edit(a, 1, 0), id="a2"),   # one word changed
+        rec.qa("tell me SOMETHING.", " ".join(a), id="a3"),      # exact copy after normalising
+        rec.qa("Tell me something.", "", id="e1"),               # near-empty texts only match
+        rec.qa("Say something else.", "", id="e2"),              # through their roles: no
+    )
+    result = dedup_near(df)
+    assert _ids(result.kept) == ["a", "b", "e1", "e2"]
+    assert _ids(result.rejected) == ["a2", "a3"]
+    assert result.rejected[DROP_REASON].to_list() == ["duplicate_near"] * 2
+    assert result.rejected[KEPT_ID].to_list() == ["a", "a"]
+    assert result.kept["dup_cluster"].to_list() == ["a", None, None, None]
+    assert result.rejected["dup_cluster"].to_list() == ["a", "a"]
+    assert result.kept.columns == df.columns + ["dup_cluster"]
+    assert result.kept.select(df.columns).equals(df.filter(pl.col("id").is_in(["a", "b", "e1", "e2"])))
+    assert result.stats | {"candidates": None} == {
+        "on": "conversation", "bands": 14, "rows": 9, "candidates": None, "pairs": 3,
+        "dup_clusters": 1, "duplicates": 2, "cluster_sizes": {"3": 1}}
+
+
+def test_sft_rows_and_pairs_never_merge(rec):
+    reply = " ".join(_words(3))
+    df = rec.frame(rec.qa("Question here?", reply, id="s"),
+                   rec.pair("Question here?", reply, "No.", id="p"),
+                   rec.pair("Question here?", reply, "Nope.", id="p2"))
+    result = dedup_near(df, on="conversation")
+    assert _ids(result.kept) == ["s", "p"]
+    assert result.rejected[KEPT_ID].to_list() == ["p"]
+
+
+def test_on_prompt_same_prompt_any_reply(rec):
+    prompt = " ".join(_words(4, 40))
+    df = rec.frame(rec.qa(prompt, "First answer.", id="x"),
+                   rec.qa(prompt + " please", "A different answer entirely.", id="y"))
+    assert _ids(dedup_near(df, on="prompt").rejected) == ["y"]
+    assert _ids(dedup_near(df, on="response").rejected) == []
+
+
+def test_verify_keeps_pairs_under_the_threshold_apart(rec):
+    """Pairs at Jaccard ~0.7 become LSH candidates sometimes; the exact check drops them."""
+    records = []
+    for i in range(40):
+        words = _words(100 + i, 120)
+        records += [rec.qa("Q", " ".join(words), id=f"o{i}"),
+                    rec.qa("Q", _edit(words, 4, i), id=f"c{i}")]
+    df = rec.frame(*records)
+    checked = dedup_near(df, threshold=0.8)
+    trusted = dedup_near(df, threshold=0.8, verify=False)
+    assert (checked.stats["bands"], checked.stats["rows"]) == (14, 9)   # recall-weighted
+    assert (trusted.stats["bands"], trusted.stats["rows"]) == (9, 13)   # as datasketch
+    assert checked.stats["candidates"] > 0 and checked.stats["pairs"] == 0
+    assert checked.rejected.height == 0
+    assert trusted.rejected.height == trusted.stats["candidates"] > 0
+    assert (checked.stats["candidates"], trusted.rejected.height) == (14, 3)
+
+
+def test_keep_policies(rec):
+    base = _words(5, 100)
+    df = rec.frame(rec.qa("Q", " ".join(base), id="short", score=0.1),
+                   rec.qa("Q", " ".join(base) + " and a few more words", id="long", score=None),
+                   rec.qa("Q", " ".join(base) + " more", id="best", score=0.9))
+    df = df.with_columns(pl.Series("score", [0.1, None, 0.9]))
+    assert _ids(dedup_near(df).kept) == ["short"]
+    assert _ids(dedup_near(df, keep="longest").kept) == ["long"]
+    assert _ids(dedup_near(df, keep="score").kept) == ["best"]
+    assert dedup_near(df, keep="score").rejected[KEPT_ID].to_list() == ["best", "best"]
+    with pytest.raises(CurateError, match="no column 'nosuch'"):
+        dedup_near(df, keep="nosuch")
+    with pytest.raises(CurateError, match="expected a number"):
+        dedup_near(df, keep="source")
+
+
+def test_every_cluster_has_a_survivor_in_chunks(rec, monkeypatch):
+    monkeypatch.setattr("curate.stages.dedup_near.CHUNK_DOCS", 7)
+    records = []
+    for i in range(10):
+        words = _words(200 + i, 200)
+        records += [rec.qa("Q", _edit(words, 1, k), id=f"d{i}-{k}") for k in range(3)]
+    df = rec.frame(*records)
+    result = dedup_near(df)
+    kept = set(_ids(result.kept))
+    assert len(kept) == 10 and set(result.rejected[KEPT_ID]) <= kept
+    assert result.stats["cluster_sizes"] == {"3": 10}
+
+
+def test_demo_planted_near_duplicates():
+    """The demo corpus: exactly its 10 planted near copies survive exact dedup and go here."""
+    converted = convert(REPO / "pipelines" / "data" / "demo", on_error="skip").frame
+    after_exact = dedup_exact(converted).kept
+    result = dedup_near(after_exact, threshold=0.8)
+    where = sorted((json.loads(m)["file"], json.loads(m)["line"])
+                   for m in result.rejected["meta"])
+    assert where == [("alpaca.jsonl", 73), ("alpaca.jsonl", 96), ("alpaca.jsonl", 101),
+                     ("alpaca.jsonl", 117), ("dolly.csv", 81), ("openai.jsonl", 17),
+                     ("openai.jsonl", 37), ("openai.jsonl", 46), ("sharegpt.json", 25),
+                     ("sharegpt.json", 26)]
+    assert result.stats["cluster_sizes"] == {"2": 10}
+
+
+def test_cli_near_and_options(tmp_path):
+    from click.testing import CliRunner
+
+    from curate.cli import cli
+
+    base = _words(9, 100)
+    rows = [{"instruction": "Q", "output": " ".join(base)},
+            {"instruction": "Q", "output": _edit(base, 1, 0)},
+            {"instruction": "Q", "output": " ".join(_words(10, 100))}]
+    data = tmp_path / "in.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = CliRunner().invoke(cli, ["dedup", str(data), "-o", str(tmp_path / "o"),
+                                      "--method", "near", "--threshold", "0.7", "--ngram", "3",
+                                      "--num-perm", "64", "--no-verify"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "01_dedup.near                  3 -> 2       dropped duplicate_near: 1")
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["stages"][1]["thresholds"] == {
+        "on": "conversation", "keep": "first", "threshold": 0.7, "num_perm": 64, "ngram": 3,
+        "verify": False, "seed": 42}
+    usage = CliRunner().invoke(cli, ["dedup", str(data), "-o", str(tmp_path / "x"),
+                                     "--ngram", "3"])
+    assert usage.exit_code == 2 and "--ngram does not apply to --method exact" in usage.output
