@@ -23,22 +23,41 @@ def test_demo_recipe_removes_exactly_what_was_planted(tmp_path, monkeypatch):
         "convert": (326, 317, {"empty_turn": 3, "invalid_json": 2, "missing_field": 1,
                                "not_a_question": 2, "wrong_type": 1}),
         "dedup.exact": (317, 292, {"duplicate_exact": 25}),
-        "quality.rules": (292, 277, {"junk": 3, "refusal": 5, "repetition": 3,
+        "dedup.near": (292, 282, {"duplicate_near": 10}),
+        "quality.rules": (282, 267, {"junk": 3, "refusal": 5, "repetition": 3,
                                      "role_order": 2, "too_short": 2}),
+        "safety.toxicity": (267, 261, {"toxic": 6}),
+        "safety.bias": (261, 259, {"toxic_about_group": 2}),
     }
+    # the planted near copies (pipelines/data/README.md), by file and line
+    near = pl.read_parquet(out / "rejected" / "02_dedup.near.parquet")
+    planted = {("alpaca.jsonl", 73), ("alpaca.jsonl", 96), ("alpaca.jsonl", 101),
+               ("alpaca.jsonl", 117), ("openai.jsonl", 17), ("openai.jsonl", 37),
+               ("openai.jsonl", 46)}
+    where = {(m["file"], m["line"]) for m in map(json.loads, near["meta"])}
+    assert planted <= where and len(where) == 10
+    toxicity = next(s for s in manifest["stages"] if s["name"] == "safety.toxicity")
+    assert toxicity["stats"]["scorer"]["scorer"] == "profanity-check"
+    bias = json.loads((out / "bias.json").read_text())
+    assert bias["kept"]["groups"]["gender/women"]["records"] == 1
+    assert "nationality/immigrants" not in bias["kept"]["groups"] or (
+        bias["kept"]["groups"]["nationality/immigrants"]["records"] == 0)
     final = pl.read_parquet(out / "data.parquet")
-    assert final.group_by("kind").len().sort("kind").rows() == [("preference", 68), ("sft", 209)]
+    assert final.group_by("kind").len().sort("kind").rows() == [("preference", 68), ("sft", 191)]
 
     exports = {e["target"]: e for e in manifest["exports"]}
-    assert sum(exports["trl-sft"]["counts"].values()) == 209
+    assert sum(exports["trl-sft"]["counts"].values()) == 191
     assert exports["trl-sft"]["skipped"] == {"wrong_kind": 68}
+    assert exports["trl-dpo"]["skipped"] == {"wrong_kind": 191}
     assert sum(exports["trl-dpo"]["counts"].values()) == 68
     for target, columns in (("trl-sft", ["id", "messages"]),
                             ("trl-dpo", ["id", "prompt", "chosen", "rejected"])):
-        loaded = datasets.load_dataset(str(out / "export" / target))
+        # a fresh cache: datasets caches a local folder by its name alone
+        loaded = datasets.load_dataset(str(out / "export" / target),
+                                       cache_dir=str(tmp_path / "hf-cache"))
         assert sorted(loaded) == ["test", "train"]
         assert loaded["train"].column_names == columns
         assert loaded["train"].num_rows == exports[target]["counts"]["train"]
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "<svg" in report and "duplicate_exact" in report
+    assert "<svg" in report and "duplicate_exact" in report and "profanity-check" in report
     assert json.loads((out / "manifest.json").read_text())["status"] == "done"

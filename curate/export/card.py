@@ -144,7 +144,12 @@ def render_card(*, target: str, counts: dict[str, int], run_info: dict | None = 
         "## Loading\n\n```python\nfrom datasets import load_dataset\n\n"
         f"ds = load_dataset({json.dumps(repo)})\n"
         f"# or: load_dataset(\"{builder}\", data_files={{\"train\": \"train.{ext}\"}})\n"
-        f"{t.usage(opts)}\n```",
+        f"{t.usage(opts)}\n```"
+        + ("" if info.get("repo_id") else
+           "\n\nA local folder is cached by `datasets` under its folder name alone: after "
+           "exporting again into a folder of the same name, load it with "
+           "`download_mode=\"force_redownload\"` (or with `data_files=` as above, which is "
+           "cached by content)."),
         "## Splits\n\n" + _table(["split", "rows"], [[s, counts[s]] for s in splits]
                                  + [["total", total]]),
     ]
