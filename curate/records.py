@@ -101,14 +101,25 @@ def content_hash(*parts: Any) -> str:
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def _content_of(record: dict) -> Any:
+def _turns_key(turns: list[dict] | None) -> str:
+    return "\x1e".join(f"{t.get('role')}\x1f{t.get('content')}" for t in turns or ())
+
+
+def _content_key(record: dict) -> str:
     if record["kind"] == "sft":
-        return record["messages"]
-    return [record["prompt"], record["chosen"], record["rejected"]]
+        return _turns_key(record["messages"])
+    return "\x1d".join(_turns_key(record[k]) for k in ("prompt", "chosen", "rejected"))
+
+
+def record_id(source: str, record: dict, repeat: int = 0) -> str:
+    """The id of a record that has none: sha1 of its source and turns (roles and contents),
+    and of ``repeat`` for the n-th identical repeat from that source."""
+    blob = f"{source}\x1c{_content_key(record)}" + (f"\x1c{repeat}" if repeat else "")
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]
 
 
 def assign_ids(records: Iterable[dict]) -> list[dict]:
-    """Give records without an ``id`` a stable one: a hash of source and content.
+    """Give records without an ``id`` a stable one (:func:`record_id`).
 
     The n-th repeat of identical content from the same source gets ``n`` mixed into its hash, so
     ids stay unique and the same input always gives the same ids.
@@ -117,12 +128,46 @@ def assign_ids(records: Iterable[dict]) -> list[dict]:
     out = []
     for record in records:
         if not record.get("id"):
-            base = content_hash(record["source"], _content_of(record))
+            base = record_id(record["source"], record)
             n = seen[base]
             seen[base] += 1
-            record["id"] = base if n == 0 else content_hash(base, n)
+            record["id"] = base if n == 0 else record_id(record["source"], record, n)
         out.append(record)
     return out
+
+
+_ROLES = frozenset(("system", "user", "assistant", "tool"))
+
+
+def _turns_ok(turns: Any, *, first: str | None = None, last: str | None = None,
+              min_len: int = 1) -> bool:
+    if type(turns) is not list or len(turns) < min_len:
+        return False
+    for t in turns:
+        if (type(t) is not dict or len(t) != 2 or type(t.get("content")) is not str
+                or t.get("role") not in _ROLES):
+            return False
+    return (first is None or turns[0]["role"] == first) and (
+        last is None or turns[-1]["role"] == last)
+
+
+def _score_ok(value: Any) -> bool:
+    return value is None or type(value) in (int, float)
+
+
+def _surely_valid(record: dict) -> bool:
+    """A fast check that is never looser than the models: True only for records the models
+    accept (the models still run, for their messages, when it says False)."""
+    if type(record.get("id")) is not str or not record["id"] or type(record.get("source")) is not str:
+        return False
+    if type(record.get("meta", {})) is not dict:
+        return False
+    if record["kind"] == "sft":
+        return _turns_ok(record.get("messages"), last="assistant", min_len=2)
+    return (_turns_ok(record.get("prompt"), last="user")
+            and _turns_ok(record.get("chosen"), first="assistant")
+            and _turns_ok(record.get("rejected"), first="assistant")
+            and _score_ok(record.get("chosen_score")) and _score_ok(record.get("rejected_score")))
 
 
 def validate_record(record: dict) -> dict:
@@ -130,6 +175,8 @@ def validate_record(record: dict) -> dict:
     kind = record.get("kind")
     if kind not in MODELS:
         raise RowError("invalid_record", f"unknown record kind {kind!r}", field="kind")
+    if _surely_valid(record):
+        return record
     fields = {k: v for k, v in record.items() if k in MODELS[kind].model_fields}
     try:
         MODELS[kind].model_validate(fields)

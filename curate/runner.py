@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,9 +47,16 @@ def _chain(previous: str, part: Any) -> str:
 
 
 def _write_parquet(df: pl.DataFrame, path: Path) -> None:
+    """Atomic; lz4 writes about twice as fast as zstd, which matters for checkpoints."""
     tmp = path.with_suffix(".parquet.tmp")
-    df.write_parquet(tmp)
+    df.write_parquet(tmp, compression="lz4")
     os.replace(tmp, path)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    tmp = dst.with_suffix(".parquet.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
 
 
 class Runner:
@@ -165,7 +173,8 @@ class Runner:
             df = pl.read_parquet(out / "stages" / f"{self.plan[last].slug}.parquet")
 
         complete = last == len(self.plan) - 1
-        _write_parquet(df, out / "data.parquet")
+        # the final records are the last checkpoint: copy the file rather than write it again
+        _copy(out / "stages" / f"{self.plan[last].slug}.parquet", out / "data.parquet")
         manifest["rows_in"] = manifest["stages"][0]["rows_in"]
         manifest["rows_out"] = df.height
         if complete:

@@ -1,18 +1,39 @@
 """The ``curate`` command: a thin click layer over the library.
 
 Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error.
+Command modules are imported only when their command runs (or help lists it), so that a
+command's start-up pays only for what it uses.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from .. import __version__
 from ..errors import CurateError
 
+# command name -> module of this package that defines it (in its COMMANDS)
+COMMAND_MODULES = {
+    "convert": "convert", "dedup": "dedup", "export": "export", "filter": "filter",
+    "label": "label", "publish": "publish", "run": "run", "sample": "sample",
+    "stages": "run", "validate": "run",
+}
+
 
 class CurateGroup(click.Group):
-    """Turns CurateError into a one-line message and exit code 1."""
+    """Loads commands lazily and turns CurateError into a one-line message and exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            module = importlib.import_module(f"{__name__}.{COMMAND_MODULES[name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -25,20 +46,6 @@ class CurateGroup(click.Group):
 @click.version_option(__version__, prog_name="curate")
 def cli() -> None:
     """Turn raw corpora into SFT and preference datasets."""
-
-
-def _register() -> None:
-    """Every module of this package that defines COMMANDS adds them (one module per group)."""
-    import importlib
-    import pkgutil
-
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
