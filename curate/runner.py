@@ -66,9 +66,9 @@ class Runner:
                  from_stage: str | None = None, until: str | None = None,
                  limit: int | None = None, resume: bool = False, report: bool = True,
                  echo=None):
-        if recipe.engine == "ray":
-            raise CurateError("the ray engine is not available in this version; "
-                              "use --engine local")
+        from .engines import get_engine
+
+        self.engine = get_engine(recipe.engine, recipe.ray)
         self.recipe, self.out_dir = recipe, Path(out_dir)
         self.input_path = resolve_input_path(recipe, recipe_file)
         self.from_stage, self.until, self.limit = from_stage, until, limit
@@ -141,7 +141,7 @@ class Runner:
             "name": self.recipe.name,
             "status": "running",
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "engine": "local",
+            **self.engine.manifest(),
             "seed": self.recipe.seed,
             "inputs": inputs,
             "recipe": self.recipe.model_dump(mode="json", by_alias=True),
@@ -197,7 +197,7 @@ class Runner:
                                on_error=self.recipe.on_error, out_dir=self.out_dir,
                                cache_dir=self.out_dir / "cache")
             rows_in = df.height
-            result = p.stage.apply(df, ctx)
+            result = self.engine.apply(p.stage, df, ctx)
             _check_columns(p, df, result)
             stats = result.stats
             entry["thresholds"] = p.stage.thresholds()
