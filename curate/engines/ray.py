@@ -106,7 +106,7 @@ class RayEngine:
     def _ray(self):
         try:
             import ray
-        except ImportError as exc:  # pragma: no cover - ray is a dependency of the engine
+        except ImportError:  # pragma: no cover - ray is a dependency of the engine
             raise CurateError("engine ray needs Ray Data: pip install 'curate[ray]'") from None
         if not ray.is_initialized():
             try:

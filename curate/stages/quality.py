@@ -6,7 +6,7 @@ import polars as pl
 from pydantic import Field
 
 from . import quality_rules as rules
-from .base import DROP_REASON, Filter, StageContext, StageOptions, StageResult
+from .base import Filter, StageContext, StageOptions, StageResult
 
 # Score columns, in the order they are added.
 SCORE_COLUMNS = (

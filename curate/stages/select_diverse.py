@@ -11,9 +11,9 @@ from pydantic import Field
 
 from ..embed import DEFAULT_MODEL, embed_frame
 from ..errors import CurateError, StageError
-from ..select import METHODS, select_rows
-from ..select.budget import PER_CLUSTER, resolve_budget
-from ..select.clusters import WITHIN, default_n_clusters, kmeans
+from ..select import select_rows
+from ..select.budget import resolve_budget
+from ..select.clusters import default_n_clusters, kmeans
 from ..select.coverage import coverage_report, pca_map
 from ..select.distance import as_unit_rows
 from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import numpy as np
 import polars as pl
-import pytest
 
 from curate.engines import get_engine
 from curate.recipe import load_recipe

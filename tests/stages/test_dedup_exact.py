@@ -3,7 +3,6 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curate.records import RECORD_COLUMNS
 from curate.stages.base import DROP_REASON, KEPT_ID, StageContext
 from curate.stages.dedup_exact import ExactDedup, dedup_exact
 from curate.stages.registry import stage_class
