@@ -21,6 +21,7 @@ import os
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -104,8 +105,10 @@ def _cache_file(cache_dir: Path, model: str) -> Path:
     return cache_dir / "embeddings" / f"{Path(model).name}-{slug}.parquet"
 
 
-def _encode(texts: list[str], model: str, batch_size: int, desc: str) -> np.ndarray:
-    st = load_model(model)
+def encode_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int = 64,
+                 desc: str = "embed", device: str | None = None) -> np.ndarray:
+    """Embeddings of ``texts`` by the model, without the cache (length-sorted batches)."""
+    st = load_model(model, device)
     order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths per batch
     out = np.empty((len(texts), dimension(st)), dtype=np.float32)
     with bar(total=len(texts), desc=desc, unit="texts") as progress, _autocast():
@@ -121,8 +124,13 @@ def _encode(texts: list[str], model: str, batch_size: int, desc: str) -> np.ndar
 
 
 def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int = 64,
-                cache_dir: Path | None = None, desc: str = "embed") -> np.ndarray:
-    """L2-normalised float32 embeddings of ``texts``; cached by content when ``cache_dir``."""
+                cache_dir: Path | None = None, desc: str = "embed",
+                encode: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
+    """L2-normalised float32 embeddings of ``texts``; cached by content when ``cache_dir``.
+
+    ``encode`` embeds the texts that are not in the cache (default: this process's model,
+    see :func:`encode_texts`); the Ray engine passes its actor pool here.
+    """
     if not texts:
         return np.zeros((0, dimension(load_model(model))), np.float32)
     keys = [text_key(t) for t in texts]
@@ -134,7 +142,9 @@ def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int
         cached = dict(zip(hit["key"].to_list(), hit["vec"].to_numpy()))
     todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values())
     if todo:
-        fresh = _encode([texts[i] for i in todo], model, batch_size, desc)
+        todo_texts = [texts[i] for i in todo]
+        fresh = (encode(todo_texts) if encode is not None
+                 else encode_texts(todo_texts, model=model, batch_size=batch_size, desc=desc))
         cached.update({keys[i]: v for i, v in zip(todo, fresh)})
         if path is not None:
             new = pl.DataFrame({"key": [keys[i] for i in todo], "vec": fresh})
@@ -154,7 +164,8 @@ def frame_texts(df: pl.DataFrame, on: str = "conversation") -> list[str]:
 
 
 def embed_frame(df: pl.DataFrame, *, on: str = "conversation", model: str = DEFAULT_MODEL,
-                batch_size: int = 64, cache_dir: Path | None = None) -> np.ndarray:
+                batch_size: int = 64, cache_dir: Path | None = None,
+                encode: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
     """Embeddings of each record's ``on`` part (see :data:`curate.records.MESSAGE_PARTS`)."""
     return embed_texts(frame_texts(df, on), model=model, batch_size=batch_size,
-                       cache_dir=cache_dir, desc=f"embed {on}")
+                       cache_dir=cache_dir, desc=f"embed {on}", encode=encode)

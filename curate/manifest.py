@@ -47,10 +47,14 @@ def path_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def describe_inputs(paths: list[Path]) -> list[dict[str, Any]]:
+def describe_inputs(paths: list) -> list[dict[str, Any]]:
+    """Path (a URL without credentials for a remote file), size and sha256 of each input."""
     out = []
     for p in paths:
-        sha, size = path_sha256(p)
+        if isinstance(p, Path):
+            sha, size = path_sha256(p)
+        else:  # a curate.io.remote.RemoteFile: the bytes downloaded, hashed as they came
+            sha, size = p.sha256, p.size
         out.append({"path": str(p), "bytes": size, "sha256": sha})
     return out
 

@@ -53,7 +53,13 @@ class ExportSpec(_Strict):
 
 
 class RayConfig(_Strict):
+    """The ``ray:`` block: where and how ``engine: ray`` runs."""
+
     address: str | None = Field(None, description="Ray cluster address; local Ray when unset.")
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray (default: all); "
+                                 "ignored with an address.")
+    shuffle: Literal["sort", "hash"] = Field("sort", description="Ray Data shuffle of the "
+                                             "dedup stages: sort (pull-based) or hash.")
 
 
 class Recipe(_Strict):
@@ -176,9 +182,13 @@ def load_recipe(path: str | Path) -> Recipe:
     return parse_recipe(data, file=str(path))
 
 
-def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path:
+def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path | str:
     """A relative input path is taken from the working directory, or else from the recipe's
-    folder."""
+    folder; an fsspec URL (``s3://...``, ``memory://...``) is kept as it is."""
+    from .io.remote import is_url
+
+    if is_url(recipe.input.path):
+        return recipe.input.path
     path = Path(recipe.input.path)
     if path.is_absolute() or path.exists() or recipe_file is None:
         return path

@@ -4,6 +4,9 @@ Each stage's output is checkpointed (``stages/NN_<name>.parquet``) with the rows
 (``rejected/NN_<name>.parquet``), and the manifest is rewritten after every stage, so a run can
 resume after the last good stage (``resume=True``) or restart from a named one
 (``from_stage=``). Every stage is checked for ``rows_in == rows_out + sum(dropped)``.
+
+``out_dir`` may be an fsspec URL (``s3://bucket/runs/demo``): the run is then staged in a local
+folder and mirrored to the URL after every stage and at the end (see :mod:`curate.io.mirror`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CurateError, StageError
+from .io.remote import is_url, redact
 from .manifest import (check_accounting, describe_inputs, read_manifest, versions,
                        write_manifest)
 from .recipe import Recipe, resolve_input_path
@@ -60,16 +64,23 @@ def _copy(src: Path, dst: Path) -> None:
 
 
 class Runner:
-    """One run of a recipe into ``out_dir``."""
+    """One run of a recipe into ``out_dir`` (a folder or an fsspec URL)."""
 
-    def __init__(self, recipe: Recipe, out_dir: Path, *, recipe_file: Path | None = None,
+    def __init__(self, recipe: Recipe, out_dir: str | Path, *, recipe_file: Path | None = None,
                  from_stage: str | None = None, until: str | None = None,
                  limit: int | None = None, resume: bool = False, report: bool = True,
                  echo=None):
         from .engines import get_engine
 
         self.engine = get_engine(recipe.engine, recipe.ray)
+        self.mirror = None
+        if is_url(out_dir):
+            from .io.mirror import RunMirror
+
+            self.mirror = RunMirror(out_dir)
+            out_dir = self.mirror.local
         self.recipe, self.out_dir = recipe, Path(out_dir)
+        self.where = str(self.mirror or self.out_dir)  # where the run lives, for messages
         self.input_path = resolve_input_path(recipe, recipe_file)
         self.from_stage, self.until, self.limit = from_stage, until, limit
         self.resume, self.report = resume, report
@@ -113,7 +124,7 @@ class Runner:
                 prev = self.plan[start - 1]
                 raise CurateError(
                     f"--from {self.from_stage}: no usable checkpoint of the stage before it "
-                    f"({prev.slug}) in {self.out_dir}; run the recipe once without --from")
+                    f"({prev.slug}) in {self.where}; run the recipe once without --from")
             return start
         if self.resume:
             start = 0
@@ -124,6 +135,35 @@ class Runner:
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
+        if self.mirror is None:
+            return self._run()
+        self.mirror.start(pull=self.resume or self.from_stage is not None)
+        self.echo(f"run folder {self.where} (staged in {self.out_dir})")
+        try:
+            manifest = self._run()
+        except BaseException:
+            if self._sync(failing=True):  # all is at the URL: the staging folder can go
+                self.mirror.close()
+            raise
+        self.mirror.push()
+        self.mirror.close()
+        return manifest
+
+    def _sync(self, *, failing: bool = False) -> bool:
+        """Mirror the run folder to its URL (no-op for a local run); whether it is all there.
+        While a stage is failing, a mirror error is said but does not hide the stage's."""
+        if self.mirror is None:
+            return True
+        try:
+            self.mirror.push()
+        except CurateError as exc:
+            if not failing:
+                raise
+            self.echo(f"warning: {exc}; the run stays in {self.out_dir}")
+            return False
+        return True
+
+    def _run(self) -> dict[str, Any]:
         from .io import input_files
 
         out = self.out_dir
@@ -151,6 +191,8 @@ class Runner:
             "stages": [old[p.name] for p in self.plan[:min(start, last + 1)]],
             "exports": [],
         }
+        if is_url(self.recipe.input.path):  # the manifest never holds credentials
+            manifest["recipe"]["input"]["path"] = redact(self.recipe.input.path)
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
             df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
@@ -168,7 +210,10 @@ class Runner:
                 entry["error"] = str(exc) or type(exc).__name__
                 manifest["status"] = entry["status"]
                 write_manifest(out, manifest)
+                self._sync(failing=True)
                 raise
+            write_manifest(out, manifest)
+            self._sync()
         if df is None:  # nothing left to run: everything was resumed
             df = pl.read_parquet(out / "stages" / f"{self.plan[last].slug}.parquet")
 
@@ -222,7 +267,8 @@ class Runner:
         spec = self.recipe.input
         res = convert(self.input_path, format=spec.format, kind=spec.kind,
                       on_error=self.recipe.on_error, limit=self.limit)
-        return StageResult(res.frame, res.rejected), res.rows_in, {"formats": res.formats}
+        formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
+        return StageResult(res.frame, res.rejected), res.rows_in, {"formats": formats}
 
     def _export(self, df: pl.DataFrame, manifest: dict) -> list[dict]:
         from .export import export
@@ -254,5 +300,6 @@ def _check_columns(p: PlannedStage, before: pl.DataFrame, result: StageResult) -
 
 
 def run_recipe(recipe: Recipe, out_dir: str | Path, **options: Any) -> dict[str, Any]:
-    """Run ``recipe`` into ``out_dir``; returns the manifest. See :class:`Runner`."""
-    return Runner(recipe, Path(out_dir), **options).run()
+    """Run ``recipe`` into ``out_dir`` (a folder or an fsspec URL); returns the manifest. See
+    :class:`Runner`."""
+    return Runner(recipe, out_dir, **options).run()

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..recipe import parse_recipe
 
-input_argument = click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+
+class InputPath(click.Path):
+    """A dataset argument: an existing local path, or an fsspec URL (checked when read)."""
+
+    def convert(self, value, param, ctx):
+        from ..io.remote import is_url
+
+        if is_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+input_argument = click.argument("input_path", metavar="INPUT", type=InputPath(exists=True))
 output_option = click.option("-o", "--output", "out", required=True, type=click.Path(),
-                             help="Run folder to write (data.parquet, manifest.json, rejected/).")
+                             help="Run folder to write (data.parquet, manifest.json, rejected/); "
+                                  "a folder or an fsspec URL (s3://..., gs://...).")
 on_error_option = click.option(
     "--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True,
     help="Bad input rows: stop with file/line/field, or keep them in rejected/ with a reason.")
@@ -28,6 +40,6 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
 
     recipe = parse_recipe({"name": name, "input": {"path": input_path, "format": fmt, "kind": kind},
                            "seed": seed, "on_error": on_error, "stages": stages})
-    manifest = run_recipe(recipe, Path(out), limit=limit, echo=click.echo)
+    manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
     click.echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows kept")
     return manifest

@@ -36,7 +36,8 @@ def _csv(ctx, param, value):
 @click.command()
 @input_argument
 @click.option("-o", "--output", "out", required=True, type=click.Path(),
-              help="Folder to write the dataset files and README.md into.")
+              help="Folder (or fsspec URL: s3://..., gs://...) to write the dataset files and "
+                   "README.md into.")
 @click.option("--target", required=True,
               help="trl-sft, trl-dpo, trl-kto, trl-reward, axolotl, llama-factory or openai.")
 @click.option("--test-size", type=SizeType(), default=0.1, show_default=True,
@@ -74,6 +75,8 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     from ..export import TARGETS
     from ..export import export as export_frame
     from ..io.dispatch import is_run_folder
+    from ..io.mirror import RunMirror
+    from ..io.remote import is_url
     from ..manifest import read_manifest
 
     if target not in TARGETS:
@@ -86,16 +89,23 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     run_info = None
     if Path(input_path).is_dir() and is_run_folder(Path(input_path)):
         run_info = dict(read_manifest(Path(input_path)) or {}, run_dir=str(input_path))
-    result = export_frame(frame, Path(out), target=target, test_size=test_size,
+    mirror = RunMirror(out) if is_url(out) else None  # written locally, then uploaded
+    if mirror is not None:
+        mirror.start(pull=False)
+    folder = mirror.local if mirror is not None else Path(out)
+    result = export_frame(frame, folder, target=target, test_size=test_size,
                           validation_size=validation_size, seed=seed, run_info=run_info,
                           formats=formats, chat_template=chat_template, max_tokens=max_tokens,
                           tokenizer=tokenizer, **options)
-    rejected = Path(out) / "rejected" / "export.parquet"
+    rejected = folder / "rejected" / "export.parquet"
     if result.rejected.height:
         rejected.parent.mkdir(exist_ok=True)
         result.rejected.write_parquet(rejected)
     else:
         rejected.unlink(missing_ok=True)
+    if mirror is not None:
+        mirror.push()
+        mirror.close()
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     click.echo(f"wrote {out} ({target}): {counts}")
     for reason, n in result.skipped.items():

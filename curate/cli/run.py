@@ -12,7 +12,8 @@ from ..recipe import load_recipe
 @click.command()
 @click.argument("recipe_file", metavar="RECIPE.yaml", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(),
-              help="Run folder [default: exports/<recipe name>].")
+              help="Run folder, or an fsspec URL (s3://..., gs://...) [default: "
+                   "exports/<recipe name>].")
 @click.option("--from", "from_stage", metavar="STAGE",
               help="Rerun from this stage, starting from the checkpoint of the stage before.")
 @click.option("--until", metavar="STAGE", help="Stop after this stage (no export).")
@@ -27,7 +28,7 @@ def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
     recipe = load_recipe(recipe_file)
     if engine:
         recipe = recipe.model_copy(update={"engine": engine})
-    out = Path(out or Path("exports") / recipe.name)
+    out = out or str(Path("exports") / recipe.name)  # a folder or a URL: kept as given
     manifest = run_recipe(recipe, out, recipe_file=Path(recipe_file), from_stage=from_stage,
                           until=until, limit=limit, resume=resume, report=not no_report,
                           echo=click.echo)

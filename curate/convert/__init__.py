@@ -18,6 +18,7 @@ from ..errors import CurateError, InputError, RowError
 from ..io import (Document, RawRow, input_files, is_record_input, iter_file, read_document,
                   read_records)
 from ..io.docs import is_doc_file
+from ..io.remote import redact
 from ..progress import bar
 from ..records import MESSAGES, assign_ids, records_to_frame, validate_record
 from .detect import FORCED, HINTS, detect, detect_format
@@ -97,7 +98,8 @@ def _from_records(path: str | Path, kind: str | None, limit: int | None) -> Conv
     elif kind == "preference":
         n = df.filter(pl.col("kind") == "sft").height
         if n:
-            raise CurateError(f"--kind preference: {path} holds {n} SFT records, which have no "
+            raise CurateError(f"--kind preference: {redact(str(path))} holds {n} SFT records, "
+                              "which have no "
                               "rejected reply")
     file = str(Path(path) / "data.parquet") if Path(path).is_dir() else str(path)
     return ConvertResult(df, pl.DataFrame(schema=REJECTED_SCHEMA), df.height, {file: "records"})

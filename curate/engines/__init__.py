@@ -1,8 +1,9 @@
 """Execution engines: where a recipe's stages run.
 
 ``local`` runs each stage in this process (``stage.apply``); ``ray`` runs the row-wise work
-as Ray Data ``map_batches`` over Arrow blocks, model scoring in actor pools and the global
-stages (exact and near dedup) as shuffles on a key hash, on a local Ray or a cluster. Both
+as Ray Data ``map_batches`` over Arrow blocks, model scoring and embeddings in actor pools, the
+dedup stages as shuffles (key hash, band bucket, k-means cluster) and k-center on row shards
+held by actors, on a local Ray or a cluster (see :mod:`curate.engines.ray`). Both
 return the same :class:`curate.stages.base.StageResult`, so the runner's accounting,
 checkpoints, rejected rows and manifest are the same whichever engine ran.
 

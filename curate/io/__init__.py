@@ -9,10 +9,14 @@ Contract for this package (implemented by its modules):
 
     iter_rows(path, *, skip_docs=True) -> Iterator[RawRow]      file or folder, files in sorted order
     iter_documents(path) -> Iterator[Document]                   .txt/.md/.rst/.markdown files
-    input_files(path) -> list[Path]                              the files a dataset argument covers
+    input_files(path) -> list[Path | RemoteFile]                 the files a dataset argument covers
     is_record_input(path) -> bool                                a run folder or a records parquet
     read_records(path) -> pl.DataFrame                           such an input, in RECORD_SCHEMA
     write_jsonl(rows: Iterable[dict], path)                      streamed, UTF-8, one object a line
+
+Every reader also takes an fsspec URL (``s3://``, ``gs://``, ``memory://``, ``file://``, a
+``zip::`` chain; a file, a folder or a glob): see :mod:`curate.io.remote`. A run folder at a
+URL is staged locally and mirrored by :mod:`curate.io.mirror`.
 """
 
 from __future__ import annotations

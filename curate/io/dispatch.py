@@ -14,6 +14,7 @@ from .docs import DOC_SUFFIXES, is_doc_file
 from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits
 from .json_array import iter_json
 from .jsonl import iter_jsonl
+from .remote import RemoteFile, is_url, list_files, local_path, record_file, redact
 from .tabular import iter_csv, iter_parquet
 
 READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
@@ -24,11 +25,15 @@ READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
 SUPPORTED = ", ".join(list(READERS) + list(DOC_SUFFIXES) + ["a saved HF dataset folder"])
 
 
-def reader_for(path: Path) -> Callable[[Path, str], Iterator[RawRow]] | None:
+def reader_for(path: Path | RemoteFile) -> Callable[[Path, str], Iterator[RawRow]] | None:
     """The row reader of a file (by extension) or a saved HF dataset folder; None if neither."""
     if path.is_dir():
         return iter_hf if is_hf_dataset(path) else None
-    name = path.name.lower()
+    return _reader_by_name(path.name)
+
+
+def _reader_by_name(name: str) -> Callable[[Path, str], Iterator[RawRow]] | None:
+    name = name.lower()
     for suffix in sorted(READERS, key=len, reverse=True):
         if name.endswith(suffix):
             return READERS[suffix]
@@ -57,12 +62,22 @@ def _walk(folder: Path, out: list[Path]) -> None:
                 out.append(child)
 
 
-def input_files(path: str | Path) -> list[Path]:
+def _readable(name: str) -> bool:
+    return _reader_by_name(name) is not None or name.lower().endswith(DOC_SUFFIXES)
+
+
+def input_files(path: str | Path) -> list[Path | RemoteFile]:
     """The files (and saved HF dataset folders) a dataset argument covers, in sorted order.
 
     A run folder covers its ``data.parquet``; a DatasetDict covers its split folders. Inside a
-    folder, hidden entries and files of unknown type are skipped.
+    folder, hidden entries and files of unknown type are skipped. An fsspec URL (a file, a
+    folder or a glob) covers :class:`~curate.io.remote.RemoteFile` entries.
     """
+    if is_url(path):
+        files = list_files(path, readable=_readable)
+        if len(files) == 1 and not _readable(files[0].name):
+            raise InputError(f"unsupported file type; supported: {SUPPORTED}", file=str(files[0]))
+        return files
     p = Path(path)
     if not p.exists():
         raise InputError("no such file or folder", file=str(path))
@@ -96,7 +111,7 @@ def iter_rows(path: str | Path, *, skip_docs: bool = True) -> Iterator[RawRow]:
         yield from iter_file(f)
 
 
-def iter_file(path: Path) -> Iterator[RawRow]:
+def iter_file(path: Path | RemoteFile) -> Iterator[RawRow]:
     """The rows of one entry of :func:`input_files` (not a document)."""
     reader = reader_for(path)
     if reader is None:
@@ -106,15 +121,20 @@ def iter_file(path: Path) -> Iterator[RawRow]:
 
 def is_record_input(path: str | Path) -> bool:
     """A run folder, or a parquet file whose columns include all of RECORD_COLUMNS."""
-    p = Path(path)
-    if is_run_folder(p):
-        return True
-    if not (p.is_file() and p.name.lower().endswith(".parquet")):
-        return False
+    if is_url(path):
+        p = record_file(path)
+        if p is None:
+            return False
+    else:
+        p = Path(path)
+        if is_run_folder(p):
+            return True
+        if not (p.is_file() and p.name.lower().endswith(".parquet")):
+            return False
     import pyarrow.parquet as pq
 
     try:
-        names = set(pq.read_schema(p).names)
+        names = set(pq.read_schema(local_path(p)).names)
     except Exception:  # not a parquet file: the row reader will say so
         return False
     return set(RECORD_COLUMNS) <= names
@@ -122,10 +142,15 @@ def is_record_input(path: str | Path) -> bool:
 
 def read_records(path: str | Path) -> pl.DataFrame:
     """A record input as a frame: record columns cast to RECORD_SCHEMA, then any stage columns."""
-    p = Path(path)
-    file = p / "data.parquet" if p.is_dir() else p
+    if is_url(path):
+        file = record_file(path)
+        if file is None:
+            raise InputError("not a records parquet file or run folder", file=redact(path))
+    else:
+        p = Path(path)
+        file = p / "data.parquet" if p.is_dir() else p
     try:
-        df = pl.read_parquet(file)
+        df = pl.read_parquet(local_path(file))
     except Exception as exc:  # polars.exceptions.ComputeError and friends
         raise InputError(f"not a readable parquet file: {exc}", file=str(file)) from None
     missing = [c for c in RECORD_COLUMNS if c not in df.columns]

@@ -7,6 +7,7 @@ from typing import Iterator
 
 from ..errors import InputError
 from . import Document
+from .remote import local_path
 
 DOC_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 
@@ -18,7 +19,7 @@ def is_doc_file(path: Path) -> bool:
 def read_document(path: Path, file: str | None = None) -> Document:
     """One document; text decoded strictly as UTF-8 (BOM dropped), line endings as ``\\n``."""
     file = file or str(path)
-    data = path.read_bytes()
+    data = local_path(path).read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -11,12 +11,15 @@ from typing import IO, Iterable, Iterator
 
 from ..errors import InputError, RowError
 from . import RawRow
+from .remote import local_path
 
 EXPECTED = "JSON Lines (one JSON object per line)"
 
 
 def open_bytes(path: Path) -> IO[bytes]:
-    """A binary handle on ``path``, decompressed when the name ends with ``.gz``."""
+    """A binary handle on ``path`` (a RemoteFile's local copy), decompressed when the name ends
+    with ``.gz``."""
+    path = local_path(path)
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 

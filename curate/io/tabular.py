@@ -11,6 +11,7 @@ from typing import Iterator
 from ..errors import InputError, RowError
 from . import RawRow
 from .jsonl import reading
+from .remote import local_path
 
 CSV_EXPECTED = "CSV with a header row"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long text fields are normal here
@@ -21,6 +22,7 @@ def iter_parquet(path: Path, file: str | None = None, *, batch_size: int = 4096)
     import pyarrow.parquet as pq
 
     file = file or str(path)
+    path = local_path(path)
     if path.stat().st_size == 0:
         raise InputError("empty file, expected a parquet file", file=file)
     try:

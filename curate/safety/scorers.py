@@ -191,7 +191,8 @@ class ProfanityScorer:
 
 def describe(spec: ScorerSpec, scorer=None) -> dict[str, Any]:
     """Which scorer ran, its package version and model (for the manifest and the report);
-    with the loaded ``scorer``, also its labels and token limit."""
+    with the loaded ``scorer`` (or a worker's ``{"labels", "max_length"}``), also its labels
+    and token limit."""
     if spec.kind == PROFANITY:
         out = {"scorer": PROFANITY, "version": metadata.version("alt-profanity-check"),
                "model": PROFANITY}
@@ -202,7 +203,9 @@ def describe(spec: ScorerSpec, scorer=None) -> dict[str, Any]:
                "model": spec.model or "checkpoint"}
         if spec.checkpoint:
             out.update(checkpoint=spec.checkpoint, config=spec.config)
-    if scorer is not None:
+    if isinstance(scorer, dict):  # as a worker described it
+        out.update(labels=list(scorer["labels"]), max_length=scorer["max_length"])
+    elif scorer is not None:
         out.update(labels=list(scorer.labels), max_length=scorer.max_length)
     return out
 

@@ -11,7 +11,7 @@ sample against a random one. Nothing here reads records or models: the ``select.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ..errors import CurateError
 from .budget import allocate, interleave
 from .clusters import cluster_select
 from .deita import deita_select
-from .kcenter import kcenter_greedy
+from .kcenter import KCenterResult, kcenter_greedy
 
 METHODS = ("kcenter", "deita", "clusters", "random")
 
@@ -38,13 +38,16 @@ def select_rows(X: np.ndarray, budget: int, *, method: str = "kcenter", seed: in
                 keep: np.ndarray | None = None, scores: np.ndarray | None = None,
                 min_distance: float = 0.1, labels: np.ndarray | None = None,
                 per_cluster: str = "uniform", within_cluster: str = "kcenter",
-                strata: np.ndarray | None = None) -> Selection:
+                strata: np.ndarray | None = None,
+                kcenter: Callable[..., KCenterResult] = kcenter_greedy) -> Selection:
     """Pick ``budget`` rows of ``X`` (unit float32 rows).
 
     ``keep``: boolean mask of rows that are always picked (they count towards the budget).
     ``scores``: per-row score for ``deita`` (NaN = no score, visited last). ``labels``: cluster
     per row for ``clusters``. ``strata``: integer stratum per row; each stratum gets a share of
     the budget proportional to its size (never below its kept rows) and is sampled on its own.
+    ``kcenter``: the k-center of method ``kcenter`` (:func:`.kcenter.kcenter_greedy`'s
+    signature; the Ray engine passes its sharded one). Inside clusters it stays local.
     """
     if method not in METHODS:
         raise CurateError(f"unknown selection method {method!r} (known: {', '.join(METHODS)})")
@@ -58,7 +61,7 @@ def select_rows(X: np.ndarray, budget: int, *, method: str = "kcenter", seed: in
     if int(keep.sum()) > budget:
         raise CurateError(f"{int(keep.sum())} rows must be kept but the budget is {budget}")
     args = dict(method=method, seed=seed, min_distance=min_distance,
-                per_cluster=per_cluster, within_cluster=within_cluster)
+                per_cluster=per_cluster, within_cluster=within_cluster, kcenter=kcenter)
     if strata is None:
         return _select_one(X, budget, keep, scores, labels, **args)
     strata = np.asarray(strata, dtype=np.int64)
@@ -81,10 +84,10 @@ def select_rows(X: np.ndarray, budget: int, *, method: str = "kcenter", seed: in
 
 
 def _select_one(X, budget, keep, scores, labels, *, method, seed, min_distance, per_cluster,
-                within_cluster) -> Selection:
+                within_cluster, kcenter) -> Selection:
     initial = np.flatnonzero(keep)
     if method == "kcenter":
-        res = kcenter_greedy(X, budget, seed=seed, initial=initial if len(initial) else None)
+        res = kcenter(X, budget, seed=seed, initial=initial if len(initial) else None)
         return Selection(res.picks, res.distance)
     if method == "deita":
         res = deita_select(X, scores, budget, min_distance=min_distance, initial=initial)

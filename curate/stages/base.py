@@ -133,13 +133,7 @@ class Filter(Stage):
             todo = df.join(cached.select("id"), on="id", how="anti")
         else:
             have, todo = None, df
-        parts = []
-        with bar(total=todo.height, desc=ctx.name) as progress:
-            for start in range(0, todo.height, self.batch_size):
-                batch = todo.slice(start, self.batch_size)
-                parts.append(self.score(batch, ctx))
-                progress.update(batch.height)
-        new = pl.concat(parts, how="vertical_relaxed") if parts else self.score(todo, ctx)
+        new = self._score_rows(todo, ctx)
         if cache is not None and new.height and self.score_columns:
             fresh = new.select("id", *self.score_columns)
             if cached is not None:
@@ -152,6 +146,17 @@ class Filter(Stage):
         merged = pl.concat([have, new], how="vertical_relaxed")
         order = df.select("id").with_row_index("__order")
         return merged.join(order, on="id").sort("__order").drop("__order")
+
+    def _score_rows(self, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        """``score()`` over every row of ``df`` in batches, with a progress bar (the step an
+        engine may replace; the score cache around it stays the same)."""
+        parts = []
+        with bar(total=df.height, desc=ctx.name) as progress:
+            for start in range(0, df.height, self.batch_size):
+                batch = df.slice(start, self.batch_size)
+                parts.append(self.score(batch, ctx))
+                progress.update(batch.height)
+        return pl.concat(parts, how="vertical_relaxed") if parts else self.score(df, ctx)
 
     def _cache_path(self, ctx: StageContext) -> Path | None:
         if not self.cache_scores or ctx.cache_dir is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import polars as pl
 from pydantic import Field
@@ -78,6 +80,18 @@ class SemanticDedup(ClusterDedup):
     options: SemanticDedupOptions
 
     def find_pairs(self, df, ctx):
+        return self.find_pairs_with(df, ctx)
+
+    def find_pairs_with(self, df: pl.DataFrame, ctx: StageContext, *,
+                        encode: Callable[[list[str]], np.ndarray] | None = None,
+                        exact: Callable[..., np.ndarray] | None = None,
+                        clustered: Callable[..., np.ndarray] | None = None):
+        """:meth:`find_pairs` with its steps replaceable (the Ray engine passes its own):
+        ``encode(texts)`` embeds the texts the cache lacks (see
+        :func:`curate.embed.embed_texts`), ``exact(emb, threshold)`` and
+        ``clustered(emb, threshold, clusters, seed=)`` search the pairs (default:
+        :func:`curate.dedup.cosine.cosine_pairs` and
+        :func:`~curate.dedup.cosine.clustered_cosine_pairs`)."""
         from ..dedup.cosine import clustered_cosine_pairs, cosine_pairs
         from ..embed import embed_texts, frame_texts, precision
 
@@ -86,14 +100,14 @@ class SemanticDedup(ClusterDedup):
         lengths = pl.Series(texts, dtype=pl.String).str.strip_chars().str.len_chars()
         rows = np.flatnonzero(lengths.to_numpy() > 0)  # nothing to compare: never a duplicate
         emb = embed_texts([texts[i] for i in rows], model=o.model, batch_size=o.batch_size,
-                          cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed")
+                          cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed", encode=encode)
         n = rows.shape[0]
         if n <= o.exact_max:
             search, k = "exact", 0
-            pairs = cosine_pairs(emb, o.threshold)
+            pairs = (exact or cosine_pairs)(emb, o.threshold)
         else:
             search, k = "kmeans", o.clusters or max(2, n // 2000)
-            pairs = clustered_cosine_pairs(emb, o.threshold, k, seed=ctx.seed)
+            pairs = (clustered or clustered_cosine_pairs)(emb, o.threshold, k, seed=ctx.seed)
         pairs = rows[pairs] if pairs.size else np.zeros((0, 2), np.int64)
         salt = kind_salt(df)
         pairs = pairs[salt[pairs[:, 0]] == salt[pairs[:, 1]]]

@@ -128,6 +128,7 @@ class Toxicity(Filter):
         super().__init__(options)
         self._spec: scorers.ScorerSpec | None = None
         self._scorer = None
+        self._remote_scorer: dict[str, Any] | None = None  # described by an engine's worker
         self.texts_scored = 0
 
     # -- the scorer -------------------------------------------------------------------------
@@ -174,6 +175,24 @@ class Toxicity(Filter):
         columns = {"toxicity": np.max(np.stack(list(columns.values())), axis=0), **columns}
         return batch.with_columns([pl.Series(c, v, dtype=pl.Float64) for c, v in columns.items()])
 
+    # -- scoring elsewhere (the Ray engine's actors) -------------------------------------------
+    def worker_report(self) -> dict[str, Any]:
+        """What this copy of the stage has learned by scoring: texts scored, the scorer's
+        labels and token limit (sent from an engine's workers to the driver's stage)."""
+        scorer = self._scorer
+        return {"texts_scored": self.texts_scored,
+                "scorer": None if scorer is None else {"labels": list(scorer.labels),
+                                                       "max_length": scorer.max_length}}
+
+    def absorb_reports(self, reports: list[dict[str, Any]]) -> None:
+        """Adds what workers' copies of the stage scored (``{"before", "after"}`` pairs of
+        :meth:`worker_report`) to this stage's count and scorer description."""
+        for report in reports:
+            before, after = report["before"], report["after"]
+            self.texts_scored += after["texts_scored"] - before["texts_scored"]
+            if after["scorer"] is not None:
+                self._remote_scorer = after["scorer"]
+
     # -- deciding ---------------------------------------------------------------------------
     def failures(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         """``(reason, failed)`` per enabled rule in check order: ``toxic``, then the labels."""
@@ -207,7 +226,7 @@ class Toxicity(Filter):
         counts = (scored.select([f.sum().alias(n) for n, f in checks]).row(0) if checks else ())
         stats: dict[str, Any] = {
             "thresholds": self.thresholds(),
-            "scorer": scorers.describe(self.spec(), self._scorer),
+            "scorer": scorers.describe(self.spec(), self._scorer or self._remote_scorer),
             "failures": {name: int(c or 0) for (name, _), c in zip(checks, counts)},
             "texts_scored": self.texts_scored,
         }

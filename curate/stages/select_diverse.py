@@ -16,6 +16,7 @@ from ..select.budget import resolve_budget
 from ..select.clusters import default_n_clusters, kmeans
 from ..select.coverage import coverage_report, pca_map
 from ..select.distance import as_unit_rows
+from ..select.kcenter import KCenterResult, kcenter_greedy
 from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult
 
 REASON = "not_selected"
@@ -133,7 +134,7 @@ class SelectDiverse(Stage):
             sel = select_rows(X, budget, method=o.method, seed=seed, keep=keep, scores=scores,
                               min_distance=o.min_distance, labels=labels,
                               per_cluster=o.per_cluster, within_cluster=o.within_cluster,
-                              strata=strata)
+                              strata=strata, kcenter=self.kcenter)
         except CurateError as exc:
             raise StageError(f"{ctx.name}: {exc}") from None
         rank = np.full(df.height, -1, dtype=np.int64)
@@ -172,9 +173,19 @@ class SelectDiverse(Stage):
             dim = int(lengths[0]) if df.height else 0
             flat = col.explode().cast(pl.Float32).to_numpy() if df.height else np.zeros(0)
             return as_unit_rows(flat.reshape(df.height, dim)), "column"
-        X = embed_frame(df, on=self.options.on, model=self.options.model,
-                        cache_dir=ctx.cache_dir) if df.height else np.zeros((0, 1), np.float32)
+        X = self.embed(df, ctx) if df.height else np.zeros((0, 1), np.float32)
         return as_unit_rows(X), "model"
+
+    # The two steps an engine may replace (the Ray engine: its embedding actor pool and its
+    # k-center on shards, see curate.engines.ray_select); the rest of apply() is the same.
+    def embed(self, df: pl.DataFrame, ctx: StageContext) -> np.ndarray:
+        """The embeddings of the records' ``on`` part by the model (cached by content)."""
+        return embed_frame(df, on=self.options.on, model=self.options.model,
+                           cache_dir=ctx.cache_dir)
+
+    def kcenter(self, X: np.ndarray, k: int, **options) -> KCenterResult:
+        """Method ``kcenter``: :func:`curate.select.kcenter.kcenter_greedy`."""
+        return kcenter_greedy(X, k, **options)
 
     def _write_map(self, df, X, picks, labels, seed, ctx) -> str | None:
         if ctx.out_dir is None:

@@ -114,3 +114,24 @@ def test_run_folder_input_gives_a_card_with_provenance(data, tmp_path):
     assert r.exit_code == 0, r.output
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "## Pipeline" in card and "## Inputs" in card and "## Recipe" in card
+
+
+def test_export_to_a_url_writes_the_files_there(data, tmp_path, monkeypatch):
+    """``-o memory://...``: the same files and rejected rows as a local folder."""
+    import fsspec
+
+    monkeypatch.setenv("CURATE_HOME", str(tmp_path / "home"))
+    mem, url = fsspec.filesystem("memory"), "memory://export-cli-test/o"
+    args = ("export", data, "--target", "trl-sft", "--test-size", "2")
+    local = invoke(*args, "-o", tmp_path / "o")
+    try:
+        remote = invoke(*args, "-o", url)
+        assert remote.exit_code == 0, remote.output
+        assert remote.stdout == local.stdout.replace(str(tmp_path / "o"), url)
+        names = sorted(p[len("/export-cli-test/o/"):] for p in mem.find(url))
+        assert names == sorted(p.relative_to(tmp_path / "o").as_posix()
+                               for p in (tmp_path / "o").rglob("*") if p.is_file())
+        for name in ("train.jsonl", "test.jsonl", "rejected/export.parquet"):
+            assert mem.cat_file(f"{url}/{name}") == (tmp_path / "o" / name).read_bytes()
+    finally:
+        mem.rm("memory://export-cli-test", recursive=True)

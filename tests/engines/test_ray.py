@@ -95,6 +95,7 @@ def test_demo_recipe_same_records(ray_local, tmp_path):
     for a, b in zip(runs["local"]["stages"], runs["ray"]["stages"]):
         assert (a["rows_in"], a["rows_out"], a["dropped"]) == (b["rows_in"], b["rows_out"],
                                                                b["dropped"])
+        assert {k: v for k, v in b["stats"].items() if k != "engine"} == a["stats"], b["name"]
         for sub in ("checkpoint", "rejected"):
             left = pl.read_parquet(tmp_path / "local" / a[sub])
             right = pl.read_parquet(tmp_path / "ray" / b[sub])
@@ -102,3 +103,22 @@ def test_demo_recipe_same_records(ray_local, tmp_path):
     ids = pl.read_parquet(tmp_path / "ray" / "data.parquet")["id"]
     assert ids.to_list() == pl.read_parquet(tmp_path / "local" / "data.parquet")["id"].to_list()
     assert ids.len() == 259
+
+
+def test_toxicity_scores_cached_on_ray(ray_local, tmp_path):
+    """A rerun from safety.toxicity with another threshold rescores nothing on Ray either."""
+    recipe_file = REPO / "pipelines" / "demo.yaml"
+    recipe = load_recipe(recipe_file).model_copy(update={"engine": "ray"})
+    first = run_recipe(recipe, tmp_path, recipe_file=recipe_file, report=False,
+                       until="safety.toxicity")
+    tox = first["stages"][-1]
+    assert tox["name"] == "safety.toxicity" and tox["stats"]["texts_scored"] == 267
+    stages = [s.model_copy(update={"with_": {**s.with_, "max": 0.99}})
+              if s.use == "safety.toxicity" else s for s in recipe.stages]
+    again = run_recipe(recipe.model_copy(update={"stages": stages}), tmp_path,
+                       recipe_file=recipe_file, report=False, from_stage="safety.toxicity",
+                       until="safety.toxicity")
+    tox = again["stages"][-1]
+    assert tox["stats"]["texts_scored"] == 0
+    assert tox["stats"]["engine"] == "ray: actor pool"
+    assert tox["rows_in"] - tox["rows_out"] < 6  # fewer replies reach 0.99 than 0.5

@@ -1,0 +1,92 @@
+"""Sentence embeddings on Ray: an actor pool that loads the model once per actor.
+
+The run's embedding cache stays on the driver (:func:`curate.embed.embed_texts`): only the
+texts it has not seen go to the pool, and their vectors come back in input order. Each actor
+encodes its blocks exactly as the local engine does (length-sorted batches, the same
+precision path), so a text gets the same vector on either engine.
+
+Examples:
+    ```python
+    from curate.engines import get_engine
+    from curate.engines.ray_embed import ray_embed_frame
+
+    X = ray_embed_frame(get_engine("ray"), df, on="conversation")
+    ```
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from ..embed import DEFAULT_MODEL, dimension, embed_frame, encode_texts, load_model
+from .ray import ROW
+
+TEXT, VECTOR = "__text", "__vec"
+BLOCK_TEXTS = 4096  # texts per block sent to an actor
+
+
+class EmbedActor:
+    """An actor of the embedding pool: loads ``model`` once, embeds the blocks it is given."""
+
+    def __init__(self, model: str, batch_size: int, device: str | None = None):
+        self.model, self.batch_size, self.device = model, batch_size, device
+        encode_texts(["warm up"], model=model, batch_size=1, device=device)
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        texts = table.column(TEXT).to_pylist()
+        vectors = encode_texts(texts, model=self.model, batch_size=self.batch_size,
+                               desc="embed", device=self.device)
+        flat = pa.array(vectors.reshape(-1), pa.float32())
+        return pa.table({ROW: table.column(ROW),
+                         VECTOR: pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])})
+
+
+def ray_encoder(engine, *, model: str = DEFAULT_MODEL,
+                batch_size: int = 64) -> Callable[[list[str]], np.ndarray]:
+    """A function that embeds a list of texts on ``engine``'s actor pool (one model per
+    actor: a GPU each where the cluster has GPUs, else one actor per CPU)."""
+
+    def encode(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, dimension(load_model(model))), np.float32)
+        gpus = engine.gpus()
+        actors = gpus or engine.parallelism()
+        import ray
+        import ray.data
+
+        # Blocks cut the length-sorted order at whole batches, so every actor's batches are
+        # the very batches the local engine encodes (same padding, so the same vectors).
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        blocks = max(min(actors, len(texts)), math.ceil(len(texts) / BLOCK_TEXTS))
+        size = math.ceil(len(texts) / blocks / batch_size) * batch_size
+        tables = [pa.table({ROW: pa.array(idx, pa.int64()),
+                            TEXT: pa.array([texts[i] for i in idx], pa.string())})
+                  for idx in (order[s:s + size] for s in range(0, len(texts), size))]
+        out = ray.data.from_arrow(tables).map_batches(
+            EmbedActor, batch_format="pyarrow", batch_size=None,
+            compute=ray.data.ActorPoolStrategy(size=min(actors, len(tables))),
+            num_gpus=1 if gpus else 0,
+            fn_constructor_kwargs={"model": model, "batch_size": batch_size,
+                                   "device": "cuda" if gpus else None})
+        table = pa.concat_tables([t for t in ray.get(out.to_arrow_refs()) if t.num_rows])
+        order = np.argsort(table.column(ROW).to_numpy())
+        vec = table.column(VECTOR).combine_chunks()
+        dim = vec.type.list_size
+        X = vec.values.to_numpy(zero_copy_only=False).reshape(-1, dim)[order]
+        return np.ascontiguousarray(X, dtype=np.float32)
+
+    return encode
+
+
+def ray_embed_frame(engine, df: pl.DataFrame, *, on: str = "conversation",
+                    model: str = DEFAULT_MODEL, batch_size: int = 64,
+                    cache_dir: Path | None = None) -> np.ndarray:
+    """:func:`curate.embed.embed_frame` with the texts the cache lacks embedded on Ray."""
+    return embed_frame(df, on=on, model=model, batch_size=batch_size, cache_dir=cache_dir,
+                       encode=ray_encoder(engine, model=model, batch_size=batch_size))

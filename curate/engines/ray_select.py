@@ -1,0 +1,166 @@
+"""``select.diverse`` on Ray: embeddings on the actor pool, k-center on row shards in actors.
+
+- Embeddings: the texts the run's cache lacks are encoded by the embedding actor pool
+  (:func:`curate.engines.ray_embed.ray_embed_frame`), or taken from the ``embedding`` column.
+- Method ``kcenter``: the rows of the (unit, float32) embedding matrix are split into shards
+  (whole :data:`curate.select.kcenter.CHUNK` blocks), one per actor, each holding its rows and
+  their running distance to the nearest pick. Each round the driver gathers from every shard
+  its ``candidates + 1`` farthest rows (distance, global index, vector), merges them into
+  the round's candidates and ``tau`` and runs the in-candidate greedy
+  (:func:`curate.select.kcenter.farthest_first`, the very code of the local engine); the
+  round's new picks then go to every shard, which lowers its distances by them. The initial
+  picks (the ``keep_column`` rows or the seeded random row) go the same way, and the final
+  distances come back for the coverage stats. The distance update works on the same blocks
+  on one BLAS thread on either engine, so the picks are exactly the local ones.
+- On the driver, as with the local engine: k-means labels, coverage, the 2-D map, and the
+  methods ``deita``, ``clusters`` (its per-cluster k-center included) and ``random``.
+
+Examples:
+    ```python
+    from curate.engines import get_engine
+    from curate.engines.ray_select import select_apply
+
+    result = select_apply(get_engine("ray"), SelectDiverse({"n": 1000}), df, StageContext())
+    ```
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from ..select.kcenter import CHUNK, KCenterResult, LocalRows, farthest, farthest_first
+from ..stages.base import StageContext, StageResult
+from ..stages.select_diverse import EMBEDDING, SelectDiverse
+from .ray_embed import ray_embed_frame
+
+
+class KCenterShard:
+    """A Ray actor: one shard of the rows and their running distances (a
+    :class:`~curate.select.kcenter.LocalRows` on one thread), reloaded for each k-center."""
+
+    def load(self, X: np.ndarray, offset: int) -> None:
+        self.rows = LocalRows(X, offset, workers=1)
+
+    def add_picks(self, picks: np.ndarray, vectors: np.ndarray) -> None:
+        self.rows.add_picks(picks, vectors)
+
+    def top(self, m: int):
+        return self.rows.top(m)
+
+    def vectors(self, idx: np.ndarray) -> np.ndarray:
+        return self.rows.vectors(idx)
+
+    def distances(self) -> np.ndarray:
+        return self.rows.distances()
+
+
+class ShardedRows:
+    """The rows of ``X`` split over ``actors`` (:class:`KCenterShard`), with the methods of
+    :class:`~curate.select.kcenter.LocalRows` that :func:`farthest_first` calls."""
+
+    def __init__(self, actors: list, X: np.ndarray):
+        import ray
+
+        self.n, self.dim = X.shape
+        per = max(1, math.ceil(math.ceil(self.n / CHUNK) / len(actors))) * CHUNK
+        self.bounds = [(s, min(s + per, self.n)) for s in range(0, self.n, per)]
+        self.actors = actors[:len(self.bounds)]
+        ray.get([a.load.remote(X[s:e], s) for a, (s, e) in zip(self.actors, self.bounds)])
+        self.pending: list = []
+
+    def __len__(self) -> int:
+        return self.n
+
+    def vectors(self, idx) -> np.ndarray:
+        import ray
+
+        idx = np.asarray(idx, dtype=np.int64)
+        out = np.empty((len(idx), self.dim), dtype=np.float32)
+        parts = [(idx >= s) & (idx < e) for s, e in self.bounds]
+        refs = [a.vectors.remote(idx[m]) for a, m in zip(self.actors, parts) if m.any()]
+        for m, vec in zip([m for m in parts if m.any()], ray.get(refs)):
+            out[m] = vec
+        return out
+
+    def add_picks(self, picks, vectors: np.ndarray) -> None:
+        import ray
+
+        p, v = ray.put(np.asarray(picks, dtype=np.int64)), ray.put(np.asarray(vectors))
+        self.pending += [a.add_picks.remote(p, v) for a in self.actors]
+
+    def top(self, m: int):
+        import ray
+
+        refs = [a.top.remote(m) for a in self.actors]
+        self._settle()
+        parts = ray.get(refs)
+        idx, dist, vec = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        pos = farthest(idx, dist, m)
+        return idx[pos], dist[pos], vec[pos]
+
+    def distances(self) -> np.ndarray:
+        import ray
+
+        self._settle()
+        parts = ray.get([a.distances.remote() for a in self.actors])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def _settle(self) -> None:
+        """Wait for the updates sent (and raise their errors)."""
+        import ray
+
+        ray.get(self.pending)
+        self.pending = []
+
+
+class KCenterPool:
+    """The actors of the k-center shards: ``shards`` of them (default: one per CPU of the
+    cluster), started on first use, shared by the stage's k-center runs (one per stratum)."""
+
+    def __init__(self, engine, shards: int | None = None):
+        self.engine, self.shards, self.actors = engine, shards, []
+
+    def kcenter(self, X: np.ndarray, k: int, **options) -> KCenterResult:
+        """:func:`curate.select.kcenter.kcenter_greedy` with the rows on the actors."""
+        if not self.actors:
+            import ray
+
+            cpus = self.engine.parallelism()
+            shards = self.shards or cpus
+            actor = ray.remote(KCenterShard).options(num_cpus=min(1.0, cpus / shards))
+            self.actors = [actor.remote() for _ in range(shards)]
+        options.setdefault("desc", "k-center on shards")
+        return farthest_first(ShardedRows(self.actors, X), k, **options)
+
+    def close(self) -> None:
+        import ray
+
+        for a in self.actors:
+            ray.kill(a)
+        self.actors = []
+
+
+def select_apply(engine, stage: SelectDiverse, df: pl.DataFrame,
+                 ctx: StageContext) -> StageResult:
+    """``stage.apply`` with its embedding step on the embedding actor pool and its k-center
+    on shards in actors (see the module docs); accounting and stats are the stage's own."""
+    o, pool = stage.options, KCenterPool(engine)
+    stage.embed = lambda d, c: ray_embed_frame(engine, d, on=o.on, model=o.model,
+                                               cache_dir=c.cache_dir)
+    stage.kcenter = pool.kcenter
+    try:
+        return stage.apply(df, ctx)
+    finally:
+        del stage.embed, stage.kcenter
+        pool.close()
+
+
+def describe(stage: SelectDiverse, df: pl.DataFrame) -> str:
+    """What ran where, for the stage's ``engine`` stat."""
+    embed = "embeddings from the column" if EMBEDDING in df.columns else "embedding actor pool"
+    method = stage.options.method
+    pick = "k-center shards on actors" if method == "kcenter" else f"{method} on the driver"
+    return f"ray: {embed}, {pick}; k-means, coverage and map on the driver"
