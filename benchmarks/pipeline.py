@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.pipeline                          # 10k, 100k and 1M records
     .venv/bin/python -m benchmarks.pipeline --sizes 10000 100000 --cpus 2
     .venv/bin/python -m benchmarks.pipeline --sizes 10000 --engines ray
+    .venv/bin/python -m benchmarks.pipeline --sizes 2000 20000 --with-embeddings
 
 A generated corpus of N SFT records (a prompt and a 60-word reply of Zipf-distributed
 pseudo-words; 5% exact copies in other case and spacing, 5% near copies with one word
@@ -26,7 +27,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -80,8 +83,13 @@ def _peak_tree_rss(stop: threading.Event, peak: list[int]) -> None:
         stop.wait(0.2)
 
 
-def one(engine_name: str, n: int, cpus: int) -> dict:
-    """Runs the demo stages on N generated records with one engine (in this process)."""
+EMBEDDING_STAGES = [("dedup.semantic", {"threshold": 0.995, "on": "response"}),
+                    ("select.diverse", {"n": 0.1, "method": "kcenter", "on": "response"})]
+
+
+def one(engine_name: str, n: int, cpus: int, embeddings: bool = False) -> dict:
+    """Runs the demo stages (and with ``embeddings`` the stages of EMBEDDING_STAGES) on N
+    generated records with one engine (in this process)."""
     os.environ.setdefault("CURATE_PROGRESS", "0")
     from curate.engines import get_engine
     from curate.recipe import load_recipe
@@ -98,14 +106,19 @@ def one(engine_name: str, n: int, cpus: int) -> dict:
     stop, peak = threading.Event(), [0]
     sampler = threading.Thread(target=_peak_tree_rss, args=(stop, peak), daemon=True)
     sampler.start()
+    cache = Path(tempfile.mkdtemp(prefix="curate-bench-"))  # as a run's cache: embeddings shared
     stages, total = {}, time.perf_counter()
-    for spec, name in zip(recipe.stages, recipe.stage_names()):
+    plan = [(spec.use, spec.with_, name) for spec, name in zip(recipe.stages,
+                                                                 recipe.stage_names())]
+    plan += [(use, options, use) for use, options in EMBEDDING_STAGES] if embeddings else []
+    for use, options, name in plan:
         t = time.perf_counter()
-        res = engine.apply(stage_class(spec.use)(spec.with_), df,
-                           StageContext(name=name, seed=recipe.seed))
+        res = engine.apply(stage_class(use)(options), df,
+                           StageContext(name=name, seed=recipe.seed, cache_dir=cache))
         stages[name] = round(time.perf_counter() - t, 2)
         df = res.kept
     seconds = time.perf_counter() - total
+    shutil.rmtree(cache, ignore_errors=True)
     stop.set()
     sampler.join()
     return {"engine": engine_name, "n": n, "stages": stages, "seconds": round(seconds, 2),
@@ -118,21 +131,29 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--engines", nargs="+", default=["local", "ray"])
     ap.add_argument("--cpus", type=int, default=os.cpu_count())
+    ap.add_argument("--with-embeddings", action="store_true",
+                    help="also dedup.semantic (0.995 on responses: the generated replies are "
+                         "pseudo-words, each within cosine ~0.97 of another) and select.diverse "
+                         "(kcenter, 10%%), with the real all-MiniLM-L6-v2 (slow on CPUs: use "
+                         "small sizes)")
     ap.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], int(args.one[1]), args.cpus)))
+        print(json.dumps(one(args.one[0], int(args.one[1]), args.cpus, args.with_embeddings)))
         return
     rows = []
     for n in args.sizes:
         for engine in args.engines:
             cmd = [sys.executable, "-m", "benchmarks.pipeline", "--one", engine, str(n),
-                   "--cpus", str(args.cpus)]
+                   "--cpus", str(args.cpus)] + (["--with-embeddings"] if args.with_embeddings
+                                                else [])
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-            if proc.returncode:
-                print(f"{engine} N={n}: failed\n{proc.stderr[-2000:]}", flush=True)
+            result = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+            if proc.returncode or not result:
+                print(f"{engine} N={n}: failed (exit {proc.returncode})\n"
+                      f"{proc.stdout[-1000:]}{proc.stderr[-2000:]}", flush=True)
                 continue
-            row = json.loads(proc.stdout.strip().splitlines()[-1])
+            row = json.loads(result[-1])
             rows.append(row)
             per_stage = "  ".join(f"{k} {v:.2f}" for k, v in row["stages"].items())
             print(f"{engine:<5} N={n:>9,}  total {row['seconds']:8.2f} s  "

@@ -239,10 +239,12 @@ class RayEngine:
 
         if df.height == 0:  # every row's scores came from the cache
             return stage.score(df, ctx)
-        ds = to_dataset(df, max(actors, math.ceil(df.height / stage.batch_size)))
+        # several blocks per actor, one at a time each: a first-started actor does not queue
+        # the others' blocks
+        ds = to_dataset(df, max(actors * 4, math.ceil(df.height / stage.batch_size)))
         out = ds.map_batches(
             ScoreActor, batch_format="pyarrow", batch_size=None,
-            compute=ray.data.ActorPoolStrategy(size=actors),
+            compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
             num_gpus=1 if gpus else 0,
             fn_constructor_kwargs={"stage_cls": type(stage), "options": stage.options,
                                    "ctx": ctx, "device": "cuda" if gpus else None})

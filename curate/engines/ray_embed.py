@@ -63,14 +63,17 @@ def ray_encoder(engine, *, model: str = DEFAULT_MODEL,
         # Blocks cut the length-sorted order at whole batches, so every actor's batches are
         # the very batches the local engine encodes (same padding, so the same vectors).
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        blocks = max(min(actors, len(texts)), math.ceil(len(texts) / BLOCK_TEXTS))
+        # Several blocks per actor, each actor given one at a time, so that an actor that
+        # starts first does not queue the blocks of the others.
+        blocks = max(actors * 4, math.ceil(len(texts) / BLOCK_TEXTS))
         size = math.ceil(len(texts) / blocks / batch_size) * batch_size
         tables = [pa.table({ROW: pa.array(idx, pa.int64()),
                             TEXT: pa.array([texts[i] for i in idx], pa.string())})
                   for idx in (order[s:s + size] for s in range(0, len(texts), size))]
         out = ray.data.from_arrow(tables).map_batches(
             EmbedActor, batch_format="pyarrow", batch_size=None,
-            compute=ray.data.ActorPoolStrategy(size=min(actors, len(tables))),
+            compute=ray.data.ActorPoolStrategy(size=min(actors, len(tables)),
+                                               max_tasks_in_flight_per_actor=1),
             num_gpus=1 if gpus else 0,
             fn_constructor_kwargs={"model": model, "batch_size": batch_size,
                                    "device": "cuda" if gpus else None})
