@@ -77,6 +77,18 @@ def read_manifest(out_dir: Path) -> dict[str, Any] | None:
         return None
 
 
+def read_remote_manifest(url: str) -> dict[str, Any] | None:
+    """The manifest of the run folder at the fsspec ``url``; None when it is not a run folder
+    (a file, or a folder without a readable manifest.json)."""
+    from .io.remote import open_url
+
+    fs, path = open_url(url)
+    try:
+        return json.loads(fs.cat_file(path.rstrip("/") + "/" + MANIFEST))
+    except (OSError, ValueError):  # not there (FileNotFoundError, NotADirectory), not JSON
+        return None
+
+
 def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> Path:
     """Written to a temporary file and renamed, so a crash never leaves half a manifest."""
     path = out_dir / MANIFEST

@@ -76,8 +76,8 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     from ..export import export as export_frame
     from ..io.dispatch import is_run_folder
     from ..io.mirror import RunMirror
-    from ..io.remote import is_url
-    from ..manifest import read_manifest
+    from ..io.remote import is_url, redact
+    from ..manifest import read_manifest, read_remote_manifest
 
     if target not in TARGETS:
         raise click.BadParameter(f"{target!r} is not one of {', '.join(TARGETS)}",
@@ -87,7 +87,10 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     options = {k: v for k, v in given.items() if v is not None}
     frame = convert(input_path, format=fmt).frame
     run_info = None
-    if Path(input_path).is_dir() and is_run_folder(Path(input_path)):
+    if is_url(input_path):
+        manifest = read_remote_manifest(input_path)
+        run_info = None if manifest is None else dict(manifest, run_dir=redact(input_path))
+    elif Path(input_path).is_dir() and is_run_folder(Path(input_path)):
         run_info = dict(read_manifest(Path(input_path)) or {}, run_dir=str(input_path))
     mirror = RunMirror(out) if is_url(out) else None  # written locally, then uploaded
     if mirror is not None:

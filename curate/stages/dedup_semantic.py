@@ -92,7 +92,7 @@ class SemanticDedup(ClusterDedup):
         ``clustered(emb, threshold, clusters, seed=)`` search the pairs (default:
         :func:`curate.dedup.cosine.cosine_pairs` and
         :func:`~curate.dedup.cosine.clustered_cosine_pairs`)."""
-        from ..dedup.cosine import clustered_cosine_pairs, cosine_pairs
+        from ..dedup.cosine import clustered_cosine_pairs, cosine_pairs, use_exact
         from ..embed import embed_texts, frame_texts, precision
 
         o = self.options
@@ -102,11 +102,12 @@ class SemanticDedup(ClusterDedup):
         emb = embed_texts([texts[i] for i in rows], model=o.model, batch_size=o.batch_size,
                           cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed", encode=encode)
         n = rows.shape[0]
-        if n <= o.exact_max:
+        k = o.clusters or max(2, n // 2000)
+        if n <= o.exact_max or use_exact(n, k):
             search, k = "exact", 0
             pairs = (exact or cosine_pairs)(emb, o.threshold)
         else:
-            search, k = "kmeans", o.clusters or max(2, n // 2000)
+            search = "kmeans"
             pairs = (clustered or clustered_cosine_pairs)(emb, o.threshold, k, seed=ctx.seed)
         pairs = rows[pairs] if pairs.size else np.zeros((0, 2), np.int64)
         salt = kind_salt(df)

@@ -135,3 +135,22 @@ def test_export_to_a_url_writes_the_files_there(data, tmp_path, monkeypatch):
             assert mem.cat_file(f"{url}/{name}") == (tmp_path / "o" / name).read_bytes()
     finally:
         mem.rm("memory://export-cli-test", recursive=True)
+
+
+def test_run_folder_at_a_url_gives_a_card_with_provenance(data, tmp_path, monkeypatch):
+    import fsspec
+
+    monkeypatch.setenv("CURATE_HOME", str(tmp_path / "home"))
+    mem, url = fsspec.filesystem("memory"), "memory://export-cli-run/run"
+    try:
+        assert invoke("dedup", data, "-o", url).exit_code == 0
+        r = invoke("export", url, "-o", tmp_path / "o", "--target", "trl-dpo", "--test-size", "1")
+        assert r.exit_code == 0, r.output
+        card = (tmp_path / "o" / "README.md").read_text(encoding="utf-8")
+        assert "## Pipeline" in card and "## Inputs" in card and "## Recipe" in card
+        plain = invoke("export", f"{url}/data.parquet", "-o", tmp_path / "p", "--target",
+                       "trl-dpo", "--test-size", "1")  # a file: no run, no provenance
+        assert plain.exit_code == 0, plain.output
+        assert "## Recipe" not in (tmp_path / "p" / "README.md").read_text(encoding="utf-8")
+    finally:
+        mem.rm("memory://export-cli-run", recursive=True)

@@ -103,6 +103,9 @@ def test_kmeans_blocks_find_the_same_copies(faq_frame, cached):
     blocked = cached(df, on="response", exact_max=0, clusters=8)
     assert blocked.stats["search"] == "kmeans" and blocked.stats["clusters"] == 8
     assert sorted(blocked.rejected["id"]) == sorted(exact.rejected["id"])
+    one = cached(df, on="response", exact_max=0, clusters=1)  # one cluster: the exact search
+    assert (one.stats["search"], one.stats["clusters"]) == ("exact", 0)
+    assert sorted(one.rejected["id"]) == sorted(exact.rejected["id"])
 
 
 def test_kinds_and_keep_policy(rec):
