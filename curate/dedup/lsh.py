@@ -64,27 +64,38 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int,
     return out
 
 
-def candidate_pairs(bands: np.ndarray, *, window: int = 16) -> np.ndarray:
-    """Pairs ``(i, j)``, ``i < j``, of rows that share a bucket in at least one band.
+WINDOW = 16  # rows of a bucket each row is paired with
 
-    Rows of a bucket are compared with the ``window`` rows that follow them in the bucket
-    (in row order), which covers every pair of buckets of up to ``window + 1`` rows and keeps
-    large buckets (boilerplate repeated thousands of times) linear instead of quadratic while
-    keeping them connected. Returns an int64 array of shape (k, 2), sorted and unique.
+
+def bucket_pairs(band: np.ndarray, bucket: np.ndarray, row: np.ndarray, *,
+                 window: int = WINDOW) -> np.ndarray:
+    """Pairs ``(i, j)`` of rows in the same ``(band, bucket)``, from arrays sorted by
+    (band, bucket, row): each row with the next ``window`` rows of its bucket.
+
+    That covers every pair of buckets of up to ``window + 1`` rows and keeps large buckets
+    (boilerplate repeated thousands of times) linear instead of quadratic while keeping them
+    connected. Pairs may repeat (across bands); ``i < j`` when rows are unique per band.
     """
-    n = bands.shape[0]
-    found = []
-    for b in range(bands.shape[1]):
-        order = np.lexsort((np.arange(n), bands[:, b]))
-        key = bands[order, b]
-        for d in range(1, min(window, n - 1) + 1):
-            same = np.flatnonzero(key[d:] == key[:-d])
-            if same.size == 0:
-                break
-            found.append(np.stack([order[same], order[same + d]], axis=1))
-    if not found:
+    found = [np.zeros((0, 2), np.int64)]
+    for d in range(1, min(window, len(row) - 1) + 1):
+        same = np.flatnonzero((band[d:] == band[:-d]) & (bucket[d:] == bucket[:-d]))
+        if same.size == 0:  # no run of d + 1 equal keys: none of a longer one either
+            break
+        found.append(np.stack([row[same], row[same + d]], axis=1).astype(np.int64))
+    return np.concatenate(found)
+
+
+def candidate_pairs(bands: np.ndarray, *, window: int = WINDOW) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of rows that share a bucket in at least one band of
+    ``bands`` (n, b); see :func:`bucket_pairs`. Returns an int64 array of shape (k, 2),
+    sorted and unique."""
+    n, b = bands.shape
+    band = np.repeat(np.arange(b), n)
+    bucket = bands.T.reshape(-1)
+    row = np.tile(np.arange(n, dtype=np.int64), b)
+    order = np.lexsort((row, bucket, band))
+    pairs = bucket_pairs(band[order], bucket[order], row[order], window=window)
+    if pairs.shape[0] == 0:
         return np.zeros((0, 2), np.int64)
-    pairs = np.concatenate(found).astype(np.int64)
-    pairs.sort(axis=1)
     codes = unique(pairs[:, 0] * n + pairs[:, 1])  # sorted by (i, j), each pair once
     return np.stack([codes // n, codes % n], axis=1)

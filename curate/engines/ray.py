@@ -1,114 +1,119 @@
 """The Ray engine: the recipe's stages on Ray Data, on a local Ray or a cluster.
 
-How each kind of stage runs:
+It implements the primitive of each stage shape (see :mod:`curate.stages.base`) and the
+services of the global stages; the stages' own functions do all the work:
 
-- row-wise filters (every :class:`~curate.stages.base.Filter`, e.g. ``quality.rules``, and the
-  scores of ``safety.bias``): ``score()`` as ``map_batches`` over Arrow blocks; the decision
-  (an expression) and the stats then run on the driver on the scored frame, with the stage's
-  own code;
-- model stages (``safety.toxicity``): ``map_batches`` with a callable class in an actor pool,
-  the model loaded once per actor (one GPU per actor where Ray reports GPUs);
-- global stages: ``dedup.exact`` by hash partition of the key (a shuffle on the key hash; each
-  partition is deduplicated in input order, so the first record of a group survives) and
-  ``dedup.near`` by band hashes in ``map_batches`` and a shuffle on the band bucket that emits
-  the candidate pairs (see :mod:`curate.engines.ray_dedup`); the pair graph's exact Jaccard
-  check and connected components run on the driver.
-- ``dedup.semantic``: embeddings on the embedding actor pool, the exact search as Ray tasks
-  (query blocks against the matrix shared through the object store) or, above
-  ``exact_max``, a shuffle by k-means cluster (see :mod:`curate.engines.ray_semantic`).
-- ``select.diverse``: embeddings on the embedding actor pool, method ``kcenter`` on row
-  shards held by actors with a distributed min-distance update (see
-  :mod:`curate.engines.ray_select`); k-means, coverage and the other methods on the driver.
+- ``row`` (``quality.rules``, ``safety.bias``, ...): the stage's ``score`` as ``map_batches``
+  over Arrow blocks; its decision and stats then run on the driver on the scored frame;
+- ``model`` (``safety.toxicity``, ...): ``score`` in an actor pool, one copy of the stage (and
+  so of its model) per actor, one GPU per actor where Ray reports GPUs;
+- ``keyed`` (``dedup.exact``, ``dedup.near``): ``sign`` in ``map_batches``, a shuffle of the
+  keyed rows by a hash of the key (``groupby(partition).map_groups``), ``group`` per partition;
+  the outputs and the stage's ``facts`` go to the driver, where ``finish`` runs;
+- ``global`` (``dedup.semantic``, ``select.diverse``): ``run`` on the driver, with the
+  services: ``encoder`` (an embedding actor pool, :mod:`curate.engines.ray_embed`),
+  ``cosine_pairs`` / ``clustered_cosine_pairs`` (:mod:`curate.engines.ray_cosine`) and
+  ``kcenter`` (row shards on actors, :mod:`curate.engines.ray_kcenter`).
 
-Stages without a distributed implementation run on the driver with the local
-implementation, and their stats say so
-(``"engine": "local fallback: <why>"``). Rows carry their input position (``__row``) through
-Ray, so every result is in input order and equal to the local engine's.
+A stage's ``stats.engine`` says what ran where (``ray: map_batches``, ...). Rows carry their
+input position (``__row``) through Ray, so every result is in input order and equal to the
+local engine's. A stage class defined outside the package (a plugin, a test) is shipped to the
+workers by value.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+import sys
+from typing import Any, Callable
 
+import numpy as np
 import polars as pl
 
 from ..errors import CurateError
-from ..stages.base import Filter, Stage, StageContext, StageResult
+from ..stages.base import ROW, Shape, Stage, StageContext, StageResult
+from ..stages.keyed import positions
+from .local import LocalEngine, check_shape
 
-ROW = "__row"
 STATE = "__worker_state"
-FALLBACK: dict[str, str] = {}  # stage id -> why it runs on the driver (none at present)
+PART = "__part"
 
 
 def to_dataset(df: pl.DataFrame, blocks: int):
     """``df`` with its row positions (``__row``) as a Ray dataset of ``blocks`` Arrow blocks."""
     import ray.data
 
-    framed = df.with_row_index(ROW)
+    framed = positions(df)
     size = max(1, math.ceil(df.height / max(1, blocks)))
     tables = [framed.slice(s, size).to_arrow() for s in range(0, max(df.height, 1), size)]
     return ray.data.from_arrow(tables)
 
 
-def to_polars(ds, like: pl.DataFrame | None = None) -> pl.DataFrame:
-    """A Ray dataset back as one polars frame in input order (``__row`` dropped); the columns
-    of ``like`` get their original types back."""
+def to_polars(ds, like: pl.DataFrame | None = None, *, order: bool = True) -> pl.DataFrame:
+    """A Ray dataset back as one polars frame (in input order, ``__row`` dropped, unless not
+    ``order``); the columns of ``like`` get their original types back."""
     import ray
 
     tables = [t for t in ray.get(ds.to_arrow_refs())]
     frames = [pl.from_arrow(t) for t in tables if t.num_rows] or [pl.from_arrow(tables[0])]
-    out = pl.concat(frames, how="vertical_relaxed").sort(ROW).drop(ROW)
+    out = pl.concat(frames, how="vertical_relaxed")
+    if order:
+        out = out.sort(ROW).drop(ROW)
     if like is not None:
         out = out.cast({c: like.schema[c] for c in like.columns if c in out.columns})
     return out
 
 
 def score_batch(stage: Stage, ctx: StageContext):
-    """A ``map_batches`` function: the stage's row-wise scores of one Arrow block (by a fresh
-    copy of the stage: the driver's may have a step replaced by its distributed form)."""
+    """A ``map_batches`` function: the stage's ``score`` of one Arrow block (by a fresh copy of
+    the stage: the driver's may hold state not worth shipping)."""
     stage = type(stage)(stage.options)
 
     def fn(table):
         batch = pl.from_arrow(table)
         row = batch[ROW]
-        scored = stage.score(batch.drop(ROW), ctx) if isinstance(stage, Filter) \
-            else stage.score(batch.drop(ROW))
-        return scored.with_columns(row).to_arrow()
+        return stage.score(batch.drop(ROW), ctx).with_columns(row).to_arrow()
     return fn
 
 
 class ScoreActor:
-    """An actor of a model stage's pool: builds the stage (and so loads its model) once and
-    scores the blocks it is given."""
+    """An actor of a model stage's pool: a copy of the stage (and so its model) for its
+    ``device``, scoring the blocks it is given."""
 
     def __init__(self, stage_cls: type[Stage], options: Any, ctx: StageContext,
                  device: str | None = None):
-        if device is not None:
-            options = options.model_copy(update={"device": device})
-        self.stage = stage_cls(options)
+        self.stage = stage_cls(options).on_device(device)
         self.ctx = ctx
 
     def __call__(self, table):
         batch = pl.from_arrow(table)
         row = batch[ROW]
-        report = getattr(self.stage, "worker_report", dict)
-        before = report()
+        before = self.stage.worker_report()
         scored = self.stage.score(batch.drop(ROW), self.ctx).with_columns(row)
         # what scoring this block taught the stage (its first row carries it to the driver)
-        state = [json.dumps({"before": before, "after": report()})] + [None] * (batch.height - 1)
+        report = json.dumps({"before": before, "after": self.stage.worker_report()})
+        state = [report] + [None] * (batch.height - 1)
         return scored.with_columns(pl.Series(STATE, state, pl.String)).to_arrow()
 
 
+def _ship_by_value(stage: Stage) -> None:
+    """Let Ray's workers unpickle a stage class defined outside the package."""
+    module = type(stage).__module__
+    if module.split(".")[0] != "curate" and module in sys.modules:
+        from ray import cloudpickle
+
+        cloudpickle.register_pickle_by_value(sys.modules[module])
+
+
 class RayEngine:
-    """Runs stages on Ray Data; see the module docs for what runs distributed.
+    """Runs stages on Ray Data; see the module docs.
 
     Args:
         address: the Ray cluster's address; None starts (or reuses) a local Ray.
         num_cpus: CPUs of a local Ray (default: all of this machine's); ignored with an
             address.
-        shuffle: Ray Data's shuffle for the dedup stages: ``sort`` (a pull-based sort
+        shuffle: Ray Data's shuffle for the keyed stages: ``sort`` (a pull-based sort
             shuffle; on one machine about 10x faster than ``hash`` at 10k rows and 2x at
             300k) or ``hash`` (Ray Data's default, for large clusters).
     """
@@ -118,6 +123,8 @@ class RayEngine:
     def __init__(self, address: str | None = None, num_cpus: int | None = None,
                  shuffle: str = "sort"):
         self.address, self.num_cpus, self.shuffle = address, num_cpus, shuffle
+        self._used: list[str] = []
+        self._kcenter_pool = None
 
     def _ray(self):
         try:
@@ -159,86 +166,51 @@ class RayEngine:
     def blocks(self, df: pl.DataFrame, batch_size: int = 50_000) -> int:
         return max(self.parallelism(), math.ceil(df.height / batch_size))
 
-    # -- dispatch -----------------------------------------------------------------------------
+    # -- running a stage ------------------------------------------------------------------
     def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
-        from ..stages.dedup_exact import ExactDedup
-        from ..stages.dedup_near import NearDedup
-        from ..stages.dedup_semantic import SemanticDedup
-        from ..stages.safety_bias import Bias
-        from ..stages.safety_toxicity import Toxicity
-        from ..stages.select_diverse import SelectDiverse
-
+        check_shape(stage)
         self._ray()
         if df.height == 0:
-            result, how = stage.apply(df, ctx), "local: empty input"
-        elif isinstance(stage, ExactDedup):
-            from .ray_dedup import exact
-
-            result, how = exact(self, stage, df, ctx), "ray: hash partition of the key"
-        elif isinstance(stage, NearDedup):
-            from .ray_dedup import near_pairs
-
-            result = self._with(stage, "find_pairs", lambda d, c: near_pairs(self, stage, d, c),
-                                df, ctx)
-            how = "ray: band hashes in map_batches, shuffle on band buckets"
-        elif isinstance(stage, SemanticDedup):
-            from .ray_semantic import semantic_pairs
-
-            result = self._with(stage, "find_pairs",
-                                lambda d, c: semantic_pairs(self, stage, d, c), df, ctx)
-            how = "ray: embedding actor pool, " + (
-                "blocked search tasks" if result.stats["search"] == "exact"
-                else "shuffle by k-means cluster")
-        elif isinstance(stage, Toxicity):
-            result = self._with(stage, "_score_rows",
-                                lambda d, c: self.model_scores(stage, d, c), df, ctx)
-            how = "ray: actor pool"
-        elif isinstance(stage, Filter):
-            result = self._with(stage, "_score_rows",
-                                lambda d, c: self.row_scores(stage, d, c), df, ctx)
-            how = "ray: map_batches"
-        elif isinstance(stage, Bias):
-            result = self._with(stage, "score", lambda d: self.row_scores(stage, d, ctx), df, ctx)
-            how = "ray: map_batches"
-        elif isinstance(stage, SelectDiverse):
-            from .ray_select import describe, select_apply
-
-            result, how = select_apply(self, stage, df, ctx), describe(stage, df)
+            result, how = stage.run(df, ctx, LocalEngine()), "local: empty input"
         else:
-            why = FALLBACK.get(stage.id, "no distributed implementation")
-            result, how = stage.apply(df, ctx), f"local fallback: {why}"
+            _ship_by_value(stage)
+            self._used = []
+            try:
+                result = stage.run(df, ctx, self)
+            finally:
+                self._close()
+            how = ("ray: " + ", ".join(dict.fromkeys(self._used)) if self._used
+                   else "ray: on the driver (no distributed part)")
+            if self._used and stage.shape is Shape.GLOBAL:
+                how += "; the rest on the driver"
         result.stats = {**result.stats, "engine": how}
         return result
 
-    @staticmethod
-    def _with(stage: Stage, method: str, replacement, df: pl.DataFrame,
-              ctx: StageContext) -> StageResult:
-        """``stage.apply`` with one of its steps replaced by its distributed form, so that the
-        stage's own decision, accounting and stats code runs on the result."""
-        setattr(stage, method, replacement)
-        try:
-            return stage.apply(df, ctx)
-        finally:
-            delattr(stage, method)
+    def _close(self) -> None:
+        if self._kcenter_pool is not None:
+            self._kcenter_pool.close()
+            self._kcenter_pool = None
 
-    # -- the distributed steps ----------------------------------------------------------------
-    def row_scores(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """The stage's ``score()`` over all rows as ``map_batches`` (one call per block)."""
+    # -- the shapes' primitives -----------------------------------------------------------
+    def map_rows(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        """``stage.score`` over all rows as ``map_batches`` (one call per block)."""
         if df.height == 0:  # every row's scores came from the cache
-            return stage.score(df, ctx) if isinstance(stage, Filter) else stage.score(df)
-        ds = to_dataset(df, self.blocks(df, getattr(stage, "batch_size", 50_000)))
+            return stage.score(df, ctx)
+        self._used.append("map_batches")
+        ds = to_dataset(df, self.blocks(df, stage.batch_size))
         out = ds.map_batches(score_batch(stage, ctx), batch_format="pyarrow", batch_size=None)
         return to_polars(out, df)
 
-    def model_scores(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """The stage's ``score()`` in an actor pool: one model per actor, a GPU each where
+    def map_model(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        """``stage.score`` in an actor pool: one copy of the stage per actor, a GPU each where
         the cluster has GPUs, else one actor per CPU."""
-        gpus = self.gpus()
-        actors = gpus or self.parallelism()
-        import ray.data
-
         if df.height == 0:  # every row's scores came from the cache
             return stage.score(df, ctx)
+        import ray.data
+
+        self._used.append("actor pool")
+        gpus = self.gpus()
+        actors = gpus or self.parallelism()
         # several blocks per actor, one at a time each: a first-started actor does not queue
         # the others' blocks
         ds = to_dataset(df, max(actors * 4, math.ceil(df.height / stage.batch_size)))
@@ -249,9 +221,80 @@ class RayEngine:
             fn_constructor_kwargs={"stage_cls": type(stage), "options": stage.options,
                                    "ctx": ctx, "device": "cuda" if gpus else None})
         scored = to_polars(out, df)
-        if hasattr(stage, "absorb_reports"):
-            stage.absorb_reports([json.loads(s) for s in scored[STATE].drop_nulls()])
+        stage.absorb_reports([json.loads(s) for s in scored[STATE].drop_nulls()])
         scored = scored.drop(STATE)
-        # the columns the driver's stage caches by row id (set by score() where it runs)
+        # the columns the driver's stage caches (set by score() where it runs)
         stage.score_columns = tuple(c for c in scored.columns if c not in df.columns)
         return scored
+
+    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext
+                     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        """``stage.sign`` in ``map_batches``, a shuffle of the keyed rows by the key's hash,
+        ``stage.group`` per partition; the group outputs and ``stage.facts`` to the driver."""
+        import pyarrow as pa
+        import ray
+
+        self._used.append("sign in map_batches, shuffle on the key hash")
+        parts = self.parallelism() * 2
+        key = list(stage.key)
+
+        def sign(table):
+            keyed = stage.sign(pl.from_arrow(table), ctx)
+            part = (pl.struct(key).hash(seed=0) % parts).cast(pl.Int64).alias(PART)
+            return keyed.with_columns(part).to_arrow()
+
+        def facts(table):
+            found = stage.facts(pl.from_arrow(table).drop(PART))
+            return pa.table({}) if found is None else found.to_arrow()
+
+        def group(table):
+            return stage.group(pl.from_arrow(table).drop(PART).sort(ROW)).to_arrow()
+
+        signed = to_dataset(df, self.blocks(df, stage.sign_batch_size)).map_batches(
+            sign, batch_format="pyarrow", batch_size=None).materialize()
+        found = [t for t in ray.get(signed.map_batches(facts, batch_format="pyarrow",
+                                                       batch_size=None).to_arrow_refs())]
+        found = [pl.from_arrow(t) for t in found if t.num_columns]
+        grouped = [pl.from_arrow(t) for t in ray.get(signed.groupby(PART).map_groups(
+            group, batch_format="pyarrow").to_arrow_refs())]
+        if not grouped:  # no keyed rows at all: the groups' output of nothing
+            grouped = [stage.group(stage.sign(positions(df.clear()), ctx))]
+        grouped_df = pl.concat([g for g in grouped if g.height] or grouped[:1],
+                               how="vertical_relaxed")
+        return grouped_df, (pl.concat(found, how="vertical_relaxed") if found else None)
+
+    # -- services of the global stages ----------------------------------------------------
+    def encoder(self, *, model: str, batch_size: int = 64,
+                desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
+        """Texts embedded on the embedding actor pool (only those the caller's cache lacks
+        reach it)."""
+        from .ray_embed import ray_encoder
+
+        encode = ray_encoder(self, model=model, batch_size=batch_size)
+
+        def counted(texts: list[str]) -> np.ndarray:
+            if texts:
+                self._used.append("embedding actor pool")
+            return encode(texts)
+        return counted
+
+    def cosine_pairs(self, emb: np.ndarray, threshold: float) -> np.ndarray:
+        from .ray_cosine import exact_pairs
+
+        self._used.append("blocked search tasks")
+        return exact_pairs(self, emb, threshold)
+
+    def clustered_cosine_pairs(self, emb: np.ndarray, threshold: float, clusters: int, *,
+                               seed: int = 0) -> np.ndarray:
+        from .ray_cosine import clustered_pairs
+
+        self._used.append("shuffle by k-means cluster")
+        return clustered_pairs(self, emb, threshold, clusters, seed=seed)
+
+    def kcenter(self, X: np.ndarray, k: int, **options):
+        from .ray_kcenter import KCenterPool
+
+        self._used.append("k-center shards on actors")
+        if self._kcenter_pool is None:
+            self._kcenter_pool = KCenterPool(self)
+        return self._kcenter_pool.kcenter(X, k, **options)

@@ -8,24 +8,22 @@ precision path), so a text gets the same vector on either engine.
 Examples:
     ```python
     from curate.engines import get_engine
-    from curate.engines.ray_embed import ray_embed_frame
 
-    X = ray_embed_frame(get_engine("ray"), df, on="conversation")
+    X = get_engine("ray").encoder(model="all-MiniLM-L6-v2")(["a text", "another"])
     ```
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ..embed import DEFAULT_MODEL, dimension, embed_frame, encode_texts, load_model
-from .ray import ROW
+from ..embed import DEFAULT_MODEL, dimension, encode_texts, load_model
+from ..stages.base import ROW
 
 TEXT, VECTOR = "__text", "__vec"
 BLOCK_TEXTS = 4096  # texts per block sent to an actor
@@ -85,11 +83,3 @@ def ray_encoder(engine, *, model: str = DEFAULT_MODEL,
         return np.ascontiguousarray(X, dtype=np.float32)
 
     return encode
-
-
-def ray_embed_frame(engine, df: pl.DataFrame, *, on: str = "conversation",
-                    model: str = DEFAULT_MODEL, batch_size: int = 64,
-                    cache_dir: Path | None = None) -> np.ndarray:
-    """:func:`curate.embed.embed_frame` with the texts the cache lacks embedded on Ray."""
-    return embed_frame(df, on=on, model=model, batch_size=batch_size, cache_dir=cache_dir,
-                       encode=ray_encoder(engine, model=model, batch_size=batch_size))

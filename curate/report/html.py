@@ -63,17 +63,20 @@ def _stage_table(stages: list[dict[str, Any]]) -> str:
 
 
 def _stage_sections(out_dir: Path, stages: list[dict[str, Any]]) -> list[str]:
-    """Sections a stage family adds: ``curate.report.<family>.section(out_dir, stage)``, where
-    the family is the part of the stage id before the dot (``dedup.near`` -> ``dedup``)."""
+    """Sections the stages declare: ``curate.report.<report_section>.section(out_dir, stage)``
+    for each stage whose class names a ``report_section``."""
+    from ..errors import RecipeError
+    from ..stages.registry import stage_class
+
     parts = []
     for stage in stages:
-        family = str(stage.get("use", "")).split(".")[0]
         try:
-            module = importlib.import_module(f"{__package__}.{family}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{family}":
-                raise
+            module_name = stage_class(str(stage.get("use", ""))).report_section
+        except RecipeError:  # a stage of a plugin that is not installed here
             continue
+        if not module_name:
+            continue
+        module = importlib.import_module(f"{__package__}.{module_name}")
         section = module.section(out_dir, stage)
         if section:
             parts.append(f"<h2>{html.escape(stage['name'])}</h2>\n{section}")

@@ -1,12 +1,84 @@
-"""The stage contract.
+"""The stage contract: what a stage declares, and what an engine does with it.
 
-A stage takes the run's frame and returns what it kept and what it removed (with a
-``drop_reason``). It may add columns but never changes input columns. The runner checks the
-accounting (``rows_in == rows_out + sum(dropped)``) after every stage.
+A stage takes the run's frame and returns what it kept and what it removed (each removed row
+with a ``drop_reason``). It may add columns but never changes input columns; the runner checks
+``rows_in == rows_out + sum(dropped)`` after every stage.
 
-:class:`Filter` is the base of the stages that score and keep or drop rows one by one: a
-subclass writes its scores and its decision, the base class batches, shows progress, splits kept
-from rejected, and reuses cached scores when the same stage runs again on the same rows.
+A stage declares, on its class, everything the rest of curate needs to know:
+
+- ``id`` (e.g. ``quality.rules``): defining a subclass with an ``id`` registers it (see
+  :mod:`curate.stages.registry`); recipes, ``curate stages`` and the CLI find it there.
+- ``Options``: a :class:`StageOptions` model, the recipe's ``with:`` block. Field docstrings are
+  the help text of the generated CLI flags (:mod:`curate.cli.options`); defaults live only here.
+- ``reads`` / ``writes``: the columns it needs beyond the record columns, and the columns it
+  adds (``tox_*`` patterns allowed); :func:`curate.stages.plan.check_columns` checks a recipe's
+  order with them before any data moves. Override :meth:`Stage.columns_read` /
+  :meth:`Stage.columns_written` where they depend on the options.
+- ``shape``, one of :class:`Shape`, given by the base class it derives from:
+
+  ===========  =====================  ====================================================
+  shape        base class             what the stage writes / what an engine runs
+  ===========  =====================  ====================================================
+  row          :class:`RowScorer`     ``score(batch)`` and ``checks()``; engines map
+                                      ``score`` over batches (Ray: ``map_batches``)
+  model        :class:`ModelScorer`   the same, ``score`` holding a model; engines keep one
+                                      model per worker (Ray: an actor pool, GPUs if any)
+  keyed        :class:`~curate.stages.keyed.KeyedGrouping`
+                                      ``sign(batch)`` -> keyed rows, ``group(part)`` per
+                                      key, ``finish``; engines shuffle by the key hash
+  global       :class:`Stage`         ``run(df, ctx, engine)`` with the engine's services
+                                      (embeddings, cosine search, k-center)
+  ===========  =====================  ====================================================
+
+- ``command`` / ``flag`` / ``flag_prefix`` / ``flag_names`` / ``default_on`` / ``order``: where
+  its options appear on the command line (``curate filter``, ``curate dedup``, ...).
+- ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it.
+
+Engines (:mod:`curate.engines`) implement one primitive per shape and the services; a stage
+never learns which engine runs it, and no engine holds a stage's algorithm.
+
+Examples:
+    A new row-wise filter is one module in ``curate/stages/`` (plus its test and, if it wants
+    one, a report section); nothing in ``curate/engines/`` or ``curate/cli/`` changes, and it
+    runs on both engines and gets its ``curate filter`` flags (``--shouting``,
+    ``--shouting-max-caps``):
+
+    ```python
+    import polars as pl
+    from pydantic import Field
+
+    from curate.records import response_messages
+    from curate.stages.base import RowScorer, StageOptions
+
+
+    class ShoutingOptions(StageOptions):
+        max_caps: float | None = Field(0.5, ge=0, le=1)
+        \"\"\"Drop replies whose share of upper-case letters is above: reason ``shouting``.\"\"\"
+
+
+    class Shouting(RowScorer):
+        \"\"\"Drops replies written in capitals.\"\"\"
+
+        id = "quality.shouting"
+        Options = ShoutingOptions
+        summary = "Drop replies written in capitals."
+        writes = ("caps_ratio",)
+        command, flag = "filter", "shouting"
+
+        def score(self, batch, ctx):
+            text = response_messages().list.eval(pl.element().struct.field("content")) \\
+                .list.join(" ").fill_null("")
+            letters = text.str.count_matches(r"\\p{L}")
+            caps = text.str.count_matches(r"\\p{Lu}")
+            return batch.with_columns((caps / letters).alias("caps_ratio"))
+
+        def checks(self, columns):
+            t = self.options.max_caps
+            return [] if t is None else [("shouting", pl.col("caps_ratio") > t)]
+    ```
+
+    ``Shouting({"max_caps": 0.3}).apply(df)`` runs it in process; in a recipe it is
+    ``- use: quality.shouting``; ``--engine ray`` runs ``score`` as ``map_batches``.
 """
 
 from __future__ import annotations
@@ -14,22 +86,36 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from ..progress import bar
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engines.local import LocalEngine as Engine
 
 DROP_REASON = "drop_reason"
 KEPT_ID = "kept_id"
+ROW = "__row"  # a row's position in the stage's input, where engines need one
+_TEXT_HASH = "__text_hash"
+
+
+class Shape(str, Enum):
+    """How a stage's work is cut, so that an engine knows how to run it."""
+
+    ROW = "row"
+    MODEL = "model"
+    KEYED = "keyed"
+    GLOBAL = "global"
 
 
 class StageOptions(BaseModel):
-    """Base of every stage's ``with:`` block; unknown keys are an error."""
+    """Base of every stage's ``with:`` block; unknown keys are an error. A field's docstring
+    is its description (and the help of its CLI flag)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 @dataclass
@@ -58,107 +144,221 @@ class StageResult:
 
 
 class Stage:
-    """A pipeline step, registered under ``id`` (e.g. ``dedup.exact``).
+    """A pipeline step registered under ``id``; see the module docs for what it declares.
 
-    Subclasses set ``id``, ``Options`` (a StageOptions model for the recipe's ``with:``) and
-    implement :meth:`apply`.
+    A ``global`` stage (this base class) implements :meth:`run`; the other shapes derive from
+    :class:`RowScorer`, :class:`ModelScorer` or :class:`~curate.stages.keyed.KeyedGrouping`,
+    which implement :meth:`run` from the stage's own steps.
     """
 
     id: ClassVar[str] = ""
     Options: ClassVar[type[StageOptions]] = StageOptions
     summary: ClassVar[str] = ""
+    shape: ClassVar[Shape] = Shape.GLOBAL
+    reads: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[tuple[str, ...]] = ()
+    report_section: ClassVar[str | None] = None
+    # where the options appear on the command line (see curate.cli.options.stage_flags)
+    command: ClassVar[str | None] = None
+    flag: ClassVar[str] = ""
+    flag_prefix: ClassVar[str | None] = None  # default: f"{flag}-"
+    flag_names: ClassVar[dict[str, str]] = {}
+    default_on: ClassVar[bool] = False
+    order: ClassVar[int] = 100
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("id"):
+            from .registry import register
+
+            register(cls)
 
     def __init__(self, options: StageOptions | dict | None = None):
         if options is None or isinstance(options, dict):
             options = self.Options(**(options or {}))
         self.options = options
 
-    def apply(self, df: pl.DataFrame, ctx: StageContext) -> StageResult:
-        raise NotImplementedError
+    # -- what the stage declares ----------------------------------------------------------
+    def columns_read(self) -> tuple[str, ...]:
+        """Columns beyond the record columns that must exist before the stage runs."""
+        return self.reads
+
+    def columns_written(self) -> tuple[str, ...]:
+        """Columns the stage adds (``prefix*`` for a family of columns)."""
+        return self.writes
+
+    def resolved(self) -> dict[str, Any]:
+        """What options resolved to on this machine (e.g. ``model: auto`` -> the scorer that
+        runs); part of the fingerprint, so a checkpoint made with another is not reused."""
+        return {}
 
     def fingerprint(self) -> str:
-        """Changes when the stage or its options change; used for resume and score caches."""
-        blob = json.dumps([self.id, self.options.model_dump(mode="json")], sort_keys=True)
+        """Changes when the stage, its options or what they resolved to change."""
+        blob = json.dumps([self.id, self.options.model_dump(mode="json"), self.resolved()],
+                          sort_keys=True, default=str)
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
     def thresholds(self) -> dict[str, Any]:
         """The options that decide what is kept, for the manifest."""
         return self.options.model_dump(mode="json")
 
+    # -- running --------------------------------------------------------------------------
+    def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
+        """The stage on ``df``, its heavy steps through ``engine``'s primitives."""
+        raise NotImplementedError(f"{type(self).__name__} implements no run()")
 
-class Filter(Stage):
-    """A stage that scores rows and keeps or drops each one.
+    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None,
+              engine: Engine | None = None) -> StageResult:
+        """Run the stage (on the local engine unless one is given)."""
+        from ..engines.local import LocalEngine
 
-    Subclasses implement :meth:`score` (add score columns to a batch) and :meth:`decide`
-    (an expression that is null for a kept row and the drop reason for a removed one). Scores
-    are computed in batches of ``batch_size`` with a progress bar. Where ``cache_scores`` is
-    set, scores are stored by row id under the run's cache, so that rerunning with other
-    thresholds does not score again.
+        return (engine or LocalEngine()).apply(self, df, ctx or StageContext(name=self.id))
+
+
+def decide(scored: pl.DataFrame, checks: list[tuple[str, pl.Expr]]) -> tuple[pl.DataFrame,
+                                                                             dict[str, int]]:
+    """``scored`` with ``drop_reason`` (the first failing check, in order; null when kept) and
+    every check's failure count (a row can fail several; it is dropped once)."""
+    checks = [(name, failed.fill_null(False)) for name, failed in checks]
+    if not checks:
+        return scored.with_columns(pl.lit(None, pl.String).alias(DROP_REASON)), {}
+    reason = pl.coalesce([pl.when(failed).then(pl.lit(name)) for name, failed in checks])
+    counts = scored.select([failed.sum().alias(f"c{i}") for i, (_, failed)
+                            in enumerate(checks)]).row(0)
+    failures = {name: int(n or 0) for (name, _), n in zip(checks, counts)}
+    return scored.with_columns(reason.alias(DROP_REASON)), failures
+
+
+def split(decided: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Kept rows (``drop_reason`` null, the column removed) and rejected rows."""
+    is_kept = pl.col(DROP_REASON).is_null()
+    return decided.filter(is_kept).drop(DROP_REASON), decided.filter(~is_kept)
+
+
+class RowScorer(Stage):
+    """A stage that scores rows one by one and keeps or drops each (shape ``row``).
+
+    A subclass writes :meth:`score` (its score columns on one batch; a pure function of the
+    batch and the options, since engines run it in other processes) and :meth:`checks` (the
+    drop reasons in order, each an expression over the scores). This class batches, shows
+    progress, reuses cached scores, decides, splits kept from rejected and counts failures.
+
+    Where ``cache_scores`` is set, scores are stored under the run's cache keyed by row id and
+    a hash of the text they were computed from (:meth:`cache_text`), so that rerunning with
+    other thresholds does not score again and a changed text under an old id is scored anew.
     """
 
+    shape = Shape.ROW
     batch_size: ClassVar[int] = 50_000
     cache_scores: ClassVar[bool] = False
     score_columns: ClassVar[tuple[str, ...]] = ()
 
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        return batch
-
-    def decide(self) -> pl.Expr:
+        """``batch`` with the stage's score columns added."""
         raise NotImplementedError
 
-    def stats(self, scored: pl.DataFrame) -> dict[str, Any]:
-        """Extra facts for the manifest, computed on the scored rows (kept and dropped)."""
+    def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
+        """``(reason, failed)`` per enabled rule, in check order, over the scored columns."""
+        return []
+
+    def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
+        """Raise a StageError for an input the stage cannot take (before any scoring)."""
+
+    def refine(self, decided: pl.DataFrame, ctx: StageContext
+               ) -> tuple[pl.DataFrame, dict[str, int]]:
+        """A last decision over the whole decided frame (e.g. quotas over the surviving
+        rows): the frame with more drop reasons set, and their failure counts."""
+        return decided, {}
+
+    def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
+              ctx: StageContext) -> dict[str, Any]:
+        """Extra facts for the manifest, from the scored rows (kept and dropped) and the kept."""
         return {}
 
     def scoring_fingerprint(self) -> str:
         """What the scores depend on; by default the whole option set."""
         return self.fingerprint()
 
-    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
-        ctx = ctx or StageContext(name=self.id)
-        scored = self._scored(df, ctx)
-        reason = self.decide().alias(DROP_REASON)
-        decided = scored.with_columns(reason)
-        kept = decided.filter(pl.col(DROP_REASON).is_null()).drop(DROP_REASON)
-        rejected = decided.filter(pl.col(DROP_REASON).is_not_null())
-        return StageResult(kept, rejected,
-                           stats={"thresholds": self.thresholds(), **self.stats(scored)})
+    def cache_text(self) -> pl.Expr:
+        """The text the scores are computed from (part of the score cache's key); by default
+        every turn of the record."""
+        from ..records import all_turns, join_messages
 
-    def _scored(self, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        return join_messages(all_turns())
+
+    def score_rows(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
+        """:meth:`score` over every row of ``df``, by the engine's row map."""
+        return engine.map_rows(self, df, ctx)
+
+    def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
+        self.check_input(df, ctx)
+        scored = self._scored(df, ctx, engine)
+        decided, failures = decide(scored, self.checks(scored.columns))
+        decided, more = self.refine(decided, ctx)
+        kept, rejected = split(decided)
+        return StageResult(kept, rejected, stats={
+            "thresholds": self.thresholds(), "failures": {**failures, **more},
+            **self.stats(scored, kept, ctx)})
+
+    # -- the score cache ------------------------------------------------------------------
+    def _scored(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
         cache = self._cache_path(ctx)
-        cached = None
-        if cache is not None and cache.exists() and df.height:
-            cached = pl.read_parquet(cache)
-            have = df.join(cached, on="id", how="inner")
-            todo = df.join(cached.select("id"), on="id", how="anti")
+        if cache is None or df.height == 0:
+            return self.score_rows(df, ctx, engine)
+        keyed = df.with_columns(self.cache_text().hash(seed=0).alias(_TEXT_HASH))
+        keys = ["id", _TEXT_HASH]
+        cached = pl.read_parquet(cache) if cache.exists() else None
+        if cached is not None:
+            have = keyed.join(cached, on=keys, how="inner")
+            todo = keyed.join(cached.select(keys), on=keys, how="anti")
         else:
-            have, todo = None, df
-        new = self._score_rows(todo, ctx)
-        if cache is not None and new.height and self.score_columns:
-            fresh = new.select("id", *self.score_columns)
+            have, todo = None, keyed
+        new = self.score_rows(todo.drop(_TEXT_HASH), ctx, engine).with_columns(todo[_TEXT_HASH])
+        if new.height and self.score_columns:
+            fresh = new.select(*keys, *self.score_columns)
             if cached is not None:
                 fresh = pl.concat([cached, fresh], how="vertical_relaxed")
             cache.parent.mkdir(parents=True, exist_ok=True)
             fresh.write_parquet(cache)
         if have is None or have.height == 0:
-            return new
+            return new.drop(_TEXT_HASH)
         # Restore the input order after merging cached and freshly scored rows.
-        merged = pl.concat([have, new], how="vertical_relaxed")
-        order = df.select("id").with_row_index("__order")
-        return merged.join(order, on="id").sort("__order").drop("__order")
-
-    def _score_rows(self, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """``score()`` over every row of ``df`` in batches, with a progress bar (the step an
-        engine may replace; the score cache around it stays the same)."""
-        parts = []
-        with bar(total=df.height, desc=ctx.name) as progress:
-            for start in range(0, df.height, self.batch_size):
-                batch = df.slice(start, self.batch_size)
-                parts.append(self.score(batch, ctx))
-                progress.update(batch.height)
-        return pl.concat(parts, how="vertical_relaxed") if parts else self.score(df, ctx)
+        merged = pl.concat([have.select(new.columns), new], how="vertical_relaxed")
+        order = keyed.select(keys).with_row_index("__order")
+        return merged.join(order, on=keys).sort("__order").drop("__order", _TEXT_HASH)
 
     def _cache_path(self, ctx: StageContext) -> Path | None:
         if not self.cache_scores or ctx.cache_dir is None:
             return None
-        return ctx.cache_dir / "scores" / f"{self.id}-{self.scoring_fingerprint()}.parquet"
+        # polars' hash is stable for one polars version only: its version is in the key
+        key = hashlib.sha1(f"{self.scoring_fingerprint()}-{pl.__version__}".encode())
+        return ctx.cache_dir / "scores" / f"{self.id}-{key.hexdigest()[:12]}.parquet"
+
+
+class ModelScorer(RowScorer):
+    """A :class:`RowScorer` whose :meth:`score` holds a model (shape ``model``): engines keep
+    one copy of the stage, and so one model, per worker (Ray: an actor pool with a GPU per
+    actor where the cluster has GPUs; :meth:`on_device` gives the worker's copy).
+
+    Workers' copies report what they learned with :meth:`worker_report`; the driver's stage
+    takes them in with :meth:`absorb_reports` (counts, the model's description).
+    """
+
+    shape = Shape.MODEL
+
+    def score_rows(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
+        return engine.map_model(self, df, ctx)
+
+    def on_device(self, device: str | None) -> ModelScorer:
+        """A fresh copy of the stage for a worker with ``device`` (None: as configured)."""
+        options = self.options
+        if device is not None and "device" in type(options).model_fields:
+            options = options.model_copy(update={"device": device})
+        return type(self)(options)
+
+    def worker_report(self) -> dict[str, Any]:
+        """What this copy learned by scoring (JSON-able)."""
+        return {}
+
+    def absorb_reports(self, reports: list[dict[str, Any]]) -> None:
+        """Take in workers' ``{"before": report, "after": report}`` pairs."""

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from ..records import MESSAGE_PARTS, join_messages
 from ..text import normalize_expr
-from .base import DROP_REASON, KEPT_ID, Stage, StageContext, StageOptions, StageResult
+from .base import ROW, StageContext, StageOptions, StageResult
+from .keyed import KeyedGrouping
 
 Part = Literal["prompt", "response", "conversation", "pair"]
 REASON = "duplicate_exact"
 DUP_CLUSTER = "dup_cluster"
 
 _KEY = "__dedup_key"
-_KEEP = "__dedup_keep"
 _FIRST = "__dedup_first"
-_SIZE = "__dedup_size"
 
 
 class ExactDedupOptions(StageOptions):
@@ -49,7 +49,7 @@ def dedup_key(on: Part = "conversation") -> pl.Expr:
     return pl.col("kind") + "\x1d" + join_messages(normalised)
 
 
-class ExactDedup(Stage):
+class ExactDedup(KeyedGrouping):
     """Removes records whose chosen part is the same text after normalisation.
 
     The key of a record is its ``on`` part (``prompt``, ``response``, ``conversation`` or
@@ -103,35 +103,32 @@ class ExactDedup(Stage):
     id = "dedup.exact"
     Options = ExactDedupOptions
     summary = "Drop records whose prompt/response/conversation/pair text is an exact duplicate."
+    writes = (DUP_CLUSTER,)
+    report_section = "dedup"
+    command, flag, order = "dedup", "exact", 10
+    key = (_KEY,)
 
     options: ExactDedupOptions
 
-    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
-        on = self.options.on
-        columns = df.columns
-        key = pl.col(_KEY)
-        marked = df.with_columns(dedup_key(on).alias(_KEY)).with_columns(
-            # A null key (missing part) is never a duplicate of anything.
-            (key.is_null() | key.is_first_distinct()).alias(_KEEP),
-            pl.col("id").first().over(_KEY).alias(_FIRST),
-            pl.len().over(_KEY).alias(_SIZE),
-        )
-        in_group = key.is_not_null() & (pl.col(_SIZE) > 1)
-        cluster = pl.when(in_group).then(pl.col(_FIRST)).otherwise(pl.lit(None, pl.String))
-        if DUP_CLUSTER in columns:
-            cluster = pl.coalesce(pl.col(DUP_CLUSTER), cluster)
-        marked = marked.with_columns(cluster.alias(DUP_CLUSTER))
-        out_columns = columns + ([] if DUP_CLUSTER in columns else [DUP_CLUSTER])
+    def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        """One keyed row per record with a compared part: ``__row`` and its key."""
+        keyed = batch.select(ROW, dedup_key(self.options.on).alias(_KEY))
+        # a null key (missing part) is never a duplicate of anything
+        return keyed.filter(pl.col(_KEY).is_not_null())
 
-        kept = marked.filter(pl.col(_KEEP)).select(out_columns)
-        rejected = marked.filter(~pl.col(_KEEP)).select(
-            *out_columns,
-            pl.lit(REASON).alias(DROP_REASON),
-            pl.col(_FIRST).alias(KEPT_ID),
-        )
-        groups = marked.filter(pl.col(_KEEP) & in_group).height
-        stats = {"on": on, "groups": groups, "duplicates": rejected.height}
-        return StageResult(kept, rejected, stats)
+    def group(self, part: pl.DataFrame) -> pl.DataFrame:
+        """Each keyed row with the first row (in input order) of its key."""
+        return part.select(ROW, pl.col(ROW).min().over(_KEY).alias(_FIRST))
+
+    def finish(self, df: pl.DataFrame, grouped: pl.DataFrame, facts, ctx) -> StageResult:
+        from ..dedup.components import split_clusters
+
+        survivor = np.arange(df.height, dtype=np.int64)
+        survivor[grouped[ROW].to_numpy()] = grouped[_FIRST].to_numpy()
+        kept, rejected, hist = split_clusters(df, survivor, REASON)
+        groups = sum(hist.values())
+        return StageResult(kept, rejected, {"on": self.options.on, "groups": groups,
+                                            "duplicates": rejected.height})
 
 
 def dedup_exact(df: pl.DataFrame, *, on: Part = "conversation") -> StageResult:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ..dedup.lsh import optimal_param
 from ..errors import CurateError
-from ..progress import bar
-from .base import Stage, StageContext, StageOptions, StageResult
 from ..records import MESSAGE_PARTS, join_messages
-from .dedup_exact import Part
+from .base import ROW, Stage, StageContext, StageOptions, StageResult
+from .dedup_exact import DUP_CLUSTER, Part
+from .keyed import KeyedGrouping
 
 REASON = "duplicate_near"
-CHUNK_DOCS = 20_000  # records shingled and signed at a time (bounds memory)
 VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
-THREADS = min(4, os.cpu_count() or 1)  # chunks signed at once
+_BAND, _HASH, _LEN = "__band", "__hash", "__len"
 # (false positive, false negative) weights of the banding: with the exact check a false
 # positive costs one Jaccard computation, a false negative a missed duplicate.
 _WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
@@ -101,31 +99,19 @@ def kind_salt(df: pl.DataFrame) -> np.ndarray:
     return df["kind"].fill_null("").hash(seed=7).to_numpy().astype(np.uint64)
 
 
-class ClusterDedup(Stage):
-    """Base of the dedup stages that find duplicate pairs: subclasses implement
-    :meth:`find_pairs`; this class joins the pairs into clusters, keeps one record of each by
-    the ``keep`` option and removes the others with ``drop_reason = reason``."""
-
-    reason: ClassVar[str] = ""
-
-    def find_pairs(self, df: pl.DataFrame, ctx: StageContext
-                   ) -> tuple[np.ndarray, pl.Series | None, dict[str, Any]]:
-        """Duplicate pairs (k, 2) of row positions, the compared text lengths (for
-        ``keep: longest``; None when unknown) and the stage's own stats."""
-        raise NotImplementedError
-
-    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
-        ctx = ctx or StageContext(name=self.id)
-        keep = self.options.keep
-        keep_rank(df, keep, None)  # a bad keep column fails before the work
-        pairs, lengths, stats = self.find_pairs(df, ctx)
-        kept, rejected, hist = resolve_clusters(df, pairs, keep, lengths, self.reason)
-        stats.update(pairs=int(pairs.shape[0]), dup_clusters=int(sum(hist.values())),
-                     duplicates=rejected.height, cluster_sizes=hist)
-        return StageResult(kept, rejected, stats)
+def cluster_result(stage: Stage, df: pl.DataFrame, pairs: np.ndarray,
+                   lengths: pl.Series | None, stats: dict[str, Any]) -> StageResult:
+    """The result of a dedup stage that found duplicate ``pairs`` (k, 2) of row positions:
+    pairs joined into clusters, one record of each kept by the stage's ``keep`` option, the
+    others removed with the stage's ``reason``; ``lengths`` are the compared texts' lengths
+    (for ``keep: longest``)."""
+    kept, rejected, hist = resolve_clusters(df, pairs, stage.options.keep, lengths, stage.reason)
+    stats.update(pairs=int(pairs.shape[0]), dup_clusters=int(sum(hist.values())),
+                 duplicates=rejected.height, cluster_sizes=hist)
+    return StageResult(kept, rejected, stats)
 
 
-class NearDedup(ClusterDedup):
+class NearDedup(KeyedGrouping):
     """Removes records whose compared text is a near copy of another's (MinHash LSH).
 
     Each record's ``on`` part (see ``dedup.exact``: normalised turns with roles) is split into
@@ -177,46 +163,86 @@ class NearDedup(ClusterDedup):
     Options = NearDedupOptions
     summary = "Drop near copies (MinHash LSH on word n-grams, exact Jaccard check)."
     reason = REASON
+    writes = (DUP_CLUSTER,)
+    report_section = "dedup"
+    command, flag, order = "dedup", "near", 20
+    key = (_BAND, _HASH)
 
     options: NearDedupOptions
 
-    def find_pairs(self, df, ctx):
-        from ..dedup.lsh import candidate_pairs, optimal_param
+    def columns_read(self) -> tuple[str, ...]:
+        return keep_column(self.options.keep)
+
+    def banding(self) -> tuple[int, int]:
+        o = self.options
+        return optimal_param(o.threshold, o.num_perm, *_WEIGHTS[o.verify])
+
+    def prepare(self, df, ctx):
+        keep_rank(df, self.options.keep, None)  # a bad keep column fails before the work
+
+    def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        """One keyed row per (record with words, band): ``__row``, ``__band``, ``__hash``
+        (the band's MinHash bucket, salted by the record kind) and, on band 0, ``__len``
+        (the compared text's length)."""
         from ..dedup.minhash import minhash_bands
         from ..dedup.shingles import shingle_hashes
 
         o = self.options
-        bands, rows = optimal_param(o.threshold, o.num_perm, *_WEIGHTS[o.verify])
+        bands, rows = self.banding()
+        texts = nfkc(batch.select(compared_text(o.on).fill_null("").alias("t"))["t"])
+        h, off = shingle_hashes(texts, o.ngram)
+        hashes = minhash_bands(h, off, bands=bands, rows=rows, seed=o.seed,
+                               salt=kind_salt(batch))
+        has = np.diff(off) > 0
+        n = int(has.sum())
+        band = np.tile(np.arange(bands, dtype=np.int32), n)
+        lengths = texts.str.len_chars().to_numpy()[has].astype(np.int64)
+        first = np.zeros((n, bands), dtype=bool)
+        first[:, 0] = True
+        return pl.DataFrame({
+            ROW: batch[ROW].to_numpy()[has].repeat(bands),
+            _BAND: band,
+            _HASH: pl.Series(hashes[has].reshape(-1), dtype=pl.UInt64),
+            _LEN: pl.Series(lengths.repeat(bands)).set(pl.Series(~first.reshape(-1)), None),
+        }, schema={ROW: pl.Int64, _BAND: pl.Int32, _HASH: pl.UInt64, _LEN: pl.Int64})
+
+    def group(self, part: pl.DataFrame) -> pl.DataFrame:
+        """Candidate pairs of the part's buckets (see :func:`curate.dedup.lsh.bucket_pairs`)."""
+        from ..dedup.lsh import bucket_pairs
+
+        t = part.sort(_BAND, _HASH, ROW)
+        pairs = bucket_pairs(t[_BAND].to_numpy(), t[_HASH].to_numpy(), t[ROW].to_numpy())
+        return pl.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1]},
+                            schema={"i": pl.Int64, "j": pl.Int64})
+
+    def facts(self, keyed: pl.DataFrame) -> pl.DataFrame:
+        return keyed.filter(pl.col(_LEN).is_not_null()).select(ROW, _LEN)
+
+    def finish(self, df, grouped, facts, ctx) -> StageResult:
+        from ..dedup.shingles import unique
+
+        o = self.options
         n = df.height
-        hashes = np.empty((n, bands), np.uint64)
-        has_words = np.zeros(n, bool)
+        if grouped.height:
+            codes = unique(grouped["i"].to_numpy() * n + grouped["j"].to_numpy())
+            pairs = np.stack([codes // n, codes % n], axis=1)
+        else:
+            pairs = np.zeros((0, 2), np.int64)
         lengths = np.zeros(n, np.int64)
-        salt = kind_salt(df) if n else np.zeros(0, np.uint64)
-        text = compared_text(o.on).fill_null("")
-
-        def sign(start: int) -> int:
-            texts = nfkc(df.slice(start, CHUNK_DOCS).select(text.alias("t"))["t"])
-            stop = start + texts.len()
-            h, off = shingle_hashes(texts, o.ngram)
-            has_words[start:stop] = np.diff(off) > 0
-            lengths[start:stop] = texts.str.len_chars().to_numpy()
-            hashes[start:stop] = minhash_bands(h, off, bands=bands, rows=rows, seed=o.seed,
-                                               salt=salt[start:stop])
-            return stop - start
-
-        # Chunks write disjoint slices; polars, numpy and rensa release the GIL for most of
-        # the work, so a few threads use the cores (memory: one chunk per thread).
-        with bar(total=n, desc=ctx.name) as progress, ThreadPoolExecutor(THREADS) as pool:
-            for done in pool.map(sign, range(0, n, CHUNK_DOCS)):
-                progress.update(done)
-        rows_with = np.flatnonzero(has_words)
-        pairs = rows_with[candidate_pairs(hashes[rows_with])] if rows_with.size else \
-            np.zeros((0, 2), np.int64)
+        if facts is not None and facts.height:
+            lengths[facts[ROW].to_numpy()] = facts[_LEN].to_numpy()
         candidates = int(pairs.shape[0])
         if o.verify and candidates:
+            text = compared_text(o.on).fill_null("")
             pairs = pairs[_jaccard(df, text, pairs, o.ngram) >= o.threshold]
+        bands, rows = self.banding()
         stats = {"on": o.on, "bands": bands, "rows": rows, "candidates": candidates}
-        return pairs, pl.Series(lengths), stats
+        return cluster_result(self, df, pairs, pl.Series(lengths), stats)
+
+
+def keep_column(keep: str) -> tuple[str, ...]:
+    """The column a ``keep`` option reads, if it names one."""
+    return () if keep in ("first", "longest") else (keep,)
 
 
 def _jaccard(df: pl.DataFrame, text: pl.Expr, pairs: np.ndarray, ngram: int) -> np.ndarray:

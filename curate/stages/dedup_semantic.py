@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import polars as pl
 from pydantic import Field
 
 from ..embed import DEFAULT_MODEL
-from .base import StageContext, StageResult
-from .dedup_near import ClusterDedup, DedupOptions, kind_salt
+from .base import Stage, StageContext, StageResult
+from .dedup_exact import DUP_CLUSTER
+from .dedup_near import DedupOptions, cluster_result, keep_column, keep_rank, kind_salt
 
 REASON = "duplicate_semantic"
 
@@ -30,7 +29,7 @@ class SemanticDedupOptions(DedupOptions):
     """Texts per embedding batch."""
 
 
-class SemanticDedup(ClusterDedup):
+class SemanticDedup(Stage):
     """Removes records whose meaning repeats another's (SemDeDup-style).
 
     Each record's ``on`` part (turns as ``role: content`` lines) is embedded with
@@ -76,44 +75,44 @@ class SemanticDedup(ClusterDedup):
     Options = SemanticDedupOptions
     summary = "Drop records with the same meaning (embeddings, k-means blocks, cosine)."
     reason = REASON
+    writes = (DUP_CLUSTER,)
+    report_section = "dedup"
+    command, flag, order = "dedup", "semantic", 30
 
     options: SemanticDedupOptions
 
-    def find_pairs(self, df, ctx):
-        return self.find_pairs_with(df, ctx)
+    def columns_read(self) -> tuple[str, ...]:
+        return keep_column(self.options.keep)
 
-    def find_pairs_with(self, df: pl.DataFrame, ctx: StageContext, *,
-                        encode: Callable[[list[str]], np.ndarray] | None = None,
-                        exact: Callable[..., np.ndarray] | None = None,
-                        clustered: Callable[..., np.ndarray] | None = None):
-        """:meth:`find_pairs` with its steps replaceable (the Ray engine passes its own):
-        ``encode(texts)`` embeds the texts the cache lacks (see
-        :func:`curate.embed.embed_texts`), ``exact(emb, threshold)`` and
-        ``clustered(emb, threshold, clusters, seed=)`` search the pairs (default:
-        :func:`curate.dedup.cosine.cosine_pairs` and
-        :func:`~curate.dedup.cosine.clustered_cosine_pairs`)."""
-        from ..dedup.cosine import clustered_cosine_pairs, cosine_pairs, use_exact
+    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
+        """Embeddings by ``engine.encoder`` (the texts the run's cache lacks), the search by
+        ``engine.cosine_pairs`` (up to ``exact_max`` rows) or
+        ``engine.clustered_cosine_pairs``; clusters and the keep rule on the driver."""
+        from ..dedup.cosine import use_exact
         from ..embed import embed_texts, frame_texts, precision
 
         o = self.options
+        keep_rank(df, o.keep, None)  # a bad keep column fails before the work
         texts = frame_texts(df, o.on)
         lengths = pl.Series(texts, dtype=pl.String).str.strip_chars().str.len_chars()
         rows = np.flatnonzero(lengths.to_numpy() > 0)  # nothing to compare: never a duplicate
         emb = embed_texts([texts[i] for i in rows], model=o.model, batch_size=o.batch_size,
-                          cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed", encode=encode)
+                          cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed",
+                          encode=engine.encoder(model=o.model, batch_size=o.batch_size,
+                                               desc=f"{ctx.name} embed"))
         n = rows.shape[0]
         k = o.clusters or max(2, n // 2000)
         if n <= o.exact_max or use_exact(n, k):
             search, k = "exact", 0
-            pairs = (exact or cosine_pairs)(emb, o.threshold)
+            pairs = engine.cosine_pairs(emb, o.threshold)
         else:
             search = "kmeans"
-            pairs = (clustered or clustered_cosine_pairs)(emb, o.threshold, k, seed=ctx.seed)
+            pairs = engine.clustered_cosine_pairs(emb, o.threshold, k, seed=ctx.seed)
         pairs = rows[pairs] if pairs.size else np.zeros((0, 2), np.int64)
         salt = kind_salt(df)
         pairs = pairs[salt[pairs[:, 0]] == salt[pairs[:, 1]]]
         stats = {"on": o.on, "search": search, "clusters": k, "precision": precision()}
-        return pairs, lengths, stats
+        return cluster_result(self, df, pairs, lengths, stats)
 
 
 def dedup_semantic(df: pl.DataFrame, **options) -> StageResult:

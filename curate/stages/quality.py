@@ -6,7 +6,7 @@ import polars as pl
 from pydantic import Field
 
 from . import quality_rules as rules
-from .base import Filter, StageContext, StageOptions, StageResult
+from .base import RowScorer, StageContext, StageOptions, StageResult
 
 # Score columns, in the order they are added.
 SCORE_COLUMNS = (
@@ -75,7 +75,7 @@ class QualityRulesOptions(StageOptions):
     rejected reply is a useful negative)."""
 
 
-class QualityRules(Filter):
+class QualityRules(RowScorer):
     """Scores records with cheap text heuristics and drops the ones that fail a rule.
 
     Each rule writes a ``quality_*`` score column on every record (kept and rejected) and its
@@ -127,6 +127,8 @@ class QualityRules(Filter):
     Options = QualityRulesOptions
     summary = "Drop empty, too short/long, repetitive, junk, misordered and refusal records."
     score_columns = SCORE_COLUMNS
+    writes = SCORE_COLUMNS
+    command, flag, flag_prefix, default_on, order = "filter", "quality", "", True, 10
 
     options: QualityRulesOptions
 
@@ -146,8 +148,8 @@ class QualityRules(Filter):
         # Only the n-gram size changes a score; the other options are thresholds.
         return f"ngram{self.options.repetition_ngram}"
 
-    def failures(self) -> list[tuple[str, pl.Expr]]:
-        """``(reason, failed)`` for each enabled rule, in check order; ``failed`` is never null."""
+    def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
+        """``(reason, failed)`` for each enabled rule, in check order."""
         o = self.options
         checks: list[tuple[str, pl.Expr | None]] = [
             ("empty_turn", pl.col("quality_min_turn_chars") == 0 if o.drop_empty_turns else None),
@@ -162,20 +164,7 @@ class QualityRules(Filter):
              else pl.col("quality_repetition") > o.max_repetition),
             ("refusal", pl.col("quality_refusal") if o.drop_refusals else None),
         ]
-        return [(name, expr.fill_null(False)) for name, expr in checks if expr is not None]
-
-    def decide(self) -> pl.Expr:
-        reasons = [pl.when(failed).then(pl.lit(name)) for name, failed in self.failures()]
-        if not reasons:
-            return pl.lit(None, pl.String)
-        return pl.coalesce(reasons)
-
-    def stats(self, scored: pl.DataFrame) -> dict:
-        """How many rows fail each rule (a row can fail several; it is dropped once)."""
-        checks = self.failures()
-        counts = (scored.select([failed.sum().alias(name) for name, failed in checks]).row(0)
-                  if checks else ())
-        return {"failures": {name: int(n or 0) for (name, _), n in zip(checks, counts)}}
+        return [(name, expr) for name, expr in checks if expr is not None]
 
 
 def quality_rules(df: pl.DataFrame, **options) -> StageResult:

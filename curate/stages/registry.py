@@ -1,44 +1,62 @@
-"""Stage ids -> classes. Modules are imported only when their stage is used, so that
-``curate --help`` and light recipes never pay for heavy imports (torch, models)."""
+"""Stage ids -> classes: the one registry.
+
+A :class:`~curate.stages.base.Stage` subclass with an ``id`` registers itself when its class is
+defined. The package's own stages are found by importing every module of ``curate.stages``
+the first time a stage is looked up (cheap: stage modules import models and heavy libraries
+only when they run), so a new stage is one new module and nothing else. A stage defined
+elsewhere (a plugin, a test) registers when its module is imported.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from typing import TYPE_CHECKING
 
 from ..errors import RecipeError
-from .base import Stage
 
-# id -> "module:Class" (relative to curate.stages), or a Stage class registered by register()
-STAGES: dict[str, str | type[Stage]] = {
-    "dedup.exact": "dedup_exact:ExactDedup",
-    "dedup.near": "dedup_near:NearDedup",
-    "dedup.semantic": "dedup_semantic:SemanticDedup",
-    "quality.rules": "quality:QualityRules",
-    "safety.bias": "safety_bias:Bias",
-    "safety.toxicity": "safety_toxicity:Toxicity",
-    "select.diverse": "select_diverse:SelectDiverse",
-}
+if TYPE_CHECKING:  # pragma: no cover
+    from .base import Stage
+
+STAGES: dict[str, type[Stage]] = {}
+_discovered = False
+
+
+def discover() -> None:
+    """Import every module of this package once, so that its stages register."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{__package__}.{info.name}")
 
 
 def stage_class(stage_id: str) -> type[Stage]:
+    discover()
     try:
-        target = STAGES[stage_id]
+        return STAGES[stage_id]
     except KeyError:
         known = ", ".join(sorted(STAGES))
         raise RecipeError(f"unknown stage {stage_id!r} (known: {known})") from None
-    if isinstance(target, type):
-        return target
-    module_name, cls_name = target.split(":")
-    module = importlib.import_module(f"{__package__}.{module_name}")
-    return getattr(module, cls_name)
 
 
 def stage_ids() -> list[str]:
+    discover()
     return sorted(STAGES)
 
 
+def stages_of(command: str) -> list[type[Stage]]:
+    """The stages whose options are flags of ``curate COMMAND``, in their declared order."""
+    discover()
+    return sorted((c for c in STAGES.values() if c.command == command),
+                  key=lambda c: (c.order, c.id))
+
+
 def register(cls: type[Stage]) -> type[Stage]:
-    """Make a Stage subclass usable in recipes under its ``id`` (usable as a decorator)."""
+    """Make a Stage subclass usable in recipes under its ``id`` (done on class definition;
+    usable as a decorator)."""
     if not cls.id:
         raise ValueError(f"{cls.__name__} has no id")
     STAGES[cls.id] = cls

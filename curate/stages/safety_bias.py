@@ -12,7 +12,7 @@ from pydantic import Field
 from ..errors import StageError
 from ..safety.audit import balance_mask, group_table
 from ..safety.lexicon import category_expr, load_lexicon
-from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult
+from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageResult
 from .safety_toxicity import part_text
 
 BIAS_JSON = "bias.json"
@@ -48,7 +48,7 @@ class BiasOptions(StageOptions):
     (``identity_attack_rate``) above this score."""
 
 
-class Bias(Stage):
+class Bias(RowScorer):
     """Finds the identity groups each record mentions, audits toxicity per group, and drops
     identity attacks, toxic talk about a group and (optionally) over-represented groups.
 
@@ -95,36 +95,39 @@ class Bias(Stage):
     id = "safety.bias"
     Options = BiasOptions
     summary = "Audit toxicity per identity group (bias.json); drop identity attacks and toxic talk about groups."
+    reads = ("toxicity",)
+    report_section = "safety"
+    command, flag, flag_prefix, order = "filter", "bias", "", 30
+    flag_names = {"on": "bias-on"}
 
     options: BiasOptions
 
-    def score(self, df: pl.DataFrame) -> pl.DataFrame:
-        """``df`` with ``identity_attack``, ``bias_groups`` and ``bias_<category>`` added."""
+    def columns_written(self) -> tuple[str, ...]:
+        lex = load_lexicon(self.options.lexicon)
+        return ("identity_attack", "bias_groups", *(f"bias_{c}" for c in lex.categories))
+
+    def score(self, batch: pl.DataFrame, ctx: StageContext | None = None) -> pl.DataFrame:
+        """``batch`` with ``identity_attack``, ``bias_groups`` and ``bias_<category>`` added."""
         lex = load_lexicon(self.options.lexicon)
         parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
         text = pl.concat_str([part_text(p) for p in parts], separator="\n")
         attack = (pl.col("tox_identity_attack").cast(pl.Float64)
-                  if "tox_identity_attack" in df.columns else pl.lit(None, pl.Float64))
-        out = df.with_columns(attack.alias("identity_attack"),
-                              lex.groups_expr(text).alias("bias_groups"))
+                  if "tox_identity_attack" in batch.columns else pl.lit(None, pl.Float64))
+        out = batch.with_columns(attack.alias("identity_attack"),
+                                 lex.groups_expr(text).alias("bias_groups"))
         return out.with_columns([category_expr(pl.col("bias_groups"), c).alias(f"bias_{c}")
                                  for c in lex.categories])
 
-    def _check(self, df: pl.DataFrame) -> None:
+    def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
         if "toxicity" not in df.columns:
             raise StageError(f"{self.id} needs the toxicity scores of safety.toxicity: add "
                              "`- use: safety.toxicity` before it in the recipe")
-        lex = load_lexicon(self.options.lexicon)
-        ours = {"identity_attack", "bias_groups", *(f"bias_{c}" for c in lex.categories)}
-        clash = sorted(ours & set(df.columns))
+        clash = sorted(set(self.columns_written()) & set(df.columns))
         if clash:
             raise StageError(f"{self.id}: the input already has columns {clash}")
 
-    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
-        ctx = ctx or StageContext(name=self.id)
-        self._check(df)
+    def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         o = self.options
-        scored = self.score(df)
         mentions = pl.col("bias_groups").list.len() > 0
         checks = []
         if o.identity_attack_max is not None:
@@ -132,35 +135,32 @@ class Bias(Stage):
         if o.group_toxicity_max is not None:
             checks.append(("toxic_about_group",
                            mentions & (pl.col("toxicity") > o.group_toxicity_max)))
-        checks = [(name, f.fill_null(False)) for name, f in checks]
-        reason = (pl.coalesce([pl.when(f).then(pl.lit(n)) for n, f in checks])
-                  if checks else pl.lit(None, pl.String))
-        decided = scored.with_columns(reason.alias(DROP_REASON))
-        failures = {n: int(c or 0) for (n, _), c in
-                    zip(checks, scored.select([f.sum() for _, f in checks]).row(0) if checks else ())}
-        if o.balance is not None:
-            alive = decided[DROP_REASON].is_null()
-            over = balance_mask(decided.filter(alive), cap=o.balance, seed=ctx.seed)
-            positions = alive.arg_true().filter(over)
-            flag = pl.zeros(decided.height, pl.Boolean, eager=True).scatter(positions, True)
-            decided = decided.with_columns(
-                pl.when(flag).then(pl.lit("group_balance")).otherwise(pl.col(DROP_REASON))
-                .alias(DROP_REASON))
-            failures["group_balance"] = int(over.sum())
-        kept = decided.filter(pl.col(DROP_REASON).is_null()).drop(DROP_REASON)
-        rejected = decided.filter(pl.col(DROP_REASON).is_not_null())
+        return checks
+
+    def refine(self, decided: pl.DataFrame, ctx: StageContext
+               ) -> tuple[pl.DataFrame, dict[str, int]]:
+        """With ``balance``: drop rows of over-represented groups among the surviving rows."""
+        if self.options.balance is None:
+            return decided, {}
+        alive = decided[DROP_REASON].is_null()
+        over = balance_mask(decided.filter(alive), cap=self.options.balance, seed=ctx.seed)
+        positions = alive.arg_true().filter(over)
+        flag = pl.zeros(decided.height, pl.Boolean, eager=True).scatter(positions, True)
+        decided = decided.with_columns(
+            pl.when(flag).then(pl.lit("group_balance")).otherwise(pl.col(DROP_REASON))
+            .alias(DROP_REASON))
+        return decided, {"group_balance": int(over.sum())}
+
+    def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
+              ctx: StageContext) -> dict[str, Any]:
+        """The audit: written to ``OUT/bias.json``, its per-group counts in the stats."""
         audit = self.audit(scored, kept)
         if ctx.out_dir is not None:
             (ctx.out_dir / BIAS_JSON).write_text(json.dumps(audit, indent=2) + "\n",
                                                  encoding="utf-8")
-        stats: dict[str, Any] = {
-            "thresholds": self.thresholds(),
-            "failures": failures,
-            "groups": {k: v["records"] for k, v in audit["groups"].items()},
-            "identity_attack_scored": audit["identity_attack_scored"],
-            "bias_json": BIAS_JSON if ctx.out_dir is not None else None,
-        }
-        return StageResult(kept, rejected, stats=stats)
+        return {"groups": {k: v["records"] for k, v in audit["groups"].items()},
+                "identity_attack_scored": audit["identity_attack_scored"],
+                "bias_json": BIAS_JSON if ctx.out_dir is not None else None}
 
     def audit(self, scored: pl.DataFrame, kept: pl.DataFrame) -> dict[str, Any]:
         """The content of ``bias.json`` for the stage's input and what it kept."""

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 from ..errors import StageError
 from ..records import prompt_messages, response_messages
 from ..safety import scorers
-from .base import Filter, StageContext, StageOptions, StageResult
+from .base import ModelScorer, StageContext, StageOptions, StageResult
 
 Part = Literal["prompt", "response", "both"]
 _PARTS = {"prompt": prompt_messages, "response": response_messages}
@@ -75,7 +75,7 @@ class ToxicityOptions(StageOptions):
         return value
 
 
-class Toxicity(Filter):
+class Toxicity(ModelScorer):
     """Scores each record's text with Detoxify (or the offline scorer) and drops toxic ones.
 
     One ``tox_<label>`` column per label of the model (Detoxify ``original``: toxicity,
@@ -121,6 +121,10 @@ class Toxicity(Filter):
     summary = "Score toxicity per label (Detoxify, or alt-profanity-check offline); drop above thresholds."
     batch_size = 20_000
     cache_scores = True
+    writes = ("toxicity", "tox_*")
+    report_section = "safety"
+    command, flag, order = "filter", "toxicity", 20
+    flag_names = {"max_label": "max-label"}
 
     options: ToxicityOptions
 
@@ -143,9 +147,16 @@ class Toxicity(Filter):
             self._scorer = scorers.load_scorer(self.spec(), self.options.device)
         return self._scorer
 
+    def resolved(self) -> dict[str, Any]:
+        return {"scorer": self.spec().key()}
+
     def scoring_fingerprint(self) -> str:
         blob = json.dumps([self.spec().key(), self.options.on], default=str)
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+    def cache_text(self) -> pl.Expr:
+        parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
+        return pl.concat_str([part_text(p) for p in parts], separator="\x1e")
 
     # -- scoring ----------------------------------------------------------------------------
     def _cached_labels(self, ctx: StageContext) -> list[str] | None:
@@ -194,7 +205,13 @@ class Toxicity(Filter):
                 self._remote_scorer = after["scorer"]
 
     # -- deciding ---------------------------------------------------------------------------
-    def failures(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
+    def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
+        clash = [c for c in df.columns if c == "toxicity" or c.startswith("tox_")]
+        if clash:
+            raise StageError(f"{self.id}: the input already has toxicity columns {clash}; "
+                             "a dataset is scored once (drop those columns to score again)")
+
+    def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         """``(reason, failed)`` per enabled rule in check order: ``toxic``, then the labels."""
         o = self.options
         checks = [] if o.max is None else [("toxic", pl.col("toxicity") > o.max)]
@@ -205,32 +222,12 @@ class Toxicity(Filter):
                 raise StageError(f"{self.id}: max_label {label!r}: the scorer has no such label "
                                  f"(labels: {known})")
             checks.append((f"toxic_{col[4:]}", pl.col(col) > t))
-        return [(name, expr.fill_null(False)) for name, expr in checks]
+        return checks
 
-    def decide(self) -> pl.Expr:  # used through apply(), which knows the columns
-        raise NotImplementedError
-
-    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
-        ctx = ctx or StageContext(name=self.id)
-        clash = [c for c in df.columns if c == "toxicity" or c.startswith("tox_")]
-        if clash:
-            raise StageError(f"{self.id}: the input already has toxicity columns {clash}; "
-                             "a dataset is scored once (drop those columns to score again)")
-        scored = self._scored(df, ctx)
-        checks = self.failures(scored.columns)
-        reason = (pl.coalesce([pl.when(f).then(pl.lit(name)) for name, f in checks])
-                  if checks else pl.lit(None, pl.String))
-        decided = scored.with_columns(reason.alias("drop_reason"))
-        kept = decided.filter(pl.col("drop_reason").is_null()).drop("drop_reason")
-        rejected = decided.filter(pl.col("drop_reason").is_not_null())
-        counts = (scored.select([f.sum().alias(n) for n, f in checks]).row(0) if checks else ())
-        stats: dict[str, Any] = {
-            "thresholds": self.thresholds(),
-            "scorer": scorers.describe(self.spec(), self._scorer or self._remote_scorer),
-            "failures": {name: int(c or 0) for (name, _), c in zip(checks, counts)},
-            "texts_scored": self.texts_scored,
-        }
-        return StageResult(kept, rejected, stats=stats)
+    def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
+              ctx: StageContext) -> dict[str, Any]:
+        return {"scorer": scorers.describe(self.spec(), self._scorer or self._remote_scorer),
+                "texts_scored": self.texts_scored}
 
 
 def toxicity(df: pl.DataFrame, **options) -> StageResult:

@@ -16,7 +16,6 @@ from ..select.budget import resolve_budget
 from ..select.clusters import default_n_clusters, kmeans
 from ..select.coverage import coverage_report, pca_map
 from ..select.distance import as_unit_rows
-from ..select.kcenter import KCenterResult, kcenter_greedy
 from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult
 
 REASON = "not_selected"
@@ -106,11 +105,20 @@ class SelectDiverse(Stage):
     id = "select.diverse"
     Options = SelectOptions
     summary = "Pick a diverse subset by embeddings: k-center, DEITA, cluster quotas or random."
+    writes = (RANK, CLUSTER)
+    report_section = "select"
 
     options: SelectOptions
 
-    def apply(self, df: pl.DataFrame, ctx: StageContext | None = None) -> StageResult:
-        ctx = ctx or StageContext(name=self.id)
+    def columns_read(self) -> tuple[str, ...]:
+        o = self.options
+        named = [o.keep_column, o.stratify_column,
+                 *([] if o.score_column is None else o.score_column.split("*"))]
+        return tuple(c.strip() for c in named if c)
+
+    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
+        """Embeddings by ``engine.encoder`` (or the ``embedding`` column), method ``kcenter``
+        by ``engine.kcenter``; k-means, the other methods and coverage in process."""
         o = self.options
         seed = ctx.seed if o.seed is None else o.seed
         for col in (RANK, CLUSTER):
@@ -127,14 +135,14 @@ class SelectDiverse(Stage):
         if o.method == "deita" and scores is None:
             raise StageError(f"{ctx.name}: method deita needs score_column")
         strata = _codes(df, o.stratify_column, ctx.name) if o.stratify_column else None
-        X, source = self._embeddings(df, ctx)
+        X, source = self._embeddings(df, ctx, engine)
         n_clusters = o.n_clusters or default_n_clusters(df.height, budget)
         labels = kmeans(X, n_clusters, seed=seed)
         try:
             sel = select_rows(X, budget, method=o.method, seed=seed, keep=keep, scores=scores,
                               min_distance=o.min_distance, labels=labels,
                               per_cluster=o.per_cluster, within_cluster=o.within_cluster,
-                              strata=strata, kcenter=self.kcenter)
+                              strata=strata, kcenter=engine.kcenter)
         except CurateError as exc:
             raise StageError(f"{ctx.name}: {exc}") from None
         rank = np.full(df.height, -1, dtype=np.int64)
@@ -158,7 +166,8 @@ class SelectDiverse(Stage):
                            out.filter(~picked).with_columns(pl.lit(REASON).alias(DROP_REASON)),
                            stats)
 
-    def _embeddings(self, df: pl.DataFrame, ctx: StageContext) -> tuple[np.ndarray, str]:
+    def _embeddings(self, df: pl.DataFrame, ctx: StageContext,
+                    engine) -> tuple[np.ndarray, str]:
         if EMBEDDING in df.columns:
             col = df[EMBEDDING]
             if isinstance(col.dtype, pl.Array):
@@ -173,19 +182,12 @@ class SelectDiverse(Stage):
             dim = int(lengths[0]) if df.height else 0
             flat = col.explode().cast(pl.Float32).to_numpy() if df.height else np.zeros(0)
             return as_unit_rows(flat.reshape(df.height, dim)), "column"
-        X = self.embed(df, ctx) if df.height else np.zeros((0, 1), np.float32)
+        o = self.options
+        X = (embed_frame(df, on=o.on, model=o.model, cache_dir=ctx.cache_dir,
+                         encode=engine.encoder(model=o.model, batch_size=64,
+                                               desc=f"{ctx.name} embed"))
+             if df.height else np.zeros((0, 1), np.float32))
         return as_unit_rows(X), "model"
-
-    # The two steps an engine may replace (the Ray engine: its embedding actor pool and its
-    # k-center on shards, see curate.engines.ray_select); the rest of apply() is the same.
-    def embed(self, df: pl.DataFrame, ctx: StageContext) -> np.ndarray:
-        """The embeddings of the records' ``on`` part by the model (cached by content)."""
-        return embed_frame(df, on=self.options.on, model=self.options.model,
-                           cache_dir=ctx.cache_dir)
-
-    def kcenter(self, X: np.ndarray, k: int, **options) -> KCenterResult:
-        """Method ``kcenter``: :func:`curate.select.kcenter.kcenter_greedy`."""
-        return kcenter_greedy(X, k, **options)
 
     def _write_map(self, df, X, picks, labels, seed, ctx) -> str | None:
         if ctx.out_dir is None:

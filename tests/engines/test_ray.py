@@ -57,25 +57,27 @@ def test_generated_corpus_same_rows(ray_local):
         assert a.rejected.height > 0, use  # the corpus has something for every stage
         engines.append(b.stats["engine"])
         df_local, df_ray = a.kept, b.kept
-    assert engines == ["ray: hash partition of the key",
-                       "ray: band hashes in map_batches, shuffle on band buckets",
-                       "ray: band hashes in map_batches, shuffle on band buckets",
+    assert engines == ["ray: sign in map_batches, shuffle on the key hash",
+                       "ray: sign in map_batches, shuffle on the key hash",
+                       "ray: sign in map_batches, shuffle on the key hash",
                        "ray: map_batches"]
 
 
-class Unknown(Stage):
-    id = "test.unknown"
+class FirstOnly(Stage):
+    """A global step that uses none of the engine's services."""
 
-    def apply(self, df, ctx=None):
+    id = "test.first-only"
+
+    def run(self, df, ctx, engine):
         return StageResult(df.head(1), df.tail(df.height - 1).with_columns(
             pl.lit("rest").alias("drop_reason")))
 
 
-def test_fallback_is_said(ray_local):
+def test_global_step_on_the_driver_is_said(ray_local):
     df = generated(20)
-    res = get_engine("ray").apply(Unknown(), df, StageContext())
+    res = get_engine("ray").apply(FirstOnly(), df, StageContext())
     assert res.kept["id"].to_list() == ["g0"]
-    assert res.stats == {"engine": "local fallback: no distributed implementation"}
+    assert res.stats == {"engine": "ray: on the driver (no distributed part)"}
 
 
 def test_demo_recipe_same_records(ray_local, tmp_path):
@@ -89,8 +91,8 @@ def test_demo_recipe_same_records(ray_local, tmp_path):
     assert runs["ray"]["engine"] == "ray" and runs["local"]["engine"] == "local"
     assert runs["ray"]["ray_version"] == ray_local.__version__
     assert [s["engine"] for s in (st["stats"] for st in runs["ray"]["stages"][1:])] == [
-        "ray: hash partition of the key",
-        "ray: band hashes in map_batches, shuffle on band buckets",
+        "ray: sign in map_batches, shuffle on the key hash",
+        "ray: sign in map_batches, shuffle on the key hash",
         "ray: map_batches", "ray: actor pool", "ray: map_batches"]
     for a, b in zip(runs["local"]["stages"], runs["ray"]["stages"]):
         assert (a["rows_in"], a["rows_out"], a["dropped"]) == (b["rows_in"], b["rows_out"],
@@ -120,5 +122,5 @@ def test_toxicity_scores_cached_on_ray(ray_local, tmp_path):
                        until="safety.toxicity")
     tox = again["stages"][-1]
     assert tox["stats"]["texts_scored"] == 0
-    assert tox["stats"]["engine"] == "ray: actor pool"
+    assert tox["stats"]["engine"] == "ray: on the driver (no distributed part)"  # all cached
     assert tox["rows_in"] - tox["rows_out"] < 6  # fewer replies reach 0.99 than 0.5

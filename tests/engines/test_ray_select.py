@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from curate.engines import get_engine
-from curate.engines.ray_select import KCenterPool, ShardedRows
+from curate.engines.ray_kcenter import KCenterPool, ShardedRows
 from curate.records import records_to_frame
 from curate.select.distance import as_unit_rows
 from curate.select.kcenter import kcenter_greedy
@@ -84,14 +84,11 @@ def same_result(a, b) -> None:
 
 @pytest.mark.parametrize("options,engine", [
     ({"n": 150, "keep_column": "must"},
-     "ray: embeddings from the column, k-center shards on actors; "
-     "k-means, coverage and map on the driver"),
+     "ray: k-center shards on actors; the rest on the driver"),
     ({"n": 0.05, "stratify_column": "source"},
-     "ray: embeddings from the column, k-center shards on actors; "
-     "k-means, coverage and map on the driver"),
+     "ray: k-center shards on actors; the rest on the driver"),
     ({"n": 60, "method": "clusters"},
-     "ray: embeddings from the column, clusters on the driver; "
-     "k-means, coverage and map on the driver")])
+     "ray: on the driver (no distributed part)")])
 def test_stage_on_ray_equals_local(ray_local, tmp_path, options, engine):
     df = frame(2500)
     ctx = StageContext(name="select.diverse", index=1, seed=4)
@@ -113,7 +110,7 @@ def test_stage_on_ray_with_the_real_model(ray_local, tmp_path):
     ray = get_engine("ray").apply(SelectDiverse(stage), df, ctx)
     same_result(local, ray)
     assert ray.stats["engine"] == ("ray: embedding actor pool, k-center shards on actors; "
-                                   "k-means, coverage and map on the driver")
+                                   "the rest on the driver")
     assert ray.stats["embedding"] == {"model": "all-MiniLM-L6-v2", "on": "pair", "dim": 384,
                                       "from": "model"}
     assert sorted(ray.kept["select_rank"].to_list()) == list(range(12))

@@ -116,7 +116,7 @@ def test_keep_policies(rec):
 
 
 def test_every_cluster_has_a_survivor_in_chunks(rec, monkeypatch):
-    monkeypatch.setattr("curate.stages.dedup_near.CHUNK_DOCS", 7)
+    monkeypatch.setattr("curate.stages.dedup_near.NearDedup.sign_batch_size", 7)
     records = []
     for i in range(10):
         words = _words(200 + i, 200)

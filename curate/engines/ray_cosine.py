@@ -1,60 +1,39 @@
-"""``dedup.semantic`` on Ray: embeddings in an actor pool, the cosine search distributed.
+"""Cosine search on Ray: the engine's ``cosine_pairs`` and ``clustered_cosine_pairs``.
 
-The stage's own :meth:`~curate.stages.dedup_semantic.SemanticDedup.find_pairs_with` runs on
-the driver with two of its steps replaced:
-
-- embedding: the texts the run's embedding cache lacks are encoded on the actor pool of
-  :mod:`curate.engines.ray_embed` (the cache is read and written on the driver, so a second
-  run embeds nothing);
-- search, up to ``exact_max`` records: the exact blocked search, one Ray task per block of
+- ``cosine_pairs``, the exact blocked search: one Ray task per block of
   :data:`~curate.dedup.cosine.BLOCK` query rows against the full matrix, which is put in the
   object store once (``ray.put``) and shared by the tasks;
-- search above ``exact_max``: the k-means centroids are fitted on the driver
-  (MiniBatchKMeans on the embeddings, as the local engine: the fit needs every row, and the
-  vectors are on the driver anyway for the cache); each row's two nearest centroids are
-  computed in ``map_batches``; a shuffle by cluster (``groupby(cluster).map_groups``) sends
-  each row to its nearest cluster as query and member and to its second nearest as member
-  only, and each group emits its pairs with cosine >= ``threshold``.
+- ``clustered_cosine_pairs``: the k-means centroids are fitted on the driver (MiniBatchKMeans
+  on the embeddings, as the local engine: the fit needs every row, and the vectors are on the
+  driver anyway for the cache); each row's two nearest centroids are computed in
+  ``map_batches``; a shuffle by cluster (``groupby(cluster).map_groups``) sends each row to its
+  nearest cluster as query and member and to its second nearest as member only, and each
+  group emits its pairs with cosine >= ``threshold``.
 
 Every piece runs the functions of :mod:`curate.dedup.cosine` on the same rows in the same
-blocks as the local engine, so the pairs, and so the kept ids, rejected rows, clusters and
-stats, are the local engine's. The pairs are deduplicated on the driver, where the stage's
-kind check, connected components, keep rule and accounting run as with the local engine.
+blocks as the local engine, so the pairs are the local engine's.
 
 Examples:
     ```python
     from curate.engines import get_engine
-    from curate.engines.ray_semantic import semantic_pairs
 
-    pairs, lengths, stats = semantic_pairs(get_engine("ray"), stage, df, ctx)
+    pairs = get_engine("ray").cosine_pairs(emb, 0.9)
     ```
 """
 
 from __future__ import annotations
 
 import math
-from functools import partial
-
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from ..dedup.cosine import (BLOCK, cluster_pairs, fit_centroids, nearest_two, query_blocks,
                             query_pairs, unique_pairs, use_exact)
-from ..stages.base import StageContext
-from .ray import ROW
-from .ray_embed import ray_encoder
+from ..stages.base import ROW
 
 VECTOR, CLUSTER, QUERY = "__vec", "__cluster", "__query"
 ROWS_PER_BLOCK = 50_000  # rows per Ray block of the k-means assignment
-
-
-def semantic_pairs(engine, stage, df: pl.DataFrame, ctx: StageContext):
-    """``SemanticDedup.find_pairs`` on Ray: the same (pairs, lengths, stats) as local."""
-    o = stage.options
-    return stage.find_pairs_with(
-        df, ctx, encode=ray_encoder(engine, model=o.model, batch_size=o.batch_size),
-        exact=partial(exact_pairs, engine), clustered=partial(clustered_pairs, engine))
 
 
 def exact_pairs(engine, emb: np.ndarray, threshold: float) -> np.ndarray:

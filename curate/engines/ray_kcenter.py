@@ -1,26 +1,20 @@
-"""``select.diverse`` on Ray: embeddings on the actor pool, k-center on row shards in actors.
+"""k-center on Ray: the engine's ``kcenter`` on row shards held by actors.
 
-- Embeddings: the texts the run's cache lacks are encoded by the embedding actor pool
-  (:func:`curate.engines.ray_embed.ray_embed_frame`), or taken from the ``embedding`` column.
-- Method ``kcenter``: the rows of the (unit, float32) embedding matrix are split into shards
-  (whole :data:`curate.select.kcenter.CHUNK` blocks), one per actor, each holding its rows and
-  their running distance to the nearest pick. Each round the driver gathers from every shard
-  its ``candidates + 1`` farthest rows (distance, global index, vector), merges them into
-  the round's candidates and ``tau`` and runs the in-candidate greedy
-  (:func:`curate.select.kcenter.farthest_first`, the very code of the local engine); the
-  round's new picks then go to every shard, which lowers its distances by them. The initial
-  picks (the ``keep_column`` rows or the seeded random row) go the same way, and the final
-  distances come back for the coverage stats. The distance update works on the same blocks
-  on one BLAS thread on either engine, so the picks are exactly the local ones.
-- On the driver, as with the local engine: k-means labels, coverage, the 2-D map, and the
-  methods ``deita``, ``clusters`` (its per-cluster k-center included) and ``random``.
+The rows of the (unit, float32) embedding matrix are split into shards (whole
+:data:`curate.select.kcenter.CHUNK` blocks), one per actor, each holding its rows and their
+running distance to the nearest pick. Each round the driver gathers from every shard its
+``candidates + 1`` farthest rows (distance, global index, vector), merges them into the round's
+candidates and ``tau`` and runs the in-candidate greedy
+(:func:`curate.select.kcenter.farthest_first`, the very code of the local engine); the round's
+new picks then go to every shard, which lowers its distances by them. The initial picks go the
+same way, and the final distances come back for the coverage stats. The distance update works
+on the same blocks on one BLAS thread on either engine, so the picks are exactly the local ones.
 
 Examples:
     ```python
-    from curate.engines import get_engine
-    from curate.engines.ray_select import select_apply
-
-    result = select_apply(get_engine("ray"), SelectDiverse({"n": 1000}), df, StageContext())
+    pool = KCenterPool(get_engine("ray"))
+    result = pool.kcenter(X, 1000)
+    pool.close()
     ```
 """
 
@@ -29,12 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import polars as pl
 
 from ..select.kcenter import CHUNK, KCenterResult, LocalRows, farthest, farthest_first
-from ..stages.base import StageContext, StageResult
-from ..stages.select_diverse import EMBEDDING, SelectDiverse
-from .ray_embed import ray_embed_frame
 
 
 class KCenterShard:
@@ -141,26 +131,3 @@ class KCenterPool:
         for a in self.actors:
             ray.kill(a)
         self.actors = []
-
-
-def select_apply(engine, stage: SelectDiverse, df: pl.DataFrame,
-                 ctx: StageContext) -> StageResult:
-    """``stage.apply`` with its embedding step on the embedding actor pool and its k-center
-    on shards in actors (see the module docs); accounting and stats are the stage's own."""
-    o, pool = stage.options, KCenterPool(engine)
-    stage.embed = lambda d, c: ray_embed_frame(engine, d, on=o.on, model=o.model,
-                                               cache_dir=c.cache_dir)
-    stage.kcenter = pool.kcenter
-    try:
-        return stage.apply(df, ctx)
-    finally:
-        del stage.embed, stage.kcenter
-        pool.close()
-
-
-def describe(stage: SelectDiverse, df: pl.DataFrame) -> str:
-    """What ran where, for the stage's ``engine`` stat."""
-    embed = "embeddings from the column" if EMBEDDING in df.columns else "embedding actor pool"
-    method = stage.options.method
-    pick = "k-center shards on actors" if method == "kcenter" else f"{method} on the driver"
-    return f"ray: {embed}, {pick}; k-means, coverage and map on the driver"
