@@ -31,7 +31,7 @@ class RecipeError(CurateError):
     """An invalid recipe; ``path`` is where in the recipe, e.g. ``stages[2].with.max``."""
 
     def __init__(self, message: str, *, path: str | None = None, file: str | None = None):
-        self.path, self.file = path, file
+        self.path, self.file, self.detail = path, file, message
         prefix = f"{file}: " if file else ""
         if path:
             prefix += f"{path}: "

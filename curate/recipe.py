@@ -194,3 +194,21 @@ def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path | str:
         return path
     beside = recipe_file.parent / path
     return beside if beside.exists() else path
+
+
+def check_recipe_columns(recipe: Recipe, *, recipe_file: Path | None = None,
+                         columns: list[str] | None = None) -> None:
+    """Check that every stage finds the columns it reads (see
+    :func:`curate.stages.plan.check_columns`) in ``columns`` (default: the record columns,
+    and the columns of a local record input, read from its schema)."""
+    from .stages.plan import check_columns, input_columns
+    from .stages.registry import stage_class
+
+    if columns is None:
+        from .io.dispatch import record_input_columns
+
+        columns = record_input_columns(resolve_input_path(recipe, recipe_file)) or []
+    stages = [(name, stage_class(spec.use)(spec.with_))
+              for spec, name in zip(recipe.stages, recipe.stage_names())]
+    check_columns(stages, input_columns(columns),
+                  file=str(recipe_file) if recipe_file is not None else None)

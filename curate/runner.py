@@ -193,12 +193,20 @@ class Runner:
         }
         if is_url(self.recipe.input.path):  # the manifest never holds credentials
             manifest["recipe"]["input"]["path"] = redact(self.recipe.input.path)
+        if start == 0 and not is_url(self.input_path):
+            # exact before convert: a converted frame has the record columns, and a record
+            # input (read from its schema) its own
+            from .recipe import check_recipe_columns
+
+            check_recipe_columns(self.recipe, columns=self._input_columns())
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
             df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
         else:
             df = None
         for p in self.plan[start:last + 1]:
+            if p.index == max(start, 1):  # the first stage to run: its input is known now
+                self._check_columns(p.index, df)
             entry = {"index": p.index, "name": p.name, "use": p.use, "status": "running",
                      "fingerprint": prints[p.index]}
             manifest["stages"].append(entry)
@@ -232,6 +240,19 @@ class Runner:
 
             write_report(out, manifest)
         return manifest
+
+    def _input_columns(self) -> list[str]:
+        from .io.dispatch import record_input_columns
+
+        return record_input_columns(self.input_path) or []
+
+    def _check_columns(self, index: int, df: pl.DataFrame) -> None:
+        """Before data goes through the stages from ``index`` on: each finds the columns it
+        reads in ``df`` (their input) or in an earlier stage's output."""
+        from .stages.plan import check_columns
+
+        stages = [(p.name, p.stage) for p in self.plan[index:]]
+        check_columns(stages, df.columns, first=index - 1)
 
     def _run_one(self, p: PlannedStage, df: pl.DataFrame | None, entry: dict) -> pl.DataFrame:
         t0 = time.perf_counter()

@@ -62,7 +62,7 @@ class _Lossy(Stage):
     id = "test.lossy"
     summary = "loses a row (test only)"
 
-    def apply(self, df, ctx):
+    def run(self, df, ctx, engine):
         return StageResult(df.head(df.height - 1), df.clear().with_columns(
             pl.lit(None, dtype=pl.String).alias("drop_reason")))
 
@@ -83,7 +83,7 @@ class _Flaky(Stage):
     flag: Path | None = None
     calls = 0
 
-    def apply(self, df, ctx):
+    def run(self, df, ctx, engine):
         type(self).calls += 1
         if self.flag is not None and self.flag.exists():
             raise KeyboardInterrupt

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..errors import RecipeError
 from ..recipe import parse_recipe
 
 
@@ -38,8 +39,26 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
     """Run ``stages`` on a dataset as a recipe and print what happened."""
     from ..runner import run_recipe
 
-    recipe = parse_recipe({"name": name, "input": {"path": input_path, "format": fmt, "kind": kind},
-                           "seed": seed, "on_error": on_error, "stages": stages})
+    try:
+        recipe = parse_recipe({"name": name, "input": {"path": input_path, "format": fmt,
+                                                       "kind": kind},
+                               "seed": seed, "on_error": on_error, "stages": stages})
+    except RecipeError as exc:
+        raise _as_usage_error(exc, stages) from None
     manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
     click.echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows kept")
     return manifest
+
+
+def _as_usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.ClickException:
+    """A stage option the recipe check refused, said as the flag the user typed."""
+    import re
+
+    from ..stages.registry import stage_class
+    from .options import flag_name
+
+    found = re.fullmatch(r"stages\[(\d+)\]\.with\.(\w+)(.*)", exc.path or "")
+    if not found:
+        return click.ClickException(str(exc))
+    cls = stage_class(stages[int(found[1])]["use"])
+    return click.UsageError(f"{flag_name(cls, found[2])}{found[3]}: {exc.detail}")

@@ -1,20 +1,31 @@
-"""Click options generated from a stage's pydantic options model, so that a stage's
-``with:`` keys and its command's flags are one list."""
+"""Click options generated from stages' options models, so that a stage's ``with:`` keys and
+its command's flags are one list: the type, the range, the choices and the help text (the
+field's docstring) and the default (the field's default) are written once, in the model.
+
+A stage appears on a command through its declaration (:mod:`curate.stages.base`):
+``command`` (which command), ``cli_name`` (its switch, e.g. ``--toxicity``, or its
+``--method`` value, and the default prefix of its flags), ``cli_prefix`` and ``cli_names``
+(exceptions), ``cli_default_on`` and ``cli_order``.
+"""
 
 from __future__ import annotations
 
+import re
 import types
 import typing
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import annotated_types
 import click
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 _NONE_WORDS = ("none", "off")
 
 
 class _Nullable(click.ParamType):
-    """A number that can also be switched off with ``none``/``off``."""
+    """A value that can also be switched off with ``none``/``off``."""
 
     def __init__(self, inner: click.ParamType):
         self.inner, self.name = inner, f"{inner.name}|none"
@@ -25,60 +36,190 @@ class _Nullable(click.ParamType):
         return self.inner.convert(value, param, ctx)
 
 
+class _KeyValue(click.ParamType):
+    """``KEY=VALUE`` with a value of ``inner``'s type; a repeated option gives a dict."""
+
+    name = "KEY=VALUE"
+
+    def __init__(self, inner: click.ParamType):
+        self.inner = inner
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        key, sep, raw = str(value).partition("=")
+        if not sep or not key:
+            self.fail(f"{value!r}: expected KEY=VALUE, e.g. insult=0.3", param, ctx)
+        try:
+            return key, self.inner.convert(raw, param, ctx)
+        except click.BadParameter as exc:
+            self.fail(f"{value!r}: {exc.message}", param, ctx)
+
+
 def _unwrap(annotation) -> tuple[Any, bool]:
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
         rest = [a for a in args if a is not type(None)]
-        return rest[0], True
+        return (rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]), True
     return annotation, False
 
 
-def _click_type(annotation) -> click.ParamType:
+def _bounds(info: FieldInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in info.metadata:
+        if isinstance(m, annotated_types.Ge):
+            out["min"] = m.ge
+        elif isinstance(m, annotated_types.Gt):
+            out["min"], out["min_open"] = m.gt, True
+        elif isinstance(m, annotated_types.Le):
+            out["max"] = m.le
+        elif isinstance(m, annotated_types.Lt):
+            out["max"], out["max_open"] = m.lt, True
+    return out
+
+
+def _click_type(annotation, info: FieldInfo) -> click.ParamType:
     if typing.get_origin(annotation) is Literal:
         return click.Choice([str(a) for a in typing.get_args(annotation)])
-    return {int: click.INT, float: click.FLOAT}.get(annotation, click.STRING)
+    bounds = _bounds(info)
+    if annotation is float:
+        return click.FloatRange(**bounds) if bounds else click.FLOAT
+    if annotation is int:
+        bounds = {k: v for k, v in bounds.items() if not k.endswith("_open")}
+        return click.IntRange(**bounds) if bounds else click.INT
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("path") == "file":
+        return click.Path(exists=True, dir_okay=False)
+    if extra.get("path") == "dir":
+        return click.Path(exists=True, file_okay=False)
+    return click.STRING
 
 
-def model_options(model: type[BaseModel], *, prefix: str = "", exclude: tuple[str, ...] = ()):
-    """A decorator adding one ``--<prefix><field>`` option per field of ``model``.
+def describe(info: FieldInfo) -> str:
+    """A field's help: the first sentence of its description, markup removed."""
+    text = re.sub(r"\s+", " ", info.description or "").strip().replace("``", "")
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text, maxsplit=1)[0]
 
-    Unset options are None and leave the model's default in place (see :func:`set_options`).
-    """
 
-    def decorate(fn):
-        for name, field in reversed(list(model.model_fields.items())):
+def _default(info: FieldInfo) -> Any:
+    if info.default_factory is not None:
+        return info.default_factory()
+    return info.default
+
+
+@dataclass
+class Flag:
+    """One command-line option and the stage fields it sets."""
+
+    name: str                  # --name
+    param: str                 # click's parameter name
+    info: FieldInfo
+    annotation: Any
+    members: list[tuple[type, str]] = field(default_factory=list)  # (stage class, field)
+
+    def option(self, help_text: str):
+        annotation, nullable = _unwrap(self.annotation)
+        if annotation is bool:
+            neg = self.name.replace("--", "--no-", 1)
+            return click.option(f"{self.name}/{neg}", self.param, default=None, help=help_text)
+        if typing.get_origin(annotation) is dict:
+            inner = _click_type(typing.get_args(annotation)[1], FieldInfo())
+            return click.option(self.name, self.param, type=_KeyValue(inner), multiple=True,
+                                help=help_text + " Repeatable.")
+        ptype = _click_type(annotation, self.info)
+        if nullable:
+            ptype = _Nullable(ptype)
+            if self.info.default is not None:
+                help_text += " ('none' turns it off)"
+        return click.option(self.name, self.param, type=ptype, default=None, help=help_text)
+
+
+def flag_name(cls, name: str) -> str:
+    """The flag of a stage's option field: ``cli_names`` or the prefix + the field name."""
+    if name in cls.cli_names:
+        return "--" + cls.cli_names[name]
+    prefix = f"{cls.cli_name}-" if cls.cli_prefix is None else cls.cli_prefix
+    return f"--{prefix}{name}".replace("_", "-")
+
+
+def stage_flags(stages: list[type], *, exclude: tuple[str, ...] = ()) -> list[Flag]:
+    """The flags of ``stages``' options; stages sharing a flag name share one option."""
+    flags: dict[str, Flag] = {}
+    for cls in stages:
+        for name, info in cls.Options.model_fields.items():
             if name in exclude:
                 continue
-            flag = f"--{prefix}{name}".replace("_", "-")
-            annotation, nullable = _unwrap(field.annotation)
-            default = field.default
-            help_text = f"{field.description or ''} [default: {default}]".strip()
-            if annotation is bool:
-                neg = f"--no-{prefix}{name}".replace("_", "-")
-                opt = click.option(f"{flag}/{neg}", f"{prefix}{name}", default=None,
-                                   help=help_text)
-            else:
-                ptype = _click_type(annotation)
-                if nullable:
-                    ptype = _Nullable(ptype)
-                    help_text += " ('none' turns it off)"
-                opt = click.option(flag, f"{prefix}{name}", type=ptype, default=None,
-                                   help=help_text)
-            fn = opt(fn)
-        return fn
+            flag = flag_name(cls, name)
+            if flag not in flags:
+                param = flag[2:].replace("-", "_")
+                flags[flag] = Flag(flag, param, info, info.annotation)
+            flags[flag].members.append((cls, name))
+    return list(flags.values())
 
+
+def _help(flag: Flag, label: bool) -> str:
+    texts = {}
+    for cls, name in flag.members:
+        info = cls.Options.model_fields[name]
+        default = _default(info)
+        text = f"{describe(info)} [default: {'none' if default is None else default}]"
+        texts.setdefault(text, []).append(cls.cli_name)
+    if len(texts) == 1 and not label:
+        return next(iter(texts))
+    return "; ".join(f"{'/'.join(owners)}: {text}" for text, owners in texts.items())
+
+
+def options_of(stages: list[type], *, exclude: tuple[str, ...] = (), label: bool = False):
+    """A decorator adding one option per flag of ``stages`` (see :func:`stage_flags`); with
+    ``label``, each help text says which stages (by ``cli_name``) an option applies to."""
+    flags = stage_flags(stages, exclude=exclude)
+    shared = label or any(len(f.members) > 1 for f in flags)
+
+    def decorate(fn):
+        for flag in reversed(flags):
+            fn = flag.option(_help(flag, shared and len(stages) > 1))(fn)
+        return fn
     return decorate
 
 
-def set_options(model: type[BaseModel], values: dict[str, Any], *, prefix: str = "") -> dict[str, Any]:
-    """The options the user gave (including an explicit ``none``), keyed by field name."""
+def given(flags: list[Flag], values: dict[str, Any]) -> dict[str, Any]:
+    """The flags the user gave (an explicit ``none`` included), by parameter name; a
+    repeated ``KEY=VALUE`` option as a dict."""
     ctx = click.get_current_context()
     out = {}
-    for name in model.model_fields:
-        key = f"{prefix}{name}"
-        if key not in values:
+    for flag in flags:
+        source = ctx.get_parameter_source(flag.param)
+        if source is None or source.name == "DEFAULT" or flag.param not in values:
             continue
-        source = ctx.get_parameter_source(key)
-        if source is not None and source.name != "DEFAULT":
-            out[name] = values[key]
+        value = values[flag.param]
+        if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+            value = dict(value)
+        elif isinstance(value, tuple) and not value:
+            continue
+        out[flag.param] = value
     return out
+
+
+def _holder(model: type[BaseModel], prefix: str) -> type:
+    """A stand-in stage declaration for an options model that is not a stage's."""
+    return type("Options", (), {"Options": model, "cli_name": "", "cli_prefix": prefix,
+                                "cli_names": {}})
+
+
+def model_options(model: type[BaseModel], *, prefix: str = "", exclude: tuple[str, ...] = ()):
+    """A decorator adding one ``--<prefix><field>`` option per field of ``model``."""
+    return options_of([_holder(model, prefix)], exclude=exclude)
+
+
+def set_options(model: type[BaseModel], values: dict[str, Any], *,
+                prefix: str = "") -> dict[str, Any]:
+    """The options of ``model`` the user gave (including an explicit ``none``), by field."""
+    return fields_given(stage_flags([_holder(model, prefix)]), values)
+
+
+def fields_given(flags: list[Flag], values: dict[str, Any], cls: type | None = None
+                 ) -> dict[str, Any]:
+    """What :func:`given` found, by field name (of ``cls`` only, when given)."""
+    chosen = given(flags, values)
+    return {name: chosen[f.param] for f in flags for owner, name in f.members
+            if f.param in chosen and (cls is None or owner is cls)}

@@ -43,7 +43,10 @@ def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
 @click.argument("recipe_file", metavar="RECIPE.yaml", type=click.Path(exists=True, dir_okay=False))
 def validate(recipe_file):
     """Check a recipe without running it."""
+    from ..recipe import check_recipe_columns
+
     recipe = load_recipe(recipe_file)
+    check_recipe_columns(recipe, recipe_file=Path(recipe_file))
     names = " -> ".join(["convert", *recipe.stage_names()])
     targets = ", ".join(e.target for e in recipe.export) or "none"
     click.echo(f"{recipe_file}: ok ({names}; exports: {targets})")

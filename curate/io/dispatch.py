@@ -164,3 +164,14 @@ def read_records(path: str | Path) -> pl.DataFrame:
                          file=str(file)) from None
     extra = [c for c in df.columns if c not in RECORD_SCHEMA]
     return df.select(*RECORD_COLUMNS, *extra)
+
+
+def record_input_columns(path: str | Path) -> list[str] | None:
+    """The columns of a local record input (run folder or records parquet), read from its
+    schema only; None for any other input."""
+    if is_url(path) or not is_record_input(path):
+        return None
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    return list(pq.read_schema(p / "data.parquet" if p.is_dir() else p).names)

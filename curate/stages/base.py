@@ -30,8 +30,9 @@ A stage declares, on its class, everything the rest of curate needs to know:
                                       (embeddings, cosine search, k-center)
   ===========  =====================  ====================================================
 
-- ``command`` / ``flag`` / ``flag_prefix`` / ``flag_names`` / ``default_on`` / ``order``: where
-  its options appear on the command line (``curate filter``, ``curate dedup``, ...).
+- ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_default_on`` /
+  ``cli_order``: where its options appear on the command line (``curate filter``,
+  ``curate dedup``, ...; see :mod:`curate.cli.options`).
 - ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it.
 
 Engines (:mod:`curate.engines`) implement one primitive per shape and the services; a stage
@@ -63,7 +64,7 @@ Examples:
         Options = ShoutingOptions
         summary = "Drop replies written in capitals."
         writes = ("caps_ratio",)
-        command, flag = "filter", "shouting"
+        command, cli_name = "filter", "shouting"
 
         def score(self, batch, ctx):
             text = response_messages().list.eval(pl.element().struct.field("content")) \\
@@ -160,11 +161,11 @@ class Stage:
     report_section: ClassVar[str | None] = None
     # where the options appear on the command line (see curate.cli.options.stage_flags)
     command: ClassVar[str | None] = None
-    flag: ClassVar[str] = ""
-    flag_prefix: ClassVar[str | None] = None  # default: f"{flag}-"
-    flag_names: ClassVar[dict[str, str]] = {}
-    default_on: ClassVar[bool] = False
-    order: ClassVar[int] = 100
+    cli_name: ClassVar[str] = ""
+    cli_prefix: ClassVar[str | None] = None  # default: f"{cli_name}-"
+    cli_names: ClassVar[dict[str, str]] = {}
+    cli_default_on: ClassVar[bool] = False
+    cli_order: ClassVar[int] = 100
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

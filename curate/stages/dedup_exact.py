@@ -105,7 +105,7 @@ class ExactDedup(KeyedGrouping):
     summary = "Drop records whose prompt/response/conversation/pair text is an exact duplicate."
     writes = (DUP_CLUSTER,)
     report_section = "dedup"
-    command, flag, order = "dedup", "exact", 10
+    command, cli_name, cli_prefix, cli_order = "dedup", "exact", "", 10
     key = (_KEY,)
 
     options: ExactDedupOptions

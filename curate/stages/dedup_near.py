@@ -165,7 +165,7 @@ class NearDedup(KeyedGrouping):
     reason = REASON
     writes = (DUP_CLUSTER,)
     report_section = "dedup"
-    command, flag, order = "dedup", "near", 20
+    command, cli_name, cli_prefix, cli_order = "dedup", "near", "", 20
     key = (_BAND, _HASH)
 
     options: NearDedupOptions

@@ -77,7 +77,7 @@ class SemanticDedup(Stage):
     reason = REASON
     writes = (DUP_CLUSTER,)
     report_section = "dedup"
-    command, flag, order = "dedup", "semantic", 30
+    command, cli_name, cli_prefix, cli_order = "dedup", "semantic", "", 30
 
     options: SemanticDedupOptions
 

@@ -128,7 +128,7 @@ class QualityRules(RowScorer):
     summary = "Drop empty, too short/long, repetitive, junk, misordered and refusal records."
     score_columns = SCORE_COLUMNS
     writes = SCORE_COLUMNS
-    command, flag, flag_prefix, default_on, order = "filter", "quality", "", True, 10
+    command, cli_name, cli_prefix, cli_default_on, cli_order = "filter", "quality", "", True, 10
 
     options: QualityRulesOptions
 

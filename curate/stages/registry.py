@@ -51,7 +51,7 @@ def stages_of(command: str) -> list[type[Stage]]:
     """The stages whose options are flags of ``curate COMMAND``, in their declared order."""
     discover()
     return sorted((c for c in STAGES.values() if c.command == command),
-                  key=lambda c: (c.order, c.id))
+                  key=lambda c: (c.cli_order, c.id))
 
 
 def register(cls: type[Stage]) -> type[Stage]:

@@ -26,7 +26,7 @@ class BiasOptions(StageOptions):
     """Where group mentions are looked for: the prompt, the reply (the chosen one for a pair),
     or both."""
 
-    lexicon: str | None = None
+    lexicon: str | None = Field(None, json_schema_extra={"path": "file"})
     """A JSON lexicon ``{"sources": [...], "categories": {category: {group: [terms]}}}``
     instead of the shipped one (``curate/data/identity_terms.json``)."""
 
@@ -97,8 +97,8 @@ class Bias(RowScorer):
     summary = "Audit toxicity per identity group (bias.json); drop identity attacks and toxic talk about groups."
     reads = ("toxicity",)
     report_section = "safety"
-    command, flag, flag_prefix, order = "filter", "bias", "", 30
-    flag_names = {"on": "bias-on"}
+    command, cli_name, cli_prefix, cli_order = "filter", "bias", "", 30
+    cli_names = {"on": "bias-on"}
 
     options: BiasOptions
 

@@ -42,11 +42,11 @@ class ToxicityOptions(StageOptions):
     ``original-small``, ``unbiased-small``: an error where its weights cannot be had), or
     ``profanity-check`` (``alt-profanity-check``, offline, one label ``profanity``)."""
 
-    checkpoint: str | None = None
+    checkpoint: str | None = Field(None, json_schema_extra={"path": "file"})
     """A local Detoxify checkpoint (``torch.save({"config": ..., "state_dict": ...})``, as
     Detoxify's released ones); overrides ``model``."""
 
-    config: str | None = None
+    config: str | None = Field(None, json_schema_extra={"path": "dir"})
     """The folder with the checkpoint's Hugging Face config and tokenizer files
     (``huggingface_config_path``), for loading it offline."""
 
@@ -123,8 +123,8 @@ class Toxicity(ModelScorer):
     cache_scores = True
     writes = ("toxicity", "tox_*")
     report_section = "safety"
-    command, flag, order = "filter", "toxicity", 20
-    flag_names = {"max_label": "max-label"}
+    command, cli_name, cli_order = "filter", "toxicity", 20
+    cli_names = {"max_label": "max-label"}
 
     options: ToxicityOptions
 

@@ -37,7 +37,7 @@ def test_bad_label_threshold_is_a_usage_error(tmp_path):
     path.write_text(json.dumps({"instruction": "a", "input": "", "output": "b"}) + "\n")
     result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"),
                                       "--max-label", "insult"])
-    assert result.exit_code == 2 and "expected LABEL=THRESHOLD" in result.output
+    assert result.exit_code == 2 and "expected KEY=VALUE" in result.output
 
 
 def test_explicit_detoxify_model_offline_is_a_clear_error(tmp_path, monkeypatch):
