@@ -135,8 +135,10 @@ def pull_records(client: ArgillaClient, *, dataset: str) -> tuple[pl.DataFrame, 
         "preference" if "preference" in kinds else "sft-review")
     try:
         users = client.users_by_id()
-    except Exception:  # an annotator's key may not list users: keep the ids
-        users = {}
+    except ArgillaError as exc:
+        if exc.status != 403:  # only an annotator's key that may not list users is expected
+            raise
+        users = {}  # answers then keep the user ids
     rows = [_row(r, kinds, users, task) for r in client.records(ds["id"])]
     frame = _frame(rows, kinds)
     status = frame.get_column("label_status")

@@ -8,6 +8,8 @@ command's start-up pays only for what it uses.
 from __future__ import annotations
 
 import importlib
+import os
+import traceback
 
 import click
 
@@ -39,7 +41,21 @@ class CurateGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CurateError as exc:
+            if os.environ.get("CURATE_DEBUG", "") not in ("", "0"):
+                click.echo(debug_traceback(exc), err=True)
             raise click.ClickException(str(exc)) from None
+
+
+def debug_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` and of every error it was raised from or while handling, also
+    where the message hid them (``raise ... from None``): what ``CURATE_DEBUG=1`` shows."""
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        parts.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__,
+                                                        chain=False)))
+        exc = exc.__cause__ or exc.__context__
+    return "\nwhich was raised while handling:\n\n".join(parts)
 
 
 @click.group(cls=CurateGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -73,6 +73,26 @@ def load_tokenizer(name: str):
                           ) from None
 
 
+class TemplateRefused(Exception):
+    """The chat template refused a conversation (its own ``raise_exception``)."""
+
+
+def apply_template(tok: Any, turns: list[dict]) -> str:
+    """``turns`` rendered by ``tok``'s chat template. A conversation the template refuses (it
+    calls ``raise_exception``, e.g. on roles out of order) raises TemplateRefused, which makes
+    a rejected row; any other failure is a broken template and a CurateError that stops."""
+    import jinja2
+
+    try:
+        return tok.apply_chat_template(turns, tokenize=False)
+    except jinja2.exceptions.TemplateError as exc:
+        if type(exc) is jinja2.exceptions.TemplateError:  # raise_exception's own class
+            raise TemplateRefused(str(exc)) from None
+        raise CurateError(f"the chat template is broken: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # an error in the template's logic, not in the row
+        raise CurateError(f"the chat template is broken: {type(exc).__name__}: {exc}") from exc
+
+
 def conversations(rec: dict) -> list[list[dict]]:
     """The conversations a record is rendered as."""
     if rec["kind"] == "preference":
@@ -83,8 +103,8 @@ def conversations(rec: dict) -> list[list[dict]]:
 def check_conversation(tok: Any, turns: list[dict]) -> tuple[str | None, str]:
     """(reason or None, rendered text) for one conversation."""
     try:
-        text = tok.apply_chat_template(turns, tokenize=False)
-    except Exception:  # jinja2 TemplateError from raise_exception, or a template bug
+        text = apply_template(tok, turns)
+    except TemplateRefused:
         return "template_error", ""
     pos = 0
     for turn in turns:
@@ -135,8 +155,8 @@ def _row_reason(rec: dict, tok: Any, counter: Any, max_tokens: int | None) -> st
         if counter is not None:
             if getattr(counter, "chat_template", None):
                 try:
-                    text = counter.apply_chat_template(turns, tokenize=False)
-                except Exception:
+                    text = apply_template(counter, turns)
+                except TemplateRefused:
                     return "template_error"
             if len(counter(text, add_special_tokens=False)["input_ids"]) > max_tokens:
                 return "too_long"

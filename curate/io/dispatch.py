@@ -131,11 +131,13 @@ def is_record_input(path: str | Path) -> bool:
             return True
         if not (p.is_file() and p.name.lower().endswith(".parquet")):
             return False
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    local = local_path(p)  # a remote file's network errors are the user's to see
     try:
-        names = set(pq.read_schema(local_path(p)).names)
-    except Exception:  # not a parquet file: the row reader will say so
+        names = set(pq.read_schema(local).names)
+    except (pa.ArrowException, OSError):  # not a parquet file: the row reader will say so
         return False
     return set(RECORD_COLUMNS) <= names
 
@@ -149,8 +151,9 @@ def read_records(path: str | Path) -> pl.DataFrame:
     else:
         p = Path(path)
         file = p / "data.parquet" if p.is_dir() else p
+    local = local_path(file)  # a remote file's network errors are the user's to see
     try:
-        df = pl.read_parquet(local_path(file))
+        df = pl.read_parquet(local)
     except Exception as exc:  # polars.exceptions.ComputeError and friends
         raise InputError(f"not a readable parquet file: {exc}", file=str(file)) from None
     missing = [c for c in RECORD_COLUMNS if c not in df.columns]

@@ -268,16 +268,21 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
 
 def record_file(url: str) -> RemoteFile | None:
     """The parquet file of a records input at ``url`` (a run folder's ``data.parquet`` or a
-    ``.parquet`` file), or None."""
+    ``.parquet`` file), or None. Errors of the backend other than "not found" (credentials,
+    network) are raised as what they are."""
+    fs, path = open_url(url)
     try:
-        fs, path = open_url(url)
-        if fs.isfile(path):
+        info = fs.info(path)
+        if info["type"] == "file":
             if path.lower().endswith(".parquet"):
-                return RemoteFile(fs, path, redact(url), fs.info(path))
+                return RemoteFile(fs, path, redact(url), info)
             return None
         data = path.rstrip("/") + "/data.parquet"
-        if fs.isfile(data) and fs.isfile(path.rstrip("/") + "/manifest.json"):
-            return RemoteFile(fs, data, join(redact(url), "data.parquet"), fs.info(data))
-    except Exception:  # unreachable or odd: the row readers will say what is wrong
+        found = fs.info(data)
+        fs.info(path.rstrip("/") + "/manifest.json")
+        return RemoteFile(fs, data, join(redact(url), "data.parquet"), found)
+    except FileNotFoundError:  # nothing there: the row readers will say what is wrong
         return None
-    return None
+    except Exception as exc:  # credentials, network: the backend's own errors
+        raise InputError(f"cannot read: {type(exc).__name__}: {exc}", file=redact(url)) \
+            from exc

@@ -213,21 +213,23 @@ def describe(spec: ScorerSpec, scorer=None) -> dict[str, Any]:
 def _checkpoint_source(spec: ScorerSpec):
     """The checkpoint as Detoxify should read it. Detoxify reads the base model's config by the
     name in the checkpoint (``bert-base-uncased``...) even when given a config folder; where that
-    name is neither a folder nor cached, the checkpoint is handed over in memory with the config
-    folder in its place (same weights, same classes)."""
+    name is neither a folder nor cached, the config folder takes its place (same weights, same
+    classes). The file is read with ``weights_only=True`` (a checkpoint that needs code to
+    unpickle is refused) and handed to Detoxify as an in-memory copy."""
     import torch
 
     try:
-        loaded = torch.load(spec.checkpoint, map_location="cpu", weights_only=False, mmap=True)
+        # a Detoxify checkpoint is dicts, strings, numbers and tensors: no code is unpickled
+        loaded = torch.load(spec.checkpoint, map_location="cpu", weights_only=True, mmap=True)
         args = loaded["config"]["arch"]["args"]
         name = args["model_type"]
     except Exception as exc:
         raise CurateError(f"toxicity checkpoint {spec.checkpoint}: not a Detoxify checkpoint "
                           f"(a dict with config.arch.args.model_type and state_dict): "
                           f"{type(exc).__name__}: {exc}") from None
-    if spec.config is None or Path(name).is_dir() or _base_cached(name):
-        return spec.checkpoint
-    args["model_type"] = spec.config
+    if not (spec.config is None or Path(name).is_dir() or _base_cached(name)):
+        args["model_type"] = spec.config
+    # Detoxify unpickles with weights_only=False: it gets the checked copy, never the file
     buf = io.BytesIO()
     torch.save(loaded, buf)
     buf.seek(0)

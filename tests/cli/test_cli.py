@@ -119,3 +119,16 @@ def test_run_writes_the_run_folder(data, tmp_path):
     ray_run = invoke("run", recipe, "-o", tmp_path / "ray", "--engine", "ray")
     assert ray_run.exit_code == 0, ray_run.output
     assert json.loads((tmp_path / "ray" / "manifest.json").read_text())["engine"] == "ray"
+
+
+def test_curate_debug_shows_the_underlying_traceback(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 not really")
+    quiet = CliRunner().invoke(cli, ["convert", str(bad), "-o", str(tmp_path / "a")])
+    assert quiet.exit_code == 1 and "Traceback" not in quiet.output
+    assert quiet.output.startswith(f"Error: {bad}: not a readable parquet file: ")
+    loud = CliRunner(env={"CURATE_DEBUG": "1"}).invoke(
+        cli, ["convert", str(bad), "-o", str(tmp_path / "b")])
+    assert loud.exit_code == 1 and "Traceback (most recent call last)" in loud.output
+    assert "pyarrow.lib.ArrowInvalid: Parquet magic bytes not found" in loud.output  # the cause
+    assert loud.output.endswith(quiet.output)

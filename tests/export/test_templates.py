@@ -100,3 +100,17 @@ def test_max_tokens_errors(b, tmp_path):
     with pytest.raises(CurateError, match="unknown chat template 'vicuna'; shipped templates: "
                                           "chatml, llama-3, zephyr"):
         render_check(df, chat_template="vicuna")
+
+
+def test_a_broken_template_stops_with_a_clear_error():
+    """A row the template refuses is a rejected row; a template that fails on every row is a
+    bug in the template, and stops instead of rejecting everything."""
+    from copy import deepcopy
+
+    tok = deepcopy(local_tokenizer("chatml"))
+    tok.chat_template = "{% for m in messages %}{{ m['content'] / 2 }}{% endfor %}"
+    with pytest.raises(CurateError, match="the chat template is broken: TypeError: "):
+        check_conversation(tok, CONV)
+    tok.chat_template = "{{ messages[0]['content'] | no_such_filter }}"
+    with pytest.raises(CurateError, match="the chat template is broken: TemplateAssertionError"):
+        check_conversation(tok, CONV)

@@ -143,3 +143,26 @@ def test_manifest_hash_is_of_the_bytes_read(memory_root):
         {"path": f"{url}/a.jsonl", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}]
     put(f"{path}/a.jsonl", b'{"a": 2}\n')  # a new version of the file is read again
     assert [r.data for r in iter_rows(f"{url}/a.jsonl")] == [{"a": 2}]
+
+
+class _Forbidden(fsspec.AbstractFileSystem):
+    """A backend that answers every look-up with its own permission error, as S3 does for a
+    wrong key."""
+
+    protocol = "forbidden"
+
+    def info(self, path, **kwargs):
+        raise PermissionError("Access Denied (the key may not read this bucket)")
+
+    def ls(self, path, detail=True, **kwargs):
+        raise PermissionError("Access Denied (the key may not read this bucket)")
+
+
+def test_auth_errors_are_said_not_taken_for_a_wrong_format(monkeypatch):
+    fsspec.register_implementation("forbidden", _Forbidden, clobber=True)
+    url = "forbidden://bucket/run"
+    with pytest.raises(InputError, match="forbidden://bucket/run: cannot read: PermissionError: "
+                                         "Access Denied"):
+        is_record_input(url)
+    with pytest.raises(InputError, match="cannot read: PermissionError: Access Denied"):
+        read_records(url)

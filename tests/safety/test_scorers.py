@@ -68,3 +68,17 @@ def test_profanity_scorer_scores_the_demo_insults():
     s = scorer.predict(["Figure it out yourself, you lazy idiot.",
                         "Ramadan is the ninth month of the Islamic calendar."])["profanity"]
     assert s[0] > 0.9 and s[1] < 0.05
+
+
+class _Payload:
+    """Pickled by reference: loading it would need this module's code."""
+
+
+def test_a_checkpoint_that_needs_code_to_load_is_refused(tmp_path, tiny_detoxify):
+    loaded = torch.load(tiny_detoxify.checkpoint, weights_only=True)
+    loaded["config"]["extra"] = _Payload()
+    bad = tmp_path / "code.ckpt"
+    torch.save(loaded, bad)
+    spec = scorers.resolve_scorer(checkpoint=str(bad), config=str(tiny_detoxify.config_dir))
+    with pytest.raises(CurateError, match="not a Detoxify checkpoint .*UnpicklingError"):
+        scorers.load_scorer(spec)
