@@ -8,6 +8,8 @@ import pytest
 from curate import embed
 from curate.errors import CurateError
 
+from .conftest import FAQ_SAMPLE
+
 TEXTS = [
     "Python is an interpreted, interactive, object-oriented programming language.",
     "Lists are mutable sequences; tuples cannot be changed after they are created.",
@@ -17,8 +19,8 @@ TEXTS = [
 ]
 
 
-def test_fast_path_stays_within_cosine_0999_of_fp32(monkeypatch, shared_data):
-    faq = (shared_data / "raw" / "python_faq" / "general.rst.txt").read_text(encoding="utf-8")
+def test_fast_path_stays_within_cosine_0999_of_fp32(monkeypatch):
+    faq = (FAQ_SAMPLE / "general.rst.txt").read_text(encoding="utf-8")
     texts = TEXTS + [p for p in faq.split("\n\n") if len(p) > 200][:20]
     monkeypatch.setenv("CURATE_EMBED_PRECISION", "fp32")
     ref = embed.embed_texts(texts)

@@ -9,13 +9,17 @@ from curate.convert.alpaca_eval import Annotations
 from curate.errors import RowError
 from curate.records import frame_to_records
 
-ANNOTATIONS = "Mixtral-8x7B-Instruct-v0.1.annotations.json.gz"
+from ..conftest import ANNOTATIONS_FILE as ANNOTATIONS
+
+# ``alpaca_eval_files`` (tests/conftest.py): files made by the test with the real names and keys,
+# then the real AlpacaEval files where ../shared/data exists. Same assertions on both.
 
 
-def test_model_outputs(shared_data):
-    path = shared_data / "alpaca_eval" / "gpt-3.5-turbo-0301.model_outputs.json.gz"
+def test_model_outputs(alpaca_eval_files):
+    ae = alpaca_eval_files
+    path = ae.path / "gpt-3.5-turbo-0301.model_outputs.json.gz"
     res = convert(path)
-    assert (res.frame.height, res.rejected.height, res.rows_in) == (805, 0, 805)
+    assert (res.frame.height, res.rejected.height, res.rows_in) == (ae.rows, 0, ae.rows)
     assert res.formats == {str(path): "alpaca-eval-outputs"}
     first = frame_to_records(res.frame.head(1))[0]
     raw = json.load(gzip.open(path))[0]
@@ -23,37 +27,39 @@ def test_model_outputs(shared_data):
     assert first["messages"] == [{"role": "user", "content": raw["instruction"]},
                                  {"role": "assistant", "content": raw["output"]}]
     assert first["source"] == "gpt-3.5-turbo-0301.model_outputs.json.gz"
-    assert first["meta"] == {"dataset": "helpful_base", "generator": "gpt-3.5-turbo-0301",
+    assert first["meta"] == {"dataset": ae.first_dataset, "generator": "gpt-3.5-turbo-0301",
                              "file": "gpt-3.5-turbo-0301.model_outputs.json.gz", "line": 1,
                              "format": "alpaca-eval-outputs"}
-    assert res.frame["id"].n_unique() == 805
+    assert res.frame["id"].n_unique() == ae.rows
 
 
-def test_all_model_outputs_folder(shared_data):
-    res = convert(shared_data / "alpaca_eval", format="alpaca-eval", on_error="skip")
-    # three outputs files (805 rows each; text_davinci_003 has two empty outputs) and the
-    # annotations (804 pairs + 1 tie)
-    assert res.rows_in == 4 * 805
+def test_all_model_outputs_folder(alpaca_eval_files):
+    ae = alpaca_eval_files
+    res = convert(ae.path, format="alpaca-eval", on_error="skip")
+    # three outputs files (text_davinci_003 has two empty outputs) and the annotations (one tie)
+    assert res.rows_in == 4 * ae.rows
     counts = dict(res.frame.group_by("kind").len().iter_rows())
-    assert counts == {"sft": 3 * 805 - 2, "preference": 804}
+    assert counts == {"sft": 3 * ae.rows - 2, "preference": ae.rows - 1}
     rejected = [(f.rsplit("/", 1)[-1], line, field, reason) for f, line, field, reason
                 in res.rejected.select("file", "line", "field", "drop_reason").iter_rows()]
-    assert rejected == [(ANNOTATIONS, 476, "preference", "tie"),
-                        ("text_davinci_003.model_outputs.json.gz", 248, "output", "empty_turn"),
-                        ("text_davinci_003.model_outputs.json.gz", 505, "output", "empty_turn")]
+    first, second = ae.empty_outputs
+    assert rejected == [(ANNOTATIONS, ae.tie_line, "preference", "tie"),
+                        ("text_davinci_003.model_outputs.json.gz", first, "output", "empty_turn"),
+                        ("text_davinci_003.model_outputs.json.gz", second, "output", "empty_turn")]
     assert sorted(res.formats.values()) == ["alpaca-eval-annotations"] + ["alpaca-eval-outputs"] * 3
 
 
-def test_annotations_exact_counts(shared_data):
-    path = shared_data / "alpaca_eval" / ANNOTATIONS
+def test_annotations_exact_counts(alpaca_eval_files):
+    ae = alpaca_eval_files
+    path = ae.path / ANNOTATIONS
     res = convert(path, on_error="skip")
-    assert (res.rows_in, res.frame.height, res.rejected.height) == (805, 804, 1)
+    assert (res.rows_in, res.frame.height, res.rejected.height) == (ae.rows, ae.rows - 1, 1)
     rej = res.rejected.row(0, named=True)
-    assert (rej["line"], rej["field"], rej["drop_reason"]) == (476, "preference", "tie")
+    assert (rej["line"], rej["field"], rej["drop_reason"]) == (ae.tie_line, "preference", "tie")
     assert json.loads(rej["raw"])["preference"] == 1.5
     recs = frame_to_records(res.frame)
     prefs = [r["meta"]["preference"] for r in recs]
-    assert (prefs.count(1.0), prefs.count(2.0)) == (621, 183)
+    assert (prefs.count(1.0), prefs.count(2.0)) == ae.preferences
     raw = json.load(gzip.open(path))
     for rec in recs[:50]:
         row = raw[rec["meta"]["line"] - 1]
@@ -64,19 +70,20 @@ def test_annotations_exact_counts(shared_data):
         assert rec["rejected"] == [{"role": "assistant", "content": loser}]
     assert set(recs[0]["meta"]) == {"generator_1", "generator_2", "annotator", "dataset",
                                     "preference", "file", "line", "format"}
-    assert res.frame["chosen_score"].null_count() == 804
+    assert res.frame["chosen_score"].null_count() == ae.rows - 1
 
 
-def test_annotations_tie_is_a_rejected_row_even_when_errors_raise(shared_data):
-    res = convert(shared_data / "alpaca_eval" / ANNOTATIONS, on_error="raise")
-    assert res.frame.height == 804
+def test_annotations_tie_is_a_rejected_row_even_when_errors_raise(alpaca_eval_files):
+    ae = alpaca_eval_files
+    res = convert(ae.path / ANNOTATIONS, on_error="raise")
+    assert res.frame.height == ae.rows - 1
     tie = res.rejected.row(0, named=True)
-    assert (tie["line"], tie["field"], tie["drop_reason"]) == (476, "preference", "tie")
+    assert (tie["line"], tie["field"], tie["drop_reason"]) == (ae.tie_line, "preference", "tie")
     assert ANNOTATIONS in tie["file"]
 
 
-def test_kind_sft_turns_pairs_into_conversations(shared_data):
-    res = convert(shared_data / "alpaca_eval" / ANNOTATIONS, kind="sft", limit=10)
+def test_kind_sft_turns_pairs_into_conversations(alpaca_eval_files):
+    res = convert(alpaca_eval_files.path / ANNOTATIONS, kind="sft", limit=10)
     assert res.rows_in == 10 and res.frame["kind"].unique().to_list() == ["sft"]
     rec = frame_to_records(res.frame.head(1))[0]
     assert [m["role"] for m in rec["messages"]] == ["user", "assistant"]

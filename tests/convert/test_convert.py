@@ -8,6 +8,9 @@ from curate.errors import CurateError, InputError
 from curate.io import write_jsonl
 from curate.records import frame_to_records
 
+from ..conftest import write_alpaca_eval
+from .test_docs import FAQ_RECORDS
+
 ALPACA = {"instruction": "Say hi", "output": "hi"}
 SHAREGPT = {"conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]}
 HH = {"chosen": "\n\nHuman: q\n\nAssistant: good", "rejected": "\n\nHuman: q\n\nAssistant: bad"}
@@ -149,17 +152,17 @@ def test_docs_need_sft(tmp_path):
         convert(tmp_path / "a.md", format="alpaca")
 
 
-def test_docs_are_dispatched(shared_data):
+def test_docs_are_dispatched(faq_corpus, tmp_path):
     pytest.importorskip("curate.convert.docs")
-    faq = shared_data / "raw" / "python_faq"
+    faq = faq_corpus.path
     res = convert(faq, on_error="skip")
-    assert set(res.formats.values()) == {"docs"} and len(res.formats) == 9
-    assert res.frame.height > 100
+    assert set(res.formats.values()) == {"docs"} and len(res.formats) == len(faq_corpus.files)
+    assert res.frame.height == sum(FAQ_RECORDS[name] for name in faq_corpus.files)
     assert res.rows_in == res.frame.height + res.rejected.height
     rec = frame_to_records(res.frame.head(1))[0]
     assert rec["kind"] == "sft" and rec["meta"]["format"] == "docs"
-    assert rec["meta"]["file"] == "design.rst.txt" and rec["source"]
+    assert rec["meta"]["file"] == faq_corpus.files[0] and rec["source"]
     only = convert(faq, format="docs", on_error="skip")
     assert only.frame["id"].to_list() == res.frame["id"].to_list()
     with pytest.raises(InputError, match="no document files"):
-        convert(shared_data / "alpaca_eval", format="docs")
+        convert(write_alpaca_eval(tmp_path / "alpaca_eval").path, format="docs")

@@ -12,14 +12,22 @@ from curate.errors import RowError
 from curate.io import Document
 from curate.records import assign_ids, validate_record
 
+from ..conftest import FAQ_SAMPLE
+
 
 def convert(name: str, text: str) -> list[tuple[int, dict | RowError]]:
     return doc_to_records(Document(file=name, text=text))
 
 
-def faq(shared_data, name: str) -> list[tuple[int, dict | RowError]]:
-    path = shared_data / "raw" / "python_faq" / name
+def faq(folder, name: str) -> list[tuple[int, dict | RowError]]:
+    path = folder / name
     return doc_to_records(Document(file=str(path), text=path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def whole_faq(shared_data):
+    """The whole Python FAQ (../shared/data): programming and library are not vendored."""
+    return shared_data / "raw" / "python_faq"
 
 
 def records(rows) -> list[dict]:
@@ -36,6 +44,8 @@ def qa(rows) -> list[tuple[int, str, str]]:
 
 
 # --- the real Python FAQ -----------------------------------------------------------------------
+# general, gui, index, installed and windows are vendored in tests/data/python_faq (FAQ_SAMPLE);
+# the tests on programming.rst.txt and library.rst.txt read the whole FAQ in ../shared/data.
 # Counted by hand with grep, independently of the converter: every title in these files is a
 # single line with an underline exactly as long (two are one longer); questions are underlined
 # with "-" (gui.rst.txt also has one "=" question), categories with "=", the page title has an
@@ -51,8 +61,8 @@ FAQ_HEADINGS = {"design.rst.txt": 29, "extending.rst.txt": 18, "general.rst.txt"
                 "library.rst.txt": 36, "programming.rst.txt": 75, "windows.rst.txt": 10}
 
 
-def test_programming_faq_counts_and_rejected_headings(shared_data):
-    rows = faq(shared_data, "programming.rst.txt")
+def test_programming_faq_counts_and_rejected_headings(whole_faq):
+    rows = faq(whole_faq, "programming.rst.txt")
     assert len(rows) == 75
     assert len(records(rows)) == 65
     assert [(line, r.reason, r.field) for line, r in rows if isinstance(r, RowError)] == [
@@ -67,8 +77,8 @@ def test_programming_faq_counts_and_rejected_headings(shared_data):
     assert [line for line, _ in rows] == sorted(line for line, _ in rows)
 
 
-def test_general_faq_counts(shared_data):
-    rows = faq(shared_data, "general.rst.txt")
+def test_general_faq_counts():
+    rows = faq(FAQ_SAMPLE, "general.rst.txt")
     assert len(records(rows)) == 23
     assert errors(rows) == [
         (3, "not_a_question", "heading 'General Python FAQ' is not a question"),
@@ -84,20 +94,23 @@ def test_general_faq_counts(shared_data):
     assert last["meta"]["section"] == ["General Python FAQ", "Python in the real world"]
 
 
-def test_every_faq_file(shared_data):
-    got = {name: faq(shared_data, name) for name in FAQ_RECORDS}
-    assert {name: len(records(rows)) for name, rows in got.items()} == FAQ_RECORDS
-    assert {name: len(rows) for name, rows in got.items()} == FAQ_HEADINGS
+def test_every_faq_file(faq_corpus):
+    """Every file of the vendored sample, then (../shared/data) of the whole FAQ."""
+    got = {name: faq(faq_corpus.path, name) for name in faq_corpus.files}
+    assert {name: len(records(rows)) for name, rows in got.items()} == {
+        name: FAQ_RECORDS[name] for name in faq_corpus.files}
+    assert {name: len(rows) for name, rows in got.items()} == {
+        name: FAQ_HEADINGS[name] for name in faq_corpus.files}
     reasons = Counter(r.reason for rows in got.values() for _, r in rows
                       if isinstance(r, RowError))
-    assert reasons == {"not_a_question": 29}
+    assert reasons == {"not_a_question": {"sample": 9, "shared": 29}[faq_corpus.name]}
     # Every record is a valid SFT record once it has an id.
     for rec in assign_ids([r for rows in got.values() for r in records(rows)]):
         validate_record(rec)
 
 
-def test_known_question_cleaned_with_answer(shared_data):
-    rows = faq(shared_data, "programming.rst.txt")
+def test_known_question_cleaned_with_answer(whole_faq):
+    rows = faq(whole_faq, "programming.rst.txt")
     (line, rec), = [(n, r) for n, r in rows
                     if isinstance(r, dict) and "id()" in r["meta"]["heading"]]
     assert line == 1802
@@ -113,8 +126,8 @@ def test_known_question_cleaned_with_answer(shared_data):
         ">>> id(1000) # doctest: +SKIP\n13901272\n")
 
 
-def test_first_programming_answer_roles_links_and_lists(shared_data):
-    line, question, answer = qa(faq(shared_data, "programming.rst.txt"))[0]
+def test_first_programming_answer_roles_links_and_lists(whole_faq):
+    line, question, answer = qa(faq(whole_faq, "programming.rst.txt"))[0]
     assert line == 14
     assert question == ("Is there a source code level debugger with breakpoints, "
                         "single-stepping, etc.?")
@@ -134,8 +147,8 @@ def test_first_programming_answer_roles_links_and_lists(shared_data):
                            "* [PyCharm](https://www.jetbrains.com/pycharm/)")
 
 
-def test_literal_block_after_double_colon(shared_data):
-    rows = faq(shared_data, "programming.rst.txt")
+def test_literal_block_after_double_colon(whole_faq):
+    rows = faq(whole_faq, "programming.rst.txt")
     question = "Why did changing list 'y' also change list 'x'?"
     (answer,) = [a for _, q, a in qa(rows) if q == question]
     assert answer.startswith("If you wrote code like:\n\n   >>> x = []\n   >>> y = x\n"
@@ -144,15 +157,15 @@ def test_literal_block_after_double_colon(shared_data):
                              "`x` too.\n")
 
 
-def test_rst_comment_with_indented_body_is_dropped(shared_data):
-    rows = faq(shared_data, "library.rst.txt")
+def test_rst_comment_with_indented_body_is_dropped(whole_faq):
+    rows = faq(whole_faq, "library.rst.txt")
     (answer,) = [a for _, q, a in qa(rows) if q == "How do I get a single keypress at a time?"]
     assert answer == ("For Unix variants there are several solutions.  It's straightforward to "
                       "do this\nusing curses, but curses is a fairly large module to learn.")
 
 
-def test_question_at_category_level_stops_at_next_category(shared_data):
-    rows = faq(shared_data, "gui.rst.txt")
+def test_question_at_category_level_stops_at_next_category():
+    rows = faq(FAQ_SAMPLE, "gui.rst.txt")
     assert [(line, q) for line, q, _ in qa(rows)] == [
         (17, "What GUI toolkits exist for Python?"),
         (38, "How do I freeze Tkinter applications?"),
@@ -166,10 +179,13 @@ def test_question_at_category_level_stops_at_next_category(shared_data):
                                                    "Tkinter questions"]
 
 
-def test_literal_markup_in_question_and_note_in_answer(shared_data):
-    windows = qa(faq(shared_data, "windows.rst.txt"))
+def test_literal_markup_in_question():
+    windows = qa(faq(FAQ_SAMPLE, "windows.rst.txt"))
     assert (147, "Is a `*.pyd` file the same as a DLL?") in [(n, q) for n, q, _ in windows]
-    library = qa(faq(shared_data, "library.rst.txt"))
+
+
+def test_note_in_answer(whole_faq):
+    library = qa(faq(whole_faq, "library.rst.txt"))
     (answer,) = [a for _, q, a in library if q == "How do I read (or write) binary data?"]
     assert answer.endswith(
         "Note: To read and write binary data, it is mandatory to open the file in\n"

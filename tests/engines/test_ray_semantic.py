@@ -15,33 +15,39 @@ from curate.records import records_to_frame
 from curate.stages.base import KEPT_ID, StageContext
 from curate.stages.dedup_semantic import SemanticDedup
 
+from ..conftest import FAQ_SAMPLE
 from ..stages.test_dedup_semantic import faq_paragraphs, reorder, reword
 
-PARAGRAPHS = 40
+PARAGRAPHS = 30  # every paragraph of the vendored FAQ sample
 EXACT = {"on": "response", "threshold": 0.8}
 KMEANS = {"on": "response", "threshold": 0.7, "keep": "longest", "exact_max": 0, "clusters": 3}
 # k-means search at 0.7, keep longest: each survivor and the records removed as its copies
+# (at 0.7 the general FAQ's paragraphs on Python, its releases, PEPs and teaching chain into one)
 KMEANS_CLUSTERS = """
-    p1: p0 r0 r1 w0 w1 | p3: r3 w3 | p4: r4 w4 | p5: r5 w5 | p6: r6 w6 | p7: p9 r7 r9 w7 w9
-    p8: r8 w8 | p17: p18 r17 r18 w17 w18 | p19: r19 w19 | p20: r20 w20 | p21: r21 w21
-    p22: r22 w22 | p23: r23 w23 | p27: r27 w27 | p31: r31 w31 | p32: p35 r32 r35 w32 w35
-    p33: r33 w33 | w2: p2 r2 | w10: p10 p12 r10 r12 w12 | w11: p11 r11 | w13: p13 r13
-    w14: p14 r14 | w15: p15 r15 | w16: p16 r16 | w24: p24 r24 | w25: p25 r25 | w26: p26 r26
-    w28: p28 p34 p36 p38 r28 r34 r36 r38 w34 w36 w38 | w29: p29 r29 | w30: p30 r30
-    w37: p37 r37 | w39: p39 r39"""
+    p3: r3 w3 | p4: p7 r4 r7 w4 w7 | p5: r5 w5 | p15: r15 w15 | p17: r17 w17 | p18: r18 w18
+    p19: r19 w19 | p21: r21 w21 | p23: r23 w23 | p24: r24 w24 | p29: r29 w29
+    w0: p0 p6 p8 p10 p12 p13 p14 p16 p20 r0 r6 r8 r10 r12 r13 r14 r16 r20
+    w0: w6 w8 w10 w12 w13 w14 w16 w20
+    w1: p1 r1 | w2: p2 r2 | w9: p9 r9 | w11: p11 r11 | w22: p22 r22 | w25: p25 r25 | w26: p26 r26
+    w28: p27 p28 r27 r28 w27"""
+# exact search at 0.8: paragraphs (first, second) on one topic, the second kept as a copy of the
+# first (what is Python; bugfix releases; stable releases; a first language; .pyd files)
+ONE_TOPIC = [(0, 20), (4, 7), (6, 8), (12, 14), (27, 28)]
 
 
 @pytest.fixture(scope="module")
-def corpus(shared_data):
-    """Python FAQ paragraphs (p), each with a reordered (r) and a reworded (w) copy, and a
-    preference record answering with p0's text (another kind: never its duplicate)."""
+def corpus():
+    """Python FAQ paragraphs (p, the vendored sample), each with a reordered (r) and a reworded
+    (w) copy, and a preference record answering with p0's text (another kind: never its
+    duplicate)."""
     rng = random.Random(0)
 
     def sft(id_, text):
         return {"kind": "sft", "id": id_, "source": "faq", "messages": [
             {"role": "user", "content": "Explain."}, {"role": "assistant", "content": text}]}
 
-    paragraphs = faq_paragraphs(shared_data)[:PARAGRAPHS]
+    paragraphs = faq_paragraphs(FAQ_SAMPLE)
+    assert len(paragraphs) == PARAGRAPHS
     records = [sft(f"p{i}", text) for i, text in enumerate(paragraphs)]
     for i, text in enumerate(paragraphs):
         records += [sft(f"r{i}", reorder(text, rng)), sft(f"w{i}", reword(text, rng))]
@@ -90,13 +96,14 @@ def test_exact_search_same_as_local(runs):
     out, _, _ = runs
     local, ray = out["exact", "local"], out["exact", "ray"]
     same(local, ray)
-    assert ray.stats["engine"] == "ray: embedding actor pool, blocked search tasks; the rest on the driver"
+    assert ray.stats["engine"] == ("ray: embedding actor pool, blocked search tasks; "
+                                   "the rest on the driver")
     expected = {f"{t}{i}": f"p{i}" for t in "rw" for i in range(PARAGRAPHS)}
-    expected |= {"p36": "p34", "r36": "p34", "w36": "p34"}  # two paragraphs on one topic
+    expected |= {f"{t}{second}": f"p{first}" for first, second in ONE_TOPIC for t in "prw"}
     assert dict(zip(ray.rejected["id"], ray.rejected[KEPT_ID])) == expected
-    assert "q0" in ray.kept["id"] and ray.kept.height == 3 * PARAGRAPHS + 1 - 81
-    assert ray.stats["search"] == "exact" and ray.stats["pairs"] == 126
-    assert ray.stats["cluster_sizes"] == {"3": 38, "6": 1}
+    assert "q0" in ray.kept["id"] and ray.kept.height == 3 * PARAGRAPHS + 1 - 65
+    assert ray.stats["search"] == "exact" and ray.stats["pairs"] == 123
+    assert ray.stats["cluster_sizes"] == {"3": 20, "6": 5}
 
 
 def test_kmeans_search_same_as_local(runs):
@@ -105,14 +112,14 @@ def test_kmeans_search_same_as_local(runs):
     same(local, ray)
     # the vectors are in the run's cache from the exact run: the actor pool is not used
     assert ray.stats["engine"] == "ray: shuffle by k-means cluster; the rest on the driver"
-    assert (ray.stats["search"], ray.stats["clusters"], ray.stats["pairs"]) == ("kmeans", 3, 171)
+    assert (ray.stats["search"], ray.stats["clusters"], ray.stats["pairs"]) == ("kmeans", 3, 193)
     expected = {}
     for group in KMEANS_CLUSTERS.replace("\n", "|").split("|"):
         if group.strip():
             survivor, removed = group.split(":")
             expected |= {r: survivor.strip() for r in removed.split()}
     assert dict(zip(ray.rejected["id"], ray.rejected[KEPT_ID])) == expected
-    assert len(expected) == ray.stats["duplicates"] == 88
+    assert len(expected) == ray.stats["duplicates"] == 70
 
 
 def test_second_run_embeds_nothing(runs):

@@ -4,13 +4,11 @@ from curate.errors import InputError
 from curate.io import iter_documents
 
 
-def test_real_rst_corpus(shared_data):
-    docs = list(iter_documents(shared_data / "raw" / "python_faq"))
+def test_real_rst_corpus(faq_corpus):
+    docs = list(iter_documents(faq_corpus.path))  # COPYRIGHT (no suffix) is not a document
     names = [d.file.rsplit("/", 1)[-1] for d in docs]
-    assert names == ["design.rst.txt", "extending.rst.txt", "general.rst.txt", "gui.rst.txt",
-                     "index.rst.txt", "installed.rst.txt", "library.rst.txt",
-                     "programming.rst.txt", "windows.rst.txt"]
-    assert docs[0].file == str(shared_data / "raw" / "python_faq" / "design.rst.txt")
+    assert names == faq_corpus.files
+    assert docs[0].file == str(faq_corpus.path / faq_corpus.files[0])
     assert "\r" not in docs[0].text and "?" in docs[0].text
 
 

@@ -61,9 +61,9 @@ def test_empty_json(tmp_path, content):
         list(iter_rows(p))
 
 
-def test_gzipped_real_file(shared_data):
-    p = shared_data / "alpaca_eval" / "text_davinci_003.model_outputs.json.gz"
+def test_gzipped_alpaca_eval_file(alpaca_eval_files):
+    p = alpaca_eval_files.path / "text_davinci_003.model_outputs.json.gz"
     out = list(iter_rows(p))
-    assert len(out) == 805
-    assert out[-1].line == 805
+    assert len(out) == alpaca_eval_files.rows
+    assert out[-1].line == alpaca_eval_files.rows
     assert set(out[0].data) == {"instruction", "output", "generator", "dataset"}

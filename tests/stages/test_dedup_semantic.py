@@ -17,10 +17,10 @@ SYNONYMS = {"use": "utilize", "function": "routine", "module": "package", "progr
             "example": "sample", "also": "too", "many": "numerous", "often": "frequently"}
 
 
-def faq_paragraphs(root) -> list[str]:
-    """Prose paragraphs (>= 200 characters, >= 3 sentences) of the Python FAQ."""
+def faq_paragraphs(folder) -> list[str]:
+    """Prose paragraphs (>= 200 characters, >= 3 sentences) of the Python FAQ files in folder."""
     out = []
-    for path in sorted((root / "raw" / "python_faq").glob("*.rst.txt")):
+    for path in sorted(folder.glob("*.rst.txt")):
         for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
             lines = block.strip().splitlines()
             if not lines or any(ln.startswith((" ", ".", "=", "-", "*", ">>>", ":")) for ln in lines):
@@ -62,8 +62,10 @@ def cached(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def faq_frame(shared_data):
-    paragraphs = faq_paragraphs(shared_data)
+def faq_frame(faq_corpus):
+    """The vendored FAQ sample, then (../shared/data) the whole FAQ: each paragraph (p) with a
+    reordered (r) and a reworded (w) copy."""
+    paragraphs = faq_paragraphs(faq_corpus.path)
     rng = random.Random(0)
     records = [{"kind": "sft", "id": f"p{i}", "source": "faq", "meta": {},
                 "messages": [{"role": "user", "content": "Explain."},
@@ -75,16 +77,21 @@ def faq_frame(shared_data):
                 records[i]["messages"][0], {"role": "assistant", "content": change(text, rng)}]})
     from curate.records import records_to_frame
 
-    return records_to_frame(records), len(paragraphs)
+    return records_to_frame(records), len(paragraphs), faq_corpus.name
 
 
 def test_registered():
     assert stage_class("dedup.semantic") is SemanticDedup
 
 
+# paragraphs, copies caught, originals lost
+EXPECTED = {"sample": (30, 60, 0), "shared": (118, 233, 0)}
+
+
 def test_catches_reordered_and_reworded_faq_copies(faq_frame, cached):
-    df, n = faq_frame
-    assert n == 118
+    df, n, corpus = faq_frame
+    paragraphs, caught, lost = EXPECTED[corpus]
+    assert n == paragraphs
     result = cached(df, on="response")
     rejected = dict(zip(result.rejected["id"], result.rejected[KEPT_ID]))
     copies = [r for r in rejected if r[0] in "rw"]
@@ -93,12 +100,12 @@ def test_catches_reordered_and_reworded_faq_copies(faq_frame, cached):
     assert len(copies) >= 0.95 * 2 * n          # recall on the planted copies
     assert caught_own == len(copies)            # each kept as a copy of its own original
     assert len(originals_lost) < 0.03 * n       # unrelated paragraphs kept
-    assert (len(copies), len(originals_lost)) == (233, 0)
-    assert result.stats["search"] == "exact" and result.stats["duplicates"] == 233
+    assert (len(copies), len(originals_lost)) == (caught, lost)
+    assert result.stats["search"] == "exact" and result.stats["duplicates"] == caught + lost
 
 
 def test_kmeans_blocks_find_the_same_copies(faq_frame, cached):
-    df, _ = faq_frame
+    df, _, _ = faq_frame
     exact = cached(df, on="response")
     blocked = cached(df, on="response", exact_max=0, clusters=8)
     assert blocked.stats["search"] == "kmeans" and blocked.stats["clusters"] == 8

@@ -8,6 +8,7 @@ import random
 import polars as pl
 import pytest
 
+from curate.convert import convert
 from curate.stages.base import DROP_REASON, StageContext
 from curate.stages.quality import RULES, SCORE_COLUMNS, QualityRules, quality_rules
 from curate.stages.registry import stage_class
@@ -394,3 +395,12 @@ def test_defaults_on_real_alpaca_eval_outputs(rec, shared_data):
     assert result.stats["failures"]["junk"] == 0
     assert result.stats["failures"]["repetition"] == 0
     assert result.rejected.height <= 0.02 * len(pairs)
+
+
+def test_defaults_keep_real_faq_answers(faq_corpus):
+    """Real human-written answers (the Python FAQ: prose, lists, code) pass every default rule."""
+    df = convert(faq_corpus.path, format="docs").frame
+    result = _run(df)
+    assert df.height == {"sample": 39, "shared": 177}[faq_corpus.name]
+    assert result.stats["failures"] == dict.fromkeys(RULES, 0)
+    assert (result.kept.height, result.rejected.height) == (df.height, 0)

@@ -5,10 +5,14 @@ import numpy as np
 import polars as pl
 import pytest
 
+from curate.convert import convert
 from curate.errors import StageError
+from curate.records import frame_to_records
 from curate.stages.base import StageContext
 from curate.stages.registry import stage_class
 from curate.stages.select_diverse import SelectDiverse, select_diverse
+
+from ..conftest import FAQ_SAMPLE
 
 
 def synthetic(rec, sizes=(60, 30, 6, 4), dim=12, seed=0) -> pl.DataFrame:
@@ -128,27 +132,44 @@ def test_budget_above_the_rows_and_empty_input(rec):
     assert empty.kept.height == 0 and "select_rank" in empty.kept.columns
 
 
-def test_real_model_on_alpaca_eval_instructions(rec, shared_data, tmp_path):
-    """Through all-MiniLM-L6-v2 on 150 real instructions from 5 source datasets."""
+def _faq_questions(rec) -> list[dict]:
+    """The vendored Python FAQ sample's 39 questions (with answers), by file."""
+    res = convert(FAQ_SAMPLE, format="docs")
+    return [rec.qa(r["messages"][0]["content"], r["messages"][1]["content"],
+                   source=r["meta"]["file"]) for r in frame_to_records(res.frame)]
+
+
+def _alpaca_eval_instructions(rec, shared_data) -> list[dict]:
+    """150 real instructions from 5 source datasets (AlpacaEval, ../shared/data)."""
     path = shared_data / "alpaca_eval" / "gpt-3.5-turbo-0301.model_outputs.json.gz"
     rows = json.loads(gzip.decompress(path.read_bytes()))[::5][:150]
-    df = rec.frame(*[rec.qa(r["instruction"], r["output"], source=r["dataset"]) for r in rows])
+    return [rec.qa(r["instruction"], r["output"], source=r["dataset"]) for r in rows]
+
+
+@pytest.mark.parametrize("corpus, rows, n", [
+    ("faq", 39, 10), pytest.param("alpaca_eval", 150, 30, marks=pytest.mark.shared_data)])
+def test_real_model_on_real_instructions(rec, tmp_path, request, corpus, rows, n):
+    """Through all-MiniLM-L6-v2 on real questions from several sources."""
+    records = (_faq_questions(rec) if corpus == "faq"
+               else _alpaca_eval_instructions(rec, request.getfixturevalue("shared_data")))
+    df = rec.frame(*records)
+    assert df.height == rows
     sizes = df.group_by("source").len()
     ctx = StageContext(name="select.diverse", out_dir=tmp_path, cache_dir=tmp_path / "cache")
-    stage = SelectDiverse({"n": 30, "on": "prompt", "stratify_column": "source",
+    stage = SelectDiverse({"n": n, "on": "prompt", "stratify_column": "source",
                            "store_embedding": True})
     res = stage.apply(df, ctx)
-    assert res.kept.height == 30 and res.rejected.height == 120
+    assert res.kept.height == n and res.rejected.height == rows - n
     assert res.stats["embedding"]["dim"] == 384 and res.stats["embedding"]["from"] == "model"
     got = dict(res.kept.group_by("source").len().iter_rows())
-    want = {s: round(30 * n / 150) for s, n in sizes.iter_rows()}
-    assert sum(got.values()) == 30 and all(abs(got[s] - want[s]) <= 1 for s in want)
+    want = {s: round(n * size / rows) for s, size in sizes.iter_rows()}
+    assert sum(got.values()) == n and all(abs(got[s] - want[s]) <= 1 for s in want)
     emb = np.array(res.kept["embedding"].to_list(), dtype=np.float32)
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
     assert (tmp_path / "cache" / "embeddings").is_dir()  # the shared embedding cache
     # unstratified k-center (embeddings now from the cache) covers better than random
-    plain = SelectDiverse({"n": 30, "on": "prompt"}).apply(df, ctx)
+    plain = SelectDiverse({"n": n, "on": "prompt"}).apply(df, ctx)
     cov = plain.stats["coverage"]
     assert cov["sample"]["covering_radius"] < cov["random"]["covering_radius"]
-    assert plain.kept["id"].to_list() == SelectDiverse({"n": 30, "on": "prompt"}).apply(
+    assert plain.kept["id"].to_list() == SelectDiverse({"n": n, "on": "prompt"}).apply(
         df, ctx).kept["id"].to_list()
