@@ -31,6 +31,35 @@ class InputSpec(_Strict):
     format: str = Field("auto", description="Input format, or auto to detect it per file.")
     kind: Literal["sft", "preference"] | None = Field(
         None, description="Convert every record to this kind (preference -> sft keeps chosen).")
+    columns: dict[str, str] | None = Field(
+        None, description="Which input field is which: target -> field (a dotted path for a "
+        "nested one). Targets: prompt, response, system, history, messages, chosen, rejected, "
+        "text, id, chosen_score, rejected_score, meta.NAME. Default: detected per file.")
+    encoding: str = Field("utf-8", description="Encoding of the text files (jsonl, json, csv, "
+                          "documents), a Python codec name such as latin-1 or cp1252.")
+
+    @field_validator("columns")
+    @classmethod
+    def _column_map(cls, columns: dict[str, str] | None) -> dict[str, str] | None:
+        if columns is not None:
+            from .convert.columns import ColumnMap
+
+            try:
+                ColumnMap.parse(columns, where="")
+            except CurateError as exc:
+                raise ValueError(str(exc)) from None
+        return columns
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, encoding: str) -> str:
+        from .io.encoding import check_encoding
+
+        try:
+            check_encoding(encoding)
+        except CurateError as exc:
+            raise ValueError(str(exc)) from None
+        return encoding
 
 
 class StageSpec(_Strict):
@@ -127,6 +156,8 @@ def _raise_first(exc: ValidationError, *, prefix: str = "", file: str | None = N
         msg = "unknown option"
     elif err["type"] == "missing":
         msg = "required option is missing"
+    elif err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
+        msg = str(err["ctx"]["error"])
     raise RecipeError(msg, path=path or None, file=file) from None
 
 

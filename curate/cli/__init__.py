@@ -1,6 +1,8 @@
 """The ``curate`` command: a thin click layer over the library.
 
-Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error.
+Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error. An OS
+error (a full disk, a folder that may not be written) is one line too; any other exception is
+one line that says it is a bug, with its traceback only under ``CURATE_DEBUG=1``.
 Command modules are imported only when their command runs (or help lists it), so that a
 command's start-up pays only for what it uses.
 """
@@ -8,6 +10,7 @@ command's start-up pays only for what it uses.
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -18,7 +21,7 @@ from ..errors import CurateError
 COMMAND_MODULES = {
     "convert": "convert", "dedup": "dedup", "export": "export", "filter": "filter",
     "label": "label", "publish": "publish", "run": "run", "sample": "sample",
-    "stages": "run", "validate": "run",
+    "show": "show", "stages": "run", "validate": "run",
 }
 
 
@@ -40,6 +43,19 @@ class CurateGroup(click.Group):
             return super().invoke(ctx)
         except CurateError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("CURATE_DEBUG") not in (None, "", "0"):
+                raise
+            from ..io.output import os_error_message
+
+            message = os_error_message(exc)
+            if message is None:
+                first = (str(exc).strip().splitlines() or [""])[0][:300]
+                message = (f"unexpected {type(exc).__name__}: {first}; this is a bug in "
+                           "curate, please report it (CURATE_DEBUG=1 shows the traceback)")
+            raise click.ClickException(message) from None
 
 
 @click.group(cls=CurateGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+from .common import input_argument, input_options, on_error_option, output_option, run_stage_command
 
 METHODS = {"exact": "dedup.exact", "near": "dedup.near", "semantic": "dedup.semantic"}
 # option -> the methods it applies to
@@ -35,7 +35,7 @@ _APPLIES = {"threshold": ("near", "semantic"), "keep": ("near", "semantic"),
                               "[default: all-MiniLM-L6-v2, packaged].")
 @click.option("--clusters", type=click.IntRange(1), help="semantic: k-means clusters "
                                                          "[default: from the corpus size].")
-@format_option
+@input_options
 @on_error_option
 def dedup(input_path, out, method, on, fmt, on_error, **values):
     """Remove duplicate records: one record of each group of duplicates is kept."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..stages.quality import QualityRules
-from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+from .common import input_argument, input_options, on_error_option, output_option, run_stage_command
 from .options import _Nullable, model_options, set_options
 
 _MODELS = ("auto", "original", "unbiased", "multilingual", "original-small", "unbiased-small",
@@ -97,7 +97,7 @@ def safety_stages(ctx: click.Context) -> list[dict]:
               help="Where group mentions are looked for [default: both].")
 @click.option("--lexicon", type=click.Path(exists=True, dir_okay=False),
               help="A JSON identity-term lexicon instead of the shipped one.")
-@format_option
+@input_options
 @on_error_option
 def filter_(input_path, out, fmt, on_error, quality, **values):
     """Score records and drop those that fail (each under its own reason): quality rules, and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .common import input_argument, output_option
+from .common import input_argument, input_options, output_option, read_settings
 
 api_options = [
     click.option("--api-url", envvar="ARGILLA_API_URL", default=None,
@@ -79,13 +79,16 @@ def stop(*, home) -> None:
               help="Submitted responses that complete a record.")
 @click.option("--workspace", default=None, help="Argilla workspace [default: the user's first].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the A/B order.")
+@input_options
 @with_api
-def push(*, input_path, dataset, task, annotators, workspace, seed, api_url, api_key) -> None:
+def push(*, input_path, dataset, task, annotators, workspace, seed, fmt, api_url,
+         api_key) -> None:
     """Push records to an Argilla dataset (re-pushing updates by id)."""
     from ..argilla.push import push_records
     from ..convert import convert
+    from .export import SKIP_HINT
 
-    frame = convert(input_path).frame
+    frame = convert(input_path, format=fmt, hint=SKIP_HINT, **read_settings()).frame
     with _client(api_url, api_key) as client:
         summary = push_records(client, frame, dataset=dataset, task=task, annotators=annotators,
                                workspace=workspace, seed=seed)
