@@ -1,8 +1,8 @@
 """A terminal view of a run folder: the funnel, the exports and a few rows.
 
-    summary = show_run("exports/demo", n=3)                          # a JSON-ready dict
+    summary = show_run("exports/demo", n=3)           # a JSON-ready dict
     summary = show_run("exports/demo", rejected="dedup.exact", reason="duplicate_exact")
-    print(render(summary))                                            # the text `curate show` prints
+    print(render(summary))                            # the text `curate show` prints
 
 The funnel and the exports come from ``manifest.json``; the rows are a seeded sample of
 ``data.parquet``, or of the rows one stage removed (``rejected/NN_<stage>.parquet``) or every

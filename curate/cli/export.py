@@ -8,9 +8,11 @@ import click
 
 from .common import input_argument, input_options, read_settings
 
-# how to go on after a bad input row: export has no --on-error, convert has
-SKIP_HINT = ("`curate convert INPUT -o RUN --on-error skip` keeps such rows in RUN/rejected/ "
-             "with their reason; then give RUN to this command")
+
+def skip_hint(input_path: str) -> str:
+    """How to go on after a bad input row: export has no --on-error, convert has."""
+    return (f"`curate convert {input_path} -o RUN --on-error skip` keeps such rows in "
+            "RUN/rejected/ with their reason; then give RUN to this command")
 
 
 class SizeType(click.ParamType):
@@ -88,7 +90,8 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     given = {"sft_format": sft_format, "sft_from_pairs": sft_from_pairs, "task": task,
              "style": style, "label_column": label_column}
     options = {k: v for k, v in given.items() if v is not None}
-    frame = convert(input_path, format=fmt, hint=SKIP_HINT, **read_settings()).frame
+    read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
+    frame = read.frame
     prepare_output(out)
     run_info = None
     if is_url(input_path):
@@ -108,6 +111,8 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     for reason, n in result.skipped.items():
         hint = result.hints.get(reason)
         click.echo(f"  not exported: {reason}: {n}" + (f" ({hint})" if hint else ""))
+    for file, mapping in read.columns.items():
+        click.echo(f"  {file}: columns {mapping}")
 
 
 def _write(frame, out: str, **options):

@@ -86,14 +86,16 @@ def push(*, input_path, dataset, task, annotators, workspace, seed, fmt, api_url
     """Push records to an Argilla dataset (re-pushing updates by id)."""
     from ..argilla.push import push_records
     from ..convert import convert
-    from .export import SKIP_HINT
+    from .export import skip_hint
 
-    frame = convert(input_path, format=fmt, hint=SKIP_HINT, **read_settings()).frame
+    read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
     with _client(api_url, api_key) as client:
-        summary = push_records(client, frame, dataset=dataset, task=task, annotators=annotators,
-                               workspace=workspace, seed=seed)
+        summary = push_records(client, read.frame, dataset=dataset, task=task,
+                               annotators=annotators, workspace=workspace, seed=seed)
     click.echo(f"pushed {summary['records']} {summary['task']} records to {dataset} "
                f"({summary['batches']} batches); {annotators} submitted response(s) per record")
+    for file, mapping in read.columns.items():
+        click.echo(f"  {file}: columns {mapping}")
 
 
 @label.command("status")
@@ -121,7 +123,9 @@ def status(*, dataset, api_url, api_key) -> None:
 def pull(*, dataset, out, api_url, api_key) -> None:
     """Pull answers: OUT/data.parquet, OUT/pairs.parquet, manifest with agreement, report."""
     from ..argilla.pull import write_pull
+    from ..io.output import prepare_output
 
+    prepare_output(out)
     with _client(api_url, api_key) as client:
         summary = write_pull(client, dataset=dataset, out=Path(out))
     c = summary["counts"]

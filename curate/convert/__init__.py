@@ -82,8 +82,9 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
                               "leave --columns out")
         return _from_records(path, kind, limit)
     forced = FORCED.get(format)
-    if kind == "preference" and (format == "docs" or forced and all(
-            f.KIND == "sft" for f in forced) or columns is not None and columns.kind != "preference"):
+    sft_only = format == "docs" or forced and all(f.KIND == "sft" for f in forced) or (
+        columns is not None and columns.kind != "preference")
+    if kind == "preference" and sft_only:
         raise CurateError(f"--kind preference needs preference pairs, but "
                           f"{f'--columns {columns}' if columns else f'format {format}'} "
                           "only makes SFT records")

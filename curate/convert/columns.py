@@ -28,6 +28,7 @@ else a ``text`` field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping
 
 from ..errors import CurateError
@@ -92,9 +93,14 @@ class ColumnMap:
         out.shape(where)
         return out
 
-    @property
+    @cached_property
     def mapping(self) -> dict[str, str]:
         return dict(self.items)
+
+    @cached_property
+    def shape_index(self) -> int:
+        """The index of the shape in ``_SHAPES`` this map makes."""
+        return self.shape()
 
     def shape(self, where: str = "--columns: ") -> int:
         """The index of the shape in ``_SHAPES`` this map makes; CurateError if none."""
@@ -109,8 +115,7 @@ class ColumnMap:
     @property
     def kind(self) -> str:
         """sft, preference, or docs (``text``)."""
-        shape = self.shape()
-        return ("sft", "preference", "preference", "sft", "docs")[shape]
+        return ("sft", "preference", "preference", "sft", "docs")[self.shape_index]
 
     def __str__(self) -> str:
         return ",".join(f"{t}={s}" for t, s in self.items)

@@ -3,7 +3,8 @@
 Errors name the input's own field (the map's source, ``answer`` or ``conversation.0.text``) and
 the target it is read as. A prompt or reply is a string (one user or assistant turn) or a list of
 turns (``{role, content}`` or ShareGPT's ``{from, value}``), a number its text; ``messages``
-and ``history`` may also be JSON text (a CSV cell). ``history`` is ``[[query, answer], ...]`` or a list of turns.
+and ``history`` may also be JSON text (a CSV cell). ``history`` is ``[[query, answer], ...]``
+or a list of turns.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Mapped:
         return out
 
     def to_records(self, row: dict) -> list[dict]:
-        shape, meta = self.columns.shape(), dict(row["meta"])
+        shape, meta = self.columns.shape_index, dict(row["meta"])
         if shape == 0:  # prompt + response
             msgs = self._context(row) + self._turns(self.need(row, "prompt"), "prompt", "user")
             msgs += self._turns(self.need(row, "response"), "response", "assistant")

@@ -57,7 +57,13 @@ def test_every_stage_command_takes_a_map(gsm8k, tmp_path):
                         f"  {gsm8k}: columns prompt=question,response=answer\n")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["recipe"]["input"]["columns"] == {"prompt": "question", "response": "answer"}
-    r = invoke("filter", gsm8k, "-o", tmp_path / "f", "--columns", "prompt=answer,response=question")
+    r = invoke("export", out, "-o", out / "export" / "sft", "--target", "trl-sft",
+               "--test-size", "1")
+    assert r.exit_code == 0, r.output
+    card = (out / "export" / "sft" / "README.md").read_text()
+    assert f"| `{gsm8k}` | columns `prompt=question,response=answer` | `" in card
+    r = invoke("filter", gsm8k, "-o", tmp_path / "f", "--columns",
+               "prompt=answer,response=question")
     assert r.exit_code == 0, r.output
     assert r.stdout.endswith(f"  {gsm8k}: columns prompt=answer,response=question\n")
     r = invoke("export", gsm8k, "-o", tmp_path / "x", "--target", "trl-sft", "--test-size", "1")
@@ -108,7 +114,7 @@ def test_export_of_raw_rows_names_convert_skip(tmp_path):
     assert r.exit_code == 1
     assert r.stderr == (
         f"Error: {path}:2: field 'answer': no key 'answer' in the row (its keys: question); read "
-        "as response (columns prompt=question,response=answer); `curate convert INPUT -o RUN "
+        f"as response (columns prompt=question,response=answer); `curate convert {path} -o RUN "
         "--on-error skip` keeps such rows in RUN/rejected/ with their reason; then give RUN to "
         "this command\n")
 
