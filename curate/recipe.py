@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from .errors import CurateError, RecipeError
 
@@ -49,6 +50,13 @@ class InputSpec(_Strict):
             except CurateError as exc:
                 raise ValueError(str(exc)) from None
         return columns
+
+    @model_validator(mode="after")
+    def _map_or_format(self) -> "InputSpec":
+        if self.columns is not None and self.format != "auto":
+            raise ValueError(f"columns reads the rows through the column map; it does not go "
+                             f"with format {self.format} (leave format auto)")
+        return self
 
     @field_validator("encoding")
     @classmethod

@@ -76,6 +76,10 @@ def test_input_columns_and_encoding():
         "input.columns: give prompt and response;")
     assert _error({**BASE, "input": {"path": "x", "encoding": "latin-9x"}}).startswith(
         "input.encoding: unknown encoding 'latin-9x'")
+    assert _error({**BASE, "input": {"path": "x", "format": "alpaca", "columns": {
+        "prompt": "q", "response": "a"}}}) == (
+        "input: columns reads the rows through the column map; it does not go with format "
+        "alpaca (leave format auto)")
 
 
 def test_a_recipe_reads_through_its_map_and_resume_sees_a_new_map(tmp_path):

@@ -138,6 +138,23 @@ def test_numbers_are_text_and_pairs_without_prompt_are_transcripts(tmp_path):
     assert (row["chosen_score"], row["rejected_score"]) == (0.9, 0.1)
 
 
+def test_csv_cells_holding_json_lists(tmp_path):
+    path = tmp_path / "c.csv"
+    conv = json.dumps([{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}])
+    hist = json.dumps([["Before?", "Yes."]])
+    path.write_text("conv,q,a,h\n" + ",".join('"' + v.replace('"', '""') + '"'
+                                               for v in (conv, "And now?", "Now.", hist)) + "\n")
+    assert _pairs(convert(path, columns="messages=conv").frame["messages"][0]) == [
+        ("user", "Hi"), ("assistant", "Hello")]
+    assert _pairs(convert(path, columns="prompt=q,response=a,history=h").frame["messages"][0]) == [
+        ("user", "Before?"), ("assistant", "Yes."), ("user", "And now?"), ("assistant", "Now.")]
+    path.write_text('conv\n"[{""from"": ""human"",]"\n')
+    with pytest.raises(InputError) as exc:
+        convert(path, columns="messages=conv")
+    assert (exc.value.line, exc.value.field) == (2, "conv")
+    assert exc.value.detail.startswith("invalid JSON: ")
+
+
 @pytest.mark.parametrize("mapping, message", [
     ("prompt=conversation.0.txt,response=conversation.1.text",
      "field 'conversation.0.txt': no key 'txt' in conversation.0 (its keys: role, text); "
