@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from .errors import CurateError, RecipeError
 
@@ -31,6 +32,42 @@ class InputSpec(_Strict):
     format: str = Field("auto", description="Input format, or auto to detect it per file.")
     kind: Literal["sft", "preference"] | None = Field(
         None, description="Convert every record to this kind (preference -> sft keeps chosen).")
+    columns: dict[str, str] | None = Field(
+        None, description="Which input field is which: target -> field (a dotted path for a "
+        "nested one). Targets: prompt, response, system, history, messages, chosen, rejected, "
+        "text, id, chosen_score, rejected_score, meta.NAME. Default: detected per file.")
+    encoding: str = Field("utf-8", description="Encoding of the text files (jsonl, json, csv, "
+                          "documents), a Python codec name such as latin-1 or cp1252.")
+
+    @field_validator("columns")
+    @classmethod
+    def _column_map(cls, columns: dict[str, str] | None) -> dict[str, str] | None:
+        if columns is not None:
+            from .convert.columns import ColumnMap
+
+            try:
+                ColumnMap.parse(columns, where="")
+            except CurateError as exc:
+                raise ValueError(str(exc)) from None
+        return columns
+
+    @model_validator(mode="after")
+    def _map_or_format(self) -> "InputSpec":
+        if self.columns is not None and self.format != "auto":
+            raise ValueError(f"columns reads the rows through the column map; it does not go "
+                             f"with format {self.format} (leave format auto)")
+        return self
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, encoding: str) -> str:
+        from .io.encoding import check_encoding
+
+        try:
+            check_encoding(encoding)
+        except CurateError as exc:
+            raise ValueError(str(exc)) from None
+        return encoding
 
 
 class StageSpec(_Strict):
@@ -127,6 +164,8 @@ def _raise_first(exc: ValidationError, *, prefix: str = "", file: str | None = N
         msg = "unknown option"
     elif err["type"] == "missing":
         msg = "required option is missing"
+    elif err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
+        msg = str(err["ctx"]["error"])
     raise RecipeError(msg, path=path or None, file=file) from None
 
 

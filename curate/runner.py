@@ -103,7 +103,9 @@ class Runner:
         spec = self.recipe.input
         head = _chain("", {"input": [i["sha256"] for i in inputs], "format": spec.format,
                            "kind": spec.kind, "limit": self.limit,
-                           "on_error": self.recipe.on_error})
+                           "on_error": self.recipe.on_error,
+                           **({"columns": spec.columns} if spec.columns else {}),
+                           **({"encoding": spec.encoding} if spec.encoding != "utf-8" else {})})
         prints = [head]
         for p in self.plan[1:]:
             prints.append(_chain(prints[-1], p.stage.fingerprint()))
@@ -287,9 +289,13 @@ class Runner:
 
         spec = self.recipe.input
         res = convert(self.input_path, format=spec.format, kind=spec.kind,
-                      on_error=self.recipe.on_error, limit=self.limit)
+                      on_error=self.recipe.on_error, limit=self.limit, columns=spec.columns,
+                      encoding=spec.encoding)
         formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
-        return StageResult(res.frame, res.rejected), res.rows_in, {"formats": formats}
+        stats = {"formats": formats}
+        if res.columns:
+            stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
+        return StageResult(res.frame, res.rejected), res.rows_in, stats
 
     def _export(self, df: pl.DataFrame, manifest: dict) -> list[dict]:
         from .export import export
@@ -306,6 +312,8 @@ class Runner:
                             "counts": res.counts, "skipped": res.skipped})
             counts = ", ".join(f"{k}: {v}" for k, v in res.counts.items())
             self.echo(f"export {spec.target:<17} {counts}")
+            for note in res.notes:
+                self.echo(f"  {note}")
         return results
 
 

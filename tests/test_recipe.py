@@ -61,3 +61,44 @@ def test_export_options_are_checked_at_validation():
     recipe = parse_recipe({**BASE, "export": [{"target": "trl-sft",
                                                "with": {"sft_format": "prompt-completion"}}]})
     assert recipe.export[0].with_ == {"sft_format": "prompt-completion"}
+
+
+def test_input_columns_and_encoding():
+    recipe = parse_recipe({**BASE, "input": {"path": "x.jsonl", "encoding": "latin-1",
+                                             "columns": {"prompt": "q", "response": "a.0.text",
+                                                         "meta.topic": "info.topic"}}})
+    assert recipe.input.columns == {"prompt": "q", "response": "a.0.text",
+                                    "meta.topic": "info.topic"}
+    assert recipe.input.encoding == "latin-1"
+    assert _error({**BASE, "input": {"path": "x", "columns": {"prompt": "q", "answer": "a"}}}
+                  ).startswith("input.columns: unknown target 'answer'; targets: prompt,")
+    assert _error({**BASE, "input": {"path": "x", "columns": {"prompt": "q"}}}).startswith(
+        "input.columns: give prompt and response;")
+    assert _error({**BASE, "input": {"path": "x", "encoding": "latin-9x"}}).startswith(
+        "input.encoding: unknown encoding 'latin-9x'")
+    assert _error({**BASE, "input": {"path": "x", "format": "alpaca", "columns": {
+        "prompt": "q", "response": "a"}}}) == (
+        "input: columns reads the rows through the column map; it does not go with format "
+        "alpaca (leave format auto)")
+
+
+def test_a_recipe_reads_through_its_map_and_resume_sees_a_new_map(tmp_path):
+    import json
+
+    import polars as pl
+
+    from curate.runner import run_recipe
+
+    data = tmp_path / "chats.jsonl"
+    data.write_text(json.dumps({"c": [{"from": "human", "value": "Hi?"},
+                                      {"from": "gpt", "value": "Hello."}], "x": "1"}) + "\n")
+    spec = {"name": "t", "input": {"path": str(data), "columns": {
+        "prompt": "c.0.value", "response": "c.1.value"}}}
+    first = run_recipe(parse_recipe(spec), tmp_path / "run", report=False)
+    assert first["stages"][0]["stats"]["columns"] == {str(data): "prompt=c.0.value,"
+                                                                 "response=c.1.value"}
+    spec["input"]["columns"] = {"messages": "c"}
+    again = run_recipe(parse_recipe(spec), tmp_path / "run", report=False, resume=True)
+    assert again["stages"][0]["fingerprint"] != first["stages"][0]["fingerprint"]
+    meta = json.loads(pl.read_parquet(tmp_path / "run" / "data.parquet")["meta"][0])
+    assert meta == {"x": "1", "file": "chats.jsonl", "line": 1, "format": "columns"}

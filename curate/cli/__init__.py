@@ -1,6 +1,8 @@
 """The ``curate`` command: a thin click layer over the library.
 
-Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error.
+Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error. An OS
+error (a full disk, a folder that may not be written) is one line too; any other exception is
+one line that says it is a bug, with its traceback only under ``CURATE_DEBUG=1``.
 Command modules are imported only when their command runs (or help lists it), so that a
 command's start-up pays only for what it uses.
 """
@@ -20,7 +22,7 @@ from ..errors import CurateError
 COMMAND_MODULES = {
     "convert": "convert", "dedup": "dedup", "export": "export", "filter": "filter",
     "label": "label", "publish": "publish", "run": "run", "sample": "sample",
-    "stages": "run", "validate": "run",
+    "show": "show", "stages": "run", "validate": "run",
 }
 
 
@@ -44,6 +46,19 @@ class CurateGroup(click.Group):
             if os.environ.get("CURATE_DEBUG", "") not in ("", "0"):
                 click.echo(debug_traceback(exc), err=True)
             raise click.ClickException(str(exc)) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("CURATE_DEBUG") not in (None, "", "0"):
+                raise
+            from ..io.output import os_error_message
+
+            message = os_error_message(exc)
+            if message is None:
+                first = (str(exc).strip().splitlines() or [""])[0][:300]
+                message = (f"unexpected {type(exc).__name__}: {first}; this is a bug in "
+                           "curate, please report it (CURATE_DEBUG=1 shows the traceback)")
+            raise click.ClickException(message) from None
 
 
 def debug_traceback(exc: BaseException) -> str:

@@ -33,20 +33,80 @@ format_option = click.option(
     help="Input format (auto detects it per file; see `curate convert --help`).")
 
 
+def _column_map(ctx, param, value):
+    if value is not None:
+        from ..convert.columns import ColumnMap
+        from ..errors import CurateError
+
+        try:
+            value = ColumnMap.parse(value, where="").mapping
+        except CurateError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    ctx.meta["curate.columns"] = value
+    return value
+
+
+def _encoding(ctx, param, value):
+    from ..errors import CurateError
+    from ..io.encoding import check_encoding
+
+    try:
+        check_encoding(value)
+    except CurateError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    ctx.meta["curate.encoding"] = value
+    return value
+
+
+# --columns and --encoding are kept in ctx.meta (not passed to the command's function), so
+# that every command that reads input takes them by adding @input_options: run_stage_command
+# and read_settings() pick them up.
+columns_option = click.option(
+    "--columns", metavar="TARGET=FIELD,...", callback=_column_map, expose_value=False,
+    help="Which input field is which, e.g. prompt=question,response=answer (nested: "
+         "conversation.0.text). Targets: prompt, response, system, history, messages, chosen, "
+         "rejected, text, id, chosen_score, rejected_score, meta.NAME. Default: detected per "
+         "file for the common shapes (printed).")
+encoding_option = click.option(
+    "--encoding", default="utf-8", show_default=True, callback=_encoding, expose_value=False,
+    help="Encoding of text input files (jsonl, json, csv, documents), e.g. latin-1, cp1252.")
+
+
+def input_options(fn):
+    """--format, --columns and --encoding: how a command reads its INPUT."""
+    for opt in (encoding_option, columns_option, format_option):
+        fn = opt(fn)
+    return fn
+
+
+def read_settings() -> dict[str, Any]:
+    """The --columns and --encoding of the command running (see input_options)."""
+    meta = click.get_current_context().meta
+    return {"columns": meta.get("curate.columns"),
+            "encoding": meta.get("curate.encoding", "utf-8")}
+
+
 def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[str, Any]], *,
                       fmt: str = "auto", kind: str | None = None, on_error: str = "raise",
                       limit: int | None = None, seed: int = 0) -> dict[str, Any]:
-    """Run ``stages`` on a dataset as a recipe and print what happened."""
+    """Run ``stages`` on a dataset as a recipe and print what happened, with the column map
+    each file was read through."""
+    from ..io.output import prepare_output, writing
     from ..runner import run_recipe
 
+    spec = {"path": input_path, "format": fmt, "kind": kind, **read_settings()}
     try:
-        recipe = parse_recipe({"name": name, "input": {"path": input_path, "format": fmt,
-                                                       "kind": kind},
-                               "seed": seed, "on_error": on_error, "stages": stages})
+        recipe = parse_recipe({"name": name, "input": spec, "seed": seed, "on_error": on_error,
+                               "stages": stages})
     except RecipeError as exc:
         raise _as_usage_error(exc, stages) from None
-    manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
+    prepare_output(out)
+    with writing(out):
+        manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
     click.echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows kept")
+    if name != "convert":
+        for file, mapping in manifest["stages"][0].get("stats", {}).get("columns", {}).items():
+            click.echo(f"  {file}: columns {mapping}")
     return manifest
 
 

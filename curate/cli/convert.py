@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+from .common import input_argument, input_options, on_error_option, output_option, run_stage_command
 
 
 @click.command()
 @input_argument
 @output_option
-@format_option
+@input_options
 @click.option("--kind", type=click.Choice(["sft", "preference"]),
               help="Convert every record to this kind (preference -> sft keeps the chosen reply).")
 @click.option("--limit", type=click.IntRange(min=1), help="Read only the first N input rows.")
@@ -20,6 +20,9 @@ def convert(input_path, out, fmt, kind, limit, on_error):
 
     Formats: alpaca, sharegpt, openai, dolly, hh-rlhf, alpaca-eval (model outputs or pairwise
     annotations), records (curate's own) and docs (documents whose headings are questions).
+    Other rows are read through a column map: detected for the common shapes (question/answer,
+    prompt/response, query/response, problem/solution, input/target, text alone), or given
+    with --columns prompt=question,response=answer. Each file's format (and map) is printed.
     """
     from ..convert import FORMATS
 
@@ -27,9 +30,10 @@ def convert(input_path, out, fmt, kind, limit, on_error):
         raise click.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
     manifest = run_stage_command("convert", input_path, out, [], fmt=fmt, kind=kind,
                                  on_error=on_error, limit=limit)
-    formats = manifest["stages"][0].get("stats", {}).get("formats", {})
-    for file, name in formats.items():
-        click.echo(f"  {file}: {name}")
+    stats = manifest["stages"][0].get("stats", {})
+    maps = stats.get("columns", {})
+    for file, name in stats.get("formats", {}).items():
+        click.echo(f"  {file}: {name}" + (f" {maps[file]}" if file in maps else ""))
 
 
 COMMANDS = (convert,)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from ..stages.registry import stages_of
-from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+from .common import (input_argument, input_options, on_error_option, output_option,
+                     run_stage_command)
 from .options import given, options_of, stage_flags
 
 STAGES = {cls.cli_name: cls for cls in stages_of("dedup")}
@@ -19,7 +20,7 @@ FLAGS = stage_flags(list(STAGES.values()))
 @click.option("--method", type=click.Choice(list(STAGES)), default="exact", show_default=True,
               help="; ".join(f"{flag}: {cls.summary}" for flag, cls in STAGES.items()))
 @options_of(list(STAGES.values()), label=True)
-@format_option
+@input_options
 @on_error_option
 def dedup(input_path, out, method, fmt, on_error, **values):
     """Remove duplicate records: one record of each group of duplicates is kept."""

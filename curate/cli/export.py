@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from .common import format_option, input_argument
+from .common import input_argument, input_options, read_settings
+
+
+def skip_hint(input_path: str) -> str:
+    """How to go on after a bad input row: export has no --on-error, convert has."""
+    return (f"`curate convert {input_path} -o RUN --on-error skip` keeps such rows in "
+            "RUN/rejected/ with their reason; then give RUN to this command")
 
 
 class SizeType(click.ParamType):
@@ -66,16 +72,15 @@ def _csv(ctx, param, value):
               help="Drop rows longer than this many tokens (needs --tokenizer).")
 @click.option("--tokenizer", default=None,
               help="Tokenizer for --max-tokens: a folder or a name in the local HF cache.")
-@format_option
+@input_options
 def export(input_path, out, target, test_size, validation_size, seed, formats, sft_format,
            sft_from_pairs, task, style, label_column, chat_template, max_tokens, tokenizer, fmt):
     """Check records against a trainer's format, split them (group-aware, seeded) and write
     them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet."""
     from ..convert import convert
     from ..export import TARGETS
-    from ..export import export as export_frame
     from ..io.dispatch import is_run_folder
-    from ..io.mirror import RunMirror
+    from ..io.output import prepare_output, writing
     from ..io.remote import is_url, redact
     from ..manifest import read_manifest, read_remote_manifest
 
@@ -85,21 +90,42 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     given = {"sft_format": sft_format, "sft_from_pairs": sft_from_pairs, "task": task,
              "style": style, "label_column": label_column}
     options = {k: v for k, v in given.items() if v is not None}
-    frame = convert(input_path, format=fmt).frame
+    read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
+    frame = read.frame
+    prepare_output(out)
     run_info = None
     if is_url(input_path):
         manifest = read_remote_manifest(input_path)
         run_info = None if manifest is None else dict(manifest, run_dir=redact(input_path))
     elif Path(input_path).is_dir() and is_run_folder(Path(input_path)):
         run_info = dict(read_manifest(Path(input_path)) or {}, run_dir=str(input_path))
+    with writing(out):
+        result = _write(frame, out, target=target, test_size=test_size,
+                        validation_size=validation_size, seed=seed, run_info=run_info,
+                        formats=formats, chat_template=chat_template, max_tokens=max_tokens,
+                        tokenizer=tokenizer, **options)
+    counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
+    click.echo(f"wrote {out} ({target}): {counts}")
+    for note in result.notes:
+        click.echo(f"  {note}")
+    for reason, n in result.skipped.items():
+        hint = result.hints.get(reason)
+        click.echo(f"  not exported: {reason}: {n}" + (f" ({hint})" if hint else ""))
+    for file, mapping in read.columns.items():
+        click.echo(f"  {file}: columns {mapping}")
+
+
+def _write(frame, out: str, **options):
+    """Export ``frame`` into the folder or URL ``out``, with rejected/export.parquet."""
+    from ..export import export as export_frame
+    from ..io.mirror import RunMirror
+    from ..io.remote import is_url
+
     mirror = RunMirror(out) if is_url(out) else None  # written locally, then uploaded
     if mirror is not None:
         mirror.start(pull=False)
     folder = mirror.local if mirror is not None else Path(out)
-    result = export_frame(frame, folder, target=target, test_size=test_size,
-                          validation_size=validation_size, seed=seed, run_info=run_info,
-                          formats=formats, chat_template=chat_template, max_tokens=max_tokens,
-                          tokenizer=tokenizer, **options)
+    result = export_frame(frame, folder, **options)
     rejected = folder / "rejected" / "export.parquet"
     if result.rejected.height:
         rejected.parent.mkdir(exist_ok=True)
@@ -109,10 +135,7 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     if mirror is not None:
         mirror.push()
         mirror.close()
-    counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
-    click.echo(f"wrote {out} ({target}): {counts}")
-    for reason, n in result.skipped.items():
-        click.echo(f"  not exported: {reason}: {n}")
+    return result
 
 
 COMMANDS = (export,)

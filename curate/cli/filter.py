@@ -8,7 +8,8 @@ import click
 
 from ..stages.plan import provides
 from ..stages.registry import stages_of
-from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+from .common import (input_argument, input_options, on_error_option, output_option,
+                     run_stage_command)
 from .options import fields_given, options_of, stage_flags
 
 STAGES = stages_of("filter")
@@ -53,7 +54,7 @@ def chosen_stages(values: dict) -> list[dict]:
 @output_option
 @_switches
 @_options
-@format_option
+@input_options
 @on_error_option
 def filter_(input_path, out, fmt, on_error, **values):
     """Score records and drop those that fail (each under its own reason): quality rules, and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .common import input_argument, output_option
+from .common import input_argument, input_options, output_option, read_settings
 
 api_options = [
     click.option("--api-url", envvar="ARGILLA_API_URL", default=None,
@@ -79,18 +79,23 @@ def stop(*, home) -> None:
               help="Submitted responses that complete a record.")
 @click.option("--workspace", default=None, help="Argilla workspace [default: the user's first].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the A/B order.")
+@input_options
 @with_api
-def push(*, input_path, dataset, task, annotators, workspace, seed, api_url, api_key) -> None:
+def push(*, input_path, dataset, task, annotators, workspace, seed, fmt, api_url,
+         api_key) -> None:
     """Push records to an Argilla dataset (re-pushing updates by id)."""
     from ..argilla.push import push_records
     from ..convert import convert
+    from .export import skip_hint
 
-    frame = convert(input_path).frame
+    read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
     with _client(api_url, api_key) as client:
-        summary = push_records(client, frame, dataset=dataset, task=task, annotators=annotators,
-                               workspace=workspace, seed=seed)
+        summary = push_records(client, read.frame, dataset=dataset, task=task,
+                               annotators=annotators, workspace=workspace, seed=seed)
     click.echo(f"pushed {summary['records']} {summary['task']} records to {dataset} "
                f"({summary['batches']} batches); {annotators} submitted response(s) per record")
+    for file, mapping in read.columns.items():
+        click.echo(f"  {file}: columns {mapping}")
 
 
 @label.command("status")
@@ -118,7 +123,9 @@ def status(*, dataset, api_url, api_key) -> None:
 def pull(*, dataset, out, api_url, api_key) -> None:
     """Pull answers: OUT/data.parquet, OUT/pairs.parquet, manifest with agreement, report."""
     from ..argilla.pull import write_pull
+    from ..io.output import prepare_output
 
+    prepare_output(out)
     with _client(api_url, api_key) as client:
         summary = write_pull(client, dataset=dataset, out=Path(out))
     c = summary["counts"]

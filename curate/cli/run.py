@@ -23,20 +23,26 @@ from ..recipe import load_recipe
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
     """Run a recipe: convert, stages in order, exports, report."""
+    from ..io.output import prepare_output, writing
     from ..runner import run_recipe
 
     recipe = load_recipe(recipe_file)
     if engine:
         recipe = recipe.model_copy(update={"engine": engine})
     out = out or str(Path("exports") / recipe.name)  # a folder or a URL: kept as given
-    manifest = run_recipe(recipe, out, recipe_file=Path(recipe_file), from_stage=from_stage,
-                          until=until, limit=limit, resume=resume, report=not no_report,
-                          echo=click.echo)
+    prepare_output(out)
+    with writing(out):
+        manifest = run_recipe(recipe, out, recipe_file=Path(recipe_file), from_stage=from_stage,
+                              until=until, limit=limit, resume=resume, report=not no_report,
+                              echo=click.echo)
     click.echo(f"{manifest['status']}: {manifest['rows_in']} rows in, {manifest['rows_out']} "
                f"records out, {manifest['seconds']:.1f}s; see {out}/report.html"
                if not no_report else
                f"{manifest['status']}: {manifest['rows_in']} rows in, {manifest['rows_out']} "
                f"records out, {manifest['seconds']:.1f}s")
+    stages = manifest["stages"]
+    for file, mapping in (stages[0].get("stats", {}).get("columns", {}) if stages else {}).items():
+        click.echo(f"  {file}: columns {mapping}")
 
 
 @click.command()

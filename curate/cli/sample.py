@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..stages.select_diverse import SelectDiverse
-from .common import format_option, input_argument, on_error_option, output_option, run_stage_command
+from .common import input_argument, input_options, on_error_option, output_option, run_stage_command
 from .options import model_options, set_options
 
 
@@ -35,7 +35,7 @@ class _Budget(click.ParamType):
               help="How many rows to select: a count (1000) or a fraction of the rows (0.1).")
 @model_options(SelectDiverse.Options, exclude=("n", "seed"))
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@format_option
+@input_options
 @on_error_option
 def sample(input_path, out, n, seed, fmt, on_error, **values):
     """Select a diverse subset by sentence embeddings; the others go to rejected/.

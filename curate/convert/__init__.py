@@ -1,8 +1,11 @@
 """Convert a dataset argument (file, folder, run folder, saved HF dataset) into curate records.
 
-Each file's format is forced or detected from its first valid row; every record is checked
-with :func:`curate.records.validate_record`. A bad row stops the conversion with an InputError
-naming file, line and field (``on_error="raise"``) or becomes a rejected row (``"skip"``).
+Each file's format is forced, read through a column map (``columns=``, see
+:mod:`curate.convert.columns`) or detected from its first valid row: a known format by its
+keys, else a common shape (question/answer, prompt/response, ...) as a column map. Every record
+is checked with :func:`curate.records.validate_record`. A bad row stops the conversion with an
+InputError naming file, line and field and the way on (``on_error="raise"``) or becomes a
+rejected row (``"skip"``).
 """
 
 from __future__ import annotations
@@ -18,17 +21,26 @@ from ..errors import CurateError, InputError, RowError
 from ..io import (Document, RawRow, input_files, is_record_input, iter_file, read_document,
                   read_records)
 from ..io.docs import is_doc_file
+from ..io.encoding import HINT as ENCODING_HINT
+from ..io.encoding import UTF8, check_encoding
 from ..io.remote import redact
 from ..progress import bar
 from ..records import MESSAGES, assign_ids, records_to_frame, validate_record
+from .columns import ColumnMap, detect_columns
 from .detect import FORCED, HINTS, detect, detect_format
+from .mapped import Mapped
 
 FORMATS = ("auto", "alpaca", "sharegpt", "openai", "dolly", "hh-rlhf", "alpaca-eval", "records",
            "docs", "alpaca-eval-outputs", "alpaca-eval-annotations")
 REJECTED_SCHEMA = {"file": pl.String, "line": pl.Int64, "field": pl.String,
                    "drop_reason": pl.String, "detail": pl.String, "raw": pl.String}
 
-__all__ = ["ConvertResult", "FORMATS", "REJECTED_SCHEMA", "convert", "detect_format"]
+# how to go on after a bad input row (the end of its error message)
+ON_ERROR_HINT = ("--on-error skip (on_error: skip in a recipe) keeps such rows in rejected/ "
+                 "with their reason")
+
+__all__ = ["ColumnMap", "ConvertResult", "FORMATS", "ON_ERROR_HINT", "REJECTED_SCHEMA",
+           "convert", "detect_format"]
 
 
 @dataclass
@@ -37,11 +49,24 @@ class ConvertResult:
     rejected: pl.DataFrame   # REJECTED_SCHEMA
     rows_in: int             # == frame.height + rejected.height
     formats: dict[str, str] = field(default_factory=dict)  # file -> format used
+    columns: dict[str, str] = field(default_factory=dict)  # file -> column map (``columns``)
 
 
 def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
-            on_error: str = "raise", limit: int | None = None) -> ConvertResult:
-    """Read ``path`` and convert its rows (and documents) into records; see the module doc."""
+            on_error: str = "raise", limit: int | None = None,
+            columns: ColumnMap | str | dict | None = None, encoding: str = UTF8,
+            hint: str = ON_ERROR_HINT) -> ConvertResult:
+    """Read ``path`` and convert its rows (and documents) into records; see the module doc.
+
+    ``columns``: a column map for every row file (``"prompt=question,response=answer"``);
+    ``encoding``: of the text files; ``hint``: how to go on, ending a bad row's error.
+    """
+    if columns is not None and not isinstance(columns, ColumnMap):
+        columns = ColumnMap.parse(columns)
+    if columns is not None and format != "auto":
+        raise CurateError(f"--columns reads the rows through the column map; it does not go "
+                          f"with --format {format} (leave --format auto)")
+    check_encoding(encoding)
     if format not in FORMATS:
         raise CurateError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     if kind not in (None, "sft", "preference"):
@@ -51,13 +76,19 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
     if limit is not None and limit < 0:
         raise CurateError("limit must be 0 or more")
     if format in ("auto", "records") and is_record_input(path):
+        if columns is not None:
+            raise CurateError(f"--columns: {redact(str(path))} holds curate records (a run "
+                              "folder or records parquet), whose columns are curate's own; "
+                              "leave --columns out")
         return _from_records(path, kind, limit)
     forced = FORCED.get(format)
-    if kind == "preference" and (format == "docs" or forced and all(
-            f.KIND == "sft" for f in forced)):
-        raise CurateError(f"--kind preference needs preference pairs, but format {format} "
+    sft_only = format == "docs" or forced and all(f.KIND == "sft" for f in forced) or (
+        columns is not None and columns.kind != "preference")
+    if kind == "preference" and sft_only:
+        raise CurateError(f"--kind preference needs preference pairs, but "
+                          f"{f'--columns {columns}' if columns else f'format {format}'} "
                           "only makes SFT records")
-    conv = _Converter(forced, kind, on_error, limit)
+    conv = _Converter(forced, kind, on_error, limit, columns, hint)
     found = False
     with bar(total=limit, desc="convert") as progress:
         for entry in input_files(path):
@@ -66,10 +97,10 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
             if entry.is_file() and is_doc_file(entry):
                 if format in ("auto", "docs"):
                     found = True
-                    conv.document(read_document(entry, str(entry)))
+                    conv.document(read_document(entry, str(entry), encoding=encoding))
             elif format != "docs":
                 found = True
-                for raw in iter_file(entry):
+                for raw in iter_file(entry, encoding=encoding):
                     if conv.full():
                         break
                     conv.row(raw)
@@ -116,12 +147,16 @@ def to_sft(record: dict) -> dict:
 
 # Well-formed rows that make no record (a tied judgement, a heading that asks nothing): these
 # are rejected rows with their reason whatever on_error says; on_error is for malformed input.
-NOT_ERRORS = frozenset({"tie", "not_a_question", "empty_answer", "identical_pair"})
+NOT_ERRORS = frozenset({"tie", "not_a_question", "empty_answer", "identical_pair",
+                        "no_question"})
 
 
 class _Converter:
-    def __init__(self, forced, kind, on_error, limit):
+    def __init__(self, forced, kind, on_error, limit, columns=None, hint=ON_ERROR_HINT):
         self.forced, self.kind, self.on_error, self.limit = forced, kind, on_error, limit
+        self.mapped = Mapped(columns) if columns is not None else None
+        self.hint = hint
+        self.columns: dict[str, str] = {}
         self.read = 0
         self.kept: list[dict] = []
         self.rejected: dict[str, list] = {c: [] for c in REJECTED_SCHEMA}
@@ -136,28 +171,43 @@ class _Converter:
     def fail(self, file: str, line: int, err: RowError, raw: str | None, fmt=None) -> None:
         if self.on_error == "raise" and err.reason not in NOT_ERRORS:
             hint = f" (reading it as {fmt.NAME})" if fmt is not None else ""
+            if isinstance(fmt, Mapped):
+                hint = f" (columns {fmt.columns})"
+            if err.reason == "invalid_utf8":
+                hint += f"; {ENCODING_HINT}"
+            if err.reason != "unknown_format":
+                hint += f"; {self.hint}"
             raise InputError(err.message + hint, file=file, line=line, field=err.field)
         for col, value in zip(REJECTED_SCHEMA, (file, line, err.field, err.reason, err.message,
                                                  raw if raw is not None else "")):
             self.rejected[col].append(value)
 
     def _format_of(self, file: str, keys: set[str]):
+        if self.mapped is not None:
+            self.formats.setdefault(file, Mapped.NAME)
+            self.columns.setdefault(file, str(self.mapped.columns))
+            return self.mapped
         if self.forced is not None:
             fmt = next((f for f in self.forced if f.matches(keys)), self.forced[-1])
             self.formats.setdefault(file, fmt.NAME)
             return fmt
         fmt = self.file_format.get(file)
         if fmt is None:
-            fmt = detect(keys)
+            fmt = _detect(keys)
+            if isinstance(fmt, Mapped):
+                self.columns[file] = str(fmt.columns)
             if fmt is None:
                 raise RowError("unknown_format", f"cannot tell the format from the keys "
-                               f"{', '.join(sorted(keys))}; expected one of: {HINTS}")
+                               f"{', '.join(sorted(keys))}; expected one of: {HINTS}; or say "
+                               "which field is which with --columns, e.g. --columns "
+                               "prompt=FIELD,response=FIELD (see `curate convert --help`)")
             self.file_format[file], self.formats[file] = fmt, fmt.NAME
-        elif not fmt.matches(keys):
-            fmt = detect(keys) or fmt  # fmt.to_records then names the missing field
+        elif not fmt.matches(keys):  # a row of another format: else fmt names the missing field
+            fmt = _detect(keys) or fmt
         if self.kind == "preference" and fmt.KIND == "sft":
+            name = f"read with columns {fmt.columns}" if isinstance(fmt, Mapped) else fmt.NAME
             raise CurateError(f"--kind preference needs preference pairs, but {file} is "
-                              f"{fmt.NAME}, which only makes SFT records")
+                              f"{name}, which only makes SFT records")
         return fmt
 
     def row(self, raw: RawRow) -> None:
@@ -167,10 +217,34 @@ class _Converter:
         data, fmt = raw.data, None
         try:
             fmt = self._format_of(raw.file, set(data))
-            self.accept(fmt.to_records(data), raw.file, raw.line, data, fmt.NAME)
+            if not isinstance(fmt, Mapped):
+                return self.accept(fmt.to_records(data), raw.file, raw.line, data, fmt.NAME)
+            row = fmt.row(data)
+            if fmt.columns.kind == "docs":
+                return self.text_row(raw, fmt, row)
+            self.accept(fmt.to_records(row), raw.file, raw.line, row, fmt.NAME)
         except RowError as err:
-            self.fail(raw.file, raw.line, err, json.dumps(data, ensure_ascii=False, default=str),
-                      fmt)
+            self.fail(raw.file, raw.line, err, _dump(data), fmt)
+
+    def text_row(self, raw: RawRow, fmt: Mapped, row: dict) -> None:
+        """A ``text`` row read as a document: each question section is a row of its own."""
+        from .docs import doc_to_records
+
+        sections = doc_to_records(Document(raw.file, fmt.text(row)))
+        if not sections:
+            raise RowError("no_question", "no question heading or Q:/A: pair in the text",
+                           field=fmt.columns.source("text"))
+        self.read += len(sections) - 1
+        extra = row["meta"] | ({"row_id": str(row["id"])} if row.get("id") is not None else {})
+        for _, item in sections:
+            try:
+                if isinstance(item, RowError):
+                    raise item
+                item["meta"] = {**extra, "section": item["meta"]["section"],
+                                "heading": item["meta"]["heading"]}
+                self.accept([item], raw.file, raw.line, {**row, "id": None}, "docs")
+            except RowError as err:
+                self.fail(raw.file, raw.line, err, _dump(raw.data), fmt)
 
     def document(self, doc: Document) -> None:
         try:
@@ -233,4 +307,19 @@ class _Converter:
     def result(self) -> ConvertResult:
         frame = records_to_frame(assign_ids(self.kept))
         rejected = pl.DataFrame(self.rejected, schema=REJECTED_SCHEMA)
-        return ConvertResult(frame, rejected, frame.height + rejected.height, self.formats)
+        return ConvertResult(frame, rejected, frame.height + rejected.height, self.formats,
+                             self.columns)
+
+
+def _detect(keys: set[str]):
+    """A format module by the keys, else a detected column map; a pair with a prompt-like field
+    (``question``, ``chosen``, ``rejected``) is a map rather than hh-rlhf's transcripts."""
+    fmt, columns = detect(keys), detect_columns(keys)
+    if columns is not None and (fmt is None or fmt.NAME == "hh-rlhf" and columns.kind ==
+                                "preference"):
+        return Mapped(columns, given=False)
+    return fmt
+
+
+def _dump(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)

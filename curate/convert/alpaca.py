@@ -33,25 +33,26 @@ def user_text(data: dict, instruction_key: str = "instruction",
     return f"{extra}\n\n{instruction}" if extra_first else f"{instruction}\n\n{extra}"
 
 
-def _history(value: object) -> list[dict]:
+def history(value: object, field: str = "history") -> list[dict]:
+    """``[[query, answer], ...]`` as user and assistant turns; null or "" is no history."""
     if value is None or value == "":  # an empty CSV cell is no history
         return []
     if not isinstance(value, list):
         raise RowError("wrong_type", f"expected a list of [query, answer] pairs, got "
-                       f"{type(value).__name__}", field="history")
+                       f"{type(value).__name__}", field=field)
     out = []
     for i, pair in enumerate(value):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise RowError("wrong_type", "expected a [query, answer] pair", field=f"history[{i}]")
-        out.append(turn("user", text(pair[0], f"history[{i}][0]")))
-        out.append(turn("assistant", text(pair[1], f"history[{i}][1]")))
+            raise RowError("wrong_type", "expected a [query, answer] pair", field=f"{field}[{i}]")
+        out.append(turn("user", text(pair[0], f"{field}[{i}][0]")))
+        out.append(turn("assistant", text(pair[1], f"{field}[{i}][1]")))
     return out
 
 
 def to_records(data: dict) -> list[dict]:
     system = optional_text(data, "system")
     msgs = [turn("system", system)] if system else []
-    msgs += _history(data.get("history"))
+    msgs += history(data.get("history"))
     msgs.append(turn("user", user_text(data)))
     msgs.append(turn("assistant", text(require(data, "output"), "output")))
     return [sft(msgs, "output", extras(data, USED))]

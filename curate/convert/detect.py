@@ -19,7 +19,9 @@ FORCED = {
 HINTS = ("alpaca (instruction, output), sharegpt (conversations), openai (messages), "
          "dolly (instruction, response), hh-rlhf (chosen, rejected), alpaca-eval "
          "(instruction, output, generator | instruction, output_1, output_2, preference), "
-         "records (kind, messages | prompt, chosen, rejected)")
+         "records (kind, messages | prompt, chosen, rejected), or a question and an answer "
+         "field (question/answer, prompt/response, query/response, problem/solution, "
+         "input/target, ...; with chosen/rejected for pairs), or text alone")
 
 
 def detect(keys: set[str]):

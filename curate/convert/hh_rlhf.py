@@ -46,11 +46,18 @@ def _turns(value: object, field: str) -> list[dict]:
     return turns
 
 
-def to_records(data: dict) -> list[dict]:
-    chosen = _turns(require(data, "chosen"), "chosen")
-    rejected = _turns(require(data, "rejected"), "rejected")
-    if chosen[:-1] != rejected[:-1]:
+def pair(chosen: object, rejected: object, meta: dict,
+         fields: tuple[str, str] = ("chosen", "rejected")) -> dict:
+    """A preference record from two whole conversations (transcripts or message lists) that
+    share every turn before the final reply; ``fields`` name them in errors."""
+    chosen_turns = _turns(chosen, fields[0])
+    rejected_turns = _turns(rejected, fields[1])
+    if chosen_turns[:-1] != rejected_turns[:-1]:
         raise RowError("prompt_mismatch", "chosen and rejected must share every turn before the "
-                       "final assistant reply", field="rejected")
-    return [preference(chosen[:-1], chosen[-1:], rejected[-1:], extras(data, USED),
-                       fields=("chosen", "chosen", "rejected"))]
+                       "final assistant reply", field=fields[1])
+    return preference(chosen_turns[:-1], chosen_turns[-1:], rejected_turns[-1:], meta,
+                      fields=(fields[0], fields[0], fields[1]))
+
+
+def to_records(data: dict) -> list[dict]:
+    return [pair(require(data, "chosen"), require(data, "rejected"), extras(data, USED))]

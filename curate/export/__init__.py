@@ -31,6 +31,7 @@ from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, opena
 from .card import render_card
 from .checks import REASONS
 from .examples import removed_examples
+from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, render_check
@@ -49,6 +50,8 @@ class ExportResult:
     skipped: dict[str, int]         # reason -> rows not exported (wrong_kind, empty_turn, ...)
     rejected: pl.DataFrame          # the rows not exported, with drop_reason (empty if none)
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)       # what was picked for the user (task)
+    hints: dict[str, str] = field(default_factory=dict)  # reason -> how to export those rows
 
     @property
     def rows_out(self) -> int:
@@ -73,6 +76,7 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     removed rows per reason from the run's rejected/ files.
     """
     t = get_target(target)
+    target_options, note = pick_task(t, df, target_options)
     options = t.resolve(target_options)
     formats = _formats(t, formats)
     kept, rejected = t.partition(df, **options)
@@ -80,10 +84,12 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
                                     max_tokens=max_tokens)
     rejected = pl.concat([rejected, unrendered], how="vertical")
     skipped = {r: n for r, n in sorted(rejected["drop_reason"].value_counts().iter_rows())}
+    hint = wrong_kind_hint(t, rejected, options)
     if kept.height == 0:
         why = ", ".join(f"{r}: {n}" for r, n in skipped.items()) or "the input is empty"
         raise CurateError(f"nothing to export to {target}: none of the {df.height} rows "
-                          f"qualifies ({why})")
+                          f"qualifies ({why})" + (f"; the wrong_kind rows are {hint}"
+                                                  if hint else ""))
     split = split_frame(kept, test_size=test_size, validation_size=validation_size, seed=seed,
                         stratify=stratify)
     out = t.output(kept.with_columns(split), **options)
@@ -130,7 +136,8 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     _atomic(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     files.append(card)
     return ExportResult(target=target, out_dir=out_dir, counts=counts, skipped=skipped,
-                        rejected=rejected, files=files)
+                        rejected=rejected, files=files, notes=[note] if note else [],
+                        hints={"wrong_kind": hint} if hint else {})
 
 
 def _formats(t: Target, formats) -> tuple[str, ...]:

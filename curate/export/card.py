@@ -180,6 +180,13 @@ def _flat(prefix: str, value: Any, depth: int = 2) -> list[tuple[str, Any]]:
     return [] if isinstance(value, list) else [(prefix, value)]
 
 
+def _read_as(path: str | None, formats: dict, maps: dict) -> str:
+    """The format an input file was read as, with its column map (``columns `prompt=q,...```)."""
+    if path in maps:
+        return f"{formats.get(path, 'columns')} `{maps[path]}`"
+    return formats.get(path, "")
+
+
 def _agreement(info: dict) -> list[list[Any]]:
     """Label agreement from the run (``agreement``) and from stages' stats (keys named like
     agreement, kappa or alpha), e.g. label.pull's per-question Krippendorff's alpha."""
@@ -229,9 +236,14 @@ def _provenance(info: dict) -> list[str]:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))
     inputs = info.get("inputs") or []
     if inputs:
+        read = (stages[0].get("stats") or {}) if stages else {}
+        formats, maps = read.get("formats") or {}, read.get("columns") or {}
+        rows = [[f"`{i.get('path', '?')}`", f"`{i.get('sha256', '')}`"] for i in inputs]
+        if formats:  # what each file was read as, with its column map
+            rows = [[r[0], _read_as(i.get("path"), formats, maps), r[1]]
+                    for r, i in zip(rows, inputs)]
         parts.append("## Inputs\n\n" + _table(
-            ["path", "sha256"], [[f"`{i.get('path', '?')}`", f"`{i.get('sha256', '')}`"]
-                                 for i in inputs]))
+            ["path", "read as", "sha256"] if formats else ["path", "sha256"], rows))
     versions = info.get("versions") or {}
     if versions:
         parts.append("## Versions\n\n" + _table(["package", "version"],

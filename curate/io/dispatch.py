@@ -11,6 +11,7 @@ from ..errors import InputError
 from ..records import RECORD_COLUMNS, RECORD_SCHEMA
 from . import RawRow
 from .docs import DOC_SUFFIXES, is_doc_file
+from .encoding import UTF8
 from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits
 from .json_array import iter_json
 from .jsonl import iter_jsonl
@@ -22,6 +23,7 @@ READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
     ".ndjson.gz": iter_jsonl, ".json": iter_json, ".json.gz": iter_json,
     ".parquet": iter_parquet, ".csv": iter_csv, ".csv.gz": iter_csv,
 }
+TEXT_READERS = (iter_jsonl, iter_json, iter_csv)  # the readers that take an ``encoding``
 SUPPORTED = ", ".join(list(READERS) + list(DOC_SUFFIXES) + ["a saved HF dataset folder"])
 
 
@@ -93,7 +95,8 @@ def input_files(path: str | Path) -> list[Path | RemoteFile]:
     return out
 
 
-def iter_rows(path: str | Path, *, skip_docs: bool = True) -> Iterator[RawRow]:
+def iter_rows(path: str | Path, *, skip_docs: bool = True,
+              encoding: str = UTF8) -> Iterator[RawRow]:
     """The rows of every row file a dataset argument covers, file after file.
 
     Document files are skipped (``skip_docs``) or an InputError (``skip_docs=False``); they are
@@ -108,15 +111,19 @@ def iter_rows(path: str | Path, *, skip_docs: bool = True) -> Iterator[RawRow]:
         raise InputError("only document files here; read them with the docs format",
                          file=str(path))
     for f in row_files:
-        yield from iter_file(f)
+        yield from iter_file(f, encoding=encoding)
 
 
-def iter_file(path: Path | RemoteFile) -> Iterator[RawRow]:
-    """The rows of one entry of :func:`input_files` (not a document)."""
+def iter_file(path: Path | RemoteFile, *, encoding: str = UTF8) -> Iterator[RawRow]:
+    """The rows of one entry of :func:`input_files` (not a document); text files are read in
+    ``encoding``."""
     reader = reader_for(path)
     if reader is None:
         raise InputError(f"unsupported file type; supported: {SUPPORTED}", file=str(path))
-    yield from reader(path, str(path))
+    if reader in TEXT_READERS:
+        yield from reader(path, str(path), encoding=encoding)
+    else:
+        yield from reader(path, str(path))
 
 
 def is_record_input(path: str | Path) -> bool:

@@ -7,6 +7,7 @@ from typing import Iterator
 
 from ..errors import InputError
 from . import Document
+from .encoding import UTF8, decode_document
 from .remote import local_path
 
 DOC_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
@@ -16,19 +17,15 @@ def is_doc_file(path: Path) -> bool:
     return path.name.lower().endswith(DOC_SUFFIXES)
 
 
-def read_document(path: Path, file: str | None = None) -> Document:
-    """One document; text decoded strictly as UTF-8 (BOM dropped), line endings as ``\\n``."""
+def read_document(path: Path, file: str | None = None, *, encoding: str = UTF8) -> Document:
+    """One document; text decoded strictly as UTF-8 (BOM dropped) or as ``encoding``, line
+    endings as ``\\n``."""
     file = file or str(path)
-    data = local_path(path).read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not valid UTF-8 at byte {exc.start}", file=file, line=line) from None
+    text = decode_document(local_path(path).read_bytes(), file, encoding)
     return Document(file, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def iter_documents(path: str | Path) -> Iterator[Document]:
+def iter_documents(path: str | Path, *, encoding: str = UTF8) -> Iterator[Document]:
     """The documents of a file or folder (recursing, sorted, hidden files skipped)."""
     from .dispatch import input_files
 
@@ -36,4 +33,4 @@ def iter_documents(path: str | Path) -> Iterator[Document]:
     if not files:
         raise InputError(f"no document files ({', '.join(DOC_SUFFIXES)}) found", file=str(path))
     for f in files:
-        yield read_document(f, str(f))
+        yield read_document(f, str(f), encoding=encoding)

@@ -9,6 +9,7 @@ from typing import Iterator
 
 from ..errors import InputError, RowError
 from . import RawRow
+from .encoding import UTF8, decode_document
 from .jsonl import iter_lines, reading
 
 EXPECTED = "a JSON array of objects (or JSON Lines)"
@@ -29,27 +30,23 @@ def _rows_of(value: object) -> list | None:
     return None
 
 
-def iter_json(path: Path, file: str | None = None) -> Iterator[RawRow]:
+def iter_json(path: Path, file: str | None = None, *, encoding: str = UTF8) -> Iterator[RawRow]:
     """Rows of a .json file (optionally gzipped); ``line`` is the 1-based element index.
 
     A single object that is not a wrapper of rows is one row. A document that cannot be parsed
     raises InputError with its line; content that is JSON Lines is read as such.
     """
     file = file or str(path)
-    with reading(path, file) as fh:
+    with reading(path, file, encoding) as (fh, encoding):
         data = fh.read()
     if not data.strip():
         raise InputError(f"empty file, expected {EXPECTED}", file=file)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not valid UTF-8 at byte {exc.start}", file=file, line=line) from None
+    text = decode_document(data, file, encoding)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and _first_line_parses(text):
-            yield from iter_lines(io.BytesIO(data), file, expected=EXPECTED)
+            yield from iter_lines(io.BytesIO(data), file, expected=EXPECTED, encoding=encoding)
             return
         raise InputError(f"invalid JSON: {exc.msg} at column {exc.colno}; expected {EXPECTED}",
                          file=file, line=exc.lineno) from None

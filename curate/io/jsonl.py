@@ -11,6 +11,7 @@ from typing import IO, Iterable, Iterator
 
 from ..errors import InputError, RowError
 from . import RawRow
+from .encoding import UTF8, is_utf8, line_stream, problem, reason
 from .remote import local_path
 
 EXPECTED = "JSON Lines (one JSON object per line)"
@@ -24,11 +25,13 @@ def open_bytes(path: Path) -> IO[bytes]:
 
 
 @contextmanager
-def reading(path: Path, file: str) -> Iterator[IO[bytes]]:
-    """:func:`open_bytes`, with a corrupt gzip stream turned into an InputError."""
+def reading(path: Path, file: str, encoding: str = UTF8) -> Iterator[tuple[IO[bytes], str]]:
+    """:func:`open_bytes` and the encoding of its lines (see
+    :func:`curate.io.encoding.line_stream`), with a corrupt gzip stream turned into an
+    InputError."""
     try:
         with open_bytes(path) as fh:
-            yield fh
+            yield line_stream(fh, file, encoding)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise InputError(f"not a readable gzip file: {exc}", file=file) from None
 
@@ -47,24 +50,26 @@ def parse_line(file: str, line: int, text: str) -> RawRow:
     return RawRow(file, line, data=value)
 
 
-def iter_lines(lines: Iterable[bytes], file: str, *, expected: str = EXPECTED) -> Iterator[RawRow]:
+def iter_lines(lines: Iterable[bytes], file: str, *, expected: str = EXPECTED,
+               encoding: str = UTF8) -> Iterator[RawRow]:
     """Rows of JSON Lines given as byte lines; blank lines are skipped.
 
-    Each line is decoded strictly as UTF-8; a bad byte gives RowError("invalid_utf8") with its
-    offset in the file. A file with nothing but white space raises InputError("empty file").
+    Each line is decoded strictly (UTF-8 by default); a bad byte gives RowError("invalid_utf8",
+    or "invalid_encoding" for another encoding) with its offset in the file. A file with
+    nothing but white space raises InputError("empty file").
     """
-    offset, seen = 0, False
+    offset, seen, utf8 = 0, False, is_utf8(encoding)
     for n, chunk in enumerate(lines, 1):
         start, offset = offset, offset + len(chunk)
         if not chunk.strip():
             continue
         seen = True
-        if n == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+        if n == 1 and utf8 and chunk.startswith(b"\xef\xbb\xbf"):
             chunk, start = chunk[3:], start + 3
         try:
-            text = chunk.decode("utf-8")
+            text = chunk.decode(encoding)
         except UnicodeDecodeError as exc:
-            err = RowError("invalid_utf8", f"not valid UTF-8 at byte {start + exc.start}")
+            err = RowError(reason(encoding), problem(encoding, start + exc.start))
             yield RawRow(file, n, error=err, raw=chunk.decode("utf-8", "replace").rstrip("\r\n"))
             continue
         yield parse_line(file, n, text.rstrip("\r\n"))
@@ -72,11 +77,11 @@ def iter_lines(lines: Iterable[bytes], file: str, *, expected: str = EXPECTED) -
         raise InputError(f"empty file, expected {expected}", file=file)
 
 
-def iter_jsonl(path: Path, file: str | None = None) -> Iterator[RawRow]:
+def iter_jsonl(path: Path, file: str | None = None, *, encoding: str = UTF8) -> Iterator[RawRow]:
     """Stream the rows of a .jsonl/.ndjson file (optionally gzipped)."""
     file = file or str(path)
-    with reading(path, file) as fh:
-        yield from iter_lines(fh, file)
+    with reading(path, file, encoding) as (fh, encoding):
+        yield from iter_lines(fh, file, encoding=encoding)
 
 
 def write_jsonl(rows: Iterable[dict], path: str | Path) -> int:

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from ..errors import InputError, RowError
 from . import RawRow
+from .encoding import HINT, UTF8, is_utf8, problem, reason
 from .jsonl import reading
 from .remote import local_path
 
@@ -37,34 +38,36 @@ def iter_parquet(path: Path, file: str | None = None, *, batch_size: int = 4096)
 
 
 class _Lines:
-    """Decoded lines of a byte stream; remembers which physical lines were not UTF-8."""
+    """Decoded lines of a byte stream; remembers which physical lines were not valid text."""
 
-    def __init__(self, stream: io.BufferedIOBase):
+    def __init__(self, stream: io.BufferedIOBase, encoding: str = UTF8):
         self.stream, self.bad, self.n, self.offset = stream, {}, 0, 0
+        self.encoding = encoding
 
     def __iter__(self):
         for chunk in self.stream:
             self.n += 1
-            if self.n == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            if self.n == 1 and is_utf8(self.encoding) and chunk.startswith(b"\xef\xbb\xbf"):
                 chunk, self.offset = chunk[3:], 3
             try:
-                text = chunk.decode("utf-8")
+                text = chunk.decode(self.encoding)
             except UnicodeDecodeError as exc:
                 self.bad[self.n] = self.offset + exc.start
-                text = chunk.decode("utf-8", "replace")
+                text = chunk.decode(self.encoding, "replace")
             self.offset += len(chunk)
             yield text
 
 
-def iter_csv(path: Path, file: str | None = None) -> Iterator[RawRow]:
+def iter_csv(path: Path, file: str | None = None, *, encoding: str = UTF8) -> Iterator[RawRow]:
     """Rows of a CSV file with a header; ``line`` is the line where the row starts.
 
     Values are strings. A row whose field count differs from the header's gives
-    RowError("invalid_csv"); a row with bytes that are not UTF-8 gives RowError("invalid_utf8").
+    RowError("invalid_csv"); a row with bytes that are not UTF-8 (or not ``encoding``) gives
+    RowError("invalid_utf8"/"invalid_encoding").
     """
     file = file or str(path)
-    with reading(path, file) as fh:
-        lines = _Lines(fh)
+    with reading(path, file, encoding) as (fh, encoding):
+        lines = _Lines(fh, encoding)
         reader = csv.reader(lines)
         try:
             yield from _csv_rows(reader, lines, file)
@@ -82,10 +85,11 @@ def _csv_rows(reader, lines: _Lines, file: str) -> Iterator[RawRow]:
         bad = [lines.bad[i] for i in range(first, reader.line_num + 1) if i in lines.bad]
         if header is None:
             if bad:
-                raise InputError(f"not valid UTF-8 at byte {bad[0]}", file=file, line=first)
+                raise InputError(f"{problem(lines.encoding, bad[0])}; {HINT}", file=file,
+                                 line=first)
             header = values
         elif bad:
-            err = RowError("invalid_utf8", f"not valid UTF-8 at byte {bad[0]}")
+            err = RowError(reason(lines.encoding), problem(lines.encoding, bad[0]))
             yield RawRow(file, first, error=err, raw=raw)
         elif len(values) != len(header):
             err = RowError("invalid_csv",

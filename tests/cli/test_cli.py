@@ -63,7 +63,8 @@ def test_bad_input_is_one_line_on_stderr_and_exit_1(tmp_path):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (f"Error: {path}:2: field 'instruction': expected a string, "
-                             "got int (reading it as alpaca)\n")
+                             "got int (reading it as alpaca); --on-error skip (on_error: skip "
+                             "in a recipe) keeps such rows in rejected/ with their reason\n")
     assert "Traceback" not in result.output
 
 

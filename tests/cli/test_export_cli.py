@@ -39,7 +39,8 @@ def test_trl_sft_prompt_completion_jsonl_only(data, tmp_path):
                "--validation-size", "1")
     assert r.exit_code == 0, r.output
     assert r.stdout == (f"wrote {out} (trl-sft): train: 6, validation: 1, test: 2\n"
-                        "  not exported: wrong_kind: 6\n")
+                        "  not exported: wrong_kind: 6 (preference pairs: --target trl-dpo "
+                        "(or --sft-from-pairs: prompt + chosen) exports them)\n")
     assert sorted(p.name for p in out.iterdir()) == [
         "README.md", "rejected", "test.jsonl", "train.jsonl", "validation.jsonl"]
     row = json.loads((out / "train.jsonl").read_text().splitlines()[0])
@@ -50,10 +51,11 @@ def test_trl_sft_prompt_completion_jsonl_only(data, tmp_path):
 
 @pytest.mark.parametrize("args, files, skipped", [
     (["--target", "trl-kto"], {"train.parquet", "train.jsonl"}, "no_label: 9"),
-    (["--target", "trl-reward"], {"train.parquet"}, "wrong_kind: 9"),
+    (["--target", "trl-reward"], {"train.parquet"},
+     "wrong_kind: 9 (SFT records: --target trl-sft exports them)"),
     (["--target", "axolotl", "--chat-template", "zephyr"], {"axolotl.yaml"}, "template_error: 1"),
     (["--target", "llama-factory", "--style", "alpaca", "--task", "dpo"], {"dataset_info.json"},
-     "wrong_kind: 9"),
+     "wrong_kind: 9 (SFT records: --task sft exports them)"),
     (["--target", "openai"], {"train.jsonl"}, "invalid_role: 1"),
 ])
 def test_targets(data, tmp_path, args, files, skipped):
@@ -99,7 +101,9 @@ def test_max_tokens_with_tokenizer_folder(data, tmp_path):
                "--max-tokens", "8", "--tokenizer", tmp_path / "tok")
     assert r.exit_code == 1
     assert r.stderr == ("Error: nothing to export to trl-sft: none of the 15 rows qualifies "
-                        "(too_long: 9, wrong_kind: 6)\n")
+                        "(too_long: 9, wrong_kind: 6); the wrong_kind rows are preference "
+                        "pairs: --target trl-dpo (or --sft-from-pairs: prompt + chosen) exports "
+                        "them\n")
     r = invoke("export", data, "-o", tmp_path / "o2", "--target", "trl-sft", "--test-size", "1",
                "--max-tokens", "9", "--tokenizer", tmp_path / "tok")
     assert r.exit_code == 0, r.output

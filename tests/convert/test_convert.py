@@ -61,7 +61,7 @@ def test_input_ids_kept_and_duplicates_rejected(tmp_path):
 
 def test_rows_of_another_format_in_a_file(tmp_path):
     p = tmp_path / "a.jsonl"
-    write_jsonl([{"text": "?"}, ALPACA, SHAREGPT, {"instruction": "x"}], p)
+    write_jsonl([{"note": "?"}, ALPACA, SHAREGPT, {"instruction": "x"}], p)
     res = convert(p, on_error="skip")
     assert res.formats == {str(p): "alpaca"}
     assert [json.loads(m)["format"] for m in res.frame["meta"]] == ["alpaca", "sharegpt"]
@@ -79,7 +79,8 @@ def test_forced_format(tmp_path):
         convert(p, format="sharegpt")
     assert (exc.value.line, exc.value.field) == (1, "conversations")
     assert str(exc.value) == (f"{p}:1: field 'conversations': missing field 'conversations' "
-                              "(reading it as sharegpt)")
+                              "(reading it as sharegpt); --on-error skip (on_error: skip in a "
+                              "recipe) keeps such rows in rejected/ with their reason")
     assert convert(p, format="alpaca").formats == {str(p): "alpaca"}
     with pytest.raises(CurateError, match="unknown format"):
         convert(p, format="yaml")

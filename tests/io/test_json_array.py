@@ -50,7 +50,8 @@ def test_non_utf8_json_names_line_and_byte(tmp_path):
     with pytest.raises(InputError) as exc:
         list(iter_rows(p))
     assert exc.value.line == 2
-    assert str(exc.value) == f"{p}:2: not valid UTF-8 at byte 9"
+    assert str(exc.value) == (f"{p}:2: not valid UTF-8 at byte 9; if the file is in another "
+                              "encoding, name it with --encoding (e.g. --encoding latin-1)")
 
 
 @pytest.mark.parametrize("content", ["", " \n "])

@@ -1,0 +1,237 @@
+"""A terminal view of a run folder: the funnel, the exports and a few rows.
+
+    summary = show_run("exports/demo", n=3)           # a JSON-ready dict
+    summary = show_run("exports/demo", rejected="dedup.exact", reason="duplicate_exact")
+    print(render(summary))                            # the text `curate show` prints
+
+The funnel and the exports come from ``manifest.json``; the rows are a seeded sample of
+``data.parquet``, or of the rows one stage removed (``rejected/NN_<stage>.parquet``) or every
+stage removed for one reason (``reason`` alone).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .errors import CurateError
+from .manifest import MANIFEST, read_manifest
+
+TURN_COLUMNS = ("messages", "prompt", "chosen", "rejected")
+_ROW_KEYS = ("stage", "id", "kind", "source", "drop_reason", "kept_id", "file", "line", "field",
+             "detail")
+
+
+def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
+             reason: str | None = None, seed: int = 0) -> dict[str, Any]:
+    """The funnel, exports and ``n`` sample rows of the run folder ``run``; see the module doc.
+    CurateError names a folder that is not a run, a stage or a reason that it does not have."""
+    from .io.remote import is_url
+
+    if is_url(run):
+        raise CurateError(f"{run}: curate show reads a local run folder; copy the run here "
+                          "first (or `curate run ... --resume` it here)")
+    folder = Path(run)
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if manifest is None:
+        raise CurateError(f"{run}: not a run folder (no readable {MANIFEST}); give the folder "
+                          "that `curate run` or a command's -o wrote")
+    stages = [{k: s.get(k) for k in ("index", "name", "use", "status", "rows_in", "rows_out",
+                                      "dropped", "seconds", "rejected", "error")}
+              for s in manifest.get("stages", [])]
+    summary = {"run": str(run), "name": manifest.get("name"), "status": manifest.get("status"),
+               "rows_in": manifest.get("rows_in"), "rows_out": manifest.get("rows_out"),
+               "stages": stages, "exports": _exports(folder, manifest.get("exports") or [])}
+    if rejected is not None or reason is not None:
+        files = _rejected_files(folder, stages, rejected)
+        frame, label = _rejected_rows(folder, files, reason, rejected)
+    else:
+        frame, label = _data(folder), "data.parquet"
+    summary["sample"] = {"of": label, "stage": rejected, "reason": reason,
+                         "rows": 0 if frame is None else frame.height,
+                         "shown": [] if frame is None else _sample(frame, n, seed)}
+    return summary
+
+
+def _exports(folder: Path, listed: list[dict]) -> list[dict]:
+    """The manifest's exports, then the folders under export/ that `curate export` wrote."""
+    out = list(listed)
+    known = {e.get("path") for e in listed}
+    root = folder / "export"
+    for d in sorted(root.iterdir() if root.is_dir() else []):
+        if not d.is_dir() or f"export/{d.name}" in known:
+            continue
+        counts = {}
+        for split in ("train", "validation", "test"):
+            if (d / f"{split}.parquet").is_file():
+                counts[split] = _rows(d / f"{split}.parquet")
+            elif (d / f"{split}.jsonl").is_file():
+                with open(d / f"{split}.jsonl", "rb") as fh:
+                    counts[split] = sum(1 for line in fh if line.strip())
+        skipped = {}
+        if (d / "rejected" / "export.parquet").is_file():
+            reasons = _read(d / "rejected" / "export.parquet", columns=["drop_reason"])
+            skipped = dict(sorted(reasons["drop_reason"].value_counts().iter_rows()))
+        if counts:
+            out.append({"target": d.name, "path": f"export/{d.name}", "counts": counts,
+                        "skipped": skipped})
+    return out
+
+
+def _read(path: Path, **options) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path, **options)
+    except Exception as exc:  # polars' ComputeError and friends: a broken or partial file
+        first = (str(exc).splitlines() or [""])[0]
+        raise CurateError(f"{path}: not a readable parquet file ({first}); rerun the stage "
+                          "that wrote it") from None
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(path).num_rows
+    except Exception:  # pyarrow.ArrowInvalid: say it as _read does
+        _read(path)
+        raise
+
+
+def _data(folder: Path) -> pl.DataFrame | None:
+    path = folder / "data.parquet"
+    return _read(path) if path.is_file() else None
+
+
+def _rejected_files(folder: Path, stages: list[dict], wanted: str | None) -> list[tuple[str, Path]]:
+    """(stage label, file) of the rejected/ files: all of them, or the one of ``wanted`` (an
+    index, name, stage id, NN_name or file stem such as export_trl-sft)."""
+    out: list[tuple[str, Path, set]] = []
+    for s in stages:
+        if s.get("rejected"):
+            slug = Path(s["rejected"]).stem
+            keys = {str(s.get("index")), s.get("name"), s.get("use"), slug}
+            out.append((slug, folder / s["rejected"], keys))
+    known = {p for _, p, _ in out}
+    for p in sorted((folder / "rejected").glob("*.parquet")):
+        if p not in known:
+            out.append((p.stem, p, {p.stem}))
+    if wanted is None:
+        return [(slug, p) for slug, p, _ in out if p.is_file()]
+    match = [(slug, p) for slug, p, keys in out if wanted in keys]
+    if not match:
+        names = ", ".join(slug for slug, _, _ in out) or "none"
+        raise CurateError(f"--rejected {wanted}: no such stage in this run (rejected rows of: "
+                          f"{names})")
+    if not match[0][1].is_file():
+        raise CurateError(f"--rejected {wanted}: {match[0][1]} is missing; the stage did not "
+                          "finish")
+    return match[:1]
+
+
+def _rejected_rows(folder: Path, files: list[tuple[str, Path]], reason: str | None,
+                   wanted: str | None) -> tuple[pl.DataFrame, str]:
+    frames, counts = [], {}
+    for slug, path in files:
+        df = _read(path)
+        if "drop_reason" in df.columns:
+            for r, k in df["drop_reason"].value_counts().iter_rows():
+                counts[r] = counts.get(r, 0) + k
+            if reason is not None:
+                df = df.filter(pl.col("drop_reason") == reason)
+        frames.append(df if wanted is not None else df.with_columns(stage=pl.lit(slug)))
+    frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    if reason is not None and frame.height == 0:
+        where = f" by {files[0][0]}" if wanted is not None and files else ""
+        have = ", ".join(f"{r} ({k})" for r, k in sorted(counts.items())) or "none"
+        raise CurateError(f"--reason {reason}: no rows were removed{where} for this reason; "
+                          f"the reasons: {have}")
+    where = (f"rejected/{files[0][1].name}" if wanted is not None and files
+             else "rejected/")
+    return frame, where
+
+
+def _sample(frame: pl.DataFrame, n: int, seed: int) -> list[dict]:
+    """``n`` rows picked with ``seed``, in their order in the file."""
+    if frame.height > n:
+        picked = frame.with_row_index("_row").sample(n, seed=seed).sort("_row").drop("_row")
+    else:
+        picked = frame
+    rows = []
+    for row in picked.iter_rows(named=True):
+        out = {k: row[k] for k in _ROW_KEYS if row.get(k) is not None}
+        for col in TURN_COLUMNS:
+            if row.get(col) is not None:
+                out[col] = row[col]
+        meta = row.get("meta")
+        if isinstance(meta, str):
+            try:
+                meta = json.loads(meta)
+            except json.JSONDecodeError:
+                pass
+        if meta:
+            out["meta"] = meta
+        if row.get("raw"):
+            out["raw"] = row["raw"]
+        rows.append(out)
+    return rows
+
+
+# -- text -----------------------------------------------------------------------------------
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if width <= 0 or len(text) <= width else text[:width - 1] + "…"
+
+
+def _dropped(dropped: dict | None) -> str:
+    return ", ".join(f"{r}: {k}" for r, k in (dropped or {}).items())
+
+
+def render(summary: dict[str, Any], *, width: int = 100) -> str:
+    """The text of ``summary`` (see :func:`show_run`) for a terminal; texts cut at ``width``
+    characters (0: whole)."""
+    lines = [f"{summary['run']}: {summary['name']}, {summary['status']}, "
+             f"{summary['rows_in']} rows in, {summary['rows_out']} out", "", "funnel:"]
+    for s in summary["stages"]:
+        slug = (f"{s['index']:02d}_{s.get('name')}" if isinstance(s.get("index"), int)
+                else str(s.get("name")))
+        if s.get("rows_in") is None:
+            lines.append(f"  {slug:<24} {s.get('status')}: {s.get('error') or ''}".rstrip())
+            continue
+        line = f"  {slug:<24} {s['rows_in']:>7} -> {s.get('rows_out')!s:<7}"
+        lines.append((line + (f" dropped {_dropped(s['dropped'])}" if s.get("dropped") else "")
+                      ).rstrip())
+    lines += ["", "exports:" if summary["exports"] else "exports: none"]
+    for e in summary["exports"]:
+        counts = ", ".join(f"{k}: {v}" for k, v in (e.get("counts") or {}).items())
+        line = f"  {e.get('target')!s:<14} {e.get('path', ''):<22} {counts}"
+        if e.get("skipped"):
+            line += f"; not exported: {_dropped(e['skipped'])}"
+        lines.append(line)
+    sample = summary["sample"]
+    what = sample["of"] + (f", reason {sample['reason']}" if sample["reason"] else "")
+    lines += ["", f"{len(sample['shown'])} of {sample['rows']} rows of {what}:"]
+    for i, row in enumerate(sample["shown"], 1):
+        lines += _row_lines(i, row, width)
+    return "\n".join(lines) + "\n"
+
+
+def _row_lines(i: int, row: dict, width: int) -> list[str]:
+    head = [f"{k} {row[k]}" for k in ("stage", "id", "kind", "source", "drop_reason", "kept_id")
+            if k in row]
+    if "file" in row:
+        head.append(f"{row['file']}:{row.get('line')}"
+                    + (f" field '{row['field']}'" if row.get("field") else ""))
+    out = [f"  [{i}] " + "  ".join(head)]
+    if row.get("detail"):
+        out.append(f"      detail: {_cut(row['detail'], width)}")
+    for col in TURN_COLUMNS:
+        for turn in row.get(col) or []:
+            label = turn["role"] if col in ("messages", "prompt") else f"{col} {turn['role']}"
+            out.append(f"      {label}: {_cut(turn['content'], width)}")
+    if row.get("raw"):
+        out.append(f"      raw: {_cut(row['raw'], width)}")
+    return out
