@@ -203,7 +203,8 @@ def write_pull(client: ArgillaClient, *, dataset: str, out: Path) -> dict[str, A
         pairs = review_pairs(frame, source=f"label:{dataset}")
         pairs.write_parquet(out / "pairs.parquet")
         summary["pairs"] = pairs.height
-    stage = {"index": 0, "name": "label.pull", "use": "label.pull", "status": "done",
+    stage = {"index": 0, "name": "label.pull", "use": "label.pull", "report": "label",
+             "status": "done",
              "rows_in": frame.height, "rows_out": frame.height, "dropped": {},
              "seconds": round(time.monotonic() - t0, 3), "stats": summary}
     manifest = {"name": f"label.pull {dataset}", "status": "done", "rows_in": frame.height,

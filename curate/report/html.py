@@ -64,14 +64,16 @@ def _stage_table(stages: list[dict[str, Any]]) -> str:
 
 def _stage_sections(out_dir: Path, stages: list[dict[str, Any]]) -> list[str]:
     """Sections the stages declare: ``curate.report.<report_section>.section(out_dir, stage)``
-    for each stage whose class names a ``report_section``."""
+    for each stage whose class names a ``report_section`` (or, for a step that is not a
+    stage, such as ``label pull``, whose manifest entry names its ``report``)."""
     from ..errors import RecipeError
     from ..stages.registry import stage_class
 
     parts = []
     for stage in stages:
         try:
-            module_name = stage_class(str(stage.get("use", ""))).report_section
+            module_name = stage.get("report") or stage_class(str(stage.get("use", ""))
+                                                             ).report_section
         except RecipeError:  # a stage of a plugin that is not installed here
             continue
         if not module_name:
