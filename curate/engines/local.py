@@ -51,8 +51,7 @@ class LocalEngine:
         """A model scorer's ``score``: here the stage itself holds the one model."""
         return self.map_rows(stage, df, ctx)
 
-    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext
-                     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """A keyed stage's ``sign`` over batches (a few at once: polars, numpy and the
         MinHash code release the GIL), then ``group`` on all keyed rows as one part."""
         from ..stages.keyed import positions
@@ -71,7 +70,7 @@ class LocalEngine:
                 parts.append(part)
                 progress.update(min(size, df.height - start))
         keyed = pl.concat(parts, how="vertical_relaxed")
-        return stage.group(keyed), stage.facts(keyed)
+        return stage.group(keyed)
 
     # -- services of the global stages ----------------------------------------------------
     def encoder(self, *, model: str, batch_size: int = 64,

@@ -9,7 +9,7 @@ services of the global stages; the stages' own functions do all the work:
   so of its model) per actor, one GPU per actor where Ray reports GPUs;
 - ``keyed`` (``dedup.exact``, ``dedup.near``): ``sign`` in ``map_batches``, a shuffle of the
   keyed rows by a hash of the key (``groupby(partition).map_groups``), ``group`` per partition;
-  the outputs and the stage's ``facts`` go to the driver, where ``finish`` runs;
+  the outputs go to the driver, where ``finish`` runs;
 - ``global`` (``dedup.semantic``, ``select.diverse``): ``run`` on the driver, with the
   services: ``encoder`` (an embedding actor pool, :mod:`curate.engines.ray_embed`),
   ``cosine_pairs`` / ``clustered_cosine_pairs`` (:mod:`curate.engines.ray_cosine`) and
@@ -227,11 +227,9 @@ class RayEngine:
         stage.score_columns = tuple(c for c in scored.columns if c not in df.columns)
         return scored
 
-    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext
-                     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """``stage.sign`` in ``map_batches``, a shuffle of the keyed rows by the key's hash,
-        ``stage.group`` per partition; the group outputs and ``stage.facts`` to the driver."""
-        import pyarrow as pa
+        ``stage.group`` per partition; the group outputs to the driver."""
         import ray
 
         self._used.append("sign in map_batches, shuffle on the key hash")
@@ -243,25 +241,16 @@ class RayEngine:
             part = (pl.struct(key).hash(seed=0) % parts).cast(pl.Int64).alias(PART)
             return keyed.with_columns(part).to_arrow()
 
-        def facts(table):
-            found = stage.facts(pl.from_arrow(table).drop(PART))
-            return pa.table({}) if found is None else found.to_arrow()
-
         def group(table):
             return stage.group(pl.from_arrow(table).drop(PART).sort(ROW)).to_arrow()
 
         signed = to_dataset(df, self.blocks(df, stage.sign_batch_size)).map_batches(
-            sign, batch_format="pyarrow", batch_size=None).materialize()
-        found = [t for t in ray.get(signed.map_batches(facts, batch_format="pyarrow",
-                                                       batch_size=None).to_arrow_refs())]
-        found = [pl.from_arrow(t) for t in found if t.num_columns]
+            sign, batch_format="pyarrow", batch_size=None)
         grouped = [pl.from_arrow(t) for t in ray.get(signed.groupby(PART).map_groups(
             group, batch_format="pyarrow").to_arrow_refs())]
         if not grouped:  # no keyed rows at all: the groups' output of nothing
             grouped = [stage.group(stage.sign(positions(df.clear()), ctx))]
-        grouped_df = pl.concat([g for g in grouped if g.height] or grouped[:1],
-                               how="vertical_relaxed")
-        return grouped_df, (pl.concat(found, how="vertical_relaxed") if found else None)
+        return pl.concat([g for g in grouped if g.height] or grouped[:1], how="vertical_relaxed")
 
     # -- services of the global stages ----------------------------------------------------
     def encoder(self, *, model: str, batch_size: int = 64,

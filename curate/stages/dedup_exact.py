@@ -120,7 +120,7 @@ class ExactDedup(KeyedGrouping):
         """Each keyed row with the first row (in input order) of its key."""
         return part.select(ROW, pl.col(ROW).min().over(_KEY).alias(_FIRST))
 
-    def finish(self, df: pl.DataFrame, grouped: pl.DataFrame, facts, ctx) -> StageResult:
+    def finish(self, df: pl.DataFrame, grouped: pl.DataFrame, ctx) -> StageResult:
         from ..dedup.components import split_clusters
 
         survivor = np.arange(df.height, dtype=np.int64)

@@ -17,7 +17,7 @@ from .keyed import KeyedGrouping
 
 REASON = "duplicate_near"
 VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
-_BAND, _HASH, _LEN = "__band", "__hash", "__len"
+_BAND, _HASH = "__band", "__hash"
 # (false positive, false negative) weights of the banding: with the exact check a false
 # positive costs one Jaccard computation, a false negative a missed duplicate.
 _WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
@@ -181,9 +181,8 @@ class NearDedup(KeyedGrouping):
         keep_rank(df, self.options.keep, None)  # a bad keep column fails before the work
 
     def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """One keyed row per (record with words, band): ``__row``, ``__band``, ``__hash``
-        (the band's MinHash bucket, salted by the record kind) and, on band 0, ``__len``
-        (the compared text's length)."""
+        """One keyed row per (record with words, band): ``__row``, ``__band`` and ``__hash``
+        (the band's MinHash bucket, salted by the record kind)."""
         from ..dedup.minhash import minhash_bands
         from ..dedup.shingles import shingle_hashes
 
@@ -194,31 +193,29 @@ class NearDedup(KeyedGrouping):
         hashes = minhash_bands(h, off, bands=bands, rows=rows, seed=o.seed,
                                salt=kind_salt(batch))
         has = np.diff(off) > 0
-        n = int(has.sum())
-        band = np.tile(np.arange(bands, dtype=np.int32), n)
-        lengths = texts.str.len_chars().to_numpy()[has].astype(np.int64)
-        first = np.zeros((n, bands), dtype=bool)
-        first[:, 0] = True
         return pl.DataFrame({
             ROW: batch[ROW].to_numpy()[has].repeat(bands),
-            _BAND: band,
-            _HASH: pl.Series(hashes[has].reshape(-1), dtype=pl.UInt64),
-            _LEN: pl.Series(lengths.repeat(bands)).set(pl.Series(~first.reshape(-1)), None),
-        }, schema={ROW: pl.Int64, _BAND: pl.Int32, _HASH: pl.UInt64, _LEN: pl.Int64})
+            _BAND: np.tile(np.arange(bands, dtype=np.int16), int(has.sum())),
+            _HASH: hashes[has].reshape(-1),
+        }, schema={ROW: pl.Int64, _BAND: pl.Int16, _HASH: pl.UInt64})
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:
-        """Candidate pairs of the part's buckets (see :func:`curate.dedup.lsh.bucket_pairs`)."""
+        """Candidate pairs of the part's buckets (see :func:`curate.dedup.lsh.bucket_pairs`),
+        one band at a time (a band's rows sorted by bucket: less memory than sorting all).
+        The sort is stable and ``part`` lists a bucket's rows in row order, so each bucket's
+        rows stay in row order."""
         from ..dedup.lsh import bucket_pairs
 
-        t = part.sort(_BAND, _HASH, ROW)
-        pairs = bucket_pairs(t[_BAND].to_numpy(), t[_HASH].to_numpy(), t[ROW].to_numpy())
+        found = [np.zeros((0, 2), np.int64)]
+        for band in part[_BAND].unique().sort().to_list():
+            t = part.filter(pl.col(_BAND) == band).sort(_HASH, maintain_order=True)
+            found.append(bucket_pairs(t[_BAND].to_numpy(), t[_HASH].to_numpy(),
+                                      t[ROW].to_numpy()))
+        pairs = np.concatenate(found)
         return pl.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1]},
                             schema={"i": pl.Int64, "j": pl.Int64})
 
-    def facts(self, keyed: pl.DataFrame) -> pl.DataFrame:
-        return keyed.filter(pl.col(_LEN).is_not_null()).select(ROW, _LEN)
-
-    def finish(self, df, grouped, facts, ctx) -> StageResult:
+    def finish(self, df, grouped, ctx) -> StageResult:
         from ..dedup.shingles import unique
 
         o = self.options
@@ -228,16 +225,19 @@ class NearDedup(KeyedGrouping):
             pairs = np.stack([codes // n, codes % n], axis=1)
         else:
             pairs = np.zeros((0, 2), np.int64)
-        lengths = np.zeros(n, np.int64)
-        if facts is not None and facts.height:
-            lengths[facts[ROW].to_numpy()] = facts[_LEN].to_numpy()
         candidates = int(pairs.shape[0])
+        text = compared_text(o.on).fill_null("")
         if o.verify and candidates:
-            text = compared_text(o.on).fill_null("")
             pairs = pairs[_jaccard(df, text, pairs, o.ngram) >= o.threshold]
+        lengths = None
+        if o.keep == "longest":  # only rows in a pair are ranked: the others' length is moot
+            lengths = np.zeros(n, np.int64)
+            rows = unique(pairs.reshape(-1))
+            lengths[rows] = nfkc(df[rows].select(text.alias("t"))["t"]).str.len_chars()
+            lengths = pl.Series(lengths)
         bands, rows = self.banding()
         stats = {"on": o.on, "bands": bands, "rows": rows, "candidates": candidates}
-        return cluster_result(self, df, pairs, pl.Series(lengths), stats)
+        return cluster_result(self, df, pairs, lengths, stats)
 
 
 def keep_column(keep: str) -> tuple[str, ...]:

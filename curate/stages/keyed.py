@@ -10,8 +10,7 @@ function, which every engine calls the same way:
    part (in ``__row`` order within a key), and returns what it found (the first row of each
    key, candidate pairs, ...); its outputs over all parts are concatenated;
 3. :meth:`KeyedGrouping.finish` turns the input and the concatenated group outputs into the
-   stage's result, on the driver. :meth:`KeyedGrouping.facts` keeps, from the keyed rows,
-   what ``finish`` needs per record (e.g. compared text lengths).
+   stage's result, on the driver.
 
 The local engine signs in batches and calls ``group`` once on all keyed rows; the Ray engine
 signs in ``map_batches``, shuffles the keyed rows by a hash of the key into partitions and
@@ -32,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class KeyedGrouping(Stage):
     """Base of the keyed stages; see the module docs. Subclasses set ``key`` and implement
-    :meth:`sign`, :meth:`group` and :meth:`finish` (and :meth:`facts` where needed)."""
+    :meth:`sign`, :meth:`group` and :meth:`finish`."""
 
     shape = Shape.KEYED
     key: ClassVar[tuple[str, ...]] = ()
@@ -43,26 +42,20 @@ class KeyedGrouping(Stage):
 
     def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """Keyed rows of ``batch`` (which has ``__row``): ``__row``, the ``key`` columns and
-        whatever :meth:`group` and :meth:`facts` read."""
+        whatever :meth:`group` reads."""
         raise NotImplementedError
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:
         """What one part of the keyed rows gives (all rows of a key are in one part)."""
         raise NotImplementedError
 
-    def facts(self, keyed: pl.DataFrame) -> pl.DataFrame | None:
-        """Per-record facts that :meth:`finish` needs from the keyed rows (with ``__row``)."""
-        return None
-
-    def finish(self, df: pl.DataFrame, grouped: pl.DataFrame, facts: pl.DataFrame | None,
-               ctx: StageContext) -> StageResult:
-        """The result from the input, the groups' outputs and the facts."""
+    def finish(self, df: pl.DataFrame, grouped: pl.DataFrame, ctx: StageContext) -> StageResult:
+        """The result from the input and the groups' outputs."""
         raise NotImplementedError
 
     def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
         self.prepare(df, ctx)
-        grouped, facts = engine.group_by_key(self, df, ctx)
-        return self.finish(df, grouped, facts, ctx)
+        return self.finish(df, engine.group_by_key(self, df, ctx), ctx)
 
 
 def positions(df: pl.DataFrame) -> pl.DataFrame:

@@ -93,7 +93,7 @@ class SameLength(KeyedGrouping):
     def group(self, part):
         return part.group_by("words").agg(pl.col(ROW).min().alias("first"), pl.len().alias("n"))
 
-    def finish(self, df, grouped, facts, ctx):
+    def finish(self, df, grouped, ctx):
         firsts = set(grouped["first"].to_list())
         keep = pl.Series([i in firsts for i in range(df.height)])
         rejected = df.filter(~keep).with_columns(pl.lit("same_length").alias("drop_reason"))
