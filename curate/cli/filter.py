@@ -17,16 +17,17 @@ FLAGS = {cls: stage_flags([cls]) for cls in STAGES}
 
 
 def _switches(fn):
+    """``--<cli_name>`` per stage: on/off for a stage on by default, a flag for the others
+    (unless the stage's ``cli_switch`` field is the switch, e.g. ``--pii ACTION``)."""
     for cls in reversed(STAGES):
-        name = f"--{cls.cli_name}"
+        name, what = f"--{cls.cli_name}", f"{cls.summary.rstrip('.')} (stage {cls.id})"
         if cls.cli_default_on:
             fn = click.option(f"{name}/--no-{cls.cli_name}", cls.cli_name, default=True,
-                              show_default=True, help=f"{cls.summary.rstrip('.')} (stage {cls.id}).")(fn)
-        else:
+                              show_default=True, help=f"{what}.")(fn)
+        elif cls.cli_switch is None:
             fn = click.option(name, cls.cli_name, is_flag=True,
-                              help=f"{cls.summary.rstrip('.')} (stage {cls.id}); implied by "
-                                   "its options "
-                                   "and by a stage that needs its columns.")(fn)
+                              help=f"{what}; implied by its options and by a stage that needs "
+                                   "its columns.")(fn)
     return fn
 
 
@@ -41,7 +42,7 @@ def chosen_stages(values: dict) -> list[dict]:
     stage that reads a column another filter stage writes brings that stage along."""
     options = {cls: fields_given(FLAGS[cls], values, cls) for cls in STAGES}
     wanted = {cls for cls in STAGES
-              if values[cls.cli_name] or (options[cls] and not cls.cli_default_on)}
+              if values.get(cls.cli_name) or (options[cls] and not cls.cli_default_on)}
     for cls in sorted(wanted, key=lambda c: -c.cli_order):
         for column in cls(options[cls]).columns_read():
             wanted |= {w for w in STAGES if w.cli_order < cls.cli_order

@@ -5,7 +5,8 @@ field's docstring) and the default (the field's default) are written once, in th
 A stage appears on a command through its declaration (:mod:`curate.stages.base`):
 ``command`` (which command), ``cli_name`` (its switch, e.g. ``--toxicity``, or its
 ``--method`` value, and the default prefix of its flags), ``cli_prefix`` and ``cli_names``
-(exceptions), ``cli_default_on`` and ``cli_order``.
+(exceptions), ``cli_switch`` (a field whose flag is the switch itself: ``--pii redact``),
+``cli_default_on`` and ``cli_order``.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ def flag_name(cls, name: str) -> str:
     """The flag of a stage's option field: ``cli_names`` or the prefix + the field name."""
     if name in cls.cli_names:
         return "--" + cls.cli_names[name]
+    if name == getattr(cls, "cli_switch", None):
+        return f"--{cls.cli_name}"
     prefix = f"{cls.cli_name}-" if cls.cli_prefix is None else cls.cli_prefix
     return f"--{prefix}{name}".replace("_", "-")
 

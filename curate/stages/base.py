@@ -30,9 +30,9 @@ A stage declares, on its class, everything the rest of curate needs to know:
                                       (embeddings, cosine search, k-center)
   ===========  =====================  ====================================================
 
-- ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_default_on`` /
-  ``cli_order``: where its options appear on the command line (``curate filter``,
-  ``curate dedup``, ...; see :mod:`curate.cli.options`).
+- ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_switch`` /
+  ``cli_default_on`` / ``cli_order``: where its options appear on the command line
+  (``curate filter``, ``curate dedup``, ...; see :mod:`curate.cli.options`).
 - ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it.
 
 Engines (:mod:`curate.engines`) implement one primitive per shape and the services; a stage
@@ -164,6 +164,7 @@ class Stage:
     cli_name: ClassVar[str] = ""
     cli_prefix: ClassVar[str | None] = None  # default: f"{cli_name}-"
     cli_names: ClassVar[dict[str, str]] = {}
+    cli_switch: ClassVar[str | None] = None  # a field whose flag is --<cli_name> itself
     cli_default_on: ClassVar[bool] = False
     cli_order: ClassVar[int] = 100
 
