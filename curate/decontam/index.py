@@ -7,7 +7,10 @@ Built once per run from the benchmark texts (:func:`build_index`), the index is 
 - ``short``: for each benchmark text of ``min_words`` to ``ngram - 1`` words (too short for one
   full n-gram), the hash of its first ``min_words`` words as the key and the hash of the whole
   text beside it: a record text contains the short item when a window of it has the key and
-  the window of the item's length from there has the whole-text hash.
+  the window of the item's length from there has the whole-text hash;
+- ``whole``: the hash of each benchmark text of ``WHOLE_MIN`` to ``min_words - 1`` words, which
+  counts only when a whole record turn is that text (a few words inside a longer text, such
+  as "write test" or "yes", say nothing).
 
 :meth:`NgramIndex.find` hashes every window of a batch of record texts (:mod:`.grams`), drops
 most of them with a bit table indexed by the top bits of the hash (a few % get through), looks
@@ -30,6 +33,7 @@ from .grams import Prefix, inside
 from .words import Words, text_bytes, word_spans
 
 FORMAT = 1  # of the cache file
+WHOLE_MIN = 2  # words: a one-word benchmark text ("Yes", "Paris") is never matched
 _EMPTY = np.zeros(0, np.uint64)
 
 
@@ -82,10 +86,13 @@ class Hit:
 class NgramIndex:
     """See the module docs. ``names`` are the benchmarks (bit ``i`` of a mask is ``names[i]``)."""
 
-    def __init__(self, names: list[str], ngram: int, min_words: int, grams: Table,
-                 short: Table, bench: Words, counts: dict[str, dict[str, int]]):
+    TABLES = ("grams", "short", "whole")
+
+    def __init__(self, names: list[str], ngram: int, min_words: int, tables: dict[str, Table],
+                 bench: Words, counts: dict[str, dict[str, int]]):
         self.names, self.ngram, self.min_words = names, ngram, min_words
-        self.grams, self.short, self.bench, self.counts = grams, short, bench, counts
+        self.grams, self.short, self.whole = (tables[t] for t in self.TABLES)
+        self.bench, self.counts = bench, counts
         self._filters: dict[str, Filter] = {}
 
     # -- pickling: the filters are rebuilt where the index lands --------------------------
@@ -100,8 +107,8 @@ class NgramIndex:
         return self._filters[which]
 
     def nbytes(self) -> int:
-        arrays = [*vars(self.grams).values(), *vars(self.short).values(),
-                  self.bench.data, self.bench.starts, self.bench.ends, self.bench.first]
+        arrays = [a for t in self.TABLES for a in vars(getattr(self, t)).values()]
+        arrays += [self.bench.data, self.bench.starts, self.bench.ends, self.bench.first]
         return int(sum(a.nbytes for a in arrays))
 
     def names_of(self, mask: int) -> list[str]:
@@ -117,15 +124,28 @@ class NgramIndex:
             return {}
         prefix = Prefix(words.hashes)
         hits = [self._candidates(words, prefix, "grams", self.ngram),
-                self._candidates(words, prefix, "short", self.min_words)]
+                self._candidates(words, prefix, "short", self.min_words),
+                self._whole_turns(words, prefix)]
         pos = np.concatenate([h[0] for h in hits])
         if pos.size == 0:
             return {}
         entry = np.concatenate([h[1] for h in hits])
         table = np.concatenate([np.full(h[0].shape[0], i, np.int8) for i, h in enumerate(hits)])
         text = np.searchsorted(words.first, pos, side="right") - 1
-        masks = np.concatenate([self.grams.masks[hits[0][1]], self.short.masks[hits[1][1]]])
+        masks = np.concatenate([getattr(self, t).masks[h[1]] for t, h in zip(self.TABLES, hits)])
         return self._checked(words, text, pos, entry, table, masks)
+
+    def _whole_turns(self, words: Words, prefix: Prefix) -> tuple[np.ndarray, np.ndarray]:
+        """(first word, entry) of each record text that is as a whole a ``whole`` item."""
+        counts = words.counts()
+        texts = np.flatnonzero((counts >= WHOLE_MIN) & (counts < self.min_words))
+        if self.whole.keys.shape[0] == 0 or texts.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pos = words.first[texts]
+        keys = prefix.at(pos, counts[texts])
+        at = np.minimum(np.searchsorted(self.whole.keys, keys), self.whole.keys.shape[0] - 1)
+        found = self.whole.keys[at] == keys
+        return pos[found], at[found]
 
     def _candidates(self, words: Words, prefix: Prefix, which: str, n: int
                     ) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +199,7 @@ class NgramIndex:
 
     def _same_words(self, words: Words, pos: int, entry: int, which: int) -> str | None:
         """The record words at ``pos`` (as text) when they are the entry's benchmark words."""
-        table = self.grams if which == 0 else self.short
+        table = getattr(self, self.TABLES[which])
         n = int(table.length[entry])
         mine = words.words(pos, n)
         theirs = self.bench.words(int(self.bench.first[table.text[entry]] + table.start[entry]),
@@ -192,8 +212,8 @@ class NgramIndex:
         meta = json.dumps({"format": FORMAT, "names": self.names, "ngram": self.ngram,
                            "min_words": self.min_words, "counts": self.counts})
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, meta=np.array(meta), **self.grams.arrays("grams"),
-                 **self.short.arrays("short"), bench_data=self.bench.data,
+        tables = {k: v for t in self.TABLES for k, v in getattr(self, t).arrays(t).items()}
+        np.savez(tmp, meta=np.array(meta), **tables, bench_data=self.bench.data,
                  bench_starts=self.bench.starts, bench_ends=self.bench.ends,
                  bench_first=self.bench.first)
         tmp.replace(path)
@@ -211,8 +231,7 @@ class NgramIndex:
         bench = Words(arrays["bench_data"], arrays["bench_starts"], arrays["bench_ends"],
                       arrays["bench_first"], _EMPTY)
         return cls(meta["names"], meta["ngram"], meta["min_words"],
-                   Table.from_arrays("grams", arrays), Table.from_arrays("short", arrays),
-                   bench, meta["counts"])
+                   {t: Table.from_arrays(t, arrays) for t in cls.TABLES}, bench, meta["counts"])
 
 
 def _mask_dtype(benchmarks: int):
@@ -269,13 +288,21 @@ def build_index(names: list[str], texts_per_benchmark: list[list[str]], *, ngram
     short_table = Table(keys, masks, s_text, np.zeros(keys.shape[0], np.int32),
                         counts[s_text].astype(np.int32), full)
 
+    whole = np.flatnonzero((counts >= WHOLE_MIN) & (counts < min_words))
+    keys, masks, w_text = _merged(prefix.at(bench.first[whole], counts[whole]),
+                                  dtype(1) << owner[whole].astype(dtype), whole.astype(np.int32))
+    whole_table = Table(keys, masks, w_text, np.zeros(keys.shape[0], np.int32),
+                        counts[w_text].astype(np.int32))
+
     stats = {}
     for i, name in enumerate(names):
         mine = counts[owner == i]
         stats[name] = {"texts": int(mine.shape[0]),
                        "ngrams": int(np.maximum(mine - ngram + 1, 0).sum()),
                        "short_texts": int(((mine >= min_words) & (mine < ngram)).sum()),
-                       "too_short": int((mine < min_words).sum())}
+                       "whole_turn_texts": int(((mine >= WHOLE_MIN) & (mine < min_words)).sum()),
+                       "too_short": int((mine < WHOLE_MIN).sum())}
     bench.hashes = _EMPTY  # not needed for the checks: keep the pickle small
     bench.starts, bench.ends = bench.starts.astype(np.int64), bench.ends.astype(np.int64)
-    return NgramIndex(list(names), ngram, min_words, grams, short_table, bench, stats)
+    return NgramIndex(list(names), ngram, min_words,
+                      {"grams": grams, "short": short_table, "whole": whole_table}, bench, stats)

@@ -27,8 +27,9 @@ from ..stages.dedup_near import nfkc
 
 _NON_WORD_WIDE = r"[^\w\x00-\x7F]+"  # non-ASCII characters that are not word characters
 _LOWER = np.uint64(0x2020202020202020)  # ASCII upper case -> lower case, 8 bytes at a time
-_LEN_SALT = np.uint64(0x9E3779B97F4A7C15)
-_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+# the first k bytes of an 8-byte load (k = 0..8), lower-cased
+_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(9)], np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass
@@ -118,20 +119,21 @@ def word_spans(tb: TextBytes) -> Words:
 
 def _masked(load: np.ndarray, left: np.ndarray) -> np.ndarray:
     """An 8-byte load keeping its first ``left`` bytes (all 8 when ``left >= 8``), lower-cased."""
-    bits = np.minimum(left, 8).astype(np.uint64) * np.uint64(8)
-    with np.errstate(over="ignore"):
-        mask = np.where(left >= 8, _ONES, (np.uint64(1) << (bits & np.uint64(63))) - np.uint64(1))
-    return (load | _LOWER) & mask
+    load |= _LOWER
+    load &= _KEEP[np.minimum(left, 8)]
+    return load
 
 
 def _hash_words(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each word's bytes (ASCII case folded), from unaligned 8-byte loads."""
+    """A 64-bit hash of each word's bytes (ASCII case folded), from unaligned 8-byte loads:
+    the first 8 bytes, mixed with the next 8 (and so on) for longer words, then multiplied by
+    an odd constant and folded (enough mixing for the top bits the index filters on)."""
     padded = np.zeros(data.shape[0] + 8, np.uint8)
     padded[:data.shape[0]] = data
     loads = np.ndarray((data.shape[0] + 1,), dtype="<u8", buffer=padded.data, strides=(1,))
-    lens = (ends - starts).astype(np.int64)
+    lens = ends - starts
     with np.errstate(over="ignore"):
-        h = _masked(loads[starts], lens) ^ (lens.astype(np.uint64) * _LEN_SALT)
+        h = _masked(loads[starts], lens)
         longer = np.flatnonzero(lens > 8)
         k = 1
         while longer.size:  # the next 8 bytes of the words that have them
@@ -139,4 +141,7 @@ def _hash_words(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
             h[longer] = mix64(h[longer]) ^ _masked(loads[starts[longer] + 8 * k], left)
             longer = longer[left > 8]
             k += 1
-    return mix64(h)
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+        h *= _MIX
+    return h

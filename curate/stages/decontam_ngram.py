@@ -48,10 +48,10 @@ class NgramOptions(BenchmarkOptions):
     ngram: int = Field(13, ge=8, le=13)
     """Words per n-gram: a record that shares this many consecutive words with a benchmark
     text is contaminated."""
-    min_words: int = Field(5, ge=1, le=13)
-    """Benchmark texts shorter than ``ngram`` words are matched whole, from this many words
-    up; shorter ones ("Write a poem.") are too common to tell and are left out (counted as
-    ``too_short``)."""
+    min_words: int = Field(5, ge=2, le=13)
+    """Benchmark texts shorter than ``ngram`` words are found whole inside a turn from this
+    many words up. Shorter ones count only when a whole turn is that text (a few words inside
+    a longer text, such as "write test", say nothing); one-word texts never count."""
 
 
 def part_turns(batch: pl.DataFrame) -> pl.DataFrame:
@@ -94,7 +94,8 @@ class NgramDecontam(RowScorer):
     record's prompt, its reply, and both sides of a pair (chosen and rejected) is searched; a
     record is contaminated when any of them has an n-gram of a benchmark text, or contains a
     benchmark text shorter than ``ngram`` words (of at least ``min_words``) as consecutive
-    words. Hash hits are checked word by word, so a collision never counts.
+    words (or, under ``min_words``, is a whole turn that is such a text). Hash hits are checked
+    word by word, so a collision never counts.
 
     Input columns:
         - kind, messages / prompt, chosen, rejected: the record turns.
@@ -109,7 +110,8 @@ class NgramDecontam(RowScorer):
 
     Stats:
         ``mode`` (ngram), ``ngram``, ``min_words``, ``benchmarks`` (per benchmark: path,
-        sha256, fields, rows, texts, ngrams, short_texts, too_short), ``index_bytes``,
+        sha256, fields, rows, texts, ngrams, short_texts, whole_turn_texts, too_short),
+        ``index_bytes``,
         ``contaminated``, ``by_benchmark``, ``by_part``, ``removed`` or ``marked``.
 
     Examples:
@@ -215,7 +217,8 @@ class NgramDecontam(RowScorer):
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
         index = self._index or self.index(ctx)
-        return {"mode": "ngram", "benchmarks": index.counts, "index_bytes": index.nbytes(),
+        return {"mode": "ngram", "ngram": index.ngram, "min_words": index.min_words,
+                "benchmarks": index.counts, "index_bytes": index.nbytes(),
                 **contamination_stats(scored, index.names, self.options.action)}
 
 
