@@ -67,7 +67,7 @@ class SemanticDecontam(Stage):
         ```yaml
         stages:
           - use: decontam.semantic
-            with: {benchmarks: {alpaca_eval: eval.json}, threshold: 0.8}
+            with: {benchmarks: {alpaca_eval: eval.json}, threshold: 0.75}
         ```
     """
 
