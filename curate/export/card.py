@@ -200,6 +200,22 @@ def _agreement(info: dict) -> list[list[Any]]:
     return rows
 
 
+def _decontamination(stages: list[dict]) -> list[str]:
+    """One line per decontamination stage: the benchmarks checked and the records removed."""
+    lines = []
+    for s in stages:
+        stats = s.get("stats") if isinstance(s.get("stats"), dict) else {}
+        if "decontam." not in str(s.get("use") or s.get("name")) or "mode" not in stats:
+            continue
+        names = ", ".join(f"{n} ({b.get('texts', '?')} texts)"
+                          for n, b in (stats.get("benchmarks") or {}).items())
+        done = "removed" if "removed" in stats else "marked"
+        per = ", ".join(f"{n}: {k}" for n, k in (stats.get("by_benchmark") or {}).items())
+        lines.append(f"- {s.get('name')} ({stats['mode']}): checked against: {names}; "
+                     f"{done}: {stats.get(done, 0)}" + (f" ({per})" if per else ""))
+    return ["## Decontamination\n\n" + "\n".join(lines)] if lines else []
+
+
 def _provenance(info: dict) -> list[str]:
     parts = []
     stages = list(info.get("stages") or [])
@@ -231,6 +247,7 @@ def _provenance(info: dict) -> list[str]:
     if models:
         parts.append("## Models and stage statistics\n\n"
                      + _table(["stage", "name", "value"], models))
+    parts += _decontamination(stages)
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))

@@ -96,7 +96,9 @@ def test_validate_and_stages(tmp_path):
     result = invoke("validate", bad)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}: stages[0].with.on: Input should be 'prompt'")
-    assert invoke("stages").stdout.splitlines()[0].startswith("dedup.exact ")
+    listed = invoke("stages").stdout.splitlines()
+    ids = [line.split()[0] for line in listed]
+    assert ids == sorted(ids) and listed[ids.index("dedup.exact")].startswith("dedup.exact ")
 
 
 def test_run_writes_the_run_folder(data, tmp_path):

@@ -1,0 +1,130 @@
+"""Benchmark files to texts: any format curate reads (JSON Lines, JSON, parquet, CSV, a saved HF
+dataset, a folder of them), the text fields named or detected.
+
+Detection looks for the usual names of a benchmark item's prompt (``question``, ``prompt``,
+``instruction``, ``input``, ``query``, ``problem``) and of its reference answer (``answer``,
+``output``, ``solution``, ``response``, ``completion``, ``target``): every one present is a
+text field. Each string value of a text field is one benchmark text; other values (numbers,
+lists, nulls) are not text and are skipped.
+
+Examples:
+    ```python
+    bench = load_benchmark("alpaca_eval", "eval.json", fields=["instruction"])
+    bench.texts[:2], bench.prompts[:2], bench.sha256
+    ```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import StageError
+
+PROMPT_FIELDS = ("question", "prompt", "instruction", "input", "query", "problem")
+ANSWER_FIELDS = ("answer", "output", "solution", "response", "completion", "target")
+
+
+@dataclass
+class Benchmark:
+    """One benchmark's texts: ``texts`` (every text field's values) and ``prompts`` (those of
+    its prompt fields, for semantic matching)."""
+
+    name: str
+    path: str
+    sha256: str
+    fields: list[str]
+    rows: int
+    texts: list[str] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict:
+        """What the manifest says about it."""
+        return {"path": self.path, "sha256": self.sha256, "fields": self.fields,
+                "rows": self.rows, "texts": len(self.texts)}
+
+
+def benchmark_digest(path: str) -> str:
+    """sha256 of a benchmark file or folder (memoised by path, size and modification time)."""
+    p = Path(path)
+    if not p.exists():
+        raise StageError(f"benchmark file not found: {path}")
+    stamp = [(str(f), f.stat().st_size, f.stat().st_mtime_ns)
+             for f in ([p] if p.is_file() else sorted(x for x in p.rglob("*") if x.is_file()))]
+    return _digest(str(p), tuple(stamp))
+
+
+@lru_cache(maxsize=64)
+def _digest(path: str, stamp: tuple) -> str:
+    from ..manifest import path_sha256
+
+    return path_sha256(Path(path))[0]
+
+
+def _rows(name: str, path: str) -> list[dict]:
+    from ..errors import CurateError
+    from ..io import iter_rows
+
+    rows = []
+    try:
+        for raw in iter_rows(path):
+            if raw.error is not None:
+                raise StageError(f"benchmark {name}: {raw.file}:{raw.line}: {raw.error.message}")
+            rows.append(raw.data)
+    except StageError:
+        raise
+    except CurateError as exc:
+        raise StageError(f"benchmark {name}: {exc}") from None
+    return rows
+
+
+def text_fields(name: str, path: str, rows: list[dict], wanted: Iterable[str] | None) -> list[str]:
+    """The fields read as text: ``wanted`` (each must occur in the file), else the detected
+    prompt and answer fields."""
+    present = set().union(*(r.keys() for r in rows)) if rows else set()
+    if wanted:
+        missing = [f for f in wanted if f not in present]
+        if missing:
+            raise StageError(f"benchmark {name} ({path}): no field {', '.join(missing)}; its "
+                             f"fields: {', '.join(sorted(present)) or 'none'}")
+        return list(wanted)
+    found = [f for f in PROMPT_FIELDS + ANSWER_FIELDS if f in present]
+    if not found:
+        raise StageError(
+            f"benchmark {name} ({path}): no text field found (looked for "
+            f"{', '.join(PROMPT_FIELDS + ANSWER_FIELDS)}); its fields: "
+            f"{', '.join(sorted(present)) or 'none'}; name them with fields "
+            f"(--decontam-field)")
+    return found
+
+
+def load_benchmark(name: str, path: str, fields: Iterable[str] | None = None) -> Benchmark:
+    """A benchmark's texts from its file (see the module docs); a StageError names the
+    benchmark, the file and, for a bad row, its line."""
+    digest = benchmark_digest(path)
+    rows = _rows(name, path)
+    if not rows:
+        raise StageError(f"benchmark {name} ({path}): no rows")
+    used = text_fields(name, path, rows, list(fields) if fields else None)
+    # named fields are all compared; of detected ones, the prompt fields are the prompts
+    prompt_fields = used if fields else ([f for f in used if f in PROMPT_FIELDS] or used[:1])
+    bench = Benchmark(name, str(path), digest, used, len(rows))
+    for row in rows:
+        for f in used:
+            value = row.get(f)
+            if isinstance(value, str) and value.strip():
+                bench.texts.append(value)
+                if f in prompt_fields:
+                    bench.prompts.append(value)
+    return bench
+
+
+def load_benchmarks(paths: dict[str, str], fields: Iterable[str] | None = None
+                    ) -> list[Benchmark]:
+    """Every benchmark of a stage's ``benchmarks`` option, in the order given."""
+    if not paths:
+        raise StageError("no benchmark given: name one as NAME=PATH (--decontam NAME=PATH, "
+                         "or benchmarks: {NAME: PATH} in a recipe)")
+    return [load_benchmark(name, path, fields) for name, path in paths.items()]

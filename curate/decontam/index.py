@@ -1,0 +1,308 @@
+"""The benchmarks' word n-grams as sorted 64-bit hashes, and the search of record texts in them.
+
+Built once per run from the benchmark texts (:func:`build_index`), the index is two tables:
+
+- ``grams``: the hash of every ``ngram``-word window of every benchmark text (one entry per
+  distinct hash, with the bit mask of the benchmarks that have it);
+- ``short``: for each benchmark text of ``min_words`` to ``ngram - 1`` words (too short for one
+  full n-gram), the hash of its first ``min_words`` words as the key and the hash of the whole
+  text beside it: a record text contains the short item when a window of it has the key and
+  the window of the item's length from there has the whole-text hash;
+- ``whole``: the hash of each benchmark text of ``WHOLE_MIN`` to ``min_words - 1`` words, which
+  counts only when a whole record turn is that text (a few words inside a longer text, such
+  as "write test" or "yes", say nothing).
+
+:meth:`NgramIndex.find` hashes every window of a batch of record texts (:mod:`.grams`), drops
+most of them with a bit table indexed by the top bits of the hash (a few % get through), looks
+the rest up by binary search, and checks each hit word by word against the benchmark text it
+points to, so a hash collision never counts as contamination. The index is numpy arrays and
+one byte buffer of the benchmark texts: it pickles compactly to Ray workers; the bit tables
+are rebuilt where it lands.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from .grams import Prefix, inside
+from .words import Words, text_bytes, word_spans
+
+FORMAT = 1  # of the cache file
+WHOLE_MIN = 2  # words: a one-word benchmark text ("Yes", "Paris") is never matched
+_EMPTY = np.zeros(0, np.uint64)
+
+
+@dataclass
+class Table:
+    """Sorted keys and, per entry, the benchmark mask and the benchmark words it stands for
+    (``length`` words of text ``text`` from word ``start``); ``full`` is the whole-text hash of
+    a short item."""
+
+    keys: np.ndarray
+    masks: np.ndarray
+    text: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+    full: np.ndarray = field(default_factory=lambda: _EMPTY)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}_{k}": v for k, v in vars(self).items()}
+
+    @classmethod
+    def from_arrays(cls, prefix: str, arrays) -> Table:
+        return cls(**{k: arrays[f"{prefix}_{k}"] for k in cls.__dataclass_fields__})
+
+
+def _bits(n: int) -> int:
+    """Bits of the filter's index: about 32 slots per entry (3% of misses get through)."""
+    return int(min(max(int(n).bit_length() + 5, 10), 28))
+
+
+class Filter:
+    """A bit table over the top bits of the keys: False means surely not a key."""
+
+    def __init__(self, keys: np.ndarray):
+        self.shift = np.uint64(64 - _bits(keys.shape[0]))
+        self.slots = np.zeros(1 << _bits(keys.shape[0]), bool)
+        self.slots[keys >> self.shift] = True
+
+    def __call__(self, hashes: np.ndarray) -> np.ndarray:
+        return self.slots[hashes >> self.shift]
+
+
+@dataclass
+class Hit:
+    """The first checked match of one record text: its benchmarks and the words matched."""
+
+    mask: int
+    span: str
+
+
+class NgramIndex:
+    """See the module docs. ``names`` are the benchmarks (bit ``i`` of a mask is ``names[i]``)."""
+
+    TABLES = ("grams", "short", "whole")
+
+    def __init__(self, names: list[str], ngram: int, min_words: int, tables: dict[str, Table],
+                 bench: Words, counts: dict[str, dict[str, int]]):
+        self.names, self.ngram, self.min_words = names, ngram, min_words
+        self.grams, self.short, self.whole = (tables[t] for t in self.TABLES)
+        self.bench, self.counts = bench, counts
+        self._filters: dict[str, Filter] = {}
+
+    # -- pickling: the filters are rebuilt where the index lands --------------------------
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_filters"] = {}
+        return state
+
+    def _filter(self, which: str) -> Filter:
+        if which not in self._filters:
+            self._filters[which] = Filter(getattr(self, which).keys)
+        return self._filters[which]
+
+    def nbytes(self) -> int:
+        arrays = [a for t in self.TABLES for a in vars(getattr(self, t)).values()]
+        arrays += [self.bench.data, self.bench.starts, self.bench.ends, self.bench.first]
+        return int(sum(a.nbytes for a in arrays))
+
+    def names_of(self, mask: int) -> list[str]:
+        return [n for i, n in enumerate(self.names) if mask >> i & 1]
+
+    # -- search ---------------------------------------------------------------------------
+    def find(self, texts: pl.Series) -> dict[int, Hit]:
+        """The texts (by position) that contain a benchmark n-gram or short item, each with
+        every benchmark matched and its first matched words."""
+        words = word_spans(text_bytes(texts))
+        total = words.hashes.shape[0]
+        if total == 0:
+            return {}
+        prefix = Prefix(words.hashes)
+        hits = [self._candidates(words, prefix, "grams", self.ngram),
+                self._candidates(words, prefix, "short", self.min_words),
+                self._whole_turns(words, prefix)]
+        pos = np.concatenate([h[0] for h in hits])
+        if pos.size == 0:
+            return {}
+        entry = np.concatenate([h[1] for h in hits])
+        table = np.concatenate([np.full(h[0].shape[0], i, np.int8) for i, h in enumerate(hits)])
+        text = np.searchsorted(words.first, pos, side="right") - 1
+        masks = np.concatenate([getattr(self, t).masks[h[1]] for t, h in zip(self.TABLES, hits)])
+        return self._checked(words, text, pos, entry, table, masks)
+
+    def _whole_turns(self, words: Words, prefix: Prefix) -> tuple[np.ndarray, np.ndarray]:
+        """(first word, entry) of each record text that is as a whole a ``whole`` item."""
+        counts = words.counts()
+        texts = np.flatnonzero((counts >= WHOLE_MIN) & (counts < self.min_words))
+        if self.whole.keys.shape[0] == 0 or texts.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pos = words.first[texts]
+        keys = prefix.at(pos, counts[texts])
+        at = np.minimum(np.searchsorted(self.whole.keys, keys), self.whole.keys.shape[0] - 1)
+        found = self.whole.keys[at] == keys
+        return pos[found], at[found]
+
+    def _candidates(self, words: Words, prefix: Prefix, which: str, n: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """(word position, table entry) of each window whose hash is a key of ``which`` (and,
+        for a short item, whose item-long window has the item's whole hash)."""
+        table = getattr(self, which)
+        none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        if table.keys.shape[0] == 0 or prefix.size < n:
+            return none
+        windows = prefix.windows(n)
+        pos = np.flatnonzero(self._filter(which)(windows))
+        pos = pos[inside(words.first, n, prefix.size)[pos]]
+        keys = windows[pos]
+        lo = np.searchsorted(table.keys, keys, side="left")
+        hi = np.searchsorted(table.keys, keys, side="right")
+        found = hi > lo
+        pos, lo, hi = pos[found], lo[found], hi[found]
+        if which == "grams":  # keys are distinct
+            return pos, lo
+        # every short item under the key, where the record text has room for all its words
+        reps = hi - lo
+        pos = np.repeat(pos, reps)
+        entry = np.repeat(lo - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+        length = table.length[entry].astype(np.int64)
+        text = np.searchsorted(words.first, pos, side="right") - 1
+        room = pos + length <= words.first[text + 1]
+        pos, entry, length = pos[room], entry[room], length[room]
+        same = prefix.at(pos, length) == table.full[entry]
+        return pos[same], entry[same]
+
+    def _checked(self, words: Words, text, pos, entry, table, masks) -> dict[int, Hit]:
+        """Hits checked word by word, the first of each (text, benchmarks) group first (and
+        the next only if that one was a collision)."""
+        order = np.lexsort((pos, masks, text))
+        text, pos, entry, table, masks = (a[order] for a in (text, pos, entry, table, masks))
+        new_group = np.ones(text.shape[0], bool)
+        new_group[1:] = (text[1:] != text[:-1]) | (masks[1:] != masks[:-1])
+        starts = np.flatnonzero(new_group)
+        ends = np.append(starts[1:], text.shape[0])
+        found: dict[int, tuple[int, int, str]] = {}  # text -> (mask, first pos, span)
+        for g0, g1 in zip(starts.tolist(), ends.tolist()):
+            for k in range(g0, g1):
+                span = self._same_words(words, int(pos[k]), int(entry[k]), int(table[k]))
+                if span is None:  # a hash collision: try the group's next hit
+                    continue
+                t, m, p = int(text[k]), int(masks[k]), int(pos[k])
+                mask, first, first_span = found.get(t, (0, p, span))
+                found[t] = (mask | m, *((p, span) if p < first else (first, first_span)))
+                break
+        return {t: Hit(m, s) for t, (m, _, s) in found.items()}
+
+    def _same_words(self, words: Words, pos: int, entry: int, which: int) -> str | None:
+        """The record words at ``pos`` (as text) when they are the entry's benchmark words."""
+        table = getattr(self, self.TABLES[which])
+        n = int(table.length[entry])
+        mine = words.words(pos, n)
+        theirs = self.bench.words(int(self.bench.first[table.text[entry]] + table.start[entry]),
+                                  n)
+        return b" ".join(mine).decode("utf-8", "replace") if mine == theirs else None
+
+    # -- the cache file -------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = json.dumps({"format": FORMAT, "names": self.names, "ngram": self.ngram,
+                           "min_words": self.min_words, "counts": self.counts})
+        tmp = path.with_suffix(".tmp.npz")
+        tables = {k: v for t in self.TABLES for k, v in getattr(self, t).arrays(t).items()}
+        np.savez(tmp, meta=np.array(meta), **tables, bench_data=self.bench.data,
+                 bench_starts=self.bench.starts, bench_ends=self.bench.ends,
+                 bench_first=self.bench.first)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> NgramIndex | None:
+        """The index saved at ``path``; None if there is none or it is of another format."""
+        try:
+            arrays = np.load(path, allow_pickle=False)
+            meta = json.loads(str(arrays["meta"]))
+        except (OSError, ValueError, KeyError):
+            return None
+        if meta.get("format") != FORMAT:
+            return None
+        bench = Words(arrays["bench_data"], arrays["bench_starts"], arrays["bench_ends"],
+                      arrays["bench_first"], _EMPTY)
+        return cls(meta["names"], meta["ngram"], meta["min_words"],
+                   {t: Table.from_arrays(t, arrays) for t in cls.TABLES}, bench, meta["counts"])
+
+
+def _mask_dtype(benchmarks: int):
+    if benchmarks > 64:
+        from ..errors import StageError
+
+        raise StageError(f"{benchmarks} benchmarks: at most 64 can be checked in one stage")
+    return np.uint64
+
+
+def _merged(keys: np.ndarray, masks: np.ndarray, *others: np.ndarray, by=None):
+    """Entries sorted by key (then ``by``), equal (key, by) merged: masks or-ed, the first
+    entry's other arrays kept."""
+    order = np.lexsort((by, keys)) if by is not None else np.argsort(keys, kind="stable")
+    keys, masks = keys[order], masks[order]
+    same = keys[1:] == keys[:-1]
+    if by is not None:
+        by = by[order]
+        same &= by[1:] == by[:-1]
+    first = np.flatnonzero(np.concatenate([[True], ~same])) if keys.size else np.zeros(0, int)
+    merged = np.bitwise_or.reduceat(masks, first) if keys.size else masks
+    out = [keys[first], merged] + [o[order][first] for o in others]
+    if by is not None:
+        out.append(by[first])
+    return out
+
+
+def build_index(names: list[str], texts_per_benchmark: list[list[str]], *, ngram: int,
+                min_words: int) -> NgramIndex:
+    """The index of the benchmarks' texts (see the module docs)."""
+    dtype = _mask_dtype(len(names))
+    texts = [t for texts in texts_per_benchmark for t in texts]
+    owner = np.repeat(np.arange(len(names)), [len(t) for t in texts_per_benchmark])
+    bench = word_spans(text_bytes(pl.Series(texts, dtype=pl.String)))
+    counts = bench.counts()
+    prefix = Prefix(bench.hashes)
+    total = bench.hashes.shape[0]
+
+    windows = prefix.windows(ngram)
+    pos = np.flatnonzero(inside(bench.first, ngram, total)) if windows.size else windows
+    text = np.searchsorted(bench.first, pos, side="right") - 1
+    keys, masks, g_text, g_pos = _merged(
+        windows[pos] if pos.size else _EMPTY,
+        (dtype(1) << owner[text].astype(dtype)) if pos.size else np.zeros(0, dtype),
+        text.astype(np.int32), pos.astype(np.int64))
+    grams = Table(keys, masks, g_text, (g_pos - bench.first[g_text]).astype(np.int32),
+                  np.full(keys.shape[0], ngram, np.int32))
+
+    short = np.flatnonzero((counts >= min_words) & (counts < ngram))
+    s_keys = prefix.at(bench.first[short], np.full(short.shape[0], min_words))
+    s_full = prefix.at(bench.first[short], counts[short])
+    keys, masks, s_text, full = _merged(s_keys, dtype(1) << owner[short].astype(dtype),
+                                        short.astype(np.int32), by=s_full)
+    short_table = Table(keys, masks, s_text, np.zeros(keys.shape[0], np.int32),
+                        counts[s_text].astype(np.int32), full)
+
+    whole = np.flatnonzero((counts >= WHOLE_MIN) & (counts < min_words))
+    keys, masks, w_text = _merged(prefix.at(bench.first[whole], counts[whole]),
+                                  dtype(1) << owner[whole].astype(dtype), whole.astype(np.int32))
+    whole_table = Table(keys, masks, w_text, np.zeros(keys.shape[0], np.int32),
+                        counts[w_text].astype(np.int32))
+
+    stats = {}
+    for i, name in enumerate(names):
+        mine = counts[owner == i]
+        stats[name] = {"texts": int(mine.shape[0]),
+                       "ngrams": int(np.maximum(mine - ngram + 1, 0).sum()),
+                       "short_texts": int(((mine >= min_words) & (mine < ngram)).sum()),
+                       "whole_turn_texts": int(((mine >= WHOLE_MIN) & (mine < min_words)).sum()),
+                       "too_short": int((mine < WHOLE_MIN).sum())}
+    bench.hashes = _EMPTY  # not needed for the checks: keep the pickle small
+    bench.starts, bench.ends = bench.starts.astype(np.int64), bench.ends.astype(np.int64)
+    return NgramIndex(list(names), ngram, min_words,
+                      {"grams": grams, "short": short_table, "whole": whole_table}, bench, stats)

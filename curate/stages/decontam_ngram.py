@@ -1,0 +1,227 @@
+"""Benchmark decontamination by word n-grams (stage ``decontam.ngram``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+from pydantic import Field, field_validator
+
+from ..decontam.index import NgramIndex
+from ..errors import StageError
+from ..records import prompt_messages
+from .base import RowScorer, StageContext, StageOptions, StageResult
+
+REASON = "contaminated"
+BY, NGRAM, PARTS = "contaminated_by", "contaminated_ngram", "contaminated_parts"
+RECORD_PARTS = ("prompt", "response", "chosen", "rejected")
+_BUILT: dict[str, NgramIndex] = {}  # indexes built in this process, by options (see __init__)
+
+
+class BenchmarkOptions(StageOptions):
+    """Options shared by the decontamination stages."""
+
+    benchmarks: dict[str, str] = Field(default_factory=dict)
+    """Benchmarks to check against, as NAME=PATH (JSON Lines, JSON, parquet, CSV, a saved HF
+    dataset or a folder of them)."""
+    fields: list[str] | None = None
+    """Text fields of the benchmark files (comma-separated on the command line); default:
+    the question/prompt/instruction/input/query/problem and answer/output/solution/response/
+    completion/target fields present."""
+    action: Literal["drop", "mark"] = "drop"
+    """drop: remove contaminated records (reason ``contaminated``); mark: keep them, with the
+    ``contaminated_*`` columns set."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [f.strip() for f in value.split(",") if f.strip()] or None
+        return value
+
+
+class NgramOptions(BenchmarkOptions):
+    """Options of ``decontam.ngram``."""
+
+    ngram: int = Field(13, ge=8, le=13)
+    """Words per n-gram: a record that shares this many consecutive words with a benchmark
+    text is contaminated."""
+    min_words: int = Field(5, ge=2, le=13)
+    """Benchmark texts shorter than ``ngram`` words are found whole inside a turn from this
+    many words up. Shorter ones count only when a whole turn is that text (a few words inside
+    a longer text, such as "write test", say nothing); one-word texts never count."""
+
+
+def part_turns(batch: pl.DataFrame) -> pl.DataFrame:
+    """One row per turn of each record part: ``row`` (position in ``batch``), ``part``
+    (prompt, response: the SFT reply, chosen, rejected) and ``content``, parts in that order."""
+    sft = pl.col("kind") == "sft"
+    parts = {"prompt": prompt_messages(),
+             "response": pl.when(sft).then(pl.col("messages").list.tail(1)),
+             "chosen": pl.when(~sft).then(pl.col("chosen")),
+             "rejected": pl.when(~sft).then(pl.col("rejected"))}
+    frames = [batch.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+                           pl.lit(name).alias("part"), expr.alias("turn"))
+              for name, expr in parts.items()]
+    return (pl.concat(frames).explode("turn").drop_nulls("turn")
+            .select("row", "part", pl.col("turn").struct.field("content").alias("content")))
+
+
+def contamination_stats(scored: pl.DataFrame, names: list[str], action: str) -> dict[str, Any]:
+    """Contaminated records in all, per benchmark and per record part."""
+    hit = scored.filter(pl.col(BY).is_not_null())
+    by_bench = {n: 0 for n in names}
+    for n, k in hit[BY].explode().value_counts().iter_rows():
+        by_bench[n] = int(k)
+    out = {"contaminated": hit.height, "by_benchmark": by_bench}
+    if PARTS in hit.columns:
+        by_part = dict(hit[PARTS].explode().value_counts().iter_rows())
+        out["by_part"] = {p: int(by_part.get(p, 0)) for p in RECORD_PARTS}
+    out["removed" if action == "drop" else "marked"] = hit.height
+    return out
+
+
+class NgramDecontam(RowScorer):
+    """Finds records that contain benchmark items, by shared word n-grams.
+
+    The benchmark files are read once per run (fields named or detected, see
+    :mod:`curate.decontam.benchmarks`) into an index of the hashes of their ``ngram``-word
+    windows (:mod:`curate.decontam.index`; cached under the run's cache folder by the files'
+    sha256). Texts are normalised as near dedup normalises them (NFKC, lower case, words are
+    ``\\w+`` runs), so case, punctuation and spacing do not hide an item. Every turn of a
+    record's prompt, its reply, and both sides of a pair (chosen and rejected) is searched; a
+    record is contaminated when any of them has an n-gram of a benchmark text, or contains a
+    benchmark text shorter than ``ngram`` words (of at least ``min_words``) as consecutive
+    words (or, under ``min_words``, is a whole turn that is such a text). Hash hits are checked
+    word by word, so a collision never counts.
+
+    Input columns:
+        - kind, messages / prompt, chosen, rejected: the record turns.
+
+    Output columns:
+        - contaminated_by (list[str] | null): the benchmarks matched.
+        - contaminated_ngram (str | null): the first matched words (normalised).
+        - contaminated_parts (list[str] | null): prompt, response, chosen, rejected.
+        - drop_reason (str): ``contaminated`` on rejected records (``action: drop``).
+
+        An earlier non-null value (a record marked by an earlier stage) is left as it is.
+
+    Stats:
+        ``mode`` (ngram), ``ngram``, ``min_words``, ``benchmarks`` (per benchmark: path,
+        sha256, fields, rows, texts, ngrams, short_texts, whole_turn_texts, too_short),
+        ``index_bytes``,
+        ``contaminated``, ``by_benchmark``, ``by_part``, ``removed`` or ``marked``.
+
+    Examples:
+        ```python
+        from curate.stages.decontam_ngram import decontam_ngram
+
+        result = decontam_ngram(df, benchmarks={"alpaca_eval": "eval.json"})
+        result.rejected.select("id", "contaminated_by", "contaminated_ngram")
+        ```
+
+        In a recipe (``curate filter --decontam alpaca_eval=eval.json``):
+
+        ```yaml
+        stages:
+          - use: decontam.ngram
+            with: {benchmarks: {alpaca_eval: eval.json}, ngram: 13, action: drop}
+        ```
+    """
+
+    id = "decontam.ngram"
+    Options = NgramOptions
+    summary = "Drop records that contain benchmark items (word n-gram overlap)."
+    writes = (BY, NGRAM, PARTS)
+    report_section = "decontam"
+    command, cli_name, cli_switch, cli_order = "filter", "decontam", "benchmarks", 60
+    cli_names = {"fields": "decontam-field"}
+    batch_size: ClassVar[int] = 20_000
+
+    options: NgramOptions
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        # Engines hand workers a fresh copy made from the options: the index built on the
+        # driver (check_input) rides along with that copy instead of being rebuilt per worker.
+        self._index: NgramIndex | None = _BUILT.get(self._options_key())
+
+    def _options_key(self) -> str:
+        o = self.options
+        return json.dumps([o.benchmarks, o.fields, o.ngram, o.min_words], sort_keys=True)
+
+    def resolved(self) -> dict[str, Any]:
+        from ..decontam.benchmarks import benchmark_digest
+
+        return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()}}
+
+    def index(self, ctx: StageContext) -> NgramIndex:
+        """The benchmarks' index: this process's, the run cache's, or built from the files."""
+        from ..decontam.benchmarks import load_benchmarks
+        from ..decontam.index import build_index
+
+        o = self.options
+        key = hashlib.sha1(json.dumps([self._options_key(), self.resolved()]).encode())
+        path = (ctx.cache_dir / "decontam" / f"ngram-{key.hexdigest()[:16]}.npz"
+                if ctx.cache_dir is not None else None)
+        index = NgramIndex.load(path) if path is not None and path.is_file() else None
+        if index is None:
+            benches = load_benchmarks(o.benchmarks, o.fields)
+            index = build_index([b.name for b in benches], [b.texts for b in benches],
+                                ngram=o.ngram, min_words=o.min_words)
+            for b in benches:
+                index.counts[b.name] = {**b.describe(), **index.counts[b.name]}
+            if path is not None:
+                index.save(path)
+        while len(_BUILT) >= 4:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[self._options_key()] = index
+        return index
+
+    def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
+        if not self.options.benchmarks:
+            raise StageError(f"{self.id}: no benchmark given (--decontam NAME=PATH, or "
+                             f"benchmarks: {{NAME: PATH}} in a recipe)")
+        self._index = self.index(ctx)
+
+    def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        if self._index is None:  # a copy made where the driver's index is not
+            self._index = self.index(ctx)
+        index = self._index
+        turns = part_turns(batch)
+        found = index.find(turns["content"])
+        by: list[list[str] | None] = [None] * batch.height
+        span: list[str | None] = [None] * batch.height
+        parts: list[list[str] | None] = [None] * batch.height
+        rows, names = turns["row"].to_list(), turns["part"].to_list()
+        for t in sorted(found):
+            hit, row = found[t], rows[t]
+            matched = index.names_of(hit.mask)
+            if by[row] is None:
+                by[row], span[row], parts[row] = matched, hit.span, [names[t]]
+                continue
+            by[row] = [n for n in index.names if n in matched or n in by[row]]
+            if names[t] not in parts[row]:
+                parts[row].append(names[t])
+        new = {BY: pl.Series(BY, by, pl.List(pl.String)),
+               NGRAM: pl.Series(NGRAM, span, pl.String),
+               PARTS: pl.Series(PARTS, parts, pl.List(pl.String))}
+        return batch.with_columns(
+            pl.coalesce(pl.col(c), s) if c in batch.columns else s for c, s in new.items())
+
+    def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
+        return [(REASON, pl.col(BY).is_not_null())] if self.options.action == "drop" else []
+
+    def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
+              ctx: StageContext) -> dict[str, Any]:
+        index = self._index or self.index(ctx)
+        return {"mode": "ngram", "ngram": index.ngram, "min_words": index.min_words,
+                "benchmarks": index.counts, "index_bytes": index.nbytes(),
+                **contamination_stats(scored, index.names, self.options.action)}
+
+
+def decontam_ngram(df: pl.DataFrame, **options) -> StageResult:
+    """Library form of ``decontam.ngram``; ``options`` as :class:`NgramOptions`."""
+    return NgramDecontam(NgramOptions(**options)).apply(df, StageContext(name=NgramDecontam.id))
