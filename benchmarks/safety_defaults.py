@@ -89,6 +89,7 @@ PHOTO = [
 ]
 OTHER = [
     "Moby Dick is a novel by Herman Melville about the hunt for a white whale.",
+    "Moby Dick is a novel about the hunt for a white whale.",
     "Beat the eggs with the sugar until pale, then fold in the ground nuts.",
     "The rugby hooker throws the ball in at the lineout.",
     "A stopcock shuts off the water supply; turn it clockwise to close it.",

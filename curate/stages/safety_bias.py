@@ -7,14 +7,14 @@ import json
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..errors import StageError
 from ..safety import scorers
 from ..safety.audit import balance_mask, group_audit
 from ..safety.lexicon import category_expr, load_lexicon
 from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageResult
-from .safety_toxicity import AUTO, Threshold, part_text
+from .safety_toxicity import AUTO, Threshold, part_text, threshold_or_auto
 
 BIAS_JSON = "bias.json"
 REASONS = ("identity_attack", "toxic_about_group", "group_balance")
@@ -60,6 +60,13 @@ class BiasOptions(StageOptions):
 
     disparity_min_records: int = Field(default=20, ge=1)
     """Groups with fewer records in the input are never flagged (too few to tell)."""
+
+    @field_validator("identity_attack_max", "group_toxicity_max", "audit_toxic_above",
+                     mode="before")
+    @classmethod
+    def _threshold(cls, value: Any, info: ValidationInfo) -> Any:
+        flag = info.field_name.replace("_", "-")
+        return threshold_or_auto(f"safety.bias option {info.field_name} (--{flag})", value)
 
 
 class Bias(RowScorer):

@@ -29,6 +29,22 @@ def part_text(part: str) -> pl.Expr:
             .list.join("\n").fill_null(""))
 
 
+def threshold_or_auto(where: str, value: Any) -> Any:
+    """A threshold option that may be ``auto``, as given in a recipe or as a flag's text:
+    ``auto``, null, or a number in [0, 1]. A bad value is a StageError that names the option
+    (the generated flag of a number-or-``auto`` option takes any text)."""
+    if value is None or value == AUTO or isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 <= number <= 1:
+        raise StageError(f"{where}: expected a number between 0 and 1, 'auto' or 'none', "
+                         f"not {value!r}")
+    return number
+
+
 def label_column(label: str) -> str:
     """``tox_<label>``: the label lower-cased, other characters than letters/digits as ``_``."""
     return "tox_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
@@ -69,6 +85,11 @@ class ToxicityOptions(StageOptions):
 
     device: str = "cpu"
     """Torch device of the Detoxify model."""
+
+    @field_validator("max", mode="before")
+    @classmethod
+    def _max(cls, value: Any) -> Any:
+        return threshold_or_auto("safety.toxicity option max (--toxicity-max)", value)
 
     @field_validator("max_label")
     @classmethod
