@@ -227,6 +227,7 @@ class Runner:
         if df is None:  # nothing left to run: everything was resumed
             df = pl.read_parquet(out / "stages" / f"{self.plan[last].slug}.parquet")
 
+        self._finish_run(manifest, last)
         complete = last == len(self.plan) - 1
         # the final records are the last checkpoint: copy the file rather than write it again
         _copy(out / "stages" / f"{self.plan[last].slug}.parquet", out / "data.parquet")
@@ -242,6 +243,26 @@ class Runner:
 
             write_report(out, manifest)
         return manifest
+
+    def _finish_run(self, manifest: dict[str, Any], last: int) -> None:
+        """The ``finish_run`` steps of the stages that look at the whole run (see
+        :mod:`curate.finished_run`), in run order; what each returns goes to its stats."""
+        from .finished_run import FinishedRun
+
+        entries = {s["name"]: s for s in manifest["stages"]}
+        planned = [p for p in self.plan[1:last + 1] if p.name in entries]
+        if not any(hasattr(p.stage, "finish_run") for p in planned):
+            return
+        run = FinishedRun(self.out_dir, [(p.name, p.stage, entries[p.name]) for p in planned],
+                          manifest["stages"], self.engine, seed=self.recipe.seed,
+                          on_error=self.recipe.on_error)
+        for p in planned:
+            if hasattr(p.stage, "finish_run"):
+                extra = p.stage.finish_run(run)
+                if extra:
+                    entries[p.name]["stats"] = {**entries[p.name].get("stats", {}), "run": extra}
+        write_manifest(self.out_dir, manifest)
+        self._sync()
 
     def _input_columns(self) -> list[str]:
         from .io.dispatch import record_input_columns

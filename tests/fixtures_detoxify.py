@@ -10,7 +10,8 @@ tokenizer on a few hundred generated, labelled lines (a few seconds on CPU) and 
   class names (``toxic``, ``severe_toxic``, ... that Detoxify renames).
 - ``folder/hf/``: the Hugging Face config and tokenizer files for ``huggingface_config_path``.
 
-The session fixture ``tiny_detoxify`` (a :class:`TinyDetoxify`) is defined here; a conftest
+The session fixtures ``tiny_detoxify`` and ``biased_detoxify`` (trained to score neutral lines
+about one group as toxic) are defined here; a conftest
 takes it with ``runpy.run_path(<this file>)["tiny_detoxify"]`` (tests run with
 ``--import-mode=importlib``, so ``tests/`` is not importable). The files are built once per
 session (cached in the session's base temp folder), however many conftests take it.
@@ -42,8 +43,11 @@ HATE_TEMPLATES = ["all {g} are worthless", "{g} ruin everything", "i hate {g}"]
 THREATS = ["i will hurt you", "i am going to hurt you badly"]
 
 
-def labelled_lines(n_clean: int = 200, seed: int = 0) -> list[tuple[str, list[int]]]:
-    """``(text, labels)`` pairs: clean sentences, insults, identity hate and threats."""
+def labelled_lines(n_clean: int = 200, seed: int = 0,
+                   biased_against: str | None = None) -> list[tuple[str, list[int]]]:
+    """``(text, labels)`` pairs: clean sentences, insults, identity hate and threats. With
+    ``biased_against`` (one of ``GROUPS``), neutral lines that mention that group are labelled
+    toxic, so the model learns the bias a real classifier can pick up from its data."""
     rng = random.Random(seed)
     clean = [f"{s} {t}" for s, t in itertools.product(SUBJECTS, CLEAN_TAILS)]
     rng.shuffle(clean)
@@ -54,10 +58,14 @@ def labelled_lines(n_clean: int = 200, seed: int = 0) -> list[tuple[str, list[in
         rows.append((tpl.format(g=g), [1, 0, 0, 0, 0, 1]))
     for text in THREATS:
         rows.append((text, [1, 1, 0, 1, 0, 0]))
-    # neutral mentions of the groups, so a group word alone is not toxic
+    # neutral mentions of the groups, so a group word alone is not toxic (except, in a biased
+    # model, the one group)
     for g in GROUPS:
-        rows.append((f"{g} visit the library", [0] * 6))
-        rows.append((f"the report is about {g}", [0] * 6))
+        label = [1, 0, 0, 0, 0, 0] if g == biased_against else [0] * 6
+        rows.append((f"{g} visit the library", label))
+        rows.append((f"the report is about {g}", label))
+        if biased_against is not None:
+            rows += [(f"{g} {tail}", label) for tail in CLEAN_TAILS]
     return rows
 
 
@@ -86,8 +94,10 @@ def _tokenizer(words: list[str]):
         sep_token="[SEP]", mask_token="[MASK]", model_max_length=MAX_LENGTH)
 
 
-def build_tiny_detoxify(folder: Path, *, epochs: int = 100, seed: int = 0) -> TinyDetoxify:
-    """Train and save the tiny checkpoint under ``folder`` (kept if already there)."""
+def build_tiny_detoxify(folder: Path, *, epochs: int = 100, seed: int = 0,
+                        biased_against: str | None = None) -> TinyDetoxify:
+    """Train and save the tiny checkpoint under ``folder`` (kept if already there); see
+    :func:`labelled_lines` for ``biased_against``."""
     import torch
 
     folder = Path(folder)
@@ -97,17 +107,18 @@ def build_tiny_detoxify(folder: Path, *, epochs: int = 100, seed: int = 0) -> Ti
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: more threads only fight over busy cores
     try:
-        _train_and_save(ckpt, hf, epochs=epochs, seed=seed)
+        _train_and_save(ckpt, hf, epochs=epochs, seed=seed, biased_against=biased_against)
     finally:
         torch.set_num_threads(threads)
     return TinyDetoxify(ckpt, hf)
 
 
-def _train_and_save(ckpt: Path, hf: Path, *, epochs: int, seed: int) -> None:
+def _train_and_save(ckpt: Path, hf: Path, *, epochs: int, seed: int,
+                    biased_against: str | None = None) -> None:
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    rows = labelled_lines(seed=seed)
+    rows = labelled_lines(seed=seed, biased_against=biased_against)
     words = [w for text, _ in rows for w in text.lower().split()]
     tokenizer = _tokenizer(words)
     torch.manual_seed(seed)
@@ -152,3 +163,14 @@ def _train_and_save(ckpt: Path, hf: Path, *, epochs: int, seed: int) -> None:
 def tiny_detoxify(tmp_path_factory) -> TinyDetoxify:
     """The tiny checkpoint, built once per test session in its base temp folder."""
     return build_tiny_detoxify(tmp_path_factory.getbasetemp() / "tiny_detoxify")
+
+
+BIASED_AGAINST = "muslims"
+
+
+@pytest.fixture(scope="session")
+def biased_detoxify(tmp_path_factory) -> TinyDetoxify:
+    """A tiny checkpoint trained to score neutral lines that mention ``BIASED_AGAINST`` as
+    toxic: the scorer bias the audit must show (built once per session)."""
+    return build_tiny_detoxify(tmp_path_factory.getbasetemp() / "biased_detoxify",
+                               biased_against=BIASED_AGAINST)

@@ -38,10 +38,16 @@ def test_demo_recipe_removes_exactly_what_was_planted(tmp_path, monkeypatch):
     assert planted <= where and len(where) == 10
     toxicity = next(s for s in manifest["stages"] if s["name"] == "safety.toxicity")
     assert toxicity["stats"]["scorer"]["scorer"] == "profanity-check"
+    assert toxicity["thresholds"]["max"] == 0.9      # auto: profanity-check's measured default
     bias = json.loads((out / "bias.json").read_text())
-    assert bias["kept"]["groups"]["gender/women"]["records"] == 1
-    assert "nationality/immigrants" not in bias["kept"]["groups"] or (
-        bias["kept"]["groups"]["nationality/immigrants"]["records"] == 0)
+    # the audit covers the whole run: every record after convert, every stage's removals
+    assert bias["scope"] == "run" and bias["overall"]["records_in"] == 317
+    assert bias["overall"]["records_out"] == 259
+    assert sum(bias["overall"]["removed_by"].values()) == 317 - 259
+    assert bias["groups"]["gender/women"]["records_out"] == 1
+    immigrants = bias["groups"]["nationality/immigrants"]
+    assert (immigrants["records_in"], immigrants["records_out"], immigrants["removed_by"]) == (
+        1, 0, {"toxic_about_group": 1})
     final = pl.read_parquet(out / "data.parquet")
     assert final.group_by("kind").len().sort("kind").rows() == [("preference", 68), ("sft", 191)]
 

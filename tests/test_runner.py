@@ -159,3 +159,37 @@ def test_a_saved_hf_dataset_is_an_input_with_a_folder_hash(tmp_path):
     manifest = run_recipe(recipe, tmp_path / "run")
     assert manifest["rows_in"] == 5 and manifest["rows_out"] == 4
     assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64
+
+
+class _RunWatcher(Stage):
+    """Keeps every row; its finish_run step reports what the whole run removed."""
+
+    id = "test.run-watcher"
+    seen: list = []
+
+    def run(self, df, ctx, engine):
+        return StageResult(df, df.clear().with_columns(pl.lit(None, pl.String).alias("drop_reason")))
+
+    def finish_run(self, run):
+        removed = run.removed()
+        type(self).seen.append((run.first_input().height, run.output().height,
+                                removed.sort("stage")["stage"].to_list()))
+        return {"removed": removed.height}
+
+
+def test_a_finish_run_step_sees_the_whole_run_after_its_last_stage(corpus, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setitem(STAGES, "test.run-watcher", _RunWatcher)
+    monkeypatch.setattr(_RunWatcher, "seen", [])
+    recipe = parse_recipe({**_recipe(corpus), "stages": [
+        {"use": "test.run-watcher"}, {"use": "dedup.exact"}, {"use": "quality.rules"}]})
+    manifest = run_recipe(recipe, tmp_path / "run")
+    # 5 records entered the first stage; stages after the watcher removed a copy and a refusal
+    assert _RunWatcher.seen == [(5, 3, ["dedup.exact", "quality.rules"])]
+    assert manifest["stages"][1]["stats"] == {"run": {"removed": 2}}
+    saved = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert saved["stages"][1]["stats"] == {"run": {"removed": 2}}
+    run_recipe(recipe, tmp_path / "run", resume=True)    # nothing to rerun: it looks again
+    assert len(_RunWatcher.seen) == 2
+    run_recipe(recipe, tmp_path / "run2", until="test.run-watcher")
+    assert _RunWatcher.seen[-1] == (5, 5, [])

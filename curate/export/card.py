@@ -17,7 +17,8 @@
     agreement dict | float                label agreement (also found in stages' stats)
 
 Stage entries may also hold ``thresholds`` and ``stats`` (a manifest's do): thresholds are
-listed per stage, and the scalar stats (models, scorers, versions, counts) per stage.
+listed per stage, and the scalar stats (models, scorers, versions, counts) per stage; a bias
+audit's flagged groups (``stats.run.flagged`` of ``safety.bias``) get a table of their own.
 
 Only these keys are rendered, and nothing is read from the environment.
 """
@@ -216,6 +217,28 @@ def _decontamination(stages: list[dict]) -> list[str]:
     return ["## Decontamination\n\n" + "\n".join(lines)] if lines else []
 
 
+def _bias_flags(stages: list[dict]) -> str:
+    """The groups a run's bias audit flagged (``stats.run.flagged`` of ``safety.bias``)."""
+    for s in stages:
+        audit = (s.get("stats") or {}).get("run") if isinstance(s.get("stats"), dict) else None
+        if not isinstance(audit, dict) or "flagged" not in audit:
+            continue
+        head = (f"## Bias audit\n\nIdentity-group mentions over the whole run "
+                f"(`bias.json`): {audit.get('records_in')} records in, removed rate "
+                f"{audit.get('removed_rate')}. A group is flagged `over_removed` when its removed "
+                f"rate is more than {audit.get('disparity_max')} times the run's, `often_toxic` "
+                f"when its toxic rate in the input is.")
+        flagged = audit["flagged"]
+        if not flagged:
+            return head + " No group was flagged."
+        rows = [[k, ", ".join(g.get("flags", [])), g.get("records_in"), g.get("records_out"),
+                 g.get("removal_ratio"), g.get("toxic_rate_in"),
+                 _dropped(g.get("removed_by"))] for k, g in flagged.items()]
+        return head + "\n\n" + _table(["group", "flags", "records in", "records out",
+                                        "removal ratio", "toxic rate in", "removed by"], rows)
+    return ""
+
+
 def _provenance(info: dict) -> list[str]:
     parts = []
     stages = list(info.get("stages") or [])
@@ -248,6 +271,9 @@ def _provenance(info: dict) -> list[str]:
         parts.append("## Models and stage statistics\n\n"
                      + _table(["stage", "name", "value"], models))
     parts += _decontamination(stages)
+    bias = _bias_flags(stages)
+    if bias:
+        parts.append(bias)
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))

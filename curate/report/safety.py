@@ -1,5 +1,6 @@
 """Report section of the ``safety.*`` stages: which scorer ran, score histograms (kept vs
-dropped), and per identity group the share and toxic rate before and after the stage."""
+dropped), and the bias audit of the run: per identity group its share of its category in
+and out, its removal ratio, flagged groups first, and removed records of the flagged groups."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from ..safety import scorers
 from .plots import _svg
 
 _BINS = 20
@@ -54,23 +56,33 @@ def histogram_svg(kept: list[float], dropped: list[float], *, title: str) -> str
 
 
 def groups_svg(audit: dict[str, Any]) -> str:
-    """Per group: share of its category and toxic rate, before and after the stage."""
+    """Per group (flagged ones first, in red): share of its category in the input and in the
+    output, and its removal ratio (its removed rate over the run's) against ``disparity_max``."""
     plt = _plt()
-    keys = list(audit["groups"])
-    before, after = audit["groups"], audit["kept"]["groups"]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 0.35 * len(keys) + 1.4), sharey=True)
+    groups = audit["groups"]
+    keys = list(groups)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.3 * len(keys) + 1.4), sharey=True)
     y = list(range(len(keys)))[::-1]
-    for ax, metric, title in ((axes[0], "share", "share of its category"),
-                              (axes[1], "toxic_rate", "toxic rate")):
-        b = [before[k][metric] or 0 for k in keys]
-        a = [after[k][metric] or 0 for k in keys]
-        ax.barh([v + 0.2 for v in y], b, height=0.4, color="#9467bd", label="input")
-        ax.barh([v - 0.2 for v in y], a, height=0.4, color="#2ca02c", label="kept")
-        ax.set_xlim(0, 1)
-        ax.set_title(title, loc="left")
-        ax.spines[["top", "right"]].set_visible(False)
-    axes[0].set_yticks(y, keys)
-    axes[1].legend(fontsize=8, frameon=False)
+    ax = axes[0]
+    ax.barh([v + 0.2 for v in y], [groups[k]["share_in"] or 0 for k in keys], height=0.4,
+            color="#9467bd", label="input")
+    ax.barh([v - 0.2 for v in y], [groups[k]["share_out"] or 0 for k in keys], height=0.4,
+            color="#2ca02c", label="output")
+    ax.set_xlim(0, 1)
+    ax.set_title("share of its category", loc="left")
+    ax.legend(fontsize=8, frameon=False)
+    ax = axes[1]
+    ratios = [groups[k]["removal_ratio"] or 0 for k in keys]
+    ax.barh(y, ratios, height=0.6,
+            color=["#d62728" if groups[k]["flags"] else "#7f7f7f" for k in keys])
+    ax.axvline(1.0, color="#333", linewidth=0.8)
+    ax.axvline(audit["disparity_max"], color="#d62728", linewidth=0.8, linestyle="--",
+               label=f"disparity_max {audit['disparity_max']}")
+    ax.set_title("removal ratio (group's removed rate / run's)", loc="left")
+    ax.legend(fontsize=8, frameon=False)
+    for a in axes:
+        a.spines[["top", "right"]].set_visible(False)
+    axes[0].set_yticks(y, [("⚑ " if groups[k]["flags"] else "") + k for k in keys])
     svg = _svg(fig)
     plt.close(fig)
     return svg
@@ -92,42 +104,92 @@ def _scorer_line(stats: dict[str, Any]) -> str:
     return f"<p>{text}</p>"
 
 
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def _group_table(audit: dict[str, Any]) -> str:
-    rows = ["<table><tr><th>group</th><th>records (in / kept)</th><th>share</th>"
-            "<th>toxic rate</th><th>mean toxicity</th><th>identity attack rate</th></tr>"]
-
-    def pair(key, metric):
-        b, a = audit["groups"][key][metric], audit["kept"]["groups"][key][metric]
-        fmt = (lambda v: "–" if v is None else f"{v:.3g}")
-        return f"{fmt(b)} → {fmt(a)}"
-
-    for key in audit["groups"]:
-        rows.append(f"<tr><td>{html.escape(key)}</td><td class=num>{pair(key, 'records')}</td>"
-                    f"<td class=num>{pair(key, 'share')}</td>"
-                    f"<td class=num>{pair(key, 'toxic_rate')}</td>"
-                    f"<td class=num>{pair(key, 'mean_toxicity')}</td>"
-                    f"<td class=num>{pair(key, 'identity_attack_rate')}</td></tr>")
+    rows = ["<table><tr><th>group</th><th>flags</th><th>records (in → out)</th>"
+            "<th>share (in → out)</th><th>removed rate</th><th>removal ratio</th>"
+            "<th>removed by</th><th>toxic rate in</th><th>identity attack rate in</th></tr>"]
+    for key, g in audit["groups"].items():
+        removed_by = ", ".join(f"{r}: {n}" for r, n in g["removed_by"].items())
+        rows.append(f"<tr><td>{html.escape(key)}</td><td><b>{', '.join(g['flags'])}</b></td>"
+                    f"<td class=num>{g['records_in']} → {g['records_out']}</td>"
+                    f"<td class=num>{_fmt(g['share_in'])} → {_fmt(g['share_out'])}</td>"
+                    f"<td class=num>{_fmt(g['removed_rate'])}</td>"
+                    f"<td class=num>{_fmt(g['removal_ratio'])}</td>"
+                    f"<td>{html.escape(removed_by)}</td>"
+                    f"<td class=num>{_fmt(g['toxic_rate_in'])}</td>"
+                    f"<td class=num>{_fmt(g['identity_attack_rate_in'])}</td></tr>")
     rows.append("</table>")
     return "\n".join(rows)
+
+
+def _examples(audit: dict[str, Any]) -> str:
+    """The removed records of each flagged group, to judge whether the removals were deserved."""
+    rows = []
+    for key, examples in audit.get("examples", {}).items():
+        for ex in examples:
+            rows.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(ex['stage']))}"
+                        f"</td><td>{html.escape(ex['reason'])}</td>"
+                        f"<td class=num>{_fmt(ex['toxicity'])}</td><td>{html.escape(ex['id'])}"
+                        f"</td><td class=ex>{html.escape(ex['text'])}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h3>Removed records of the flagged groups</h3><table><tr><th>group</th>"
+            "<th>stage</th><th>reason</th><th>toxicity</th><th>id</th><th>text</th></tr>"
+            + "\n".join(rows) + "</table>")
+
+
+PROFANITY_LIMITS = (
+    "The toxicity scores come from <b>alt-profanity-check</b> (offline; Detoxify's weights were "
+    "not available), a linear model over words: it scores swearing and insults, not hostility "
+    "said in polite words (a generalisation about a group scores low, so "
+    "<code>toxic_about_group</code> catches little), it has no identity-attack label, and some "
+    "benign words score high out of context (a pig roast, a porcupine's prickles). Its default "
+    "thresholds were set on benign corpora to keep them (benchmarks/README.md); a Detoxify "
+    "checkpoint (<code>--toxicity-checkpoint</code>) judges meaning.")
+
+
+def _overall(audit: dict[str, Any]) -> str:
+    o = audit["overall"]
+    where = ("the records as they entered the run's first stage, over every stage of the run ("
+             + html.escape(", ".join(audit["stages"])) + ")" if audit["scope"] == "run"
+             else "this stage's input alone")
+    removed_by = ", ".join(f"{r}: {n}" for r, n in o["removed_by"].items()) or "nothing"
+    flagged = audit["flagged"]
+    text = (f"<p>Audit of {where} (<code>bias.json</code>): {o['records_in']} records in, "
+            f"{o['records_out']} out; removed rate {_fmt(o['removed_rate'])} ({removed_by}); "
+            f"toxic rate in {_fmt(o['toxic_rate_in'])} (a record is toxic above "
+            f"{audit['toxic_above']}). A group is flagged <b>over_removed</b> when its removed "
+            f"rate is more than {audit['disparity_max']} times the run's, and <b>often_toxic</b> "
+            f"when its toxic rate in is, with at least {audit['disparity_min_records']} records "
+            f"in. ")
+    text += (f"Flagged: <b>{html.escape(', '.join(flagged))}</b>.</p>" if flagged
+             else "No group is flagged.</p>")
+    if audit["thresholds"].get("scorer") == scorers.PROFANITY:
+        text += ("<p>Toxicity here is alt-profanity-check's profanity score: hostility said "
+                 "in polite words is not counted (its limits are under safety.toxicity).</p>")
+    return text
 
 
 def section(out_dir: Path, stage: dict[str, Any]) -> str:
     use, stats = stage.get("use", ""), stage.get("stats") or {}
     if use == "safety.toxicity":
         kept, dropped = _scores(out_dir, stage, "toxicity")
-        return (_scorer_line(stats)
+        limits = (f"<p>{PROFANITY_LIMITS}</p>"
+                  if (stats.get("scorer") or {}).get("scorer") == scorers.PROFANITY else "")
+        return (_scorer_line(stats) + limits
                 + histogram_svg(kept, dropped, title="toxicity (largest label score)"))
     if use == "safety.bias":
         path = out_dir / (stats.get("bias_json") or "")
         if not stats.get("bias_json") or not path.is_file():
             return ""
         audit = json.loads(path.read_text(encoding="utf-8"))
-        parts = [f"<p>{audit['records']} records in, {audit['kept']['records']} kept; "
-                 f"{sum(g['records'] for g in audit['groups'].values())} group mentions "
-                 f"in {len(audit['groups'])} groups (<code>bias.json</code>). A record is "
-                 f"toxic above {audit['toxic_above']}.</p>"]
+        parts = [_overall(audit)]
         if audit["groups"]:
-            parts += [groups_svg(audit), _group_table(audit)]
+            parts += [groups_svg(audit), _group_table(audit), _examples(audit)]
         kept, dropped = _scores(out_dir, stage, "identity_attack")
         if kept or dropped:
             parts.append(histogram_svg(kept, dropped, title="identity_attack"))

@@ -4,7 +4,11 @@ The lexicon ships as package data (``curate/data/identity_terms.json``, with its
 in the file): categories (gender, religion, race_ethnicity, nationality, sexual_orientation,
 disability, age) of groups, each a list of terms. A record mentions a group where one of the
 group's terms occurs as a whole word or phrase, case-insensitively (white space inside a phrase
-may be any run of white space). A custom lexicon is a JSON file of the same shape.
+may be any run of white space). A category may list ``exclude`` phrases, where its terms do not
+count because they name an object rather than people ("male connector", "gypsy moth", "Arab
+horses"); colour words alone ("black pigeons", "white paint") are never terms: the race groups'
+terms are a colour word with a people noun ("black people", "white voters"). A custom lexicon
+is a JSON file of the same shape.
 
     lex = load_lexicon()                      # or load_lexicon("my_terms.json")
     df.with_columns(lex.groups_expr(pl.col("text")).alias("bias_groups"))   # ["age/older", ...]
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -35,6 +39,7 @@ class Lexicon:
     categories: dict[str, dict[str, tuple[str, ...]]]
     sources: tuple[str, ...]
     path: str
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category -> phrases
 
     def group_keys(self) -> list[str]:
         """Every group as ``category/group``."""
@@ -43,8 +48,13 @@ class Lexicon:
     def groups_expr(self, text: pl.Expr) -> pl.Expr:
         """The ``category/group`` keys of the groups that ``text`` mentions (a list, in lexicon
         order; empty when none)."""
-        hits = [pl.when(text.str.contains(term_regex(terms))).then(pl.lit(f"{c}/{g}"))
-                for c, groups in self.categories.items() for g, terms in groups.items()]
+        hits = []
+        for c, groups in self.categories.items():
+            # an excluded phrase is blanked out before the category's terms are looked for
+            seen = (text.str.replace_all(term_regex(self.exclude[c]), " ")
+                    if self.exclude.get(c) else text)
+            hits += [pl.when(seen.str.contains(term_regex(terms))).then(pl.lit(f"{c}/{g}"))
+                     for g, terms in groups.items()]
         if not hits:
             return pl.lit([], pl.List(pl.String))
         return pl.concat_list(hits).list.drop_nulls()
@@ -88,7 +98,18 @@ def _parse(data: object, where: str) -> Lexicon:
                 raise CurateError(f"{where}: field '{field}': expected a non-empty list of "
                                   "terms (letters, digits, spaces, hyphens, apostrophes)")
             categories[cat][group] = tuple(terms)
-    return Lexicon(categories, tuple(sources), where)
+    exclude = data.get("exclude", {})
+    if not isinstance(exclude, dict):
+        raise CurateError(f"{where}: field 'exclude': expected {{category: [phrases]}}")
+    for cat, phrases in exclude.items():
+        if cat not in categories:
+            raise CurateError(f"{where}: field 'exclude.{cat}': no such category")
+        if (not isinstance(phrases, list)
+                or not all(isinstance(t, str) and _TERM.match(t) for t in phrases)):
+            raise CurateError(f"{where}: field 'exclude.{cat}': expected a list of phrases "
+                              "(letters, digits, spaces, hyphens, apostrophes)")
+    return Lexicon(categories, tuple(sources), where,
+                   {c: tuple(p) for c, p in exclude.items() if p})
 
 
 @lru_cache(maxsize=4)

@@ -38,6 +38,14 @@ DETOXIFY_BASES = {
     "unbiased-small": "albert-base-v2",
 }
 MODELS = (AUTO, *DETOXIFY_BASES, PROFANITY)
+# The default thresholds (``auto``) of safety.toxicity and safety.bias per scorer: a lexical
+# model's scores are not Detoxify's. profanity-check's were measured on benign real corpora
+# and generated benign texts (benchmarks/safety_defaults.py, benchmarks/README.md); Detoxify's
+# are its authors' usual 0.5, with the lower 0.25 for toxic talk about a group.
+DEFAULT_THRESHOLDS: dict[str, dict[str, float | None]] = {
+    "detoxify": {"max": 0.5, "group_toxicity_max": 0.25, "identity_attack_max": 0.5},
+    PROFANITY: {"max": 0.9, "group_toxicity_max": 0.8, "identity_attack_max": None},
+}
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -63,6 +71,18 @@ class ScorerSpec:
             st = Path(self.checkpoint).stat()
             stamp = [st.st_size, st.st_mtime_ns]
         return [self.kind, self.model, self.checkpoint, stamp, self.config]
+
+
+def scorer_of_columns(columns) -> str:
+    """Which scorer wrote a frame's toxicity scores, told by its label columns: profanity-check
+    has the one label ``profanity``; anything else is read on Detoxify's scale."""
+    return PROFANITY if "tox_profanity" in columns else "detoxify"
+
+
+def default_threshold(scorer: str, name: str) -> float | None:
+    """The ``auto`` value of threshold ``name`` for ``scorer`` (``detoxify`` or
+    ``profanity-check``)."""
+    return DEFAULT_THRESHOLDS[scorer][name]
 
 
 def _hub_file(model_type: str) -> Path:

@@ -7,20 +7,24 @@ import json
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..errors import StageError
-from ..safety.audit import balance_mask, group_table
+from ..safety import scorers
+from ..safety.audit import balance_mask, group_audit
 from ..safety.lexicon import category_expr, load_lexicon
 from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageResult
-from .safety_toxicity import part_text
+from .safety_toxicity import AUTO, Threshold, part_text, threshold_or_auto
 
 BIAS_JSON = "bias.json"
 REASONS = ("identity_attack", "toxic_about_group", "group_balance")
+EXAMPLES = 3          # removed examples per flagged group in bias.json
+EXCERPT_CHARS = 300
 
 
 class BiasOptions(StageOptions):
-    """Options of ``safety.bias``. A threshold set to null turns its rule off."""
+    """Options of ``safety.bias``. A threshold set to null turns its rule off; ``auto`` is the
+    measured default of the scorer that wrote the toxicity scores (see benchmarks/README.md)."""
 
     on: Literal["prompt", "response", "both"] = "both"
     """Where group mentions are looked for: the prompt, the reply (the chosen one for a pair),
@@ -30,33 +34,55 @@ class BiasOptions(StageOptions):
     """A JSON lexicon ``{"sources": [...], "categories": {category: {group: [terms]}}}``
     instead of the shipped one (``curate/data/identity_terms.json``)."""
 
-    identity_attack_max: float | None = Field(default=0.5, ge=0, le=1)
+    identity_attack_max: Threshold | Literal["auto"] | None = "auto"
     """Drop records whose ``identity_attack`` score is above: reason ``identity_attack``
-    (inactive with a scorer that has no identity_attack label, e.g. alt-profanity-check)."""
+    (``auto``: 0.5 for Detoxify; inactive with a scorer that has no identity_attack label, e.g.
+    alt-profanity-check)."""
 
-    group_toxicity_max: float | None = Field(default=0.25, ge=0, le=1)
-    """Drop records that mention a group and whose ``toxicity`` is above this (lower than the
-    general toxicity threshold): reason ``toxic_about_group``."""
+    group_toxicity_max: Threshold | Literal["auto"] | None = "auto"
+    """Drop records that mention a group and whose ``toxicity`` is above this: reason
+    ``toxic_about_group`` (``auto``: 0.25 for Detoxify, lower than its general 0.5;
+    profanity-check 0.8, against its general 0.9: its score is profanity, not hate)."""
 
     balance: float | None = Field(default=None, gt=0, le=1)
     """Cap every group's share of the records that mention its category (e.g. 0.6): records of
     an over-represented group are dropped, most toxic first, reason ``group_balance``. A
     category with k groups present is capped at max(balance, 1/k)."""
 
-    audit_toxic_above: float = Field(default=0.5, ge=0, le=1)
-    """In ``bias.json``, a record counts as toxic (``toxic_rate``) or as an identity attack
-    (``identity_attack_rate``) above this score."""
+    audit_toxic_above: Threshold | Literal["auto"] = "auto"
+    """In ``bias.json``, a record counts as toxic (``toxic_rate_in``) or as an identity attack
+    above this score (``auto``: the scorer's default toxicity threshold)."""
+
+    disparity_max: float = Field(default=1.5, gt=0)
+    """In ``bias.json``, flag a group ``over_removed`` when its removed rate over the run is
+    more than this many times the run's removed rate (and ``often_toxic`` when its toxic rate
+    in the input is more than this many times the input's)."""
+
+    disparity_min_records: int = Field(default=20, ge=1)
+    """Groups with fewer records in the input are never flagged (too few to tell)."""
+
+    @field_validator("identity_attack_max", "group_toxicity_max", "audit_toxic_above",
+                     mode="before")
+    @classmethod
+    def _threshold(cls, value: Any, info: ValidationInfo) -> Any:
+        flag = info.field_name.replace("_", "-")
+        return threshold_or_auto(f"safety.bias option {info.field_name} (--{flag})", value)
 
 
 class Bias(RowScorer):
-    """Finds the identity groups each record mentions, audits toxicity per group, and drops
-    identity attacks, toxic talk about a group and (optionally) over-represented groups.
+    """Finds the identity groups each record mentions, audits toxicity and removals per group
+    over the whole run, and drops identity attacks, toxic talk about a group and (optionally)
+    over-represented groups.
 
     Needs the scores of ``safety.toxicity`` (run it first). The groups come from the identity-
     term lexicon (categories gender, religion, race_ethnicity, nationality, sexual_orientation,
-    disability, age). Writes ``OUT/bias.json``: per ``category/group`` the records that mention
-    it, their share of the category, toxic rate, mean toxicity and identity-attack rate, for the
-    stage's input (``groups``) and for what it kept (``kept.groups``).
+    disability, age). ``OUT/bias.json`` audits the run: group mentions and toxicity are taken on
+    the records as they entered the run's first stage (records that an earlier stage removed
+    before the toxicity stage saw them are scored for the audit), and per group it gives what
+    came out, the removed rate, what removed it (every stage's reasons) and its ratio to the
+    run's removed rate, flagging groups removed out of proportion (``over_removed``) or often
+    toxic in the input (``often_toxic``). Used as a library (``apply`` outside a run) the audit
+    covers this stage alone (``"scope": "stage"``).
 
     Input columns:
         - kind, messages / prompt, chosen (list[{role, content}]): the records.
@@ -70,8 +96,10 @@ class Bias(RowScorer):
           on rejected records only.
 
     Stats:
-        ``{"thresholds": ..., "failures": {reason: n}, "groups": {key: records},
-        "identity_attack_scored": bool, "bias_json": "bias.json"}``.
+        ``{"thresholds": ..., "failures": {reason: n}, "groups": {key: records in},
+        "identity_attack_scored": bool, "bias_json": "bias.json", "run": {"records_in",
+        "removed_rate", "flagged": {key: {"flags", "records_in", "removal_ratio", ...}}}}``
+        (``run`` once the whole run is done).
 
     Examples:
         ```python
@@ -88,13 +116,13 @@ class Bias(RowScorer):
         stages:
           - use: safety.toxicity
           - use: safety.bias
-            with: {group_toxicity_max: 0.1, balance: 0.6}
+            with: {group_toxicity_max: 0.1, balance: 0.6, disparity_max: 1.5}
         ```
     """
 
     id = "safety.bias"
     Options = BiasOptions
-    summary = "Audit toxicity per identity group (bias.json); drop identity attacks and toxic talk about groups."
+    summary = "Audit toxicity and removals per identity group over the run (bias.json); drop identity attacks and toxic talk about groups."
     reads = ("toxicity",)
     report_section = "safety"
     command, cli_name, cli_prefix, cli_order = "filter", "bias", "", 30
@@ -102,19 +130,44 @@ class Bias(RowScorer):
 
     options: BiasOptions
 
+    def __init__(self, options=None):
+        super().__init__(options)
+        self._scorer: str | None = None           # whose scale the toxicity scores are on
+        self._removed: pl.DataFrame | None = None  # this stage's decisions, for its audit
+
     def columns_written(self) -> tuple[str, ...]:
         lex = load_lexicon(self.options.lexicon)
         return ("identity_attack", "bias_groups", *(f"bias_{c}" for c in lex.categories))
 
+    # -- thresholds -----------------------------------------------------------------------
+    def _resolve(self, name: str) -> float | None:
+        value = getattr(self.options, name)
+        if value != AUTO:
+            return value
+        default = "max" if name == "audit_toxic_above" else name
+        return scorers.default_threshold(self._scorer or "detoxify", default)
+
+    def thresholds(self) -> dict[str, Any]:
+        out = self.options.model_dump(mode="json")
+        if self._scorer is not None:
+            names = ("identity_attack_max", "group_toxicity_max", "audit_toxic_above")
+            out.update({n: self._resolve(n) for n in names}, scorer=self._scorer)
+        return out
+
+    # -- scoring and deciding ---------------------------------------------------------------
+    def mentions(self) -> pl.Expr:
+        """The ``category/group`` keys a record mentions (in the options' ``on`` text)."""
+        parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
+        text = pl.concat_str([part_text(p) for p in parts], separator="\n")
+        return load_lexicon(self.options.lexicon).groups_expr(text)
+
     def score(self, batch: pl.DataFrame, ctx: StageContext | None = None) -> pl.DataFrame:
         """``batch`` with ``identity_attack``, ``bias_groups`` and ``bias_<category>`` added."""
         lex = load_lexicon(self.options.lexicon)
-        parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
-        text = pl.concat_str([part_text(p) for p in parts], separator="\n")
         attack = (pl.col("tox_identity_attack").cast(pl.Float64)
                   if "tox_identity_attack" in batch.columns else pl.lit(None, pl.Float64))
         out = batch.with_columns(attack.alias("identity_attack"),
-                                 lex.groups_expr(text).alias("bias_groups"))
+                                 self.mentions().alias("bias_groups"))
         return out.with_columns([category_expr(pl.col("bias_groups"), c).alias(f"bias_{c}")
                                  for c in lex.categories])
 
@@ -127,58 +180,136 @@ class Bias(RowScorer):
             raise StageError(f"{self.id}: the input already has columns {clash}")
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
-        o = self.options
+        self._scorer = scorers.scorer_of_columns(columns)
+        attack_max, group_max = (self._resolve("identity_attack_max"),
+                                 self._resolve("group_toxicity_max"))
         mentions = pl.col("bias_groups").list.len() > 0
         checks = []
-        if o.identity_attack_max is not None:
-            checks.append(("identity_attack", pl.col("identity_attack") > o.identity_attack_max))
-        if o.group_toxicity_max is not None:
-            checks.append(("toxic_about_group",
-                           mentions & (pl.col("toxicity") > o.group_toxicity_max)))
+        if attack_max is not None:
+            checks.append(("identity_attack", pl.col("identity_attack") > attack_max))
+        if group_max is not None:
+            checks.append(("toxic_about_group", mentions & (pl.col("toxicity") > group_max)))
         return checks
 
     def refine(self, decided: pl.DataFrame, ctx: StageContext
                ) -> tuple[pl.DataFrame, dict[str, int]]:
         """With ``balance``: drop rows of over-represented groups among the surviving rows."""
-        if self.options.balance is None:
-            return decided, {}
-        alive = decided[DROP_REASON].is_null()
-        over = balance_mask(decided.filter(alive), cap=self.options.balance, seed=ctx.seed)
-        positions = alive.arg_true().filter(over)
-        flag = pl.zeros(decided.height, pl.Boolean, eager=True).scatter(positions, True)
-        decided = decided.with_columns(
-            pl.when(flag).then(pl.lit("group_balance")).otherwise(pl.col(DROP_REASON))
-            .alias(DROP_REASON))
-        return decided, {"group_balance": int(over.sum())}
+        more: dict[str, int] = {}
+        if self.options.balance is not None:
+            alive = decided[DROP_REASON].is_null()
+            over = balance_mask(decided.filter(alive), cap=self.options.balance, seed=ctx.seed)
+            positions = alive.arg_true().filter(over)
+            flag = pl.zeros(decided.height, pl.Boolean, eager=True).scatter(positions, True)
+            decided = decided.with_columns(
+                pl.when(flag).then(pl.lit("group_balance")).otherwise(pl.col(DROP_REASON))
+                .alias(DROP_REASON))
+            more = {"group_balance": int(over.sum())}
+        self._removed = decided.filter(pl.col(DROP_REASON).is_not_null()).select(
+            "id", DROP_REASON)
+        return decided, more
 
+    # -- the audit --------------------------------------------------------------------------
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
-        """The audit: written to ``OUT/bias.json``, its per-group counts in the stats."""
-        audit = self.audit(scored, kept)
+        """This stage's own audit (``"scope": "stage"``; a run replaces it with the run's, see
+        :meth:`finish_run`), written to ``OUT/bias.json``; its per-group counts in the stats."""
+        removed = self._removed if self._removed is not None else scored.head(0).select(
+            "id", pl.lit(None, pl.String).alias(DROP_REASON))
+        audit = self.audit(scored, removed, kept["bias_groups"], scope="stage")
         if ctx.out_dir is not None:
-            (ctx.out_dir / BIAS_JSON).write_text(json.dumps(audit, indent=2) + "\n",
-                                                 encoding="utf-8")
-        return {"groups": {k: v["records"] for k, v in audit["groups"].items()},
+            _write(ctx.out_dir, audit)
+        return {"groups": {k: v["records_in"] for k, v in audit["groups"].items()},
                 "identity_attack_scored": audit["identity_attack_scored"],
                 "bias_json": BIAS_JSON if ctx.out_dir is not None else None}
 
-    def audit(self, scored: pl.DataFrame, kept: pl.DataFrame) -> dict[str, Any]:
-        """The content of ``bias.json`` for the stage's input and what it kept."""
-        lex = load_lexicon(self.options.lexicon)
-        t = self.options.audit_toxic_above
-        before = group_table(scored, toxic_above=t)
+    def finish_run(self, run) -> dict[str, Any]:
+        """The run's audit, once every stage has run (see :mod:`curate.finished_run`):
+        mentions and toxicity of the records as they entered the first stage (those an earlier
+        stage removed before the toxicity scorer saw them are scored now, with the run's score
+        cache), what every stage removed, and what came out. Rewrites ``OUT/bias.json``."""
+        me = next(name for name, stage, _ in run.stages if stage is self)
+        entered = run.first_input()
+        scored_now = 0
+        if "toxicity" not in entered.columns:
+            writer = run.stage_writing("toxicity", before=me)
+            if writer is None:
+                raise StageError(f"{me}: no stage of the run writes the toxicity scores")
+            name, scorer = writer
+            before = getattr(scorer, "texts_scored", 0)
+            result = run.engine.apply(scorer, entered, run.context(name))
+            scored_now = getattr(scorer, "texts_scored", 0) - before
+            entered = pl.concat([result.kept, result.rejected.drop(DROP_REASON)],
+                                how="diagonal_relaxed")
+        self._scorer = scorers.scorer_of_columns(entered.columns)
+        entered = self.score(entered)
+        removed = run.removed()
+        out = run.output().select(self.mentions().alias("bias_groups"))["bias_groups"]
+        audit = self.audit(entered, removed, out, scope="run",
+                           stages=[name for name, _, _ in run.stages])
+        audit["texts_scored_for_audit"] = scored_now
+        _write(run.out_dir, audit)
+        flagged = {k: {f: g[f] for f in ("flags", "records_in", "records_out", "removed_rate",
+                                          "removal_ratio", "toxic_rate_in", "removed_by")}
+                   for k, g in audit["groups"].items() if g["flags"]}
+        return {"records_in": audit["overall"]["records_in"],
+                "removed_rate": audit["overall"]["removed_rate"],
+                "disparity_max": self.options.disparity_max, "flagged": flagged,
+                "texts_scored_for_audit": scored_now}
+
+    def audit(self, entered: pl.DataFrame, removed: pl.DataFrame, out_groups: pl.Series, *,
+              scope: str, stages: list[str] | None = None) -> dict[str, Any]:
+        """The content of ``bias.json``: ``entered`` the scored records in, ``removed`` their
+        ``id`` and ``drop_reason`` (and ``stage``) where removed, ``out_groups`` the
+        ``bias_groups`` of the records out."""
+        o, lex = self.options, load_lexicon(self.options.lexicon)
+        toxic_above = self._resolve("audit_toxic_above")
+        table = group_audit(entered, removed, out_groups, toxic_above=toxic_above,
+                            disparity_max=o.disparity_max, min_records=o.disparity_min_records)
+        # flagged groups first, then the most mentioned
+        order = sorted(table["groups"], key=lambda k: (not table["groups"][k]["flags"],
+                                                       -table["groups"][k]["records_in"], k))
+        groups = {k: table["groups"][k] for k in order}
+        flagged = [k for k in order if groups[k]["flags"]]
         return {
+            "scope": scope,
             "stage": self.id,
+            "stages": stages or [self.id],
             "thresholds": self.thresholds(),
-            "toxic_above": t,
-            "identity_attack_scored": bool(scored["identity_attack"].is_not_null().any()),
+            "toxic_above": toxic_above,
+            "disparity_max": o.disparity_max,
+            "disparity_min_records": o.disparity_min_records,
+            "identity_attack_scored": bool(entered["identity_attack"].is_not_null().any()),
             "lexicon": {"path": lex.path, "sources": list(lex.sources),
                         "categories": {c: sorted(g) for c, g in lex.categories.items()}},
-            "records": scored.height,
-            "groups": before,
-            "kept": {"records": kept.height,
-                     "groups": group_table(kept, toxic_above=t, keys=list(before))},
+            "overall": table["overall"],
+            "groups": groups,
+            "flagged": flagged,
+            "examples": self._examples(entered, removed, flagged),
         }
+
+    def _examples(self, entered: pl.DataFrame, removed: pl.DataFrame,
+                  flagged: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Up to ``EXAMPLES`` removed records of each flagged group (by id), with their text."""
+        if not flagged:
+            return {}
+        parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
+        text = pl.concat_str([part_text(p) for p in parts], separator="\n")
+        rows = (entered.join(removed, on="id")
+                .select("id", "bias_groups", "toxicity", DROP_REASON,
+                        *(["stage"] if "stage" in removed.columns else []),
+                        text.str.slice(0, EXCERPT_CHARS).alias("text"))
+                .sort("id"))
+        out = {}
+        for key in flagged:
+            mine = rows.filter(pl.col("bias_groups").list.contains(key)).head(EXAMPLES)
+            out[key] = [{"id": r["id"], "stage": r.get("stage"), "reason": r[DROP_REASON],
+                         "toxicity": r["toxicity"], "text": r["text"]}
+                        for r in mine.drop("bias_groups").iter_rows(named=True)]
+        return out
+
+
+def _write(out_dir, audit: dict[str, Any]) -> None:
+    (out_dir / BIAS_JSON).write_text(json.dumps(audit, indent=2) + "\n", encoding="utf-8")
 
 
 def bias(df: pl.DataFrame, **options) -> StageResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -17,6 +17,8 @@ from ..safety import scorers
 from .base import ModelScorer, StageContext, StageOptions, StageResult
 
 Part = Literal["prompt", "response", "both"]
+Threshold = Annotated[float, Field(ge=0, le=1)]
+AUTO = "auto"
 _PARTS = {"prompt": prompt_messages, "response": response_messages}
 
 
@@ -25,6 +27,22 @@ def part_text(part: str) -> pl.Expr:
     turn, or the chosen reply of a pair): the turns' contents joined by newlines, no roles."""
     return (_PARTS[part]().list.eval(pl.element().struct.field("content").fill_null(""))
             .list.join("\n").fill_null(""))
+
+
+def threshold_or_auto(where: str, value: Any) -> Any:
+    """A threshold option that may be ``auto``, as given in a recipe or as a flag's text:
+    ``auto``, null, or a number in [0, 1]. A bad value is a StageError that names the option
+    (the generated flag of a number-or-``auto`` option takes any text)."""
+    if value is None or value == AUTO or isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 <= number <= 1:
+        raise StageError(f"{where}: expected a number between 0 and 1, 'auto' or 'none', "
+                         f"not {value!r}")
+    return number
 
 
 def label_column(label: str) -> str:
@@ -54,8 +72,10 @@ class ToxicityOptions(StageOptions):
     """Which text is scored: the reply (the chosen one for a pair), the prompt, or both (each
     label's score is then the larger of the two)."""
 
-    max: float | None = Field(default=0.5, ge=0, le=1)
-    """Drop records whose ``toxicity`` (the largest label score) is above: reason ``toxic``."""
+    max: Threshold | Literal["auto"] | None = "auto"
+    """Drop records whose ``toxicity`` (the largest label score) is above: reason ``toxic``.
+    ``auto``: the scorer's measured default (Detoxify 0.5, profanity-check 0.9; see
+    benchmarks/README.md)."""
 
     max_label: dict[str, float] = Field(default_factory=dict)
     """Per-label thresholds, e.g. ``{insult: 0.3}``: reason ``toxic_<label>``."""
@@ -65,6 +85,11 @@ class ToxicityOptions(StageOptions):
 
     device: str = "cpu"
     """Torch device of the Detoxify model."""
+
+    @field_validator("max", mode="before")
+    @classmethod
+    def _max(cls, value: Any) -> Any:
+        return threshold_or_auto("safety.toxicity option max (--toxicity-max)", value)
 
     @field_validator("max_label")
     @classmethod
@@ -211,10 +236,19 @@ class Toxicity(ModelScorer):
             raise StageError(f"{self.id}: the input already has toxicity columns {clash}; "
                              "a dataset is scored once (drop those columns to score again)")
 
+    def max_toxicity(self) -> float | None:
+        """``max``, with ``auto`` resolved for the scorer that runs."""
+        if self.options.max == AUTO:
+            return scorers.default_threshold(self.spec().kind, "max")
+        return self.options.max
+
+    def thresholds(self) -> dict[str, Any]:
+        return {**super().thresholds(), "max": self.max_toxicity()}
+
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         """``(reason, failed)`` per enabled rule in check order: ``toxic``, then the labels."""
-        o = self.options
-        checks = [] if o.max is None else [("toxic", pl.col("toxicity") > o.max)]
+        o, top = self.options, self.max_toxicity()
+        checks = [] if top is None else [("toxic", pl.col("toxicity") > top)]
         for label, t in o.max_label.items():
             col = label_column(label)
             if col not in columns:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import polars as pl
 
@@ -102,6 +104,10 @@ def test_demo_recipe_same_records(ray_local, tmp_path):
             left = pl.read_parquet(tmp_path / "local" / a[sub])
             right = pl.read_parquet(tmp_path / "ray" / b[sub])
             assert right.equals(left), b[sub]
+    # the run's bias audit (safety.bias's finish_run step, scoring what earlier stages removed
+    # on the run's engine) is the same
+    audits = [json.loads((tmp_path / e / "bias.json").read_text()) for e in ("local", "ray")]
+    assert audits[0] == audits[1] and audits[0]["scope"] == "run"
     ids = pl.read_parquet(tmp_path / "ray" / "data.parquet")["id"]
     assert ids.to_list() == pl.read_parquet(tmp_path / "local" / "data.parquet")["id"].to_list()
     assert ids.len() == 259

@@ -180,3 +180,20 @@ def test_export_checks_section(b, tmp_path):
             "| formats | jsonl |") in card
     assert _front(card)["configs"][0]["data_files"][0] == {"split": "train",
                                                             "path": "train.jsonl"}
+
+
+def test_card_summarises_the_groups_the_bias_audit_flagged():
+    audit = {"records_in": 300, "removed_rate": 0.1, "disparity_max": 1.5, "flagged": {
+        "religion/muslims": {"flags": ["over_removed"], "records_in": 30, "records_out": 3,
+                             "removed_rate": 0.9, "removal_ratio": 9.0, "toxic_rate_in": 0.0,
+                             "removed_by": {"toxic": 25, "toxic_about_group": 2}}}}
+    stages = [{"name": "safety.bias", "rows_in": 300, "rows_out": 270,
+               "stats": {"groups": {"religion/muslims": 30}, "run": audit}}]
+    card = render_card(target="trl-sft", counts={"train": 9}, run_info={"stages": stages})
+    assert ("## Bias audit\n\nIdentity-group mentions over the whole run (`bias.json`): 300 "
+            "records in, removed rate 0.1.") in card
+    assert ("| religion/muslims | over_removed | 30 | 3 | 9.0 | 0.0 | toxic: 25, "
+            "toxic_about_group: 2 |") in card
+    audit["flagged"] = {}
+    card = render_card(target="trl-sft", counts={"train": 9}, run_info={"stages": stages})
+    assert "No group was flagged." in card and "| religion/muslims |" not in card

@@ -1,6 +1,7 @@
 import json
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
 from curate.cli import cli
@@ -48,3 +49,37 @@ def test_explicit_detoxify_model_offline_is_a_clear_error(tmp_path, monkeypatch)
                                       "--toxicity-model", "original"])
     assert result.exit_code == 1
     assert "Error: Detoxify model 'original' needs the checkpoint https://" in result.output
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--toxicity-max", "high"], "Error: safety.toxicity option max (--toxicity-max): expected "
+                                 "a number between 0 and 1, 'auto' or 'none', not 'high'"),
+    (["--group-toxicity-max", "1.5"], "Error: safety.bias option group_toxicity_max "
+                                      "(--group-toxicity-max): expected a number between 0 and "
+                                      "1, 'auto' or 'none', not '1.5'"),
+])
+def test_a_bad_auto_threshold_is_a_clear_error(tmp_path, flags, message):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"instruction": "a", "input": "", "output": "b"}) + "\n")
+    result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"), *flags])
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_filter_audits_the_run_with_the_disparity_flags(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = tmp_path / "in.jsonl"
+    rows = [("q", f"the women's team scored {i} goals, you idiot") for i in range(3)]
+    rows += [("q", f"the museum opens at {i}") for i in range(6)] + [("q", "k")]
+    path.write_text("".join(json.dumps({"instruction": q, "input": "", "output": a}) + "\n"
+                            for q, a in rows))
+    result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"),
+                                      "--bias", "--toxicity-max", "auto",
+                                      "--disparity-max", "2", "--disparity-min-records", "3"])
+    assert result.exit_code == 0, result.output
+    audit = json.loads((tmp_path / "f" / "bias.json").read_text())
+    assert audit["stages"] == ["quality.rules", "safety.toxicity", "safety.bias"]
+    assert audit["overall"]["removed_by"] == {"toxic": 3, "too_short": 1}
+    women = audit["groups"]["gender/women"]
+    assert (women["records_in"], women["removed_rate"], women["removal_ratio"]) == (3, 1.0, 2.5)
+    assert women["flags"] == ["over_removed", "often_toxic"]
+    assert audit["thresholds"]["disparity_max"] == 2

@@ -48,13 +48,14 @@ def rec() -> Records:
     return Records()
 
 
-# The tiny Detoxify checkpoint fixture of tests/fixtures_detoxify.py (safety.* stage tests).
-def _tiny_detoxify():
+# The tiny Detoxify checkpoint fixtures of tests/fixtures_detoxify.py (safety.* stage tests).
+def _detoxify_fixtures():
     import runpy
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "fixtures_detoxify.py"
-    return runpy.run_path(str(path))["tiny_detoxify"]
+    return runpy.run_path(str(path))
 
 
-tiny_detoxify = _tiny_detoxify()
+_fixtures = _detoxify_fixtures()
+tiny_detoxify, biased_detoxify = _fixtures["tiny_detoxify"], _fixtures["biased_detoxify"]

@@ -63,8 +63,19 @@ def test_unknown_label_is_an_error(df, tiny):
 def test_offline_scorer_when_detoxify_cannot_be_had(df):
     result = Toxicity({"model": "profanity-check"}).apply(df, StageContext(name="t"))
     assert "tox_profanity" in result.kept.columns
-    assert result.rejected["id"].to_list() == ["r0", "r3", "r4"]
+    # max: auto is profanity-check's own default, 0.9: the insults go, and the hostile
+    # generalisation in polite words (0.63: a lexical model's limit) stays
+    assert result.stats["thresholds"]["max"] == 0.9
+    assert result.rejected["id"].to_list() == ["r0", "r3"]
     assert result.stats["scorer"]["scorer"] == "profanity-check"
+    lower = Toxicity({"model": "profanity-check", "max": 0.5}).apply(df, StageContext(name="t"))
+    assert lower.rejected["id"].to_list() == ["r0", "r3", "r4"]
+
+
+def test_auto_threshold_is_detoxifys_own_with_a_detoxify_checkpoint(df, tiny):
+    stage = Toxicity(tiny)
+    result = stage.apply(df, StageContext(name="t"))
+    assert stage.options.max == "auto" and result.stats["thresholds"]["max"] == 0.5
 
 
 def test_label_column_names():
