@@ -251,16 +251,16 @@ class Runner:
 
         entries = {s["name"]: s for s in manifest["stages"]}
         planned = [p for p in self.plan[1:last + 1] if p.name in entries]
-        if not any(hasattr(p.stage, "finish_run") for p in planned):
+        finishing = [p for p in planned if type(p.stage).finish_run is not Stage.finish_run]
+        if not finishing:
             return
         run = FinishedRun(self.out_dir, [(p.name, p.stage, entries[p.name]) for p in planned],
                           manifest["stages"], self.engine, seed=self.recipe.seed,
                           on_error=self.recipe.on_error)
-        for p in planned:
-            if hasattr(p.stage, "finish_run"):
-                extra = p.stage.finish_run(run)
-                if extra:
-                    entries[p.name]["stats"] = {**entries[p.name].get("stats", {}), "run": extra}
+        for p in finishing:
+            extra = p.stage.finish_run(run)
+            if extra:
+                entries[p.name]["stats"] = {**entries[p.name].get("stats", {}), "run": extra}
         write_manifest(self.out_dir, manifest)
         self._sync()
 

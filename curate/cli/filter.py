@@ -44,10 +44,24 @@ def chosen_stages(values: dict) -> list[dict]:
     wanted = {cls for cls in STAGES
               if values.get(cls.cli_name) or (options[cls] and not cls.cli_default_on)}
     for cls in sorted(wanted, key=lambda c: -c.cli_order):
-        for column in cls(options[cls]).columns_read():
+        for column in _built(cls, options[cls]).columns_read():
             wanted |= {w for w in STAGES if w.cli_order < cls.cli_order
-                       and provides(w(options[w]).columns_written(), column)}
+                       and provides(_built(w, options[w]).columns_written(), column)}
     return [{"use": cls.id, "with": options[cls]} for cls in STAGES if cls in wanted]
+
+
+def _built(cls, options: dict):
+    """The stage with the options given; a refused value is said as the flag typed."""
+    from pydantic import ValidationError
+
+    from .options import flag_name
+
+    try:
+        return cls(options)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        raise click.UsageError(f"{flag_name(cls, field)}: {err['msg']}") from None
 
 
 @click.command(name="filter")

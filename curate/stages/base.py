@@ -34,6 +34,7 @@ A stage declares, on its class, everything the rest of curate needs to know:
   ``cli_default_on`` / ``cli_order``: where its options appear on the command line
   (``curate filter``, ``curate dedup``, ...; see :mod:`curate.cli.options`).
 - ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it.
+- ``finish_run``, for a stage that looks at the whole run once every stage has run.
 
 Engines (:mod:`curate.engines`) implement one primitive per shape and the services; a stage
 never learns which engine runs it, and no engine holds a stage's algorithm.
@@ -203,6 +204,13 @@ class Stage:
     def thresholds(self) -> dict[str, Any]:
         """The options that decide what is kept, for the manifest."""
         return self.options.model_dump(mode="json")
+
+    def finish_run(self, run: Any) -> dict[str, Any] | None:
+        """A step after the run's last stage, for a stage that looks at the whole run (e.g.
+        the bias audit over every stage's removals): ``run`` is a
+        :class:`curate.finished_run.FinishedRun`; what it returns goes to the stage's stats
+        under ``run``. By default there is none."""
+        return None
 
     # -- running --------------------------------------------------------------------------
     def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
