@@ -49,10 +49,10 @@ def _in_url(text: str, start: int) -> bool:
     return "://" in word and not word.endswith("mailto:")
 
 
-def _emails(text: str) -> Iterator[Finding]:
+def _emails(text: str) -> Iterator[tuple[int, int]]:
     for m in p.EMAIL.finditer(text):
         if checks.email_is_personal(m.group(1), m.group(2)) and not _in_url(text, m.start()):
-            yield Finding(m.start(), m.end(), "email", "email")
+            yield m.span()
 
 
 def _phone_ok(value: str) -> bool:
@@ -60,47 +60,49 @@ def _phone_ok(value: str) -> bool:
     return 8 <= len(digits) <= 15 and len(set(digits[-7:])) > 1
 
 
-def _phones(text: str) -> Iterator[Finding]:
-    for m in p.PHONE_INTL.finditer(text):
-        if _phone_ok(m.group()):
-            yield Finding(m.start(), m.end(), "phone", "phone_international")
+def _phones(pattern: re.Pattern) -> Callable[[str], Iterator[tuple[int, int]]]:
+    def detect(text: str) -> Iterator[tuple[int, int]]:
+        for m in pattern.finditer(text):
+            if _phone_ok(m.group()):
+                yield m.span()
+    return detect
+
+
+def _nanp(text: str) -> Iterator[tuple[int, int]]:
     for m in p.PHONE_NANP.finditer(text):
         if checks.nanp_ok((m.group(1) or m.group(2)) + m.group(4) + m.group(5)):
-            yield Finding(m.start(), m.end(), "phone", "phone_nanp")
-    for m in p.PHONE_NATIONAL.finditer(text):
-        if _phone_ok(m.group()):
-            yield Finding(m.start(), m.end(), "phone", "phone_national")
+            yield m.span()
 
 
-def _ips(text: str) -> Iterator[Finding]:
-    for m in p.IPV4.finditer(text):
-        if checks.ip_is_personal(m.group()) and not checks.looks_like_version(text, m.start()):
-            yield Finding(m.start(), m.end(), "ip_address", "ipv4")
-    for m in p.IPV6.finditer(text):
-        if checks.ip_is_personal(m.group()):
-            yield Finding(m.start(), m.end(), "ip_address", "ipv6")
+def _ips(pattern: re.Pattern) -> Callable[[str], Iterator[tuple[int, int]]]:
+    def detect(text: str) -> Iterator[tuple[int, int]]:
+        for m in pattern.finditer(text):
+            if checks.ip_is_personal(m.group()) and not checks.looks_like_version(text,
+                                                                                  m.start()):
+                yield m.span()
+    return detect
 
 
-def _cards(text: str) -> Iterator[Finding]:
+def _cards(text: str) -> Iterator[tuple[int, int]]:
     for m in p.CARD.finditer(text):
         digits = _digits(m.group())
         if (13 <= len(digits) <= 19 and digits not in checks.EXAMPLE_VALUES
                 and checks.card_issuer_ok(digits) and checks.luhn_ok(digits)
                 and len(set(digits)) > 2):
-            yield Finding(m.start(), m.end(), "credit_card", "credit_card")
+            yield m.span()
 
 
-def _ibans(text: str) -> Iterator[Finding]:
+def _ibans(text: str) -> Iterator[tuple[int, int]]:
     for m in p.IBAN.finditer(text):
         compact = m.group().replace(" ", "")
         if compact not in checks.EXAMPLE_VALUES and checks.iban_ok(compact):
-            yield Finding(m.start(), m.end(), "iban", "iban")
+            yield m.span()
 
 
-def _ssns(text: str) -> Iterator[Finding]:
+def _ssns(text: str) -> Iterator[tuple[int, int]]:
     for m in p.SSN.finditer(text):
         if m.group() not in checks.EXAMPLE_VALUES and checks.ssn_ok(*m.groups()):
-            yield Finding(m.start(), m.end(), "us_ssn", "us_ssn")
+            yield m.span()
 
 
 def _secret_ok(name: str, body: str) -> bool:
@@ -122,24 +124,44 @@ def _secret_ok(name: str, body: str) -> bool:
                                     and any(c.isalpha() for c in body))
 
 
-def _secrets(text: str) -> Iterator[Finding]:
-    for name, pattern, group in p.SECRETS:
+def _secret(name: str, pattern: re.Pattern, group: int
+            ) -> Callable[[str], Iterator[tuple[int, int]]]:
+    def detect(text: str) -> Iterator[tuple[int, int]]:
         for m in pattern.finditer(text):
             if _secret_ok(name, m.group(group)):
                 # a key block goes whole; of the others only the random part
-                start, end = m.span() if name == "private_key" else m.span(group)
-                yield Finding(start, end, "secret", name)
+                yield m.span() if name == "private_key" else m.span(group)
+    return detect
 
 
-DETECTORS: dict[str, Callable[[str], Iterator[Finding]]] = {
-    "secret": _secrets, "credit_card": _cards, "iban": _ibans, "us_ssn": _ssns,
-    "email": _emails, "ip_address": _ips, "phone": _phones,
+# name -> (type, detector); names are those of :data:`curate.pii.patterns.GATES`
+DETECTORS: dict[str, tuple[str, Callable[[str], Iterator[tuple[int, int]]]]] = {
+    **{name: ("secret", _secret(name, pattern, group)) for name, pattern, group in p.SECRETS},
+    "credit_card": ("credit_card", _cards), "iban": ("iban", _ibans),
+    "us_ssn": ("us_ssn", _ssns), "email": ("email", _emails),
+    "ipv4": ("ip_address", _ips(p.IPV4)), "ipv6": ("ip_address", _ips(p.IPV6)),
+    "phone_international": ("phone", _phones(p.PHONE_INTL)), "phone_nanp": ("phone", _nanp),
+    "phone_national": ("phone", _phones(p.PHONE_NATIONAL)),
 }
 
 
-def find(text: str, types: Iterable[str] = TYPES) -> list[Finding]:
-    """The findings in ``text`` of the ``types`` asked for, without overlaps, in text order."""
-    found = [f for t in types for f in DETECTORS[t](text)]
+def detectors_of(types: Iterable[str]) -> list[str]:
+    """The detectors that find ``types``."""
+    wanted = set(types)
+    return [name for name, (t, _) in DETECTORS.items() if t in wanted]
+
+
+def find(text: str, types: Iterable[str] = TYPES,
+         detectors: Iterable[str] | None = None) -> list[Finding]:
+    """The findings in ``text`` of the ``types`` asked for, without overlaps, in text order;
+    ``detectors`` (names of :data:`DETECTORS`) limits which run, e.g. to those whose gate
+    matched the text."""
+    names = detectors_of(types)
+    if detectors is not None:
+        allowed = set(detectors)
+        names = [n for n in names if n in allowed]
+    found = [Finding(start, end, DETECTORS[n][0], n)
+             for n in names for start, end in DETECTORS[n][1](text)]
     if len(found) > 1:
         found.sort(key=lambda f: (_RANK[f.type], f.start, f.start - f.end))
         kept: list[Finding] = []
@@ -150,10 +172,11 @@ def find(text: str, types: Iterable[str] = TYPES) -> list[Finding]:
     return sorted(found, key=lambda f: f.start)
 
 
-def redact(text: str, types: Iterable[str] = TYPES) -> tuple[str, Counter]:
+def redact(text: str, types: Iterable[str] = TYPES,
+           detectors: Iterable[str] | None = None) -> tuple[str, Counter]:
     """``text`` with every finding replaced by its placeholder (``<EMAIL>``, ...), and the
     number of values replaced per type."""
-    found = find(text, types)
+    found = find(text, types, detectors)
     if not found:
         return text, Counter()
     parts, last = [], 0
