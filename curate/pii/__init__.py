@@ -11,6 +11,6 @@ Examples:
 """
 
 from .detect import PLACEHOLDERS, TYPES, Finding, find, redact
-from .patterns import PREFILTER
+from .patterns import GATES
 
-__all__ = ["PLACEHOLDERS", "PREFILTER", "TYPES", "Finding", "find", "redact"]
+__all__ = ["GATES", "PLACEHOLDERS", "TYPES", "Finding", "find", "redact"]

@@ -14,7 +14,8 @@ from curate.cli import cli
 from curate.errors import StageError
 from curate.stages.pii import Pii
 
-EMAIL, PHONE, KEY = "priya.okafor@proton.me", "(415) 867-2301", "hf_QwErTy8UiOp2AsDfGh4JkLzXcVbNm6Pq7Rs"
+EMAIL, PHONE = "priya.okafor@proton.me", "(415) 867-2301"
+KEY = "hf_QwErTy8UiOp2AsDfGh4JkLzXcVbNm6Pq7Rs"
 CODE = f'Set it up like this:\n```python\nclient = Client(token="{KEY}")\n```\nThen run it.'
 
 
