@@ -167,6 +167,16 @@ def run_tool(name: str, corpus: Path, timeout: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _results(tools: list[str], corpus: Path, timeout: int):
+    """``(name, result)`` of each tool that ran; a line for each that failed."""
+    for name in tools:
+        res = run_tool(name, corpus, timeout)
+        if "error" in res:
+            print(f"{name:<15} failed: {res['error']}", flush=True)
+        else:
+            yield name, res
+
+
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and e > start for s, e in spans)
 
@@ -206,12 +216,7 @@ def bench(n: int, tools: list[str], timeout: int) -> None:
         print(f"{'tool':<15} {'seconds':>8} {'records/s':>10} {'curate is':>9} {'recall':>7} "
               f"{'(covered)':>9} {'precision':>9} {'look-alikes hit':>15}  types covered")
         base, per_type = None, {}
-        for name in tools:
-            res = run_tool(name, corpus, timeout)
-            if "error" in res:
-                print(f"{name:<15} {'-':>8} {'-':>10} {'-':>9} {'-':>7} {'-':>9} {'-':>9} "
-                      f"{'-':>15}  ({res['error']})", flush=True)
-                continue
+        for name, res in _results(tools, corpus, timeout):
             rate = n / res["seconds"]
             base = base or rate
             s = score(docs, res["spans"], COVERS[name])
@@ -251,11 +256,7 @@ def bench_real(tools: list[str], timeout: int) -> None:
         print(f"{'tool':<15} {'seconds':>8} {'records/s':>10} {'curate is':>9} {'spans':>7} "
               f"{'records with a span':>20}")
         base = None
-        for name in tools:
-            res = run_tool(name, corpus, timeout)
-            if "error" in res:
-                print(f"{name:<15} ({res['error']})", flush=True)
-                continue
+        for name, res in _results(tools, corpus, timeout):
             rate = len(texts) / res["seconds"]
             base = base or rate
             print(f"{name:<15} {res['seconds']:>8.2f} {rate:>10,.0f} {base / rate:>8.1f}x "
@@ -270,9 +271,13 @@ def main() -> None:
     parser.add_argument("--real", action="store_true",
                         help="also run on the real corpora in ../shared/data")
     args = parser.parse_args()
-    bench(args.n, args.tools.split(","), args.timeout)
+    tools = args.tools.split(",")
+    unknown = [t for t in tools if t not in TOOLS]
+    if unknown:
+        parser.error(f"unknown tools {', '.join(unknown)} (known: {', '.join(TOOLS)})")
+    bench(args.n, tools, args.timeout)
     if args.real:
-        bench_real(args.tools.split(","), args.timeout)
+        bench_real(tools, args.timeout)
 
 
 if __name__ == "__main__":
