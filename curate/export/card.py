@@ -239,6 +239,23 @@ def _bias_flags(stages: list[dict]) -> str:
     return ""
 
 
+def _pii_lines(stages: list[dict]) -> list[str]:
+    """What the ``pii`` stage found and did, as counts per type (never a value)."""
+    done = {"redact": "replaced by typed placeholders (`<EMAIL>`, `<SECRET>`, ...)",
+            "drop": "removed", "mark": "kept unchanged and listed in `pii_types`"}
+    lines = []
+    for s in stages:
+        stats = s.get("stats") if isinstance(s.get("stats"), dict) else {}
+        if s.get("use") != "pii" or "records_with_pii" not in stats:
+            continue
+        values = ", ".join(f"{t} {n}" for t, n in (stats.get("values") or {}).items()) or "none"
+        lines.append(f"Checked for personal data and secrets by `{s.get('name', 'pii')}`: "
+                     f"{stats['records_with_pii']} of {s.get('rows_in', '?')} records held "
+                     f"some (values found per type: {values}); those records were "
+                     f"{done.get(stats.get('action'), stats.get('action'))}.")
+    return ["## Personal data\n\n" + "\n\n".join(lines)] if lines else []
+
+
 def _provenance(info: dict) -> list[str]:
     parts = []
     stages = list(info.get("stages") or [])
@@ -251,6 +268,7 @@ def _provenance(info: dict) -> list[str]:
     if rows:
         parts.append("## Pipeline\n\nRows in and out of each stage, and why rows were dropped.\n\n"
                      + _table(["stage", "rows in", "rows out", "dropped"], rows))
+    parts += _pii_lines(stages)
     given = {"seed": info.get("seed"), **(export or {})}
     settings = [[k, given[k]] for k in ("seed", "test_size", "validation_size", "stratify")
                 if given.get(k) is not None]

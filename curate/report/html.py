@@ -43,6 +43,10 @@ def _examples(out_dir: Path, stage: dict[str, Any]) -> list[tuple[str, str, str]
             where = row.get("id") or f"{row.get('file')}:{row.get('line')}"
             extra = f"duplicate of {row['kept_id']}" if row.get("kept_id") else (row.get("detail") or "")
             text = _text_of(row)
+            if reason[0] == "pii":  # never show the values the stage removed the row for
+                from ..pii import redact
+
+                text = redact(text)[0]
             text = text if len(text) <= 400 else text[:400] + " …"
             rows.append((str(reason[0]), f"{where} {extra}".strip(), text))
     return rows
