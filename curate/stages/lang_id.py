@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from ..errors import StageError
 from ..lang import LANGUAGES, Detector, identify
@@ -73,15 +73,19 @@ class LangId(ModelScorer):
     with a long code block stays English (the raw text is used where no prose is left). A
     record is mixed when another language holds ``mixed_share`` or more of its letters,
     counted over paragraphs (per turn, blank-line separated) long enough to tell; the
-    rejected reply of a pair counts too. Records without any letter get null columns and are
-    kept.
+    rejected reply of a pair counts too (see :mod:`curate.lang.record`). Records without any
+    letter get null columns and are kept.
 
     Input columns:
         - kind, messages / prompt, chosen, rejected (list[{role, content}]): the records.
 
     Output columns:
-        - lang (str): the main language (the detector's answer on the whole record's prose).
-        - lang_score (float): the detector's probability of ``lang``.
+        - lang (str): the main language of the prompt and the reply (the chosen one for a
+          pair): the language of most of their letters, paragraph by paragraph (the
+          detector's answer on their text as a whole when they have fewer than two
+          paragraphs long enough to tell).
+        - lang_score (float): the detector's probability of ``lang`` (over several
+          paragraphs: weighted by their letters).
         - lang_prompt (str): the language of the prompt turns (null without letters).
         - lang_response (str): the language of the reply (the chosen one for a pair).
         - lang_mixed (bool): whether another language holds ``mixed_share`` of the letters.
@@ -127,7 +131,15 @@ class LangId(ModelScorer):
     options: LangIdOptions
 
     def __init__(self, options=None):
-        super().__init__(options)
+        try:
+            super().__init__(options)
+        except ValidationError as exc:
+            # `curate filter` builds its stages before the recipe check that would name the
+            # flag: say what is wrong instead of failing as a bug
+            error = exc.errors()[0]
+            where = ".".join(str(x) for x in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            raise StageError(f"{self.id}: {where}: {message}") from None
         self.detector = Detector()
         self.texts_detected = 0
 
