@@ -65,13 +65,13 @@ def _example_table(rows: list[dict[str, Any]], title: str) -> str:
         text = _text_of(row)
         text = text if len(text) <= 400 else text[:400] + " …"
         score = "–" if row.get("lang_score") is None else f"{row['lang_score']:.2f}"
-        reason = f"<br>{html.escape(row['drop_reason'])}" if row.get("drop_reason") else ""
-        out.append(f"<tr><td>{html.escape(str(row.get('id')))}{reason}</td>"
-                   f"<td>{html.escape(str(row.get('lang')))} ({score})</td>"
-                   f"<td>{html.escape(str(row.get('lang_prompt')))} / "
-                   f"{html.escape(str(row.get('lang_response')))}</td>"
-                   f"<td>{html.escape(', '.join(row.get('lang_languages') or []))}</td>"
-                   f"<td class=ex>{html.escape(text)}</td></tr>")
+        cells = [str(row.get("id")) + (f" ({row['drop_reason']})" if row.get("drop_reason")
+                                       else ""),
+                 f"{row.get('lang')} ({score})",
+                 f"{row.get('lang_prompt')} / {row.get('lang_response')}",
+                 ", ".join(row.get("lang_languages") or [])]
+        out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                   + f"<td class=ex>{html.escape(text)}</td></tr>")
     out.append("</table>")
     return "\n".join(out)
 

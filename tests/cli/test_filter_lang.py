@@ -15,12 +15,17 @@ ROWS = [("When is the museum open?", EN), ("Wann ist das Museum geöffnet?", DE)
                                                  f"{EN}\n\n{FR}\n\n{EN}")]
 
 
-def test_filter_lang_keep(tmp_path):
+def alpaca_file(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"instruction": q, "input": "", "output": a}) + "\n"
                             for q, a in ROWS))
+    return str(path)
+
+
+def test_filter_lang_keep(tmp_path):
+    path = alpaca_file(tmp_path)
     runner = CliRunner()
-    result = runner.invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"),
+    result = runner.invoke(cli, ["filter", path, "-o", str(tmp_path / "f"),
                                  "--no-quality", "--lang-keep", "en,de"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1] == ("01_lang.id                     4 -> 3       "
@@ -46,9 +51,8 @@ def test_filter_lang_keep(tmp_path):
 
 
 def test_bad_language_code_is_a_clear_error(tmp_path):
-    path = tmp_path / "in.jsonl"
-    path.write_text(json.dumps({"instruction": "Hi", "input": "", "output": "Hello"}) + "\n")
-    result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"),
-                                      "--lang-keep", "en,english"])
-    assert result.exit_code == 1
-    assert "unknown language code(s) english" in result.output
+    result = CliRunner().invoke(cli, ["filter", alpaca_file(tmp_path), "-o",
+                                      str(tmp_path / "f"), "--lang-keep", "en,english"])
+    assert (result.exit_code, result.output) == (1, (
+        "Error: lang.id: keep: unknown language code(s) english: the detector names languages "
+        "by ISO 639-1 codes such as en, de, fr, es, ja, zh (ISO 639-3 where there is none)\n"))
