@@ -4,7 +4,7 @@
 
     name      str                         the dataset's title (pretty_name)
     license   str                         SPDX-style id for the Hub ("other" when absent)
-    language  list[str]                   (["en"] when absent)
+    language  list[str]                   (when absent: the languages a lang.id stage kept, else ["en"])
     repo_id   str                         used in the loading snippet
     inputs    [{"path", "sha256"}]        input files and their hashes
     stages    [{"name", "rows_in", "rows_out", "dropped": {reason: n}, ...}]
@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from .examples import render_examples
+from .languages import kept_languages, languages_line
 from .split import SPLITS
 from .targets import TASK_TAGS, get_target
 
@@ -110,7 +111,7 @@ def front_matter(*, target: str, counts: dict[str, int], run_info: dict) -> dict
         meta["pretty_name"] = str(run_info["name"])
     meta.update({
         "license": str(run_info.get("license") or "other"),
-        "language": list(run_info.get("language") or ["en"]),
+        "language": list(run_info.get("language") or kept_languages(run_info) or ["en"]),
         "task_categories": ["text-generation"],
         "size_categories": [size_category(sum(counts.values()))],
         "tags": ["curate", *t.tags, *TASK_TAGS[t.task(opts)]],
@@ -269,6 +270,8 @@ def _provenance(info: dict) -> list[str]:
         parts.append("## Pipeline\n\nRows in and out of each stage, and why rows were dropped.\n\n"
                      + _table(["stage", "rows in", "rows out", "dropped"], rows))
     parts += _pii_lines(stages)
+    if languages_line(info):
+        parts.append(languages_line(info))
     given = {"seed": info.get("seed"), **(export or {})}
     settings = [[k, given[k]] for k in ("seed", "test_size", "validation_size", "stratify")
                 if given.get(k) is not None]
