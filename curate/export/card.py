@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from .examples import render_examples
-from .languages import kept_languages, languages_line
+from .languages import kept_languages
 from .split import SPLITS
 from .targets import TASK_TAGS, get_target
 
@@ -202,61 +202,6 @@ def _agreement(info: dict) -> list[list[Any]]:
     return rows
 
 
-def _decontamination(stages: list[dict]) -> list[str]:
-    """One line per decontamination stage: the benchmarks checked and the records removed."""
-    lines = []
-    for s in stages:
-        stats = s.get("stats") if isinstance(s.get("stats"), dict) else {}
-        if "decontam." not in str(s.get("use") or s.get("name")) or "mode" not in stats:
-            continue
-        names = ", ".join(f"{n} ({b.get('texts', '?')} texts)"
-                          for n, b in (stats.get("benchmarks") or {}).items())
-        done = "removed" if "removed" in stats else "marked"
-        per = ", ".join(f"{n}: {k}" for n, k in (stats.get("by_benchmark") or {}).items())
-        lines.append(f"- {s.get('name')} ({stats['mode']}): checked against: {names}; "
-                     f"{done}: {stats.get(done, 0)}" + (f" ({per})" if per else ""))
-    return ["## Decontamination\n\n" + "\n".join(lines)] if lines else []
-
-
-def _bias_flags(stages: list[dict]) -> str:
-    """The groups a run's bias audit flagged (``stats.run.flagged`` of ``safety.bias``)."""
-    for s in stages:
-        audit = (s.get("stats") or {}).get("run") if isinstance(s.get("stats"), dict) else None
-        if not isinstance(audit, dict) or "flagged" not in audit:
-            continue
-        head = (f"## Bias audit\n\nIdentity-group mentions over the whole run "
-                f"(`bias.json`): {audit.get('records_in')} records in, removed rate "
-                f"{audit.get('removed_rate')}. A group is flagged `over_removed` when its removed "
-                f"rate is more than {audit.get('disparity_max')} times the run's, `often_toxic` "
-                f"when its toxic rate in the input is.")
-        flagged = audit["flagged"]
-        if not flagged:
-            return head + " No group was flagged."
-        rows = [[k, ", ".join(g.get("flags", [])), g.get("records_in"), g.get("records_out"),
-                 g.get("removal_ratio"), g.get("toxic_rate_in"),
-                 _dropped(g.get("removed_by"))] for k, g in flagged.items()]
-        return head + "\n\n" + _table(["group", "flags", "records in", "records out",
-                                        "removal ratio", "toxic rate in", "removed by"], rows)
-    return ""
-
-
-def _pii_lines(stages: list[dict]) -> list[str]:
-    """What the ``pii`` stage found and did, as counts per type (never a value)."""
-    done = {"redact": "replaced by typed placeholders (`<EMAIL>`, `<SECRET>`, ...)",
-            "drop": "removed", "mark": "kept unchanged and listed in `pii_types`"}
-    lines = []
-    for s in stages:
-        stats = s.get("stats") if isinstance(s.get("stats"), dict) else {}
-        if s.get("use") != "pii" or "records_with_pii" not in stats:
-            continue
-        values = ", ".join(f"{t} {n}" for t, n in (stats.get("values") or {}).items()) or "none"
-        lines.append(f"Checked for personal data and secrets by `{s.get('name', 'pii')}`: "
-                     f"{stats['records_with_pii']} of {s.get('rows_in', '?')} records held "
-                     f"some (values found per type: {values}); those records were "
-                     f"{done.get(stats.get('action'), stats.get('action'))}.")
-    return ["## Personal data\n\n" + "\n\n".join(lines)] if lines else []
-
-
 def _provenance(info: dict) -> list[str]:
     parts = []
     stages = list(info.get("stages") or [])
@@ -269,9 +214,6 @@ def _provenance(info: dict) -> list[str]:
     if rows:
         parts.append("## Pipeline\n\nRows in and out of each stage, and why rows were dropped.\n\n"
                      + _table(["stage", "rows in", "rows out", "dropped"], rows))
-    parts += _pii_lines(stages)
-    if languages_line(info):
-        parts.append(languages_line(info))
     given = {"seed": info.get("seed"), **(export or {})}
     settings = [[k, given[k]] for k in ("seed", "test_size", "validation_size", "stratify")
                 if given.get(k) is not None]
@@ -291,10 +233,9 @@ def _provenance(info: dict) -> list[str]:
     if models:
         parts.append("## Models and stage statistics\n\n"
                      + _table(["stage", "name", "value"], models))
-    parts += _decontamination(stages)
-    bias = _bias_flags(stages)
-    if bias:
-        parts.append(bias)
+    from ..report.sections import card_parts
+
+    parts += card_parts(stages)  # what each stage's report module says for the card
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))

@@ -4,8 +4,9 @@ A run keeps the rows a stage removed in ``rejected/NN_<stage>.parquet`` (named b
 ``rejected`` entry in the manifest). :func:`removed_examples` takes the first few rows per
 ``drop_reason`` (by id, so the card does not change between identical runs) and shows each as a
 short one-line excerpt. Text is masked, never shown, when the row's ``drop_reason`` starts with
-``toxic`` or its ``toxicity`` score is at least ``toxicity_mask``; rows dropped for ``pii``
-show their values as placeholders (``<EMAIL>``).
+``toxic`` or its ``toxicity`` score is at least ``toxicity_mask``; a stage may limit how its
+removed rows are shown (``pii``: their values as placeholders, ``<EMAIL>``; see
+:mod:`curate.report.sections`).
 
 Input columns: ``drop_reason``; ``id``, ``kind``, ``messages``, ``prompt``, ``chosen``, ``raw``,
 ``detail``, ``file``, ``line`` and ``toxicity`` when present.
@@ -28,16 +29,16 @@ import polars as pl
 _SPACE = re.compile(r"\s+")
 
 
-def _excerpt(row: dict, max_chars: int, *, pii: bool = False) -> str:
+def _excerpt(row: dict, max_chars: int, *, stage: dict | None = None) -> str:
     turns = row.get("messages") or (row.get("prompt") or []) + (row.get("chosen") or [])
     if turns:
         text = " / ".join(f"{t.get('role')}: {t.get('content') or ''}" for t in turns)
     else:
         text = str(row.get("raw") or row.get("detail") or "")
-    if pii:  # a row the pii stage dropped: its values as placeholders, never raw
-        from ..pii import redact
+    if stage is not None:  # as the stage that removed it allows it to be shown
+        from ..report.sections import shown_text
 
-        text = redact(text)[0]
+        text = shown_text(stage, text)
     text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= max_chars else text[:max_chars - 1].rstrip() + "…"
 
@@ -70,7 +71,7 @@ def removed_examples(run_dir: Path, stages: list[dict], *, per_reason: int = 3,
             for row in df.filter(pl.col("drop_reason") == reason).head(per_reason).iter_rows(
                     named=True):
                 masked = is_toxic(row, toxicity_mask)
-                text = _excerpt(row, max_chars, pii=reason == "pii")
+                text = _excerpt(row, max_chars, stage=stage)
                 where = (f"{row['file']}:{row.get('line')}" if row.get("file") else None)
                 out.append({"stage": stage.get("name", "?"), "reason": reason,
                             "id": row.get("id") or where, "masked": masked,

@@ -130,3 +130,16 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
         if df is not None and df.height:
             parts.append(_examples(df, semantic))
     return "\n".join(parts)
+
+
+def card(stage: dict[str, Any]) -> str | None:
+    """The card's line for a decontamination stage: the benchmarks checked, what was removed."""
+    stats = stage.get("stats") if isinstance(stage.get("stats"), dict) else {}
+    if "mode" not in stats:
+        return None
+    names = ", ".join(f"{n} ({b.get('texts', '?')} texts)"
+                      for n, b in (stats.get("benchmarks") or {}).items())
+    done = "removed" if "removed" in stats else "marked"
+    per = ", ".join(f"{n}: {k}" for n, k in (stats.get("by_benchmark") or {}).items())
+    return (f"## Decontamination\n\n- {stage.get('name')} ({stats['mode']}): checked against: "
+            f"{names}; {done}: {stats.get(done, 0)}" + (f" ({per})" if per else ""))

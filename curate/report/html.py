@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from .plots import funnel_svg
+from .sections import shown_text, view_module
 
 EXAMPLES_PER_REASON = 3
 _CSS = """
@@ -42,11 +42,7 @@ def _examples(out_dir: Path, stage: dict[str, Any]) -> list[tuple[str, str, str]
         for row in group.head(EXAMPLES_PER_REASON).iter_rows(named=True):
             where = row.get("id") or f"{row.get('file')}:{row.get('line')}"
             extra = f"duplicate of {row['kept_id']}" if row.get("kept_id") else (row.get("detail") or "")
-            text = _text_of(row)
-            if reason[0] == "pii":  # never show the values the stage removed the row for
-                from ..pii import redact
-
-                text = redact(text)[0]
+            text = shown_text(stage, _text_of(row))
             text = text if len(text) <= 400 else text[:400] + " …"
             rows.append((str(reason[0]), f"{where} {extra}".strip(), text))
     return rows
@@ -67,23 +63,11 @@ def _stage_table(stages: list[dict[str, Any]]) -> str:
 
 
 def _stage_sections(out_dir: Path, stages: list[dict[str, Any]]) -> list[str]:
-    """Sections the stages declare: ``curate.report.<report_section>.section(out_dir, stage)``
-    for each stage whose class names a ``report_section`` (or, for a step that is not a
-    stage, such as ``label pull``, whose manifest entry names its ``report``)."""
-    from ..errors import RecipeError
-    from ..stages.registry import stage_class
-
+    """The sections the stages declare (see :mod:`curate.report.sections`)."""
     parts = []
     for stage in stages:
-        try:
-            module_name = stage.get("report") or stage_class(str(stage.get("use", ""))
-                                                             ).report_section
-        except RecipeError:  # a stage of a plugin that is not installed here
-            continue
-        if not module_name:
-            continue
-        module = importlib.import_module(f"{__package__}.{module_name}")
-        section = module.section(out_dir, stage)
+        module = view_module(stage)
+        section = module.section(out_dir, stage) if module is not None else ""
         if section:
             parts.append(f"<h2>{html.escape(stage['name'])}</h2>\n{section}")
     return parts

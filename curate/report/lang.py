@@ -101,3 +101,10 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
         rows = list(pl.concat(frames, how="diagonal_relaxed").head(EXAMPLES).iter_rows(named=True))
         parts.append(_example_table(rows, "Mixing languages"))
     return "\n".join(parts)
+
+
+def card(stage: dict[str, Any]) -> str | None:
+    """The card's line: the languages kept and dropped (see :mod:`curate.export.languages`)."""
+    from ..export.languages import languages_line
+
+    return languages_line({"stages": [stage]})

@@ -97,3 +97,22 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
                          f"<td class=ex>{html.escape(_example_text(row))}</td></tr>")
         parts.append("</table>")
     return "\n".join(parts)
+
+
+def card(stage: dict[str, Any]) -> str | None:
+    """What the ``pii`` stage found and did, as counts per type (never a value)."""
+    done = {"redact": "replaced by typed placeholders (`<EMAIL>`, `<SECRET>`, ...)",
+            "drop": "removed", "mark": "kept unchanged and listed in `pii_types`"}
+    stats = stage.get("stats") if isinstance(stage.get("stats"), dict) else {}
+    if "records_with_pii" not in stats:
+        return None
+    values = ", ".join(f"{t} {n}" for t, n in (stats.get("values") or {}).items()) or "none"
+    return (f"## Personal data\n\nChecked for personal data and secrets by "
+            f"`{stage.get('name', 'pii')}`: {stats['records_with_pii']} of "
+            f"{stage.get('rows_in', '?')} records held some (values found per type: {values}); "
+            f"those records were {done.get(stats.get('action'), stats.get('action'))}.")
+
+
+def shown(text: str) -> str:
+    """A row this stage removed, its values as placeholders: never shown raw."""
+    return redact(text)[0]

@@ -195,3 +195,26 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
             parts.append(histogram_svg(kept, dropped, title="identity_attack"))
         return "\n".join(parts)
     return ""
+
+
+def card(stage: dict[str, Any]) -> str | None:
+    """The groups a run's bias audit flagged (``stats.run.flagged`` of ``safety.bias``)."""
+    from ..export.card import _dropped, _table
+
+    audit = (stage.get("stats") or {}).get("run") if isinstance(stage.get("stats"), dict) \
+        else None
+    if not isinstance(audit, dict) or "flagged" not in audit:
+        return None
+    head = (f"## Bias audit\n\nIdentity-group mentions over the whole run "
+            f"(`bias.json`): {audit.get('records_in')} records in, removed rate "
+            f"{audit.get('removed_rate')}. A group is flagged `over_removed` when its removed "
+            f"rate is more than {audit.get('disparity_max')} times the run's, `often_toxic` "
+            f"when its toxic rate in the input is.")
+    flagged = audit["flagged"]
+    if not flagged:
+        return head + " No group was flagged."
+    rows = [[k, ", ".join(g.get("flags", [])), g.get("records_in"), g.get("records_out"),
+             g.get("removal_ratio"), g.get("toxic_rate_in"),
+             _dropped(g.get("removed_by"))] for k, g in flagged.items()]
+    return head + "\n\n" + _table(["group", "flags", "records in", "records out",
+                                    "removal ratio", "toxic rate in", "removed by"], rows)

@@ -33,7 +33,9 @@ A stage declares, on its class, everything the rest of curate needs to know:
 - ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_switch`` /
   ``cli_default_on`` / ``cli_order``: where its options appear on the command line
   (``curate filter``, ``curate dedup``, ...; see :mod:`curate.cli.options`).
-- ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it.
+- ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it in
+  report.html; the module may also give the dataset card's part (``card()``) and how the rows
+  the stage removed may be shown (``shown()``; see :mod:`curate.report.sections`).
 - ``finish_run``, for a stage that looks at the whole run once every stage has run.
 
 Engines (:mod:`curate.engines`) implement one primitive per shape and the services; a stage

@@ -187,7 +187,7 @@ def test_card_summarises_the_groups_the_bias_audit_flagged():
         "religion/muslims": {"flags": ["over_removed"], "records_in": 30, "records_out": 3,
                              "removed_rate": 0.9, "removal_ratio": 9.0, "toxic_rate_in": 0.0,
                              "removed_by": {"toxic": 25, "toxic_about_group": 2}}}}
-    stages = [{"name": "safety.bias", "rows_in": 300, "rows_out": 270,
+    stages = [{"name": "safety.bias", "use": "safety.bias", "rows_in": 300, "rows_out": 270,
                "stats": {"groups": {"religion/muslims": 30}, "run": audit}}]
     card = render_card(target="trl-sft", counts={"train": 9}, run_info={"stages": stages})
     assert ("## Bias audit\n\nIdentity-group mentions over the whole run (`bias.json`): 300 "
