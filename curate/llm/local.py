@@ -36,6 +36,7 @@ class LocalBackend:
         self.model, self.batch_size, self.device = model, batch_size, device
         self.model_id = model_version(model)
         self._tokenizer = self._model = None
+        self._device = device
 
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "weights": self.model_id,
@@ -51,8 +52,8 @@ class LocalBackend:
                 tokenizer.padding_side = "left"
                 if tokenizer.pad_token is None:
                     tokenizer.pad_token = tokenizer.eos_token
-                self.device = pick_device(self.device)
-                model = AutoModelForCausalLM.from_pretrained(folder).to(self.device)
+                self._device = pick_device(self.device)
+                model = AutoModelForCausalLM.from_pretrained(folder).to(self._device)
                 model.eval()
                 self._tokenizer, self._model = tokenizer, model
         return self._tokenizer, self._model
@@ -99,7 +100,7 @@ class LocalBackend:
 
         tokenizer, model = self.load()
         enc = tokenizer(texts, return_tensors="pt", padding=True,
-                        add_special_tokens=False).to(self.device)
+                        add_special_tokens=False).to(self._device)
         kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
         if sampling.temperature > 0:
             torch.manual_seed(sampling.seed)
