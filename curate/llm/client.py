@@ -68,10 +68,12 @@ class Generator:
     """``backend`` behind ``cache`` (a path or None) with an optional token budget."""
 
     def __init__(self, backend, cache: str | Path | None = None, *,
-                 max_tokens_total: int | None = None, retry_errors: bool = False):
+                 max_tokens_total: int | None = None, retry_errors: bool = False,
+                 store: bool = True):
         self.backend = backend
         self.cache = RequestCache(cache) if cache is not None else None
         self.max_tokens_total, self.retry_errors = max_tokens_total, retry_errors
+        self.store = store  # False: answers are not written to the cache (a dry run)
         self.usage = Usage()
         self._lock = threading.Lock()
 
@@ -129,5 +131,5 @@ class Generator:
             self.usage.failures += response.error is not None
             self.usage.prompt_tokens += response.prompt_tokens
             self.usage.completion_tokens += response.completion_tokens
-        if self.cache is not None:
+        if self.cache is not None and self.store:
             self.cache.put(self.key(request), response)

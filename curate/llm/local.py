@@ -45,13 +45,10 @@ class LocalBackend:
     def load(self):
         with _LOAD_LOCK:
             if self._model is None:
-                from transformers import AutoModelForCausalLM, AutoTokenizer
+                from transformers import AutoModelForCausalLM
 
                 folder = resolve_model(self.model)
-                tokenizer = AutoTokenizer.from_pretrained(folder)
-                tokenizer.padding_side = "left"
-                if tokenizer.pad_token is None:
-                    tokenizer.pad_token = tokenizer.eos_token
+                tokenizer = self.tokenizer()
                 self._device = pick_device(self.device)
                 model = AutoModelForCausalLM.from_pretrained(folder).to(self._device)
                 model.eval()
@@ -59,13 +56,23 @@ class LocalBackend:
         return self._tokenizer, self._model
 
     def render(self, request: Request) -> str:
-        tokenizer, _ = self.load()
-        return tokenizer.apply_chat_template(request.message_dicts(), tokenize=False,
+        return self.tokenizer().apply_chat_template(request.message_dicts(), tokenize=False,
                                              add_generation_prompt=True)
 
+    def tokenizer(self):
+        """The tokenizer alone (a dry run needs no model)."""
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(resolve_model(self.model))
+            tokenizer.padding_side = "left"
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            self._tokenizer = tokenizer
+        return self._tokenizer
+
     def count_tokens(self, text: str) -> int:
-        tokenizer, _ = self.load()
-        return len(tokenizer(text, add_special_tokens=False).input_ids)
+        return len(self.tokenizer()(text, add_special_tokens=False).input_ids)
 
     def complete(self, requests: list[Request], may_send: Callable[[], bool]
                  ) -> Iterator[tuple[int, Response]]:

@@ -11,7 +11,7 @@ from typing import Any
 KEY_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Sampling:
     """How a completion is sampled; temperature 0 is greedy."""
 
