@@ -29,7 +29,8 @@ def reply_for(messages: list[dict]) -> str:
 
 class ChatServer:
     def __init__(self, delay: float = 0.0):
-        self.requests: list[dict] = []       # bodies of requests answered or faulted
+        self.requests: list[dict] = []       # bodies of requests received
+        self.answered: list[dict] = []       # bodies of requests whose answer was delivered
         self.headers: list[dict] = []
         self.faults: list[str] = []          # consumed one per request: 429, 500, timeout, drop
         self.delay = delay
@@ -63,11 +64,13 @@ class ChatServer:
                     time.sleep(server.delay)
                 text = reply_for(body["messages"])
                 prompt = sum(len(m["content"].split()) for m in body["messages"])
-                self._send(200, {"id": "x", "object": "chat.completion", "choices": [
+                if self._send(200, {"id": "x", "object": "chat.completion", "choices": [
                     {"index": 0, "finish_reason": "stop",
                      "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": prompt,
-                              "completion_tokens": len(text.split())}})
+                              "completion_tokens": len(text.split())}}):
+                    with server.lock:
+                        server.answered.append(body)
 
             def _send(self, status, payload):
                 data = json.dumps(payload).encode()
@@ -75,7 +78,12 @@ class ChatServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except OSError:  # the client went away (killed) before the answer
+                    return False
+                return True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -89,6 +97,7 @@ class ChatServer:
 
 
 if __name__ == "__main__":  # a server for a test's subprocess: prints its URL
+    import os
     import sys
 
     s = ChatServer(delay=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
@@ -97,5 +106,6 @@ if __name__ == "__main__":  # a server for a test's subprocess: prints its URL
     while True:
         time.sleep(0.05)
         if log:
-            with s.lock, open(log, "w") as fh:
-                json.dump(s.requests, fh)
+            with s.lock, open(log + ".tmp", "w") as fh:
+                json.dump({"received": s.requests, "answered": s.answered}, fh)
+            os.replace(log + ".tmp", log)
