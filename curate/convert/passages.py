@@ -16,7 +16,7 @@ from .common import clean, extras
 NAME = "passages"
 KIND = "passage"
 FIELDS = ("text", "content", "document", "body")
-MAX_TOKENS = 300  # of a passage (estimated); enough context for a few questions
+MAX_TOKENS = 160  # of a passage (estimated): a paragraph or two, enough for a few questions
 
 
 def matches(keys: set[str]) -> bool:
