@@ -231,6 +231,12 @@ def _provenance(info: dict) -> list[str]:
     if models:
         parts.append("## Models and stage statistics\n\n"
                      + _table(["stage", "name", "value"], models))
+    generated = [f"- {s.get('name', '?')}: model `{st['model']}`, backend {st.get('backend')}, "
+                 f"template {st['template_version']}" for s in stages
+                 if isinstance(st := s.get("stats"), dict) and st.get("template_version")]
+    if generated:
+        parts.append("## Generation\n\nRecords written by an LLM (each row's provenance is in "
+                     "`meta.generation`):\n\n" + "\n".join(generated))
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))
