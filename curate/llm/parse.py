@@ -17,6 +17,7 @@ _MARKER = re.compile(r"^\s*(?:[-*•]+|\(?\d+[.)]|q\d*[.:)]|question\s*\d*\s*[:.
 _LABEL = re.compile(r"^(?:new |rewritten |evolved |the )?(?:instruction|prompt|question|answer)"
                     r"\s*:\s*", re.I)
 MIN_WORDS = 3
+_QUESTION_LABEL = re.compile(r"question\s*:\s+", re.I)
 
 
 def _json_items(text: str, key: str) -> list[str] | None:
@@ -35,17 +36,18 @@ def _json_items(text: str, key: str) -> list[str] | None:
 
 def parse_questions(text: str, n: int) -> list[str]:
     """Up to ``n`` distinct questions in a reply: lines ending with ``?`` of at least
-    ``MIN_WORDS`` words (after list markers and labels); the last question of a line that holds
-    several (``What is the answer to the question: How ...?``)."""
+    ``MIN_WORDS`` words that start with a letter (after list markers and labels); from a line
+    that quotes one (``What is the answer to the question: How ...?``), the quoted one."""
     items = _json_items(text, "questions")
     lines = items if items is not None else text.splitlines()
     out, seen = [], set()
     for line in lines:
         line = _LABEL.sub("", _MARKER.sub("", line.strip())).strip().strip('"*').strip()
-        if ":" in line and line.endswith("?"):  # "What is the answer to the question: X?"
-            tail = line.rsplit(":", 1)[1].strip()
-            line = tail if len(tail.split()) >= MIN_WORDS else line
-        if not line.endswith("?") or len(line.split()) < MIN_WORDS:
+        quoted = _QUESTION_LABEL.split(line)
+        if len(quoted) > 1 and len(quoted[-1].split()) >= MIN_WORDS:
+            line = quoted[-1].strip().strip('"').strip()
+        if (not line.endswith("?") or len(line.split()) < MIN_WORDS
+                or not line[:1].isalpha()):
             continue
         key = line.lower()
         if key not in seen:
