@@ -102,23 +102,15 @@ class PromptRecord(BaseModel):
     source: str
     meta: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_ends_with_user(cls, prompt: list[Message]) -> list[Message]:
-        if prompt[-1].role != "user":
-            raise ValueError("the prompt must end with a user turn")
-        return prompt
+    _prompt_ends_with_user = field_validator("prompt")(
+        PreferenceRecord._prompt_ends_with_user.__func__)
 
 
-class PassageRecord(BaseModel):
+class PassageRecord(PromptRecord):
     """A passage of a raw document (input of ``generate.questions``): its text is the one user
     turn of ``prompt``; ``meta`` holds the file, the character offsets and the section."""
 
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1)
     prompt: list[Message] = Field(min_length=1, max_length=1)
-    source: str
-    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 MODELS = {"sft": SFTRecord, "preference": PreferenceRecord, "prompt": PromptRecord,
