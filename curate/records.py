@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .errors import RowError
 
 Role = Literal["system", "user", "assistant", "tool"]
-KINDS = ("sft", "preference")
+KINDS = ("sft", "preference", "prompt", "passage")
 
 MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
 MESSAGES = pl.List(MESSAGE)
@@ -92,7 +92,29 @@ class PreferenceRecord(BaseModel):
         return reply
 
 
-MODELS = {"sft": SFTRecord, "preference": PreferenceRecord}
+class PromptRecord(BaseModel):
+    """A prompt waiting for its reply (input of ``generate.responses`` and ``generate.evolve``):
+    ``prompt`` ends with a user turn. Generation turns it into an SFT record."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    prompt: list[Message] = Field(min_length=1)
+    source: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    _prompt_ends_with_user = field_validator("prompt")(
+        PreferenceRecord._prompt_ends_with_user.__func__)
+
+
+class PassageRecord(PromptRecord):
+    """A passage of a raw document (input of ``generate.questions``): its text is the one user
+    turn of ``prompt``; ``meta`` holds the file, the character offsets and the section."""
+
+    prompt: list[Message] = Field(min_length=1, max_length=1)
+
+
+MODELS = {"sft": SFTRecord, "preference": PreferenceRecord, "prompt": PromptRecord,
+          "passage": PassageRecord}
 
 
 def content_hash(*parts: Any) -> str:
@@ -108,6 +130,8 @@ def _turns_key(turns: list[dict] | None) -> str:
 def _content_key(record: dict) -> str:
     if record["kind"] == "sft":
         return _turns_key(record["messages"])
+    if record["kind"] in ("prompt", "passage"):
+        return f"{record['kind']}\x1d{_turns_key(record['prompt'])}"
     return "\x1d".join(_turns_key(record[k]) for k in ("prompt", "chosen", "rejected"))
 
 

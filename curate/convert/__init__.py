@@ -31,7 +31,7 @@ from .detect import FORCED, HINTS, detect, detect_format
 from .mapped import Mapped
 
 FORMATS = ("auto", "alpaca", "sharegpt", "openai", "dolly", "hh-rlhf", "alpaca-eval", "records",
-           "docs", "alpaca-eval-outputs", "alpaca-eval-annotations")
+           "docs", "alpaca-eval-outputs", "alpaca-eval-annotations", "prompts", "passages")
 REJECTED_SCHEMA = {"file": pl.String, "line": pl.Int64, "field": pl.String,
                    "drop_reason": pl.String, "detail": pl.String, "raw": pl.String}
 
@@ -95,9 +95,10 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
             if conv.full():
                 break
             if entry.is_file() and is_doc_file(entry):
-                if format in ("auto", "docs"):
+                if format in ("auto", "docs", "passages"):
                     found = True
-                    conv.document(read_document(entry, str(entry), encoding=encoding))
+                    conv.document(read_document(entry, str(entry), encoding=encoding),
+                                  passages=format == "passages")
             elif format != "docs":
                 found = True
                 for raw in iter_file(entry, encoding=encoding):
@@ -246,13 +247,20 @@ class _Converter:
             except RowError as err:
                 self.fail(raw.file, raw.line, err, _dump(raw.data), fmt)
 
-    def document(self, doc: Document) -> None:
+    def document(self, doc: Document, passages: bool = False) -> None:
         try:
             from .docs import doc_to_records
         except ImportError as exc:
             raise CurateError(f"the docs converter is not available: {exc}") from None
-        self.formats[doc.file] = "docs"
-        for line, item in doc_to_records(doc):
+        self.formats[doc.file] = "passages" if passages else "docs"
+        if passages:
+            from .passages import document_records
+
+            items = [(doc.text.count("\n", 0, r["meta"]["start"]) + 1, r)
+                     for r in document_records(doc)]
+        else:
+            items = doc_to_records(doc)
+        for line, item in items:
             if self.full():
                 return
             self.read += 1
@@ -260,7 +268,7 @@ class _Converter:
                 self.fail(doc.file, line, item, "")
                 continue
             try:
-                self.accept([item], doc.file, line, None, "docs")
+                self.accept([item], doc.file, line, None, self.formats[doc.file])
             except RowError as err:
                 self.fail(doc.file, line, err, json.dumps(item, ensure_ascii=False, default=str))
 

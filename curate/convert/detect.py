@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import alpaca, alpaca_eval, dolly, hh_rlhf, openai, records, sharegpt
+from . import alpaca, alpaca_eval, dolly, hh_rlhf, openai, passages, prompts, records, sharegpt
 
 # Detection order matters: the more specific key sets come first.
 DETECT_ORDER = (alpaca_eval.Annotations, alpaca_eval.Outputs, alpaca, records, openai, sharegpt,
@@ -15,6 +15,7 @@ FORCED = {
     "alpaca-eval": (alpaca_eval.Annotations, alpaca_eval.Outputs),
     "alpaca-eval-outputs": (alpaca_eval.Outputs,),
     "alpaca-eval-annotations": (alpaca_eval.Annotations,),
+    "prompts": (prompts,), "passages": (passages,),  # rows waiting for generation
 }
 HINTS = ("alpaca (instruction, output), sharegpt (conversations), openai (messages), "
          "dolly (instruction, response), hh-rlhf (chosen, rejected), alpaca-eval "

@@ -50,6 +50,9 @@ def to_records(data: dict) -> list[dict]:
     meta.update(extras(data, USED))
     if kind == "sft":
         return [sft(messages(require(data, "messages"), "messages", ROLES), "messages", meta)]
+    if kind in ("prompt", "passage"):  # rows waiting for generation
+        turns = _conversation(require(data, "prompt"), "prompt", "user")
+        return [{"kind": kind, "prompt": turns, "meta": meta}]
     return [preference(
         _conversation(require(data, "prompt"), "prompt", "user"),
         _conversation(require(data, "chosen"), "chosen", "assistant"),

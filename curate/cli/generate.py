@@ -1,0 +1,73 @@
+"""curate generate: one ``generate.*`` stage on a dataset, with a dry run, resume and a budget."""
+
+from __future__ import annotations
+
+import click
+
+from ..stages.generate_responses import ResponsesOptions
+from .common import input_argument, input_options, output_option, read_settings
+from .options import model_options, set_options
+
+TASKS = ("questions", "responses", "evolve")
+
+
+def _format_for(task: str, fmt: str, n: int | None) -> str:
+    """The input format a task reads by default: passages for questions, prompts for
+    responses without --n; otherwise as given (auto)."""
+    if fmt != "auto":
+        return fmt
+    if task == "questions":
+        return "passages"
+    return "prompts" if task == "responses" and n is None else "auto"
+
+
+@click.command()
+@input_argument
+@output_option
+@click.option("--task", type=click.Choice(TASKS), required=True,
+              help="questions: documents -> SFT (questions a passage answers, grounded answers);"
+                   " responses: replies of prompts, or --n candidates; evolve: Evol-Instruct.")
+@model_options(ResponsesOptions)
+@click.option("--how", type=click.Choice(["deepen", "broaden", "mixed"]), default=None,
+              help="evolve: deepen (harder), broaden (related topic) or mixed. [default: deepen]")
+@click.option("--dry-run", is_flag=True,
+              help="Print the requests and the estimated prompt/completion tokens (and cost "
+                   "with --price-per-1k); send nothing.")
+@click.option("--resume", is_flag=True,
+              help="Continue a run into the same -o: answered requests come from its cache, "
+                   "a stage stopped by --max-tokens-total goes on.")
+@click.option("--price-per-1k", type=float, default=None,
+              help="Price of 1000 tokens (prompt and completion), for the cost estimate.")
+@click.option("--on-error", type=click.Choice(["raise", "skip"]), default="skip",
+              show_default=True,
+              help="A failed request (after retries): stop the run, or reject its row as "
+                   "generation_failed with the error. Also how bad input rows are handled.")
+@input_options
+def generate(input_path, out, task, how, dry_run, resume, price_per_1k, fmt, on_error,
+             **values):
+    """Generate with an LLM: questions and answers from raw documents, replies or candidate
+    replies of prompts, or evolved prompts. The local backend (SmolLM2-135M, offline) is the
+    default; --llm openai --base-url URL --model NAME uses any OpenAI-compatible server (key in
+    CURATE_LLM_API_KEY)."""
+    from ..llm.run import dry_run as do_dry_run
+    from ..llm.run import run_generation
+
+    options = set_options(ResponsesOptions, values)
+    if task != "responses" and options.get("n") is None:
+        options.pop("n", None)
+    if how is not None:
+        if task != "evolve":
+            raise click.UsageError("--how is an option of --task evolve")
+        options["how"] = how
+    fmt = _format_for(task, fmt, options.get("n"))
+    stage = {"use": f"generate.{task}", "with": options}
+    spec = {"path": input_path, "format": fmt, **read_settings()}
+    if dry_run:
+        do_dry_run(spec, out, stage, on_error=on_error, price_per_1k=price_per_1k,
+                   echo=click.echo)
+    else:
+        run_generation(spec, out, stage, on_error=on_error, resume=resume,
+                       price_per_1k=price_per_1k, echo=click.echo)
+
+
+COMMANDS = (generate,)

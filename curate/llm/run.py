@@ -1,0 +1,92 @@
+"""``curate generate`` behind its click layer: a one-stage recipe run (resumable), and the
+dry run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import CurateError, RecipeError
+from ..recipe import parse_recipe
+from ..stages.base import StageContext
+
+BUDGET = "budget_exhausted"
+
+
+def _recipe(spec: dict, stage: dict, on_error: str):
+    try:
+        return parse_recipe({"name": "generate", "input": spec, "on_error": on_error,
+                             "stages": [stage]})
+    except RecipeError as exc:
+        field = (exc.path or "").rsplit(".", 1)[-1]
+        flag = f"--{field.replace('_', '-')}: " if "with." in (exc.path or "") else ""
+        raise CurateError(f"{flag}{exc.detail}") from None
+
+
+def _resume_from(out: Path, name: str) -> str | None:
+    """The stage to rerun when the last run stopped at its token budget, else None."""
+    from ..manifest import read_manifest
+
+    previous = read_manifest(out) or {}
+    for entry in previous.get("stages", []):
+        if entry.get("name") == name and entry.get("dropped", {}).get(BUDGET):
+            return name
+    return None
+
+
+def run_generation(spec: dict, out: str, stage: dict, *, on_error: str, resume: bool,
+                   price_per_1k: float | None, echo: Callable[[str], Any]) -> dict:
+    from ..io.output import prepare_output, writing
+    from ..runner import run_recipe
+
+    recipe = _recipe(spec, stage, on_error)
+    prepare_output(out)
+    from_stage = _resume_from(Path(out), stage["use"]) if resume else None
+    with writing(out):
+        manifest = run_recipe(recipe, out, echo=echo, resume=resume and from_stage is None,
+                              from_stage=from_stage)
+    entry = manifest["stages"][-1]
+    s = entry.get("stats", {})
+    echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows "
+         "kept")
+    echo(f"{s.get('backend')} {s.get('model')} ({s.get('template_version')}): "
+         f"{s.get('requests', 0)} requests, {s.get('cache_hits', 0)} from the cache, "
+         f"{s.get('retries', 0)} retries, {s.get('failures', 0)} failed; "
+         f"{s.get('prompt_tokens', 0)} prompt + {s.get('completion_tokens', 0)} completion "
+         "tokens" + _cost(s.get("prompt_tokens", 0) + s.get("completion_tokens", 0),
+                          price_per_1k))
+    if entry.get("dropped", {}).get(BUDGET):
+        echo(f"stopped at the token budget: {entry['dropped'][BUDGET]} rows not generated; "
+             "rerun with --resume (and a larger --max-tokens-total) to go on")
+    return manifest
+
+
+def _cost(tokens: int, price: float | None) -> str:
+    return "" if price is None else f", cost {tokens / 1000 * price:.4f} at {price}/1k"
+
+
+def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: float | None,
+            echo: Callable[[str], Any]) -> None:
+    from ..convert import convert
+    from ..recipe import resolve_input_path
+    from ..stages.registry import stage_class
+    from .estimate import estimate
+
+    recipe = _recipe(spec, stage, on_error)
+    s = recipe.input
+    converted = convert(resolve_input_path(recipe, None), format=s.format, kind=s.kind,
+                        on_error=on_error, columns=s.columns, encoding=s.encoding)
+    generator = stage_class(stage["use"])(recipe.stages[0].with_)
+    cache = generator.options.llm_cache or Path(out) / "cache" / "llm" / "requests.sqlite"
+    ctx = StageContext(name=stage["use"], seed=recipe.seed, on_error=on_error)
+    est = estimate(generator, converted.frame, ctx, cache if Path(cache).exists() else None)
+    for i, messages in enumerate(est.examples, 1):
+        echo(f"request {i}:")
+        for m in messages:
+            echo(f"  {m['role']}: {m['content'][:300]}")
+    total = est.prompt_tokens + est.completion_tokens
+    echo(f"dry run: {est.rows} of {converted.frame.height} rows to generate "
+         f"({converted.rejected.height} input rows rejected); {est.requests} requests to "
+         f"send, {est.cache_hits} answered by the cache; about {est.prompt_tokens} prompt "
+         f"tokens + at most {est.completion_tokens} completion tokens"
+         + _cost(total, price_per_1k) + ". Nothing was sent.")
