@@ -57,6 +57,36 @@ class _KeyValue(click.ParamType):
             self.fail(f"{value!r}: {exc.message}", param, ctx)
 
 
+class _CommaList(click.ParamType):
+    """A list given as ``a,b,c`` (each item of ``inner``'s type)."""
+
+    def __init__(self, inner: click.ParamType):
+        self.inner, self.name = inner, f"{inner.name},..."
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        items = [v.strip() for v in str(value).split(",") if v.strip()]
+        return [self.inner.convert(v, param, ctx) for v in items]
+
+
+class _NumberOrWord(click.ParamType):
+    """A number (of ``number``'s type and range) or one of ``words`` (e.g. ``auto``)."""
+
+    def __init__(self, number: click.ParamType, words: list[str]):
+        self.number, self.words = number, words
+        self.name = f"{number.name}|{'|'.join(words)}"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.lower() in self.words:
+            return value.lower()
+        try:
+            return self.number.convert(value, param, ctx)
+        except click.BadParameter as exc:
+            self.fail(f"{exc.message.rstrip('.')}; or one of: {', '.join(self.words)}",
+                      param, ctx)
+
+
 def _unwrap(annotation) -> tuple[Any, bool]:
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
@@ -80,8 +110,23 @@ def _bounds(info: FieldInfo) -> dict[str, Any]:
 
 
 def _click_type(annotation, info: FieldInfo) -> click.ParamType:
-    if typing.get_origin(annotation) is Literal:
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
         return click.Choice([str(a) for a in typing.get_args(annotation)])
+    if origin is list:
+        return _CommaList(_click_type(typing.get_args(annotation)[0], FieldInfo()))
+    if origin in (typing.Union, types.UnionType):  # a number, or a word such as auto
+        args = typing.get_args(annotation)
+        words = [str(w) for a in args if typing.get_origin(a) is Literal
+                 for w in typing.get_args(a)]
+        numbers = [a for a in args if typing.get_origin(a) is not Literal]
+        if words and len(numbers) == 1:
+            return _NumberOrWord(_click_type(numbers[0], info), words)
+        return click.STRING
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *meta = typing.get_args(annotation)
+        merged = FieldInfo.merge_field_infos(FieldInfo.from_annotation(annotation), info)
+        return _click_type(base, merged)
     bounds = _bounds(info)
     if annotation is float:
         return click.FloatRange(**bounds) if bounds else click.FLOAT

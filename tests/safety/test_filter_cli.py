@@ -52,17 +52,16 @@ def test_explicit_detoxify_model_offline_is_a_clear_error(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--toxicity-max", "high"], "Error: safety.toxicity option max (--toxicity-max): expected "
-                                 "a number between 0 and 1, 'auto' or 'none', not 'high'"),
-    (["--group-toxicity-max", "1.5"], "Error: safety.bias option group_toxicity_max "
-                                      "(--group-toxicity-max): expected a number between 0 and "
-                                      "1, 'auto' or 'none', not '1.5'"),
+    (["--toxicity-max", "high"], "Error: Invalid value for '--toxicity-max': 'high' is not a "
+                                 "valid float range; or one of: auto"),
+    (["--group-toxicity-max", "1.5"], "Error: Invalid value for '--group-toxicity-max': 1.5 is "
+                                      "not in the range 0<=x<=1; or one of: auto"),
 ])
 def test_a_bad_auto_threshold_is_a_clear_error(tmp_path, flags, message):
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"instruction": "a", "input": "", "output": "b"}) + "\n")
     result = CliRunner().invoke(cli, ["filter", str(path), "-o", str(tmp_path / "f"), *flags])
-    assert result.exit_code == 1 and message in result.output
+    assert result.exit_code == 2 and message in result.output
 
 
 def test_filter_audits_the_run_with_the_disparity_flags(tmp_path, monkeypatch):
