@@ -1,6 +1,6 @@
 """Pairs of embeddings above a cosine threshold: exact blocked search, or k-means blocks.
 
-The search is cut into pieces that the Ray engine (:mod:`curate.engines.ray_semantic`) runs
+The search is cut into pieces that the Ray engine (:mod:`curate.engines.ray_cosine`) runs
 as tasks and shuffle groups with the very same arithmetic (the same matrix products on the
 same rows), so both engines find the same pairs:
 

@@ -14,7 +14,7 @@ is read once per round rather than once per pick, and the cost is dominated by
 plus one block of similarities.
 
 The rows and their running distances are an object with four methods (:class:`LocalRows`
-here; the Ray engine's shards in :mod:`curate.engines.ray_select`), and :func:`farthest_first`
+here; the Ray engine's shards in :mod:`curate.engines.ray_kcenter`), and :func:`farthest_first`
 runs the same rounds on either. A BLAS product's rounding depends on the shape of the call and
 on its thread count, so the distance update always works on the same ``CHUNK``-row blocks,
 each on one BLAS thread (blocks run side by side on a thread pool instead): every row gets the
