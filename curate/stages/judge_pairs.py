@@ -1,0 +1,235 @@
+"""Preference pairs from an LLM judge's scores (stage ``judge.pairs``): the best and the worst
+judged candidate of each prompt become its chosen and rejected reply."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import Field, field_validator
+
+from ..errors import StageError
+from ..judge import columns as J
+from ..text import normalize
+from .base import RowScorer, StageContext, StageOptions, StageResult
+
+CHOSEN, REJECTED, MARGIN = "pair_chosen", "pair_rejected", "pair_margin"
+_FLAW = "pair_flaw"  # the option-free reasons, decided in score(); dropped from the output
+_SIDES = {CHOSEN: pl.Int32, REJECTED: pl.Int32, MARGIN: pl.Float64, _FLAW: pl.String}
+
+
+class JudgePairsOptions(StageOptions):
+    """Options of ``judge.pairs``."""
+
+    min_margin: float = Field(0.0, ge=0)
+    """A pair needs its judge margin (best minus worst ``judge_score``) above this (and above
+    0 always): reason ``below_margin``. On the judge's scale: a pointwise 1-10 rubric's mean,
+    or a pairwise win rate in 0-1."""
+
+    pairs: Literal["best_worst"] = "best_worst"
+    """Which pairs a prompt gives: ``best_worst``, its best against its worst candidate (one
+    record in, one pair out: every pair of K candidates would create rows, which the runner's
+    rows-in = rows-out + dropped accounting does not allow)."""
+
+    @field_validator("pairs", mode="before")
+    @classmethod
+    def _one_pair_per_row(cls, value: Any) -> Any:
+        if value == "best-worst":
+            return "best_worst"
+        if value == "all":
+            raise ValueError("'all' is not available: a stage turns one row into at most one "
+                             "row (rows in = rows out + dropped), so judge.pairs makes the "
+                             "best_worst pair of each prompt")
+        return value
+
+
+def _text(content: str | None) -> str:
+    return normalize(content or "")
+
+
+def _pair_of(row: dict) -> tuple[int | None, int | None, float | None, str | None]:
+    """(best, worst, margin, flaw) of one judged row; ``flaw`` is the reason no pair can be
+    made whatever the margin threshold (None when the row may give one)."""
+    texts, scores = row.get(J.CANDIDATES), row.get(J.SCORE)
+    scored = [(i, s) for i, s in enumerate(scores or []) if s is not None
+              and texts is not None and i < len(texts)]
+    if len(scored) < 2:
+        return None, None, None, "too_few_candidates"
+    top, bottom = max(s for _, s in scored), min(s for _, s in scored)
+    best = next(i for i, s in scored if s == top)
+    # the last of the lowest: with every score equal best and worst still differ (a tie)
+    worst = [i for i, s in scored if s == bottom][-1]
+    margin = float(top - bottom)
+    if _text(texts[best]) == _text(texts[worst]):
+        return best, worst, margin, "equal_texts"
+    if _order_dependent(row, best, worst, margin):
+        return best, worst, margin, "position_inconsistent"
+    if margin <= 0:
+        return best, worst, margin, "tie"
+    return best, worst, margin, None
+
+
+def _order_dependent(row: dict, best: int, worst: int, margin: float) -> bool:
+    """A judge's verdict between the two candidates flipped with the order they were shown
+    in, or the row's scores tie because verdicts flipped."""
+    pair = {best, worst}
+    for c in row.get(J.COMPARISONS) or []:
+        if {c["a"], c["b"]} == pair and c["consistent"] is False:
+            return True
+    return margin <= 0 and bool(row.get(J.POSITION_INCONSISTENT))
+
+
+class JudgePairs(RowScorer):
+    """Turns judged rows (``judge.llm``'s columns, see :mod:`curate.judge.columns`) into
+    preference records: chosen = the best-scored candidate, rejected = the worst.
+
+    A kept row becomes a ``preference`` record: ``prompt`` is the SFT conversation without its
+    last reply (or the preference row's prompt), ``chosen``/``rejected`` one assistant turn
+    each (a preference row judged on its own two replies keeps their turns, in the judge's
+    order), ``chosen_score``/``rejected_score`` the two ``judge_score`` values, and
+    ``meta.pair`` = ``{"source": "judge", "judges", "template_version", "mode",
+    "candidates": [best, worst], "margin"}`` (``swapped``: true where a preference row's judge
+    preferred its rejected reply). Best is the first candidate with the top score, worst the
+    last with the lowest, so that a row whose scores all tie is a ``tie``.
+
+    Rejected, in this order: ``too_few_candidates`` (fewer than two candidates with a score;
+    rows no judge scored), ``equal_texts`` (best and worst read the same once case and white
+    space are normalised), ``position_inconsistent`` (a judge's verdict between best and worst
+    flipped with the order they were shown in, or the scores tie because verdicts flipped:
+    no pair comes from an order-dependent verdict), ``tie`` (margin 0), ``below_margin``
+    (margin not above ``min_margin``). Rejected rows stay as they came, with the judge's
+    columns and the would-be pair, for ``curate label push --from-judge``.
+
+    Input columns:
+        - kind, messages / prompt, chosen, rejected, meta (``meta.judge``).
+        - judge_candidates (list[str]), judge_score (list[f64]); judge_comparisons and
+          position_inconsistent where the judge was pairwise.
+
+    Output columns:
+        - kind ``preference``, prompt, chosen, rejected, chosen_score, rejected_score,
+          meta.pair (kept rows; ``messages`` null).
+        - pair_chosen, pair_rejected (i32): the candidates of the (would-be) pair;
+          pair_margin (f64): their score difference. Null with fewer than two scores.
+
+    Stats:
+        ``pairs``, ``swapped`` (preference rows whose judge preferred the rejected reply),
+        ``margin`` (``min``, ``median``, ``mean``, ``max`` over the pairs made), ``sources``
+        ({"<judge models> (template <version>)": pairs}).
+
+    Examples:
+        ```python
+        from curate.stages.judge_pairs import JudgePairs
+
+        result = JudgePairs({"min_margin": 0.25}).apply(judged)
+        result.kept.select("prompt", "chosen", "rejected", "chosen_score", "rejected_score")
+        ```
+
+        ```yaml
+        - use: judge.llm
+        - use: judge.pairs
+          with: {min_margin: 1.0}
+        export: [{target: trl-dpo}]
+        ```
+    """
+
+    id = "judge.pairs"
+    Options = JudgePairsOptions
+    summary = "Make preference pairs (best vs. worst candidate) from judge scores."
+    reads = (J.CANDIDATES, J.SCORE)
+    writes = (CHOSEN, REJECTED, MARGIN)
+    report_section = "judge_pairs"
+    # no command of its own: `curate judge` runs it after judge.llm, recipes use it by id
+    command = None
+    options: JudgePairsOptions
+
+    def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
+        for column in (J.CANDIDATES, J.SCORE, J.COMPARISONS, J.POSITION_INCONSISTENT):
+            if column in df.columns and df.schema[column] != J.TYPES[column] \
+                    and df.schema[column] != pl.Null:
+                raise StageError(f"{self.id}: column {column} is {df.schema[column]}, expected "
+                                 f"{J.TYPES[column]} (as judge.llm writes it, see "
+                                 "curate/judge/columns.py)")
+
+    def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        wanted = [c for c in (J.CANDIDATES, J.SCORE, J.COMPARISONS, J.POSITION_INCONSISTENT)
+                  if c in batch.columns]
+        decided = [_pair_of(row) for row in batch.select(wanted).iter_rows(named=True)]
+        return batch.with_columns(
+            pl.Series(name, [d[i] for d in decided], dtype=dtype)
+            for i, (name, dtype) in enumerate(_SIDES.items()))
+
+    def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
+        flaws = [(r, pl.col(_FLAW) == r) for r in J.PAIR_REASONS if r != "below_margin"]
+        return flaws + [("below_margin", pl.col(MARGIN) <= self.options.min_margin)]
+
+    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
+        result = super().run(df, ctx, engine)
+        kept = result.kept.drop(_FLAW)
+        pairs = [_pair_record(row) for row in kept.iter_rows(named=True)]
+        records = ("kind", "messages", "prompt", "chosen", "rejected", "chosen_score",
+                   "rejected_score", "meta")
+        if pairs:
+            made = pl.DataFrame(pairs, schema={c: kept.schema[c] for c in records})
+            kept = kept.with_columns(made.get_columns())
+        result.kept, result.rejected = kept, result.rejected.drop(_FLAW)
+        result.stats.update(_pair_stats(pairs))
+        return result
+
+
+def _reply(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
+
+
+def _pair_record(row: dict) -> dict[str, Any]:
+    """The record columns of the pair a kept judged row gives."""
+    best, worst = row[CHOSEN], row[REJECTED]
+    texts, scores = row[J.CANDIDATES], row[J.SCORE]
+    meta = json.loads(row["meta"]) if row.get("meta") else {}
+    judge = meta.get("judge") or {}
+    pair: dict[str, Any] = {"source": "judge", "judges": judge.get("judges") or [],
+                            "template_version": judge.get("template_version"),
+                            "mode": judge.get("mode"), "candidates": [best, worst],
+                            "margin": row[MARGIN]}
+    if row["kind"] == "preference":
+        prompt = row["prompt"]
+        own = [row["chosen"], row["rejected"]]
+        if not row.get("candidates") and best in (0, 1) and worst in (0, 1):
+            chosen, rejected = own[best], own[worst]  # its own replies, turns as they were
+        else:
+            chosen, rejected = _reply(texts[best]), _reply(texts[worst])
+        pair["swapped"] = _joined(rejected) == _joined(row["chosen"])
+    else:
+        prompt = row["messages"][:-1]
+        chosen, rejected = _reply(texts[best]), _reply(texts[worst])
+    meta["pair"] = pair
+    return {"kind": "preference", "messages": None, "prompt": prompt, "chosen": chosen,
+            "rejected": rejected, "chosen_score": scores[best], "rejected_score": scores[worst],
+            "meta": json.dumps(meta, ensure_ascii=False, default=str)}
+
+
+def _joined(turns: list[dict] | None) -> str:
+    return _text("\n".join(t["content"] or "" for t in turns or []))
+
+
+def source_label(pair: dict[str, Any]) -> str:
+    """Who made a pair, for the card and the stats: the judges' models and the template
+    version, or the annotators."""
+    if pair.get("source") == "annotators":
+        return "annotators"
+    models = sorted({str(j.get("model") or j.get("name") or "?") for j in pair.get("judges")
+                     or []}) or ["unknown judge"]
+    return f"judge {', '.join(models)} (template {pair.get('template_version') or '?'})"
+
+
+def _pair_stats(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    metas = [json.loads(p["meta"])["pair"] for p in pairs]
+    margins = pl.Series([m["margin"] for m in metas], dtype=pl.Float64)
+    sources: dict[str, int] = {}
+    for m in metas:
+        sources[source_label(m)] = sources.get(source_label(m), 0) + 1
+    summary = ({"min": margins.min(), "median": margins.median(), "mean": margins.mean(),
+                "max": margins.max()} if len(margins) else {})
+    return {"pairs": len(pairs), "swapped": sum(bool(m.get("swapped")) for m in metas),
+            "margin": summary, "sources": sources}
+
