@@ -27,6 +27,7 @@ import polars as pl
 
 from ..errors import CurateError
 from ..io import write_jsonl
+from ..judge.sources import pair_sources
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
 from .card import render_card
 from .checks import REASONS
@@ -128,6 +129,7 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
                       "chat_template": chat_template, "max_tokens": max_tokens,
                       "tokenizer": tokenizer, "formats": list(formats),
                       **({"options": options} if options else {})}
+    info["pair_sources"] = pair_sources(kept)  # who decided the pairs written
     run_dir = _run_dir(info, out_dir)
     if run_dir is not None and "removed_examples" not in info:
         info["removed_examples"] = removed_examples(run_dir, list(info.get("stages") or []))

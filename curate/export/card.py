@@ -15,6 +15,8 @@
     run_dir   str                         the run folder, to read removed examples from
     removed_examples [{"stage", "reason", "id", "text", "masked"}]   (see examples.py)
     agreement dict | float                label agreement (also found in stages' stats)
+    pair_sources {label: n}               exported pairs per source (judge or annotators),
+                                          from curate.judge.sources.pair_sources
 
 Stage entries may also hold ``thresholds`` and ``stats`` (a manifest's do): thresholds are
 listed per stage, and the scalar stats (models, scorers, versions, counts) per stage; a bias
@@ -31,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from ..judge.sources import CARD_INTRO as PAIRS_INTRO
 from .examples import render_examples
 from .languages import kept_languages
 from .split import SPLITS
@@ -236,6 +239,10 @@ def _provenance(info: dict) -> list[str]:
     from ..report.sections import card_parts
 
     parts += card_parts(stages)  # what each stage's report module says for the card
+    sources = info.get("pair_sources")
+    if sources:
+        parts.append(f"## Preference pairs\n\n{PAIRS_INTRO}\n\n" + _table(
+            ["source", "pairs"], [[k, v] for k, v in sources.items()]))
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))

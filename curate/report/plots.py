@@ -45,3 +45,29 @@ def funnel_svg(stages: list[dict[str, Any]]) -> str:
     svg = _svg(fig)
     plt.close(fig)
     return svg
+
+
+def margins_svg(kept: list[float], dropped: dict[str, list[float]], *, title: str) -> str:
+    """Histogram of judge margins (best minus worst score): the pairs made, and the rows
+    rejected stacked by reason."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reasons = [r for r in dropped if dropped[r]]
+    values = [kept] + [dropped[r] for r in reasons]
+    top = max((v for vs in values for v in vs), default=1.0) or 1.0
+    bins = [top * i / 20 for i in range(21)]
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    ax.hist(values, bins=bins, stacked=True,
+            color=["#2ca02c"] + [_PALETTE[i % len(_PALETTE)] for i in range(len(reasons))],
+            label=[f"pairs ({len(kept)})"] + [f"{r} ({len(dropped[r])})" for r in reasons])
+    ax.set_xlabel("margin (best minus worst judge score)")
+    ax.set_ylabel("prompts")
+    ax.set_title(title, loc="left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.spines[["top", "right"]].set_visible(False)
+    svg = _svg(fig)
+    plt.close(fig)
+    return svg

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from ..errors import StageError
 from ..judge import columns as J
+from ..judge.sources import source_label
 from ..text import normalize
 from .base import RowScorer, StageContext, StageOptions, StageResult
 
@@ -210,16 +211,6 @@ def _pair_record(row: dict) -> dict[str, Any]:
 
 def _joined(turns: list[dict] | None) -> str:
     return _text("\n".join(t["content"] or "" for t in turns or []))
-
-
-def source_label(pair: dict[str, Any]) -> str:
-    """Who made a pair, for the card and the stats: the judges' models and the template
-    version, or the annotators."""
-    if pair.get("source") == "annotators":
-        return "annotators"
-    models = sorted({str(j.get("model") or j.get("name") or "?") for j in pair.get("judges")
-                     or []}) or ["unknown judge"]
-    return f"judge {', '.join(models)} (template {pair.get('template_version') or '?'})"
 
 
 def _pair_stats(pairs: list[dict[str, Any]]) -> dict[str, Any]:
