@@ -162,7 +162,8 @@ class JudgePairs(RowScorer):
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         flaws = [(r, pl.col(_FLAW) == r) for r in J.PAIR_REASONS if r != "below_margin"]
-        return flaws + [("below_margin", pl.col(MARGIN) <= self.options.min_margin)]
+        margin = pl.col(MARGIN)
+        return flaws + [("below_margin", (margin > 0) & (margin <= self.options.min_margin))]
 
     def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
         result = super().run(df, ctx, engine)
