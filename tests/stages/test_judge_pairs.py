@@ -84,6 +84,7 @@ def test_every_reason_in_order():
     assert res.rejected.drop("drop_reason", "pair_chosen", "pair_rejected", "pair_margin") \
         .equals(df.filter(~pl.col("id").is_in(res.kept["id"].to_list())))
     assert res.stats["failures"]["too_few_candidates"] == 3
+    assert res.stats["failures"]["below_margin"] == 1  # the tie is not also below the margin
 
 
 def test_margin_threshold_is_strict_and_defaults_to_any_difference():
