@@ -112,6 +112,6 @@ def merge_pairs(run: Path, frame: pl.DataFrame, people: pl.DataFrame) -> tuple[p
     stats = {"run": str(run), "records": merged.height, "from_judges": kept.height,
              "from_annotators": people.height,
              "replaced": len(answered & set(judge_pairs.get_column("id"))),
-             "added": people.filter(~pl.col("id").is_in(judge_pairs.get_column("id"))).height,
+             "added": people.filter(~pl.col("id").is_in(judge_pairs.get_column("id").to_list())).height,
              "not_in_run": len(items - known)}
     return merged, stats
