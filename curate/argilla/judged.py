@@ -217,7 +217,7 @@ def judges_text(row: dict[str, Any], a_is: str | None) -> str:
     lines = [f"Sent for review: {row[HARD_REASON].replace('_', ' ')}."]
     for judge, v in verdicts.items():
         line = f"- {judge}: {_letter(v['verdict'], a_is) if v['verdict'] else 'no usable answer'}"
-        if "orders" in v:
+        if "orders" in v and len(set(v["orders"])) > 1:  # order-dependent or one side unusable
             first_a, first_b = v["orders"] if a_is == "chosen" else v["orders"][::-1]
             line += (f" (A shown first: {_letter(first_a, a_is) if first_a else '?'}; "
                      f"B shown first: {_letter(first_b, a_is) if first_b else '?'})")

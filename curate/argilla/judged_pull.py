@@ -91,7 +91,8 @@ def judge_human(frame: pl.DataFrame) -> tuple[dict[str, Any], pl.DataFrame]:
     summary = {"items": judged.height, "answered": answered,
                "unanswered": judged.height - answered, "pairs": len(pairs),
                "ties": ties, "judges_agreed": agreed,
-               "judges": {name: _agreement(u) for name, u in sorted(units.items())}}
+               "judges": {name: _agreement(units[name])
+                          for name in sorted(units, key=lambda n: (n == COMBINED, n))}}
     schema = {**RECORD_SCHEMA, **RIDE_ALONG}
     return summary, pl.DataFrame(pairs, schema=schema, orient="row")
 
