@@ -29,9 +29,11 @@ from typing import Any
 
 import polars as pl
 
+from ..errors import CurateError
 from ..records import RECORD_COLUMNS, RECORD_SCHEMA, content_hash, records_to_frame
 from . import agreement as agr
-from .client import ArgillaClient
+from .client import ArgillaClient, ArgillaError
+from .judged import RIDE_ALONG
 from .push import RECORD_KEY
 from .settings import question_kinds
 
@@ -121,6 +123,9 @@ def _frame(rows: list[dict], kinds: dict[str, str]) -> pl.DataFrame:
     for name, dtype in extra.items():
         if rows and name in rows[0]:
             schema[name] = dtype
+    for name, dtype in RIDE_ALONG.items():  # items pushed from a judged run
+        if any(name in r for r in rows):
+            schema[name] = dtype
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema,
                         orient="row")
 
@@ -189,20 +194,40 @@ def review_pairs(frame: pl.DataFrame, *, source: str = "label") -> pl.DataFrame:
     return records_to_frame(pairs)
 
 
-def write_pull(client: ArgillaClient, *, dataset: str, out: Path) -> dict[str, Any]:
-    """Pull ``dataset`` into a run folder: data.parquet, pairs.parquet (SFT reviews),
-    manifest.json (counts and agreement per question; never the API key) and report.html."""
+def write_pull(client: ArgillaClient, *, dataset: str, out: Path,
+               judged_run: Path | None = None) -> dict[str, Any]:
+    """Pull ``dataset`` into a run folder: data.parquet, pairs.parquet (SFT reviews, or the
+    people's pairs of items pushed from a judged run, with judge-human agreement),
+    merged.parquet (with ``judged_run``: :func:`.judged_pull.merge_pairs`), manifest.json
+    (counts and agreement; never the API key) and report.html."""
     from ..manifest import versions, write_manifest
     from ..report.html import write_report
+    from .judged_pull import has_judged_items, judge_human, merge_pairs
 
     t0 = time.monotonic()
     frame, summary = pull_records(client, dataset=dataset)
+    judged = has_judged_items(frame)
+    if judged_run is not None and not judged:
+        raise CurateError(f"dataset {dataset!r} holds no items pushed with --from-judge; "
+                          f"pull it without --judged")
     out.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(out / "data.parquet")
+    files = {"data.parquet": "every record with its answers"}
     if summary["task"] == "sft-review":
         pairs = review_pairs(frame, source=f"label:{dataset}")
         pairs.write_parquet(out / "pairs.parquet")
         summary["pairs"] = pairs.height
+        files["pairs.parquet"] = "preference pairs from the reviews"
+    if judged:
+        summary["judge_human"], pairs = judge_human(frame)
+        pairs.write_parquet(out / "pairs.parquet")
+        files["pairs.parquet"] = "the people's pairs of the items they answered"
+    if judged and judged_run is not None:
+        merged, summary["merged"] = merge_pairs(judged_run, frame, pairs)
+        merged.write_parquet(out / "merged.parquet")
+        files["merged.parquet"] = ("the run's judge pairs with the people's answers applied "
+                                   "(the file to export)")
+    summary["files"] = files
     stage = {"index": 0, "name": "label.pull", "use": "label.pull", "report": "label",
              "status": "done",
              "rows_in": frame.height, "rows_out": frame.height, "dropped": {},

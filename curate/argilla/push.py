@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import polars as pl
 
@@ -54,7 +54,8 @@ def _fields(task: str, row: dict[str, Any], a_is: str | None) -> dict[str, Any]:
             "response_b": _text(row[b_is])}
 
 
-def _metadata(row: dict[str, Any], meta_cols: dict[str, str], a_is: str | None) -> dict:
+def _metadata(row: dict[str, Any], meta_cols: dict[str, str], a_is: str | None,
+              record_columns: tuple[str, ...] = ()) -> dict:
     out: dict[str, Any] = {}
     for name, kind in meta_cols.items():
         v = row.get(name)
@@ -63,22 +64,37 @@ def _metadata(row: dict[str, Any], meta_cols: dict[str, str], a_is: str | None) 
         out[name] = str(v) if kind == "terms" else float(v)
     if a_is is not None:
         out["a_is"] = a_is
-    core = {c: row.get(c) for c in RECORD_COLUMNS}
+    core = {c: row.get(c) for c in (*RECORD_COLUMNS, *record_columns)}
     out[RECORD_KEY] = json.dumps(core, ensure_ascii=False, default=str)
     return out
 
 
+class ItemExtension(Protocol):
+    """What a kind of push adds to the task's dataset and items (see :mod:`.judged`)."""
+
+    fields: list[dict]  # extra fields of the dataset
+    metadata: list[dict]  # extra metadata properties
+    dataset_metadata: dict[str, Any]  # stored on the dataset when it is created
+    record_columns: tuple[str, ...]  # frame columns stored with the curate record
+    guidelines: str | None
+
+    def extend(self, item: dict, row: dict[str, Any], a_is: str | None,
+               question_ids: dict[str, str]) -> None:
+        """Change ``item`` (fields, metadata, suggestions) in place."""
+
+
 def build_items(frame: pl.DataFrame, settings: DatasetSettings, question_ids: dict[str, str],
-                *, seed: int = 0) -> list[dict]:
+                *, seed: int = 0, extension: ItemExtension | None = None) -> list[dict]:
     """The Argilla record payloads of ``frame`` (fields, metadata, vectors, suggestions)."""
     meta_cols = metadata_columns(frame)
     has_vectors = bool(settings.vectors)
+    record_columns = extension.record_columns if extension is not None else ()
     items = []
     for row in frame.iter_rows(named=True):
         a_is = a_is_for(row["id"], seed) if settings.task == "preference" else None
         item: dict[str, Any] = {"external_id": row["id"],
                                 "fields": _fields(settings.task, row, a_is),
-                                "metadata": _metadata(row, meta_cols, a_is)}
+                                "metadata": _metadata(row, meta_cols, a_is, record_columns)}
         if has_vectors and row.get("embedding") is not None:
             item["vectors"] = {"embedding": [float(x) for x in row["embedding"]]}
         suggestions = [{"question_id": question_ids[q], "value": value, "score": float(score),
@@ -87,6 +103,8 @@ def build_items(frame: pl.DataFrame, settings: DatasetSettings, question_ids: di
                        if q in question_ids]
         if suggestions:
             item["suggestions"] = suggestions
+        if extension is not None:
+            extension.extend(item, row, a_is, question_ids)
         items.append(item)
     return items
 
@@ -115,16 +133,22 @@ def check_frame(frame: pl.DataFrame, task: str | None) -> str:
 def push_records(client: ArgillaClient, frame: pl.DataFrame, *, dataset: str,
                  task: str | None = None, annotators: int = 1, workspace: str | None = None,
                  seed: int = 0, batch_size: int = BATCH, guidelines: str | None = None,
-                 on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                 on_batch: Callable[[int, int], None] | None = None,
+                 extension: ItemExtension | None = None) -> dict[str, Any]:
     """Create the dataset if needed and upsert ``frame``'s records in batches.
 
     ``on_batch(done, total)`` is called after each batch. Returns a summary for the manifest.
     """
     task = check_frame(frame, task)
     settings = task_settings(task, frame, annotators=annotators, guidelines=guidelines)
+    if extension is not None:
+        settings.fields = [*settings.fields, *extension.fields]
+        settings.metadata = [*settings.metadata, *extension.metadata]
+        settings.dataset_metadata = {**settings.dataset_metadata, **extension.dataset_metadata}
+        settings.guidelines = guidelines or extension.guidelines or settings.guidelines
     ds = ensure_dataset(client, dataset, settings, workspace=workspace)
     question_ids = {q["name"]: q["id"] for q in client.questions(ds["id"])}
-    items = build_items(frame, settings, question_ids, seed=seed)
+    items = build_items(frame, settings, question_ids, seed=seed, extension=extension)
     batches = 0
     with bar(total=len(items), desc=f"push {dataset}") as progress:
         for start in range(0, len(items), batch_size):

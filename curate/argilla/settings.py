@@ -107,6 +107,7 @@ class DatasetSettings:
     questions: list[dict]
     metadata: list[dict] = field(default_factory=list)
     vectors: list[dict] = field(default_factory=list)
+    dataset_metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def metadata_columns(frame: pl.DataFrame) -> dict[str, str]:
@@ -161,7 +162,7 @@ def ensure_dataset(client: ArgillaClient, name: str, settings: DatasetSettings, 
         ds = client.post("/api/v1/datasets", {
             "name": name, "workspace_id": ws, "guidelines": settings.guidelines,
             "allow_extra_metadata": True, "distribution": distribution,
-            "metadata": {"curate_task": settings.task}})
+            "metadata": {"curate_task": settings.task, **settings.dataset_metadata}})
         for f in settings.fields:
             client.post(f"/api/v1/datasets/{ds['id']}/fields", f)
         for q in settings.questions:
@@ -179,6 +180,11 @@ def ensure_dataset(client: ArgillaClient, name: str, settings: DatasetSettings, 
     if not want <= have:
         raise CurateError(f"Argilla dataset {name!r} lacks the questions {sorted(want - have)} "
                           f"of task {settings.task}; push to another --dataset")
+    fields = {f["name"] for f in client.get(f"/api/v1/datasets/{ds['id']}/fields")["items"]}
+    missing = [f["name"] for f in settings.fields if f["name"] not in fields]
+    if missing:  # a published dataset takes no new fields
+        raise CurateError(f"Argilla dataset {name!r} lacks the fields {missing} these records "
+                          f"need; push to another --dataset")
     _add_metadata(client, ds["id"], settings.metadata)
     if ds.get("distribution") != distribution:
         ds = client.request("PATCH", f"/api/v1/datasets/{ds['id']}",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from .common import input_argument, input_options, output_option, read_settings
+from ..errors import CurateError
+from .common import InputPath, input_options, output_option, read_settings
 
 api_options = [
     click.option("--api-url", envvar="ARGILLA_API_URL", default=None,
@@ -71,7 +72,14 @@ def stop(*, home) -> None:
 
 
 @label.command("push")
-@input_argument
+@click.argument("input_path", metavar="[INPUT]", required=False, type=InputPath(exists=True))
+@click.option("--from-judge", "judged_run", type=click.Path(exists=True, file_okay=False),
+              default=None, help="Push the hard cases of a `curate judge` run folder instead of "
+                                 "INPUT: ties, order-dependent verdicts, pairs under the margin, "
+                                 "judges that disagree; their verdicts become suggestions.")
+@click.option("--hard-margin", type=float, default=0.0, show_default=True,
+              help="With --from-judge: also push the judges' pairs whose judge_margin is under "
+                   "this (on the judge's scale; 0 pushes none for their margin).")
 @dataset_option
 @click.option("--task", type=click.Choice(["sft-review", "preference"]), default=None,
               help="Labeling task [default: from the records' kind].")
@@ -81,20 +89,36 @@ def stop(*, home) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the A/B order.")
 @input_options
 @with_api
-def push(*, input_path, dataset, task, annotators, workspace, seed, fmt, api_url,
-         api_key) -> None:
-    """Push records to an Argilla dataset (re-pushing updates by id)."""
+def push(*, input_path, judged_run, hard_margin, dataset, task, annotators, workspace, seed,
+         fmt, api_url, api_key) -> None:
+    """Push records (INPUT), or a judged run's hard cases (--from-judge RUN), to an Argilla
+    dataset (re-pushing updates by id)."""
     from ..argilla.push import push_records
-    from ..convert import convert
-    from .export import skip_hint
 
-    read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
+    if (input_path is None) == (judged_run is None):
+        raise CurateError("give either INPUT or --from-judge RUN")
+    if judged_run is not None:
+        from ..argilla.judged import JudgeSuggestions, hard_cases
+
+        frame, columns = hard_cases(Path(judged_run), hard_margin=hard_margin), {}
+        extension = JudgeSuggestions(Path(judged_run))
+    else:
+        from ..convert import convert
+        from .export import skip_hint
+
+        read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
+        frame, columns, extension = read.frame, read.columns, None
     with _client(api_url, api_key) as client:
-        summary = push_records(client, read.frame, dataset=dataset, task=task,
-                               annotators=annotators, workspace=workspace, seed=seed)
+        summary = push_records(client, frame, dataset=dataset, task=task,
+                               annotators=annotators, workspace=workspace, seed=seed,
+                               extension=extension)
     click.echo(f"pushed {summary['records']} {summary['task']} records to {dataset} "
                f"({summary['batches']} batches); {annotators} submitted response(s) per record")
-    for file, mapping in read.columns.items():
+    if judged_run is not None:
+        reasons = frame.get_column("judge_hard_reason").value_counts(sort=True).iter_rows()
+        click.echo("  hard cases of " + judged_run + ": "
+                   + (", ".join(f"{r} {n}" for r, n in reasons) or "none"))
+    for file, mapping in columns.items():
         click.echo(f"  {file}: columns {mapping}")
 
 
@@ -119,22 +143,42 @@ def status(*, dataset, api_url, api_key) -> None:
 @label.command("pull")
 @dataset_option
 @output_option
+@click.option("--judged", "judged_run", type=click.Path(exists=True, file_okay=False),
+              default=None, help="The run pushed with --from-judge: also write "
+                                 "OUT/merged.parquet, its judge pairs with the people's answers "
+                                 "applied.")
 @with_api
-def pull(*, dataset, out, api_url, api_key) -> None:
+def pull(*, dataset, out, judged_run, api_url, api_key) -> None:
     """Pull answers: OUT/data.parquet, OUT/pairs.parquet, manifest with agreement, report."""
     from ..argilla.pull import write_pull
     from ..io.output import prepare_output
 
     prepare_output(out)
     with _client(api_url, api_key) as client:
-        summary = write_pull(client, dataset=dataset, out=Path(out))
+        summary = write_pull(client, dataset=dataset, out=Path(out),
+                             judged_run=Path(judged_run) if judged_run else None)
     c = summary["counts"]
     click.echo(f"wrote {out}/data.parquet: {c['records']} records ({c['completed']} completed, "
                f"{c['pending']} pending, {c['discarded']} discarded)")
     for q, a in summary["agreement"].items():
-        alpha = "n/a" if a["alpha"] is None else f"{a['alpha']:.3f}"
-        pa = "n/a" if a["percent_agreement"] is None else f"{a['percent_agreement']:.3f}"
-        click.echo(f"  {q}: percent agreement {pa}, Krippendorff's alpha ({a['level']}) {alpha}")
+        click.echo(f"  {q}: {_agreement_line(a)}")
+    if "judge_human" in summary:
+        jh = summary["judge_human"]
+        click.echo(f"judge-human agreement on {jh['answered']} of {jh['items']} items people "
+                   f"answered ({jh['ties']} ties, no pair):")
+        for judge, a in jh["judges"].items():
+            click.echo(f"  {judge}: {_agreement_line(a)}")
+    for name, what in summary["files"].items():
+        n = {"pairs.parquet": summary.get("pairs", summary.get("judge_human", {}).get("pairs")),
+             "merged.parquet": summary.get("merged", {}).get("records")}.get(name)
+        click.echo(f"  {out}/{name}: {what}" + (f" ({n} records)" if n is not None else ""))
+
+
+def _agreement_line(a: dict) -> str:
+    alpha = "n/a" if a["alpha"] is None else f"{a['alpha']:.3f}"
+    pa = "n/a" if a["percent_agreement"] is None else f"{a['percent_agreement']:.3f}"
+    return f"percent agreement {pa}, Krippendorff's alpha ({a['level']}) {alpha} over " \
+           f"{a['units']} items"
 
 
 COMMANDS = (label,)
