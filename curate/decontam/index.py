@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from .grams import Prefix, inside
-from .scan import Probe, scan, word_hashes
+from .scan import Probe, bitset, scan, word_hashes
 from .words import Words, raw_bytes, text_bytes, word_spans
 
 FORMAT = 2  # of the cache file (2: word hashes of .scan)
@@ -120,9 +120,9 @@ class NgramIndex:
         if "probe" not in self._filters:
             grams, short = self._filter("grams"), self._filter("short")
             self._filters["probe"] = Probe(
-                self.ngram, grams.slots, grams.shift, self.grams.keys, self.min_words,
-                short.slots, short.shift, self.short.keys, self.short.full, self.short.length,
-                WHOLE_MIN, self.whole.keys)
+                self.ngram, bitset(self.grams.keys, grams.shift), grams.shift, self.grams.keys,
+                self.min_words, bitset(self.short.keys, short.shift), short.shift,
+                self.short.keys, self.short.full, self.short.length, WHOLE_MIN, self.whole.keys)
         return self._filters["probe"]
 
     def find(self, texts: pl.Series) -> dict[int, Hit]:
