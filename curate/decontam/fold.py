@@ -13,7 +13,7 @@ character's folded form (one code point) or a separator. It does not act alone w
 
 Those are ``COMPLEX``: a text with one goes through the whole-text pipeline instead. The table
 is computed with the same polars calls as the pipeline (so both agree on the Unicode version),
-once per process (about 0.2 s).
+once per process (about 0.3 s).
 """
 
 from __future__ import annotations

@@ -114,6 +114,29 @@ def _poly(h, start, n):
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _rolled(g, h, i, n, top):
+    """The window hash at word ``i`` from the one at ``i - 1`` (``g`` itself at 0)."""
+    if i == 0:
+        return g
+    return (g - h[i - 1] * top) * _P + h[i + n - 1]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _maybe(bits, g, shift):
+    """Whether the filter has the bit of ``g``: False means surely not a key."""
+    b = g >> shift
+    return (bits[b >> np.uint64(6)] >> (b & np.uint64(63))) & np.uint64(1) != 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _record(cand, found, t, i, table, at):
+    """One candidate more (kept while ``cand`` has room; counted anyway)."""
+    if found < cand.shape[0]:
+        cand[found, 0], cand[found, 1], cand[found, 2], cand[found, 3] = t, i, table, at
+    return found + 1
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan(data, offsets, normalised, fold, n, slots, shift, keys, m, s_slots, s_shift, s_keys,
           s_full, s_length, w_min, w_keys, cand):
@@ -122,7 +145,6 @@ def _scan(data, offsets, normalised, fold, n, slots, shift, keys, m, s_slots, s_
     count, and the texts flagged complex."""
     ntext = offsets.shape[0] - 1
     complex_ = np.zeros(ntext, np.bool_)
-    cap = cand.shape[0]
     found = 0
     longest = 0
     for t in range(ntext):
@@ -140,42 +162,31 @@ def _scan(data, offsets, normalised, fold, n, slots, shift, keys, m, s_slots, s_
             complex_[t] = True
             continue
         h = scratch
-        if nw >= n and keys.shape[0]:
-            g = _poly(h, 0, n)
-            for i in range(nw - n + 1):
-                if i:
-                    g = (g - h[i - 1] * top_n) * _P + h[i + n - 1]
-                b = g >> shift
-                if slots[b >> np.uint64(6)] >> (b & np.uint64(63)) & np.uint64(1):
-                    at = np.searchsorted(keys, g)
-                    if at < keys.shape[0] and keys[at] == g:
-                        if found < cap:
-                            cand[found, 0], cand[found, 1] = t, i
-                            cand[found, 2], cand[found, 3] = 0, at
-                        found += 1
-        if nw >= m and s_keys.shape[0]:
-            g = _poly(h, 0, m)
-            for i in range(nw - m + 1):
-                if i:
-                    g = (g - h[i - 1] * top_m) * _P + h[i + m - 1]
-                b = g >> s_shift
-                if s_slots[b >> np.uint64(6)] >> (b & np.uint64(63)) & np.uint64(1):
-                    at = np.searchsorted(s_keys, g)
-                    while at < s_keys.shape[0] and s_keys[at] == g:
-                        length = s_length[at]
-                        if i + length <= nw and _poly(h, i, length) == s_full[at]:
-                            if found < cap:
-                                cand[found, 0], cand[found, 1] = t, i
-                                cand[found, 2], cand[found, 3] = 1, at
-                            found += 1
-                        at += 1
+        lo = min(m, n)
+        if nw >= lo:  # one pass over the windows of both lengths
+            gn = _poly(h, 0, n) if nw >= n else np.uint64(0)
+            gm = _poly(h, 0, m) if nw >= m else np.uint64(0)
+            for i in range(nw - lo + 1):
+                if i <= nw - n:
+                    gn = _rolled(gn, h, i, n, top_n)
+                    if keys.shape[0] and _maybe(slots, gn, shift):
+                        at = np.searchsorted(keys, gn)
+                        if at < keys.shape[0] and keys[at] == gn:
+                            found = _record(cand, found, t, i, 0, at)
+                if i <= nw - m:
+                    gm = _rolled(gm, h, i, m, top_m)
+                    if s_keys.shape[0] and _maybe(s_slots, gm, s_shift):
+                        at = np.searchsorted(s_keys, gm)
+                        while at < s_keys.shape[0] and s_keys[at] == gm:  # every item of it
+                            length = s_length[at]
+                            if i + length <= nw and _poly(h, i, length) == s_full[at]:
+                                found = _record(cand, found, t, i, 1, at)
+                            at += 1
         if w_min <= nw < m and w_keys.shape[0]:
             g = _poly(h, 0, nw)
             at = np.searchsorted(w_keys, g)
             if at < w_keys.shape[0] and w_keys[at] == g:
-                if found < cap:
-                    cand[found, 0], cand[found, 1], cand[found, 2], cand[found, 3] = t, 0, 2, at
-                found += 1
+                found = _record(cand, found, t, 0, 2, at)
     return found, complex_
 
 

@@ -46,3 +46,12 @@ def test_real_multilingual_prose_hashes_as_the_pipeline(shared_data):
              for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]
     wide = assert_same_words(paras)
     assert wide.mean() < 0.2  # the table takes most real prose
+
+
+def test_ngram_shorter_than_min_words_still_finds_every_window():
+    from curate.decontam.index import build_index
+
+    item = "one two three four five six seven eight nine ten"
+    idx = build_index(["a"], [[item]], ngram=8, min_words=13)
+    texts = ["one two three four five six seven eight", "x " + item.upper(), "one two"]
+    assert sorted(idx.find(pl.Series(texts))) == [0, 1]
