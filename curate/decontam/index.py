@@ -12,10 +12,10 @@ Built once per run from the benchmark texts (:func:`build_index`), the index is 
   counts only when a whole record turn is that text (a few words inside a longer text, such
   as "write test" or "yes", say nothing).
 
-:meth:`NgramIndex.find` hashes every window of a batch of record texts (:mod:`.grams`), drops
-most of them with a bit table indexed by the top bits of the hash (a few % get through), looks
-the rest up by binary search, and checks each hit word by word against the benchmark text it
-points to, so a hash collision never counts as contamination. The index is numpy arrays and
+:meth:`NgramIndex.find` scans a batch of record texts in one compiled pass (:mod:`.scan`: the
+window hashes of :mod:`.grams`, rolled), drops most windows with a bit table indexed by the
+top bits of the hash (a few % get through), looks the rest up by binary search, and checks
+each hit word by word against the benchmark text it points to, so a hash collision never counts as contamination. The index is numpy arrays and
 one byte buffer of the benchmark texts: it pickles compactly to Ray workers; the bit tables
 are rebuilt where it lands.
 """
