@@ -10,11 +10,17 @@ languages (consecutive paragraphs as prompt and reply) and the README of every p
 installed in this virtualenv (its METADATA description, in chunks). Planted: every instruction
 verbatim, upper-cased, re-punctuated, inside a longer prompt and in a pair's rejected reply.
 
-Speed: N records (the unrelated ones repeated, 1% planted items); curate runs the stage as a
-user gets it (``apply``: the index built from the file, every turn of every part scored, the
-decision), the plain script gets the same turns as Python lists (extraction not timed) and a
-set of 13-word tuples (NFKC, lower case, ``\\w+`` words) built from the same file (built
-before timing). The machine is shared: compare the rows of one run, not runs with each other.
+Speed: N records (the unrelated ones repeated, 1% planted items), each tool timed on the same
+work: the records (curate: the frame a stage gets; the script: the same records as Python
+dicts, its turns taken out inside the timing) to the ids of the contaminated ones. curate runs
+the stage as a user gets it (``apply``: every turn of every part scored, the decision, kept
+and rejected split); the script asks whether any 13-word tuple (NFKC, lower case, ``\\w+``
+words) of a turn is in a set. Two rows each: the index (curate's hash tables, the script's
+set) built from the benchmark file inside the timing, and built before it (curate: read from
+the run cache where a first run saved it, as a second run does). The first call in
+a process also loads (or, the first time ever, compiles) curate's numba scan and builds its
+character table: shown on its own line. The machine is shared: compare the rows of one run,
+not runs with each other.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import argparse
 import gzip
 import json
 import re
+import shutil
 import sys
+import tempfile
 import time
 import unicodedata
 from pathlib import Path
@@ -95,6 +103,11 @@ def words(text: str) -> list[str]:
     return WORD.findall(unicodedata.normalize("NFKC", text).lower())
 
 
+def plain_items(path: Path = BENCH) -> list[str]:
+    """The benchmark file's instructions, as the plain script reads them."""
+    return [r["instruction"] for r in json.loads(gzip.decompress(path.read_bytes()))]
+
+
 def plain_set(items: list[str], n: int = 13) -> set[tuple[str, ...]]:
     grams = set()
     for t in items:
@@ -103,12 +116,12 @@ def plain_set(items: list[str], n: int = 13) -> set[tuple[str, ...]]:
     return grams
 
 
-def plain_scan(texts: list[list[str]], grams: set, n: int = 13) -> list[bool]:
-    """The plain script: is any 13-gram of any turn in the set."""
+def plain_scan(records: list[dict], grams: set, n: int = 13) -> list[bool]:
+    """The plain script: is any 13-gram of any turn of each record in the set."""
     out = []
-    for record in texts:
+    for record in records:
         hit = False
-        for t in record:
+        for t in turns(record):
             w = words(t)
             if any(tuple(w[i:i + n]) in grams for i in range(len(w) - n + 1)):
                 hit = True
@@ -117,11 +130,15 @@ def plain_scan(texts: list[list[str]], grams: set, n: int = 13) -> list[bool]:
     return out
 
 
-def curate_scan(df: pl.DataFrame, **options):
-    from curate.stages.decontam_ngram import _BUILT, decontam_ngram
+def curate_scan(df: pl.DataFrame, cache_dir: Path | None = None, **options):
+    """The stage as a run applies it: the index built from the file, or (``cache_dir``) read
+    from the run cache where an earlier run saved it."""
+    from curate.stages.base import StageContext
+    from curate.stages.decontam_ngram import _BUILT, NgramDecontam, NgramOptions
 
-    _BUILT.clear()  # build the index from the file, as a run does
-    return decontam_ngram(df, benchmarks={"alpaca_eval": str(BENCH)}, **options)
+    _BUILT.clear()
+    stage = NgramDecontam(NgramOptions(benchmarks={"alpaca_eval": str(BENCH)}, **options))
+    return stage.apply(df, StageContext(name=stage.id, cache_dir=cache_dir))
 
 
 def main() -> None:
@@ -129,7 +146,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20_000, help="records in the speed corpus")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs (the best is shown)")
     args = ap.parse_args()
-    items = [r["instruction"] for r in json.loads(gzip.decompress(BENCH.read_bytes()))]
+    items = plain_items()
+    t0 = time.perf_counter()
+    curate_scan(frame([qa("x", items[0], "y", "x")]), fields=["instruction"])
+    first_call = time.perf_counter() - t0
 
     # -- recall and false positives ----------------------------------------------------------
     clean = unrelated()
@@ -139,8 +159,7 @@ def main() -> None:
     grams = plain_set(items)
     res = curate_scan(frame([r for _, r in plants]), fields=["instruction"])
     found = set(res.rejected["id"])
-    peer = dict(zip([r["id"] for _, r in plants], plain_scan([turns(r) for _, r in plants],
-                                                             grams)))
+    peer = dict(zip([r["id"] for _, r in plants], plain_scan([r for _, r in plants], grams)))
     print(f"\n{'planted':14} {'items':>6} {'curate recall':>14} {'plain 13-gram set':>18}")
     for how in ("verbatim", "recased", "repunctuated", "embedded", "rejected"):
         ids = [r["id"] for h, r in plants if h == how]
@@ -152,30 +171,49 @@ def main() -> None:
         print(f"false positives on the unrelated records, fields "
               f"{fields or 'detected (instruction, output)'}: {fp.height} of {df_clean.height}"
               + (f" {fp['contaminated_ngram'].to_list()[:5]}" if fp.height else ""))
-    print(f"plain script false positives: {sum(plain_scan([turns(r) for r in clean], grams))}")
+    print(f"plain script false positives: {sum(plain_scan(clean, grams))}")
 
     # -- speed -------------------------------------------------------------------------------
     pool = clean * (args.n // len(clean) + 1)
     plant = [r for _, r in plants][: max(1, args.n // 100)]
     records = (pool[: args.n - len(plant)] + plant)
     records = [{**r, "id": f"{k}"} for k, r in enumerate(records)]
-    df, texts = frame(records), [turns(r) for r in records]
-    words_total = sum(len(WORD.findall(t)) for r in texts for t in r)
-    best_c = best_p = float("inf")
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        ours = curate_scan(df, fields=["instruction"])
-        best_c = min(best_c, time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        theirs = plain_scan(texts, grams)
-        best_p = min(best_p, time.perf_counter() - t0)
-    print(f"\nspeed: {len(records)} records, {words_total} words, best of {args.repeat}")
-    print(f"{'tool':28} {'seconds':>8} {'records/s':>11} {'found':>6}")
-    print(f"{'curate decontam.ngram':28} {best_c:8.3f} {len(records) / best_c:11.0f} "
-          f"{ours.rejected.height:6d}")
-    print(f"{'plain Python 13-gram set':28} {best_p:8.3f} {len(records) / best_p:11.0f} "
-          f"{sum(theirs):6d}")
-    print(f"ratio (curate / plain): {best_p / best_c:.1f}x")
+    df = frame(records)
+    words_total = sum(len(WORD.findall(t)) for r in records for t in turns(r))
+
+    cache = Path(tempfile.mkdtemp(prefix="decontam-bench-"))
+    curate_scan(df.head(1), cache_dir=cache, fields=["instruction"])  # saves the index
+
+    def ours(fresh: bool) -> list[str]:
+        return curate_scan(df, cache_dir=None if fresh else cache,
+                           fields=["instruction"]).rejected["id"].to_list()
+
+    def theirs(fresh: bool) -> list[str]:
+        bench = plain_set(plain_items()) if fresh else grams
+        return [r["id"] for r, hit in zip(records, plain_scan(records, bench)) if hit]
+
+    rows = {}
+    for fresh in (True, False):
+        for tool, run in (("curate decontam.ngram", ours), ("plain Python 13-gram set", theirs)):
+            best, found = float("inf"), []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                found = run(fresh)
+                best = min(best, time.perf_counter() - t0)
+            rows[tool, fresh] = (best, len(found))
+    print(f"\nspeed: {len(records)} records, {words_total} words, best of {args.repeat}; "
+          f"curate's first call in this process (numba scan, character table): "
+          f"{first_call:.2f} s")
+    print(f"{'tool':28} {'index':>14} {'seconds':>8} {'records/s':>11} {'found':>6}")
+    for fresh in (True, False):
+        for tool in ("curate decontam.ngram", "plain Python 13-gram set"):
+            sec, found = rows[tool, fresh]
+            print(f"{tool:28} {'built in timing' if fresh else 'prebuilt':>14} {sec:8.3f} "
+                  f"{len(records) / sec:11.0f} {found:6d}")
+        ratio = rows["plain Python 13-gram set", fresh][0] / rows["curate decontam.ngram", fresh][0]
+        print(f"ratio (curate / plain), index {'built in timing' if fresh else 'prebuilt'}: "
+              f"{ratio:.1f}x")
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ Built once per run from the benchmark texts (:func:`build_index`), the index is 
   counts only when a whole record turn is that text (a few words inside a longer text, such
   as "write test" or "yes", say nothing).
 
-:meth:`NgramIndex.find` hashes every window of a batch of record texts (:mod:`.grams`), drops
-most of them with a bit table indexed by the top bits of the hash (a few % get through), looks
-the rest up by binary search, and checks each hit word by word against the benchmark text it
-points to, so a hash collision never counts as contamination. The index is numpy arrays and
+:meth:`NgramIndex.find` scans a batch of record texts in one compiled pass (:mod:`.scan`: the
+window hashes of :mod:`.grams`, rolled), drops most windows with a bit table indexed by the
+top bits of the hash (a few % get through), looks the rest up by binary search, and checks
+each hit word by word against the benchmark text it points to, so a hash collision never counts as contamination. The index is numpy arrays and
 one byte buffer of the benchmark texts: it pickles compactly to Ray workers; the bit tables
 are rebuilt where it lands.
 """
@@ -30,9 +30,10 @@ import numpy as np
 import polars as pl
 
 from .grams import Prefix, inside
-from .words import Words, text_bytes, word_spans
+from .scan import Probe, bitset, scan, word_hashes
+from .words import Words, raw_bytes, text_bytes, word_spans
 
-FORMAT = 1  # of the cache file
+FORMAT = 2  # of the cache file (2: word hashes of .scan)
 WHOLE_MIN = 2  # words: a one-word benchmark text ("Yes", "Paris") is never matched
 _EMPTY = np.zeros(0, np.uint64)
 
@@ -115,66 +116,40 @@ class NgramIndex:
         return [n for i, n in enumerate(self.names) if mask >> i & 1]
 
     # -- search ---------------------------------------------------------------------------
+    def _probe(self) -> Probe:
+        if "probe" not in self._filters:
+            grams, short = self._filter("grams"), self._filter("short")
+            self._filters["probe"] = Probe(
+                self.ngram, bitset(self.grams.keys, grams.shift), grams.shift, self.grams.keys,
+                self.min_words, bitset(self.short.keys, short.shift), short.shift,
+                self.short.keys, self.short.full, self.short.length, WHOLE_MIN, self.whole.keys)
+        return self._filters["probe"]
+
     def find(self, texts: pl.Series) -> dict[int, Hit]:
         """The texts (by position) that contain a benchmark n-gram or short item, each with
         every benchmark matched and its first matched words."""
-        words = word_spans(text_bytes(texts))
-        total = words.hashes.shape[0]
-        if total == 0:
+        raw = raw_bytes(texts)
+        cand, wide = scan(raw.data, raw.offsets, False, self._probe())
+        if wide.any():  # texts the fold table cannot take: normalised whole, then scanned
+            rows = np.flatnonzero(wide)
+            norm = text_bytes(texts.gather(rows))
+            more, _ = scan(norm.data, norm.offsets, True, self._probe())
+            more[:, 0] = rows[more[:, 0]]
+            cand = np.concatenate([cand, more])
+        if cand.shape[0] == 0:
             return {}
-        prefix = Prefix(words.hashes)
-        hits = [self._candidates(words, prefix, "grams", self.ngram),
-                self._candidates(words, prefix, "short", self.min_words),
-                self._whole_turns(words, prefix)]
-        pos = np.concatenate([h[0] for h in hits])
-        if pos.size == 0:
-            return {}
-        entry = np.concatenate([h[1] for h in hits])
-        table = np.concatenate([np.full(h[0].shape[0], i, np.int8) for i, h in enumerate(hits)])
-        text = np.searchsorted(words.first, pos, side="right") - 1
-        masks = np.concatenate([getattr(self, t).masks[h[1]] for t, h in zip(self.TABLES, hits)])
-        return self._checked(words, text, pos, entry, table, masks)
-
-    def _whole_turns(self, words: Words, prefix: Prefix) -> tuple[np.ndarray, np.ndarray]:
-        """(first word, entry) of each record text that is as a whole a ``whole`` item."""
-        counts = words.counts()
-        texts = np.flatnonzero((counts >= WHOLE_MIN) & (counts < self.min_words))
-        if self.whole.keys.shape[0] == 0 or texts.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        pos = words.first[texts]
-        keys = prefix.at(pos, counts[texts])
-        at = np.minimum(np.searchsorted(self.whole.keys, keys), self.whole.keys.shape[0] - 1)
-        found = self.whole.keys[at] == keys
-        return pos[found], at[found]
-
-    def _candidates(self, words: Words, prefix: Prefix, which: str, n: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """(word position, table entry) of each window whose hash is a key of ``which`` (and,
-        for a short item, whose item-long window has the item's whole hash)."""
-        table = getattr(self, which)
-        none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        if table.keys.shape[0] == 0 or prefix.size < n:
-            return none
-        windows = prefix.windows(n)
-        pos = np.flatnonzero(self._filter(which)(windows))
-        pos = pos[inside(words.first, n, prefix.size)[pos]]
-        keys = windows[pos]
-        lo = np.searchsorted(table.keys, keys, side="left")
-        hi = np.searchsorted(table.keys, keys, side="right")
-        found = hi > lo
-        pos, lo, hi = pos[found], lo[found], hi[found]
-        if which == "grams":  # keys are distinct
-            return pos, lo
-        # every short item under the key, where the record text has room for all its words
-        reps = hi - lo
-        pos = np.repeat(pos, reps)
-        entry = np.repeat(lo - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
-        length = table.length[entry].astype(np.int64)
-        text = np.searchsorted(words.first, pos, side="right") - 1
-        room = pos + length <= words.first[text + 1]
-        pos, entry, length = pos[room], entry[room], length[room]
-        same = prefix.at(pos, length) == table.full[entry]
-        return pos[same], entry[same]
+        # the candidate texts' words, to check every hit word by word
+        ids, local = np.unique(cand[:, 0], return_inverse=True)
+        words = word_spans(text_bytes(texts.gather(ids)))
+        pos = words.first[local] + cand[:, 1]
+        table = cand[:, 2].astype(np.int8)
+        entry = cand[:, 3]
+        masks = np.zeros(cand.shape[0], self.grams.masks.dtype)
+        for i, t in enumerate(self.TABLES):
+            mine = table == i
+            masks[mine] = getattr(self, t).masks[entry[mine]]
+        checked = self._checked(words, local, pos, entry, table, masks)
+        return {int(ids[k]): hit for k, hit in checked.items()}
 
     def _checked(self, words: Words, text, pos, entry, table, masks) -> dict[int, Hit]:
         """Hits checked word by word, the first of each (text, benchmarks) group first (and
@@ -265,10 +240,12 @@ def build_index(names: list[str], texts_per_benchmark: list[list[str]], *, ngram
     dtype = _mask_dtype(len(names))
     texts = [t for texts in texts_per_benchmark for t in texts]
     owner = np.repeat(np.arange(len(names)), [len(t) for t in texts_per_benchmark])
-    bench = word_spans(text_bytes(pl.Series(texts, dtype=pl.String)))
+    norm = text_bytes(pl.Series(texts, dtype=pl.String))
+    bench = word_spans(norm)
+    hashes = word_hashes(norm.data, norm.offsets, True)[0]  # as :func:`.scan.scan` hashes
     counts = bench.counts()
-    prefix = Prefix(bench.hashes)
-    total = bench.hashes.shape[0]
+    prefix = Prefix(hashes)
+    total = hashes.shape[0]
 
     windows = prefix.windows(ngram)
     pos = np.flatnonzero(inside(bench.first, ngram, total)) if windows.size else windows

@@ -54,9 +54,9 @@ def normalize_wide(texts: pl.Series) -> pl.Series:
     return texts.scatter(rows, folded.str.replace_all(_NON_WORD_WIDE, " "))
 
 
-def text_bytes(texts: pl.Series) -> TextBytes:
-    """The batch's normalised texts (:func:`normalize_wide`) as one UTF-8 buffer."""
-    arr = normalize_wide(texts).to_arrow()
+def raw_bytes(texts: pl.Series) -> TextBytes:
+    """The texts (nulls as "") as they are, as one UTF-8 buffer (no copy where polars allows)."""
+    arr = texts.fill_null("").cast(pl.String).to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if arr.type != pa.large_string():
@@ -65,6 +65,11 @@ def text_bytes(texts: pl.Series) -> TextBytes:
     raw = arr.buffers()[2]
     data = (np.frombuffer(raw, np.uint8) if raw is not None else np.zeros(0, np.uint8))
     return TextBytes(data[offsets[0]:offsets[-1]], offsets - offsets[0])
+
+
+def text_bytes(texts: pl.Series) -> TextBytes:
+    """The batch's normalised texts (:func:`normalize_wide`) as one UTF-8 buffer."""
+    return raw_bytes(normalize_wide(texts))
 
 
 def is_word_byte(data: np.ndarray) -> np.ndarray:

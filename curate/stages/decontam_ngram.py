@@ -192,24 +192,29 @@ class NgramDecontam(RowScorer):
         index = self._index
         turns = part_turns(batch)
         found = index.find(turns["content"])
-        by: list[list[str] | None] = [None] * batch.height
-        span: list[str | None] = [None] * batch.height
-        parts: list[list[str] | None] = [None] * batch.height
-        rows, names = turns["row"].to_list(), turns["part"].to_list()
+        by: dict[int, list[str]] = {}
+        span: dict[int, str] = {}
+        parts: dict[int, list[str]] = {}
+        rows, names = turns["row"], turns["part"]
         for t in sorted(found):
-            hit, row = found[t], rows[t]
+            hit, row = found[t], int(rows[t])
             matched = index.names_of(hit.mask)
-            if by[row] is None:
+            if row not in by:
                 by[row], span[row], parts[row] = matched, hit.span, [names[t]]
                 continue
             by[row] = [n for n in index.names if n in matched or n in by[row]]
             if names[t] not in parts[row]:
                 parts[row].append(names[t])
-        new = {BY: pl.Series(BY, by, pl.List(pl.String)),
-               NGRAM: pl.Series(NGRAM, span, pl.String),
-               PARTS: pl.Series(PARTS, parts, pl.List(pl.String))}
+        # the few hit rows as a frame, joined on: no Python list as long as the batch
+        hits = pl.DataFrame({"__row": list(by), BY: list(by.values()),
+                             NGRAM: [span[r] for r in by], PARTS: [parts[r] for r in by]},
+                            schema={"__row": pl.Int64, BY: pl.List(pl.String),
+                                    NGRAM: pl.String, PARTS: pl.List(pl.String)})
+        new = (pl.DataFrame({"__row": pl.int_range(batch.height, dtype=pl.Int64, eager=True)})
+               .join(hits, on="__row", how="left", maintain_order="left").drop("__row"))
         return batch.with_columns(
-            pl.coalesce(pl.col(c), s) if c in batch.columns else s for c, s in new.items())
+            pl.coalesce(pl.col(c), new[c]) if c in batch.columns else new[c]
+            for c in new.columns)
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         return [(REASON, pl.col(BY).is_not_null())] if self.options.action == "drop" else []
