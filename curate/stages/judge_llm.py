@@ -63,7 +63,8 @@ class JudgeLLM(GenerateStage):
     through (a single candidate's row gets its judge columns without a score).
 
     Input columns:
-        - kind, messages / prompt, chosen, rejected; ``candidates`` (list[str]) where present.
+        - kind, messages / prompt, chosen, rejected; ``candidates`` (list[str]) where present
+          (as a column, or ``meta.candidates`` from a JSONL input).
 
     Output columns:
         - the judge columns of :mod:`curate.judge.columns`: judge_candidates, judge_score,
@@ -156,8 +157,11 @@ class JudgeLLM(GenerateStage):
     # -- the rows ----------------------------------------------------------------------------
     @staticmethod
     def candidates_of(row: dict) -> list[str]:
-        if row.get("candidates"):
-            return list(row["candidates"])
+        # a JSONL/JSON input's `candidates` key arrives in meta (convert keeps unknown keys
+        # there); a curate run's parquet keeps the column
+        listed = row.get("candidates") or row["meta"].get("candidates")
+        if isinstance(listed, list) and all(isinstance(c, str) for c in listed) and listed:
+            return list(listed)
         if row["kind"] == "sft":
             return [row["messages"][-1]["content"]] if row.get("messages") else []
         return [turns[-1]["content"] for turns in (row.get("chosen"), row.get("rejected"))
