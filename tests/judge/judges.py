@@ -43,13 +43,13 @@ def judge_server(**kw) -> ChatServer:
     return ChatServer(reply=lambda body: policy(body["model"], body), **kw)
 
 
-def pairs_frame(n: int = 3) -> "pl.DataFrame":  # noqa: F821
+def pairs_frame(n: int = 3, start: int = 0) -> "pl.DataFrame":  # noqa: F821
     """n SFT rows with two candidates of different lengths (the longer one second), a
     preference row, and a prompt row (not judged)."""
     rows = [{"id": f"s{i}", "kind": "sft",
              "messages": [{"role": "user", "content": f"Explain topic {i}."},
                           {"role": "assistant", "content": f"Short {i}."}],
-             "meta": {}} for i in range(n)]
+             "meta": {}} for i in range(start, start + n)]
     frame = records_to_frame(rows + [
         {"id": "p0", "kind": "preference",
          "prompt": [{"role": "user", "content": "Name a colour."}],
@@ -59,5 +59,5 @@ def pairs_frame(n: int = 3) -> "pl.DataFrame":  # noqa: F821
     import polars as pl
 
     candidates = [[f"Short {i}.", f"A much longer answer about topic {i}, in detail."]
-                  for i in range(n)] + [None, None]
+                  for i in range(start, start + n)] + [None, None]
     return frame.with_columns(pl.Series("candidates", candidates, pl.List(pl.String)))
