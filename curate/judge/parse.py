@@ -27,8 +27,9 @@ _BETTER = re.compile(r"\b(?:response|assistant|output|answer)?\s*\(?([AB])\)?\s+
                      re.I)
 _PREFER = re.compile(r"\b(?:prefer|choose|pick|winner(?: is)?:?|verdict:?|answer:?)\s+"
                      r"(?:response\s+|assistant\s+)?\(?([AB])\b\)?", re.I)
-_LEAD = re.compile(r"^[\s*\"'`(\[]*(?:response\s+|assistant\s+|output\s+)?(A|B|tie|T)\b"
-                   r"(?![-'])", re.I)
+# a reply that starts with its verdict alone ("B", "A.", "**Tie**"), not "A good answer ..."
+_LEAD = re.compile(r"^[\s*\"'`(\[]*(?:response\s+|assistant\s+|output\s+)?(A|B|tie|T)"
+                   r"\s*(?:$|[.,:;!)\]*\"'`\n])", re.I)
 _TIE_WORDS = re.compile(r"\b(?:tie|equally good|equally bad|both (?:are )?equal)\b", re.I)
 _NUMBER = r"(\d+(?:\.\d+)?)\s*(?:/\s*(\d+))?"
 
