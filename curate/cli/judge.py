@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from ..stages.judge_llm import JudgeOptions
-from .common import input_argument, input_options, output_option, read_settings
+from .common import (input_argument, input_options, llm_run_options, output_option,
+                     read_settings)
 from .options import model_options, set_options
 
 PAIRS = {"best-worst": "best_worst", "all": "all"}
@@ -27,16 +28,7 @@ PAIRS = {"best-worst": "best_worst", "all": "all"}
                    "margin. [default: best-worst]")
 @click.option("--no-pairs", is_flag=True,
               help="Only judge: keep the judged rows with their judge columns, build no pairs.")
-@click.option("--dry-run", is_flag=True,
-              help="Print the judge requests and the estimated tokens; send nothing.")
-@click.option("--resume", is_flag=True,
-              help="Continue a run into the same -o: answered requests come from its cache.")
-@click.option("--price-per-1k", type=float, default=None,
-              help="Price of 1000 tokens, for the cost estimate.")
-@click.option("--on-error", type=click.Choice(["raise", "skip"]), default="skip",
-              show_default=True,
-              help="A failed judge request (after retries): stop the run, or reject its row "
-                   "as judge_failed with the error. Also how bad input rows are handled.")
+@llm_run_options("judge_failed")
 @input_options
 def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume, price_per_1k,
           fmt, on_error, **values):

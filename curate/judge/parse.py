@@ -15,9 +15,10 @@ Examples:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from ..llm.parse import json_object
 
 A, B, TIE = "A", "B", "tie"
 _JSON_KEYS = ("winner", "verdict", "better", "preference", "choice", "answer")
@@ -45,23 +46,12 @@ def _letter(value: Any) -> str | None:
     return None
 
 
-def _json_object(text: str) -> dict | None:
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    try:
-        data = json.loads(text[start:end + 1])
-    except json.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def pairwise_verdict(text: str | None) -> str | None:
     """``A`` (the response shown first won), ``B``, ``tie`` or None (not readable)."""
     text = (text or "").strip()
     if not text:
         return None
-    data = _json_object(text)
+    data = json_object(text)
     if data is not None:
         for key, value in data.items():
             if key.lower() in _JSON_KEYS:
@@ -100,7 +90,7 @@ def rubric_scores(text: str | None, aspects: list[str], scale: int) -> dict[str,
     """Each aspect's score on 1..``scale`` (a score given out of another maximum, ``8/10``
     on a 1-5 scale, is rescaled), None where the reply gives none or one out of range."""
     text = text or ""
-    data = _json_object(text)
+    data = json_object(text)
     if data is not None:
         norm = {re.sub(r"[\s_-]+", "_", str(k).lower()): v for k, v in data.items()}
         return {a: _in_scale(norm.get(a), None, scale) for a in aspects}
