@@ -8,7 +8,8 @@ output_1 / output_2 is better), in pairwise and pointwise mode.
 Items: the first of each preference (output_1 / output_2 better), alternating, among pairs with
 both outputs under --max-chars (so that 2 cores take minutes, not hours). Printed per mode:
 first-position rate, position-bias rate (pairwise), rows with a usable verdict, agreement with
-the annotations among decided rows (a tie decides nothing), seconds. ``--template FILE``
+the annotations among decided rows (pairwise: verdicts the same in both orders; a tie decides
+nothing), verdicts read from one order only (``one_sided``), seconds. ``--template FILE``
 measures another wording.
 """
 
@@ -59,23 +60,31 @@ def measure(mode: str, rows: list[dict], cache: Path) -> dict:
     result = stage.apply(frame(rows), StageContext(name="judge.llm", on_error="skip"))
     seconds = time.perf_counter() - start
     kept = {r["id"]: r for r in result.kept.to_dicts()}
-    agree = decided = 0
+    agree = decided = one_sided = 0
     for i, item in enumerate(rows):
         row = kept.get(f"a{i}")
         if row is None or row["judge_score"] is None or None in row["judge_score"]:
             continue
-        s1, s2 = row["judge_score"]
-        if s1 == s2:
-            continue
+        if mode == "pairwise":  # only verdicts checked in both orders
+            (c,) = row["judge_comparisons"]
+            one_sided += c["consistent"] is None
+            if c["consistent"] is not True or c["verdict"] == "tie":
+                continue
+            first_won = c["verdict"] == "a"
+        else:
+            s1, s2 = row["judge_score"]
+            if s1 == s2:
+                continue
+            first_won = s1 > s2
         decided += 1
-        agree += (s1 > s2) == (item["preference"] == 1.0)
+        agree += first_won == (item["preference"] == 1.0)
     judge = result.stats["judges"][0]
     return {"mode": mode, "rows": len(rows), "kept": result.kept.height,
             "dropped": result.stats.get("failures"), "unparseable": judge["unparseable"],
             "requests": judge["requests"],
             "first_position_rate": judge.get("first_position_rate"),
             "position_bias_rate": judge.get("position_bias_rate"),
-            "decided": decided, "agreement": agree / decided if decided else None,
+            "one_sided": one_sided, "decided": decided, "agreement": agree / decided if decided else None,
             "seconds": round(seconds, 1)}
 
 
