@@ -3,12 +3,13 @@ pairwise verdicts, by one or several judges, with their position bias and agreem
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..judge import columns as jc
 from ..judge.combine import candidate_pairs, order_checked, pairwise_row, pointwise_row
@@ -37,10 +38,20 @@ class JudgeOptions(GenerateOptions):
     judge of --llm/--model/--base-url."""
 
     aspects: list[str] = Field(default_factory=lambda: list(ASPECTS), min_length=1)
-    """pointwise: the rubric's aspects (a judge_<aspect> column each)."""
+    """pointwise: the rubric's aspects (a judge_<aspect> column each; lower-case words joined
+    by _)."""
 
-    scale: Literal[5, 10] = 10
-    """pointwise: the top of the rubric's scale (1-5 or 1-10)."""
+    @field_validator("aspects")
+    @classmethod
+    def _aspect_names(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not re.fullmatch(r"[a-z][a-z0-9_]*", a)]
+        if bad:
+            raise ValueError(f"aspects {bad}: expected lower-case words joined by _, e.g. "
+                             "instruction_following")
+        return value
+
+    scale: int = Field(10, ge=2, le=100)
+    """pointwise: the top of the rubric's scale (scores 1..scale, e.g. 5 or 10)."""
 
     aggregate: Literal["mean", "majority"] = "mean"
     """Over judges: mean (pairwise: every judge's verdict counts; pointwise: mean score) or
