@@ -55,7 +55,7 @@ def measure(mode: str, rows: list[dict], cache: Path) -> dict:
     from curate.stages.judge_llm import JudgeLLM
 
     stage = JudgeLLM({"mode": mode, "llm_cache": str(cache), "batch_size": 4,
-                      "template": ARGS.template})
+                      "template": ARGS.template, "judges": [ARGS.judge]})
     start = time.perf_counter()
     result = stage.apply(frame(rows), StageContext(name="judge.llm", on_error="skip"))
     seconds = time.perf_counter() - start
@@ -102,5 +102,6 @@ if __name__ == "__main__":
     parser.add_argument("--modes", default="pairwise,pointwise")
     parser.add_argument("--annotations", default=str(ANNOTATIONS))
     parser.add_argument("--template", default=None, help="a judge template file to compare")
+    parser.add_argument("--judge", default="local", help="a judge spec, e.g. openai:M@URL")
     ARGS = parser.parse_args()
     main()

@@ -23,7 +23,8 @@ from ..llm.parse import json_object
 A, B, TIE = "A", "B", "tie"
 _JSON_KEYS = ("winner", "verdict", "better", "preference", "choice", "answer")
 _BRACKETS = re.compile(r"\[\[\s*(A|B|C|tie)\s*\]\]", re.I)
-_BETTER = re.compile(r"\b(?:response|assistant|output|answer)?\s*\(?([AB])\)?\s+(?:is|was)\s+"
+_BETTER = re.compile(r"\b(?:response|assistant|output|answer)?\s*[(\"'“]?([AB])[)\"'”]?\s+"
+                     r"(?:is|was)\s+"
                      r"(?:clearly\s+|much\s+|slightly\s+)?(?:better|more|preferred|superior)",
                      re.I)
 _PREFER = re.compile(r"\b(?:prefer|choose|pick|winner(?: is)?:?|verdict:?|answer:?)\s+"

@@ -14,6 +14,7 @@ from curate.judge.parse import pairwise_verdict, rubric_scores
     ("", None), ("I cannot decide, both have merits.", None), ("Answers differ.", None),
     ("Actually, it depends.", None), ("A good answer needs sources.", None),
     ("B\nBecause it is shorter.", "B"), ("Response A", "A"),
+    ('The response "A" is more helpful', "A"),
 ])
 def test_pairwise_verdicts(reply, verdict):
     assert pairwise_verdict(reply) == verdict
