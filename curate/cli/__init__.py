@@ -21,7 +21,7 @@ from ..errors import CurateError
 # command name -> module of this package that defines it (in its COMMANDS)
 COMMAND_MODULES = {
     "convert": "convert", "dedup": "dedup", "export": "export", "filter": "filter",
-    "generate": "generate",
+    "generate": "generate", "judge": "judge",
     "label": "label", "publish": "publish", "run": "run", "sample": "sample",
     "show": "show", "stages": "run", "validate": "run",
 }

@@ -122,3 +122,30 @@ def _as_usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.Cli
         return click.ClickException(str(exc))
     cls = stage_class(stages[int(found[1])]["use"])
     return click.UsageError(f"{flag_name(cls, found[2])}{found[3]}: {exc.detail}")
+
+
+def llm_run_options(failed_reason: str):
+    """The flags of a command that runs an LLM stage: --dry-run, --resume, --price-per-1k and
+    --on-error (``failed_reason``: the reason a failed request's row is rejected with)."""
+    flags = [
+        click.option("--dry-run", is_flag=True,
+                     help="Print the requests and the estimated prompt/completion tokens (and "
+                          "cost with --price-per-1k); send nothing."),
+        click.option("--resume", is_flag=True,
+                     help="Continue a run into the same -o: answered requests come from its "
+                          "cache, a stage stopped by --max-tokens-total goes on."),
+        click.option("--price-per-1k", type=float, default=None,
+                     help="Price of 1000 tokens (prompt and completion), for the cost "
+                          "estimate."),
+        click.option("--on-error", type=click.Choice(["raise", "skip"]), default="skip",
+                     show_default=True,
+                     help="A failed request (after retries): stop the run, or reject its row "
+                          f"as {failed_reason} with the error. Also how bad input rows are "
+                          "handled."),
+    ]
+
+    def decorate(fn):
+        for flag in reversed(flags):
+            fn = flag(fn)
+        return fn
+    return decorate

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..stages.generate_responses import ResponsesOptions
-from .common import input_argument, input_options, output_option, read_settings
+from .common import (input_argument, input_options, llm_run_options, output_option,
+                     read_settings)
 from .options import model_options, set_options
 
 TASKS = ("questions", "responses", "evolve")
@@ -30,18 +31,7 @@ def _format_for(task: str, fmt: str, n: int | None) -> str:
 @model_options(ResponsesOptions)
 @click.option("--how", type=click.Choice(["deepen", "broaden", "mixed"]), default=None,
               help="evolve: deepen (harder), broaden (related topic) or mixed. [default: deepen]")
-@click.option("--dry-run", is_flag=True,
-              help="Print the requests and the estimated prompt/completion tokens (and cost "
-                   "with --price-per-1k); send nothing.")
-@click.option("--resume", is_flag=True,
-              help="Continue a run into the same -o: answered requests come from its cache, "
-                   "a stage stopped by --max-tokens-total goes on.")
-@click.option("--price-per-1k", type=float, default=None,
-              help="Price of 1000 tokens (prompt and completion), for the cost estimate.")
-@click.option("--on-error", type=click.Choice(["raise", "skip"]), default="skip",
-              show_default=True,
-              help="A failed request (after retries): stop the run, or reject its row as "
-                   "generation_failed with the error. Also how bad input rows are handled.")
+@llm_run_options("generation_failed")
 @input_options
 def generate(input_path, out, task, how, dry_run, resume, price_per_1k, fmt, on_error,
              **values):

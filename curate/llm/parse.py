@@ -20,7 +20,8 @@ MIN_WORDS = 3
 _QUESTION_LABEL = re.compile(r"question\s*:\s+", re.I)
 
 
-def _json_items(text: str, key: str) -> list[str] | None:
+def json_object(text: str) -> dict | None:
+    """The JSON object a reply holds (from its first ``{`` to its last ``}``), else None."""
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
         return None
@@ -28,7 +29,12 @@ def _json_items(text: str, key: str) -> list[str] | None:
         data = json.loads(text[start:end + 1])
     except json.JSONDecodeError:
         return None
-    items = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def _json_items(text: str, key: str) -> list[str] | None:
+    data = json_object(text)
+    items = data.get(key) if data is not None else None
     if not isinstance(items, list):
         return None
     return [i for i in items if isinstance(i, str)]

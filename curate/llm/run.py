@@ -13,10 +13,11 @@ from ..stages.base import StageContext
 BUDGET = "budget_exhausted"
 
 
-def _recipe(spec: dict, stage: dict, on_error: str):
+def _recipe(spec: dict, stage: dict | list[dict], on_error: str):
+    stages = stage if isinstance(stage, list) else [stage]
     try:
-        return parse_recipe({"name": "generate", "input": spec, "on_error": on_error,
-                             "stages": [stage]})
+        return parse_recipe({"name": stages[0]["use"].split(".")[0], "input": spec,
+                             "on_error": on_error, "stages": stages})
     except RecipeError as exc:
         field = (exc.path or "").rsplit(".", 1)[-1]
         flag = f"--{field.replace('_', '-')}: " if "with." in (exc.path or "") else ""
@@ -34,18 +35,20 @@ def _resume_from(out: Path, name: str) -> str | None:
     return None
 
 
-def run_generation(spec: dict, out: str, stage: dict, *, on_error: str, resume: bool,
-                   price_per_1k: float | None, echo: Callable[[str], Any]) -> dict:
+def run_generation(spec: dict, out: str, stage: dict | list[dict], *, on_error: str,
+                   resume: bool, price_per_1k: float | None, echo: Callable[[str], Any]) -> dict:
+    """Run the LLM ``stage`` (or a list of stages, the LLM stage first) as a recipe."""
     from ..io.output import prepare_output, writing
     from ..runner import run_recipe
 
     recipe = _recipe(spec, stage, on_error)
+    llm_stage = stage[0] if isinstance(stage, list) else stage
     prepare_output(out)
-    from_stage = _resume_from(Path(out), stage["use"]) if resume else None
+    from_stage = _resume_from(Path(out), llm_stage["use"]) if resume else None
     with writing(out):
         manifest = run_recipe(recipe, out, echo=echo, resume=resume and from_stage is None,
                               from_stage=from_stage)
-    entry = manifest["stages"][-1]
+    entry = next(e for e in manifest["stages"] if e.get("name") == llm_stage["use"])
     s = entry.get("stats", {})
     echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows "
          "kept")
@@ -76,9 +79,10 @@ def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: f
     s = recipe.input
     converted = convert(resolve_input_path(recipe, None), format=s.format, kind=s.kind,
                         on_error=on_error, columns=s.columns, encoding=s.encoding)
-    generator = stage_class(stage["use"])(recipe.stages[0].with_)
+    use = recipe.stages[0].use
+    generator = stage_class(use)(recipe.stages[0].with_)
     cache = generator.options.llm_cache or Path(out) / "cache" / "llm" / "requests.sqlite"
-    ctx = StageContext(name=stage["use"], seed=recipe.seed, on_error=on_error)
+    ctx = StageContext(name=use, seed=recipe.seed, on_error=on_error)
     est = estimate(generator, converted.frame, ctx, cache if Path(cache).exists() else None)
     for i, messages in enumerate(est.examples, 1):
         echo(f"request {i}:")

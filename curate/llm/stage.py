@@ -96,6 +96,11 @@ class GenerateStage(ModelScorer):
 
     task: ClassVar[str] = ""
     targets: ClassVar[tuple[str, ...]] = ()      # record kinds the stage generates for
+    # the columns rejected rows carry, the reasons, and the one that stops on_error: raise
+    reason_column: ClassVar[str] = REASON
+    error_column: ClassVar[str] = ERROR
+    reasons: ClassVar[tuple[str, ...]] = REASONS
+    failed_reason: ClassVar[str] = "generation_failed"
     batch_size = 64                               # rows per score() call (per Ray block)
     report_section = "generate"
     command, cli_name = "generate", "generate"
@@ -167,7 +172,8 @@ class GenerateStage(ModelScorer):
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         written = [c for c in self.columns_written() if c not in batch.columns]
         batch = batch.with_columns(
-            [pl.lit(None, pl.String).alias(REASON), pl.lit(None, pl.String).alias(ERROR)]
+            [pl.lit(None, pl.String).alias(self.reason_column),
+             pl.lit(None, pl.String).alias(self.error_column)]
             + [pl.lit(None, self.column_types()[c]).alias(c) for c in written])
         if batch.height == 0:
             return batch
@@ -181,9 +187,10 @@ class GenerateStage(ModelScorer):
         results = self.generate_rows(rows, ctx)
         for row, result in zip(rows, results):
             if isinstance(result, tuple):
-                row[REASON], row[ERROR] = result
-                if result[0] == "generation_failed" and ctx.on_error == "raise":
-                    raise StageError(f"{self.id}: generation failed for row {row['id']}: "
+                row[self.reason_column], row[self.error_column] = result
+                if result[0] == self.failed_reason and ctx.on_error == "raise":
+                    raise StageError(f"{self.id}: {result[0].replace('_', ' ')} for row "
+                                     f"{row['id']}: "
                                      f"{result[1]} (on_error: skip keeps such rows in "
                                      "rejected/ with the error)")
             else:
@@ -203,7 +210,7 @@ class GenerateStage(ModelScorer):
         return {}
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
-        return [(r, pl.col(REASON) == r) for r in REASONS]
+        return [(r, pl.col(self.reason_column) == r) for r in self.reasons]
 
     def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
         try:
@@ -211,8 +218,8 @@ class GenerateStage(ModelScorer):
         finally:
             if self._generator is not None and hasattr(self._generator.backend, "close"):
                 self._generator.backend.close()
-        result.kept = result.kept.drop(REASON, ERROR)
-        result.rejected = result.rejected.drop(REASON)
+        result.kept = result.kept.drop(self.reason_column, self.error_column)
+        result.rejected = result.rejected.drop(self.reason_column)
         return result
 
     # -- reports from workers and the manifest -----------------------------------------------

@@ -3,7 +3,8 @@
 
 A template has a ``version`` (written into every generated row's provenance and into the
 request cache key: edit the wording, bump the version) and one entry per step of its task
-(``questions``/``answer``, ``response``, ``deepen``/``broaden``), each with ``system``
+(``questions``/``answer``, ``response``, ``deepen``/``broaden``,
+``pointwise``/``pairwise``), each with ``system``
 (optional), ``user`` (a ``str.format`` text with the task's fields) and ``max_tokens``.
 """
 
@@ -25,6 +26,8 @@ STEPS: dict[str, dict[str, set[str]]] = {
     "questions": {"questions": {"passage", "n"}, "answer": {"passage", "question"}},
     "responses": {"response": set()},
     "evolve": {"deepen": {"prompt"}, "broaden": {"prompt"}},
+    "judge": {"pointwise": {"instruction", "response", "aspects", "scale", "example"},
+              "pairwise": {"instruction", "response_a", "response_b"}},
 }
 
 

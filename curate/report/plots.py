@@ -71,3 +71,25 @@ def margins_svg(kept: list[float], dropped: dict[str, list[float]], *, title: st
     svg = _svg(fig)
     plt.close(fig)
     return svg
+
+
+def histograms_svg(values: dict[str, list[float]], *, xlabel: str, bins: int = 10,
+                   value_range: tuple[float, float] | None = None) -> str:
+    """One small histogram per named list of values, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(values)
+    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names) + 0.6, 2.2),
+                             squeeze=False)
+    for ax, name in zip(axes[0], names):
+        ax.hist(values[name], bins=bins, range=value_range, color="#1f77b4")
+        ax.set_title(name, loc="left", fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_ylabel("count", fontsize=8)
+    svg = _svg(fig)
+    plt.close(fig)
+    return svg

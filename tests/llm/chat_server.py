@@ -28,13 +28,15 @@ def reply_for(messages: list[dict]) -> str:
 
 
 class ChatServer:
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, reply=None):
         self.requests: list[dict] = []       # bodies of requests received
         self.answered: list[dict] = []       # bodies of requests whose answer was delivered
         self.headers: list[dict] = []
         self.faults: list[str] = []          # consumed one per request: 429, 500, timeout, drop
         self.delay = delay
         self.refuse_schema = False
+        # what to answer, from the request body (default: reply_for its messages)
+        self.reply = reply or (lambda body: reply_for(body["messages"]))
         self.lock = threading.Lock()
         server = self
 
@@ -62,7 +64,7 @@ class ChatServer:
                                                                  "supported"}})
                 if server.delay:
                     time.sleep(server.delay)
-                text = reply_for(body["messages"])
+                text = server.reply(body)
                 prompt = sum(len(m["content"].split()) for m in body["messages"])
                 if self._send(200, {"id": "x", "object": "chat.completion", "choices": [
                     {"index": 0, "finish_reason": "stop",

@@ -1,0 +1,334 @@
+"""LLM judges of candidate replies (stage ``judge.llm``): rubric scores or order-checked
+pairwise verdicts, by one or several judges, with their position bias and agreement."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import Field, field_validator
+
+from ..judge import columns as jc
+from ..judge.combine import candidate_pairs, order_checked, pairwise_row, pointwise_row
+from ..judge.parse import pairwise_verdict, rubric_scores
+from ..judge.specs import JudgeSpec, parse_judges, spec_of
+from ..judge.stats import frame_stats
+from ..llm.client import Generator, Usage, make_backend
+from ..llm.stage import STATS_KEYS, GenerateOptions, GenerateStage
+from .base import StageContext
+
+ASPECTS = ["helpfulness", "honesty", "harmlessness", "instruction_following"]
+_MAPPED = ({"A": "a", "B": "b", "tie": "tie"}, {"A": "b", "B": "a", "tie": "tie"})
+
+
+class JudgeOptions(GenerateOptions):
+    """Options of ``judge.llm`` (the backend options are those of the one judge used when
+    ``judges`` is unset)."""
+
+    mode: Literal["pairwise", "pointwise"] = "pairwise"
+    """pairwise: every candidate pair judged in both orders (a verdict that flips with the
+    order is a tie, flagged position_inconsistent); pointwise: a 1-scale rubric score per
+    aspect and candidate."""
+
+    judges: list[str] | None = None
+    """Several judges, each local, local:PATH_OR_NAME or openai:MODEL@BASE_URL; unset: the one
+    judge of --llm/--model/--base-url."""
+
+    aspects: list[str] = Field(default_factory=lambda: list(ASPECTS), min_length=1)
+    """pointwise: the rubric's aspects (a judge_<aspect> column each; lower-case words joined
+    by _)."""
+
+    @field_validator("aspects")
+    @classmethod
+    def _aspect_names(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not re.fullmatch(r"[a-z][a-z0-9_]*", a)]
+        if bad:
+            raise ValueError(f"aspects {bad}: expected lower-case words joined by _, e.g. "
+                             "instruction_following")
+        return value
+
+    scale: int = Field(10, ge=2, le=100)
+    """pointwise: the top of the rubric's scale (scores 1..scale, e.g. 5 or 10)."""
+
+    aggregate: Literal["mean", "majority"] = "mean"
+    """Over judges: mean (pairwise: every judge's verdict counts; pointwise: mean score) or
+    majority (pairwise: each pair's majority verdict; pointwise: the median score)."""
+
+    max_pairs_k: int = Field(4, ge=2)
+    """pairwise: judge every pair of up to this many candidates; more: each candidate against
+    its two neighbours in a seeded order."""
+
+
+class JudgeLLM(GenerateStage):
+    """Judges each SFT row's ``candidates`` (or its reply) and each preference row's chosen and
+    rejected replies (or its ``candidates``) with one or more LLM judges.
+
+    Pairwise, every pair is sent in both orders to every judge; the verdict of a judge is
+    kept only where both orders agree, else it is a tie and the row is flagged
+    ``position_inconsistent``. Replies are parsed leniently (JSON, ``[[A]]``, ``Response B is
+    better``, ``Helpfulness: 7/10``); an unreadable reply is no vote (``unparseable`` per
+    judge). Rows of other kinds, and rows with a single candidate in pairwise mode, pass
+    through (a single candidate's row gets its judge columns without a score).
+
+    Input columns:
+        - kind, messages / prompt, chosen, rejected; ``candidates`` (list[str]) where present
+          (as a column, or ``meta.candidates`` from a JSONL input).
+
+    Output columns:
+        - the judge columns of :mod:`curate.judge.columns`: judge_candidates, judge_score,
+          judge_votes (pointwise) or judge_comparisons (pairwise), judge_<aspect>
+          (pointwise), position_inconsistent, judge_disagreement, judge_margin,
+          ``meta.judge``; judge_error (str) on rejected rows.
+        - rejected: ``judge_failed`` (requests failed after retries; stops the run under
+          on_error: raise), ``unparseable`` (no judge gave a usable answer),
+          ``budget_exhausted`` (``max_tokens_total`` spent; a rerun continues from the cache).
+
+    Stats:
+        ``mode``, ``template_version``, ``aggregate``, ``judges`` (per judge: model, backend,
+        requests, cache_hits, failures, unparseable, first_position_rate,
+        position_bias_rate), ``position_bias_rate``, ``comparisons``, ``inconsistent``,
+        ``agreement`` (judge-judge alpha and percent agreement), and the request/token counts
+        of ``generate.*``.
+
+    Examples:
+        ```python
+        from curate.stages.judge_llm import JudgeLLM
+
+        result = JudgeLLM({"judges": ["openai:m@http://127.0.0.1:8000/v1", "local"]}).apply(df)
+        result.kept["judge_score"], result.stats["position_bias_rate"]
+        ```
+
+        ```yaml
+        - use: judge.llm
+          with: {mode: pointwise, scale: 5, judges: [local]}
+        ```
+    """
+
+    id = "judge.llm"
+    Options = JudgeOptions
+    summary = "Judge candidate replies with LLM judges (pairwise order-checked, or rubric)."
+    task = "judge"
+    targets = ("sft", "preference")
+    batch_size = 32
+    report_section = "judge"
+    command, cli_name = "judge", "judge"
+    reason_column, error_column = "judge_reason", "judge_error"
+    reasons, failed_reason = jc.JUDGE_REASONS, "judge_failed"
+    options: JudgeOptions
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self._generators: list[Generator] | None = None
+        self.judge_usage: dict[str, Usage] = {}
+        self.unparseable: Counter = Counter()
+
+    # -- declarations ------------------------------------------------------------------------
+    def specs(self) -> list[JudgeSpec]:
+        o = self.options
+        return parse_judges(o.judges or [spec_of(o.llm, o.model, o.base_url)])
+
+    def judge_names(self) -> list[str]:
+        return [s.name for s in self.specs()]
+
+    def columns_written(self) -> tuple[str, ...]:
+        aspects = (tuple(jc.aspect_column(a) for a in self.options.aspects)
+                   if self.options.mode == "pointwise" else ())
+        return tuple(jc.TYPES) + aspects
+
+    def column_types(self) -> dict[str, pl.DataType]:
+        return {**jc.TYPES, **{jc.aspect_column(a): pl.List(pl.Float64)
+                               for a in self.options.aspects}}
+
+    # -- the judges --------------------------------------------------------------------------
+    def generators(self, ctx: StageContext) -> list[Generator]:
+        if self._generator is not None:  # a dry run's placeholder answers for every judge
+            return [self._generator] * len(self.specs())
+        if self._generators is None:
+            o = self.options
+            cache = o.llm_cache or (ctx.cache_dir / "llm" / "requests.sqlite"
+                                    if ctx.cache_dir is not None else None)
+            self._generators = [
+                Generator(make_backend(s.llm, s.model, base_url=s.base_url,
+                                       concurrency=o.concurrency, batch_size=o.batch_size,
+                                       device=o.device, timeout=o.timeout,
+                                       max_retries=o.max_retries),
+                          cache, max_tokens_total=o.max_tokens_total,
+                          retry_errors=o.retry_errors) for s in self.specs()]
+        return self._generators
+
+    def judge_meta(self) -> dict[str, Any]:
+        return {"mode": self.options.mode, "template_version": self.template().version,
+                "aggregate": self.options.aggregate,
+                "judges": [{"name": s.name, "model": s.model or "smollm2-135m-instruct",
+                            "backend": s.llm} for s in self.specs()]}
+
+    # -- the rows ----------------------------------------------------------------------------
+    @staticmethod
+    def candidates_of(row: dict) -> list[str]:
+        # a JSONL/JSON input's `candidates` key arrives in meta (convert keeps unknown keys
+        # there); a curate run's parquet keeps the column
+        listed = row.get("candidates") or row["meta"].get("candidates")
+        if isinstance(listed, list) and all(isinstance(c, str) for c in listed) and listed:
+            return list(listed)
+        if row["kind"] == "sft":
+            return [row["messages"][-1]["content"]] if row.get("messages") else []
+        return [turns[-1]["content"] for turns in (row.get("chosen"), row.get("rejected"))
+                if turns]
+
+    @staticmethod
+    def instruction_of(row: dict) -> str:
+        turns = row["messages"][:-1] if row["kind"] == "sft" else (row.get("prompt") or [])
+        if len(turns) == 1:
+            return turns[0]["content"]
+        return "\n".join(f"{t['role']}: {t['content']}" for t in turns)
+
+    def _requests(self, row: dict, cands: list[str], ctx: StageContext) -> list[tuple]:
+        """(what it asks, request) for one judge: ``("pair", a, b, shown_first)`` or
+        ``("rate", i)``."""
+        instruction = self.instruction_of(row)
+        out = []
+        if self.options.mode == "pairwise":
+            seed = zlib.crc32(f"{ctx.seed}:{row['id']}".encode())
+            for a, b in candidate_pairs(len(cands), max_pairs_k=self.options.max_pairs_k,
+                                        seed=seed):
+                for first, second in ((a, b), (b, a)):
+                    messages = self.template()["pairwise"].messages(
+                        instruction=instruction, response_a=cands[first],
+                        response_b=cands[second])
+                    out.append((("pair", a, b, first), self.request(messages, "pairwise", ctx)))
+            return out
+        scale, aspects = self.options.scale, self.options.aspects
+        example = "\n".join(f"{a.replace('_', ' ').capitalize()}: N" for a in aspects)
+        for i, text in enumerate(cands):
+            messages = self.template()["pointwise"].messages(
+                instruction=instruction, response=text, scale=scale,
+                aspects=", ".join(a.replace("_", " ") for a in aspects), example=example)
+            out.append((("rate", i), self.request(messages, "pointwise", ctx)))
+        return out
+
+    def generate_rows(self, rows: list[dict], ctx: StageContext) -> list[Any]:
+        names = self.judge_names()
+        cands = [self.candidates_of(r) for r in rows]
+        asks = [self._requests(r, c, ctx) if len(c) >= (2 if self.options.mode == "pairwise"
+                                                         else 1) else []
+                for r, c in zip(rows, cands)]
+        answers = []  # per judge: per row: responses
+        for name, generator in zip(names, self.generators(ctx)):
+            flat = [q for ask in asks for _, q in ask]
+            replies = iter(generator.generate(flat, desc=f"{ctx.name} {name} "
+                                                         f"({len(flat)} requests)"))
+            answers.append([[next(replies) for _ in ask] for ask in asks])
+        return [self._row_result(row, c, ask, [per_judge[k] for per_judge in answers], names)
+                for k, (row, c, ask) in enumerate(zip(rows, cands, asks))]
+
+    def _row_result(self, row: dict, cands: list[str], ask: list[tuple],
+                    replies: list[list], names: list[str]) -> Any:
+        flat = [r for per_judge in replies for r in per_judge]
+        if any(r.not_sent for r in flat):
+            return "budget_exhausted", "the token budget was spent before this row"
+        failed = next((r for r in flat if r.error is not None), None)
+        if failed is not None:
+            return "judge_failed", failed.error
+        result: dict[str, Any] = {jc.CANDIDATES: cands, "meta": {**row["meta"],
+                                                                 "judge": self.judge_meta()}}
+        usable = 0
+        if self.options.mode == "pairwise":
+            found: dict[tuple, dict] = {}
+            for name, judged in zip(names, replies):
+                for ((_, a, b, first), _), reply in zip(ask, judged):
+                    said = pairwise_verdict(reply.text)
+                    self.unparseable[name] += said is None
+                    usable += said is not None
+                    entry = found.setdefault((name, a, b), {"judge": name, "a": a, "b": b})
+                    entry["ab" if first == a else "ba"] = (
+                        None if said is None else _MAPPED[first != a][said])
+            comparisons = []
+            for entry in found.values():
+                entry["verdict"], entry["consistent"] = order_checked(entry["ab"], entry["ba"])
+                comparisons.append(entry)
+            combined = pairwise_row(len(cands), comparisons, self.options.aggregate)
+            result.update({jc.COMPARISONS: comparisons,
+                           jc.POSITION_INCONSISTENT: combined["inconsistent"]})
+        else:
+            votes = []
+            aspects = self.options.aspects
+            for name, judged in zip(names, replies):
+                for ((_, i), _), reply in zip(ask, judged):
+                    scores = rubric_scores(reply.text, aspects, self.options.scale)
+                    readable = any(s is not None for s in scores.values())
+                    self.unparseable[name] += not readable
+                    usable += readable
+                    votes += [{"judge": name, "candidate": i, "aspect": a, "score": scores[a]}
+                              for a in aspects]
+            combined = pointwise_row(len(cands), votes, names, aspects, self.options.aggregate)
+            result[jc.VOTES] = votes
+            result.update({jc.aspect_column(a): v for a, v in combined["aspects"].items()})
+        if ask and not usable:
+            shown = next((r.text for r in flat if r.text), "")[:200]
+            return "unparseable", f"no judge gave a usable answer (e.g. {shown!r})"
+        result.update({jc.SCORE: combined["scores"] if ask else [None] * len(cands),
+                       jc.DISAGREEMENT: combined["disagreement"] if ask else False,
+                       jc.MARGIN: combined["margin"] if ask else None})
+        return result
+
+    # -- closing, reports and the manifest -------------------------------------------------
+    def run(self, df, ctx, engine):
+        try:
+            return super().run(df, ctx, engine)
+        finally:
+            for g in self._generators or []:
+                if hasattr(g.backend, "close"):
+                    g.backend.close()
+
+    def worker_report(self) -> dict[str, Any]:
+        usage = {n: g.usage.as_dict() for n, g in zip(self.judge_names(),
+                                                       self._generators or [])}
+        return {"judges": usage, "unparseable": dict(self.unparseable),
+                "rows_generated": self.rows_generated, "rows_passed": self.rows_passed}
+
+    def absorb_reports(self, reports: list[dict[str, Any]]) -> None:
+        for r in reports:
+            for name, usage in r["after"]["judges"].items():
+                total = self.judge_usage.setdefault(name, Usage())
+                total.add(usage)
+                total.add(r["before"]["judges"].get(name, Usage().as_dict()), -1)
+            self.unparseable.update(r["after"]["unparseable"])
+            self.unparseable.subtract(r["before"]["unparseable"])
+            for k in ("rows_generated", "rows_passed"):
+                setattr(self, k, getattr(self, k) + r["after"][k] - r["before"][k])
+
+    def _usage_of(self, name: str, k: int) -> Usage:
+        usage = Usage()
+        if name in self.judge_usage:
+            usage.add(self.judge_usage[name].as_dict())
+        if self._generators is not None:
+            usage.add(self._generators[k].usage.as_dict())
+        return usage
+
+    def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
+              ctx: StageContext) -> dict[str, Any]:
+        names, o = self.judge_names(), self.options
+        reliability = frame_stats(scored, o.mode, names)
+        position = reliability.get("position", {})
+        judges, total = [], Usage()
+        for k, spec in enumerate(self.specs()):
+            usage = self._usage_of(spec.name, k)
+            total.add(usage.as_dict())
+            judges.append({"name": spec.name, "model": spec.model or "smollm2-135m-instruct",
+                           "backend": spec.llm, "requests": usage.requests,
+                           "cache_hits": usage.cache_hits, "failures": usage.failures,
+                           "unparseable": int(self.unparseable[spec.name]),
+                           **position.get("per_judge", {}).get(spec.name, {})})
+        return {**{k: getattr(total, k) for k in STATS_KEYS}, "not_sent": total.not_sent,
+                "mode": o.mode, "aggregate": o.aggregate,
+                "template_version": self.template().version,
+                "model": ", ".join(j["model"] for j in judges),
+                "backend": ", ".join(sorted({j["backend"] for j in judges})),
+                "judges": judges, "comparisons": position.get("comparisons"),
+                "inconsistent": position.get("inconsistent"),
+                "position_bias_rate": position.get("position_bias_rate"),
+                "agreement": reliability["agreement"],
+                "rows_judged": self.rows_generated, "passed_through": self.rows_passed}
