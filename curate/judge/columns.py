@@ -20,7 +20,8 @@ Columns written by ``judge.llm`` (null on rows it did not judge):
   the verdict with ``a`` shown first (``ab``) and with ``b`` shown first (``ba``, mapped back
   to a/b), each ``a``, ``b``, ``tie`` or null (unusable answer); ``verdict`` is the judge's
   order-checked verdict: ``ab`` where both orders agree, ``tie`` where they differ (and
-  ``consistent`` false), the one usable side where only one parsed; ``verdict`` over judges
+  ``consistent`` false), null where only one order gave a usable answer (an unchecked
+  verdict counts for nothing); ``verdict`` over judges
   is their majority (no majority: tie).
 - ``position_inconsistent`` bool (pairwise): some judge's verdict on some pair of the row
   flipped with the order.

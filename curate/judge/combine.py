@@ -2,7 +2,7 @@
 
 Pairwise: a judge's two answers on a pair (``a`` shown first, then ``b`` shown first) are
 order-checked: agreeing answers are its verdict, differing ones a tie that is not
-``consistent``; a candidate's score is its win rate (win 1, tie 0.5) over the comparisons.
+``consistent``, a pair with only one readable answer has no verdict; a candidate's score is its win rate (win 1, tie 0.5) over the comparisons.
 With ``aggregate: mean`` every judge's verdict is a comparison; with ``majority`` each pair's
 majority verdict over judges is (no majority: tie). Pointwise: a judge's score of a candidate
 is its mean over aspects; candidates' scores are the mean (``majority``: the median) over
@@ -10,7 +10,7 @@ judges.
 
 Examples:
     >>> order_checked("a", "b"), order_checked("a", "a"), order_checked(None, "b")
-    (('tie', False), ('a', True), ('b', None))
+    (('tie', False), ('a', True), (None, None))
     >>> candidate_pairs(3, max_pairs_k=4, seed=0)
     [(0, 1), (0, 2), (1, 2)]
 """
@@ -40,10 +40,12 @@ def candidate_pairs(k: int, *, max_pairs_k: int, seed: int) -> list[tuple[int, i
 
 
 def order_checked(ab: str | None, ba: str | None) -> tuple[str | None, bool | None]:
-    """A judge's verdict on a pair from its answers in both orders, and whether they agree
-    (None: only one order was readable)."""
+    """A judge's verdict on a pair from its answers in both orders, and whether they agree.
+
+    With only one order readable there is no verdict (None, None): it could not be checked
+    against the other order, and no pair may rest on an unchecked verdict."""
     if ab is None or ba is None:
-        return (ab if ab is not None else ba), None
+        return None, None
     return (ab, True) if ab == ba else (TIE, False)
 
 

@@ -83,8 +83,8 @@ class JudgeLLM(GenerateStage):
           (pointwise), position_inconsistent, judge_disagreement, judge_margin,
           ``meta.judge``; judge_error (str) on rejected rows.
         - rejected: ``judge_failed`` (requests failed after retries; stops the run under
-          on_error: raise), ``unparseable`` (no judge gave a usable answer),
-          ``budget_exhausted`` (``max_tokens_total`` spent; a rerun continues from the cache).
+          on_error: raise), ``unparseable`` (no judge gave a usable answer; pairwise: in
+          both orders of some pair), ``budget_exhausted`` (``max_tokens_total`` spent; a rerun continues from the cache).
 
     Stats:
         ``mode``, ``template_version``, ``aggregate``, ``judges`` (per judge: model, backend,
@@ -241,7 +241,6 @@ class JudgeLLM(GenerateStage):
                 for ((_, a, b, first), _), reply in zip(ask, judged):
                     said = pairwise_verdict(reply.text)
                     self.unparseable[name] += said is None
-                    usable += said is not None
                     entry = found.setdefault((name, a, b), {"judge": name, "a": a, "b": b})
                     entry["ab" if first == a else "ba"] = (
                         None if said is None else _MAPPED[first != a][said])
@@ -249,6 +248,7 @@ class JudgeLLM(GenerateStage):
             for entry in found.values():
                 entry["verdict"], entry["consistent"] = order_checked(entry["ab"], entry["ba"])
                 comparisons.append(entry)
+                usable += entry["verdict"] is not None  # order-checked verdicts only
             combined = pairwise_row(len(cands), comparisons, self.options.aggregate)
             result.update({jc.COMPARISONS: comparisons,
                            jc.POSITION_INCONSISTENT: combined["inconsistent"]})
@@ -268,7 +268,9 @@ class JudgeLLM(GenerateStage):
             result.update({jc.aspect_column(a): v for a, v in combined["aspects"].items()})
         if ask and not usable:
             shown = next((r.text for r in flat if r.text), "")[:200]
-            return "unparseable", f"no judge gave a usable answer (e.g. {shown!r})"
+            what = ("a usable answer in both orders of any pair"
+                    if self.options.mode == "pairwise" else "a usable answer")
+            return "unparseable", f"no judge gave {what} (e.g. {shown!r})"
         result.update({jc.SCORE: combined["scores"] if ask else [None] * len(cands),
                        jc.DISAGREEMENT: combined["disagreement"] if ask else False,
                        jc.MARGIN: combined["margin"] if ask else None})

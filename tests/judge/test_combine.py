@@ -31,7 +31,9 @@ def test_win_rates_majority_and_flags():
     assert pair_verdicts(comps) == {(0, 1): "tie", (0, 2): "tie", (1, 2): "b"}
     assert pairwise_row(3, comps, "majority")["scores"] == [0.5, 0.25, 0.75]
     one_side = comp("j1", 0, 1, None, "b")
-    assert (one_side["verdict"], one_side["consistent"]) == ("b", None)
+    assert (one_side["verdict"], one_side["consistent"]) == (None, None)
+    # an unchecked one-sided answer is no verdict: candidate 1 does not win by it
+    assert pairwise_row(2, [one_side], "mean")["scores"] == [None, None]
 
 
 def test_pointwise_mean_median_and_disagreement():
