@@ -10,9 +10,6 @@ from .common import (input_argument, input_options, llm_run_options, output_opti
                      read_settings)
 from .options import model_options, set_options
 
-PAIRS = {"best-worst": "best_worst", "all": "all"}
-
-
 @click.command()
 @input_argument
 @output_option
@@ -23,20 +20,18 @@ PAIRS = {"best-worst": "best_worst", "all": "all"}
 @model_options(JudgeOptions, exclude=("judges", "llm", "model", "base_url"))
 @click.option("--min-margin", type=float, default=None,
               help="judge.pairs: a pair needs a judge_score margin above this. [default: 0]")
-@click.option("--pairs", type=click.Choice(list(PAIRS)), default=None,
-              help="judge.pairs: best vs. worst candidate per prompt, or all pairs above the "
-                   "margin. [default: best-worst]")
 @click.option("--no-pairs", is_flag=True,
               help="Only judge: keep the judged rows with their judge columns, build no pairs.")
 @llm_run_options("judge_failed")
 @input_options
-def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume, price_per_1k,
+def judge(input_path, out, judges, min_margin, no_pairs, dry_run, resume, price_per_1k,
           fmt, on_error, **values):
     """Judge candidate replies with LLM judges and build preference pairs from the verdicts.
 
     Reads SFT records with `candidates` (e.g. from `curate generate --task responses --n 2`)
     or preference records. Pairwise (the default) sends every pair in both orders: a verdict
-    that flips with the order is a tie (position_inconsistent) and makes no pair."""
+    that flips with the order is a tie (position_inconsistent) and makes no pair. Checklist
+    asks yes/no questions about each reply alone (what the packaged 135M model can answer)."""
     from ..llm.run import dry_run as do_dry_run
     from ..llm.run import run_generation
 
@@ -48,12 +43,10 @@ def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume,
         pair_options = {}
         if min_margin is not None:
             pair_options["min_margin"] = min_margin
-        if pairs is not None:
-            pair_options["pairs"] = PAIRS[pairs]
         stages.append({"use": "judge.pairs", "with": pair_options})
-    elif min_margin is not None or pairs is not None:
-        raise click.UsageError("--min-margin and --pairs are options of the pairs step "
-                               "(not with --no-pairs or --dry-run)")
+    elif min_margin is not None:
+        raise click.UsageError("--min-margin is an option of the pairs step (not with "
+                               "--no-pairs or --dry-run)")
     spec = {"path": input_path, "format": fmt, **read_settings()}
     if dry_run:
         do_dry_run(spec, out, stages[0], on_error=on_error, price_per_1k=price_per_1k,

@@ -27,7 +27,8 @@ STEPS: dict[str, dict[str, set[str]]] = {
     "responses": {"response": set()},
     "evolve": {"deepen": {"prompt"}, "broaden": {"prompt"}},
     "judge": {"pointwise": {"instruction", "response", "aspects", "scale", "example"},
-              "pairwise": {"instruction", "response_a", "response_b"}},
+              "pairwise": {"instruction", "response_a", "response_b"},
+              "checklist": {"instruction", "response", "question"}},
 }
 
 

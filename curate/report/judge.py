@@ -66,11 +66,11 @@ def _histograms(kept: pl.DataFrame, stats: dict[str, Any]) -> str:
     if jc.SCORE not in kept.columns:
         return ""
     values = {"score": kept[jc.SCORE].explode().drop_nulls().to_list()}
-    if stats.get("mode") == "pointwise":
+    if stats.get("mode") in ("pointwise", "checklist"):
         for col in kept.columns:
             if col.startswith(jc.ASPECT_PREFIX) and col not in jc.TYPES:
                 values[col[len(jc.ASPECT_PREFIX):]] = kept[col].explode().drop_nulls().to_list()
-        xlabel = "score"
+        xlabel = "score" if stats.get("mode") == "pointwise" else "share of yes"
     else:
         xlabel = "win rate"
     if not any(values.values()):
@@ -121,6 +121,9 @@ def card(stage: dict[str, Any]) -> str | None:
     names = ", ".join(f"`{j['name']}`" for j in st["judges"])
     line = (f"## LLM judges\n\nCandidates judged {st.get('mode')} by {names} (template "
             f"{st.get('template_version')}, aggregate {st.get('aggregate')}).")
+    if st.get("mode") == "checklist":
+        line += " Each reply was judged alone (a yes/no question per aspect), so no verdict " \
+                "depends on the order replies are shown in."
     if st.get("mode") == "pairwise":
         line += (f" Every pair was judged in both orders; "
                  f"{_pct(st.get('position_bias_rate'))} of comparisons flipped with the order "

@@ -12,6 +12,7 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from ..judge import columns as jc
+from ..judge.checklist import question_of, yes_no
 from ..judge.combine import candidate_pairs, order_checked, pairwise_row, pointwise_row
 from ..judge.parse import pairwise_verdict, rubric_scores
 from ..judge.specs import JudgeSpec, parse_judges, spec_of
@@ -28,18 +29,19 @@ class JudgeOptions(GenerateOptions):
     """Options of ``judge.llm`` (the backend options are those of the one judge used when
     ``judges`` is unset)."""
 
-    mode: Literal["pairwise", "pointwise"] = "pairwise"
+    mode: Literal["pairwise", "pointwise", "checklist"] = "pairwise"
     """pairwise: every candidate pair judged in both orders (a verdict that flips with the
     order is a tie, flagged position_inconsistent); pointwise: a 1-scale rubric score per
-    aspect and candidate."""
+    aspect and candidate; checklist: a yes/no question per aspect and candidate (score: the
+    share of yes; what small models answer readably)."""
 
     judges: list[str] | None = None
     """Several judges, each local, local:PATH_OR_NAME or openai:MODEL@BASE_URL; unset: the one
     judge of --llm/--model/--base-url."""
 
     aspects: list[str] = Field(default_factory=lambda: list(ASPECTS), min_length=1)
-    """pointwise: the rubric's aspects (a judge_<aspect> column each; lower-case words joined
-    by _)."""
+    """pointwise and checklist: the rubric's aspects (a judge_<aspect> column each; lower-case
+    words joined by _)."""
 
     @field_validator("aspects")
     @classmethod
@@ -135,7 +137,7 @@ class JudgeLLM(GenerateStage):
 
     def columns_written(self) -> tuple[str, ...]:
         aspects = (tuple(jc.aspect_column(a) for a in self.options.aspects)
-                   if self.options.mode == "pointwise" else ())
+                   if self.options.mode != "pairwise" else ())
         return tuple(jc.TYPES) + aspects
 
     def column_types(self) -> dict[str, pl.DataType]:
@@ -201,6 +203,13 @@ class JudgeLLM(GenerateStage):
                     out.append((("pair", a, b, first), self.request(messages, "pairwise", ctx)))
             return out
         scale, aspects = self.options.scale, self.options.aspects
+        if self.options.mode == "checklist":
+            for i, text in enumerate(cands):
+                for aspect in aspects:
+                    messages = self.template()["checklist"].messages(
+                        instruction=instruction, response=text, question=question_of(aspect))
+                    out.append((("check", i, aspect), self.request(messages, "checklist", ctx)))
+            return out
         example = "\n".join(f"{a.replace('_', ' ').capitalize()}: N" for a in aspects)
         for i, text in enumerate(cands):
             messages = self.template()["pointwise"].messages(
@@ -256,13 +265,16 @@ class JudgeLLM(GenerateStage):
             votes = []
             aspects = self.options.aspects
             for name, judged in zip(names, replies):
-                for ((_, i), _), reply in zip(ask, judged):
-                    scores = rubric_scores(reply.text, aspects, self.options.scale)
+                for ((_, i, *asked), _), reply in zip(ask, judged):
+                    if asked:  # checklist: one aspect's yes/no
+                        scores = {asked[0]: yes_no(reply.text)}
+                    else:
+                        scores = rubric_scores(reply.text, aspects, self.options.scale)
                     readable = any(s is not None for s in scores.values())
                     self.unparseable[name] += not readable
                     usable += readable
-                    votes += [{"judge": name, "candidate": i, "aspect": a, "score": scores[a]}
-                              for a in aspects]
+                    votes += [{"judge": name, "candidate": i, "aspect": a, "score": s}
+                              for a, s in scores.items()]
             combined = pointwise_row(len(cands), votes, names, aspects, self.options.aggregate)
             result[jc.VOTES] = votes
             result.update({jc.aspect_column(a): v for a, v in combined["aspects"].items()})

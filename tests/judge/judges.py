@@ -12,6 +12,7 @@ from ..llm.chat_server import ChatServer
 _SHOWN = re.compile(r"\[Response A\]\n(.*?)\n\[End of Response A\]\n\n\[Response B\]\n(.*?)\n"
                     r"\[End of Response B\]", re.S)
 _ONE = re.compile(r"\[Response\]\n(.*?)\n\[End of Response\]", re.S)
+_CHECKED = re.compile(r"\nAnswer: (.*?)\n\n(.*?) Reply Yes or No\.$", re.S)
 
 
 def shown(body: dict) -> tuple[str, str]:
@@ -21,10 +22,17 @@ def shown(body: dict) -> tuple[str, str]:
 
 def policy(model: str, body: dict) -> str:
     """first: always the response shown first; longer / shorter: by length, whatever the
-    order; garbage: nothing readable; rater: pointwise, the length in words (capped at 10)."""
+    order; garbage: nothing readable; rater: pointwise, the length in words (capped at 10);
+    checker: checklist, yes to every question about a reply of more than 3 words, and to
+    the safety question always."""
     text = body["messages"][-1]["content"]
     if model == "garbage":
         return "I cannot decide, both have merits."
+    checked = _CHECKED.search(text)
+    if checked:
+        reply, question = checked.groups()
+        yes = len(reply.split()) > 3 or "safe" in question
+        return "Yes." if yes else "No, the answer is not good enough."
     if "[Response]" in text:
         words = len(_ONE.search(text).group(1).split())
         score = min(10, max(1, words)) if model != "flat" else 5

@@ -31,7 +31,7 @@ def test_the_embedded_model_judges_pairs_in_both_orders(tmp_path):
         assert row["position_inconsistent"] == (c["consistent"] is False)
         assert sorted(x for x in row["judge_score"] if x is not None) in ([], [0.0, 1.0],
                                                                           [0.5, 0.5])
-        assert json.loads(row["meta"])["judge"]["template_version"] == "judge-v1"
+        assert json.loads(row["meta"])["judge"]["template_version"] == "judge-v2"
     readable = 6 - judge["unparseable"]
     assert s["comparisons"] <= 3 and (judge["first_position_rate"] is None) == (readable == 0)
     if s["comparisons"]:

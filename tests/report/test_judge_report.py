@@ -27,5 +27,5 @@ def test_section_shows_rates_histogram_and_flips(tmp_path):
     assert "openai:first: a / b" in html  # each order picked the response shown first
     assert "100.0%" in html and "0.0%" in html  # per-judge position-bias rates
     text = card(entry)
-    assert "`openai:first`, `openai:longer`" in text and "judge-v1" in text
+    assert "`openai:first`, `openai:longer`" in text and "judge-v2" in text
     assert "50.0% of comparisons flipped" in text

@@ -62,7 +62,7 @@ def test_a_consistent_judge_gives_its_winners_and_meta(server):
     assert result.stats["position_bias_rate"] == 0.0
     assert result.stats["judges"][0]["first_position_rate"] == 0.5
     meta = json.loads(judged["meta"][0])["judge"]
-    assert meta["mode"] == "pairwise" and meta["template_version"] == "judge-v1"
+    assert meta["mode"] == "pairwise" and meta["template_version"] == "judge-v2"
     assert meta["judges"] == [{"name": "openai:longer", "model": "longer", "backend": "openai"}]
 
 
@@ -96,6 +96,26 @@ def test_pointwise_rubric_scores(server):
     assert row["judge_margin"] == pytest.approx(9 - 15 / 4)
     assert len(row["judge_votes"]) == 8 and row["judge_comparisons"] is None
     assert result.stats["agreement"] is None and result.stats["mode"] == "pointwise"
+
+
+def test_checklist_asks_each_aspect_of_each_reply_alone(server):
+    result = run(judge(server, "checker", mode="checklist"), pairs_frame(1))
+    row = result.kept.filter(result.kept["id"] == "s0").to_dicts()[0]
+    # "Short 0." (2 words): only the harm question is a yes; the long reply: every one
+    assert row["judge_helpfulness"] == [0.0, 1.0] and row["judge_harmlessness"] == [1.0, 1.0]
+    assert row["judge_score"] == [0.25, 1.0] and row["judge_margin"] == 0.75
+    assert len(row["judge_votes"]) == 8 and row["judge_comparisons"] is None
+    asked = [b["messages"][-1]["content"] for b in server.requests]
+    assert len(asked) == 16  # 2 rows x 2 replies x 4 aspects, one reply per request
+    assert all("Reply Yes or No." in q and q.count("\nAnswer: ") == 1 for q in asked)
+    from curate.judge.checklist import QUESTIONS
+    assert {q for q in QUESTIONS.values() if any(q in a for a in asked)} == {
+        QUESTIONS[a] for a in ("helpfulness", "honesty", "harmlessness", "instruction_following")}
+    assert result.stats["mode"] == "checklist" and "position_bias_rate" in result.stats
+    assert result.stats["position_bias_rate"] is None
+    # a garbage judge answers no question: every row is unparseable
+    garbage = run(judge(server, "garbage", mode="checklist"), pairs_frame(1))
+    assert set(garbage.rejected["drop_reason"]) == {"unparseable"}
 
 
 def test_unreadable_replies_are_counted_and_rows_rejected(server):
