@@ -43,7 +43,7 @@ class StageError(CurateError):
 
 
 class AccountingError(CurateError):
-    """A stage lost or invented rows: rows_in != rows_out + sum(dropped)."""
+    """A stage lost or invented rows: rows_in + added != rows_out + sum(dropped)."""
 
 
 class RowError(Exception):

@@ -59,11 +59,14 @@ def describe_inputs(paths: list) -> list[dict[str, Any]]:
     return out
 
 
-def check_accounting(name: str, rows_in: int, rows_out: int, dropped: dict[str, int]) -> None:
-    """The invariant of every stage: nothing is lost or invented."""
-    if rows_in != rows_out + sum(dropped.values()):
+def check_accounting(name: str, rows_in: int, rows_out: int, dropped: dict[str, int],
+                     added: int = 0) -> None:
+    """The invariant of every stage: nothing is lost or invented (``added``: the rows a stage
+    that splits rows says it made, e.g. several pairs from one prompt)."""
+    made = f" + {added} made" if added else ""
+    if rows_in + added != rows_out + sum(dropped.values()):
         raise AccountingError(
-            f"stage {name}: {rows_in} rows in, but {rows_out} kept + "
+            f"stage {name}: {rows_in} rows in{made}, but {rows_out} kept + "
             f"{sum(dropped.values())} dropped {dropped}; rows were lost or invented")
 
 

@@ -3,7 +3,8 @@
 Each stage's output is checkpointed (``stages/NN_<name>.parquet``) with the rows it removed
 (``rejected/NN_<name>.parquet``), and the manifest is rewritten after every stage, so a run can
 resume after the last good stage (``resume=True``) or restart from a named one
-(``from_stage=``). Every stage is checked for ``rows_in == rows_out + sum(dropped)``.
+(``from_stage=``). Every stage is checked for ``rows_in == rows_out + sum(dropped)`` (plus the
+rows it made, for a stage that splits rows: ``added`` in its manifest entry).
 
 ``out_dir`` may be an fsspec URL (``s3://bucket/runs/demo``): the run is then staged in a local
 folder and mirrored to the URL after every stage and at the end (see :mod:`curate.io.mirror`).
@@ -293,15 +294,19 @@ class Runner:
         if DROP_REASON in result.rejected.columns and result.rejected[DROP_REASON].null_count():
             raise StageError(f"stage {p.name}: rejected rows without a drop_reason")
         dropped = result.dropped()
-        check_accounting(p.name, rows_in, result.kept.height, dropped)
+        check_accounting(p.name, rows_in, result.kept.height, dropped, result.added)
         _write_parquet(result.kept, self.out_dir / "stages" / f"{p.slug}.parquet")
         _write_parquet(result.rejected, self.out_dir / "rejected" / f"{p.slug}.parquet")
         entry.update(rows_in=rows_in, rows_out=result.kept.height, dropped=dropped,
                      seconds=round(time.perf_counter() - t0, 3), stats=stats,
                      checkpoint=f"stages/{p.slug}.parquet", rejected=f"rejected/{p.slug}.parquet",
                      status="done")
+        if result.added:
+            entry["added"] = result.added
         summary = ", ".join(f"{k}: {v}" for k, v in dropped.items())
         line = f"{p.slug:<24} {rows_in:>7} -> {result.kept.height:<7}"
+        if result.added:
+            line += f" made {result.added} from split rows;"
         self.echo((line + (f" dropped {summary}" if summary else "")).rstrip())
         return result.kept
 

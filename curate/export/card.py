@@ -209,7 +209,9 @@ def _provenance(info: dict) -> list[str]:
     parts = []
     stages = list(info.get("stages") or [])
     export = info.get("export")
-    rows = [[s.get("name", "?"), s.get("rows_in", ""), s.get("rows_out", ""),
+    rows = [[s.get("name", "?"), s.get("rows_in", ""),
+             f"{s.get('rows_out', '')} ({s['added']} made by splitting rows)"
+             if s.get("added") else s.get("rows_out", ""),
              _dropped(s.get("dropped"))] for s in stages]
     if export:
         rows.append([f"export ({export.get('target', 'export')})", export.get("rows_in", ""),

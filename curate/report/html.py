@@ -53,10 +53,11 @@ def _stage_table(stages: list[dict[str, Any]]) -> str:
            "<th>seconds</th><th>options</th></tr>"]
     for s in stages:
         dropped = "<br>".join(f"{html.escape(k)}: {v}" for k, v in s.get("dropped", {}).items())
+        made = f" ({s['added']} made)" if s.get("added") else ""
         opts = html.escape(json.dumps(s.get("thresholds", s.get("stats", {})), default=str))
         out.append(f"<tr><td>{s['index']:02d}</td><td>{html.escape(s['name'])}</td>"
                    f"<td class=num>{s.get('rows_in', '')}</td>"
-                   f"<td class=num>{s.get('rows_out', '')}</td><td>{dropped}</td>"
+                   f"<td class=num>{s.get('rows_out', '')}{made}</td><td>{dropped}</td>"
                    f"<td class=num>{s.get('seconds', '')}</td><td class=ex>{opts}</td></tr>")
     out.append("</table>")
     return "\n".join(out)

@@ -2,7 +2,8 @@
 
 A stage takes the run's frame and returns what it kept and what it removed (each removed row
 with a ``drop_reason``). It may add columns but never changes input columns; the runner checks
-``rows_in == rows_out + sum(dropped)`` after every stage.
+``rows_in == rows_out + sum(dropped)`` after every stage (``rows_in + added`` for a stage that
+splits rows and says how many it made in :attr:`StageResult.added`).
 
 A stage declares, on its class, everything the rest of curate needs to know:
 
@@ -139,6 +140,9 @@ class StageResult:
     kept: pl.DataFrame
     rejected: pl.DataFrame
     stats: dict[str, Any] = field(default_factory=dict)
+    # rows made beyond one per input row, by a stage that splits rows (``judge.pairs`` with
+    # ``pairs: all``); the accounting then is rows_in + added == rows_out + dropped
+    added: int = 0
 
     def dropped(self) -> dict[str, int]:
         if self.rejected.height == 0:

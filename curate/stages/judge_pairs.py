@@ -12,12 +12,16 @@ from pydantic import Field, field_validator
 from ..errors import StageError
 from ..judge import columns as J
 from ..judge.sources import source_label
+from ..records import content_hash
 from ..text import normalize
 from .base import RowScorer, StageContext, StageOptions, StageResult
 
 CHOSEN, REJECTED, MARGIN = "pair_chosen", "pair_rejected", "pair_margin"
 _FLAW = "pair_flaw"  # the option-free reasons, decided in score(); dropped from the output
 _SIDES = {CHOSEN: pl.Int32, REJECTED: pl.Int32, MARGIN: pl.Float64, _FLAW: pl.String}
+# pairs: all — every usable pair of the row, most distant first; dropped from the output
+_ALL = "pair_all"
+_PAIR = pl.Struct({"chosen": pl.Int32, "rejected": pl.Int32, "margin": pl.Float64})
 
 
 class JudgePairsOptions(StageOptions):
@@ -28,21 +32,16 @@ class JudgePairsOptions(StageOptions):
     0 always): reason ``below_margin``. On the judge's scale: a pointwise 1-10 rubric's mean,
     or a pairwise win rate in 0-1."""
 
-    pairs: Literal["best_worst"] = "best_worst"
+    pairs: Literal["best_worst", "all"] = "best_worst"
     """Which pairs a prompt gives: ``best_worst``, its best against its worst candidate (one
-    record in, one pair out: every pair of K candidates would create rows, which the runner's
-    rows-in = rows-out + dropped accounting does not allow)."""
+    record per prompt); ``all``, every pair of its candidates whose margin is above
+    ``min_margin`` (texts differ, verdict not order-dependent), the widest keeping the row's
+    id (the manifest counts the rows made as ``added``)."""
 
     @field_validator("pairs", mode="before")
     @classmethod
-    def _one_pair_per_row(cls, value: Any) -> Any:
-        if value == "best-worst":
-            return "best_worst"
-        if value == "all":
-            raise ValueError("'all' is not available: a stage turns one row into at most one "
-                             "row (rows in = rows out + dropped), so judge.pairs makes the "
-                             "best_worst pair of each prompt")
-        return value
+    def _spelling(cls, value: Any) -> Any:
+        return "best_worst" if value == "best-worst" else value
 
 
 def _text(content: str | None) -> str:
@@ -69,6 +68,18 @@ def _pair_of(row: dict) -> tuple[int | None, int | None, float | None, str | Non
     if margin <= 0:
         return best, worst, margin, "tie"
     return best, worst, margin, None
+
+
+def _usable_pairs(row: dict) -> list[dict[str, Any]] | None:
+    """``pairs: all``: every (better, worse) pair of scored candidates with a margin above 0,
+    different texts and a verdict that did not flip with the order; widest first."""
+    texts, scores = row.get(J.CANDIDATES) or [], row.get(J.SCORE) or []
+    scored = [(i, s) for i, s in enumerate(scores) if s is not None and i < len(texts)]
+    out = [{"chosen": i, "rejected": j, "margin": float(si - sj)}
+           for i, si in scored for j, sj in scored
+           if si > sj and _text(texts[i]) != _text(texts[j])
+           and not _order_dependent(row, i, j, si - sj)]
+    return sorted(out, key=lambda p: (-p["margin"], p["chosen"], p["rejected"])) or None
 
 
 def _order_dependent(row: dict, best: int, worst: int, margin: float) -> bool:
@@ -155,28 +166,58 @@ class JudgePairs(RowScorer):
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         wanted = [c for c in (J.CANDIDATES, J.SCORE, J.COMPARISONS, J.POSITION_INCONSISTENT)
                   if c in batch.columns]
-        decided = [_pair_of(row) for row in batch.select(wanted).iter_rows(named=True)]
-        return batch.with_columns(
+        rows = list(batch.select(wanted).iter_rows(named=True))
+        decided = [_pair_of(row) for row in rows]
+        batch = batch.with_columns(
             pl.Series(name, [d[i] for d in decided], dtype=dtype)
             for i, (name, dtype) in enumerate(_SIDES.items()))
+        if self.options.pairs == "all":
+            batch = batch.with_columns(pl.Series(_ALL, [_usable_pairs(r) for r in rows],
+                                                 dtype=pl.List(_PAIR)))
+        return batch
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         flaws = [(r, pl.col(_FLAW) == r) for r in J.PAIR_REASONS if r != "below_margin"]
         margin = pl.col(MARGIN)
+        if self.options.pairs == "all":  # another usable pair may make up for best-vs-worst
+            widest = pl.col(_ALL).list.first().struct.field("margin")
+            flaws = [(r, failed & ((r == "too_few_candidates") | widest.is_null()))
+                     for r, failed in flaws]
+            margin = widest
         return flaws + [("below_margin", (margin > 0) & (margin <= self.options.min_margin))]
 
     def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
         result = super().run(df, ctx, engine)
         kept = result.kept.drop(_FLAW)
+        if self.options.pairs == "all":
+            kept = self._every_pair(kept)
+            result.added = kept.height - result.kept.height
         pairs = [_pair_record(row) for row in kept.iter_rows(named=True)]
         records = ("kind", "messages", "prompt", "chosen", "rejected", "chosen_score",
                    "rejected_score", "meta")
         if pairs:
             made = pl.DataFrame(pairs, schema={c: kept.schema[c] for c in records})
             kept = kept.with_columns(made.get_columns())
-        result.kept, result.rejected = kept, result.rejected.drop(_FLAW)
+        result.kept = kept.drop(_ALL, strict=False)
+        result.rejected = result.rejected.drop(_FLAW, _ALL, strict=False)
         result.stats.update(_pair_stats(pairs))
         return result
+
+    def _every_pair(self, kept: pl.DataFrame) -> pl.DataFrame:
+        """One row per pair above the margin: the widest keeps the row's id, the others get
+        an id from it and their candidates."""
+        index, ids, sides = [], [], []
+        for k, (rid, usable) in enumerate(kept.select("id", _ALL).iter_rows()):
+            for n, p in enumerate(q for q in usable if q["margin"] > self.options.min_margin):
+                index.append(k)
+                ids.append(rid if n == 0 else content_hash("pair", rid, p["chosen"],
+                                                           p["rejected"]))
+                sides.append(p)
+        return kept[index].with_columns(
+            pl.Series("id", ids, pl.String),
+            pl.Series(CHOSEN, [p["chosen"] for p in sides], pl.Int32),
+            pl.Series(REJECTED, [p["rejected"] for p in sides], pl.Int32),
+            pl.Series(MARGIN, [p["margin"] for p in sides], pl.Float64))
 
 
 def _reply(text: str) -> list[dict[str, str]]:

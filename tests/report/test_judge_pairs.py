@@ -85,8 +85,23 @@ def test_a_recipe_without_a_judge_before_it_is_refused(tmp_path):
         run_recipe(recipe, tmp_path / "out")
 
 
-def test_pairs_all_is_refused_in_a_recipe():
-    with pytest.raises(RecipeError, match="'all' is not available"):
-        parse_recipe({"name": "x", "input": {"path": "in.parquet"},
-                      "stages": [{"use": "judge.pairs", "with": {"pairs": "all"}}]})
-
+def test_all_pairs_in_a_recipe_are_counted_as_made(tmp_path):
+    path = tmp_path / "judged.parquet"
+    judged_frame(_judged_rows()).write_parquet(path)
+    recipe = parse_recipe({"name": "x", "input": {"path": str(path)},
+                           "stages": [{"use": "judge.pairs",
+                                       "with": {"pairs": "all", "min_margin": 3.0}}],
+                           "export": [{"target": "trl-dpo", "test_size": 1}]})
+    out = tmp_path / "out"
+    manifest = run_recipe(recipe, out)
+    stage = manifest["stages"][1]
+    # scores [8|9, 6, 1|4|7]: pairs above 3 -- i%6==0: 8-1 (9-1 for odd i), 6-1;
+    # i%3==1: 9-4 (8-4), 6 vs 4 below; i%3==2: 8-7/9-7 and 6-7 below -> none
+    per_row = {0: 2, 1: 1, 2: 0, 3: 2, 4: 1, 5: 0, 6: 2, 7: 1}
+    made = sum(per_row.values())
+    assert stage["rows_in"] == 11 and stage["rows_out"] == made
+    assert stage["added"] == made - sum(1 for n in per_row.values() if n)
+    assert stage["rows_in"] + stage["added"] == stage["rows_out"] + sum(stage["dropped"].values())
+    assert stage["dropped"]["below_margin"] == 2
+    card = (out / "export" / "trl-dpo" / "README.md").read_text(encoding="utf-8")
+    assert f"| judge.pairs | 11 | {made} ({stage['added']} made by splitting rows) |" in card

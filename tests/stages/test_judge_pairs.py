@@ -156,12 +156,51 @@ def test_judges_and_template_are_named_per_pair():
         "judge smollm2-135m-instruct (template judge-v1)": 1}
 
 
-def test_options_one_pair_per_prompt():
+def test_options():
     assert JudgePairs({"pairs": "best-worst"}).options.pairs == "best_worst"
-    with pytest.raises(ValidationError, match="'all' is not available"):
-        JudgePairs({"pairs": "all"})
+    with pytest.raises(ValidationError):
+        JudgePairs({"pairs": "some"})
     with pytest.raises(ValidationError):
         JudgePairs({"min_margin": -1})
+
+
+def test_all_pairs_above_the_margin_are_made_and_counted():
+    from curate.records import content_hash
+
+    rows = [
+        # 4 candidates: 6 pairs, of which 5 above margin 1 (9-8.5 is not), "7" == " 7 " none
+        judged(sft("four", candidates=["a", "b", "c", "d"]), scores=[9.0, 8.5, 5.0, 2.0]),
+        judged(sft("equal ends", candidates=["x", "y", "X"]), scores=[9.0, 5.0, 1.0]),
+        judged(sft("small", candidates=["x", "y"]), scores=[6.0, 5.5]),
+        judged(sft("all tie", candidates=["x", "y", "z"]), scores=[6.0, 6.0, 6.0]),
+    ]
+    res = JudgePairs({"pairs": "all", "min_margin": 1.0}).apply(judged_frame(rows))
+    made = res.kept.select("id", "pair_chosen", "pair_rejected", "pair_margin").rows()
+    four, ends = (judged_frame(rows)["id"][i] for i in (0, 1))
+    assert made == [
+        (four, 0, 3, 7.0), (content_hash("pair", four, 1, 3), 1, 3, 6.5),
+        (content_hash("pair", four, 0, 2), 0, 2, 4.0),
+        (content_hash("pair", four, 1, 2), 1, 2, 3.5),
+        (content_hash("pair", four, 2, 3), 2, 3, 3.0),
+        # best and worst read the same, but the other pairs are usable
+        (ends, 0, 1, 4.0), (content_hash("pair", ends, 1, 2), 1, 2, 4.0)]
+    assert res.kept["chosen"].to_list()[1] == [{"role": "assistant", "content": "b"}]
+    assert res.kept["chosen_score"].to_list()[1] == 8.5
+    assert dict(zip(res.rejected["messages"].list.first().struct.field("content"),
+                    res.rejected["drop_reason"])) == {"small": "below_margin", "all tie": "tie"}
+    assert "pair_all" not in res.kept.columns and "pair_all" not in res.rejected.columns
+    # 4 rows in, 7 pairs out, 2 rejected: 5 rows made
+    assert res.added == 5 and res.kept.height + res.rejected.height == 4 + res.added
+    assert res.kept["id"].n_unique() == res.kept.height
+
+
+def test_all_pairs_skip_a_pair_whose_verdict_flipped():
+    row = judged(sft("three", candidates=["x", "y", "z"]),
+                 comparisons=[comparison(0, 1, "a", "b"), comparison(0, 2, "a", "a"),
+                              comparison(1, 2, "a", "a")])
+    res = JudgePairs({"pairs": "all"}).apply(judged_frame([row]))
+    # 0 beats 2, 1 beats 2, 0-1 flipped: no pair between 0 and 1
+    assert sorted(res.kept.select("pair_chosen", "pair_rejected").rows()) == [(0, 2), (1, 2)]
 
 
 def test_no_flags_of_its_own_on_curate_filter():
