@@ -61,3 +61,49 @@ def test_judge_command_errors(tmp_path):
     res = CliRunner().invoke(cli, ["judge", str(path), "-o", str(tmp_path / "o"), "--no-pairs",
                                    "--min-margin", "0.2"])
     assert res.exit_code == 2 and "--min-margin" in res.output
+
+
+def test_a_judge_biased_to_the_first_position_reads_100_percent_and_makes_no_pair(tmp_path):
+    server = judge_server()
+    try:
+        out = tmp_path / "out"
+        res = CliRunner().invoke(cli, ["judge", str(_input(tmp_path, 4)), "-o", str(out),
+                                       "--judge", f"openai:first@{server.url}"])
+        assert res.exit_code == 0, res.output
+        assert "position bias 100% (4 of 4 comparisons flipped" in res.output
+        assert pl.read_parquet(out / "data.parquet").height == 0
+        manifest = json.loads((out / "manifest.json").read_text())
+        pairs = next(s for s in manifest["stages"] if s["name"] == "judge.pairs")
+        assert (pairs["rows_in"], pairs["rows_out"]) == (4, 0)
+        assert pairs["dropped"] == {"position_inconsistent": 4}
+        report = (out / "report.html").read_text()
+        assert "Position-bias rate <b>100.0%</b>: 4 of 4 comparisons" in report
+        rejected = pl.read_parquet(out / "rejected" / f"{pairs['index']:02d}_judge.pairs.parquet")
+        assert rejected["position_inconsistent"].to_list() == [True] * 4
+    finally:
+        server.close()
+
+
+def test_judge_then_export_dpo_with_every_pair_named(tmp_path):
+    server = judge_server()
+    try:
+        out = tmp_path / "out"
+        res = CliRunner().invoke(cli, ["judge", str(_input(tmp_path, 4)), "-o", str(out),
+                                       "--judge", f"openai:longer@{server.url}",
+                                       "--min-margin", "0.5"])
+        assert res.exit_code == 0, res.output
+        data = pl.read_parquet(out / "data.parquet")
+        assert data.height == 4 and set(data["kind"]) == {"preference"}
+        assert all(c[0]["content"].startswith("A much longer") for c in data["chosen"])
+        assert data["chosen_score"].to_list() == [1.0] * 4
+        for meta in data["meta"].to_list():
+            pair = json.loads(meta)["pair"]
+            assert pair["source"] == "judge" and pair["template_version"] == "judge-v2"
+            assert pair["judges"][0]["model"] == "longer"
+        res = CliRunner().invoke(cli, ["export", str(out), "-o", str(tmp_path / "x"),
+                                       "--target", "trl-dpo", "--test-size", "1"])
+        assert res.exit_code == 0, res.output
+        card = (tmp_path / "x" / "trl-dpo" / "README.md").read_text()
+        assert "| judge longer (template judge-v2) | 4 |" in card
+    finally:
+        server.close()

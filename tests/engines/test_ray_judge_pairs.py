@@ -4,6 +4,8 @@ CPUs)."""
 
 from __future__ import annotations
 
+import pytest
+
 from curate.engines import get_engine
 from curate.stages.base import StageContext
 from curate.stages.judge_pairs import JudgePairs
@@ -28,14 +30,17 @@ def corpus(n: int):
     return judged_frame(rows)
 
 
-def test_judge_pairs_same_on_ray_and_local(ray_local):
+@pytest.mark.parametrize("pairs", ["best_worst", "all"])
+def test_judge_pairs_same_on_ray_and_local(ray_local, pairs):
     df = corpus(400)
     ctx = StageContext(name="judge.pairs")
-    local = get_engine("local").apply(JudgePairs({"min_margin": 0.5}), df, ctx)
-    stage = JudgePairs({"min_margin": 0.5})
+    options = {"min_margin": 0.5, "pairs": pairs}
+    local = get_engine("local").apply(JudgePairs(options), df, ctx)
+    stage = JudgePairs(options)
     stage.batch_size = 60  # several blocks
     ray = get_engine("ray").apply(stage, df, ctx)
     assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected)
+    assert ray.added == local.added and (local.added > 0) == (pairs == "all")
     assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
     assert ray.stats["engine"] == "ray: map_batches"
     assert set(local.rejected["drop_reason"]) == {"too_few_candidates", "position_inconsistent",
