@@ -33,7 +33,7 @@ from .grams import Prefix, inside
 from .scan import Probe, bitset, scan, word_hashes
 from .words import Words, raw_bytes, text_bytes, word_spans
 
-FORMAT = 2  # of the cache file (2: word hashes of .scan)
+FORMAT = 3  # of the cache file (3: word hashes from 8-byte loads, .scan)
 WHOLE_MIN = 2  # words: a one-word benchmark text ("Yes", "Paris") is never matched
 _EMPTY = np.zeros(0, np.uint64)
 

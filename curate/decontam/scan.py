@@ -1,13 +1,19 @@
 """The byte-level search of many texts for benchmark n-grams, in one compiled pass (numba).
 
-Each text of a UTF-8 buffer is read once: characters are folded by :func:`.fold.fold_table`
-(ASCII by its first 128 entries), words are hashed as they are read (FNV-1a over the folded
-code points, then mixed), and every n-word window's polynomial hash (the one of
-:mod:`.grams`: ``sum(h[i + k] * P**(n - 1 - k))``) is rolled along and probed against the
-index. A text with a character the table cannot fold (``COMPLEX``) is flagged and skipped;
-the caller normalises it with the whole-text pipeline (:func:`.words.text_bytes`) and scans the
-result again with ``normalised`` set, where every non-ASCII character is a word character as
-it stands. Both routes give the same word hashes (tests/decontam/test_scan.py).
+Each text of a UTF-8 buffer is read word by word. A text of ASCII bytes only (most texts; a
+vectorised OR of its bytes tells) is used as it is: one branch-free pass over its bytes lists
+where each word (a run of ``[0-9A-Za-z_]``) starts and ends, and each word is hashed from
+unaligned 8-byte loads, lower-cased eight bytes at a time. A text with other bytes is first
+folded character by character with :func:`.fold.fold_table` into a scratch buffer (folded
+characters as UTF-8, separators as spaces), then read the same way, every non-ASCII byte
+being a word byte. A text with a character the table cannot fold (``COMPLEX``) is flagged
+and skipped: the caller normalises it with the whole-text pipeline (:func:`.words.text_bytes`)
+and scans the result again with ``normalised`` set, where every non-ASCII character is a word
+character as it stands. So a word's hash is a function of its folded UTF-8 bytes, whichever
+route it took (tests/decontam/test_scan.py).
+
+Every n-word window's polynomial hash (the one of :mod:`.grams`:
+``sum(h[i + k] * P**(n - 1 - k))``) is rolled along the words and probed against the index.
 
     word_hashes(data, offsets, normalised) -> (hashes, first, complex)
     scan(data, offsets, normalised, probe) -> (candidates, complex)
@@ -25,79 +31,196 @@ import numpy as np
 from .fold import fold_table
 
 _P = np.uint64(0x100000001B3)
-_FNV = np.uint64(0x100000001B3)
-_SEED = np.uint64(0xCBF29CE484222325)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_SPLIT1 = np.uint64(0xBF58476D1CE4E5B9)
+_SPLIT2 = np.uint64(0x94D049BB133111EB)
+_HIGH = np.uint64(0x8080808080808080)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_FROM_A = np.uint64(0x3F3F3F3F3F3F3F3F)  # + byte: its top bit set when byte >= "A"
+_PAST_Z = np.uint64(0x2525252525252525)  # + byte: its top bit set when byte > "Z"
+_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], np.uint64)
+# 1 for a word byte: ASCII letter, digit, "_", or any byte of a non-ASCII character
+_WORD_BYTE = np.array([chr(b).isascii() and (chr(b).isalnum() or b == ord("_")) or b >= 0x80
+                       for b in range(256)], np.uint8)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _finish(h):
+def _lower8(x):
+    """``x`` with its ASCII upper-case letters (each of its 8 bytes) made lower case."""
+    low = x & _LOW7
+    upper = (low + _FROM_A) & ~(low + _PAST_Z) & ~x & _HIGH
+    return x | (upper >> np.uint64(2))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mix(h):
+    h ^= h >> np.uint64(30)
+    h *= _SPLIT1
+    h ^= h >> np.uint64(27)
+    h *= _SPLIT2
+    return h ^ (h >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _load(loads, i, end):
+    """The (up to) 8 bytes from ``i`` to ``end`` as a little-endian integer. (Near the end of
+    the buffer, the last load shifted: no branch to a byte loop, which made every load here
+    ten times slower.)"""
+    j = min(i, loads.shape[0] - 1)
+    return (loads[j] >> np.uint64(8 * (i - j))) & _KEEP[min(end - i, 8)]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _word_hash(buf, loads, start, end):
+    """The hash of the word ``buf[start:end]`` (ASCII case folded), 8 bytes at a time."""
+    h = _lower8(_load(loads, start, end))
+    i = start + 8
+    while i < end:
+        h = _mix(h) ^ _lower8(_load(loads, i, end))
+        i += 8
+    h *= _MIX
     h ^= h >> np.uint64(29)
     h *= _MIX
-    h ^= h >> np.uint64(32)
-    return h
+    return h ^ (h >> np.uint64(32))
 
 
-@numba.njit(cache=True, nogil=True)
-def _text_words(data, start, end, normalised, fold, out):
-    """Hashes of the words of ``data[start:end]`` into ``out`` (room for ``(end - start + 1)
-    // 2`` words), and their count; -1 for a text with a character the table cannot fold.
-    (``out`` is never reallocated here: a growable array in this loop makes it ten times
-    slower.)"""
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ascii(buf, start, end):
+    acc = np.uint8(0)
+    for i in range(start, end):
+        acc |= buf[i]
+    return acc < 0x80
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _words(buf, loads, start, end, starts, ends, out):
+    """The hashes of the words of ``buf[start:end]`` into ``out``, and their count. Word
+    bounds are listed first without a branch per byte (``starts``, ``ends``: scratch)."""
     count = 0
-    h = _SEED
-    inword = False
-    i = start
-    while i < end:
-        b = np.int64(data[i])
-        if b < 0x80:
-            f = fold[b]
-            i += 1
-        else:
-            if b >= 0xF0:
-                cp = ((b & 0x07) << 18) | ((np.int64(data[i + 1]) & 0x3F) << 12) \
-                    | ((np.int64(data[i + 2]) & 0x3F) << 6) | (np.int64(data[i + 3]) & 0x3F)
-                i += 4
-            elif b >= 0xE0:
-                cp = ((b & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) \
-                    | (np.int64(data[i + 2]) & 0x3F)
-                i += 3
-            else:
-                cp = ((b & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F)
-                i += 2
-            if normalised:
-                f = cp
-            elif cp < 0x10000:
-                f = fold[cp]
-                if f == -2:
-                    return -1
-            else:
-                return -1
-        if f >= 0:
-            if not inword:
-                h = _SEED
-                inword = True
-            h = (h ^ np.uint64(f)) * _FNV
-        elif inword:
-            out[count] = _finish(h)
-            count += 1
-            inword = False
-    if inword:
-        out[count] = _finish(h)
-        count += 1
+    closed = 0
+    prev = 0
+    for i in range(start, end):
+        w = np.int64(_WORD_BYTE[buf[i]])
+        starts[count] = i
+        count += w & (1 - prev)
+        ends[closed] = i
+        closed += prev & (1 - w)
+        prev = w
+    if prev:
+        ends[closed] = end
+    for j in range(count):
+        out[j] = _word_hash(buf, loads, starts[j], ends[j])
     return count
 
 
 @numba.njit(cache=True, nogil=True)
-def _word_hashes(data, offsets, normalised, fold):
+def _fold_text(data, loads, start, end, fold, folded, f_loads):
+    """``data[start:end]`` folded into ``folded``: its length, or -1 where a character needs
+    the pipeline. ASCII is copied as it is (8 bytes at a time where 8 are ASCII: the word
+    reader folds its case and skips its punctuation), other characters by the table (as
+    UTF-8; separators as spaces)."""
+    n = 0
+    i = start
+    while i < end:
+        if i + 8 <= end and loads[i] & _HIGH == 0:
+            f_loads[n] = loads[i]
+            i += 8
+            n += 8
+            continue
+        b = np.int64(data[i])
+        if b < 0x80:
+            folded[n] = b
+            i += 1
+            n += 1
+            continue
+        if b >= 0xF0:
+            return -1  # outside the table
+        if b >= 0xE0:
+            cp = ((b & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) \
+                | (np.int64(data[i + 2]) & 0x3F)
+            i += 3
+        else:
+            cp = ((b & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F)
+            i += 2
+        f = fold[cp]
+        if f == -2:
+            return -1
+        if f < 0:
+            folded[n] = 0x20
+            n += 1
+        elif f < 0x80:
+            folded[n] = f
+            n += 1
+        elif f < 0x800:
+            folded[n] = 0xC0 | (f >> 6)
+            folded[n + 1] = 0x80 | (f & 0x3F)
+            n += 2
+        elif f < 0x10000:
+            folded[n] = 0xE0 | (f >> 12)
+            folded[n + 1] = 0x80 | ((f >> 6) & 0x3F)
+            folded[n + 2] = 0x80 | (f & 0x3F)
+            n += 3
+        else:
+            folded[n] = 0xF0 | (f >> 18)
+            folded[n + 1] = 0x80 | ((f >> 12) & 0x3F)
+            folded[n + 2] = 0x80 | ((f >> 6) & 0x3F)
+            folded[n + 3] = 0x80 | (f & 0x3F)
+            n += 4
+    return n
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _text_words(data, loads, start, end, normalised, fold, folded, f_loads, starts, ends, out):
+    """The word hashes of text ``data[start:end]`` into ``out``, and their count; -1 for a
+    text with a character the table cannot fold."""
+    if normalised or _ascii(data, start, end):
+        return _words(data, loads, start, end, starts, ends, out)
+    n = _fold_text(data, loads, start, end, fold, folded, f_loads)
+    if n < 0:
+        return -1
+    return _words(folded, f_loads, 0, n, starts, ends, out)
+
+
+def _padded(buf: np.ndarray) -> np.ndarray:
+    """``buf``, or a copy of it padded with zeros where it has under 8 bytes."""
+    if buf.shape[0] >= 8:
+        return buf
+    out = np.zeros(8, np.uint8)
+    out[:buf.shape[0]] = buf
+    return out
+
+
+def _loads(buf: np.ndarray) -> np.ndarray:
+    """The 8 bytes from every position of ``buf`` (of 8 bytes or more) that has 8: unaligned
+    little-endian loads, no copy."""
+    return np.ndarray((buf.shape[0] - 7,), dtype="<u8", buffer=buf, strides=(1,))
+
+
+class _Scratch:
+    """Per-call buffers sized for the longest text: its folded bytes (at most 2 per byte) and
+    word bounds."""
+
+    def __init__(self, offsets: np.ndarray):
+        longest = int(np.diff(offsets).max()) if offsets.shape[0] > 1 else 0
+        self.folded = np.zeros(2 * longest + 8, np.uint8)
+        self.f_loads = _loads(self.folded)
+        self.starts = np.empty(longest // 2 + 2, np.int64)
+        self.ends = np.empty(longest // 2 + 2, np.int64)
+
+    def args(self):
+        return self.folded, self.f_loads, self.starts, self.ends
+
+
+@numba.njit(cache=True, nogil=True)
+def _word_hashes(data, loads, offsets, normalised, fold, folded, f_loads, starts, ends):
     ntext = offsets.shape[0] - 1
     first = np.zeros(ntext + 1, np.int64)
     complex_ = np.zeros(ntext, np.bool_)
     hashes = np.empty(data.shape[0] // 2 + ntext + 1, np.uint64)
     total = 0
     for t in range(ntext):
-        count = _text_words(data, offsets[t], offsets[t + 1], normalised[t], fold,
-                            hashes[total:])
+        count = _text_words(data, loads, offsets[t], offsets[t + 1], normalised[t], fold,
+                            folded, f_loads, starts, ends, hashes[total:])
         if count < 0:
             complex_[t] = True
             count = 0
@@ -138,18 +261,15 @@ def _record(cand, found, t, i, table, at):
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan(data, offsets, normalised, fold, n, slots, shift, keys, m, s_slots, s_shift, s_keys,
-          s_full, s_length, w_min, w_keys, cand):
+def _scan(data, loads, offsets, normalised, fold, folded, f_loads, starts, ends, n, slots, shift,
+          keys, m, s_slots, s_shift, s_keys, s_full, s_length, w_min, w_keys, cand):
     """Candidates (text, word, table, entry) of every text into ``cand`` (while it has room):
     table 0 an n-gram key, 1 a short item (its whole hash checked), 2 a whole-turn item; their
     count, and the texts flagged complex."""
     ntext = offsets.shape[0] - 1
     complex_ = np.zeros(ntext, np.bool_)
     found = 0
-    longest = 0
-    for t in range(ntext):
-        longest = max(longest, offsets[t + 1] - offsets[t])
-    scratch = np.empty(longest // 2 + 2, np.uint64)
+    scratch = np.empty(starts.shape[0], np.uint64)
     top_n = np.uint64(1)
     for _ in range(n - 1):
         top_n *= _P
@@ -157,7 +277,8 @@ def _scan(data, offsets, normalised, fold, n, slots, shift, keys, m, s_slots, s_
     for _ in range(m - 1):
         top_m *= _P
     for t in range(ntext):
-        nw = _text_words(data, offsets[t], offsets[t + 1], normalised[t], fold, scratch)
+        nw = _text_words(data, loads, offsets[t], offsets[t + 1], normalised[t], fold, folded,
+                         f_loads, starts, ends, scratch)
         if nw < 0:
             complex_[t] = True
             continue
@@ -202,8 +323,9 @@ def word_hashes(data: np.ndarray, offsets: np.ndarray, normalised=False
     ``data[offsets[i]:offsets[i + 1]]``; ``normalised`` (one flag, or one per text): the text
     is already the pipeline's output."""
     ntext = offsets.shape[0] - 1
-    return _word_hashes(data, offsets.astype(np.int64), _flags(normalised, ntext),
-                        fold_table())
+    offsets, data = offsets.astype(np.int64), _padded(data)
+    return _word_hashes(data, _loads(data), offsets, _flags(normalised, ntext), fold_table(),
+                        *_Scratch(offsets).args())
 
 
 @dataclass
@@ -242,7 +364,9 @@ def scan(data: np.ndarray, offsets: np.ndarray, normalised, probe: Probe
     """(candidates: rows of text, word in text, table, entry; complex texts) of the texts."""
     ntext = offsets.shape[0] - 1
     p = probe
-    args = (data, offsets.astype(np.int64), _flags(normalised, ntext), fold_table(), p.n,
+    offsets, data = offsets.astype(np.int64), _padded(data)
+    args = (data, _loads(data), offsets, _flags(normalised, ntext), fold_table(),
+            *_Scratch(offsets).args(), p.n,
             p.slots, p.shift, p.keys, p.m, p.s_slots, p.s_shift, p.s_keys, p.s_full,
             p.s_length.astype(np.int64), p.w_min, p.w_keys)
     cand = np.empty((1024, 4), np.int64)
