@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from .grams import Prefix, inside
 from .scan import Probe, bitset, scan, word_hashes
@@ -125,14 +126,14 @@ class NgramIndex:
                 self.short.keys, self.short.full, self.short.length, WHOLE_MIN, self.whole.keys)
         return self._filters["probe"]
 
-    def find(self, texts: pl.Series) -> dict[int, Hit]:
-        """The texts (by position) that contain a benchmark n-gram or short item, each with
-        every benchmark matched and its first matched words."""
+    def find(self, texts: pl.Series | pa.Array) -> dict[int, Hit]:
+        """The texts (by position; a polars or Arrow string array) that contain a benchmark
+        n-gram or short item, each with every benchmark matched and its first matched words."""
         raw = raw_bytes(texts)
         cand, wide = scan(raw.data, raw.offsets, False, self._probe())
         if wide.any():  # texts the fold table cannot take: normalised whole, then scanned
             rows = np.flatnonzero(wide)
-            norm = text_bytes(texts.gather(rows))
+            norm = text_bytes(_take(texts, rows))
             more, _ = scan(norm.data, norm.offsets, True, self._probe())
             more[:, 0] = rows[more[:, 0]]
             cand = np.concatenate([cand, more])
@@ -140,7 +141,7 @@ class NgramIndex:
             return {}
         # the candidate texts' words, to check every hit word by word
         ids, local = np.unique(cand[:, 0], return_inverse=True)
-        words = word_spans(text_bytes(texts.gather(ids)))
+        words = word_spans(text_bytes(_take(texts, ids)))
         pos = words.first[local] + cand[:, 1]
         table = cand[:, 2].astype(np.int8)
         entry = cand[:, 3]
@@ -207,6 +208,13 @@ class NgramIndex:
                       arrays["bench_first"], _EMPTY)
         return cls(meta["names"], meta["ngram"], meta["min_words"],
                    {t: Table.from_arrays(t, arrays) for t in cls.TABLES}, bench, meta["counts"])
+
+
+def _take(texts: pl.Series | pa.Array, rows: np.ndarray) -> pl.Series:
+    """The texts at ``rows``, as a polars Series."""
+    if isinstance(texts, pa.Array):
+        return pl.Series(texts.take(pa.array(rows)), dtype=pl.String)
+    return texts.gather(rows)
 
 
 def _mask_dtype(benchmarks: int):

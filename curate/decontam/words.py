@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..dedup.shingles import mix64
 from ..stages.dedup_near import nfkc
@@ -54,9 +55,12 @@ def normalize_wide(texts: pl.Series) -> pl.Series:
     return texts.scatter(rows, folded.str.replace_all(_NON_WORD_WIDE, " "))
 
 
-def raw_bytes(texts: pl.Series) -> TextBytes:
-    """The texts (nulls as "") as they are, as one UTF-8 buffer (no copy where polars allows)."""
-    arr = texts.fill_null("").cast(pl.String).to_arrow()
+def raw_bytes(texts: pl.Series | pa.Array) -> TextBytes:
+    """The texts (a polars or Arrow string array; nulls as "") as they are, as one UTF-8
+    buffer (no copy where the array allows)."""
+    if isinstance(texts, pa.Array) and texts.null_count:
+        texts = pc.fill_null(texts, "")
+    arr = texts if isinstance(texts, pa.Array) else texts.fill_null("").cast(pl.String).to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if arr.type != pa.large_string():
