@@ -14,7 +14,7 @@ Built once per run from the benchmark texts (:func:`build_index`), the index is 
 
 :meth:`NgramIndex.find` scans a batch of record texts in one compiled pass (:mod:`.scan`: the
 window hashes of :mod:`.grams`, rolled), drops most windows with a bit table indexed by the
-top bits of the hash (a few % get through), looks the rest up by binary search, and checks
+top bits of the hash (under 1% get through), looks the rest up by binary search, and checks
 each hit word by word against the benchmark text it points to, so a hash collision never counts as contamination. The index is numpy arrays and
 one byte buffer of the benchmark texts: it pickles compactly to Ray workers; the bit tables
 are rebuilt where it lands.
@@ -60,21 +60,11 @@ class Table:
         return cls(**{k: arrays[f"{prefix}_{k}"] for k in cls.__dataclass_fields__})
 
 
-def _bits(n: int) -> int:
-    """Bits of the filter's index: about 32 slots per entry (3% of misses get through)."""
-    return int(min(max(int(n).bit_length() + 5, 10), 28))
-
-
-class Filter:
-    """A bit table over the top bits of the keys: False means surely not a key."""
-
-    def __init__(self, keys: np.ndarray):
-        self.shift = np.uint64(64 - _bits(keys.shape[0]))
-        self.slots = np.zeros(1 << _bits(keys.shape[0]), bool)
-        self.slots[keys >> self.shift] = True
-
-    def __call__(self, hashes: np.ndarray) -> np.ndarray:
-        return self.slots[hashes >> self.shift]
+def _shift(keys: np.ndarray) -> np.uint64:
+    """The shift that leaves the bits of a key's slot in its bit filter: about 256 slots per
+    key (0.4% of misses get through to a binary search; 2**28 bits at most)."""
+    bits = min(max(int(keys.shape[0]).bit_length() + 8, 10), 28)
+    return np.uint64(64 - bits)
 
 
 @dataclass
@@ -95,18 +85,13 @@ class NgramIndex:
         self.names, self.ngram, self.min_words = names, ngram, min_words
         self.grams, self.short, self.whole = (tables[t] for t in self.TABLES)
         self.bench, self.counts = bench, counts
-        self._filters: dict[str, Filter] = {}
+        self._probed: Probe | None = None
 
-    # -- pickling: the filters are rebuilt where the index lands --------------------------
+    # -- pickling: the bit filters are rebuilt where the index lands ----------------------
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_filters"] = {}
+        state["_probed"] = None
         return state
-
-    def _filter(self, which: str) -> Filter:
-        if which not in self._filters:
-            self._filters[which] = Filter(getattr(self, which).keys)
-        return self._filters[which]
 
     def nbytes(self) -> int:
         arrays = [a for t in self.TABLES for a in vars(getattr(self, t)).values()]
@@ -118,13 +103,13 @@ class NgramIndex:
 
     # -- search ---------------------------------------------------------------------------
     def _probe(self) -> Probe:
-        if "probe" not in self._filters:
-            grams, short = self._filter("grams"), self._filter("short")
-            self._filters["probe"] = Probe(
-                self.ngram, bitset(self.grams.keys, grams.shift), grams.shift, self.grams.keys,
-                self.min_words, bitset(self.short.keys, short.shift), short.shift,
+        if self._probed is None:
+            g_shift, s_shift = _shift(self.grams.keys), _shift(self.short.keys)
+            self._probed = Probe(
+                self.ngram, bitset(self.grams.keys, g_shift), g_shift, self.grams.keys,
+                self.min_words, bitset(self.short.keys, s_shift), s_shift,
                 self.short.keys, self.short.full, self.short.length, WHOLE_MIN, self.whole.keys)
-        return self._filters["probe"]
+        return self._probed
 
     def find(self, texts: pl.Series | pa.Array) -> dict[int, Hit]:
         """The texts (by position; a polars or Arrow string array) that contain a benchmark

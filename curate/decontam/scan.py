@@ -85,32 +85,37 @@ def _word_hash(buf, loads, start, end):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _ascii(buf, start, end):
-    acc = np.uint8(0)
-    for i in range(start, end):
-        acc |= buf[i]
-    return acc < 0x80
+def _ascii(data, loads, start, end):
+    """Whether ``data[start:end]`` is all ASCII (8 bytes at a time)."""
+    acc = np.uint64(0)
+    i = start
+    while i + 8 <= end:
+        acc |= loads[i]
+        i += 8
+    if i < end:
+        acc |= _load(loads, i, end)
+    return acc & _HIGH == 0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _words(buf, loads, start, end, starts, ends, out):
-    """The hashes of the words of ``buf[start:end]`` into ``out``, and their count. Word
-    bounds are listed first without a branch per byte (``starts``, ``ends``: scratch)."""
+def _words(buf, loads, start, end, bounds, out):
+    """The hashes of the words of ``buf[start:end]`` into ``out``, and their count. The word
+    bounds (start, end, start, ...) are listed first, in ``bounds``, without a branch per
+    byte."""
     count = 0
-    closed = 0
     prev = 0
     for i in range(start, end):
         w = np.int64(_WORD_BYTE[buf[i]])
-        starts[count] = i
-        count += w & (1 - prev)
-        ends[closed] = i
-        closed += prev & (1 - w)
+        bounds[count] = i
+        count += w ^ prev
         prev = w
     if prev:
-        ends[closed] = end
-    for j in range(count):
-        out[j] = _word_hash(buf, loads, starts[j], ends[j])
-    return count
+        bounds[count] = end
+        count += 1
+    words = count >> 1
+    for j in range(words):
+        out[j] = _word_hash(buf, loads, bounds[2 * j], bounds[2 * j + 1])
+    return words
 
 
 @numba.njit(cache=True, nogil=True)
@@ -170,15 +175,15 @@ def _fold_text(data, loads, start, end, fold, folded, f_loads):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _text_words(data, loads, start, end, normalised, fold, folded, f_loads, starts, ends, out):
+def _text_words(data, loads, start, end, normalised, fold, folded, f_loads, bounds, out):
     """The word hashes of text ``data[start:end]`` into ``out``, and their count; -1 for a
     text with a character the table cannot fold."""
-    if normalised or _ascii(data, start, end):
-        return _words(data, loads, start, end, starts, ends, out)
+    if normalised or _ascii(data, loads, start, end):
+        return _words(data, loads, start, end, bounds, out)
     n = _fold_text(data, loads, start, end, fold, folded, f_loads)
     if n < 0:
         return -1
-    return _words(folded, f_loads, 0, n, starts, ends, out)
+    return _words(folded, f_loads, 0, n, bounds, out)
 
 
 def _padded(buf: np.ndarray) -> np.ndarray:
@@ -204,15 +209,14 @@ class _Scratch:
         longest = int(np.diff(offsets).max()) if offsets.shape[0] > 1 else 0
         self.folded = np.zeros(2 * longest + 8, np.uint8)
         self.f_loads = _loads(self.folded)
-        self.starts = np.empty(longest // 2 + 2, np.int64)
-        self.ends = np.empty(longest // 2 + 2, np.int64)
+        self.bounds = np.empty(2 * longest + 2, np.int64)
 
     def args(self):
-        return self.folded, self.f_loads, self.starts, self.ends
+        return self.folded, self.f_loads, self.bounds
 
 
 @numba.njit(cache=True, nogil=True)
-def _word_hashes(data, loads, offsets, normalised, fold, folded, f_loads, starts, ends):
+def _word_hashes(data, loads, offsets, normalised, fold, folded, f_loads, bounds):
     ntext = offsets.shape[0] - 1
     first = np.zeros(ntext + 1, np.int64)
     complex_ = np.zeros(ntext, np.bool_)
@@ -220,7 +224,7 @@ def _word_hashes(data, loads, offsets, normalised, fold, folded, f_loads, starts
     total = 0
     for t in range(ntext):
         count = _text_words(data, loads, offsets[t], offsets[t + 1], normalised[t], fold,
-                            folded, f_loads, starts, ends, hashes[total:])
+                            folded, f_loads, bounds, hashes[total:])
         if count < 0:
             complex_[t] = True
             count = 0
@@ -261,15 +265,15 @@ def _record(cand, found, t, i, table, at):
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan(data, loads, offsets, normalised, fold, folded, f_loads, starts, ends, n, slots, shift,
-          keys, m, s_slots, s_shift, s_keys, s_full, s_length, w_min, w_keys, cand):
+def _scan(data, loads, offsets, normalised, fold, folded, f_loads, bounds, n, slots, shift, keys,
+          m, s_slots, s_shift, s_keys, s_full, s_length, w_min, w_keys, cand):
     """Candidates (text, word, table, entry) of every text into ``cand`` (while it has room):
     table 0 an n-gram key, 1 a short item (its whole hash checked), 2 a whole-turn item; their
     count, and the texts flagged complex."""
     ntext = offsets.shape[0] - 1
     complex_ = np.zeros(ntext, np.bool_)
     found = 0
-    scratch = np.empty(starts.shape[0], np.uint64)
+    scratch = np.empty(bounds.shape[0] // 2 + 1, np.uint64)
     top_n = np.uint64(1)
     for _ in range(n - 1):
         top_n *= _P
@@ -278,7 +282,7 @@ def _scan(data, loads, offsets, normalised, fold, folded, f_loads, starts, ends,
         top_m *= _P
     for t in range(ntext):
         nw = _text_words(data, loads, offsets[t], offsets[t + 1], normalised[t], fold, folded,
-                         f_loads, starts, ends, scratch)
+                         f_loads, bounds, scratch)
         if nw < 0:
             complex_[t] = True
             continue
