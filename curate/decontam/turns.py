@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 RECORD_PARTS = ("prompt", "response", "chosen", "rejected")
 SKIP = -1  # the part of a turn that is not searched (a column the record's kind does not use)
@@ -29,14 +28,15 @@ class PartColumn:
 
 
 def _contents(column: pl.Series) -> tuple[pa.Array, np.ndarray]:
-    """The ``content`` of every turn of a list-of-messages column, and each turn's row."""
-    arr = column.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    rows = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False).astype(np.int64)
-    texts = pc.struct_field(pc.list_flatten(arr), "content")
-    if texts.null_count:
-        texts = pc.fill_null(texts, "")
+    """The ``content`` of every turn of a list-of-messages column, and each turn's row.
+    (Flattened by polars first: a batch is a slice of the run's frame, and converting a slice
+    of a list column to Arrow costs as much as the whole frame.)"""
+    lengths = column.list.len().fill_null(0).to_numpy()
+    rows = np.repeat(np.arange(column.len(), dtype=np.int64), lengths)
+    turns = column.explode(empty_as_null=False, keep_nulls=False)
+    texts = turns.struct.field("content").fill_null("").to_arrow()
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
     if texts.type != pa.large_string():
         texts = texts.cast(pa.large_string())
     return texts, rows
