@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from .grams import Prefix, inside
 from .scan import Probe, bitset, scan, word_hashes
+from .verify import same_words
 from .words import Words, raw_bytes, text_bytes, word_spans
 
 FORMAT = 3  # of the cache file (3: word hashes from 8-byte loads, .scan)
@@ -116,56 +117,51 @@ class NgramIndex:
         n-gram or short item, each with every benchmark matched and its first matched words."""
         raw = raw_bytes(texts)
         cand, wide = scan(raw.data, raw.offsets, False, self._probe())
+        found = [cand[self._checked(raw.data, raw.offsets, False, cand)]]
         if wide.any():  # texts the fold table cannot take: normalised whole, then scanned
             rows = np.flatnonzero(wide)
             norm = text_bytes(_take(texts, rows))
             more, _ = scan(norm.data, norm.offsets, True, self._probe())
+            more = more[self._checked(norm.data, norm.offsets, True, more)]
             more[:, 0] = rows[more[:, 0]]
-            cand = np.concatenate([cand, more])
+            found.append(more)
+        cand = np.concatenate(found)
         if cand.shape[0] == 0:
             return {}
-        # the candidate texts' words, to check every hit word by word
-        ids, local = np.unique(cand[:, 0], return_inverse=True)
-        words = word_spans(text_bytes(_take(texts, ids)))
-        pos = words.first[local] + cand[:, 1]
-        table = cand[:, 2].astype(np.int8)
-        entry = cand[:, 3]
+        # per text: every benchmark matched, and the words of its first hit (the lowest
+        # benchmark mask first where two hits start at one word)
+        text, pos = cand[:, 0], cand[:, 1]
+        masks, bench_word, length = self._entries(cand)
+        order = np.lexsort((np.arange(text.shape[0]), masks, pos, text))
+        text, masks, bench_word, length = (a[order] for a in (text, masks, bench_word, length))
+        first = np.flatnonzero(np.concatenate([[True], text[1:] != text[:-1]]))
+        merged = np.bitwise_or.reduceat(masks, first)
+        return {int(text[k]): Hit(int(m), b" ".join(self.bench.words(int(bench_word[k]),
+                                                                     int(length[k])))
+                                  .decode("utf-8", "replace"))
+                for k, m in zip(first.tolist(), merged.tolist())}
+
+    def _entries(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per candidate (rows of :func:`.scan.scan`): its benchmark mask, and the benchmark
+        words it stands for (first word in ``bench``, count)."""
+        table, entry = cand[:, 2], cand[:, 3]
         masks = np.zeros(cand.shape[0], self.grams.masks.dtype)
-        for i, t in enumerate(self.TABLES):
+        bench_word = np.zeros(cand.shape[0], np.int64)
+        length = np.zeros(cand.shape[0], np.int64)
+        for i, name in enumerate(self.TABLES):
             mine = table == i
-            masks[mine] = getattr(self, t).masks[entry[mine]]
-        checked = self._checked(words, local, pos, entry, table, masks)
-        return {int(ids[k]): hit for k, hit in checked.items()}
+            t, e = getattr(self, name), entry[mine]
+            masks[mine] = t.masks[e]
+            bench_word[mine] = self.bench.first[t.text[e]] + t.start[e]
+            length[mine] = t.length[e]
+        return masks, bench_word, length
 
-    def _checked(self, words: Words, text, pos, entry, table, masks) -> dict[int, Hit]:
-        """Hits checked word by word, the first of each (text, benchmarks) group first (and
-        the next only if that one was a collision)."""
-        order = np.lexsort((pos, masks, text))
-        text, pos, entry, table, masks = (a[order] for a in (text, pos, entry, table, masks))
-        new_group = np.ones(text.shape[0], bool)
-        new_group[1:] = (text[1:] != text[:-1]) | (masks[1:] != masks[:-1])
-        starts = np.flatnonzero(new_group)
-        ends = np.append(starts[1:], text.shape[0])
-        found: dict[int, tuple[int, int, str]] = {}  # text -> (mask, first pos, span)
-        for g0, g1 in zip(starts.tolist(), ends.tolist()):
-            for k in range(g0, g1):
-                span = self._same_words(words, int(pos[k]), int(entry[k]), int(table[k]))
-                if span is None:  # a hash collision: try the group's next hit
-                    continue
-                t, m, p = int(text[k]), int(masks[k]), int(pos[k])
-                mask, first, first_span = found.get(t, (0, p, span))
-                found[t] = (mask | m, *((p, span) if p < first else (first, first_span)))
-                break
-        return {t: Hit(m, s) for t, (m, _, s) in found.items()}
-
-    def _same_words(self, words: Words, pos: int, entry: int, which: int) -> str | None:
-        """The record words at ``pos`` (as text) when they are the entry's benchmark words."""
-        table = getattr(self, self.TABLES[which])
-        n = int(table.length[entry])
-        mine = words.words(pos, n)
-        theirs = self.bench.words(int(self.bench.first[table.text[entry]] + table.start[entry]),
-                                  n)
-        return b" ".join(mine).decode("utf-8", "replace") if mine == theirs else None
+    def _checked(self, data: np.ndarray, offsets: np.ndarray, normalised: bool,
+                 cand: np.ndarray) -> np.ndarray:
+        """Which candidates' words are their benchmark words (a hash collision is not)."""
+        _, bench_word, length = self._entries(cand)
+        return same_words(data, offsets, normalised, cand[:, 0], cand[:, 1], bench_word, length,
+                          self.bench)
 
     # -- the cache file -------------------------------------------------------------------
     def save(self, path: Path) -> None:

@@ -71,8 +71,9 @@ def _load(loads, i, end):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _word_hash(buf, loads, start, end):
-    """The hash of the word ``buf[start:end]`` (ASCII case folded), 8 bytes at a time."""
+def _word_hash(loads, start, end):
+    """The hash of the word from ``start`` to ``end`` of the buffer of ``loads`` (ASCII case
+    folded), 8 bytes at a time."""
     h = _lower8(_load(loads, start, end))
     i = start + 8
     while i < end:
@@ -98,10 +99,9 @@ def _ascii(data, loads, start, end):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _words(buf, loads, start, end, bounds, out):
-    """The hashes of the words of ``buf[start:end]`` into ``out``, and their count. The word
-    bounds (start, end, start, ...) are listed first, in ``bounds``, without a branch per
-    byte."""
+def _bounds(buf, start, end, bounds):
+    """The words of ``buf[start:end]`` as bounds (start, end, start, ...) in ``bounds``,
+    listed without a branch per byte; their count."""
     count = 0
     prev = 0
     for i in range(start, end):
@@ -112,10 +112,7 @@ def _words(buf, loads, start, end, bounds, out):
     if prev:
         bounds[count] = end
         count += 1
-    words = count >> 1
-    for j in range(words):
-        out[j] = _word_hash(buf, loads, bounds[2 * j], bounds[2 * j + 1])
-    return words
+    return count >> 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -175,18 +172,31 @@ def _fold_text(data, loads, start, end, fold, folded, f_loads):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def text_bounds(data, loads, start, end, normalised, fold, folded, f_loads, bounds):
+    """The words of text ``data[start:end]`` as bounds in ``bounds`` (see :func:`_bounds`):
+    their count (-1 for a text with a character the table cannot fold), and whether they
+    are in ``folded`` (else in ``data``)."""
+    if normalised or _ascii(data, loads, start, end):
+        return _bounds(data, start, end, bounds), False
+    n = _fold_text(data, loads, start, end, fold, folded, f_loads)
+    if n < 0:
+        return -1, True
+    return _bounds(folded, 0, n, bounds), True
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _text_words(data, loads, start, end, normalised, fold, folded, f_loads, bounds, out):
     """The word hashes of text ``data[start:end]`` into ``out``, and their count; -1 for a
     text with a character the table cannot fold."""
-    if normalised or _ascii(data, loads, start, end):
-        return _words(data, loads, start, end, bounds, out)
-    n = _fold_text(data, loads, start, end, fold, folded, f_loads)
-    if n < 0:
-        return -1
-    return _words(folded, f_loads, 0, n, bounds, out)
+    count, in_folded = text_bounds(data, loads, start, end, normalised, fold, folded, f_loads,
+                                   bounds)
+    src = f_loads if in_folded else loads
+    for j in range(count):
+        out[j] = _word_hash(src, bounds[2 * j], bounds[2 * j + 1])
+    return count
 
 
-def _padded(buf: np.ndarray) -> np.ndarray:
+def padded(buf: np.ndarray) -> np.ndarray:
     """``buf``, or a copy of it padded with zeros where it has under 8 bytes."""
     if buf.shape[0] >= 8:
         return buf
@@ -195,20 +205,20 @@ def _padded(buf: np.ndarray) -> np.ndarray:
     return out
 
 
-def _loads(buf: np.ndarray) -> np.ndarray:
+def loads_of(buf: np.ndarray) -> np.ndarray:
     """The 8 bytes from every position of ``buf`` (of 8 bytes or more) that has 8: unaligned
     little-endian loads, no copy."""
     return np.ndarray((buf.shape[0] - 7,), dtype="<u8", buffer=buf, strides=(1,))
 
 
-class _Scratch:
+class Scratch:
     """Per-call buffers sized for the longest text: its folded bytes (at most 2 per byte) and
-    word bounds."""
+    word bounds (:func:`text_bounds`)."""
 
     def __init__(self, offsets: np.ndarray):
         longest = int(np.diff(offsets).max()) if offsets.shape[0] > 1 else 0
         self.folded = np.zeros(2 * longest + 8, np.uint8)
-        self.f_loads = _loads(self.folded)
+        self.f_loads = loads_of(self.folded)
         self.bounds = np.empty(2 * longest + 2, np.int64)
 
     def args(self):
@@ -315,7 +325,7 @@ def _scan(data, loads, offsets, normalised, fold, folded, f_loads, bounds, n, sl
     return found, complex_
 
 
-def _flags(normalised, ntext: int) -> np.ndarray:
+def flags(normalised, ntext: int) -> np.ndarray:
     if isinstance(normalised, np.ndarray):
         return normalised.astype(np.bool_)
     return np.full(ntext, bool(normalised), np.bool_)
@@ -327,9 +337,9 @@ def word_hashes(data: np.ndarray, offsets: np.ndarray, normalised=False
     ``data[offsets[i]:offsets[i + 1]]``; ``normalised`` (one flag, or one per text): the text
     is already the pipeline's output."""
     ntext = offsets.shape[0] - 1
-    offsets, data = offsets.astype(np.int64), _padded(data)
-    return _word_hashes(data, _loads(data), offsets, _flags(normalised, ntext), fold_table(),
-                        *_Scratch(offsets).args())
+    offsets, data = offsets.astype(np.int64), padded(data)
+    return _word_hashes(data, loads_of(data), offsets, flags(normalised, ntext), fold_table(),
+                        *Scratch(offsets).args())
 
 
 @dataclass
@@ -368,9 +378,9 @@ def scan(data: np.ndarray, offsets: np.ndarray, normalised, probe: Probe
     """(candidates: rows of text, word in text, table, entry; complex texts) of the texts."""
     ntext = offsets.shape[0] - 1
     p = probe
-    offsets, data = offsets.astype(np.int64), _padded(data)
-    args = (data, _loads(data), offsets, _flags(normalised, ntext), fold_table(),
-            *_Scratch(offsets).args(), p.n,
+    offsets, data = offsets.astype(np.int64), padded(data)
+    args = (data, loads_of(data), offsets, flags(normalised, ntext), fold_table(),
+            *Scratch(offsets).args(), p.n,
             p.slots, p.shift, p.keys, p.m, p.s_slots, p.s_shift, p.s_keys, p.s_full,
             p.s_length.astype(np.int64), p.w_min, p.w_keys)
     cand = np.empty((1024, 4), np.int64)
