@@ -136,9 +136,7 @@ class NgramIndex:
         text, masks, bench_word, length = (a[order] for a in (text, masks, bench_word, length))
         first = np.flatnonzero(np.concatenate([[True], text[1:] != text[:-1]]))
         merged = np.bitwise_or.reduceat(masks, first)
-        return {int(text[k]): Hit(int(m), b" ".join(self.bench.words(int(bench_word[k]),
-                                                                     int(length[k])))
-                                  .decode("utf-8", "replace"))
+        return {int(text[k]): Hit(int(m), self.bench.span(int(bench_word[k]), int(length[k])))
                 for k, m in zip(first.tolist(), merged.tolist())}
 
     def _entries(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

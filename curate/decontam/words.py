@@ -16,6 +16,7 @@ is computed from 8-byte loads of its bytes, ASCII letters folded to lower case i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 from ..dedup.shingles import mix64
 from ..stages.dedup_near import nfkc
 
+_WORD_RUN = re.compile(rb"[0-9A-Za-z_\x80-\xff]+")  # the word bytes of :func:`is_word_byte`
 _NON_WORD_WIDE = r"[^\w\x00-\x7F]+"  # non-ASCII characters that are not word characters
 _LOWER = np.uint64(0x2020202020202020)  # ASCII upper case -> lower case, 8 bytes at a time
 # the first k bytes of an 8-byte load (k = 0..8), lower-cased
@@ -104,6 +106,13 @@ class Words:
         """``n`` words from word ``start``, ASCII lower-cased (the rest is lower case already)."""
         return [self.data[s:e].tobytes().lower()
                 for s, e in zip(self.starts[start:start + n], self.ends[start:start + n])]
+
+    def span(self, start: int, n: int) -> str:
+        """``n`` words from word ``start`` as text: lower-cased, one space between words."""
+        if n <= 0:
+            return ""
+        text = self.data[self.starts[start]:self.ends[start + n - 1]].tobytes().lower()
+        return b" ".join(_WORD_RUN.findall(text)).decode("utf-8", "replace")
 
 
 def word_spans(tb: TextBytes) -> Words:

@@ -7,6 +7,7 @@ import json
 from typing import Any, ClassVar, Literal
 
 import polars as pl
+import pyarrow as pa
 from pydantic import Field, field_validator
 
 from ..decontam.index import NgramIndex
@@ -191,10 +192,12 @@ class NgramDecontam(RowScorer):
             if name not in parts[row]:
                 parts[row].append(name)
         # the few hit rows as a frame, joined on: no Python list as long as the batch
-        hits = pl.DataFrame({"__row": list(by), BY: list(by.values()),
-                             NGRAM: [span[r] for r in by], PARTS: [parts[r] for r in by]},
-                            schema={"__row": pl.Int64, BY: pl.List(pl.String),
-                                    NGRAM: pl.String, PARTS: pl.List(pl.String)})
+        # (built by Arrow: polars makes a Series of each inner Python list)
+        names = pa.large_list(pa.large_string())
+        hits = pl.from_arrow(pa.table({
+            "__row": pa.array(list(by), pa.int64()), BY: pa.array(list(by.values()), names),
+            NGRAM: pa.array([span[r] for r in by], pa.large_string()),
+            PARTS: pa.array([parts[r] for r in by], names)}))
         new = (pl.DataFrame({"__row": pl.int_range(batch.height, dtype=pl.Int64, eager=True)})
                .join(hits, on="__row", how="left", maintain_order="left").drop("__row"))
         return batch.with_columns(
