@@ -3,7 +3,7 @@
 Each text of a UTF-8 buffer is read word by word. A text of ASCII bytes only (most texts; a
 vectorised OR of its bytes tells) is used as it is: one branch-free pass over its bytes lists
 where each word (a run of ``[0-9A-Za-z_]``) starts and ends, and each word is hashed from
-unaligned 8-byte loads, lower-cased eight bytes at a time. A text with other bytes is first
+unaligned 8-byte loads, case folded eight bytes at a time. A text with other bytes is first
 folded character by character with :func:`.fold.fold_table` into a scratch buffer (folded
 characters as UTF-8, separators as spaces), then read the same way, every non-ASCII byte
 being a word byte. A text with a character the table cannot fold (``COMPLEX``) is flagged
@@ -35,9 +35,6 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SPLIT1 = np.uint64(0xBF58476D1CE4E5B9)
 _SPLIT2 = np.uint64(0x94D049BB133111EB)
 _HIGH = np.uint64(0x8080808080808080)
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_FROM_A = np.uint64(0x3F3F3F3F3F3F3F3F)  # + byte: its top bit set when byte >= "A"
-_PAST_Z = np.uint64(0x2525252525252525)  # + byte: its top bit set when byte > "Z"
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], np.uint64)
 # 1 for a word byte: ASCII letter, digit, "_", or any byte of a non-ASCII character
 _WORD_BYTE = np.array([chr(b).isascii() and (chr(b).isalnum() or b == ord("_")) or b >= 0x80
@@ -45,11 +42,11 @@ _WORD_BYTE = np.array([chr(b).isascii() and (chr(b).isalnum() or b == ord("_")) 
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _lower8(x):
-    """``x`` with its ASCII upper-case letters (each of its 8 bytes) made lower case."""
-    low = x & _LOW7
-    upper = (low + _FROM_A) & ~(low + _PAST_Z) & ~x & _HIGH
-    return x | (upper >> np.uint64(2))
+def _caseless8(x):
+    """``x`` with bit 5 of each ASCII byte cleared: one form for both cases of a letter, and
+    still one byte for one byte among word bytes (digits move to 0x10-0x19, ``_`` stays;
+    non-ASCII bytes are left as they are)."""
+    return x & ~((~x & _HIGH) >> np.uint64(2))
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -74,10 +71,10 @@ def _load(loads, i, end):
 def _word_hash(loads, start, end):
     """The hash of the word from ``start`` to ``end`` of the buffer of ``loads`` (ASCII case
     folded), 8 bytes at a time."""
-    h = _lower8(_load(loads, start, end))
+    h = _caseless8(_load(loads, start, end))
     i = start + 8
     while i < end:
-        h = _mix(h) ^ _lower8(_load(loads, i, end))
+        h = _mix(h) ^ _caseless8(_load(loads, i, end))
         i += 8
     h *= _MIX
     h ^= h >> np.uint64(29)
