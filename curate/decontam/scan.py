@@ -250,10 +250,11 @@ def _poly(h, start, n):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _rolled(g, h, i, n, top):
-    """The window hash at word ``i`` from the one at ``i - 1`` (``g`` itself at 0)."""
+    """The window hash at word ``i`` from the one at ``i - 1`` (``g`` itself at 0); ``top`` is
+    ``P**n``. (``g * P`` is the only step that waits for the previous window.)"""
     if i == 0:
         return g
-    return (g - h[i - 1] * top) * _P + h[i + n - 1]
+    return g * _P + (h[i + n - 1] - h[i - 1] * top)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -282,10 +283,10 @@ def _scan(data, loads, offsets, normalised, fold, folded, f_loads, bounds, n, sl
     found = 0
     scratch = np.empty(bounds.shape[0] // 2 + 1, np.uint64)
     top_n = np.uint64(1)
-    for _ in range(n - 1):
+    for _ in range(n):
         top_n *= _P
     top_m = np.uint64(1)
-    for _ in range(m - 1):
+    for _ in range(m):
         top_m *= _P
     for t in range(ntext):
         nw = _text_words(data, loads, offsets[t], offsets[t + 1], normalised[t], fold, folded,
