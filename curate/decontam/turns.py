@@ -31,6 +31,8 @@ def _contents(column: pl.Series) -> tuple[pa.Array, np.ndarray]:
     """The ``content`` of every turn of a list-of-messages column, and each turn's row.
     (Flattened by polars first: a batch is a slice of the run's frame, and converting a slice
     of a list column to Arrow costs as much as the whole frame.)"""
+    if column.null_count() == column.len():  # e.g. the pair columns of an SFT batch
+        return pa.array([], pa.large_string()), np.zeros(0, np.int64)
     lengths = column.list.len().fill_null(0).to_numpy()
     rows = np.repeat(np.arange(column.len(), dtype=np.int64), lengths)
     turns = column.explode(empty_as_null=False, keep_nulls=False)
