@@ -12,12 +12,13 @@ Built once per run from the benchmark texts (:func:`build_index`), the index is 
   counts only when a whole record turn is that text (a few words inside a longer text, such
   as "write test" or "yes", say nothing).
 
-:meth:`NgramIndex.find` scans a batch of record texts in one compiled pass (:mod:`.scan`: the
-window hashes of :mod:`.grams`, rolled), drops most windows with a bit table indexed by the
-top bits of the hash (under 1% get through), looks the rest up by binary search, and checks
-each hit word by word against the benchmark text it points to, so a hash collision never counts as contamination. The index is numpy arrays and
-one byte buffer of the benchmark texts: it pickles compactly to Ray workers; the bit tables
-are rebuilt where it lands.
+:meth:`NgramIndex.find` scans a batch of record texts (a polars or Arrow string array) in one
+compiled pass (:mod:`.scan`: the window hashes of :mod:`.grams`, rolled), drops most windows
+with a bit table indexed by the top bits of the hash (under 1% get through), looks the rest up
+by binary search, and checks each hit word by word against the benchmark text it points to
+(:mod:`.verify`, compiled too), so a hash collision never counts as contamination. The index is
+numpy arrays and one byte buffer of the benchmark texts: it pickles compactly to Ray workers;
+the bit tables are rebuilt where it lands.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """The byte-level search of many texts for benchmark n-grams, in one compiled pass (numba).
 
-Each text of a UTF-8 buffer is read word by word. A text of ASCII bytes only (most texts; a
-vectorised OR of its bytes tells) is used as it is: one branch-free pass over its bytes lists
+Each text of a UTF-8 buffer is read word by word. A text of ASCII bytes only (most texts; an
+OR of its 8-byte loads tells) is used as it is: one branch-free pass over its bytes lists
 where each word (a run of ``[0-9A-Za-z_]``) starts and ends, and each word is hashed from
 unaligned 8-byte loads, case folded eight bytes at a time. A text with other bytes is first
-folded character by character with :func:`.fold.fold_table` into a scratch buffer (folded
-characters as UTF-8, separators as spaces), then read the same way, every non-ASCII byte
-being a word byte. A text with a character the table cannot fold (``COMPLEX``) is flagged
+copied into a scratch buffer, its ASCII as it is and its other characters folded one by one
+with :func:`.fold.fold_table` (as UTF-8; separators as spaces), then read the same way, every
+non-ASCII byte being a word byte. A text with a character the table cannot fold (``COMPLEX``) is flagged
 and skipped: the caller normalises it with the whole-text pipeline (:func:`.words.text_bytes`)
 and scans the result again with ``normalised`` set, where every non-ASCII character is a word
 character as it stands. So a word's hash is a function of its folded UTF-8 bytes, whichever

@@ -11,7 +11,8 @@ is computed from 8-byte loads of its bytes, ASCII letters folded to lower case i
     text_bytes(texts) -> TextBytes             the batch's normalised bytes and text offsets
     word_spans(tb) -> Words                    each word's byte span and each text's first word
     words.hashes                               uint64 per word
-    words.words(i, n) -> list[bytes]           n words from word i, lower-cased (for checks)
+    words.words(i, n) -> list[bytes]           n words from word i, lower-cased
+    words.span(i, n) -> str                    the same as one text (a matched span)
 """
 
 from __future__ import annotations
