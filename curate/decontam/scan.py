@@ -6,10 +6,10 @@ where each word (a run of ``[0-9A-Za-z_]``) starts and ends, and each word is ha
 unaligned 8-byte loads, case folded eight bytes at a time. A text with other bytes is first
 copied into a scratch buffer, its ASCII as it is and its other characters folded one by one
 with :func:`.fold.fold_table` (as UTF-8; separators as spaces), then read the same way, every
-non-ASCII byte being a word byte. A text with a character the table cannot fold (``COMPLEX``) is flagged
-and skipped: the caller normalises it with the whole-text pipeline (:func:`.words.text_bytes`)
-and scans the result again with ``normalised`` set, where every non-ASCII character is a word
-character as it stands. So a word's hash is a function of its folded UTF-8 bytes, whichever
+non-ASCII byte being a word byte. A text with a character the table cannot fold
+(``COMPLEX``) is flagged and skipped: the caller normalises it with the whole-text pipeline
+(:func:`.words.text_bytes`) and scans the result again with ``normalised`` set, where every
+non-ASCII character is a word character as it stands. So a word's hash is a function of its folded UTF-8 bytes, whichever
 route it took (tests/decontam/test_scan.py).
 
 Every n-word window's polynomial hash (the one of :mod:`.grams`:
