@@ -12,12 +12,13 @@ Built once per run from the benchmark texts (:func:`build_index`), the index is 
   counts only when a whole record turn is that text (a few words inside a longer text, such
   as "write test" or "yes", say nothing).
 
-:meth:`NgramIndex.find` scans a batch of record texts in one compiled pass (:mod:`.scan`: the
-window hashes of :mod:`.grams`, rolled), drops most windows with a bit table indexed by the
-top bits of the hash (a few % get through), looks the rest up by binary search, and checks
-each hit word by word against the benchmark text it points to, so a hash collision never counts as contamination. The index is numpy arrays and
-one byte buffer of the benchmark texts: it pickles compactly to Ray workers; the bit tables
-are rebuilt where it lands.
+:meth:`NgramIndex.find` scans a batch of record texts (a polars or Arrow string array) in one
+compiled pass (:mod:`.scan`: the window hashes of :mod:`.grams`, rolled), drops most windows
+with a bit table indexed by the top bits of the hash (under 1% get through), looks the rest up
+by binary search, and checks each hit word by word against the benchmark text it points to
+(:mod:`.verify`, compiled too), so a hash collision never counts as contamination. The index is
+numpy arrays and one byte buffer of the benchmark texts: it pickles compactly to Ray workers;
+the bit tables are rebuilt where it lands.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from .grams import Prefix, inside
 from .scan import Probe, bitset, scan, word_hashes
+from .verify import same_words
 from .words import Words, raw_bytes, text_bytes, word_spans
 
-FORMAT = 2  # of the cache file (2: word hashes of .scan)
+FORMAT = 3  # of the cache file (3: word hashes from 8-byte loads, .scan)
 WHOLE_MIN = 2  # words: a one-word benchmark text ("Yes", "Paris") is never matched
 _EMPTY = np.zeros(0, np.uint64)
 
@@ -59,21 +62,11 @@ class Table:
         return cls(**{k: arrays[f"{prefix}_{k}"] for k in cls.__dataclass_fields__})
 
 
-def _bits(n: int) -> int:
-    """Bits of the filter's index: about 32 slots per entry (3% of misses get through)."""
-    return int(min(max(int(n).bit_length() + 5, 10), 28))
-
-
-class Filter:
-    """A bit table over the top bits of the keys: False means surely not a key."""
-
-    def __init__(self, keys: np.ndarray):
-        self.shift = np.uint64(64 - _bits(keys.shape[0]))
-        self.slots = np.zeros(1 << _bits(keys.shape[0]), bool)
-        self.slots[keys >> self.shift] = True
-
-    def __call__(self, hashes: np.ndarray) -> np.ndarray:
-        return self.slots[hashes >> self.shift]
+def _shift(keys: np.ndarray) -> np.uint64:
+    """The shift that leaves the bits of a key's slot in its bit filter: about 256 slots per
+    key (0.4% of misses get through to a binary search; 2**28 bits at most)."""
+    bits = min(max(int(keys.shape[0]).bit_length() + 8, 10), 28)
+    return np.uint64(64 - bits)
 
 
 @dataclass
@@ -94,18 +87,13 @@ class NgramIndex:
         self.names, self.ngram, self.min_words = names, ngram, min_words
         self.grams, self.short, self.whole = (tables[t] for t in self.TABLES)
         self.bench, self.counts = bench, counts
-        self._filters: dict[str, Filter] = {}
+        self._probed: Probe | None = None
 
-    # -- pickling: the filters are rebuilt where the index lands --------------------------
+    # -- pickling: the bit filters are rebuilt where the index lands ----------------------
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_filters"] = {}
+        state["_probed"] = None
         return state
-
-    def _filter(self, which: str) -> Filter:
-        if which not in self._filters:
-            self._filters[which] = Filter(getattr(self, which).keys)
-        return self._filters[which]
 
     def nbytes(self) -> int:
         arrays = [a for t in self.TABLES for a in vars(getattr(self, t)).values()]
@@ -117,69 +105,62 @@ class NgramIndex:
 
     # -- search ---------------------------------------------------------------------------
     def _probe(self) -> Probe:
-        if "probe" not in self._filters:
-            grams, short = self._filter("grams"), self._filter("short")
-            self._filters["probe"] = Probe(
-                self.ngram, bitset(self.grams.keys, grams.shift), grams.shift, self.grams.keys,
-                self.min_words, bitset(self.short.keys, short.shift), short.shift,
+        if self._probed is None:
+            g_shift, s_shift = _shift(self.grams.keys), _shift(self.short.keys)
+            self._probed = Probe(
+                self.ngram, bitset(self.grams.keys, g_shift), g_shift, self.grams.keys,
+                self.min_words, bitset(self.short.keys, s_shift), s_shift,
                 self.short.keys, self.short.full, self.short.length, WHOLE_MIN, self.whole.keys)
-        return self._filters["probe"]
+        return self._probed
 
-    def find(self, texts: pl.Series) -> dict[int, Hit]:
-        """The texts (by position) that contain a benchmark n-gram or short item, each with
-        every benchmark matched and its first matched words."""
+    def find(self, texts: pl.Series | pa.Array) -> dict[int, Hit]:
+        """The texts (by position; a polars or Arrow string array) that contain a benchmark
+        n-gram or short item, each with every benchmark matched and its first matched words."""
         raw = raw_bytes(texts)
         cand, wide = scan(raw.data, raw.offsets, False, self._probe())
+        found = [cand[self._checked(raw.data, raw.offsets, False, cand)]]
         if wide.any():  # texts the fold table cannot take: normalised whole, then scanned
             rows = np.flatnonzero(wide)
-            norm = text_bytes(texts.gather(rows))
+            norm = text_bytes(_take(texts, rows))
             more, _ = scan(norm.data, norm.offsets, True, self._probe())
+            more = more[self._checked(norm.data, norm.offsets, True, more)]
             more[:, 0] = rows[more[:, 0]]
-            cand = np.concatenate([cand, more])
+            found.append(more)
+        cand = np.concatenate(found)
         if cand.shape[0] == 0:
             return {}
-        # the candidate texts' words, to check every hit word by word
-        ids, local = np.unique(cand[:, 0], return_inverse=True)
-        words = word_spans(text_bytes(texts.gather(ids)))
-        pos = words.first[local] + cand[:, 1]
-        table = cand[:, 2].astype(np.int8)
-        entry = cand[:, 3]
+        # per text: every benchmark matched, and the words of its first hit (the lowest
+        # benchmark mask first where two hits start at one word)
+        text, pos = cand[:, 0], cand[:, 1]
+        masks, bench_word, length = self._entries(cand)
+        order = np.lexsort((np.arange(text.shape[0]), masks, pos, text))
+        text, masks, bench_word, length = (a[order] for a in (text, masks, bench_word, length))
+        first = np.flatnonzero(np.concatenate([[True], text[1:] != text[:-1]]))
+        merged = np.bitwise_or.reduceat(masks, first)
+        return {int(text[k]): Hit(int(m), self.bench.span(int(bench_word[k]), int(length[k])))
+                for k, m in zip(first.tolist(), merged.tolist())}
+
+    def _entries(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per candidate (rows of :func:`.scan.scan`): its benchmark mask, and the benchmark
+        words it stands for (first word in ``bench``, count)."""
+        table, entry = cand[:, 2], cand[:, 3]
         masks = np.zeros(cand.shape[0], self.grams.masks.dtype)
-        for i, t in enumerate(self.TABLES):
+        bench_word = np.zeros(cand.shape[0], np.int64)
+        length = np.zeros(cand.shape[0], np.int64)
+        for i, name in enumerate(self.TABLES):
             mine = table == i
-            masks[mine] = getattr(self, t).masks[entry[mine]]
-        checked = self._checked(words, local, pos, entry, table, masks)
-        return {int(ids[k]): hit for k, hit in checked.items()}
+            t, e = getattr(self, name), entry[mine]
+            masks[mine] = t.masks[e]
+            bench_word[mine] = self.bench.first[t.text[e]] + t.start[e]
+            length[mine] = t.length[e]
+        return masks, bench_word, length
 
-    def _checked(self, words: Words, text, pos, entry, table, masks) -> dict[int, Hit]:
-        """Hits checked word by word, the first of each (text, benchmarks) group first (and
-        the next only if that one was a collision)."""
-        order = np.lexsort((pos, masks, text))
-        text, pos, entry, table, masks = (a[order] for a in (text, pos, entry, table, masks))
-        new_group = np.ones(text.shape[0], bool)
-        new_group[1:] = (text[1:] != text[:-1]) | (masks[1:] != masks[:-1])
-        starts = np.flatnonzero(new_group)
-        ends = np.append(starts[1:], text.shape[0])
-        found: dict[int, tuple[int, int, str]] = {}  # text -> (mask, first pos, span)
-        for g0, g1 in zip(starts.tolist(), ends.tolist()):
-            for k in range(g0, g1):
-                span = self._same_words(words, int(pos[k]), int(entry[k]), int(table[k]))
-                if span is None:  # a hash collision: try the group's next hit
-                    continue
-                t, m, p = int(text[k]), int(masks[k]), int(pos[k])
-                mask, first, first_span = found.get(t, (0, p, span))
-                found[t] = (mask | m, *((p, span) if p < first else (first, first_span)))
-                break
-        return {t: Hit(m, s) for t, (m, _, s) in found.items()}
-
-    def _same_words(self, words: Words, pos: int, entry: int, which: int) -> str | None:
-        """The record words at ``pos`` (as text) when they are the entry's benchmark words."""
-        table = getattr(self, self.TABLES[which])
-        n = int(table.length[entry])
-        mine = words.words(pos, n)
-        theirs = self.bench.words(int(self.bench.first[table.text[entry]] + table.start[entry]),
-                                  n)
-        return b" ".join(mine).decode("utf-8", "replace") if mine == theirs else None
+    def _checked(self, data: np.ndarray, offsets: np.ndarray, normalised: bool,
+                 cand: np.ndarray) -> np.ndarray:
+        """Which candidates' words are their benchmark words (a hash collision is not)."""
+        _, bench_word, length = self._entries(cand)
+        return same_words(data, offsets, normalised, cand[:, 0], cand[:, 1], bench_word, length,
+                          self.bench)
 
     # -- the cache file -------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -207,6 +188,13 @@ class NgramIndex:
                       arrays["bench_first"], _EMPTY)
         return cls(meta["names"], meta["ngram"], meta["min_words"],
                    {t: Table.from_arrays(t, arrays) for t in cls.TABLES}, bench, meta["counts"])
+
+
+def _take(texts: pl.Series | pa.Array, rows: np.ndarray) -> pl.Series:
+    """The texts at ``rows``, as a polars Series."""
+    if isinstance(texts, pa.Array):
+        return pl.Series(texts.take(pa.array(rows)), dtype=pl.String)
+    return texts.gather(rows)
 
 
 def _mask_dtype(benchmarks: int):

@@ -11,20 +11,24 @@ is computed from 8-byte loads of its bytes, ASCII letters folded to lower case i
     text_bytes(texts) -> TextBytes             the batch's normalised bytes and text offsets
     word_spans(tb) -> Words                    each word's byte span and each text's first word
     words.hashes                               uint64 per word
-    words.words(i, n) -> list[bytes]           n words from word i, lower-cased (for checks)
+    words.words(i, n) -> list[bytes]           n words from word i, lower-cased
+    words.span(i, n) -> str                    the same as one text (a matched span)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..dedup.shingles import mix64
 from ..stages.dedup_near import nfkc
 
+_WORD_RUN = re.compile(rb"[0-9A-Za-z_\x80-\xff]+")  # the word bytes of :func:`is_word_byte`
 _NON_WORD_WIDE = r"[^\w\x00-\x7F]+"  # non-ASCII characters that are not word characters
 _LOWER = np.uint64(0x2020202020202020)  # ASCII upper case -> lower case, 8 bytes at a time
 # the first k bytes of an 8-byte load (k = 0..8), lower-cased
@@ -54,9 +58,12 @@ def normalize_wide(texts: pl.Series) -> pl.Series:
     return texts.scatter(rows, folded.str.replace_all(_NON_WORD_WIDE, " "))
 
 
-def raw_bytes(texts: pl.Series) -> TextBytes:
-    """The texts (nulls as "") as they are, as one UTF-8 buffer (no copy where polars allows)."""
-    arr = texts.fill_null("").cast(pl.String).to_arrow()
+def raw_bytes(texts: pl.Series | pa.Array) -> TextBytes:
+    """The texts (a polars or Arrow string array; nulls as "") as they are, as one UTF-8
+    buffer (no copy where the array allows)."""
+    if isinstance(texts, pa.Array) and texts.null_count:
+        texts = pc.fill_null(texts, "")
+    arr = texts if isinstance(texts, pa.Array) else texts.fill_null("").cast(pl.String).to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if arr.type != pa.large_string():
@@ -100,6 +107,13 @@ class Words:
         """``n`` words from word ``start``, ASCII lower-cased (the rest is lower case already)."""
         return [self.data[s:e].tobytes().lower()
                 for s, e in zip(self.starts[start:start + n], self.ends[start:start + n])]
+
+    def span(self, start: int, n: int) -> str:
+        """``n`` words from word ``start`` as text: lower-cased, one space between words."""
+        if n <= 0:
+            return ""
+        text = self.data[self.starts[start]:self.ends[start + n - 1]].tobytes().lower()
+        return b" ".join(_WORD_RUN.findall(text)).decode("utf-8", "replace")
 
 
 def word_spans(tb: TextBytes) -> Words:

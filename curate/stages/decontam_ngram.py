@@ -7,16 +7,16 @@ import json
 from typing import Any, ClassVar, Literal
 
 import polars as pl
+import pyarrow as pa
 from pydantic import Field, field_validator
 
 from ..decontam.index import NgramIndex
+from ..decontam.turns import RECORD_PARTS, SKIP, part_columns
 from ..errors import StageError
-from ..records import prompt_messages
 from .base import RowScorer, StageContext, StageOptions, StageResult
 
 REASON = "contaminated"
 BY, NGRAM, PARTS = "contaminated_by", "contaminated_ngram", "contaminated_parts"
-RECORD_PARTS = ("prompt", "response", "chosen", "rejected")
 _BUILT: dict[str, NgramIndex] = {}  # indexes built in this process, by options (see __init__)
 
 
@@ -52,21 +52,6 @@ class NgramOptions(BenchmarkOptions):
     """Benchmark texts shorter than ``ngram`` words are found whole inside a turn from this
     many words up. Shorter ones count only when a whole turn is that text (a few words inside
     a longer text, such as "write test", say nothing); one-word texts never count."""
-
-
-def part_turns(batch: pl.DataFrame) -> pl.DataFrame:
-    """One row per turn of each record part: ``row`` (position in ``batch``), ``part``
-    (prompt, response: the SFT reply, chosen, rejected) and ``content``, parts in that order."""
-    sft = pl.col("kind") == "sft"
-    parts = {"prompt": prompt_messages(),
-             "response": pl.when(sft).then(pl.col("messages").list.tail(1)),
-             "chosen": pl.when(~sft).then(pl.col("chosen")),
-             "rejected": pl.when(~sft).then(pl.col("rejected"))}
-    frames = [batch.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-                           pl.lit(name).alias("part"), expr.alias("turn"))
-              for name, expr in parts.items()]
-    return (pl.concat(frames).explode("turn").drop_nulls("turn")
-            .select("row", "part", pl.col("turn").struct.field("content").alias("content")))
 
 
 def contamination_stats(scored: pl.DataFrame, names: list[str], action: str) -> dict[str, Any]:
@@ -190,26 +175,29 @@ class NgramDecontam(RowScorer):
         if self._index is None:  # a copy made where the driver's index is not
             self._index = self.index(ctx)
         index = self._index
-        turns = part_turns(batch)
-        found = index.find(turns["content"])
+        # (row, part, turn) of every hit, so each row's first hit comes first: its prompt turns
+        # in order, then its response, chosen and rejected turns
+        found = sorted((int(col.rows[t]), int(col.part[t]), c, t, hit)
+                      for c, col in enumerate(part_columns(batch))
+                      for t, hit in index.find(col.texts).items() if col.part[t] != SKIP)
         by: dict[int, list[str]] = {}
         span: dict[int, str] = {}
         parts: dict[int, list[str]] = {}
-        rows, names = turns["row"], turns["part"]
-        for t in sorted(found):
-            hit, row = found[t], int(rows[t])
-            matched = index.names_of(hit.mask)
+        for row, part, _, _, hit in found:
+            matched, name = index.names_of(hit.mask), RECORD_PARTS[part]
             if row not in by:
-                by[row], span[row], parts[row] = matched, hit.span, [names[t]]
+                by[row], span[row], parts[row] = matched, hit.span, [name]
                 continue
             by[row] = [n for n in index.names if n in matched or n in by[row]]
-            if names[t] not in parts[row]:
-                parts[row].append(names[t])
+            if name not in parts[row]:
+                parts[row].append(name)
         # the few hit rows as a frame, joined on: no Python list as long as the batch
-        hits = pl.DataFrame({"__row": list(by), BY: list(by.values()),
-                             NGRAM: [span[r] for r in by], PARTS: [parts[r] for r in by]},
-                            schema={"__row": pl.Int64, BY: pl.List(pl.String),
-                                    NGRAM: pl.String, PARTS: pl.List(pl.String)})
+        # (built by Arrow: polars makes a Series of each inner Python list)
+        names = pa.large_list(pa.large_string())
+        hits = pl.from_arrow(pa.table({
+            "__row": pa.array(list(by), pa.int64()), BY: pa.array(list(by.values()), names),
+            NGRAM: pa.array([span[r] for r in by], pa.large_string()),
+            PARTS: pa.array([parts[r] for r in by], names)}))
         new = (pl.DataFrame({"__row": pl.int_range(batch.height, dtype=pl.Int64, eager=True)})
                .join(hits, on="__row", how="left", maintain_order="left").drop("__row"))
         return batch.with_columns(
