@@ -103,7 +103,7 @@ def test_judge_then_export_dpo_with_every_pair_named(tmp_path):
         res = CliRunner().invoke(cli, ["export", str(out), "-o", str(tmp_path / "x"),
                                        "--target", "trl-dpo", "--test-size", "1"])
         assert res.exit_code == 0, res.output
-        card = (tmp_path / "x" / "trl-dpo" / "README.md").read_text()
+        card = (tmp_path / "x" / "README.md").read_text()
         assert "| judge longer (template judge-v2) | 4 |" in card
     finally:
         server.close()
