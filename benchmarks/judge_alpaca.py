@@ -1,6 +1,7 @@
 """How far to trust the embedded judge: SmolLM2-135M (local backend) as ``judge.llm`` on
-AlpacaEval pairs that a strong judge already labelled (the Mixtral-8x7B annotations: which of
-output_1 / output_2 is better), in pairwise and pointwise mode.
+AlpacaEval pairs that a strong judge already labelled (GPT-4 Turbo's annotations of
+gpt4_1106_preview vs. Mixtral-8x7B outputs: which of output_1 / output_2 is better), in
+pairwise, pointwise and checklist mode.
 
     .venv/bin/python -m benchmarks.judge_alpaca                 # 36 items, both modes
     .venv/bin/python -m benchmarks.judge_alpaca --items 12 --modes pairwise
