@@ -20,11 +20,14 @@ from .options import model_options, set_options
 @model_options(JudgeOptions, exclude=("judges", "llm", "model", "base_url"))
 @click.option("--min-margin", type=float, default=None,
               help="judge.pairs: a pair needs a judge_score margin above this. [default: 0]")
+@click.option("--pairs", type=click.Choice(["best-worst", "all"]), default=None,
+              help="judge.pairs: the best vs. the worst candidate of each prompt, or every pair "
+                   "above the margin. [default: best-worst]")
 @click.option("--no-pairs", is_flag=True,
               help="Only judge: keep the judged rows with their judge columns, build no pairs.")
 @llm_run_options("judge_failed")
 @input_options
-def judge(input_path, out, judges, min_margin, no_pairs, dry_run, resume, price_per_1k,
+def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume, price_per_1k,
           fmt, on_error, **values):
     """Judge candidate replies with LLM judges and build preference pairs from the verdicts.
 
@@ -43,10 +46,12 @@ def judge(input_path, out, judges, min_margin, no_pairs, dry_run, resume, price_
         pair_options = {}
         if min_margin is not None:
             pair_options["min_margin"] = min_margin
+        if pairs is not None:
+            pair_options["pairs"] = pairs.replace("-", "_")
         stages.append({"use": "judge.pairs", "with": pair_options})
-    elif min_margin is not None:
-        raise click.UsageError("--min-margin is an option of the pairs step (not with "
-                               "--no-pairs or --dry-run)")
+    elif min_margin is not None or pairs is not None:
+        raise click.UsageError("--min-margin and --pairs are options of the pairs step (not "
+                               "with --no-pairs or --dry-run)")
     spec = {"path": input_path, "format": fmt, **read_settings()}
     if dry_run:
         do_dry_run(spec, out, stages[0], on_error=on_error, price_per_1k=price_per_1k,

@@ -105,5 +105,12 @@ def test_judge_then_export_dpo_with_every_pair_named(tmp_path):
         assert res.exit_code == 0, res.output
         card = (tmp_path / "x" / "README.md").read_text()
         assert "| judge longer (template judge-v2) | 4 |" in card
+        # two candidates give one pair either way: --pairs all makes the same pairs
+        res = CliRunner().invoke(cli, ["judge", str(_input(tmp_path, 4)), "-o",
+                                       str(tmp_path / "all"), "--judge",
+                                       f"openai:longer@{server.url}", "--pairs", "all"])
+        assert res.exit_code == 0, res.output
+        assert pl.read_parquet(tmp_path / "all" / "data.parquet").select(
+            "id", "chosen", "rejected").equals(data.select("id", "chosen", "rejected"))
     finally:
         server.close()
