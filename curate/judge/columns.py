@@ -33,8 +33,8 @@ Columns written by ``judge.llm`` (null on rows it did not judge):
   "model", "backend"}]}``.
 
 Rows ``judge.pairs`` keeps become preference records whose ``meta.pair`` names their source:
-``{"source": "judge", "judges": [...], "template_version", "mode", "candidates": [i, j],
-"margin"}`` or, after people answered, ``{"source": "annotators", "annotators": [...],
+``{"source": "judge", "judges": [{"name", "model", "backend"}, ...] (as in ``meta.judge``),
+"template_version", "mode", "candidates": [i, j], "margin"}`` or, after people answered, ``{"source": "annotators", "annotators": [...],
 "judge_agreed": bool}``.
 """
 

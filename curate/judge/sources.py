@@ -22,8 +22,8 @@ def source_label(pair: dict[str, Any] | None) -> str:
         return NOT_RECORDED
     if pair["source"] == "annotators":
         return "annotators"
-    models = sorted({str(j.get("model") or j.get("name") or "?")
-                     for j in pair.get("judges") or []}) or ["unknown"]
+    models = sorted({str(j.get("model") or j.get("name") or "?") if isinstance(j, dict)
+                     else str(j) for j in pair.get("judges") or []}) or ["unknown"]
     return f"judge {', '.join(models)} (template {pair.get('template_version') or '?'})"
 
 

@@ -40,7 +40,7 @@ def comp(judge, a, b, ab, ba):
 def _sft(rid, prompt, cands, comps, scores, *, pair=None, disagree=False, kind="sft"):
     meta = {"judge": META_JUDGE}
     if pair is not None:
-        meta["pair"] = {"source": "judge", "judges": ["j1", "j2"],
+        meta["pair"] = {"source": "judge", "judges": JUDGES,
                         "template_version": "judge-v1", "mode": "pairwise",
                         "candidates": list(pair), "margin": scores[pair[0]] - scores[pair[1]]}
     scored = [s for s in scores if s is not None]
