@@ -14,12 +14,15 @@ TASKS = ("questions", "responses", "evolve")
 
 def _format_for(task: str, fmt: str, n: int | None) -> str:
     """The input format a task reads by default: passages for questions, prompts for
-    responses without --n; otherwise as given (auto)."""
+    responses without --n, and with --n any known format or prompts (rows without a reply);
+    otherwise as given (auto)."""
     if fmt != "auto":
         return fmt
     if task == "questions":
         return "passages"
-    return "prompts" if task == "responses" and n is None else "auto"
+    if task == "responses":
+        return "prompts" if n is None else "auto+prompts"
+    return "auto"
 
 
 @click.command()

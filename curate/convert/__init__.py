@@ -31,7 +31,8 @@ from .detect import FORCED, HINTS, detect, detect_format
 from .mapped import Mapped
 
 FORMATS = ("auto", "alpaca", "sharegpt", "openai", "dolly", "hh-rlhf", "alpaca-eval", "records",
-           "docs", "alpaca-eval-outputs", "alpaca-eval-annotations", "prompts", "passages")
+           "docs", "alpaca-eval-outputs", "alpaca-eval-annotations", "prompts", "passages",
+           "auto+prompts")
 REJECTED_SCHEMA = {"file": pl.String, "line": pl.Int64, "field": pl.String,
                    "drop_reason": pl.String, "detail": pl.String, "raw": pl.String}
 
@@ -75,7 +76,7 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
         raise CurateError(f"unknown on_error {on_error!r}; expected raise or skip")
     if limit is not None and limit < 0:
         raise CurateError("limit must be 0 or more")
-    if format in ("auto", "records") and is_record_input(path):
+    if format in ("auto", "records", "auto+prompts") and is_record_input(path):
         if columns is not None:
             raise CurateError(f"--columns: {redact(str(path))} holds curate records (a run "
                               "folder or records parquet), whose columns are curate's own; "

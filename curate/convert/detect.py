@@ -16,6 +16,8 @@ FORCED = {
     "alpaca-eval-outputs": (alpaca_eval.Outputs,),
     "alpaca-eval-annotations": (alpaca_eval.Annotations,),
     "prompts": (prompts,), "passages": (passages,),  # rows waiting for generation
+    # candidates for SFT/pair rows and for rows with a prompt but no reply alike
+    "auto+prompts": (*DETECT_ORDER, prompts),
 }
 HINTS = ("alpaca (instruction, output), sharegpt (conversations), openai (messages), "
          "dolly (instruction, response), hh-rlhf (chosen, rejected), alpaca-eval "

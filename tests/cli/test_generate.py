@@ -127,3 +127,25 @@ def test_killed_run_resumes_without_repeating_a_request(tmp_path):
     finally:
         server.kill()
         server.wait()
+
+
+def test_candidates_for_a_file_of_prompts_and_answered_rows(tmp_path):
+    # --n on a plain file: rows with a reply (alpaca) and rows with only an instruction both
+    # get candidates; no --format needed
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps({"instruction": "Name a fruit.", "output": "Apple."}) + "\n"
+                    + json.dumps({"instruction": "Name a colour."}) + "\n")
+    server = ChatServer()
+    try:
+        out = tmp_path / "out"
+        res = CliRunner().invoke(cli, ["generate", str(path), "-o", str(out), "--task",
+                                       "responses", "--n", "2", "--llm", "openai", "--model",
+                                       "m", "--base-url", server.url])
+        assert res.exit_code == 0, res.output
+        data = pl.read_parquet(out / "data.parquet").sort("id")
+        assert data.height == 2 and set(data["kind"]) == {"sft"}
+        assert [len(c) for c in data["candidates"]] == [2, 2]
+        assert sorted(m[0]["content"] for m in data["messages"]) == ["Name a colour.",
+                                                                      "Name a fruit."]
+    finally:
+        server.close()
