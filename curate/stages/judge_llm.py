@@ -70,7 +70,9 @@ class JudgeLLM(GenerateStage):
 
     Pairwise, every pair is sent in both orders to every judge; the verdict of a judge is
     kept only where both orders agree, else it is a tie and the row is flagged
-    ``position_inconsistent``. Replies are parsed leniently (JSON, ``[[A]]``, ``Response B is
+    ``position_inconsistent`` (a pair readable in one order only has no verdict). Pointwise,
+    each reply gets a rubric score per aspect; checklist, a yes/no answer per aspect (the
+    reply judged alone). Replies are parsed leniently (JSON, ``[[A]]``, ``Response B is
     better``, ``Helpfulness: 7/10``); an unreadable reply is no vote (``unparseable`` per
     judge). Rows of other kinds, and rows with a single candidate in pairwise mode, pass
     through (a single candidate's row gets its judge columns without a score).
@@ -111,7 +113,7 @@ class JudgeLLM(GenerateStage):
 
     id = "judge.llm"
     Options = JudgeOptions
-    summary = "Judge candidate replies with LLM judges (pairwise order-checked, or rubric)."
+    summary = "Judge candidate replies with LLM judges (pairwise order-checked, rubric, checklist)."
     task = "judge"
     targets = ("sft", "preference")
     batch_size = 32

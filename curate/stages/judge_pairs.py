@@ -147,7 +147,7 @@ class JudgePairs(RowScorer):
 
     id = "judge.pairs"
     Options = JudgePairsOptions
-    summary = "Make preference pairs (best vs. worst candidate) from judge scores."
+    summary = "Make preference pairs (best vs. worst, or all above a margin) from judge scores."
     reads = (J.CANDIDATES, J.SCORE)
     writes = (CHOSEN, REJECTED, MARGIN)
     report_section = "judge_pairs"
