@@ -1,10 +1,9 @@
 """The ``local`` backend: a Hugging Face causal LM in this process (the packaged SmolLM2 by
 default), batched generation with left padding, prompts of similar length batched together.
 
-Sampling with a seed: requests are grouped by their sampling parameters and each batch is
-generated after ``torch.manual_seed(seed)``, so a run is reproducible on the same machine (a
-request's sample depends on its batch; the cache key holds the seed). Greedy requests
-(temperature 0) do not depend on it.
+Sampling with a seed: every request draws from its own random stream, seeded from its seed
+and prompt (:mod:`curate.llm.sampling`), so its reply does not depend on the batch it is in or
+on the engine that batched it; the cache key holds the seed.
 """
 
 from __future__ import annotations
@@ -108,13 +107,16 @@ class LocalBackend:
         tokenizer, model = self.load()
         enc = tokenizer(texts, return_tensors="pt", padding=True,
                         add_special_tokens=False).to(self._device)
-        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
+        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id,
+                  "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         if sampling.temperature > 0:
-            torch.manual_seed(sampling.seed)
-            kwargs.update(do_sample=True, temperature=sampling.temperature,
-                          top_p=sampling.top_p)
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            from transformers import LogitsProcessorList
+
+            from .sampling import RowSampler, row_seed
+
+            sampler = RowSampler([row_seed(sampling.seed, t) for t in texts],
+                                 temperature=sampling.temperature, top_p=sampling.top_p)
+            kwargs["logits_processor"] = LogitsProcessorList([sampler])
         try:
             with torch.no_grad():
                 out = model.generate(**enc, **kwargs)

@@ -32,6 +32,19 @@ def test_answers_a_few_prompts_in_one_batch(backend):
     assert alone.text == out[0].text
 
 
+def test_a_sampled_reply_does_not_depend_on_its_batch(backend):
+    def ask(q, seed):
+        return Request.chat([{"role": "user", "content": q}],
+                            Sampling(max_tokens=16, temperature=0.8, seed=seed), "t")
+    questions = ["Name a fruit.", "Tell me a long story about a ship at sea.", "Say hi."]
+    together = dict(backend.complete([ask(q, 0) for q in questions], lambda: True))
+    [(_, alone)] = list(backend.complete([ask(questions[0], 0)], lambda: True))
+    assert alone.text == together[0].text  # the draws belong to the request, not the batch
+    others = {dict(backend.complete([ask(questions[0], s)], lambda: True))[0].text
+              for s in (1, 2, 3)}
+    assert len(others | {alone.text}) > 1  # and other seeds sample other replies
+
+
 def test_the_conversion_is_cached(backend):
     first = converted_packaged()
     assert (first / "config.json").exists() and converted_packaged() == first
