@@ -21,8 +21,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import polars as pl
+
 from ..errors import StageError
 
+# what polars writes for a JSON number or boolean in a column of strings (json.loads keeps it
+# a number, which is not a benchmark text)
+_SCALAR_AS_TEXT = r"^(-?[0-9][0-9.eE+-]*|true|false)$"
 PROMPT_FIELDS = ("question", "prompt", "instruction", "input", "query", "problem")
 ANSWER_FIELDS = ("answer", "output", "solution", "response", "completion", "target")
 
@@ -80,10 +85,10 @@ def _rows(name: str, path: str) -> list[dict]:
     return rows
 
 
-def text_fields(name: str, path: str, rows: list[dict], wanted: Iterable[str] | None) -> list[str]:
-    """The fields read as text: ``wanted`` (each must occur in the file), else the detected
-    prompt and answer fields."""
-    present = set().union(*(r.keys() for r in rows)) if rows else set()
+def text_fields(name: str, path: str, present: set[str], wanted: Iterable[str] | None
+                ) -> list[str]:
+    """The fields read as text: ``wanted`` (each must occur in the file: be one of the
+    ``present`` fields), else the detected prompt and answer fields."""
     if wanted:
         missing = [f for f in wanted if f not in present]
         if missing:
@@ -100,23 +105,60 @@ def text_fields(name: str, path: str, rows: list[dict], wanted: Iterable[str] | 
     return found
 
 
+def _json_frame(path: str) -> pl.DataFrame | None:
+    """A local ``.json``/``.json.gz`` file of two or more objects in an array, read by polars;
+    None for any other file (a single object may be a wrapper of rows: the row reader decides),
+    or one polars cannot read (bad JSON or UTF-8, an element that is not an object, a field
+    with objects beside strings: the row reader says where). One difference is left: an object
+    that repeats a key gives its first value here, its last through ``json.loads``."""
+    p = Path(path)
+    if not (p.name.lower().endswith((".json", ".json.gz")) and p.is_file()):
+        return None
+    try:
+        frame = pl.read_json(p, infer_schema_length=None)
+    except Exception:  # noqa: BLE001 (polars' errors vary; the row reader gives ours)
+        return None
+    return frame if frame.height > 1 else None
+
+
+def _frame_values(frame: pl.DataFrame, fields: list[str]) -> list[list] | None:
+    """Each field's values (None where it is not a string); None when a value may be a number
+    or boolean polars turned into text (the row reader reads the file as it is)."""
+    out = []
+    for f in fields:
+        col = frame[f]
+        if col.dtype != pl.String:  # numbers, lists, objects, nulls: no text in it
+            out.append([None] * frame.height)
+        elif col.str.contains(_SCALAR_AS_TEXT).any():
+            return None
+        else:
+            out.append(col.to_list())
+    return out
+
+
 def load_benchmark(name: str, path: str, fields: Iterable[str] | None = None) -> Benchmark:
     """A benchmark's texts from its file (see the module docs); a StageError names the
     benchmark, the file and, for a bad row, its line."""
     digest = benchmark_digest(path)
-    rows = _rows(name, path)
-    if not rows:
+    frame = _json_frame(path)
+    rows = _rows(name, path) if frame is None else None
+    if rows is not None and not rows:
         raise StageError(f"benchmark {name} ({path}): no rows")
-    used = text_fields(name, path, rows, list(fields) if fields else None)
+    present = set(frame.columns) if frame is not None else set().union(*(r.keys() for r in rows))
+    used = text_fields(name, path, present, list(fields) if fields else None)
+    values = _frame_values(frame, used) if frame is not None else None
+    if values is None:
+        rows = rows if rows is not None else _rows(name, path)
+        values = [[row.get(f) for row in rows] for f in used]
     # named fields are all compared; of detected ones, the prompt fields are the prompts
     prompt_fields = used if fields else ([f for f in used if f in PROMPT_FIELDS] or used[:1])
-    bench = Benchmark(name, str(path), digest, used, len(rows))
-    for row in rows:
-        for f in used:
-            value = row.get(f)
+    is_prompt = [f in prompt_fields for f in used]
+    bench = Benchmark(name, str(path), digest, used, len(values[0]))
+    for row in zip(*values):
+        for value, prompt in zip(row, is_prompt):
             if isinstance(value, str) and value.strip():
                 bench.texts.append(value)
-                if f in prompt_fields:
+                if prompt:
                     bench.prompts.append(value)
     return bench
 

@@ -229,7 +229,7 @@ def build_index(names: list[str], texts_per_benchmark: list[list[str]], *, ngram
     texts = [t for texts in texts_per_benchmark for t in texts]
     owner = np.repeat(np.arange(len(names)), [len(t) for t in texts_per_benchmark])
     norm = text_bytes(pl.Series(texts, dtype=pl.String))
-    bench = word_spans(norm)
+    bench = word_spans(norm, hashed=False)
     hashes = word_hashes(norm.data, norm.offsets, True)[0]  # as :func:`.scan.scan` hashes
     counts = bench.counts()
     prefix = Prefix(hashes)
@@ -267,7 +267,6 @@ def build_index(names: list[str], texts_per_benchmark: list[list[str]], *, ngram
                        "short_texts": int(((mine >= min_words) & (mine < ngram)).sum()),
                        "whole_turn_texts": int(((mine >= WHOLE_MIN) & (mine < min_words)).sum()),
                        "too_short": int((mine < WHOLE_MIN).sum())}
-    bench.hashes = _EMPTY  # not needed for the checks: keep the pickle small
     bench.starts, bench.ends = bench.starts.astype(np.int64), bench.ends.astype(np.int64)
     return NgramIndex(list(names), ngram, min_words,
                       {"grams": grams, "short": short_table, "whole": whole_table}, bench, stats)

@@ -116,8 +116,8 @@ class Words:
         return b" ".join(_WORD_RUN.findall(text)).decode("utf-8", "replace")
 
 
-def word_spans(tb: TextBytes) -> Words:
-    """Every word of every text, with its hash (see the module docs)."""
+def word_spans(tb: TextBytes, hashed: bool = True) -> Words:
+    """Every word of every text, with its hash (see the module docs; none unless ``hashed``)."""
     data, offsets = tb.data, tb.offsets
     n = data.shape[0]
     edge = np.zeros(n + 2, bool)
@@ -133,7 +133,8 @@ def word_spans(tb: TextBytes) -> Words:
         starts = np.insert(starts, np.searchsorted(starts, cut), cut)
         ends = np.insert(ends, np.searchsorted(ends, cut), cut)
     first = np.searchsorted(starts, offsets).astype(np.int64)
-    return Words(data, starts, ends, first, _hash_words(data, starts, ends))
+    hashes = _hash_words(data, starts, ends) if hashed else np.zeros(0, np.uint64)
+    return Words(data, starts, ends, first, hashes)
 
 
 def _masked(load: np.ndarray, left: np.ndarray) -> np.ndarray:

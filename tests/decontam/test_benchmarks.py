@@ -62,3 +62,27 @@ def test_errors_name_the_benchmark_file_line_and_fields(tmp_path):
         load_benchmark("n", str(tmp_path / "nowhere.json"))
     with pytest.raises(StageError, match="no benchmark given"):
         load_benchmarks({})
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_json_array_read_as_the_row_readers_read_it(tmp_path, gz):
+    import gzip
+
+    def put(name: str, rows) -> str:
+        data = json.dumps(rows).encode()
+        path = tmp_path / (name + (".json.gz" if gz else ".json"))
+        path.write_bytes(gzip.compress(data) if gz else data)
+        return str(path)
+
+    # numbers, booleans and nulls beside strings are not texts (polars would make "7" of 7)
+    mixed = [{"question": "Two plus five?", "answer": 7}, {"question": True, "answer": "Seven."},
+             {"question": "  ", "answer": None}, {"question": "Say 42.", "answer": "42"}]
+    bench = load_benchmark("m", put("mixed", mixed))
+    assert bench.rows == 4 and bench.fields == ["question", "answer"]
+    assert bench.texts == ["Two plus five?", "Seven.", "Say 42.", "42"]
+    assert bench.prompts == ["Two plus five?", "Say 42."]
+    late = [{"id": k} for k in range(150)] + [{"id": 150, "answer": "Only the last row has it."}]
+    assert load_benchmark("late", put("late", late)).texts == ["Only the last row has it."]
+    with pytest.raises(StageError, match=r"benchmark b: .*bad\.json(\.gz)?:2: expected a JSON "
+                                         r"object, got int"):
+        load_benchmark("b", put("bad", [ROWS[0], 3]))
