@@ -40,7 +40,8 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
 def _judge_human(jh: dict[str, Any], merged: dict[str, Any] | None) -> str:
     parts = [f"<h3>Judges against people</h3><p>{jh['answered']} of {jh['items']} items sent "
              f"from the judges were answered ({jh['unanswered']} not, or with a split vote); "
-             f"{jh['pairs']} pairs follow the people, {jh['ties']} ties make none; the judges' "
+             f"{jh['pairs']} pairs follow the people, and {jh['ties']} answered tie "
+             f"(no pair); the judges' "
              f"verdict matched the people's on {jh['judges_agreed']}.</p>"]
     if merged:
         parts.append(f"<p>merged.parquet: {merged['records']} pairs, {merged['from_judges']} "
