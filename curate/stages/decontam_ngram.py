@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import polars as pl
 import pyarrow as pa
 from pydantic import Field, field_validator
 
-from ..decontam.index import NgramIndex
 from ..decontam.turns import RECORD_PARTS, SKIP, part_columns
 from ..errors import StageError
 from .base import RowScorer, StageContext, StageOptions, StageResult
+
+if TYPE_CHECKING:  # the index pulls in numba: imported when a run builds or loads one, not
+    from ..decontam.index import NgramIndex  # when the CLI lists the stages
 
 REASON = "contaminated"
 BY, NGRAM, PARTS = "contaminated_by", "contaminated_ngram", "contaminated_parts"
@@ -145,7 +147,7 @@ class NgramDecontam(RowScorer):
     def index(self, ctx: StageContext) -> NgramIndex:
         """The benchmarks' index: this process's, the run cache's, or built from the files."""
         from ..decontam.benchmarks import load_benchmarks
-        from ..decontam.index import build_index
+        from ..decontam.index import NgramIndex, build_index
 
         o = self.options
         key = hashlib.sha1(json.dumps([self._options_key(), self.resolved()]).encode())
