@@ -110,6 +110,19 @@ def test_a_signal_marks_the_run_interrupted_and_resume_ends_as_an_uninterrupted_
     assert export_files(cwd / "out") == export_files(uninterrupted)
 
 
+def test_a_run_killed_while_writing_its_report_never_says_done(recipe, uninterrupted):
+    """SIGKILL leaves no chance to write anything: the manifest still says what it said
+    before the report, which is not done."""
+    cwd = recipe.parent
+    killed = interrupt("report", signal.SIGKILL, ["run", str(recipe), "-o", "out"], cwd)
+    assert killed.returncode == -signal.SIGKILL
+    assert json.loads((cwd / "out" / "manifest.json").read_text())["status"] == "running"
+    resumed = curate("run", str(recipe), "-o", "out", "--resume", cwd=cwd)
+    assert resumed.returncode == 0, resumed.stderr
+    assert pl.read_parquet(cwd / "out" / "data.parquet").equals(
+        pl.read_parquet(uninterrupted / "data.parquet"))
+
+
 def test_a_stage_command_without_resume_says_to_run_it_again(recipe):
     cwd = recipe.parent
     stopped = interrupt("convert", signal.SIGTERM, ["convert", "in.jsonl", "-o", "conv"], cwd)
