@@ -4,6 +4,7 @@
     with held(): ...          a signal that comes inside is raised when the block ends
     quiet_thread()            in a worker thread: signals go to the main thread
     received()                the first signal this process got (its name), or None
+    with kept(): ...          the handlers stay installed over code that replaces them
 
 :class:`Interrupted` is a ``KeyboardInterrupt``, so whatever handles Ctrl-C handles ``kill``
 too: the runner marks the run and its running stage ``interrupted`` (:mod:`curate.runner`),
@@ -28,8 +29,10 @@ _holding = 0
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM; ``signal_name`` says which."""
 
-    def __init__(self, signum: int = signal.SIGINT):
-        self.signal_name = signal.Signals(signum).name
+    def __init__(self, signum: int | str = signal.SIGINT):
+        # a name too: an exception is unpickled from its args
+        self.signal_name = (signum if isinstance(signum, str)
+                            else signal.Signals(signum).name)
         super().__init__(self.signal_name)
 
 
@@ -54,7 +57,8 @@ def quiet_thread() -> None:
     """First thing in a worker thread: SIGINT and SIGTERM are delivered to the other threads,
     so that the main thread (the only one where Python runs handlers) wakes up to them at once
     rather than when its wait ends."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    if hasattr(signal, "pthread_sigmask"):  # POSIX
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
 
 
 def installed() -> bool:
@@ -86,7 +90,7 @@ def held() -> Iterator[None]:
 def kept() -> Iterator[None]:
     """Keep the handlers of :func:`install` over a block that replaces them (``ray.init``
     sets its own SIGTERM handler, which exits without saying the run was interrupted)."""
-    if not installed():
+    if not installed() or threading.current_thread() is not threading.main_thread():
         yield
         return
     try:

@@ -100,8 +100,10 @@ def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: f
         for m in messages:
             echo(f"  {m['role']}: {m['content'][:300]}")
     total = est.prompt_tokens + est.completion_tokens
+    errors = (f" ({est.cached_failures} of them errors, sent again only with --retry-errors)"
+              if est.cached_failures else "")
     echo(f"dry run: {est.rows} of {converted.frame.height} rows to generate "
          f"({converted.rejected.height} input rows rejected); {est.requests} requests to "
-         f"send, {est.cache_hits} answered by the cache; about {est.prompt_tokens} prompt "
+         f"send, {est.cache_hits} answered by the cache{errors}; about {est.prompt_tokens} prompt "
          f"tokens + at most {est.completion_tokens} completion tokens"
          + _cost(total, price_per_1k) + ". Nothing was sent.")

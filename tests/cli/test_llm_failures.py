@@ -145,6 +145,11 @@ def test_cached_errors_name_retry_errors(tmp_path, server, fresh):
         "Error: generate.responses: no row was generated: 2 failed as generation_failed, the "
         f"first with: {error}; 2 failed answers came from the request cache (errors of an "
         "earlier run): --retry-errors (retry_errors: true in a recipe) sends them again")
+    dry = generate(tmp_path, "out", server.url, "--dry-run")
+    assert ("0 requests to send, 2 answered by the cache (2 of them errors, sent again only "
+            "with --retry-errors)") in dry.output
+    assert "2 requests to send, 0 answered by the cache;" in generate(
+        tmp_path, "out", server.url, "--dry-run", "--retry-errors").output
     retried = generate(tmp_path, "out", server.url, "--retry-errors")
     assert retried.exit_code == 0, retried.output
     assert _records(tmp_path / "out").equals(_records(fresh))
