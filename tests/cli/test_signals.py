@@ -123,6 +123,17 @@ def test_a_run_killed_while_writing_its_report_never_says_done(recipe, uninterru
         pl.read_parquet(uninterrupted / "data.parquet"))
 
 
+def test_a_swallowed_interrupt_still_never_exits_0(recipe):
+    """Code that catches KeyboardInterrupt and goes on (here: inside a stage) cannot turn a
+    Ctrl-C into success: the run finishes, and the command exits 130 saying so."""
+    cwd = recipe.parent
+    proc = held("stage", ["run", str(recipe), "-o", "out"], cwd, PAUSE_AT_SWALLOW="1")
+    proc.send_signal(signal.SIGINT)
+    done = finish(proc)
+    assert done.returncode == 130 and done.stderr.splitlines() == ["interrupted (SIGINT)"]
+    assert json.loads((cwd / "out" / "manifest.json").read_text())["status"] == "done"
+
+
 def test_a_stage_command_without_resume_says_to_run_it_again(recipe):
     cwd = recipe.parent
     stopped = interrupt("convert", signal.SIGTERM, ["convert", "in.jsonl", "-o", "conv"], cwd)
