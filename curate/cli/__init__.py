@@ -68,7 +68,6 @@ class CurateGroup(click.Group):
                            "curate, please report it (CURATE_DEBUG=1 shows the traceback)")
             raise click.ClickException(message) from None
 
-
     def _resumable(self, ctx: click.Context) -> bool:
         """Whether the command that ran has --resume."""
         command = self.commands.get(ctx.invoked_subcommand or "")

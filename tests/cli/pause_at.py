@@ -1,14 +1,16 @@
-"""The ``curate`` command, held at one point of a run until a signal comes: the trigger of the
-signal tests (test_signals.py), with no sleep used to synchronise.
+"""The ``curate`` command, held at one point of a run until the test acts: the trigger of the
+fault tests (test_signals.py, test_write_faults.py), with no sleep used to synchronise.
 
     python tests/cli/pause_at.py POINT READY_FILE ARGS...      # as `curate ARGS...`
 
 At POINT the run writes READY_FILE and waits; the test sends SIGINT or SIGTERM once the file is
 there (or, with ``PAUSE_AT_GO=FILE`` in the environment, changes something, e.g. makes the
 output read-only, and creates FILE: the run then goes on; with ``PAUSE_AT_SWALLOW=1`` the
-signal's exception is swallowed there, as some libraries do). Points: ``convert``; ``stage`` (inside quality.rules' run); ``between`` (after the
-convert checkpoint, before the next stage); ``finish_run``; ``export`` (after the export
-files were written); ``report`` (before report.html is written).
+signal's exception is swallowed there, as some libraries do).
+
+Points: ``convert``; ``stage`` (inside quality.rules' run); ``between`` (after the convert
+checkpoint, before the next stage); ``finish_run``; ``export`` (after the export files were
+written); ``report`` (before report.html is written).
 """
 
 from __future__ import annotations

@@ -36,13 +36,17 @@ export: [{target: trl-sft, test_size: 1}]
 """
 
 
-@pytest.fixture
-def recipe(tmp_path: Path) -> Path:
-    (tmp_path / "in.jsonl").write_text("".join(
+def write_recipe(folder: Path) -> Path:
+    (folder / "in.jsonl").write_text("".join(
         json.dumps({"instruction": q, "input": "", "output": a}) + "\n" for q, a in ROWS))
-    path = tmp_path / "recipe.yaml"
+    path = folder / "recipe.yaml"
     path.write_text(RECIPE)
     return path
+
+
+@pytest.fixture
+def recipe(tmp_path: Path) -> Path:
+    return write_recipe(tmp_path)
 
 
 def interrupt(point: str, sig: int, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -58,8 +62,10 @@ def export_files(run: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "README.md"}
 
 
-@pytest.fixture
-def uninterrupted(recipe: Path) -> Path:
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Path:
+    """The run folder of the recipe run without a fault (read only by the tests)."""
+    recipe = write_recipe(tmp_path_factory.mktemp("uninterrupted"))
     done = curate("run", str(recipe), "-o", "fresh", cwd=recipe.parent)
     assert done.returncode == 0, done.stderr
     return recipe.parent / "fresh"

@@ -64,32 +64,44 @@ def small_disk(where: Path, size_k: int, *, readonly: bool = False):
         subprocess.run(["umount", str(where)], capture_output=True)
 
 
-@pytest.fixture
-def recipe(tmp_path: Path) -> Path:
+def write_recipe(folder: Path) -> Path:
     """About 1 MiB of text that compresses little: each checkpoint takes about 1 MiB."""
     rng = random.Random(0)
 
     def text(n: int) -> str:
         return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz     ") for _ in range(n))
 
-    with open(tmp_path / "in.jsonl", "w") as fh:
+    with open(folder / "in.jsonl", "w") as fh:
         for i in range(2000):
             fh.write(json.dumps({"instruction": f"Question {i}: {text(100)}", "input": "",
                                  "output": text(400)}) + "\n")
-    (tmp_path / "recipe.yaml").write_text(RECIPE)
-    return tmp_path / "recipe.yaml"
+    (folder / "recipe.yaml").write_text(RECIPE)
+    return folder / "recipe.yaml"
 
 
 @pytest.fixture
-def uninterrupted(recipe: Path) -> pl.DataFrame:
+def recipe(tmp_path: Path) -> Path:
+    return write_recipe(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def fresh_run(tmp_path_factory) -> Path:
+    """The run folder of the recipe run on a disk without faults."""
+    recipe = write_recipe(tmp_path_factory.mktemp("uninterrupted"))
     done = curate("run", str(recipe), "-o", "fresh", cwd=recipe.parent)
     assert done.returncode == 0, done.stderr
-    return pl.read_parquet(recipe.parent / "fresh" / "data.parquet")
+    return recipe.parent / "fresh"
 
 
-def test_a_disk_that_fills_fails_the_stage_and_resume_ends_as_a_full_run(recipe, uninterrupted):
+@pytest.fixture
+def uninterrupted(fresh_run: Path) -> pl.DataFrame:
+    return pl.read_parquet(fresh_run / "data.parquet")
+
+
+def test_a_disk_that_fills_fails_the_stage_and_resume_ends_as_a_full_run(recipe, fresh_run,
+                                                                         uninterrupted):
     cwd = recipe.parent
-    checkpoint = (cwd / "fresh" / "stages" / "00_convert.parquet").stat().st_size
+    checkpoint = (fresh_run / "stages" / "00_convert.parquet").stat().st_size
     # room for the convert checkpoint and half of the next one
     with small_disk(cwd / "disk", int(checkpoint * 1.5) // 1024):
         failed = curate("run", str(recipe), "-o", "disk/out", cwd=cwd)
