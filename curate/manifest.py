@@ -70,6 +70,25 @@ def check_accounting(name: str, rows_in: int, rows_out: int, dropped: dict[str, 
             f"{sum(dropped.values())} dropped {dropped}; rows were lost or invented")
 
 
+def mark_stopped(manifest: dict[str, Any], exc: BaseException, step: str | None) -> str:
+    """Say in ``manifest`` that ``exc`` stopped the run in ``step`` (a stage's slug, or
+    ``export``, ``report``, ...): the run and its running stage become ``interrupted`` (Ctrl-C,
+    SIGTERM) or ``failed``, with the ``error``. Returns the status."""
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    status = "interrupted" if interrupted else "failed"
+    if interrupted:
+        error = f"interrupted ({getattr(exc, 'signal_name', 'SIGINT')})"
+    else:  # an OS error (a full disk) in the words the CLI prints
+        from .io.output import os_error_message
+
+        error = os_error_message(exc) or str(exc) or type(exc).__name__
+    for entry in manifest["stages"]:
+        if entry.get("status") == "running":
+            entry.update(status=status, error=error)
+    manifest.update(status=status, error=error, step=step)
+    return status
+
+
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     path = out_dir / MANIFEST
     if not path.exists():
@@ -96,7 +115,11 @@ def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> Path:
     """Written to a temporary file and renamed, so a crash never leaves half a manifest."""
     path = out_dir / MANIFEST
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
-                   encoding="utf-8")
+    try:
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                       encoding="utf-8")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     return path

@@ -26,8 +26,8 @@ import polars as pl
 
 from .errors import CurateError, StageError
 from .io.remote import is_url, redact
-from .manifest import (check_accounting, describe_inputs, read_manifest, versions,
-                       write_manifest)
+from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
+                       versions, write_manifest)
 from .recipe import Recipe, resolve_input_path
 from .stages.base import DROP_REASON, Stage, StageContext, StageResult
 
@@ -54,7 +54,11 @@ def _chain(previous: str, part: Any) -> str:
 def _write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Atomic; lz4 writes about twice as fast as zstd, which matters for checkpoints."""
     tmp = path.with_suffix(".parquet.tmp")
-    df.write_parquet(tmp, compression="lz4")
+    try:
+        df.write_parquet(tmp, compression="lz4")
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # on a full disk, what it took is free for the manifest
+        raise
     os.replace(tmp, path)
 
 
@@ -85,6 +89,8 @@ class Runner:
         self.input_path = resolve_input_path(recipe, recipe_file)
         self.from_stage, self.until, self.limit = from_stage, until, limit
         self.resume, self.report = resume, report
+        self._manifest: dict[str, Any] | None = None  # the run's, once it started
+        self._step: str | None = None  # the stage (slug) or step running, for messages
         self.echo = echo or (lambda msg: None)
         from .stages.registry import stage_class
 
@@ -139,11 +145,11 @@ class Runner:
     # -- running --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         if self.mirror is None:
-            return self._run()
+            return self._run_marked()
         self.mirror.start(pull=self.resume or self.from_stage is not None)
         self.echo(f"run folder {self.where} (staged in {self.out_dir})")
         try:
-            manifest = self._run()
+            manifest = self._run_marked()
         except BaseException:
             if self._sync(failing=True):  # all is at the URL: the staging folder can go
                 self.mirror.close()
@@ -165,6 +171,31 @@ class Runner:
             self.echo(f"warning: {exc}; the run stays in {self.out_dir}")
             return False
         return True
+
+    def _run_marked(self) -> dict[str, Any]:
+        """:meth:`_run`; whatever stops it (an error, Ctrl-C, SIGTERM), anywhere from convert
+        to the report, is written in the manifest: the run and its running stage say
+        ``interrupted`` or ``failed``, with ``error`` and the ``step`` it stopped in."""
+        try:
+            return self._run()
+        except BaseException as exc:
+            if self._manifest is not None:
+                self._mark_stopped(self._manifest, exc)
+            raise
+
+    def _mark_stopped(self, manifest: dict[str, Any], exc: BaseException) -> None:
+        from .interrupts import held
+
+        status = mark_stopped(manifest, exc, self._step)
+        exc.curate_run = {"where": self.where, "step": self._step}  # for the CLI's message
+        with held():  # a second Ctrl-C waits until the status is written
+            try:
+                write_manifest(self.out_dir, manifest)
+            except OSError as err:  # a full disk or a read-only folder: the cause is exc
+                from .io.output import os_error_message
+
+                self.echo(f"warning: manifest.json could not say the run {status}: "
+                          f"{os_error_message(err) or err}")
 
     def _run(self) -> dict[str, Any]:
         from .io import input_files
@@ -194,6 +225,7 @@ class Runner:
             "stages": [old[p.name] for p in self.plan[:min(start, last + 1)]],
             "exports": [],
         }
+        self._manifest = manifest  # what _run_marked marks when the run stops
         if is_url(self.recipe.input.path):  # the manifest never holds credentials
             manifest["recipe"]["input"]["path"] = redact(self.recipe.input.path)
         if start == 0 and not is_url(self.input_path):
@@ -213,36 +245,36 @@ class Runner:
             entry = {"index": p.index, "name": p.name, "use": p.use, "status": "running",
                      "fingerprint": prints[p.index]}
             manifest["stages"].append(entry)
+            self._step = p.slug
             write_manifest(out, manifest)
-            try:
-                df = self._run_one(p, df, entry)
-            except BaseException as exc:
-                entry["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                entry["error"] = str(exc) or type(exc).__name__
-                manifest["status"] = entry["status"]
-                write_manifest(out, manifest)
-                self._sync(failing=True)
-                raise
+            df = self._run_one(p, df, entry)
+            self._step = f"after {p.slug}"
             write_manifest(out, manifest)
             self._sync()
         if df is None:  # nothing left to run: everything was resumed
             df = pl.read_parquet(out / "stages" / f"{self.plan[last].slug}.parquet")
 
+        self._step = "finish_run"
         self._finish_run(manifest, last)
         complete = last == len(self.plan) - 1
         # the final records are the last checkpoint: copy the file rather than write it again
+        self._step = "data.parquet"
         _copy(out / "stages" / f"{self.plan[last].slug}.parquet", out / "data.parquet")
         manifest["rows_in"] = manifest["stages"][0]["rows_in"]
         manifest["rows_out"] = df.height
         if complete:
+            self._step = "export"
             manifest["exports"] = self._export(df, manifest)
         manifest["status"] = "done" if complete else "partial"
         manifest["seconds"] = round(time.perf_counter() - started, 3)
-        write_manifest(out, manifest)
-        if self.report:
+        if self.report:  # before the manifest says done: a done run always has its report
             from .report import write_report
 
+            self._step = "report"
             write_report(out, manifest)
+        self._step = "manifest.json"
+        write_manifest(out, manifest)
+        self._manifest = None  # done: nothing after this changes what the manifest says
         return manifest
 
     def _finish_run(self, manifest: dict[str, Any], last: int) -> None:
@@ -297,10 +329,11 @@ class Runner:
         check_accounting(p.name, rows_in, result.kept.height, dropped, result.added)
         _write_parquet(result.kept, self.out_dir / "stages" / f"{p.slug}.parquet")
         _write_parquet(result.rejected, self.out_dir / "rejected" / f"{p.slug}.parquet")
+        failure = p.stage.failure(result) if p.stage is not None else None
         entry.update(rows_in=rows_in, rows_out=result.kept.height, dropped=dropped,
                      seconds=round(time.perf_counter() - t0, 3), stats=stats,
                      checkpoint=f"stages/{p.slug}.parquet", rejected=f"rejected/{p.slug}.parquet",
-                     status="done")
+                     status="failed" if failure else "done")
         if result.added:
             entry["added"] = result.added
         summary = ", ".join(f"{k}: {v}" for k, v in dropped.items())
@@ -308,6 +341,9 @@ class Runner:
         if result.added:
             line += f" made {result.added} from split rows;"
         self.echo((line + (f" dropped {summary}" if summary else "")).rstrip())
+        if failure:
+            entry["error"] = failure
+            raise StageError(failure)
         return result.kept
 
     def _convert(self) -> tuple[StageResult, int, dict]:

@@ -1,8 +1,10 @@
 """The ``curate`` command: a thin click layer over the library.
 
-Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error. An OS
-error (a full disk, a folder that may not be written) is one line too; any other exception is
-one line that says it is a bug, with its traceback only under ``CURATE_DEBUG=1``.
+Exit codes: 0 done, 1 a CurateError (message on stderr, no traceback), 2 usage error, 130
+interrupted (Ctrl-C or SIGTERM: one line saying where the run stopped; see
+:mod:`curate.interrupts`). An OS error (a full disk, a folder that may not be written) is one
+line too; any other exception is one line that says it is a bug, with its traceback only under
+``CURATE_DEBUG=1``.
 Command modules are imported only when their command runs (or help lists it), so that a
 command's start-up pays only for what it uses.
 """
@@ -49,6 +51,11 @@ class CurateGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM under main()
+            from ..interrupts import EXIT_CODE
+
+            click.echo(interrupted_message(exc, self._resumable(ctx)), err=True)
+            raise click.exceptions.Exit(EXIT_CODE) from None
         except Exception as exc:
             if os.environ.get("CURATE_DEBUG") not in (None, "", "0"):
                 raise
@@ -60,6 +67,25 @@ class CurateGroup(click.Group):
                 message = (f"unexpected {type(exc).__name__}: {first}; this is a bug in "
                            "curate, please report it (CURATE_DEBUG=1 shows the traceback)")
             raise click.ClickException(message) from None
+
+    def _resumable(self, ctx: click.Context) -> bool:
+        """Whether the command that ran has --resume."""
+        command = self.commands.get(ctx.invoked_subcommand or "")
+        return command is not None and any(p.name == "resume" for p in command.params)
+
+
+def interrupted_message(exc: KeyboardInterrupt, resumable: bool) -> str:
+    """One line: which signal, where the run stopped (see Runner._mark_stopped) and the way on."""
+    line = f"interrupted ({getattr(exc, 'signal_name', 'SIGINT')})"
+    run = getattr(exc, "curate_run", None)
+    if run is None:
+        return line
+    step = run.get("step")
+    if step:
+        line += f" {step}" if step.startswith("after ") else f" during {step}"
+    line += f"; {run['where']}/manifest.json says status interrupted"
+    return line + ("; run the same command with --resume to continue" if resumable
+                   else "; run the same command again to redo it")
 
 
 def debug_traceback(exc: BaseException) -> str:
@@ -81,4 +107,13 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="curate")
+    from ..interrupts import EXIT_CODE, install, received
+
+    install()
+    try:
+        cli(prog_name="curate")
+    except SystemExit as exc:
+        if received() is not None and exc.code != EXIT_CODE:  # a signal that came late
+            click.echo(f"interrupted ({received()})", err=True)
+            raise SystemExit(EXIT_CODE) from None
+        raise

@@ -133,7 +133,8 @@ def llm_run_options(failed_reason: str):
                           "cost with --price-per-1k); send nothing."),
         click.option("--resume", is_flag=True,
                      help="Continue a run into the same -o: answered requests come from its "
-                          "cache, a stage stopped by --max-tokens-total goes on."),
+                          "cache; requests that failed on the server or the connection and a "
+                          "stage stopped by --max-tokens-total go on."),
         click.option("--price-per-1k", type=float, default=None,
                      help="Price of 1000 tokens (prompt and completion), for the cost "
                           "estimate."),

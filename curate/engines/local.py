@@ -62,13 +62,18 @@ class LocalEngine:
         def sign(start: int) -> pl.DataFrame:
             return stage.sign(framed.slice(start, size), ctx)
 
-        with bar(total=df.height, desc=ctx.name) as progress, \
-                ThreadPoolExecutor(SIGN_THREADS) as pool:
-            parts = []
-            for start, part in zip(range(0, max(df.height, 1), size),
-                                   pool.map(sign, range(0, max(df.height, 1), size))):
-                parts.append(part)
-                progress.update(min(size, df.height - start))
+        pool = ThreadPoolExecutor(SIGN_THREADS)
+        try:
+            with bar(total=df.height, desc=ctx.name) as progress:
+                parts = []
+                for start, part in zip(range(0, max(df.height, 1), size),
+                                       pool.map(sign, range(0, max(df.height, 1), size))):
+                    parts.append(part)
+                    progress.update(min(size, df.height - start))
+        except BaseException:  # Ctrl-C or an error: the batches not started are not signed
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         keyed = pl.concat(parts, how="vertical_relaxed")
         return stage.group(keyed)
 

@@ -132,10 +132,13 @@ class RayEngine:
         except ImportError:  # pragma: no cover - ray is a dependency of the engine
             raise CurateError("engine ray needs Ray Data: pip install 'curate[ray]'") from None
         if not ray.is_initialized():
+            from ..interrupts import kept
+
             try:
-                ray.init(address=self.address, include_dashboard=False,
-                         num_cpus=None if self.address else self.num_cpus,
-                         ignore_reinit_error=True, log_to_driver=False)
+                with kept():  # SIGTERM stays an interrupt (ray.init sets its own handler)
+                    ray.init(address=self.address, include_dashboard=False,
+                             num_cpus=None if self.address else self.num_cpus,
+                             ignore_reinit_error=True, log_to_driver=False)
             except Exception as exc:
                 raise CurateError(f"ray: cannot connect to {self.address or 'a local Ray'}: "
                                   f"{exc}") from exc

@@ -2,9 +2,12 @@
 :meth:`curate.llm.requests.Request.key`, so that nothing is paid for twice.
 
 Each answer is committed as soon as it arrives (WAL mode), so a run killed half-way loses no
-answer and a rerun sends only what was never answered. Errors are stored too: a rerun returns
-the same error without a request unless errors are to be retried. Several processes (the Ray
-engine's actors on one machine) may share the file.
+answer and a rerun sends only what was never answered. Errors the server gave to a request (a
+400, a reply that is no chat completion) are stored too: a rerun returns the same error without
+a request unless errors are to be retried (``retry_errors``). Failures of the server or the
+connection (refused, timeouts, 5xx, 429, 401/403/404: ``Response.transient``) are never stored,
+so a rerun sends those requests again. Several processes (the Ray engine's actors on one
+machine) may share the file.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """A backend behind the request cache and the token budget, counting what it costs.
 
 :class:`Generator` answers a list of requests: those in the cache come from it (``cache_hits``,
-no request), the others go to the backend (``requests``) and are stored as they arrive. Once
+no request), the others go to the backend (``requests``) and are stored as they arrive, except
+failures of the server or the connection (``Response.transient``: a rerun sends them again;
+cached errors, ``cached_failures``, are sent again only with ``retry_errors``). Once
 the prompt and completion tokens of the requests sent reach ``max_tokens_total``, no further
 request is sent: those come back ``not_sent`` (the stage rejects their rows as
 ``budget_exhausted``; a rerun answers the rest, the answered ones from the cache).
@@ -28,6 +30,7 @@ class Usage:
     cache_hits: int = 0
     retries: int = 0
     failures: int = 0
+    cached_failures: int = 0  # errors answered from the cache (see retry_errors)
     not_sent: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -104,6 +107,7 @@ class Generator:
             if hit is not None:
                 out[i] = hit
                 self.usage.cache_hits += 1
+                self.usage.cached_failures += hit.error is not None
             else:  # identical requests in one call are sent once
                 todo.setdefault(request, []).append(i)
         unique = list(todo)
@@ -131,5 +135,5 @@ class Generator:
             self.usage.failures += response.error is not None
             self.usage.prompt_tokens += response.prompt_tokens
             self.usage.completion_tokens += response.completion_tokens
-        if self.cache is not None and self.store:
+        if self.cache is not None and self.store and not response.transient:
             self.cache.put(self.key(request), response)

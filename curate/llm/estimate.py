@@ -46,6 +46,7 @@ class Estimate:
     prompt_tokens: int
     completion_tokens: int
     examples: list[list[dict[str, str]]] = field(default_factory=list)
+    cached_failures: int = 0  # cache hits that are errors (sent again only with retry_errors)
 
     def cost(self, price_per_1k: float | None) -> float | None:
         if price_per_1k is None:
@@ -74,4 +75,4 @@ def estimate(stage, df, ctx, cache_path) -> Estimate:
         stage.generate_rows(rows, ctx)
     u = generator.usage
     return Estimate(len(rows), u.requests, u.cache_hits, u.prompt_tokens, u.completion_tokens,
-                    [r.message_dicts() for r in placeholder.seen[:3]])
+                    [r.message_dicts() for r in placeholder.seen[:3]], u.cached_failures)

@@ -121,7 +121,9 @@ class LocalBackend:
             with torch.no_grad():
                 out = model.generate(**enc, **kwargs)
         except Exception as exc:  # a model error fails this batch's requests, not the run
-            return [Response(error=f"{type(exc).__name__}: {exc}") for _ in texts]
+            # (out of memory, a device error: the machine's state, not an answer to cache)
+            return [Response(error=f"{type(exc).__name__}: {exc}", transient=True)
+                    for _ in texts]
         width = enc.input_ids.shape[1]
         eos = {tokenizer.eos_token_id, tokenizer.pad_token_id}
         responses = []

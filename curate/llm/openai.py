@@ -2,9 +2,14 @@
 server, Ollama, TGI, ``transformers serve``, OpenAI itself) over httpx.
 
 The key comes from ``CURATE_LLM_API_KEY`` only; it is sent as a bearer header and appears in
-no message, log, cache or manifest. Requests run ``concurrency`` at a time; a 429, a 5xx, a
+no message, log, cache or manifest. Requests run ``concurrency`` at a time, each on a daemon
+thread (Ctrl-C stops the command at once; a request in flight is abandoned); a 429, a 5xx, a
 timeout or a dropped connection is retried up to ``max_retries`` times with exponential backoff
 and full jitter (a ``Retry-After`` header is honoured); other errors fail that request only.
+Errors say what happened where (``server unreachable at URL: connection refused (gave up after
+6 attempts)``); those of the server or the connection are ``transient`` (not cached). Once a
+request gave up on a server that refuses connections before any request was answered, the rest
+fail at once with the same error instead of each retrying.
 A request with a JSON schema asks for ``response_format: json_schema``; a server that refuses
 the field (400 naming it) is asked again without it, and callers parse and validate the text
 in any case (several servers ignore the field).
@@ -13,10 +18,11 @@ in any case (several servers ignore the field).
 from __future__ import annotations
 
 import os
+import queue
 import random
+import re
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Iterator
 
 from ..errors import CurateError
@@ -24,6 +30,7 @@ from .requests import Request, Response
 
 KEY_ENV = "CURATE_LLM_API_KEY"
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+SERVER_STATUS = frozenset({401, 403, 404})  # the server's setup (key, URL), not the request
 
 
 class OpenAIBackend:
@@ -40,6 +47,8 @@ class OpenAIBackend:
         self.concurrency, self.timeout = concurrency, timeout
         self.max_retries, self.backoff, self.max_backoff = max_retries, backoff, max_backoff
         self._schema_refused = False
+        self._reached = False           # the server answered a request (any status)
+        self._unreachable: str | None = None  # why the server is taken as down (see above)
         self._client = None
         self._lock = threading.Lock()
 
@@ -84,28 +93,40 @@ class OpenAIBackend:
                  ) -> Iterator[tuple[int, Response]]:
         """``(index, response)`` as answers arrive, ``concurrency`` in flight; once
         ``may_send()`` says no, the requests not yet started come back ``not_sent``."""
+        from ..interrupts import quiet_thread
+
+        answers: queue.Queue = queue.Queue()
+
+        def work(i: int) -> None:
+            quiet_thread()
+            try:
+                answers.put((i, self.send(requests[i])))
+            except BaseException as exc:  # send() never raises: a bug, given to the caller
+                answers.put((i, exc))
+
         pending = iter(range(len(requests)))
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="curate-llm") as pool:
-            running: dict[Future, int] = {}
-            stopped = False
-            while True:
-                while not stopped and len(running) < self.concurrency:
-                    i = next(pending, None)
-                    if i is None:
-                        break
-                    if not may_send():
-                        stopped = True
-                        yield i, Response(not_sent=True)
-                        break
-                    running[pool.submit(self.send, requests[i])] = i
-                if stopped:
-                    for i in pending:
-                        yield i, Response(not_sent=True)
-                if not running:
-                    return
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield running.pop(future), future.result()
+        running, stopped = 0, False
+        while True:
+            while not stopped and running < self.concurrency:
+                i = next(pending, None)
+                if i is None:
+                    break
+                if not may_send():
+                    stopped = True
+                    yield i, Response(not_sent=True)
+                    break
+                threading.Thread(target=work, args=(i,), name="curate-llm", daemon=True).start()
+                running += 1
+            if stopped:
+                for i in pending:
+                    yield i, Response(not_sent=True)
+            if not running:
+                return
+            i, response = _next(answers)
+            running -= 1
+            if isinstance(response, BaseException):
+                raise response
+            yield i, response
 
     def body(self, request: Request, schema: bool) -> dict:
         s = request.sampling
@@ -123,31 +144,62 @@ class OpenAIBackend:
 
         retries, last = 0, "no attempt"
         while True:
-            wait_s = None
+            if self._unreachable is not None:
+                return Response(error=self._unreachable, retries=retries, transient=True)
+            wait_s, refused = None, False
             try:
                 use_schema = not self._schema_refused
                 reply = self.client().post("/chat/completions",
                                            json=self.body(request, use_schema))
+                self._reached = True
                 if (reply.status_code == 400 and use_schema and request.schema is not None
                         and "response_format" in reply.text):
                     self._schema_refused = True
                     continue
                 if reply.status_code in RETRY_STATUS:
-                    last = f"HTTP {reply.status_code}: {reply.text[:200]}"
+                    last = f"HTTP {reply.status_code} from {self.base_url}: {reply.text[:200]}"
                     wait_s = _retry_after(reply.headers.get("retry-after"))
                 elif reply.status_code >= 400:
-                    return Response(error=f"HTTP {reply.status_code}: {reply.text[:300]}",
-                                    retries=retries)
+                    return Response(error=f"HTTP {reply.status_code} from {self.base_url}: "
+                                          f"{reply.text[:300]}", retries=retries,
+                                    transient=reply.status_code in SERVER_STATUS)
                 else:
                     return _parse(reply, retries)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            except httpx.ConnectError as exc:
+                last, refused = f"server unreachable at {self.base_url}: {_reason(exc)}", True
+            except httpx.TimeoutException as exc:
+                last = (f"no answer from {self.base_url} within {self.timeout:g}s "
+                        f"({type(exc).__name__})")
+            except httpx.TransportError as exc:
+                last = f"connection to {self.base_url} failed: {_reason(exc)}"
             if retries >= self.max_retries:
-                return Response(error=f"gave up after {retries + 1} attempts: {last}",
-                                retries=retries)
+                attempts = retries + 1
+                error = f"{last} (gave up after {attempts} attempt{'s' * (attempts > 1)})"
+                if refused and not self._reached:
+                    self._unreachable = error
+                return Response(error=error, retries=retries, transient=True)
             delay = min(self.max_backoff, self.backoff * 2 ** retries)
             time.sleep(wait_s if wait_s is not None else random.uniform(0, delay))
             retries += 1
+
+
+def _next(answers: queue.Queue):
+    """The next answer; waits in steps, so that a signal that went to another thread than
+    this one (the main thread, where Python raises it) is seen within a second."""
+    while True:
+        try:
+            return answers.get(timeout=1.0)
+        except queue.Empty:
+            continue
+
+
+def _reason(exc: Exception) -> str:
+    """``connection refused`` for ``[Errno 111] Connection refused``; else the error's text."""
+    text = str(exc).strip()
+    found = re.search(r"\[Errno -?\d+\] (.+)", text)
+    if found:
+        return found.group(1).strip().lower()
+    return text or type(exc).__name__
 
 
 def _retry_after(value: str | None) -> float | None:

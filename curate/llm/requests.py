@@ -62,6 +62,9 @@ class Response:
     retries: int = 0
     cached: bool = False
     not_sent: bool = False  # the token budget was spent before this request's turn
+    # a failure of the server or the connection (refused, timeout, 5xx, 429, auth), not an
+    # answer to the request: never cached, so a rerun sends the request again
+    transient: bool = False
 
     @property
     def ok(self) -> bool:

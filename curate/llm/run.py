@@ -25,12 +25,17 @@ def _recipe(spec: dict, stage: dict | list[dict], on_error: str):
 
 
 def _resume_from(out: Path, name: str) -> str | None:
-    """The stage to rerun when the last run stopped at its token budget, else None."""
+    """The stage to rerun when the last run stopped at its token budget or some of its
+    requests failed (the answered ones come from the cache, failures of the server or the
+    connection are sent again), else None."""
     from ..manifest import read_manifest
+    from ..stages.registry import stage_class
 
     previous = read_manifest(out) or {}
     for entry in previous.get("stages", []):
-        if entry.get("name") == name and entry.get("dropped", {}).get(BUDGET):
+        dropped = entry.get("dropped", {})
+        if entry.get("name") == name and (dropped.get(BUDGET)
+                                          or dropped.get(stage_class(name).failed_reason)):
             return name
     return None
 
@@ -40,6 +45,8 @@ def run_generation(spec: dict, out: str, stage: dict | list[dict], *, on_error: 
     """Run the LLM ``stage`` (or a list of stages, the LLM stage first) as a recipe."""
     from ..io.output import prepare_output, writing
     from ..runner import run_recipe
+    from ..stages.registry import stage_class
+    from .stage import retry_hint
 
     recipe = _recipe(spec, stage, on_error)
     llm_stage = stage[0] if isinstance(stage, list) else stage
@@ -58,6 +65,10 @@ def run_generation(spec: dict, out: str, stage: dict | list[dict], *, on_error: 
          f"{s.get('prompt_tokens', 0)} prompt + {s.get('completion_tokens', 0)} completion "
          "tokens" + _cost(s.get("prompt_tokens", 0) + s.get("completion_tokens", 0),
                           price_per_1k))
+    failed = entry.get("dropped", {}).get(stage_class(llm_stage["use"]).failed_reason)
+    if failed and s.get("first_error"):
+        echo(f"{failed} rows failed, the first with: {s['first_error']}"
+             + retry_hint(s.get("cached_failures", 0)))
     if entry.get("dropped", {}).get(BUDGET):
         echo(f"stopped at the token budget: {entry['dropped'][BUDGET]} rows not generated; "
              "rerun with --resume (and a larger --max-tokens-total) to go on")
@@ -89,8 +100,10 @@ def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: f
         for m in messages:
             echo(f"  {m['role']}: {m['content'][:300]}")
     total = est.prompt_tokens + est.completion_tokens
+    errors = (f" ({est.cached_failures} of them errors, sent again only with --retry-errors)"
+              if est.cached_failures else "")
     echo(f"dry run: {est.rows} of {converted.frame.height} rows to generate "
          f"({converted.rejected.height} input rows rejected); {est.requests} requests to "
-         f"send, {est.cache_hits} answered by the cache; about {est.prompt_tokens} prompt "
+         f"send, {est.cache_hits} answered by the cache{errors}; about {est.prompt_tokens} prompt "
          f"tokens + at most {est.completion_tokens} completion tokens"
          + _cost(total, price_per_1k) + ". Nothing was sent.")

@@ -14,7 +14,9 @@ error), ``unparseable`` (a reply with nothing usable, e.g. no question), ``empty
 (an empty reply), ``budget_exhausted`` (``max_tokens_total`` was spent before the row's turn:
 rerun to continue; answered requests come from the cache). Under the run's ``on_error: raise``
 a generation_failed stops the run with the error; the other reasons are rows in rejected/ in
-any case (a small model's unusable answer is data, not an error).
+any case (a small model's unusable answer is data, not an error). A stage that had rows to
+generate and generated none because requests failed stops the run too (:meth:`failure`), with
+the first error; its rows are still written to rejected/.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from .templates import Template, load_template
 
 REASON, ERROR = "generation_reason", "generation_error"
 REASONS = ("generation_failed", "unparseable", "empty_generation", "budget_exhausted")
-STATS_KEYS = ("requests", "cache_hits", "retries", "failures", "prompt_tokens",
-              "completion_tokens")
+STATS_KEYS = ("requests", "cache_hits", "retries", "failures", "cached_failures",
+              "prompt_tokens", "completion_tokens")
 
 
 class GenerateOptions(StageOptions):
@@ -72,7 +74,8 @@ class GenerateOptions(StageOptions):
     """A request cache (SQLite file) shared between runs; default: the run folder's cache."""
 
     retry_errors: bool = False
-    """Send again the requests whose cached answer is an error."""
+    """Send again the requests whose cached answer is an error the server gave to the request
+    (e.g. a 400); failures of the server or the connection are never cached."""
 
     concurrency: int = Field(8, ge=1)
     """openai: requests in flight at once (per worker)."""
@@ -101,6 +104,7 @@ class GenerateStage(ModelScorer):
     error_column: ClassVar[str] = ERROR
     reasons: ClassVar[tuple[str, ...]] = REASONS
     failed_reason: ClassVar[str] = "generation_failed"
+    done_word: ClassVar[str] = "generated"        # what happened to a row that succeeded
     batch_size = 64                               # rows per score() call (per Ray block)
     report_section = "generate"
     command, cli_name = "generate", "generate"
@@ -222,6 +226,22 @@ class GenerateStage(ModelScorer):
         result.rejected = result.rejected.drop(self.reason_column)
         return result
 
+    def failure(self, result: StageResult) -> str | None:
+        """Every row to generate failed as ``failed_reason`` (none succeeded): the message."""
+        failed = result.dropped().get(self.failed_reason, 0)
+        if not failed or self.rows_generated:
+            return None
+        return (f"{self.id}: no row was {self.done_word}: {failed} failed as "
+                f"{self.failed_reason}, the first with: {result.stats.get('first_error')}"
+                + retry_hint(result.stats.get("cached_failures", 0)))
+
+    def first_error(self, scored: pl.DataFrame) -> str | None:
+        """The error of the first row that failed as ``failed_reason``, for the messages."""
+        if self.reason_column not in scored.columns:
+            return None
+        failed = scored.filter(pl.col(self.reason_column) == self.failed_reason)
+        return failed[self.error_column][0] if failed.height else None
+
     # -- reports from workers and the manifest -----------------------------------------------
     def worker_report(self) -> dict[str, Any]:
         usage = self._generator.usage.as_dict() if self._generator else Usage().as_dict()
@@ -249,7 +269,15 @@ class GenerateStage(ModelScorer):
                 "model": backend.model, "backend": backend.name,
                 "template_version": self.template().version, "llm": backend.describe(),
                 "rows_generated": self.rows_generated,
-                "passed_through": self.rows_passed}
+                "passed_through": self.rows_passed, "first_error": self.first_error(scored)}
+
+
+def retry_hint(cached_failures: int) -> str:
+    """Where failed answers came from the request cache: how to send them again."""
+    if not cached_failures:
+        return ""
+    return (f"; {cached_failures} failed answers came from the request cache (errors of an "
+            "earlier run): --retry-errors (retry_errors: true in a recipe) sends them again")
 
 
 def parse_meta(value: str | None) -> dict[str, Any]:

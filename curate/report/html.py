@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -110,5 +111,7 @@ def render_report(out_dir: Path, manifest: dict[str, Any]) -> str:
 
 def write_report(out_dir: Path, manifest: dict[str, Any]) -> Path:
     path = Path(out_dir) / "report.html"
-    path.write_text(render_report(Path(out_dir), manifest), encoding="utf-8")
+    tmp = path.with_suffix(".html.tmp")  # never half a report, also when interrupted
+    tmp.write_text(render_report(Path(out_dir), manifest), encoding="utf-8")
+    os.replace(tmp, path)
     return path

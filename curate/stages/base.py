@@ -218,6 +218,12 @@ class Stage:
         under ``run``. By default there is none."""
         return None
 
+    def failure(self, result: StageResult) -> str | None:
+        """Why the stage's work all failed (e.g. every LLM request), or None: the runner then
+        writes the stage's rows (its rejected rows hold the errors) and stops the run with this
+        message, so that a command whose work all failed exits non-zero."""
+        return None
+
     # -- running --------------------------------------------------------------------------
     def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
         """The stage on ``df``, its heavy steps through ``engine``'s primitives."""

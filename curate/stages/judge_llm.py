@@ -120,7 +120,7 @@ class JudgeLLM(GenerateStage):
     report_section = "judge"
     command, cli_name = "judge", "judge"
     reason_column, error_column = "judge_reason", "judge_error"
-    reasons, failed_reason = jc.JUDGE_REASONS, "judge_failed"
+    reasons, failed_reason, done_word = jc.JUDGE_REASONS, "judge_failed", "judged"
     options: JudgeOptions
 
     def __init__(self, options=None):
@@ -347,4 +347,5 @@ class JudgeLLM(GenerateStage):
                 "inconsistent": position.get("inconsistent"),
                 "position_bias_rate": position.get("position_bias_rate"),
                 "agreement": reliability["agreement"],
-                "rows_judged": self.rows_generated, "passed_through": self.rows_passed}
+                "rows_judged": self.rows_generated, "passed_through": self.rows_passed,
+                "first_error": self.first_error(scored)}

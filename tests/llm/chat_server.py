@@ -1,6 +1,7 @@
 """A small OpenAI-compatible chat server for the tests: real HTTP on 127.0.0.1, deterministic
-replies, every request recorded, and faults on demand (429, 500, a timeout, a dropped
-connection, a refused response_format)."""
+replies, every request recorded, and faults on demand (400, 401, 429, 500, a timeout, a
+request left unanswered until the server closes, a dropped connection, a refused
+response_format)."""
 
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ def reply_for(messages: list[dict]) -> str:
 
 
 class ChatServer:
-    def __init__(self, delay: float = 0.0, reply=None):
+    def __init__(self, delay: float = 0.0, reply=None, port: int = 0):
         self.requests: list[dict] = []       # bodies of requests received
         self.answered: list[dict] = []       # bodies of requests whose answer was delivered
         self.headers: list[dict] = []
-        self.faults: list[str] = []          # consumed one per request: 429, 500, timeout, drop
+        # consumed one per request: 400, 401, 429, 500, timeout, hang, drop
+        self.faults: list[str] = []
+        self.closing = threading.Event()     # what a "hang" waits for
         self.delay = delay
         self.refuse_schema = False
         # what to answer, from the request body (default: reply_for its messages)
@@ -57,8 +60,13 @@ class ChatServer:
                     return
                 if fault == "timeout":
                     time.sleep(2.0)
-                if fault in ("429", "500"):
-                    return self._send(int(fault), {"error": {"message": "try later"}})
+                if fault == "hang":  # no answer at all, until the server closes
+                    server.closing.wait()
+                    self.connection.close()
+                    return
+                if fault in ("400", "401", "429", "500"):
+                    said = {"400": "bad request", "401": "invalid key"}.get(fault, "try later")
+                    return self._send(int(fault), {"error": {"message": said}})
                 if server.refuse_schema and "response_format" in body:
                     return self._send(400, {"error": {"message": "response_format is not "
                                                                  "supported"}})
@@ -87,13 +95,14 @@ class ChatServer:
                     return False
                 return True
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self):
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+
+from curate.llm.client import Generator
 from curate.llm.openai import OpenAIBackend
 from curate.llm.requests import Request, Sampling
 
@@ -29,7 +32,9 @@ def test_gives_up_after_max_retries_with_the_last_error(chat_server):
     chat_server.faults = ["500"] * 10
     backend = OpenAIBackend("m", base_url=chat_server.url, max_retries=2, backoff=0.01)
     [reply] = _complete(backend, _requests(1))
-    assert not reply.ok and "gave up after 3 attempts: HTTP 500" in reply.error
+    assert not reply.ok and reply.transient
+    assert reply.error == (f'HTTP 500 from {chat_server.url}: {{"error": {{"message": "try '
+                           'later"}} (gave up after 3 attempts)')
     assert len(chat_server.requests) == 3
 
 
@@ -84,3 +89,49 @@ def test_budget_stops_sending(chat_server):
     out = dict(backend.complete(_requests(5), lambda: len(sent) < 2 and not sent.append(1)))
     assert [out[i].not_sent for i in range(5)] == [False, False, True, True, True]
     assert len(chat_server.requests) == 2
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_refused_connection_says_so_and_the_other_requests_fail_at_once():
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    backend = OpenAIBackend("m", base_url=url, concurrency=1, max_retries=2, backoff=0.001)
+    replies = _complete(backend, _requests(3))
+    error = f"server unreachable at {url}: connection refused (gave up after 3 attempts)"
+    assert [(r.error, r.transient) for r in replies] == [(error, True)] * 3
+    # the first request tried 3 times; the others were not sent to a server known to be down
+    assert [r.retries for r in replies] == [2, 0, 0]
+
+
+def test_a_request_without_an_answer_times_out(chat_server):
+    chat_server.faults = ["hang"]
+    backend = OpenAIBackend("m", base_url=chat_server.url, timeout=0.2, max_retries=0)
+    [reply] = _complete(backend, _requests(1))
+    assert reply.error == (f"no answer from {chat_server.url} within 0.2s (ReadTimeout) "
+                           "(gave up after 1 attempt)") and reply.transient
+
+
+def test_what_is_cached_errors_of_the_request_not_of_the_server(chat_server, tmp_path):
+    """A 400 is the server's answer to that request: cached, counted when reused and sent
+    again only with retry_errors; a 401, 500 or refused connection is not cached."""
+    backend = OpenAIBackend("m", base_url=chat_server.url, concurrency=1, max_retries=0)
+    chat_server.faults = ["400", "401", "500"]
+    first = Generator(backend, tmp_path / "c.sqlite").generate(_requests(4))
+    assert [r.error.split(" from ")[0] if r.error else None for r in first] == [
+        "HTTP 400", "HTTP 401", "HTTP 500", None]
+    assert [r.transient for r in first] == [False, True, True, False]
+
+    again = Generator(backend, tmp_path / "c.sqlite")
+    second = again.generate(_requests(4))
+    assert len(chat_server.requests) == 4 + 2  # the 401 and the 500 were sent again
+    assert [r.ok for r in second] == [False, True, True, True]
+    assert (again.usage.cache_hits, again.usage.cached_failures) == (2, 1)
+
+    retried = Generator(backend, tmp_path / "c.sqlite", retry_errors=True)
+    assert all(r.ok for r in retried.generate(_requests(4)))
+    assert len(chat_server.requests) == 6 + 1 and retried.usage.cached_failures == 0

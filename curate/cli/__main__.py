@@ -1,0 +1,5 @@
+"""``python -m curate.cli``: the ``curate`` command."""
+
+from . import main
+
+main()
