@@ -18,6 +18,9 @@ from curate.stages.dedup_semantic import SemanticDedup
 from ..conftest import FAQ_SAMPLE
 from ..stages.test_dedup_semantic import faq_paragraphs, reorder, reword
 
+# the pair counts and clusters below are those of the float32 path
+pytestmark = pytest.mark.usefixtures("fp32_embeddings")
+
 PARAGRAPHS = 30  # every paragraph of the vendored FAQ sample
 EXACT = {"on": "response", "threshold": 0.8}
 KMEANS = {"on": "response", "threshold": 0.7, "keep": "longest", "exact_max": 0, "clusters": 3}
@@ -60,7 +63,7 @@ def corpus():
 
 
 @pytest.fixture(scope="module")
-def runs(corpus, ray_local, tmp_path_factory):
+def runs(fp32_embeddings, corpus, ray_local, tmp_path_factory):
     """Both search modes on both engines; the Ray runs share an embedding cache and count the
     texts their actor pool encodes."""
     local_cache, ray_cache = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("ray")
