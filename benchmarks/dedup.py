@@ -234,16 +234,17 @@ TOOLS = {"curate": _CURATE, "datasketch": _DATASKETCH, "datatrove": _DATATROVE,
          "data-juicer": _DATAJUICER}
 
 
-def peer_python() -> Path:
-    """The peers' venv python, created (with the peers installed) on first use."""
+def peer_python(check: str = ("import datasketch, datatrove, data_juicer.ops, aiohttp, "
+                               "tokenizers, orjson, xxhash; xxhash.xxh64_intdigest('x')"),
+                packages: list[str] = PEER_PACKAGES) -> Path:
+    """The peers' venv python, created on first use, with ``packages`` installed unless
+    ``check`` runs there (``--whole`` needs datasketch only)."""
     python = PEERS / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-    check = ("import datasketch, datatrove, data_juicer.ops, aiohttp, tokenizers, orjson, xxhash; "
-             "xxhash.xxh64_intdigest('x')")
     if subprocess.run([str(python), "-c", check], capture_output=True).returncode:
         print("installing the peers into", PEERS, file=sys.stderr)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
     return python
 
 
@@ -319,7 +320,8 @@ def whole(n: int) -> None:
                                 for t in texts))
         curate = [str(Path(sys.executable).parent / "curate"), "dedup", str(data), "-o",
                   f"{tmp}/out", "--method", "near", "--on", "response"]
-        plain = [str(peer_python()), "-c", _PLAIN_DATASKETCH, str(data)]
+        plain = [str(peer_python("import datasketch", ["datasketch==2.0.0"])), "-c",
+                 _PLAIN_DATASKETCH, str(data)]
         print(f"\nwhole command on {n:,} alpaca records, process start to exit: wall seconds, "
               f"and CPU seconds (user + sys; on a busy machine wall time also counts waiting)")
         wall, cpu = {}, {}

@@ -196,7 +196,7 @@ def lookalike(rng) -> tuple[str, str]:
         ("public_dns", rng.choice(["8.8.8.8", "1.1.1.1", "8.8.4.4"])),
         ("doc_email", rng.choice(["user@example.com", "admin@example.org",
                                   f"{rng.choice(FIRST)}@example.net", "you@yourdomain.com",
-                                  "john.doe@company.com", "noreply@test.invalid"])),
+                                  "john.doe@example.com", "noreply@test.invalid"])),
         ("placeholder_key", rng.choice([
             "YOUR_API_KEY", "sk-...xxxx", "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
             "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKIAIOSFODNN7EXAMPLE",

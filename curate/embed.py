@@ -8,7 +8,10 @@ Speed: texts are encoded in batches of similar length, under bfloat16 autocast w
 computes bfloat16 natively (AVX512-BF16 / AMX): about 3.8x the float32 path for
 all-MiniLM-L6-v2 on such a machine, with every embedding within cosine 0.9999 of float32
 (``tests/test_embed.py`` checks >= 0.999; ``benchmarks/dedup.py --embed`` measures both).
-``CURATE_EMBED_PRECISION=fp32|bf16|auto`` (default ``auto``) forces a path.
+``CURATE_EMBED_PRECISION=fp32|bf16|auto`` (default ``auto``) forces a path. The path taken is
+part of the embedding cache's key and of the fingerprint of every stage that embeds (and in its
+manifest stats), so that a run resumed on a machine with the other path embeds again instead of
+mixing vectors of both.
 
     embed_texts(texts, model=DEFAULT_MODEL, cache_dir=None) -> np.ndarray (n, dim)
     embed_frame(df, on="conversation", model=..., cache_dir=None) -> np.ndarray
@@ -88,8 +91,8 @@ def precision() -> str:
     return "bf16" if native else "fp32"
 
 
-def _autocast():
-    if precision() != "bf16":
+def _autocast(path: str | None = None):
+    if (path or precision()) != "bf16":
         return nullcontext()
     import torch
 
@@ -102,16 +105,18 @@ def text_key(text: str) -> str:
 
 def _cache_file(cache_dir: Path, model: str) -> Path:
     slug = hashlib.sha1(resolve_model(model).encode()).hexdigest()[:10]
-    return cache_dir / "embeddings" / f"{Path(model).name}-{slug}.parquet"
+    return cache_dir / "embeddings" / f"{Path(model).name}-{slug}-{precision()}.parquet"
 
 
 def encode_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int = 64,
-                 desc: str = "embed", device: str | None = None) -> np.ndarray:
-    """Embeddings of ``texts`` by the model, without the cache (length-sorted batches)."""
+                 desc: str = "embed", device: str | None = None,
+                 path: str | None = None) -> np.ndarray:
+    """Embeddings of ``texts`` by the model, without the cache (length-sorted batches), on the
+    precision ``path`` (``fp32``/``bf16``; default: :func:`precision` of this process)."""
     st = load_model(model, device)
     order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths per batch
     out = np.empty((len(texts), dimension(st)), dtype=np.float32)
-    with bar(total=len(texts), desc=desc, unit="texts") as progress, _autocast():
+    with bar(total=len(texts), desc=desc, unit="texts") as progress, _autocast(path):
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size]
             out[idx] = st.encode([texts[i] for i in idx], batch_size=batch_size,

@@ -69,6 +69,18 @@ def pytest_runtest_setup(item):
         require_shared_data()
 
 
+@pytest.fixture(scope="module")
+def fp32_embeddings():
+    """``CURATE_EMBED_PRECISION=fp32`` for a module whose tests assert what the real embedding
+    model decides near a threshold (how many pairs, which records): the bf16 path that a CPU
+    with native bfloat16 takes (:func:`curate.embed.precision`) may move a pair across it.
+    Module-wide, so that module-scoped fixtures that embed get it too (Ray's actors follow
+    the driver's path)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CURATE_EMBED_PRECISION", "fp32")
+        yield
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Real data from ../shared/data (read-only)."""

@@ -59,3 +59,59 @@ def test_cache_by_content(tmp_path):
 
     assert pl.read_parquet(files[0]).height == 4
     assert embed.embed_texts([]).shape == (0, 384)
+
+
+def test_the_cache_keeps_each_precision_path_apart(tmp_path, monkeypatch):
+    calls = []
+
+    def encode(texts):  # stands in for the model: which texts had to be embedded
+        calls.append(list(texts))
+        return np.eye(len(texts), 4, dtype=np.float32)
+
+    for path in ("fp32", "bf16", "fp32"):
+        monkeypatch.setenv("CURATE_EMBED_PRECISION", path)
+        embed.embed_texts(TEXTS[:2], cache_dir=tmp_path, encode=encode)
+    assert calls == [TEXTS[:2], TEXTS[:2]]  # the second fp32 call found its vectors
+    names = sorted(p.name.rsplit("-", 1)[1] for p in (tmp_path / "embeddings").iterdir())
+    assert names == ["bf16.parquet", "fp32.parquet"]
+
+
+def test_a_resume_on_the_other_precision_path_embeds_again(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from curate.cli import cli
+
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps({"instruction": f"Question {i}?", "output": text}) + "\n"
+                            for i, text in enumerate(TEXTS)), encoding="utf-8")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: p\ninput: {{path: {data}}}\nstages:\n  - use: dedup.exact\n"
+                      "  - use: dedup.semantic\n  - use: select.diverse\n    with: {n: 3}\n",
+                      encoding="utf-8")
+    out = tmp_path / "run"
+
+    def run(path: str, *flags: str) -> tuple[str, dict]:
+        monkeypatch.setenv("CURATE_EMBED_PRECISION", path)
+        res = CliRunner().invoke(cli, ["run", str(recipe), "-o", str(out), "--no-report", *flags])
+        assert res.exit_code == 0, res.output
+        return res.output, json.loads((out / "manifest.json").read_text())
+
+    _, first = run("fp32")
+    semantic, select = first["stages"][2], first["stages"][3]
+    assert semantic["stats"]["precision"] == "fp32"
+    assert select["stats"]["embedding"]["precision"] == "fp32"
+    output, same = run("fp32", "--resume")
+    assert "resuming after 03_select.diverse" in output
+    assert same["stages"][2:] == first["stages"][2:]  # nothing embedded again
+
+    output, other = run("bf16", "--resume")
+    assert "resuming after 01_dedup.exact" in output  # both embedding stages ran again
+    assert other["stages"][1] == first["stages"][1]
+    assert other["stages"][2]["stats"]["precision"] == "bf16"
+    assert other["stages"][3]["stats"]["embedding"]["precision"] == "bf16"
+    assert [s["fingerprint"] for s in other["stages"][2:]] != [
+        s["fingerprint"] for s in first["stages"][2:]]
+    cached = sorted(p.name.rsplit("-", 1)[1] for p in (out / "cache" / "embeddings").iterdir())
+    assert cached == ["bf16.parquet", "fp32.parquet"]

@@ -2,8 +2,9 @@
 
 The run's embedding cache stays on the driver (:func:`curate.embed.embed_texts`): only the
 texts it has not seen go to the pool, and their vectors come back in input order. Each actor
-encodes its blocks exactly as the local engine does (length-sorted batches, the same
-precision path), so a text gets the same vector on either engine.
+encodes its blocks exactly as the local engine does (length-sorted batches, and the precision
+path resolved on the driver, which the cache key and the stage's fingerprint name), so a text
+gets the same vector on either engine.
 
 Examples:
     ```python
@@ -22,7 +23,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ..embed import DEFAULT_MODEL, dimension, encode_texts, load_model
+from ..embed import DEFAULT_MODEL, dimension, encode_texts, load_model, precision
 from ..stages.base import ROW
 
 TEXT, VECTOR = "__text", "__vec"
@@ -32,14 +33,15 @@ BLOCK_TEXTS = 4096  # texts per block sent to an actor
 class EmbedActor:
     """An actor of the embedding pool: loads ``model`` once, embeds the blocks it is given."""
 
-    def __init__(self, model: str, batch_size: int, device: str | None = None):
-        self.model, self.batch_size, self.device = model, batch_size, device
-        encode_texts(["warm up"], model=model, batch_size=1, device=device)
+    def __init__(self, model: str, batch_size: int, device: str | None = None,
+                 path: str | None = None):
+        self.model, self.batch_size, self.device, self.path = model, batch_size, device, path
+        encode_texts(["warm up"], model=model, batch_size=1, device=device, path=path)
 
     def __call__(self, table: pa.Table) -> pa.Table:
         texts = table.column(TEXT).to_pylist()
         vectors = encode_texts(texts, model=self.model, batch_size=self.batch_size,
-                               desc="embed", device=self.device)
+                               desc="embed", device=self.device, path=self.path)
         flat = pa.array(vectors.reshape(-1), pa.float32())
         return pa.table({ROW: table.column(ROW),
                          VECTOR: pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])})
@@ -74,7 +76,7 @@ def ray_encoder(engine, *, model: str = DEFAULT_MODEL,
                                                max_tasks_in_flight_per_actor=1),
             num_gpus=1 if gpus else 0,
             fn_constructor_kwargs={"model": model, "batch_size": batch_size,
-                                   "device": "cuda" if gpus else None})
+                                   "device": "cuda" if gpus else None, "path": precision()})
         table = pa.concat_tables([t for t in ray.get(out.to_arrow_refs()) if t.num_rows])
         order = np.argsort(table.column(ROW).to_numpy())
         vec = table.column(VECTOR).combine_chunks()

@@ -100,32 +100,29 @@ EXAMPLE_VALUES = frozenset({
     "2606:4700:4700::1001",
 })
 
-# Reserved for documentation and tests (RFC 2606, RFC 6761), or obvious placeholders.
+# Domains that cannot be anyone's mailbox: reserved for documentation and tests (RFC 2606,
+# RFC 6761: example.com/.net/.org, .example, .test, .invalid, .localhost), the non-delegated
+# template TLD ``.tld`` (user@domain.tld) and template names (your-domain.com,
+# yourcompany.org). ``.local`` and ``.internal`` are not among them: they are real intranet
+# mail domains, and ``jane.smith@corp.local`` is someone's address.
 _EXAMPLE_DOMAINS = re.compile(
-    r"(?:^|\.)(?:example\.(?:com|org|net|edu)|(?:your|my)-?(?:domain|company|site|email)"
-    r"\.\w+|domain\.(?:com|tld)|email\.tld)$"
-    r"|\.(?:example|test|invalid|localhost|local|internal|tld)$|^localhost$", re.I)
+    r"(?:^|\.)(?:example\.(?:com|org|net)|your-?(?:domain|company|site|website|email|org|"
+    r"organi[sz]ation)\.[a-z]+)$"
+    r"|\.(?:example|test|invalid|localhost|tld)$", re.I)
 # File names that look like addresses: icon@2x.png, lib@1.2.3.tgz
 _FILE_TLDS = frozenset(
     "png jpg jpeg gif svg webp ico bmp tif tiff js mjs cjs ts tsx jsx py rb go rs java kt c h "
     "cpp hpp cs php css scss less html htm json yaml yml toml xml md rst txt csv tsv log lock "
     "zip gz tgz tar bz2 xz whl sh bat ps1 exe dll so dylib wasm pdf doc docx mp3 mp4 wav".split())
-_PLACEHOLDER_LOCAL = re.compile(r"^(?:your|my|user|name|someone|somebody|email|username|"
-                                r"first\.?last|firstname|john\.?doe|jane\.?doe|foo|bar)"
-                                r"(?:[._-]?(?:name|email|address|mail|id))?$", re.I)
-
-
-_DOE = re.compile(r"^(?:john|jane)[._-]?doe\d*$", re.I)
 
 
 def email_is_personal(local: str, domain: str) -> bool:
-    """Not a documentation domain, a file name or an obvious placeholder address."""
+    """Not a reserved or template domain, nor a file name, nor git's SSH user (git@github.com).
+    The local part alone never makes an address a placeholder: at a real mail provider
+    ``jane.doe@gmail.com`` may be a real person's."""
     if _EXAMPLE_DOMAINS.search(domain) or domain.rsplit(".", 1)[-1].lower() in _FILE_TLDS:
         return False
-    if local.lower() == "git" or _DOE.match(local):  # git@github.com: an SSH user
-        return False
-    return not (_PLACEHOLDER_LOCAL.match(local) and domain.lower().split(".")[0] in (
-        "domain", "company", "email", "mail", "host", "website", "yourdomain", "mydomain"))
+    return local.lower() != "git"
 
 
 _GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")

@@ -9,8 +9,8 @@ from typing import Any
 
 import polars as pl
 
+from .bars import vbars
 from .html import _text_of
-from .plots import _svg
 
 EXAMPLE_CLUSTERS = 3
 REMOVED_PER_CLUSTER = 3
@@ -33,21 +33,10 @@ def cluster_sizes(rejected: pl.DataFrame) -> pl.DataFrame:
 
 def histogram_svg(sizes: pl.Series) -> str:
     """Bar chart: number of clusters per cluster size."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     counts = sizes.value_counts().sort(sizes.name)
-    fig, ax = plt.subplots(figsize=(6, 2.4))
-    ax.bar([str(s) for s in counts[sizes.name]], counts["count"], color="#1f77b4")
-    ax.set_xlabel("cluster size (records)")
-    ax.set_ylabel("clusters")
-    ax.set_title("Duplicate clusters by size", loc="left")
-    ax.spines[["top", "right"]].set_visible(False)
-    svg = _svg(fig)
-    plt.close(fig)
-    return svg
+    return vbars([str(s) for s in counts[sizes.name]], counts["count"].to_list(),
+                 title="Duplicate clusters by size", xlabel="cluster size (records)",
+                 ylabel="clusters")
 
 
 def _stats_line(stats: dict[str, Any]) -> str:
@@ -70,8 +59,9 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
              histogram_svg(sizes["size"])]
     checkpoint = out_dir / stage.get("checkpoint", "")
     top = sizes.head(EXAMPLE_CLUSTERS)
-    kept = pl.read_parquet(checkpoint).filter(pl.col("id").is_in(top["kept_id"].implode())) \
-        if stage.get("checkpoint") and checkpoint.is_file() else None
+    # only the shown clusters' kept records are read, not the whole checkpoint
+    kept = pl.scan_parquet(checkpoint).filter(pl.col("id").is_in(top["kept_id"].implode())) \
+        .collect() if stage.get("checkpoint") and checkpoint.is_file() else None
     parts.append("<table><tr><th>cluster</th><th>kept</th><th>removed</th></tr>")
     for kept_id, size in top.iter_rows():
         row = kept.filter(pl.col("id") == kept_id).row(0, named=True) \

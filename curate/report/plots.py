@@ -1,4 +1,5 @@
-"""Charts as inline SVG (matplotlib, Agg backend, imported only when a report is written)."""
+"""Charts as inline SVG (matplotlib, Agg backend, imported only when such a chart is drawn;
+the funnel is drawn without it, see :mod:`curate.report.bars`)."""
 
 from __future__ import annotations
 
@@ -17,34 +18,17 @@ def _svg(fig) -> str:
 
 
 def funnel_svg(stages: list[dict[str, Any]]) -> str:
-    """Per stage: the rows it kept, and the rows it dropped stacked by reason."""
-    import matplotlib
+    """Per stage: the rows it kept, and the rows it dropped stacked by reason (drawn without
+    matplotlib: every report has it, see :mod:`curate.report.bars`)."""
+    from .bars import stacked_hbars
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [f"{s['index']:02d} {s['name']}" for s in stages]
     reasons = sorted({r for s in stages for r in s.get("dropped", {})})
     colors = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(reasons)}
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(stages) + 1.4))
-    y = list(range(len(stages)))[::-1]
-    kept = [s.get("rows_out", 0) for s in stages]
-    ax.barh(y, kept, color="#2ca02c", label="kept")
-    left = kept[:]
-    for reason in reasons:
-        width = [s.get("dropped", {}).get(reason, 0) for s in stages]
-        ax.barh(y, width, left=left, color=colors[reason], label=reason)
-        left = [a + b for a, b in zip(left, width)]
-    for yi, k in zip(y, kept):
-        ax.text(k, yi, f" {k}", va="center", fontsize=8)
-    ax.set_yticks(y, names)
-    ax.set_xlabel("rows")
-    ax.set_title("Rows kept and dropped per stage", loc="left")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    svg = _svg(fig)
-    plt.close(fig)
-    return svg
+    rows = [(f"{s['index']:02d} {s['name']}",
+             [(s.get("rows_out", 0) or 0, "#2ca02c", "kept")]
+             + [(s.get("dropped", {}).get(r, 0), colors[r], r) for r in reasons])
+            for s in stages]
+    return stacked_hbars(rows, title="Rows kept and dropped per stage", xlabel="rows")
 
 
 def margins_svg(kept: list[float], dropped: dict[str, list[float]], *, title: str) -> str:

@@ -59,11 +59,13 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
     stats = stage.get("stats") or {}
     parts = []
     if stats.get("budget") is not None:
+        emb = stats.get("embedding", {})
+        path = f" ({emb['precision']})" if emb.get("precision") else ""
         parts.append(f"<p>Method <b>{html.escape(str(stats.get('method')))}</b>: "
                      f"{stats.get('selected')} of {stage.get('rows_in')} rows selected "
                      f"(budget {stats.get('budget')}), embeddings of the "
-                     f"{html.escape(str(stats.get('embedding', {}).get('on')))} by "
-                     f"{html.escape(str(stats.get('embedding', {}).get('model')))}.</p>")
+                     f"{html.escape(str(emb.get('on')))} by "
+                     f"{html.escape(str(emb.get('model')))}{html.escape(path)}.</p>")
     if stats.get("coverage"):
         parts.append(coverage_table(stats["coverage"]))
     path = Path(out_dir) / stats["map"] if stats.get("map") else None

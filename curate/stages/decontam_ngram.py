@@ -7,15 +7,15 @@ import json
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import polars as pl
-import pyarrow as pa
 from pydantic import Field, field_validator
 
-from ..decontam.turns import RECORD_PARTS, SKIP, part_columns
 from ..errors import StageError
 from .base import RowScorer, StageContext, StageOptions, StageResult
 
-if TYPE_CHECKING:  # the index pulls in numba: imported when a run builds or loads one, not
-    from ..decontam.index import NgramIndex  # when the CLI lists the stages
+# The index pulls in numba, the turns pyarrow: imported when a run needs them, not when the
+# CLI lists the stages or builds a command's flags.
+if TYPE_CHECKING:  # pragma: no cover
+    from ..decontam.index import NgramIndex
 
 REASON = "contaminated"
 BY, NGRAM, PARTS = "contaminated_by", "contaminated_ngram", "contaminated_parts"
@@ -64,6 +64,8 @@ def contamination_stats(scored: pl.DataFrame, names: list[str], action: str) -> 
         by_bench[n] = int(k)
     out = {"contaminated": hit.height, "by_benchmark": by_bench}
     if PARTS in hit.columns:
+        from ..decontam.turns import RECORD_PARTS
+
         by_part = dict(hit[PARTS].explode().value_counts().iter_rows())
         out["by_part"] = {p: int(by_part.get(p, 0)) for p in RECORD_PARTS}
     out["removed" if action == "drop" else "marked"] = hit.height
@@ -174,6 +176,10 @@ class NgramDecontam(RowScorer):
         self._index = self.index(ctx)
 
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        import pyarrow as pa
+
+        from ..decontam.turns import RECORD_PARTS, SKIP, part_columns
+
         if self._index is None:  # a copy made where the driver's index is not
             self._index = self.index(ctx)
         index = self._index

@@ -84,7 +84,10 @@ class SemanticDecontam(Stage):
     def resolved(self) -> dict[str, Any]:
         from ..decontam.benchmarks import benchmark_digest
 
-        return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()}}
+        from ..embed import precision
+
+        return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()},
+                "precision": precision()}
 
     def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
         """Embeddings by ``engine.encoder`` (only the texts the run's cache lacks), the

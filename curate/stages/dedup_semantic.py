@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 from pydantic import Field
@@ -84,12 +86,17 @@ class SemanticDedup(Stage):
     def columns_read(self) -> tuple[str, ...]:
         return keep_column(self.options.keep)
 
+    def resolved(self) -> dict[str, Any]:
+        from ..embed import precision
+
+        return {"precision": precision()}
+
     def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
         """Embeddings by ``engine.encoder`` (the texts the run's cache lacks), the search by
         ``engine.cosine_pairs`` (up to ``exact_max`` rows) or
         ``engine.clustered_cosine_pairs``; clusters and the keep rule on the driver."""
         from ..dedup.cosine import use_exact
-        from ..embed import embed_texts, frame_texts, precision
+        from ..embed import embed_texts, frame_texts
 
         o = self.options
         keep_rank(df, o.keep, None)  # a bad keep column fails before the work
@@ -111,7 +118,8 @@ class SemanticDedup(Stage):
         pairs = rows[pairs] if pairs.size else np.zeros((0, 2), np.int64)
         salt = kind_salt(df)
         pairs = pairs[salt[pairs[:, 0]] == salt[pairs[:, 1]]]
-        stats = {"on": o.on, "search": search, "clusters": k, "precision": precision()}
+        stats = {"on": o.on, "search": search, "clusters": k,
+                 "precision": self.resolved()["precision"]}
         return cluster_result(self, df, pairs, lengths, stats)
 
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 from pydantic import Field
 
-from ..embed import DEFAULT_MODEL, embed_frame
+from ..embed import DEFAULT_MODEL
 from ..errors import CurateError, StageError
-from ..select import select_rows
-from ..select.budget import resolve_budget
-from ..select.clusters import default_n_clusters, kmeans
-from ..select.coverage import coverage_report, pca_map
-from ..select.distance import as_unit_rows
 from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult
 
 REASON = "not_selected"
@@ -116,9 +111,19 @@ class SelectDiverse(Stage):
                  *([] if o.score_column is None else o.score_column.split("*"))]
         return tuple(c.strip() for c in named if c)
 
+    def resolved(self) -> dict[str, Any]:
+        from ..embed import precision
+
+        return {"precision": precision()}
+
     def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
         """Embeddings by ``engine.encoder`` (or the ``embedding`` column), method ``kcenter``
         by ``engine.kcenter``; k-means, the other methods and coverage in process."""
+        from ..select import select_rows
+        from ..select.budget import resolve_budget
+        from ..select.clusters import default_n_clusters, kmeans
+        from ..select.coverage import coverage_report
+
         o = self.options
         seed = ctx.seed if o.seed is None else o.seed
         for col in (RANK, CLUSTER):
@@ -155,8 +160,9 @@ class SelectDiverse(Stage):
         stats = {"method": o.method, "budget": budget, "selected": int(len(sel.picks)),
                  "n_clusters": int(labels.max()) + 1 if len(labels) else 0,
                  "embedding": {"model": o.model if source == "model" else None, "on": o.on,
-                               "dim": int(X.shape[1]),
-                               "from": source},
+                               "dim": int(X.shape[1]), "from": source,
+                               "precision": self.resolved()["precision"]
+                               if source == "model" else None},
                  **sel.info}
         if df.height:
             stats["coverage"] = coverage_report(X, sel.picks, labels, seed=seed,
@@ -168,6 +174,9 @@ class SelectDiverse(Stage):
 
     def _embeddings(self, df: pl.DataFrame, ctx: StageContext,
                     engine) -> tuple[np.ndarray, str]:
+        from ..embed import embed_frame
+        from ..select.distance import as_unit_rows
+
         if EMBEDDING in df.columns:
             col = df[EMBEDDING]
             if isinstance(col.dtype, pl.Array):
@@ -192,6 +201,8 @@ class SelectDiverse(Stage):
     def _write_map(self, df, X, picks, labels, seed, ctx) -> str | None:
         if ctx.out_dir is None:
             return None
+        from ..select.coverage import pca_map
+
         points = pca_map(X, picks, labels, seed=seed)
         points = points.with_columns(df["id"].gather(points["row"]).alias("id")).drop("row")
         rel = Path("select") / f"{ctx.index:02d}_{ctx.name}.parquet"

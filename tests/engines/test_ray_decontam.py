@@ -42,7 +42,7 @@ def corpus(tmp_path):
                                 how="vertical_relaxed")
 
 
-def test_both_stages_same_on_ray(ray_local, tmp_path):
+def test_both_stages_same_on_ray(ray_local, tmp_path, fp32_embeddings):
     path, df = corpus(tmp_path)
     for stage_cls, options, how in [
             (NgramDecontam, {"fields": ["instruction"]}, "ray: map_batches"),

@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from curate.embed import precision
 from curate.engines import get_engine
 from curate.engines.ray_kcenter import KCenterPool, ShardedRows
 from curate.records import records_to_frame
@@ -112,6 +113,6 @@ def test_stage_on_ray_with_the_real_model(ray_local, tmp_path):
     assert ray.stats["engine"] == ("ray: embedding actor pool, k-center shards on actors; "
                                    "the rest on the driver")
     assert ray.stats["embedding"] == {"model": "all-MiniLM-L6-v2", "on": "pair", "dim": 384,
-                                      "from": "model"}
+                                      "from": "model", "precision": precision()}
     assert sorted(ray.kept["select_rank"].to_list()) == list(range(12))
     assert len(set(ray.kept.sort("select_rank")["id"].head(8).to_list())) == 8

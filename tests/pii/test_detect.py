@@ -42,6 +42,8 @@ LOOKALIKES = [
     "127.0.0.1", "0.0.0.0", "::1", "localhost:8080", "192.168.1.10", "10.0.0.1",
     "255.255.255.0", "fe80::1", "192.0.2.15", "198.51.100.7", "203.0.113.9", "2001:db8::42",
     "8.8.8.8", "user@example.com", "admin@example.org", "you@yourdomain.com", "git@github.com",
+    "jane.doe@example.net", "dev@api.test", "noreply@test.invalid", "me@your-company.com",
+    "user@domain.tld", "root@box.localhost", "ann@shop.example",
     "YOUR_API_KEY", "sk-...xxxx", "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKIAIOSFODNN7EXAMPLE",
     "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "postgres://user:password@localhost/db",
     "123e4567-e89b-12d3-a456-426614174000", "9fceb02d0ae598e95dc970b74767f19372d61af8",
@@ -104,6 +106,21 @@ def test_a_version_before_a_dotted_quad_is_a_version_but_a_log_line_is_not():
     assert find("Upgrade to version 52.14.201.3 now") == []
     text = "```\n52.14.201.3 - - [10/Oct/2023:13:55:36] \"GET /\"\n```"
     assert [f.value(text) for f in find(text)] == ["52.14.201.3"]
+
+
+# Placeholder-looking local parts at domains where mailboxes are real: someone's address (a
+# mail provider's, a registered company's, an intranet's), so redacted.
+REAL_DOMAIN_ADDRESSES = ["jane.doe@gmail.com", "john.doe@yahoo.com", "johndoe@university.edu",
+                         "user@mail.com", "name@domain.com", "email@company.com",
+                         "jane.smith@corp.local", "ops@build.internal", "admin@example.edu",
+                         "someone@mydomain.com"]
+
+
+@pytest.mark.parametrize("value", REAL_DOMAIN_ADDRESSES)
+def test_a_placeholder_name_at_a_real_domain_is_redacted(value):
+    text = _prose(value)
+    assert [(f.type, f.value(text)) for f in find(text)] == [("email", value)]
+    assert redact(text)[0] == text.replace(value, "<EMAIL>")
 
 
 def test_a_message_id_inside_a_url_is_not_an_email():

@@ -5,7 +5,8 @@ from curate.report.select import coverage_table, section
 
 STATS = {
     "method": "kcenter", "budget": 3, "selected": 3, "n_clusters": 2,
-    "embedding": {"model": "all-MiniLM-L6-v2", "on": "prompt", "dim": 384, "from": "model"},
+    "embedding": {"model": "all-MiniLM-L6-v2", "on": "prompt", "dim": 384, "from": "model",
+                  "precision": "bf16"},
     "coverage": {
         "sample": {"picks": 3, "covering_radius": 0.25, "mean_distance": 0.1, "clusters": 2,
                    "clusters_covered": 2},
@@ -38,7 +39,8 @@ def test_coverage_table_sets_sample_beside_random():
 def test_section_has_the_table_and_the_map(tmp_path):
     write_map(tmp_path)
     html = section(tmp_path, stage_entry())
-    assert "Method <b>kcenter</b>: 3 of 5 rows selected (budget 3)" in html
+    assert ("Method <b>kcenter</b>: 3 of 5 rows selected (budget 3), embeddings of the prompt "
+            "by all-MiniLM-L6-v2 (bf16).") in html
     assert html.count("<svg") == 1 and "selected (3 shown)" in html
     assert "not selected (2 shown)" in html
 

@@ -7,11 +7,15 @@ import gzip
 import json
 
 import polars as pl
+import pytest
 
 from curate.convert import convert
 from curate.stages.decontam_semantic import SemanticDecontam, decontam_semantic
 
 from ..conftest import FAQ_SAMPLE, OUTPUTS_FILES, TOPICS
+
+# which records cross the threshold is that of the float32 path
+pytestmark = pytest.mark.usefixtures("fp32_embeddings")
 
 # (index of the real AlpacaEval instruction, a light paraphrase written for the test); the
 # measurement behind the default threshold (benchmarks/README.md) used these

@@ -10,6 +10,9 @@ from curate.stages.base import KEPT_ID, StageContext
 from curate.stages.dedup_semantic import SemanticDedup, dedup_semantic
 from curate.stages.registry import stage_class
 
+# the copies caught and the keep decisions below are those of the float32 path
+pytestmark = pytest.mark.usefixtures("fp32_embeddings")
+
 SYNONYMS = {"use": "utilize", "function": "routine", "module": "package", "program": "application",
             "file": "document", "can": "may", "value": "result", "object": "instance",
             "list": "sequence", "string": "text", "you": "one", "make": "create",

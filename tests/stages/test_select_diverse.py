@@ -44,7 +44,7 @@ def test_registered_and_accounts_for_every_row(rec, tmp_path):
     stats = res.stats
     assert stats["budget"] == stats["selected"] == 8
     assert stats["embedding"] == {"model": None, "on": "conversation", "dim": 12,
-                                  "from": "column"}
+                                  "from": "column", "precision": None}
     cov = stats["coverage"]
     assert cov["sample"]["covering_radius"] < cov["random"]["covering_radius"]
     assert stats["map"] == "select/03_select.diverse.parquet"

@@ -1,0 +1,30 @@
+"""What a command loads: most of a small command's time is its imports, so libraries it does
+not use stay out (plots drawn with matplotlib, progress bars that are off, Arrow, models)."""
+
+import json
+import os
+import subprocess
+import sys
+
+UNUSED = ("matplotlib", "tqdm", "pyarrow", "torch", "transformers", "sentence_transformers",
+          "numba", "ray", "scipy", "sklearn")
+
+
+def test_a_near_dedup_command_loads_no_library_it_does_not_use(tmp_path):
+    data = tmp_path / "in.jsonl"
+    text = "a reply long enough to be shingled into several word five grams for near dedup"
+    data.write_text("".join(json.dumps({"instruction": f"Q{i}?", "output": text}) + "\n"
+                            for i in range(3)), encoding="utf-8")
+    out = tmp_path / "out"
+    code = ("import json, sys\nfrom curate.cli import main\n"
+            f"sys.argv = ['curate', 'dedup', {str(data)!r}, '-o', {str(out)!r}, "
+            "'--method', 'near', '--on', 'response']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(json.dumps([m for m in {UNUSED!r} if m in sys.modules]))")
+    env = dict(os.environ, CURATE_PROGRESS="0")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert "wrote" in lines[-2] and "1 of 3 rows kept" in lines[-2]
+    assert json.loads(lines[-1]) == []
+    assert "<svg" in (out / "report.html").read_text()  # the report is still written
