@@ -168,12 +168,16 @@ class Runner:
 
     def _run(self) -> dict[str, Any]:
         from .io import input_files
+        from .io.owned import check_run_output, mark_run
+        from .io.stale import clear_stale
 
         out = self.out_dir
-        for sub in ("stages", "rejected"):
-            (out / sub).mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         inputs = describe_inputs(input_files(self.input_path))
+        check_run_output(out)  # the commands check before any work; library callers here
+        mark_run(out)
+        for sub in ("stages", "rejected"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
         prints = self._fingerprints(inputs)
         previous = read_manifest(out)
         start = self._start_index(previous, prints)
@@ -202,6 +206,9 @@ class Runner:
             from .recipe import check_recipe_columns
 
             check_recipe_columns(self.recipe, columns=self._input_columns())
+        # what the old run wrote and this one neither reuses nor writes again goes first
+        clear_stale(out, keep=[p.slug for p in self.plan[:start]], previous=previous)
+        write_manifest(out, manifest)
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
             df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
