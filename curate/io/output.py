@@ -84,10 +84,14 @@ def check_overlap(given: Any, out: str | Path, *, flag: str = "-o") -> None:
     the export/ folder of a run folder given as input is fine (the run is read as its
     data.parquet alone). URLs are compared by protocol and path, without a request, except
     one to tell whether an input URL is a run folder."""
+    from .owned import shown
+
     where_in, where_out = _location(given), _location(out)
     if where_in is None or where_out is None or where_in[0] != where_out[0]:
         return
     a, o = where_in[1], where_out[1]
+    is_run = _is_run(given) if a in o.parents else False
+    given, out = shown(given), shown(out)
     if a == o:
         raise CurateError(f"{flag} {out}: this is the input {given}; write to another folder "
                           "(curate never writes over its input)")
@@ -95,11 +99,11 @@ def check_overlap(given: Any, out: str | Path, *, flag: str = "-o") -> None:
         raise CurateError(f"{flag} {out}: the input {given} is inside this folder; write to a "
                           "folder outside it (curate never writes over its input)")
     if a in o.parents:
-        if a / "export" in o.parents and _is_run(given):
+        if a / "export" in o.parents and is_run:
             return
         raise CurateError(f"{flag} {out}: this folder is inside the input {given}, so reading "
                           f"{given} would read the output too; write outside {given}"
-                          + (" (or into its export/ folder)" if _is_run(given) else ""))
+                          + (" (or into its export/ folder)" if is_run else ""))
 
 
 def _location(x: Any) -> tuple[str, PurePath] | None:

@@ -80,6 +80,7 @@ def check_run_output(out: str | Path, *, flag: str = "-o") -> None:
     folder = _open(out)
     if folder is None:
         return
+    out = shown(out)
     kind = _kind(folder.read)
     if kind == "export":
         raise CurateError(f"{flag} {out}: an export folder written by `curate export`; a run "
@@ -107,6 +108,7 @@ def check_export_output(out: str | Path, names: Iterable[str], *, overwrite: boo
     folder = _open(out)
     if folder is None:
         return
+    out = shown(out)
     kind = _kind(folder.read)
     if kind == "run":
         raise CurateError(f"{flag} {out}: a run folder; export into {_join(out, 'export/NAME')} "
@@ -238,6 +240,13 @@ def _user_data(folder: Path) -> bool:
         if any(not f.startswith(".") and _readable(f) for f in files):
             return True
     return False
+
+
+def shown(path: str | Path) -> str:
+    """A path as messages show it: a URL without credentials."""
+    from .remote import is_url, redact
+
+    return redact(str(path)) if is_url(path) else str(path)
 
 
 def _join(out: str | Path, rel: str) -> str:

@@ -126,7 +126,8 @@ def test_export_refuses_a_run_folder_as_its_output(ds, tmp_path):
 # -- 2. output inside the input, input inside the output --------------------------------------
 
 @pytest.mark.parametrize("command", [("convert",), ("dedup",), ("filter",),
-                                     ("sample", "--n", "2")])
+                                     ("sample", "--n", "2"), ("generate", "--task", "responses"),
+                                     ("judge",)])
 def test_stage_commands_refuse_output_in_input_and_the_reverse(read_only, tmp_path, command):
     before = snapshot(read_only)
     name, *rest = command
@@ -165,6 +166,16 @@ def test_an_export_of_a_run_may_go_into_the_runs_export_folder(ds, tmp_path):
     r = invoke("dedup", run, "-o", run / "deduped")
     refused(r, f"-o {run}/deduped: this folder is inside the input {run}, so reading {run} "
                f"would read the output too; write outside {run} (or into its export/ folder)")
+
+
+def test_label_pull_refuses_to_write_over_the_judged_run(tmp_path):
+    run = tmp_path / "run"
+    assert invoke("convert", write_rows(tmp_path / "a.jsonl"), "-o", run).exit_code == 0
+    before = snapshot(run)
+    r = invoke("label", "pull", "--dataset", "x", "--judged", run, "-o", run)  # no server needed
+    refused(r, f"-o {run}: this is the input {run}; write to another folder (curate never "
+               "writes over its input)")
+    assert snapshot(run) == before
 
 
 # -- 3. a folder of data files does not silently become a run folder --------------------------
@@ -321,6 +332,7 @@ def test_a_run_folder_from_before_the_marker_is_still_curates(tmp_path):
         (tmp_path / "in.jsonl").read_text()
     assert json.loads((run / ".curate.json").read_text()) == {"written_by": "curate",
                                                               "kind": "run"}
+    assert json.loads(invoke("show", run, "--json").stdout)["exports"] == []
 
 
 # -- 6. publish only what curate wrote -------------------------------------------------------

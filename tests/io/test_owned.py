@@ -156,3 +156,17 @@ def test_prepare_output_leaves_nothing_behind_when_it_refuses(tmp_path):
     with pytest.raises(CurateError):
         prepare_output(tmp_path / "in" / "run", inputs=[tmp_path / "in"])
     assert sorted(Path(tmp_path).rglob("*")) == before
+
+
+def test_url_messages_never_show_credentials(memfs):
+    fs, root = memfs
+    url = f"memory://user:SECRET@{root}/out?token=SECRET"
+    fs.pipe(f"/user:SECRET@{root}/out?token=SECRET/train.jsonl", b"mine\n")
+    try:
+        for check in (lambda: check_overlap(url, url),
+                      lambda: prepare_output(url, export=["train.jsonl"])):
+            with pytest.raises(CurateError) as exc:
+                check()
+            assert "SECRET" not in str(exc.value)
+    finally:
+        fs.rm("/user:SECRET@", recursive=True)
