@@ -50,12 +50,15 @@ def folder_kind(folder: Path) -> str | None:
     return _kind(lambda rel: (folder / rel).read_bytes() if (folder / rel).is_file() else None)
 
 
-def mark_run(folder: Path) -> None:
-    """Make ``folder`` (and its parents) and mark it as a run folder."""
+def mark_run(folder: Path) -> bool:
+    """Make ``folder`` (and its parents) and mark it as a run folder; whether it was marked
+    already."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    if (read_marker(folder) or {}).get("kind") != "run":
-        write_marker(folder, {"kind": "run"})
+    if (read_marker(folder) or {}).get("kind") == "run":
+        return True
+    write_marker(folder, {"kind": "run"})
+    return False
 
 
 def export_files(folder: Path) -> list[str]:
@@ -102,9 +105,10 @@ def check_run_output(out: str | Path, *, flag: str = "-o") -> None:
 
 
 def check_export_output(out: str | Path, names: Iterable[str], *, overwrite: bool = False,
-                        flag: str = "-o") -> None:
+                        flag: str = "-o", way: str | None = None) -> None:
     """CurateError unless an export may write the files ``names`` (relative paths) into
-    ``out``: none of them may exist unless curate wrote it there, or ``overwrite``."""
+    ``out``: none of them may exist unless curate wrote it there, or ``overwrite``. ``way``:
+    what the message tells the user to do (default: --overwrite or another ``flag``)."""
     folder = _open(out)
     if folder is None:
         return
@@ -118,9 +122,10 @@ def check_export_output(out: str | Path, names: Iterable[str], *, overwrite: boo
     if foreign and not overwrite:
         more = (f" (and {len(foreign) - 1} more: {', '.join(foreign[1:])})"
                 if len(foreign) > 1 else "")
+        it = "them" if more else "it"
+        way = way or f"pass --overwrite to let curate replace {it}, or choose another {flag}"
         raise CurateError(f"{flag} {out}: {_join(out, foreign[0])} was not written by curate"
-                          f"{more}; pass --overwrite to let curate replace "
-                          f"{'them' if more else 'it'}, or choose another {flag}")
+                          f"{more}; {way.format(it=it)}")
 
 
 def ignored_beside_run(folder: Path) -> list[str]:

@@ -20,10 +20,12 @@ _STAGE_FILE = re.compile(r"\d{2}_.+\.parquet")
 _EXPORT_REJECTED = re.compile(r"export_.+\.parquet")
 
 
-def clear_stale(out: Path, *, keep: Iterable[str], previous: dict[str, Any] | None) -> list[str]:
+def clear_stale(out: Path, *, keep: Iterable[str], previous: dict[str, Any] | None,
+                legacy: bool = False) -> list[str]:
     """Remove the old run's files in the run folder ``out`` but the checkpoints and rejected
     rows of the stages ``keep`` (slugs such as ``01_dedup.exact``) that this run reuses;
-    ``previous``: the old manifest. Returns the removed paths, relative to ``out``."""
+    ``previous``: the old manifest, whose exports count as curate's when the folder is a
+    ``legacy`` one (from before the marker). Returns the removed paths, relative to ``out``."""
     from ..export.folder import remove_export
 
     keep = set(keep)
@@ -39,7 +41,7 @@ def clear_stale(out: Path, *, keep: Iterable[str], previous: dict[str, Any] | No
                 continue
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
             removed.append(f"{sub}/{name}")
-    listed = {e.get("path") for e in (previous or {}).get("exports") or []}
+    listed = {e.get("path") for e in (previous or {}).get("exports") or []} if legacy else set()
     for entry in sorted((out / "export").iterdir() if (out / "export").is_dir() else []):
         if entry.is_dir():
             before = entry.exists()

@@ -335,6 +335,21 @@ def test_a_run_folder_from_before_the_marker_is_still_curates(tmp_path):
     assert json.loads(invoke("show", run, "--json").stdout)["exports"] == []
 
 
+def test_a_run_stops_before_its_stages_for_a_users_file_where_it_exports(tmp_path):
+    data = write_rows(tmp_path / "in.jsonl")
+    run = tmp_path / "run"
+    recipe = _recipe(tmp_path / "r.yaml", data, ["dedup.exact"], ["trl-sft"])
+    assert invoke("run", recipe, "-o", run, "--no-report").exit_code == 0
+    (run / "export" / "trl-sft" / ".curate.json").unlink()  # as if the files were the user's
+    before = snapshot(run)
+    r = invoke("run", recipe, "-o", run, "--no-report")
+    target = run / "export" / "trl-sft"
+    refused(r, f"export folder {target}: {target}/train.parquet was not written by curate (and "
+               "4 more: train.jsonl, test.parquet, test.jsonl, README.md); move them out of the "
+               "run folder")
+    assert snapshot(run) == before  # the old run as it was: nothing removed, nothing run
+
+
 # -- 6. publish only what curate wrote -------------------------------------------------------
 
 def test_publish_lists_only_the_files_curate_wrote(ds, tmp_path):
