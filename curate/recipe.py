@@ -189,10 +189,17 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
             cls.Options.model_validate(spec.with_)
         except ValidationError as exc:
             _raise_first(exc, prefix=f"stages[{i}].with", file=file)
+    first: dict[str, int] = {}
     for i, spec in enumerate(recipe.export):
         if spec.target not in TARGETS:
             raise RecipeError(f"unknown target {spec.target!r} (known: {', '.join(TARGETS)})",
                               path=f"export[{i}].target", file=file)
+        if spec.target in first:  # both would write export/<target>
+            raise RecipeError(f"{spec.target} is exported already by export[{first[spec.target]}]"
+                              f" into export/{spec.target}; a recipe exports each target once "
+                              "(another variant: `curate export RUN -o FOLDER` after the run)",
+                              path=f"export[{i}].target", file=file)
+        first[spec.target] = i
         target_options = {k: v for k, v in spec.with_.items() if k not in _WRITER_OPTIONS}
         try:
             get_target(spec.target).resolve(target_options)

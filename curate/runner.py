@@ -199,12 +199,16 @@ class Runner:
 
     def _run(self) -> dict[str, Any]:
         from .io import input_files
+        from .io.owned import check_run_output, mark_run
+        from .io.stale import clear_stale
 
         out = self.out_dir
-        for sub in ("stages", "rejected"):
-            (out / sub).mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         inputs = describe_inputs(input_files(self.input_path))
+        check_run_output(out)  # the commands check before any work; library callers here
+        marked = mark_run(out)
+        for sub in ("stages", "rejected"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
         prints = self._fingerprints(inputs)
         previous = read_manifest(out)
         start = self._start_index(previous, prints)
@@ -234,6 +238,11 @@ class Runner:
             from .recipe import check_recipe_columns
 
             check_recipe_columns(self.recipe, columns=self._input_columns())
+        # what the old run wrote and this one neither reuses nor writes again goes first
+        self._check_export_folders(previous if not marked else None)
+        clear_stale(out, keep=[p.slug for p in self.plan[:start]], previous=previous,
+                    legacy=not marked)
+        write_manifest(out, manifest)
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
             df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
@@ -276,6 +285,20 @@ class Runner:
         write_manifest(out, manifest)
         self._manifest = None  # done: nothing after this changes what the manifest says
         return manifest
+
+    def _check_export_folders(self, legacy: dict | None) -> None:
+        """Files of the user's where the recipe's exports write stop the run before anything
+        is removed or run; ``legacy``: the manifest of a run folder from before the marker,
+        whose listed exports are curate's."""
+        from .export.folder import export_names
+        from .io.owned import check_export_output
+
+        listed = {e.get("path") for e in (legacy or {}).get("exports") or []}
+        for spec in self.recipe.export:
+            if f"export/{spec.target}" not in listed:
+                check_export_output(self.out_dir / "export" / spec.target,
+                                    export_names(spec.target), flag="export folder",
+                                    way="move {it} out of the run folder")
 
     def _finish_run(self, manifest: dict[str, Any], last: int) -> None:
         """The ``finish_run`` steps of the stages that look at the whole run (see

@@ -57,12 +57,15 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
 
 
 def _exports(folder: Path, listed: list[dict]) -> list[dict]:
-    """The manifest's exports, then the folders under export/ that `curate export` wrote."""
+    """The manifest's exports, then the folders under export/ that `curate export` wrote (its
+    marker says so: a folder of the user's there is not an export of this run)."""
+    from .io.owned import folder_kind
+
     out = list(listed)
     known = {e.get("path") for e in listed}
     root = folder / "export"
     for d in sorted(root.iterdir() if root.is_dir() else []):
-        if not d.is_dir() or f"export/{d.name}" in known:
+        if not d.is_dir() or f"export/{d.name}" in known or folder_kind(d) != "export":
             continue
         counts = {}
         for split in ("train", "validation", "test"):

@@ -100,7 +100,7 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
                                "stages": stages})
     except RecipeError as exc:
         raise _as_usage_error(exc, stages) from None
-    prepare_output(out)
+    prepare_output(out, inputs=[input_path])
     with writing(out):
         manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
     click.echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows kept")

@@ -72,13 +72,19 @@ def _csv(ctx, param, value):
               help="Drop rows longer than this many tokens (needs --tokenizer).")
 @click.option("--tokenizer", default=None,
               help="Tokenizer for --max-tokens: a folder or a name in the local HF cache.")
+@click.option("--overwrite", is_flag=True,
+              help="Let curate replace files in OUT that it did not write, at the names an "
+                   "export writes (train.jsonl, README.md, ...); without it curate refuses.")
 @input_options
 def export(input_path, out, target, test_size, validation_size, seed, formats, sft_format,
-           sft_from_pairs, task, style, label_column, chat_template, max_tokens, tokenizer, fmt):
+           sft_from_pairs, task, style, label_column, chat_template, max_tokens, tokenizer,
+           overwrite, fmt):
     """Check records against a trainer's format, split them (group-aware, seeded) and write
-    them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet."""
+    them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet.
+    curate replaces or removes only the files it wrote in OUT (see --overwrite)."""
     from ..convert import convert
     from ..export import TARGETS
+    from ..export.folder import REJECTED, export_names
     from ..io.dispatch import is_run_folder
     from ..io.output import prepare_output, writing
     from ..io.remote import is_url, redact
@@ -90,9 +96,10 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     given = {"sft_format": sft_format, "sft_from_pairs": sft_from_pairs, "task": task,
              "style": style, "label_column": label_column}
     options = {k: v for k, v in given.items() if v is not None}
+    prepare_output(out, inputs=[input_path], export=[*export_names(target), REJECTED],
+                   overwrite=overwrite)
     read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
     frame = read.frame
-    prepare_output(out)
     run_info = None
     if is_url(input_path):
         manifest = read_remote_manifest(input_path)
@@ -103,7 +110,7 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
         result = _write(frame, out, target=target, test_size=test_size,
                         validation_size=validation_size, seed=seed, run_info=run_info,
                         formats=formats, chat_template=chat_template, max_tokens=max_tokens,
-                        tokenizer=tokenizer, **options)
+                        tokenizer=tokenizer, overwrite=overwrite, **options)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     click.echo(f"wrote {out} ({target}): {counts}")
     for note in result.notes:
@@ -118,21 +125,18 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
 def _write(frame, out: str, **options):
     """Export ``frame`` into the folder or URL ``out``, with rejected/export.parquet."""
     from ..export import export as export_frame
+    from ..export.folder import REJECTED
     from ..io.mirror import RunMirror
+    from ..io.owned import merge_remote_marker
     from ..io.remote import is_url
 
     mirror = RunMirror(out) if is_url(out) else None  # written locally, then uploaded
     if mirror is not None:
         mirror.start(pull=False)
     folder = mirror.local if mirror is not None else Path(out)
-    result = export_frame(frame, folder, **options)
-    rejected = folder / "rejected" / "export.parquet"
-    if result.rejected.height:
-        rejected.parent.mkdir(exist_ok=True)
-        result.rejected.write_parquet(rejected)
-    else:
-        rejected.unlink(missing_ok=True)
+    result = export_frame(frame, folder, rejected_file=REJECTED, **options)
     if mirror is not None:
+        merge_remote_marker(folder, out)  # files at the URL are never deleted: still curate's
         mirror.push()
         mirror.close()
     return result

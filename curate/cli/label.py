@@ -153,7 +153,7 @@ def pull(*, dataset, out, judged_run, api_url, api_key) -> None:
     from ..argilla.pull import write_pull
     from ..io.output import prepare_output
 
-    prepare_output(out)
+    prepare_output(out, inputs=[judged_run])
     with _client(api_url, api_key) as client:
         summary = write_pull(client, dataset=dataset, out=Path(out),
                              judged_run=Path(judged_run) if judged_run else None)

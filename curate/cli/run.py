@@ -24,13 +24,14 @@ from ..recipe import load_recipe
 def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
     """Run a recipe: convert, stages in order, exports, report."""
     from ..io.output import prepare_output, writing
+    from ..recipe import resolve_input_path
     from ..runner import run_recipe
 
     recipe = load_recipe(recipe_file)
     if engine:
         recipe = recipe.model_copy(update={"engine": engine})
     out = out or str(Path("exports") / recipe.name)  # a folder or a URL: kept as given
-    prepare_output(out)
+    prepare_output(out, inputs=[resolve_input_path(recipe, Path(recipe_file))])
     with writing(out):
         manifest = run_recipe(recipe, out, recipe_file=Path(recipe_file), from_stage=from_stage,
                               until=until, limit=limit, resume=resume, report=not no_report,

@@ -27,18 +27,19 @@ import polars as pl
 
 from ..errors import CurateError
 from ..io import write_jsonl
+from ..io.owned import check_export_output, export_files, write_marker
 from ..judge.sources import pair_sources
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
 from .card import render_card
 from .checks import REASONS
 from .examples import removed_examples
+from .folder import CARD, FORMATS, export_names
 from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, render_check
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
-FORMATS = ("parquet", "jsonl")
 
 __all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "FORMATS",
            "CHAT_TEMPLATES", "get_target", "render_card", "split_frame", "Target"]
@@ -64,6 +65,7 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
            run_info: dict | None = None, stratify: str | None = "source",
            formats: list[str] | tuple[str, ...] | None = None, chat_template: str = "chatml",
            max_tokens: int | None = None, tokenizer: str | None = None,
+           overwrite: bool = False, rejected_file: str | None = None,
            **target_options: Any) -> ExportResult:
     """Check, split and write ``df`` for ``target``; see the module docstring.
 
@@ -75,8 +77,15 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     available offline. ``run_info``: provenance for the card (see :mod:`curate.export.card`);
     with a ``run_dir`` (or when ``out_dir`` is ``<run>/export/<target>``) the card shows a few
     removed rows per reason from the run's rejected/ files.
+
+    Only files curate wrote are replaced or removed (the folder's ``.curate.json`` lists them,
+    see :mod:`curate.io.owned`): a file of the user's at a name the export writes is a
+    CurateError before any work, unless ``overwrite``. ``rejected_file``: where in ``out_dir``
+    the rows not exported are written (e.g. ``rejected/export.parquet``); None: not written.
     """
     t = get_target(target)
+    names = export_names(target) + ([rejected_file] if rejected_file else [])
+    check_export_output(out_dir, names, overwrite=overwrite)
     target_options, note = pick_task(t, df, target_options)
     options = t.resolve(target_options)
     formats = _formats(t, formats)
@@ -97,30 +106,29 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    owned = set(export_files(out_dir))
+    if overwrite:
+        owned |= {n for n in names if (out_dir / n).is_file()}
+    # the marker names every file before one is written: an export stopped halfway leaves
+    # only files curate may replace
+    write_marker(out_dir, {"kind": "export", "target": target, "files": sorted(owned | set(names))})
     counts: dict[str, int] = {}
     files: list[Path] = []
     written: dict[str, list[str]] = {}
     for name in SPLITS:
         part = out.filter(pl.col("split") == name).drop("split")
-        paths = {ext: out_dir / f"{name}.{ext}" for ext in FORMATS}
         if part.height == 0:
-            for p in paths.values():  # a split from an earlier export into this folder
-                p.unlink(missing_ok=True)
             continue
         counts[name] = part.height
-        for ext in FORMATS:
-            if ext not in formats:
-                paths[ext].unlink(missing_ok=True)
         for ext in formats:
-            _atomic(paths[ext], _writer(part, ext))
-            files.append(paths[ext])
+            _atomic(out_dir / f"{name}.{ext}", _writer(part, ext))
+            files.append(out_dir / f"{name}.{ext}")
         written[name] = [f"{name}.{ext}" for ext in formats]
     if t.side_files is not None:
         extra = t.side_files(options, {"files": written, "chat_template": chat_template})
         for fname, text in extra.items():
             _atomic(out_dir / fname, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
             files.append(out_dir / fname)
-
     info = dict(run_info or {})
     info["export"] = {"target": target, "rows_in": df.height, "rows_out": out.height,
                       "dropped": skipped, "seed": seed, "test_size": test_size,
@@ -133,13 +141,30 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     run_dir = _run_dir(info, out_dir)
     if run_dir is not None and "removed_examples" not in info:
         info["removed_examples"] = removed_examples(run_dir, list(info.get("stages") or []))
-    card = out_dir / "README.md"
+    card = out_dir / CARD
     text = render_card(target=target, counts=counts, run_info=info)
     _atomic(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     files.append(card)
+    if rejected_file and rejected.height:
+        (out_dir / rejected_file).parent.mkdir(parents=True, exist_ok=True)
+        _atomic(out_dir / rejected_file, _writer(rejected, "parquet"))
+        files.append(out_dir / rejected_file)
+    _keep_only(out_dir, owned, files, target)
     return ExportResult(target=target, out_dir=out_dir, counts=counts, skipped=skipped,
                         rejected=rejected, files=files, notes=[note] if note else [],
                         hints={"wrong_kind": hint} if hint else {})
+
+
+def _keep_only(out_dir: Path, owned: set[str], files: list[Path], target: str) -> None:
+    """Remove the files of an earlier export that this one did not write (curate's alone),
+    and list in the marker exactly the files written."""
+    rels = [f.relative_to(out_dir).as_posix() for f in files]
+    for rel in sorted(owned - set(rels)):
+        (out_dir / rel).unlink(missing_ok=True)
+    rejected_dir = out_dir / "rejected"
+    if rejected_dir.is_dir() and not any(rejected_dir.iterdir()):
+        rejected_dir.rmdir()
+    write_marker(out_dir, {"kind": "export", "target": target, "files": sorted(rels)})
 
 
 def _formats(t: Target, formats) -> tuple[str, ...]:

@@ -232,13 +232,14 @@ register(Target(
     lambda o, s: _sft_or_pair_checks(o, C.CONVERSATION_ROLES), _axolotl_rows, _axolotl_columns,
     _task, lambda o: "# axolotl: merge axolotl.yaml into your config",
     tags=("axolotl",), options={"task": "sft"}, choices={"task": TASKS},
-    side_files=_axolotl_yaml))
+    side_files=_axolotl_yaml, side_names=("axolotl.yaml",)))
 register(Target(
     "llama-factory", "LLaMA-Factory datasets (sharegpt or alpaca) with dataset_info.json",
     _lf_checks, _lf_rows, _lf_columns, _task,
     lambda o: f"# LLaMA-Factory: dataset_dir: <this folder>, dataset: {o['dataset_name']}_train",
     tags=("llama-factory",), options={"task": "sft", "style": "sharegpt", "dataset_name": "curate"},
-    choices={"task": TASKS, "style": ("sharegpt", "alpaca")}, side_files=_lf_info))
+    choices={"task": TASKS, "style": ("sharegpt", "alpaca")}, side_files=_lf_info,
+    side_names=("dataset_info.json",)))
 register(Target(
     "openai", "OpenAI chat fine-tuning JSONL",
     lambda o, s: _sft_or_pair_checks(o, OPENAI_ROLES), _openai_rows, _openai_columns, _task,

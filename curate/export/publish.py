@@ -1,7 +1,8 @@
 """Publish an export folder to the Hugging Face Hub as a dataset repository, in one commit.
 
-The folder is what :func:`curate.export.export` wrote (data files, side files, README.md);
-``rejected/`` and hidden files stay local. The token comes from ``token=``, else ``HF_TOKEN``,
+The folder is what :func:`curate.export.export` wrote (data files, side files, README.md):
+only the files its marker says curate wrote go up; ``rejected/``, hidden files and anything
+else in the folder (notes, other folders) stay local. The token comes from ``token=``, else ``HF_TOKEN``,
 else the huggingface_hub login (``hf auth login``). The repository is created private unless
 ``public=True`` (an existing repository keeps its visibility), and everything goes up in one
 commit to ``revision`` (a branch, created when missing; ``main`` by default). The card's
@@ -44,7 +45,11 @@ class PublishResult:
 
 
 def upload_files(out_dir: Path) -> list[Path]:
-    """The files of an export folder that are published, sorted by path."""
+    """The files of an export folder that are published, sorted by path: the ones curate wrote
+    there (see :func:`curate.export.folder.published_files`); notes, other folders, rejected/
+    and hidden files stay local."""
+    from .folder import published_files
+
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise CurateError(f"{out_dir}: not a folder (expected an export folder from "
@@ -52,14 +57,7 @@ def upload_files(out_dir: Path) -> list[Path]:
     if not (out_dir / "README.md").is_file():
         raise CurateError(f"{out_dir}: no README.md; publish an export folder written by "
                           "`curate export` (it writes the dataset card)")
-    files = []
-    for path in sorted(out_dir.rglob("*")):
-        rel = path.relative_to(out_dir)
-        if not path.is_file() or rel.parts[0] == "rejected" or any(
-                p.startswith(".") for p in rel.parts):
-            continue
-        files.append(path)
-    return files
+    return published_files(out_dir)
 
 
 def resolve_token(token: str | None = None) -> str | None:

@@ -59,7 +59,7 @@ class Target:
     ``usage(opts)``: lines of Python (after ``ds = load_dataset(...)``) for the card.
     ``side_files(opts, ctx)``: extra files beside the data, {name: text}; ``ctx`` holds
     ``files`` (split -> data file names written) and ``chat_template`` (e.g. Axolotl's YAML,
-    LLaMA-Factory's dataset_info.json).
+    LLaMA-Factory's dataset_info.json); ``side_names``: every name it may return.
     ``prepare(kept, opts)``: derived columns ``rows`` needs (KTO's ``_label``).
     """
 
@@ -75,6 +75,7 @@ class Target:
     choices: dict[str, tuple] = field(default_factory=dict)  # option -> allowed values
     formats: tuple[str, ...] = ("parquet", "jsonl")
     side_files: Callable[[dict, dict[str, list[str]]], dict[str, str]] | None = None
+    side_names: tuple[str, ...] = ()  # the names side_files may write
     prepare: Callable[[pl.DataFrame, dict], pl.DataFrame] | None = None  # derived columns
 
     def resolve(self, options: dict) -> dict:

@@ -16,7 +16,9 @@ Contract for this package (implemented by its modules):
 
 Every reader also takes an fsspec URL (``s3://``, ``gs://``, ``memory://``, ``file://``, a
 ``zip::`` chain; a file, a folder or a glob): see :mod:`curate.io.remote`. A run folder at a
-URL is staged locally and mirrored by :mod:`curate.io.mirror`.
+URL is staged locally and mirrored by :mod:`curate.io.mirror`. Outputs are checked before any
+work by :mod:`curate.io.output` (overlap with the input) and :mod:`curate.io.owned` (curate
+replaces or removes only files it wrote); :mod:`curate.io.stale` clears an old run's files.
 """
 
 from __future__ import annotations

@@ -49,7 +49,12 @@ def is_run_folder(path: Path) -> bool:
 
 def _walk(folder: Path, out: list[Path]) -> None:
     if is_run_folder(folder):
+        _check_run_folder(folder)
         out.append(folder / "data.parquet")
+    elif _unfinished_run(folder):
+        raise InputError("a run folder without data.parquet: its run did not finish (see "
+                         "`curate show`); rerun it, or give one of its stages/*.parquet "
+                         "checkpoints", file=str(folder))
     elif is_hf_dataset_dict(folder):
         out.extend(splits(folder))
     elif is_hf_dataset(folder):
@@ -64,7 +69,29 @@ def _walk(folder: Path, out: list[Path]) -> None:
                 out.append(child)
 
 
-def _readable(name: str) -> bool:
+def _check_run_folder(folder: Path) -> None:
+    """A run folder stands for its data.parquet: data files of the user's beside it would be
+    ignored without a word, so they are an error."""
+    from .owned import ignored_beside_run
+
+    ignored = ignored_beside_run(folder)
+    if ignored:
+        more = f" (and {len(ignored) - 1} more)" if len(ignored) > 1 else ""
+        raise InputError(f"a run folder, read as its data.parquet alone, but it also holds "
+                         f"{ignored[0]}{more}, which would be ignored; move such files out of "
+                         f"the run folder, or give them as their own input", file=str(folder))
+
+
+def _unfinished_run(folder: Path) -> bool:
+    """A folder curate marked as a run folder (or with a run's manifest) but no data.parquet:
+    its checkpoints must not be read as if they were a folder of data files."""
+    from .owned import folder_kind
+
+    return not (folder / "data.parquet").exists() and folder_kind(folder) == "run"
+
+
+def is_readable_name(name: str) -> bool:
+    """Whether a file of this name is read as data (a row file or a document)."""
     return _reader_by_name(name) is not None or name.lower().endswith(DOC_SUFFIXES)
 
 
@@ -76,8 +103,8 @@ def input_files(path: str | Path) -> list[Path | RemoteFile]:
     folder or a glob) covers :class:`~curate.io.remote.RemoteFile` entries.
     """
     if is_url(path):
-        files = list_files(path, readable=_readable)
-        if len(files) == 1 and not _readable(files[0].name):
+        files = list_files(path, readable=is_readable_name)
+        if len(files) == 1 and not is_readable_name(files[0].name):
             raise InputError(f"unsupported file type; supported: {SUPPORTED}", file=str(files[0]))
         return files
     p = Path(path)
@@ -157,6 +184,8 @@ def read_records(path: str | Path) -> pl.DataFrame:
             raise InputError("not a records parquet file or run folder", file=redact(path))
     else:
         p = Path(path)
+        if p.is_dir():
+            _check_run_folder(p)
         file = p / "data.parquet" if p.is_dir() else p
     local = local_path(file)  # a remote file's network errors are the user's to see
     try:

@@ -1,6 +1,8 @@
 """Output folders: checked before a command works, and OS errors while writing as one line.
 
-    prepare_output("runs/x")        creates the folder and checks that a file can be written in it
+    prepare_output("runs/x", inputs=[src])   checks that the folder can be made and written,
+                                    that it does not overlap the input, and that curate may
+                                    write there (see curate.io.owned)
     with writing("runs/x"): ...     an OS error inside (a full disk) as a CurateError naming it
     os_error_message(exc)           "runs/x/data.parquet: no space left on device (errno 28); ..."
 
@@ -16,8 +18,8 @@ import os
 import re
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, Iterable, Iterator
 
 from ..errors import CurateError
 
@@ -34,13 +36,31 @@ _WAY_ON = {
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
-def prepare_output(path: str | Path, *, flag: str = "-o") -> None:
-    """Check that the output folder ``path`` can be made and written (nothing is left behind);
-    CurateError with one line saying why not. A URL is checked when it is written."""
+def prepare_output(path: str | Path, *, flag: str = "-o", inputs: Iterable[Any] = (),
+                   export: Iterable[str] | None = None, overwrite: bool = False) -> None:
+    """Check, before any work, that the output folder ``path`` can be made and written (nothing
+    is left behind); CurateError with one line saying why not.
+
+    ``inputs``: the datasets the command reads; the output may not be one of them, lie inside
+    one (but in a run folder's export/) or hold one. ``export``: the files an export writes
+    (see :func:`curate.io.owned.check_export_output`, with ``overwrite``); without it the
+    folder must be fit for a run (:func:`curate.io.owned.check_run_output`).
+    """
+    from .owned import check_export_output, check_run_output
     from .remote import is_url
 
-    if is_url(path):
-        return
+    for given in inputs:
+        if given is not None:
+            check_overlap(given, path, flag=flag)
+    if export is None:  # before the write check: a refusal names the user's file anyway
+        check_run_output(path, flag=flag)
+    else:
+        check_export_output(path, export, overwrite=overwrite, flag=flag)
+    if not is_url(path):
+        _check_local(path, flag)
+
+
+def _check_local(path: str | Path, flag: str) -> None:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise CurateError(f"{flag} {path}: this is a file, not a folder; give a folder to "
@@ -56,6 +76,62 @@ def prepare_output(path: str | Path, *, flag: str = "-o") -> None:
             pass
     except OSError as exc:
         raise CurateError(f"{flag} {path}: cannot write in {there}: {_describe(exc)}") from None
+
+
+def check_overlap(given: Any, out: str | Path, *, flag: str = "-o") -> None:
+    """CurateError when the output ``out`` is the input ``given``, lies inside it, or holds it:
+    curate would write over its input or read its own output as input next time. An output in
+    the export/ folder of a run folder given as input is fine (the run is read as its
+    data.parquet alone). URLs are compared by protocol and path, without a request, except
+    one to tell whether an input URL is a run folder."""
+    from .owned import shown
+
+    where_in, where_out = _location(given), _location(out)
+    if where_in is None or where_out is None or where_in[0] != where_out[0]:
+        return
+    a, o = where_in[1], where_out[1]
+    is_run = _is_run(given) if a in o.parents else False
+    given, out = shown(given), shown(out)
+    if a == o:
+        raise CurateError(f"{flag} {out}: this is the input {given}; write to another folder "
+                          "(curate never writes over its input)")
+    if o in a.parents:
+        raise CurateError(f"{flag} {out}: the input {given} is inside this folder; write to a "
+                          "folder outside it (curate never writes over its input)")
+    if a in o.parents:
+        if a / "export" in o.parents and is_run:
+            return
+        raise CurateError(f"{flag} {out}: this folder is inside the input {given}, so reading "
+                          f"{given} would read the output too; write outside {given}"
+                          + (" (or into its export/ folder)" if is_run else ""))
+
+
+def _location(x: Any) -> tuple[str, PurePath] | None:
+    """(file system, absolute path) of a local path or URL; a glob is cut to its folder."""
+    from .remote import is_url, open_url, protocols
+
+    if not is_url(x):
+        return "local", Path(x).expanduser().resolve()
+    try:
+        fs, path = open_url(str(x))
+    except CurateError:
+        return None  # an unusable URL: its own command says why
+    cut = re.search(r"[*?\[]", path)
+    path = (path[:path.rfind("/", 0, cut.start())] if cut else path).rstrip("/")
+    names = protocols(fs)
+    if "file" in names or "local" in names:
+        return "local", Path(path or "/").resolve()
+    return names[0], PurePosixPath("/" + path.lstrip("/"))
+
+
+def _is_run(given: Any) -> bool:
+    from ..manifest import read_remote_manifest
+    from .dispatch import is_run_folder
+    from .remote import is_url
+
+    if is_url(given):
+        return read_remote_manifest(str(given)) is not None
+    return is_run_folder(Path(given))
 
 
 @contextmanager

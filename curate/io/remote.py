@@ -250,6 +250,14 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
     files = {n for n, e in entries.items() if e.get("type") != "directory"}
     here = join(root_url, relative(folder, root))
     if {"data.parquet", "manifest.json"} <= files:  # a run folder: its final records
+        from .owned import RUN_LAYOUT
+
+        ignored = [n for n in sorted(files)
+                   if not n.startswith(".") and n not in RUN_LAYOUT and readable(n)]
+        if ignored:
+            raise InputError(f"a run folder, read as its data.parquet alone, but it also holds "
+                             f"{ignored[0]}, which would be ignored; move such files out of the "
+                             "run folder, or give them as their own input", file=here)
         e = entries["data.parquet"]
         out.append(RemoteFile(fs, e["name"], join(here, "data.parquet"), e))
         return

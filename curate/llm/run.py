@@ -50,7 +50,7 @@ def run_generation(spec: dict, out: str, stage: dict | list[dict], *, on_error: 
 
     recipe = _recipe(spec, stage, on_error)
     llm_stage = stage[0] if isinstance(stage, list) else stage
-    prepare_output(out)
+    prepare_output(out, inputs=[spec["path"]])
     from_stage = _resume_from(Path(out), llm_stage["use"]) if resume else None
     with writing(out):
         manifest = run_recipe(recipe, out, echo=echo, resume=resume and from_stage is None,

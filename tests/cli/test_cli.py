@@ -53,7 +53,7 @@ def test_commands_chain_through_run_folders(data, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout == f"wrote {tmp_path / 'x'} (trl-sft): train: 1, test: 1\n"
     assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
-        "README.md", "test.jsonl", "test.parquet", "train.jsonl", "train.parquet"]
+        ".curate.json", "README.md", "test.jsonl", "test.parquet", "train.jsonl", "train.parquet"]
 
 
 def test_bad_input_is_one_line_on_stderr_and_exit_1(tmp_path):

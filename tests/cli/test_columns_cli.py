@@ -162,7 +162,10 @@ def test_output_that_is_a_file_or_unwritable(gsm8k, tmp_path):
 def test_a_full_disk_is_one_line(gsm8k, tmp_path):
     """The runner writes each checkpoint through NAME.tmp: pointing that at /dev/full makes the
     real parquet writer meet a full device."""
+    from curate.io.owned import mark_run
+
     out = tmp_path / "run"
+    mark_run(out)  # a run folder, whose stages/ curate may write
     (out / "stages").mkdir(parents=True)
     (out / "stages" / "00_convert.parquet.tmp").symlink_to("/dev/full")
     r = invoke("convert", gsm8k, "-o", out)

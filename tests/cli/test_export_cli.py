@@ -42,7 +42,7 @@ def test_trl_sft_prompt_completion_jsonl_only(data, tmp_path):
                         "  not exported: wrong_kind: 6 (preference pairs: --target trl-dpo "
                         "(or --sft-from-pairs: prompt + chosen) exports them)\n")
     assert sorted(p.name for p in out.iterdir()) == [
-        "README.md", "rejected", "test.jsonl", "train.jsonl", "validation.jsonl"]
+        ".curate.json", "README.md", "rejected", "test.jsonl", "train.jsonl", "validation.jsonl"]
     row = json.loads((out / "train.jsonl").read_text().splitlines()[0])
     assert list(row) == ["id", "prompt", "completion"]
     assert pl.read_parquet(out / "rejected" / "export.parquet")["drop_reason"].to_list() == [

@@ -185,7 +185,8 @@ def test_reexport_removes_stale_split_files(b, tmp_path):
     assert (out / "validation.parquet").exists()
     res = export(df, out, target="trl-dpo")
     assert sorted(p.name for p in out.iterdir()) == [
-        "README.md", "test.jsonl", "test.parquet", "train.jsonl", "train.parquet"]
+        ".curate.json", "README.md", "test.jsonl", "test.parquet", "train.jsonl",
+        "train.parquet"]
     card = yaml.safe_load((out / "README.md").read_text(encoding="utf-8").split("---")[1])
     assert card["configs"][0]["data_files"] == [{"split": "train", "path": "train.parquet"},
                                                 {"split": "test", "path": "test.parquet"}]
@@ -219,3 +220,18 @@ def test_nothing_to_export(b, tmp_path):
                                           r"qualifies \(wrong_kind: 3\)"):
         export(b.frame([b.sft(f"q{i}", "a") for i in range(3)]), tmp_path / "o",
                target="trl-dpo")
+
+
+def test_export_refuses_the_users_files_before_any_work(b, tmp_path):
+    df = b.frame(b.sample_sft(6))
+    (tmp_path / "README.md").write_text("mine\n")
+    with pytest.raises(CurateError, match=r"README\.md was not written by curate; pass "
+                                          r"--overwrite"):
+        export(df, tmp_path, target="axolotl", test_size=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    res = export(df, tmp_path, target="axolotl", test_size=1, overwrite=True)
+    assert res.rows_out == 8
+    assert "mine" not in (tmp_path / "README.md").read_text()
+    assert json.loads((tmp_path / ".curate.json").read_text())["files"] == [
+        "README.md", "axolotl.yaml", "test.jsonl", "test.parquet", "train.jsonl",
+        "train.parquet"]

@@ -186,7 +186,8 @@ def test_openai_chat_jsonl(b, tmp_path):
     out = tmp_path / "oa"
     res = export(df, out, target="openai", test_size=2)
     assert res.skipped == {"invalid_role": 1, "wrong_kind": 1}
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "test.jsonl", "train.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [".curate.json", "README.md", "test.jsonl",
+                                                     "train.jsonl"]
     first = json.loads((out / "train.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert list(first) == ["messages"]
     card = (out / "README.md").read_text(encoding="utf-8")
