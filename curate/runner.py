@@ -229,7 +229,6 @@ class Runner:
             "stages": [old[p.name] for p in self.plan[:min(start, last + 1)]],
             "exports": [],
         }
-        self._manifest = manifest  # what _run_marked marks when the run stops
         if is_url(self.recipe.input.path):  # the manifest never holds credentials
             manifest["recipe"]["input"]["path"] = redact(self.recipe.input.path)
         if start == 0 and not is_url(self.input_path):
@@ -242,6 +241,9 @@ class Runner:
         self._check_export_folders(previous if not marked else None)
         clear_stale(out, keep=[p.slug for p in self.plan[:start]], previous=previous,
                     legacy=not marked)
+        # from here on a stop is written in the manifest; a check that refused above left the
+        # old run's manifest as it was
+        self._manifest = manifest
         write_manifest(out, manifest)
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
