@@ -82,6 +82,7 @@ class Runner:
             out_dir = self.mirror.local
         self.recipe, self.out_dir = recipe, Path(out_dir)
         self.where = str(self.mirror or self.out_dir)  # where the run lives, for messages
+        self.recipe_file = recipe_file
         self.input_path = resolve_input_path(recipe, recipe_file)
         self.from_stage, self.until, self.limit = from_stage, until, limit
         self.resume, self.report = resume, report
@@ -125,9 +126,15 @@ class Runner:
             start = self._find(self.from_stage, "--from")
             if start > 0 and not reusable(self.plan[start - 1]):
                 prev = self.plan[start - 1]
+                # --resume starts at the first stage whose checkpoint is not valid any more
+                first = next(p for p in self.plan if not reusable(p))
+                why = ("is out of date (the recipe or the input changed since it was made)"
+                       if done.get(prev.name) else "is not there")
                 raise CurateError(
-                    f"--from {self.from_stage}: no usable checkpoint of the stage before it "
-                    f"({prev.slug}) in {self.where}; run the recipe once without --from")
+                    f"--from {self.from_stage}: the checkpoint of the stage before it "
+                    f"({prev.slug}) in {self.where} {why}; run with --resume instead of "
+                    f"--from: it reruns from {first.slug}, the first stage without a valid "
+                    "checkpoint")
             return start
         if self.resume:
             start = 0
@@ -169,9 +176,10 @@ class Runner:
     def _run(self) -> dict[str, Any]:
         from .io import input_files
 
+        from .recipe import check_recipe_files
+
         out = self.out_dir
-        for sub in ("stages", "rejected"):
-            (out / sub).mkdir(parents=True, exist_ok=True)
+        check_recipe_files(self.recipe, self.recipe_file)  # before anything is read or made
         started = time.perf_counter()
         inputs = describe_inputs(input_files(self.input_path))
         prints = self._fingerprints(inputs)
@@ -201,7 +209,10 @@ class Runner:
             # input (read from its schema) its own
             from .recipe import check_recipe_columns
 
-            check_recipe_columns(self.recipe, columns=self._input_columns())
+            check_recipe_columns(self.recipe, columns=self._input_columns(),
+                                 recipe_file=self.recipe_file)
+        for sub in ("stages", "rejected"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
             df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
@@ -308,6 +319,8 @@ class Runner:
         if result.added:
             line += f" made {result.added} from split rows;"
         self.echo((line + (f" dropped {summary}" if summary else "")).rstrip())
+        for note in (stats or {}).get("notes", []):  # what a stage tells the user as it ends
+            self.echo(f"  {note}")
         return result.kept
 
     def _convert(self) -> tuple[StageResult, int, dict]:

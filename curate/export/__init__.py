@@ -35,13 +35,14 @@ from .examples import removed_examples
 from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
-from .templates import CHAT_TEMPLATES, render_check
+from .templates import CHAT_TEMPLATES, check_max_tokens, render_check, template_text
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 FORMATS = ("parquet", "jsonl")
 
 __all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "FORMATS",
-           "CHAT_TEMPLATES", "get_target", "render_card", "split_frame", "Target"]
+           "CHAT_TEMPLATES", "check_writer_options", "get_target", "render_card", "split_frame",
+           "Target"]
 
 @dataclass
 class ExportResult:
@@ -77,6 +78,8 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     removed rows per reason from the run's rejected/ files.
     """
     t = get_target(target)
+    check_writer_options(target, formats=formats, chat_template=chat_template,
+                         max_tokens=max_tokens, tokenizer=tokenizer)
     target_options, note = pick_task(t, df, target_options)
     options = t.resolve(target_options)
     formats = _formats(t, formats)
@@ -140,6 +143,17 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     return ExportResult(target=target, out_dir=out_dir, counts=counts, skipped=skipped,
                         rejected=rejected, files=files, notes=[note] if note else [],
                         hints={"wrong_kind": hint} if hint else {})
+
+
+def check_writer_options(target: str, *, formats: list[str] | tuple[str, ...] | None = None,
+                         chat_template: str = "chatml", max_tokens: int | None = None,
+                         tokenizer: str | None = None) -> None:
+    """The options of :func:`export` that are about writing, checked before any row is read
+    (CurateError): the target's ``formats``, a shipped ``chat_template``, ``max_tokens``
+    with a ``tokenizer``."""
+    _formats(get_target(target), formats)
+    template_text(chat_template)
+    check_max_tokens(max_tokens, tokenizer)
 
 
 def _formats(t: Target, formats) -> tuple[str, ...]:
