@@ -150,3 +150,15 @@ def test_a_column_a_stage_needs_is_checked_before_the_run_folder_is_made(data, t
     assert result.stderr == ("Error: select.diverse reads pinned, which no earlier stage "
                              "writes; the input has no such column either\n")
     assert not out.exists()
+
+
+def test_label_push_flags_are_usage_errors_before_reading_or_connecting(data, tmp_path):
+    base = ["label", "push", "--dataset", "d", "--api-url", "http://127.0.0.1:9", "--api-key",
+            "k"]
+    _usage_error(invoke(*base, data, "--annotators", "0"),
+                 "Invalid value for '--annotators': 0 is not in the range x>=1.")
+    _usage_error(invoke(*base), "give either INPUT or --from-judge RUN")
+    _usage_error(invoke(*base, data, "--from-judge", tmp_path),
+                 "give either INPUT or --from-judge RUN")
+    _usage_error(invoke(*base, data, "--hard-margin", "0.5"),
+                 "--hard-margin goes with --from-judge RUN")
