@@ -175,7 +175,6 @@ class Runner:
 
     def _run(self) -> dict[str, Any]:
         from .io import input_files
-
         from .recipe import check_recipe_files
 
         out = self.out_dir
