@@ -291,7 +291,8 @@ def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path | str:
 def check_recipe_files(recipe: Recipe, recipe_file: Path | None = None) -> None:
     """Check that the files a recipe names exist before any data moves: its input (a local
     path) and the files of its stages' options (the fields marked ``path``: a file, a folder,
-    or the values of a NAME=PATH mapping). RecipeError naming the place, e.g.
+    or the values of a NAME=PATH mapping, which ``required`` wants not empty). RecipeError
+    naming the place, e.g.
     ``stages[1].with.benchmarks.mmlu: mmlu.jsonl: no such file or folder``."""
     from .io.remote import is_url
     from .stages.registry import stage_class
@@ -307,6 +308,9 @@ def check_recipe_files(recipe: Recipe, recipe_file: Path | None = None) -> None:
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             value = getattr(options, name)
             if extra.get("path") == "values" and isinstance(value, dict):
+                if not value and extra.get("required"):
+                    raise RecipeError("at least one NAME=PATH is needed",
+                                      path=f"stages[{i}].with.{name}", file=file)
                 named = {f"{name}.{key}": v for key, v in value.items()}
             elif extra.get("path") in ("file", "dir") and isinstance(value, str):
                 named = {name: value}

@@ -172,6 +172,11 @@ def test_files_a_recipe_names_are_checked_before_data_moves(tmp_path):
         check_recipe_files(bench)
     assert str(info.value) == (f"stages[0].with.benchmarks.mmlu: {tmp_path / 'm.jsonl'}: no "
                                "such file or folder")
+    none = parse_recipe({**BASE, "input": {"path": str(data)}, "stages": [
+        {"use": "dedup.exact"}, {"use": "decontam.semantic"}]})
+    with pytest.raises(RecipeError) as info:
+        check_recipe_files(none)
+    assert str(info.value) == "stages[1].with.benchmarks: at least one NAME=PATH is needed"
     checkpoint = parse_recipe({**BASE, "input": {"path": "in.jsonl"}, "stages": [
         {"use": "safety.toxicity", "with": {"checkpoint": str(tmp_path / "t.ckpt")}}]})
     with pytest.raises(RecipeError) as info:

@@ -126,6 +126,8 @@ def test_other_commands_say_bad_values_as_their_flags(data, tmp_path):
     _usage_error(invoke("filter", data, "-o", out, "--decontam", "mmlu=/nonexistent"),
                  "Invalid value for '--decontam': 'mmlu=/nonexistent': Path '/nonexistent' does "
                  "not exist.")
+    _usage_error(invoke("filter", data, "-o", out, "--decontam-action", "mark"),
+                 "--decontam: at least one NAME=PATH is needed")
     _usage_error(invoke("filter", data, "-o", out, "--max-label", "insult"),
                  "Invalid value for '--max-label': 'insult': expected KEY=VALUE, e.g. "
                  "insult=0.3")
