@@ -51,11 +51,28 @@ class InputSpec(_Strict):
                 raise ValueError(str(exc)) from None
         return columns
 
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, format: str) -> str:
+        from .convert import format_problem
+
+        problem = format_problem(format)
+        if problem is not None:
+            raise ValueError(problem)
+        return format
+
     @model_validator(mode="after")
     def _map_or_format(self) -> "InputSpec":
+        from .convert import ColumnMap, kind_problem
+        from .stages.base import field_error
+
         if self.columns is not None and self.format != "auto":
             raise ValueError(f"columns reads the rows through the column map; it does not go "
                              f"with format {self.format} (leave format auto)")
+        columns = None if self.columns is None else ColumnMap.parse(self.columns, where="")
+        problem = kind_problem(self.format, self.kind, columns)
+        if problem is not None:
+            raise field_error(type(self), "kind", problem)
         return self
 
     @field_validator("encoding")
@@ -87,6 +104,26 @@ class ExportSpec(_Strict):
     validation_size: float | int | None = Field(None, description="Optional validation split.")
     with_: dict[str, Any] = Field(default_factory=dict, alias="with",
                                   description="Target options.")
+
+    @field_validator("test_size", "validation_size")
+    @classmethod
+    def _split_size(cls, value: float | int | None) -> float | int | None:
+        from .export.split import size_problem
+
+        problem = None if value is None else size_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _held_out(self) -> "ExportSpec":
+        from .export.split import held_out_problem
+        from .stages.base import field_error
+
+        problem = held_out_problem(self.test_size, self.validation_size)
+        if problem is not None:
+            raise field_error(type(self), "validation_size", problem)
+        return self
 
 
 class RayConfig(_Strict):
@@ -156,6 +193,13 @@ def _loc(parts: tuple) -> str:
 
 
 def _raise_first(exc: ValidationError, *, prefix: str = "", file: str | None = None) -> None:
+    raise as_recipe_error(exc, prefix=prefix, file=file) from None
+
+
+def as_recipe_error(exc: ValidationError, *, prefix: str = "",
+                    file: str | None = None) -> RecipeError:
+    """The first error of a validation as a RecipeError naming its place (``prefix`` + the
+    field's path), e.g. ``stages[0].with.keep: unknown language code(s) xx``."""
     err = exc.errors()[0]
     loc = _loc(tuple(err["loc"]))
     path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
@@ -166,7 +210,7 @@ def _raise_first(exc: ValidationError, *, prefix: str = "", file: str | None = N
         msg = "required option is missing"
     elif err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
         msg = str(err["ctx"]["error"])
-    raise RecipeError(msg, path=path or None, file=file) from None
+    return RecipeError(msg, path=path or None, file=file)
 
 
 def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
@@ -177,7 +221,7 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         _raise_first(exc, file=file)
-    from .export import TARGETS, get_target
+    from .export import TARGETS, check_writer_options, get_target
     from .stages.registry import stage_class
 
     for i, spec in enumerate(recipe.stages):
@@ -205,6 +249,15 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
             get_target(spec.target).resolve(target_options)
         except CurateError as exc:
             raise RecipeError(str(exc), path=f"export[{i}].with", file=file) from None
+        tokenizer = spec.with_.get("tokenizer")
+        for key in ("formats", "chat_template", "max_tokens"):
+            if key in spec.with_:
+                try:
+                    check_writer_options(spec.target, **{key: spec.with_[key]},
+                                         tokenizer=tokenizer)
+                except CurateError as exc:
+                    raise RecipeError(str(exc), path=f"export[{i}].with.{key}",
+                                      file=file) from None
     return recipe
 
 
@@ -240,6 +293,40 @@ def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path | str:
         return path
     beside = recipe_file.parent / path
     return beside if beside.exists() else path
+
+
+def check_recipe_files(recipe: Recipe, recipe_file: Path | None = None) -> None:
+    """Check that the files a recipe names exist before any data moves: its input (a local
+    path) and the files of its stages' options (the fields marked ``path``: a file, a folder,
+    or the values of a NAME=PATH mapping, which ``required`` wants not empty). RecipeError
+    naming the place, e.g.
+    ``stages[1].with.benchmarks.mmlu: mmlu.jsonl: no such file or folder``."""
+    from .io.remote import is_url
+    from .stages.registry import stage_class
+
+    file = str(recipe_file) if recipe_file is not None else None
+    path = resolve_input_path(recipe, recipe_file)
+    if not is_url(path) and not Path(path).exists():
+        raise RecipeError(f"{recipe.input.path}: no such file or folder", path="input.path",
+                          file=file)
+    for i, spec in enumerate(recipe.stages):
+        options = stage_class(spec.use).Options.model_validate(spec.with_)
+        for name, info in type(options).model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            value = getattr(options, name)
+            if extra.get("path") == "values" and isinstance(value, dict):
+                if not value and extra.get("required"):
+                    raise RecipeError("at least one NAME=PATH is needed",
+                                      path=f"stages[{i}].with.{name}", file=file)
+                named = {f"{name}.{key}": v for key, v in value.items()}
+            elif extra.get("path") in ("file", "dir") and isinstance(value, str):
+                named = {name: value}
+            else:
+                continue
+            for where, value in named.items():
+                if not is_url(value) and not Path(value).exists():
+                    raise RecipeError(f"{value}: no such file or folder",
+                                      path=f"stages[{i}].with.{where}", file=file)
 
 
 def check_recipe_columns(recipe: Recipe, *, recipe_file: Path | None = None,

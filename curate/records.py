@@ -287,3 +287,37 @@ MESSAGE_PARTS = {
     "conversation": conversation_messages,
     "pair": pair_messages,
 }
+
+
+# The one rule for the order of roles, shared by quality.rules (reason ``role_order``) and the
+# exports (``bad_turn_order``): an optional system turn, then user and assistant turns
+# alternating from user; tool results (one or more, for parallel tool calls) only between two
+# assistant turns. A prompt ends with its user turn; a reply is assistant turns with tool
+# results between them.
+ROLE_CODES = {"system": "s", "user": "u", "assistant": "a", "tool": "t"}
+_SFT_ORDER = r"^s?(?:ua(?:t+a)*)+$"
+_PROMPT_ORDER = r"^s?(?:ua(?:t+a)*)*u$"
+_REPLY_ORDER = r"^a(?:t+a)*$"
+
+
+def _role_codes(turns: pl.Expr) -> pl.Expr:
+    """Roles as one code letter per turn (``x`` for an unknown role)."""
+    return turns.list.eval(
+        pl.element().struct.field("role").replace_strict(ROLE_CODES, default="x",
+                                                         return_dtype=pl.String)
+    ).list.join("")
+
+
+def conversation_order_ok(turns: pl.Expr) -> pl.Expr:
+    """Whether an SFT conversation's roles are in order (null for a null list)."""
+    return _role_codes(turns).str.contains(_SFT_ORDER)
+
+
+def prompt_order_ok(turns: pl.Expr) -> pl.Expr:
+    """Whether a pair's prompt turns are in order, ending with a user turn."""
+    return _role_codes(turns).str.contains(_PROMPT_ORDER)
+
+
+def reply_order_ok(turns: pl.Expr) -> pl.Expr:
+    """Whether a reply's turns are in order: assistant turns, tool results between them."""
+    return _role_codes(turns).str.contains(_REPLY_ORDER)

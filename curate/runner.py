@@ -86,6 +86,7 @@ class Runner:
             out_dir = self.mirror.local
         self.recipe, self.out_dir = recipe, Path(out_dir)
         self.where = str(self.mirror or self.out_dir)  # where the run lives, for messages
+        self.recipe_file = recipe_file
         self.input_path = resolve_input_path(recipe, recipe_file)
         self.from_stage, self.until, self.limit = from_stage, until, limit
         self.resume, self.report = resume, report
@@ -131,9 +132,15 @@ class Runner:
             start = self._find(self.from_stage, "--from")
             if start > 0 and not reusable(self.plan[start - 1]):
                 prev = self.plan[start - 1]
+                # --resume starts at the first stage whose checkpoint is not valid any more
+                first = next(p for p in self.plan if not reusable(p))
+                why = ("is out of date (the recipe or the input changed since it was made)"
+                       if done.get(prev.name) else "is not there")
                 raise CurateError(
-                    f"--from {self.from_stage}: no usable checkpoint of the stage before it "
-                    f"({prev.slug}) in {self.where}; run the recipe once without --from")
+                    f"--from {self.from_stage}: the checkpoint of the stage before it "
+                    f"({prev.slug}) in {self.where} {why}; run with --resume instead of "
+                    f"--from: it reruns from {first.slug}, the first stage without a valid "
+                    "checkpoint")
             return start
         if self.resume:
             start = 0
@@ -199,16 +206,16 @@ class Runner:
 
     def _run(self) -> dict[str, Any]:
         from .io import input_files
-        from .io.owned import check_run_output, mark_run
+        from .io.owned import check_run_output, mark_run, read_marker
         from .io.stale import clear_stale
+        from .recipe import check_recipe_files
 
         out = self.out_dir
+        check_recipe_files(self.recipe, self.recipe_file)  # before anything is read or made
         started = time.perf_counter()
         inputs = describe_inputs(input_files(self.input_path))
         check_run_output(out)  # the commands check before any work; library callers here
-        marked = mark_run(out)
-        for sub in ("stages", "rejected"):
-            (out / sub).mkdir(parents=True, exist_ok=True)
+        marked = (read_marker(out) or {}).get("kind") == "run"
         prints = self._fingerprints(inputs)
         previous = read_manifest(out)
         start = self._start_index(previous, prints)
@@ -236,9 +243,13 @@ class Runner:
             # input (read from its schema) its own
             from .recipe import check_recipe_columns
 
-            check_recipe_columns(self.recipe, columns=self._input_columns())
+            check_recipe_columns(self.recipe, columns=self._input_columns(),
+                                 recipe_file=self.recipe_file)
         # what the old run wrote and this one neither reuses nor writes again goes first
         self._check_export_folders(previous if not marked else None)
+        mark_run(out)
+        for sub in ("stages", "rejected"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
         clear_stale(out, keep=[p.slug for p in self.plan[:start]], previous=previous,
                     legacy=not marked)
         # from here on a stop is written in the manifest; a check that refused above left the
@@ -366,6 +377,8 @@ class Runner:
         if result.added:
             line += f" made {result.added} from split rows;"
         self.echo((line + (f" dropped {summary}" if summary else "")).rstrip())
+        for note in (stats or {}).get("notes", []):  # what a stage tells the user as it ends
+            self.echo(f"  {note}")
         if failure:
             entry["error"] = failure
             raise StageError(failure)

@@ -196,8 +196,14 @@ def _dropped(dropped: dict | None) -> str:
 def render(summary: dict[str, Any], *, width: int = 100) -> str:
     """The text of ``summary`` (see :func:`show_run`) for a terminal; texts cut at ``width``
     characters (0: whole)."""
-    lines = [f"{summary['run']}: {summary['name']}, {summary['status']}, "
-             f"{summary['rows_in']} rows in, {summary['rows_out']} out", "", "funnel:"]
+    if summary["rows_in"] is not None and summary["rows_out"] is not None:
+        counts = f"{summary['rows_in']} rows in, {summary['rows_out']} out"
+    else:  # a run that failed or stopped: the rows its convert step read, if it got that far
+        read = next((s["rows_in"] for s in summary["stages"] if s.get("rows_in") is not None),
+                    None)
+        counts = ("" if read is None else f"{read} rows in, ") + "no records out"
+    lines = [f"{summary['run']}: {summary['name']}, {summary['status']}, {counts}", "",
+             "funnel:"]
     for s in summary["stages"]:
         slug = (f"{s['index']:02d}_{s.get('name')}" if isinstance(s.get("index"), int)
                 else str(s.get("name")))

@@ -27,7 +27,8 @@ def test_prompts_to_dpo_recipe(tmp_path, monkeypatch):
     for stage in manifest["stages"]:
         assert stage["rows_in"] == stage["rows_out"] + sum(stage["dropped"].values())
     assert set(judge["dropped"]) <= {"unparseable", "judge_failed"}
-    assert set(pairs["dropped"]) <= {"too_few_candidates", "equal_texts", "tie", "below_margin"}
+    assert set(pairs["dropped"]) <= {"too_few_candidates", "unparseable", "equal_texts", "tie",
+                                     "below_margin"}
     stats = judge["stats"]
     assert stats["mode"] == "checklist" and stats["template_version"] == "judge-v2"
     # every candidate of every judged row asked 4 questions, one request each
@@ -42,7 +43,7 @@ def test_prompts_to_dpo_recipe(tmp_path, monkeypatch):
         assert row["chosen_score"] > row["rejected_score"]
         assert row["chosen"][0]["content"] != row["rejected"][0]["content"]
         assert row["prompt"][-1]["role"] == "user"
-    assert data.height >= 1  # 4 here (2 ties, 1 unreadable, 1 with a single scored reply)
+    assert data.height >= 1  # 4 here (2 ties, 1 unreadable, 1 with one reply unreadable)
     export = out / "export" / "trl-dpo"
     ds = datasets.load_dataset("parquet", data_files=str(export / "train.parquet"),
                                cache_dir=str(tmp_path / "hf"))["train"]

@@ -128,10 +128,31 @@ def test_from_reruns_a_stage_with_a_new_threshold(corpus, tmp_path):
 
 
 def test_from_without_a_checkpoint_is_a_clear_error(corpus, tmp_path):
-    with pytest.raises(CurateError, match="no usable checkpoint of the stage before it"):
+    with pytest.raises(CurateError) as exc:
         run_recipe(parse_recipe(_recipe(corpus)), tmp_path / "new", from_stage="quality.rules")
+    assert str(exc.value) == (
+        f"--from quality.rules: the checkpoint of the stage before it (01_dedup.exact) in "
+        f"{tmp_path / 'new'} is not there; run with --resume instead of --from: it reruns "
+        "from 00_convert, the first stage without a valid checkpoint")
     with pytest.raises(CurateError, match="--from 'nope': no such stage"):
         run_recipe(parse_recipe(_recipe(corpus)), tmp_path / "new", from_stage="nope")
+
+
+def test_from_after_an_earlier_stage_changed_points_to_resume(corpus, tmp_path):
+    out = tmp_path / "run"
+    run_recipe(parse_recipe(_recipe(corpus)), out)
+    stages = [{"use": "dedup.exact", "with": {"on": "prompt"}}, {"use": "quality.rules"}]
+    changed = parse_recipe(_recipe(corpus, stages=stages))
+    with pytest.raises(CurateError) as exc:
+        run_recipe(changed, out, from_stage="quality.rules")
+    assert str(exc.value) == (
+        f"--from quality.rules: the checkpoint of the stage before it (01_dedup.exact) in {out} "
+        "is out of date (the recipe or the input changed since it was made); run with --resume "
+        "instead of --from: it reruns from 01_dedup.exact, the first stage without a valid "
+        "checkpoint")
+    lines = []
+    run_recipe(changed, out, resume=True, echo=lines.append)  # what the message says works
+    assert lines[0] == "resuming after 00_convert"
 
 
 def test_until_and_limit(corpus, tmp_path):

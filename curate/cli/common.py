@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..errors import RecipeError
-from ..recipe import parse_recipe
+from ..recipe import Recipe, check_recipe_columns, check_recipe_files, parse_recipe
 
 
 class InputPath(click.Path):
@@ -95,11 +95,7 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
     from ..runner import run_recipe
 
     spec = {"path": input_path, "format": fmt, "kind": kind, **read_settings()}
-    try:
-        recipe = parse_recipe({"name": name, "input": spec, "seed": seed, "on_error": on_error,
-                               "stages": stages})
-    except RecipeError as exc:
-        raise _as_usage_error(exc, stages) from None
+    recipe = stage_recipe(name, spec, stages, seed=seed, on_error=on_error)
     prepare_output(out, inputs=[input_path])
     with writing(out):
         manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
@@ -110,16 +106,38 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
     return manifest
 
 
+def stage_recipe(name: str, spec: dict[str, Any], stages: list[dict[str, Any]], *,
+                 seed: int = 0, on_error: str = "raise") -> Recipe:
+    """The recipe a command runs, checked before anything is read or written: what the check
+    refuses (an option's value, a file that is not there) is a usage error naming the flag."""
+    from ..io.remote import is_url
+
+    try:
+        recipe = parse_recipe({"name": name, "input": spec, "seed": seed, "on_error": on_error,
+                               "stages": stages})
+        check_recipe_files(recipe)
+        if not is_url(recipe.input.path):
+            check_recipe_columns(recipe)
+    except RecipeError as exc:
+        raise _as_usage_error(exc, stages) from None
+    return recipe
+
+
 def _as_usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.ClickException:
-    """A stage option the recipe check refused, said as the flag the user typed."""
+    """A stage option (or an input setting) the recipe check refused, said as the flag the
+    user typed."""
     import re
 
     from ..stages.registry import stage_class
     from .options import flag_name
 
+    found = re.fullmatch(r"input\.(\w+)", exc.path or "")
+    if found:
+        flag = "INPUT" if found[1] == "path" else f"--{found[1]}"
+        return click.UsageError(f"{flag}: {exc.detail}")
     found = re.fullmatch(r"stages\[(\d+)\]\.with\.(\w+)(.*)", exc.path or "")
-    if not found:
-        return click.ClickException(str(exc))
+    if not found:  # not a flag's value (a column the data lacks): an error, said without the
+        return click.ClickException(exc.detail)  # recipe place the user never wrote
     cls = stage_class(stages[int(found[1])]["use"])
     return click.UsageError(f"{flag_name(cls, found[2])}{found[3]}: {exc.detail}")
 

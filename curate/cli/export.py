@@ -9,6 +9,10 @@ import click
 from .common import input_argument, input_options, read_settings
 
 
+# the target options that are flags of this command
+TARGET_OPTIONS = ("sft_format", "sft_from_pairs", "task", "style", "label_column")
+
+
 def skip_hint(input_path: str) -> str:
     """How to go on after a bad input row: export has no --on-error, convert has."""
     return (f"`curate convert {input_path} -o RUN --on-error skip` keeps such rows in "
@@ -21,12 +25,17 @@ class SizeType(click.ParamType):
     name = "fraction|count"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, (int, float)):
-            return value
-        try:
-            return int(value) if value.strip().isdigit() else float(value)
-        except ValueError:
-            self.fail(f"{value!r} is neither a fraction nor a count", param, ctx)
+        from ..export.split import size_problem
+
+        if not isinstance(value, (int, float)):
+            try:
+                value = int(value) if value.strip().isdigit() else float(value)
+            except ValueError:
+                self.fail(f"{value!r} is neither a fraction nor a count", param, ctx)
+        problem = size_problem(value)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return value
 
 
 def _csv(ctx, param, value):
@@ -93,9 +102,9 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     if target not in TARGETS:
         raise click.BadParameter(f"{target!r} is not one of {', '.join(TARGETS)}",
                                  param_hint="--target")
-    given = {"sft_format": sft_format, "sft_from_pairs": sft_from_pairs, "task": task,
-             "style": style, "label_column": label_column}
+    given = dict(zip(TARGET_OPTIONS, (sft_format, sft_from_pairs, task, style, label_column)))
     options = {k: v for k, v in given.items() if v is not None}
+    _check_options(target, options, test_size, validation_size, formats, max_tokens, tokenizer)
     prepare_output(out, inputs=[input_path], export=[*export_names(target), REJECTED],
                    overwrite=overwrite)
     read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
@@ -120,6 +129,35 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
         click.echo(f"  not exported: {reason}: {n}" + (f" ({hint})" if hint else ""))
     for file, mapping in read.columns.items():
         click.echo(f"  {file}: columns {mapping}")
+
+
+def _check_options(target, options, test_size, validation_size, formats, max_tokens,
+                   tokenizer) -> None:
+    """Usage errors before any row is read: an option of another target, sizes that leave no
+    train rows, writer options that cannot go together."""
+    from ..errors import CurateError
+    from ..export import check_writer_options, get_target
+    from ..export.split import held_out_problem
+
+    def flags(names):
+        return ", ".join(f"--{n.replace('_', '-')}" for n in sorted(names)) or "none"
+
+    known = set(get_target(target).options) & set(TARGET_OPTIONS)  # those with a flag
+    unknown = set(options) - known
+    if unknown:
+        raise click.UsageError(f"{flags(unknown)}: not an option of --target {target} (its "
+                               f"options: {flags(known)})")
+    problem = held_out_problem(test_size, validation_size,
+                               names=("--test-size", "--validation-size"))
+    if problem is not None:
+        raise click.UsageError(problem)
+    if max_tokens is not None and not tokenizer:
+        raise click.UsageError("--max-tokens needs --tokenizer (a name in the local Hugging "
+                               "Face cache or a tokenizer folder) to count tokens with")
+    try:
+        check_writer_options(target, formats=formats)
+    except CurateError as exc:
+        raise click.BadParameter(str(exc), param_hint="--formats") from None
 
 
 def _write(frame, out: str, **options):

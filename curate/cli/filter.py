@@ -54,14 +54,14 @@ def _built(cls, options: dict):
     """The stage with the options given; a refused value is said as the flag typed."""
     from pydantic import ValidationError
 
-    from .options import flag_name
+    from ..recipe import as_recipe_error
+    from .common import _as_usage_error
 
     try:
         return cls(options)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else ""
-        raise click.UsageError(f"{flag_name(cls, field)}: {err['msg']}") from None
+        error = as_recipe_error(exc, prefix="stages[0].with")
+        raise _as_usage_error(error, [{"use": cls.id}]) from None
 
 
 @click.command(name="filter")

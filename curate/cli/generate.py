@@ -6,7 +6,7 @@ import click
 
 from ..stages.generate_responses import ResponsesOptions
 from .common import (input_argument, input_options, llm_run_options, output_option,
-                     read_settings)
+                     read_settings, stage_recipe)
 from .options import model_options, set_options
 
 TASKS = ("questions", "responses", "evolve")
@@ -55,6 +55,7 @@ def generate(input_path, out, task, how, dry_run, resume, price_per_1k, fmt, on_
     fmt = _format_for(task, fmt, options.get("n"))
     stage = {"use": f"generate.{task}", "with": options}
     spec = {"path": input_path, "format": fmt, **read_settings()}
+    stage_recipe("generate", spec, [stage], on_error=on_error)  # usage errors before any work
     if dry_run:
         do_dry_run(spec, out, stage, on_error=on_error, price_per_1k=price_per_1k,
                    echo=click.echo)

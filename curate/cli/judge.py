@@ -7,7 +7,7 @@ import click
 
 from ..stages.judge_llm import JudgeOptions
 from .common import (input_argument, input_options, llm_run_options, output_option,
-                     read_settings)
+                     read_settings, stage_recipe)
 from .options import model_options, set_options
 
 @click.command()
@@ -53,6 +53,7 @@ def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume,
         raise click.UsageError("--min-margin and --pairs are options of the pairs step (not "
                                "with --no-pairs or --dry-run)")
     spec = {"path": input_path, "format": fmt, **read_settings()}
+    stage_recipe("judge", spec, stages, on_error=on_error)  # usage errors before any work
     if dry_run:
         do_dry_run(spec, out, stages[0], on_error=on_error, price_per_1k=price_per_1k,
                    echo=click.echo)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import CurateError
 from .common import InputPath, input_options, output_option, read_settings
 
 api_options = [
@@ -77,13 +76,14 @@ def stop(*, home) -> None:
               default=None, help="Push the hard cases of a `curate judge` run folder instead of "
                                  "INPUT: ties, order-dependent verdicts, pairs under the margin, "
                                  "judges that disagree; their verdicts become suggestions.")
-@click.option("--hard-margin", type=float, default=0.0, show_default=True,
+@click.option("--hard-margin", type=click.FloatRange(min=0), default=None,
               help="With --from-judge: also push the judges' pairs whose judge_margin is under "
-                   "this (on the judge's scale; 0 pushes none for their margin).")
+                   "this (on the judge's scale; 0 pushes none for their margin). "
+                   "[default: 0]")
 @dataset_option
 @click.option("--task", type=click.Choice(["sft-review", "preference"]), default=None,
               help="Labeling task [default: from the records' kind].")
-@click.option("--annotators", type=int, default=1, show_default=True,
+@click.option("--annotators", type=click.IntRange(min=1), default=1, show_default=True,
               help="Submitted responses that complete a record.")
 @click.option("--workspace", default=None, help="Argilla workspace [default: the user's first].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the A/B order.")
@@ -96,11 +96,13 @@ def push(*, input_path, judged_run, hard_margin, dataset, task, annotators, work
     from ..argilla.push import push_records
 
     if (input_path is None) == (judged_run is None):
-        raise CurateError("give either INPUT or --from-judge RUN")
+        raise click.UsageError("give either INPUT or --from-judge RUN")
+    if hard_margin is not None and judged_run is None:
+        raise click.UsageError("--hard-margin goes with --from-judge RUN")
     if judged_run is not None:
         from ..argilla.judged import JudgeSuggestions, hard_cases
 
-        frame, columns = hard_cases(Path(judged_run), hard_margin=hard_margin), {}
+        frame, columns = hard_cases(Path(judged_run), hard_margin=hard_margin or 0.0), {}
         extension = JudgeSuggestions(Path(judged_run))
     else:
         from ..convert import convert

@@ -42,15 +42,16 @@ class _KeyValue(click.ParamType):
 
     name = "KEY=VALUE"
 
-    def __init__(self, inner: click.ParamType):
-        self.inner = inner
+    def __init__(self, inner: click.ParamType, example: str | None = None):
+        self.inner, self.example = inner, example
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
         key, sep, raw = str(value).partition("=")
         if not sep or not key:
-            self.fail(f"{value!r}: expected KEY=VALUE, e.g. insult=0.3", param, ctx)
+            example = f", e.g. {self.example}" if self.example else ""
+            self.fail(f"{value!r}: expected KEY=VALUE{example}", param, ctx)
         try:
             return key, self.inner.convert(raw, param, ctx)
         except click.BadParameter as exc:
@@ -170,8 +171,14 @@ class Flag:
             return click.option(f"{self.name}/{neg}", self.param, default=None, help=help_text)
         if typing.get_origin(annotation) is dict:
             inner = _click_type(typing.get_args(annotation)[1], FieldInfo())
-            return click.option(self.name, self.param, type=_KeyValue(inner), multiple=True,
-                                help=help_text + " Repeatable.")
+            extra = self.info.json_schema_extra if isinstance(self.info.json_schema_extra,
+                                                              dict) else {}
+            if extra.get("path") == "values":
+                inner = click.Path(exists=True)
+            example = next((" ".join(f"{k}={v}" for k, v in e.items())
+                            for e in self.info.examples or [] if isinstance(e, dict)), None)
+            return click.option(self.name, self.param, type=_KeyValue(inner, example),
+                                multiple=True, help=help_text + " Repeatable.")
         ptype = _click_type(annotation, self.info)
         if nullable:
             ptype = _Nullable(ptype)
@@ -186,7 +193,8 @@ def flag_name(cls, name: str) -> str:
         return "--" + cls.cli_names[name]
     if name == getattr(cls, "cli_switch", None):
         return f"--{cls.cli_name}"
-    prefix = f"{cls.cli_name}-" if cls.cli_prefix is None else cls.cli_prefix
+    prefix = cls.cli_prefix if cls.cli_prefix is not None else (
+        f"{cls.cli_name}-" if cls.cli_name else "")
     return f"--{prefix}{name}".replace("_", "-")
 
 

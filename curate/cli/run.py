@@ -49,10 +49,12 @@ def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
 @click.command()
 @click.argument("recipe_file", metavar="RECIPE.yaml", type=click.Path(exists=True, dir_okay=False))
 def validate(recipe_file):
-    """Check a recipe without running it."""
-    from ..recipe import check_recipe_columns
+    """Check a recipe without running it: its options, the files it names, and the columns
+    each stage reads (everything `curate run` would refuse before data moves)."""
+    from ..recipe import check_recipe_columns, check_recipe_files
 
     recipe = load_recipe(recipe_file)
+    check_recipe_files(recipe, Path(recipe_file))
     check_recipe_columns(recipe, recipe_file=Path(recipe_file))
     names = " -> ".join(["convert", *recipe.stage_names()])
     targets = ", ".join(e.target for e in recipe.export) or "none"

@@ -41,7 +41,7 @@ ON_ERROR_HINT = ("--on-error skip (on_error: skip in a recipe) keeps such rows i
                  "with their reason")
 
 __all__ = ["ColumnMap", "ConvertResult", "FORMATS", "ON_ERROR_HINT", "REJECTED_SCHEMA",
-           "convert", "detect_format"]
+           "convert", "detect_format", "format_problem", "kind_problem"]
 
 
 @dataclass
@@ -68,8 +68,8 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
         raise CurateError(f"--columns reads the rows through the column map; it does not go "
                           f"with --format {format} (leave --format auto)")
     check_encoding(encoding)
-    if format not in FORMATS:
-        raise CurateError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    if format_problem(format) is not None:
+        raise CurateError(format_problem(format))
     if kind not in (None, "sft", "preference"):
         raise CurateError(f"unknown kind {kind!r}; expected sft or preference")
     if on_error not in ("raise", "skip"):
@@ -82,13 +82,10 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
                               "folder or records parquet), whose columns are curate's own; "
                               "leave --columns out")
         return _from_records(path, kind, limit)
+    problem = kind_problem(format, kind, columns)
+    if problem is not None:
+        raise CurateError(f"--kind {problem}")
     forced = FORCED.get(format)
-    sft_only = format == "docs" or forced and all(f.KIND == "sft" for f in forced) or (
-        columns is not None and columns.kind != "preference")
-    if kind == "preference" and sft_only:
-        raise CurateError(f"--kind preference needs preference pairs, but "
-                          f"{f'--columns {columns}' if columns else f'format {format}'} "
-                          "only makes SFT records")
     conv = _Converter(forced, kind, on_error, limit, columns, hint)
     found = False
     with bar(total=limit, desc="convert") as progress:
@@ -113,6 +110,27 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
         what = "document" if format == "docs" else "row"
         raise InputError(f"no {what} files to read for format {format}", file=str(path))
     return conv.result()
+
+
+def format_problem(format: str) -> str | None:
+    """Why ``format`` is not one convert reads, or None."""
+    if format in FORMATS:
+        return None
+    return f"unknown format {format!r}; expected one of {', '.join(FORMATS)}"
+
+
+def kind_problem(format: str, kind: str | None, columns: ColumnMap | None = None) -> str | None:
+    """Why ``kind`` cannot come out of ``format`` (or the column map), or None: a format or
+    map that only makes SFT records gives no preference pairs."""
+    if kind != "preference":
+        return None
+    forced = FORCED.get(format)
+    sft_only = format == "docs" or forced and all(f.KIND == "sft" for f in forced) or (
+        columns is not None and columns.kind != "preference")
+    if not sft_only:
+        return None
+    what = f"--columns {columns}" if columns is not None else f"format {format}"
+    return f"preference needs preference pairs, but {what} only makes SFT records"
 
 
 def _from_records(path: str | Path, kind: str | None, limit: int | None) -> ConvertResult:
@@ -261,6 +279,9 @@ class _Converter:
                      for r in document_records(doc)]
         else:
             items = doc_to_records(doc)
+            if not items:  # as for a text row: the document leaves a rejected row
+                items = [(1, RowError("no_question", "no question heading or Q:/A: pair in "
+                                      "the document"))]
         for line, item in items:
             if self.full():
                 return

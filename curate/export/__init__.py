@@ -37,12 +37,13 @@ from .folder import CARD, FORMATS, export_names
 from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
-from .templates import CHAT_TEMPLATES, render_check
+from .templates import CHAT_TEMPLATES, check_max_tokens, render_check, template_text
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 
 __all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "FORMATS",
-           "CHAT_TEMPLATES", "get_target", "render_card", "split_frame", "Target"]
+           "CHAT_TEMPLATES", "check_writer_options", "get_target", "render_card", "split_frame",
+           "Target"]
 
 @dataclass
 class ExportResult:
@@ -84,6 +85,8 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     the rows not exported are written (e.g. ``rejected/export.parquet``); None: not written.
     """
     t = get_target(target)
+    check_writer_options(target, formats=formats, chat_template=chat_template,
+                         max_tokens=max_tokens, tokenizer=tokenizer)
     names = export_names(target) + ([rejected_file] if rejected_file else [])
     check_export_output(out_dir, names, overwrite=overwrite)
     target_options, note = pick_task(t, df, target_options)
@@ -165,6 +168,17 @@ def _keep_only(out_dir: Path, owned: set[str], files: list[Path], target: str) -
     if rejected_dir.is_dir() and not any(rejected_dir.iterdir()):
         rejected_dir.rmdir()
     write_marker(out_dir, {"kind": "export", "target": target, "files": sorted(rels)})
+
+
+def check_writer_options(target: str, *, formats: list[str] | tuple[str, ...] | None = None,
+                         chat_template: str = "chatml", max_tokens: int | None = None,
+                         tokenizer: str | None = None) -> None:
+    """The options of :func:`export` that are about writing, checked before any row is read
+    (CurateError): the target's ``formats``, a shipped ``chat_template``, ``max_tokens``
+    with a ``tokenizer``."""
+    _formats(get_target(target), formats)
+    template_text(chat_template)
+    check_max_tokens(max_tokens, tokenizer)
 
 
 def _formats(t: Target, formats) -> tuple[str, ...]:

@@ -9,7 +9,9 @@ one ``drop_reason``. Reasons used by the targets:
     no_label                KTO from SFT rows: no accept/reject label
     empty_turn              a conversation or reply is missing or empty, or a turn has no text
     invalid_role            a turn's role is not one the target allows where it stands
-    bad_turn_order          the roles do not follow the target's order (see each target)
+    bad_turn_order          the roles are out of order: the rule quality.rules checks as
+                            role_order (:func:`curate.records.conversation_order_ok`), and
+                            what a target adds (see each target)
     multi_turn_reply        the target takes one reply message, the pair has a longer reply
     chosen_equals_rejected  the two replies are the same text (after normalisation)
     template_error          a chat template refused the conversation (see templates.py)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..records import conversation_order_ok, prompt_order_ok, reply_order_ok
 from ..text import normalize_expr
 
 CONVERSATION_ROLES = ("system", "user", "assistant", "tool")
@@ -45,17 +48,8 @@ def bad_roles(col: pl.Expr, allowed: tuple[str, ...]) -> pl.Expr:
     return col.list.eval(ROLE.is_null() | ~ROLE.is_in(list(allowed))).list.any().fill_null(True)
 
 
-def has_role(col: pl.Expr, role: str) -> pl.Expr:
-    return col.list.eval(ROLE == role).list.any().fill_null(False)
-
-
 def role_at(col: pl.Expr, i: int) -> pl.Expr:
     return col.list.get(i, null_on_oob=True).struct.field("role")
-
-
-def late_system(col: pl.Expr) -> pl.Expr:
-    """A system turn anywhere but first."""
-    return col.list.slice(1).list.eval(ROLE == "system").list.any().fill_null(False)
 
 
 def without_system(col: pl.Expr) -> pl.Expr:
@@ -77,11 +71,6 @@ def text(col: pl.Expr) -> pl.Expr:
                          ).list.join("\x1e")
 
 
-def bad_reply(col: pl.Expr) -> pl.Expr:
-    """A reply that does not start and end with an assistant turn."""
-    return (role_at(col, 0) != "assistant") | (role_at(col, -1) != "assistant")
-
-
 def first_reason(*checks: tuple[str, pl.Expr]) -> pl.Expr:
     """The reason of the first check that holds, else null."""
     out = pl.lit(None, pl.String)
@@ -93,31 +82,31 @@ def first_reason(*checks: tuple[str, pl.Expr]) -> pl.Expr:
 def pair_checks(*, reply_roles: tuple[str, ...] = REPLY_ROLES,
                 prompt_roles: tuple[str, ...] = CONVERSATION_ROLES,
                 single_reply: bool = False) -> list[tuple[str, pl.Expr]]:
-    """The checks of a preference pair: prompt ends with a user turn and has a system turn only
-    first, replies are assistant turns (one each when ``single_reply``) and differ."""
+    """The checks of a preference pair: prompt and replies in the order quality.rules checks
+    (the prompt ends with a user turn, a reply is assistant turns with tool results between
+    them; one assistant turn each when ``single_reply``) and replies that differ."""
     prompt, chosen, rejected = pl.col("prompt"), pl.col("chosen"), pl.col("rejected")
     checks = [
         ("wrong_kind", pl.col("kind") != "preference"),
         ("empty_turn", empty(prompt) | empty(chosen) | empty(rejected)),
         ("invalid_role", bad_roles(prompt, prompt_roles) | bad_roles(chosen, reply_roles)
          | bad_roles(rejected, reply_roles)),
-        ("bad_turn_order", (role_at(prompt, -1) != "user") | late_system(prompt)
-         | bad_reply(chosen) | bad_reply(rejected)),
     ]
-    if single_reply:
+    if single_reply:  # before the order: a longer reply is what the target cannot take
         checks.append(("multi_turn_reply",
                        (chosen.list.len() != 1) | (rejected.list.len() != 1)))
+    checks.append(("bad_turn_order", ~prompt_order_ok(prompt) | ~reply_order_ok(chosen)
+                   | ~reply_order_ok(rejected)))
     checks.append(("chosen_equals_rejected", text(chosen) == text(rejected)))
     return checks
 
 
 def conversation_checks(msgs: pl.Expr, kinds: list[str], *,
                         roles: tuple[str, ...] = CONVERSATION_ROLES) -> list[tuple[str, pl.Expr]]:
-    """The checks of an SFT conversation: at least a user and a final assistant turn, a system
-    turn only first, only ``roles``."""
-    bad_order = ((msgs.list.len() < 2) | (role_at(msgs, -1) != "assistant")
-                 | ~has_role(msgs, "user") | late_system(msgs))
+    """The checks of an SFT conversation: only ``roles``, in the order quality.rules checks
+    (a system turn only first, user and assistant turns alternating from user, tool results
+    between assistant turns, a final assistant turn)."""
     return [("wrong_kind", ~pl.col("kind").is_in(kinds)),
             ("empty_turn", empty(msgs)),
             ("invalid_role", bad_roles(msgs, roles)),
-            ("bad_turn_order", bad_order)]
+            ("bad_turn_order", ~conversation_order_ok(msgs))]

@@ -69,19 +69,35 @@ def split_frame(df: pl.DataFrame, *, test_size: float | int = 0.1, seed: int = 0
     return pl.Series("split", labels[row_group], dtype=pl.String)
 
 
+def size_problem(value: object) -> str | None:
+    """What is wrong with a split size (a fraction in (0, 1) or a count >= 1), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        ok = False
+    elif isinstance(value, (int, np.integer)):
+        ok = value >= 1
+    else:
+        ok = 0.0 < float(value) < 1.0
+    return None if ok else f"must be a fraction in (0, 1) or a row count >= 1, not {value!r}"
+
+
+def held_out_problem(test_size: float | int, validation_size: float | int | None, *,
+                     names: tuple[str, str] = ("test_size", "validation_size")) -> str | None:
+    """Two fractions that hold out every row (whatever the data), or None; counts depend on
+    the data and are checked by :func:`split_frame`."""
+    if isinstance(test_size, float) and isinstance(validation_size, float) \
+            and test_size + validation_size >= 1.0:
+        return (f"{names[0]} {test_size!r} and {names[1]} {validation_size!r} hold out every "
+                "row, which leaves none for train; together they must stay below 1")
+    return None
+
+
 def _size(value: float | int, n: int, name: str) -> int:
     """The number of rows that ``value`` asks for out of ``n``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CurateError(f"{name} must be a fraction in (0, 1) or a row count >= 1, "
-                          f"not {value!r}")
+    problem = size_problem(value)
+    if problem is not None:
+        raise CurateError(f"{name} {problem}")
     if isinstance(value, (int, np.integer)):
-        if value < 1:
-            raise CurateError(f"{name} must be a fraction in (0, 1) or a row count >= 1, "
-                              f"not {value!r}")
         return int(value)
-    if not 0.0 < float(value) < 1.0:
-        raise CurateError(f"{name} must be a fraction in (0, 1) or a row count >= 1, "
-                          f"not {value!r}")
     return math.ceil(round(float(value) * n, 9))
 
 

@@ -116,6 +116,17 @@ def check_conversation(tok: Any, turns: list[dict]) -> tuple[str | None, str]:
     return None, text
 
 
+def check_max_tokens(max_tokens: int | None, tokenizer: str | None) -> None:
+    """CurateError unless ``max_tokens`` is unset, or a count >= 1 with a ``tokenizer``."""
+    if max_tokens is None:
+        return
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise CurateError(f"max_tokens must be a whole number >= 1, not {max_tokens!r}")
+    if not tokenizer:
+        raise CurateError("max_tokens needs a tokenizer (a name in the local Hugging Face "
+                          "cache or a tokenizer folder) to count tokens with")
+
+
 def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
                  tokenizer: str | None = None,
                  max_tokens: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -129,11 +140,7 @@ def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
         template_text(chat_template)  # raises the CurateError naming the shipped templates
     counter = None
     if max_tokens is not None:
-        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-            raise CurateError(f"max_tokens must be a whole number >= 1, not {max_tokens!r}")
-        if not tokenizer:
-            raise CurateError("max_tokens needs a tokenizer (a name in the local Hugging Face "
-                              "cache or a tokenizer folder) to count tokens with")
+        check_max_tokens(max_tokens, tokenizer)
         counter = load_tokenizer(tokenizer)
     reasons: list[str | None] = []
     cols = df.select("kind", "messages", "prompt", "chosen", "rejected")

@@ -64,8 +64,8 @@ TYPES: dict[str, pl.DataType] = {
 # drop reasons of judge.llm
 JUDGE_REASONS = ("judge_failed", "unparseable", "budget_exhausted")
 # drop reasons of judge.pairs (the hard cases `label push --from-judge` sends to people)
-PAIR_REASONS = ("too_few_candidates", "equal_texts", "position_inconsistent", "tie",
-                "below_margin")
+PAIR_REASONS = ("too_few_candidates", "unparseable", "equal_texts", "position_inconsistent",
+                "tie", "below_margin")
 
 
 def aspect_column(aspect: str) -> str:

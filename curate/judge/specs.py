@@ -31,10 +31,10 @@ def _one(spec: str) -> tuple[str, str | None, str | None]:
     if llm == "openai":
         model, at, url = rest.partition("@")
         if not model or not at or not url:
-            raise CurateError(f"--judge {spec!r}: expected openai:MODEL@BASE_URL, e.g. "
+            raise CurateError(f"judge {spec!r}: expected openai:MODEL@BASE_URL, e.g. "
                               "openai:my-model@http://127.0.0.1:8000/v1")
         return "openai", model, url
-    raise CurateError(f"--judge {spec!r}: expected {SPEC_FORMS}")
+    raise CurateError(f"judge {spec!r}: expected {SPEC_FORMS}")
 
 
 def parse_judges(specs: list[str]) -> list[JudgeSpec]:

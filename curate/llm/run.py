@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import CurateError, RecipeError
 from ..recipe import parse_recipe
 from ..stages.base import StageContext
 
@@ -14,14 +13,11 @@ BUDGET = "budget_exhausted"
 
 
 def _recipe(spec: dict, stage: dict | list[dict], on_error: str):
+    """The recipe of the LLM stage(s); a RecipeError names the option (the commands check it
+    first and say it as their flag, see :func:`curate.cli.common.stage_recipe`)."""
     stages = stage if isinstance(stage, list) else [stage]
-    try:
-        return parse_recipe({"name": stages[0]["use"].split(".")[0], "input": spec,
-                             "on_error": on_error, "stages": stages})
-    except RecipeError as exc:
-        field = (exc.path or "").rsplit(".", 1)[-1]
-        flag = f"--{field.replace('_', '-')}: " if "with." in (exc.path or "") else ""
-        raise CurateError(f"{flag}{exc.detail}") from None
+    return parse_recipe({"name": stages[0]["use"].split(".")[0], "input": spec,
+                         "on_error": on_error, "stages": stages})
 
 
 def _resume_from(out: Path, name: str) -> str | None:

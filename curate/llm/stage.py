@@ -25,10 +25,10 @@ import json
 from typing import Any, ClassVar, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..errors import StageError
-from ..stages.base import ModelScorer, StageContext, StageOptions, StageResult
+from ..stages.base import ModelScorer, StageContext, StageOptions, StageResult, field_error
 from .client import Generator, Usage, make_backend
 from .requests import Request, Response, Sampling
 from .templates import Template, load_template
@@ -92,6 +92,23 @@ class GenerateOptions(StageOptions):
     max_retries: int = Field(5, ge=0)
     """openai: retries of a request after a 429, a 5xx, a timeout or a dropped connection."""
 
+    @model_validator(mode="after")
+    def _backend(self) -> "GenerateOptions":
+        if self.llm == "openai":
+            check_openai(type(self), self.model, self.base_url)
+        return self
+
+
+def check_openai(model_cls: type, model: str | None, base_url: str | None) -> None:
+    """The openai backend needs the model's name and the server's URL (a ValidationError at
+    the field that is missing)."""
+    if not model:
+        raise field_error(model_cls, "model", "needed by the openai backend: the name the "
+                          "server knows the model by")
+    if not base_url:
+        raise field_error(model_cls, "base_url", "needed by the openai backend: the server's "
+                          "API root, e.g. http://127.0.0.1:8000/v1")
+
 
 class GenerateStage(ModelScorer):
     """Base of the ``generate.*`` stages; subclasses set ``task``, ``targets`` and write
@@ -108,6 +125,7 @@ class GenerateStage(ModelScorer):
     batch_size = 64                               # rows per score() call (per Ray block)
     report_section = "generate"
     command, cli_name = "generate", "generate"
+    cli_prefix = ""  # `curate generate --model ...`: the flags are the field names
 
     options: GenerateOptions
 

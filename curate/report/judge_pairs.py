@@ -18,6 +18,8 @@ from .plots import margins_svg
 EXAMPLES = 3
 _SHORT = 400
 WHY = {"too_few_candidates": "fewer than two candidates with a judge score",
+       "unparseable": "no judge's answer about a candidate could be read, which left fewer "
+                      "than two scored",
        "equal_texts": "best and worst candidate read the same",
        "position_inconsistent": "a verdict between best and worst flipped with the order shown",
        "tie": "best and worst scored the same",

@@ -19,16 +19,23 @@ PER_CLUSTER = ("uniform", "proportional", "sqrt")
 def resolve_budget(n_rows: int, n: int | float) -> int:
     """The number of rows to select: ``n`` as a count (int >= 1), or as a fraction of the rows
     (float in (0, 1], rounded to the nearest count); never more than ``n_rows``."""
-    if isinstance(n, bool) or not isinstance(n, (int, float)):
-        raise CurateError(f"budget n must be a count or a fraction, got {n!r}")
+    problem = budget_problem(n)
+    if problem is not None:
+        raise CurateError(f"budget n: {problem}")
     if isinstance(n, float):
-        if not 0 < n <= 1:
-            raise CurateError(f"budget n={n}: a fraction must be in (0, 1]; "
-                              "give a count as a whole number")
         return min(n_rows, int(math.floor(n * n_rows + 0.5)))
-    if n < 1:
-        raise CurateError(f"budget n={n}: a count must be at least 1")
     return min(n_rows, int(n))
+
+
+def budget_problem(n: object) -> str | None:
+    """What is wrong with a budget (a count >= 1 or a fraction in (0, 1]), or None."""
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        return f"must be a count (1000) or a fraction (0.1), not {n!r}"
+    if isinstance(n, float) and not 0 < n <= 1:
+        return f"a fraction must be in (0, 1], not {n!r}; give a count as a whole number"
+    if isinstance(n, int) and n < 1:
+        return f"a count must be at least 1, not {n!r}"
+    return None
 
 
 def allocate(total: int, weights, caps, floors=None) -> np.ndarray:

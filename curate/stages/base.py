@@ -96,7 +96,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engines.local import LocalEngine as Engine
@@ -121,6 +121,16 @@ class StageOptions(BaseModel):
     is its description (and the help of its CLI flag)."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+def field_error(model: type[BaseModel], field: str, message: str) -> ValidationError:
+    """A ValidationError of ``model`` located at ``field``: what a model validator that
+    compares several fields raises, so that the recipe path (``stages[0].with.model``) and
+    the CLI flag (``--model``) name the field to change."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    return ValidationError.from_exception_data(model.__name__, [InitErrorDetails(
+        type=PydanticCustomError("value_error", message), loc=(field,), input=None)])
 
 
 @dataclass

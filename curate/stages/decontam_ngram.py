@@ -25,7 +25,9 @@ _BUILT: dict[str, NgramIndex] = {}  # indexes built in this process, by options 
 class BenchmarkOptions(StageOptions):
     """Options shared by the decontamination stages."""
 
-    benchmarks: dict[str, str] = Field(default_factory=dict)
+    benchmarks: dict[str, str] = Field(default_factory=dict, examples=[{"mmlu": "mmlu.jsonl"}],
+                                       json_schema_extra={"path": "values",
+                                                          "required": True})
     """Benchmarks to check against, as NAME=PATH (JSON Lines, JSON, parquet, CSV, a saved HF
     dataset or a folder of them)."""
     fields: list[str] | None = None

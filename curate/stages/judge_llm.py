@@ -9,8 +9,9 @@ from collections import Counter
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from ..errors import CurateError
 from ..judge import columns as jc
 from ..judge.checklist import question_of, yes_no
 from ..judge.combine import candidate_pairs, order_checked, pairwise_row, pointwise_row
@@ -18,7 +19,7 @@ from ..judge.parse import pairwise_verdict, rubric_scores
 from ..judge.specs import JudgeSpec, parse_judges, spec_of
 from ..judge.stats import frame_stats
 from ..llm.client import Generator, Usage, make_backend
-from ..llm.stage import STATS_KEYS, GenerateOptions, GenerateStage
+from ..llm.stage import STATS_KEYS, GenerateOptions, GenerateStage, check_openai
 from .base import StageContext
 
 ASPECTS = ["helpfulness", "honesty", "harmlessness", "instruction_following"]
@@ -62,6 +63,22 @@ class JudgeOptions(GenerateOptions):
     max_pairs_k: int = Field(4, ge=2)
     """pairwise: judge every pair of up to this many candidates; more: each candidate against
     its two neighbours in a seeded order."""
+
+    @field_validator("judges")
+    @classmethod
+    def _judge_specs(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            try:
+                parse_judges(value)
+            except CurateError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _backend(self) -> "JudgeOptions":  # replaces GenerateOptions': judges name theirs
+        if self.judges is None and self.llm == "openai":
+            check_openai(type(self), self.model, self.base_url)
+        return self
 
 
 class JudgeLLM(GenerateStage):
@@ -119,6 +136,7 @@ class JudgeLLM(GenerateStage):
     batch_size = 32
     report_section = "judge"
     command, cli_name = "judge", "judge"
+    cli_names = {"judges": "judge"}  # `curate judge --judge SPEC`, repeated
     reason_column, error_column = "judge_reason", "judge_error"
     reasons, failed_reason, done_word = jc.JUDGE_REASONS, "judge_failed", "judged"
     options: JudgeOptions

@@ -55,7 +55,10 @@ def _pair_of(row: dict) -> tuple[int | None, int | None, float | None, str | Non
     scored = [(i, s) for i, s in enumerate(scores or []) if s is not None
               and texts is not None and i < len(texts)]
     if len(scored) < 2:
-        return None, None, None, "too_few_candidates"
+        # two or more judged candidates, but a judge's answers about some could not be read
+        unread = texts is not None and len(texts) >= 2 and scores is not None \
+            and any(s is None for s in scores[:len(texts)])
+        return None, None, None, "unparseable" if unread else "too_few_candidates"
     top, bottom = max(s for _, s in scored), min(s for _, s in scored)
     best = next(i for i, s in scored if s == top)
     # the last of the lowest: with every score equal best and worst still differ (a tie)
@@ -105,13 +108,14 @@ class JudgePairs(RowScorer):
     preferred its rejected reply). Best is the first candidate with the top score, worst the
     last with the lowest, so that a row whose scores all tie is a ``tie``.
 
-    Rejected, in this order: ``too_few_candidates`` (fewer than two candidates with a score;
-    rows no judge scored), ``equal_texts`` (best and worst read the same once case and white
-    space are normalised), ``position_inconsistent`` (a judge's verdict between best and worst
-    flipped with the order they were shown in, or the scores tie because verdicts flipped:
-    no pair comes from an order-dependent verdict), ``tie`` (margin 0), ``below_margin``
-    (margin not above ``min_margin``). Rejected rows stay as they came, with the judge's
-    columns and the would-be pair, for ``curate label push --from-judge``.
+    Rejected, in this order: ``too_few_candidates`` (fewer than two candidates; rows no judge
+    scored), ``unparseable`` (fewer than two candidates with a score because no judge's answer
+    about the others could be read), ``equal_texts`` (best and worst read the same once case
+    and white space are normalised), ``position_inconsistent`` (a judge's verdict between
+    best and worst flipped with the order they were shown in, or the scores tie because
+    verdicts flipped: no pair comes from an order-dependent verdict), ``tie`` (margin 0),
+    ``below_margin`` (margin not above ``min_margin``). Rejected rows stay as they came, with
+    the judge's columns and the would-be pair, for ``curate label push --from-judge``.
 
     Input columns:
         - kind, messages / prompt, chosen, rejected, meta (``meta.judge``).
@@ -181,7 +185,8 @@ class JudgePairs(RowScorer):
         margin = pl.col(MARGIN)
         if self.options.pairs == "all":  # another usable pair may make up for best-vs-worst
             widest = pl.col(_ALL).list.first().struct.field("margin")
-            flaws = [(r, failed & ((r == "too_few_candidates") | widest.is_null()))
+            flaws = [(r, failed & ((r in ("too_few_candidates", "unparseable"))
+                                   | widest.is_null()))
                      for r, failed in flaws]
             margin = widest
         return flaws + [("below_margin", (margin > 0) & (margin <= self.options.min_margin))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from ..errors import StageError
 from ..lang import LANGUAGES, Detector, identify
@@ -131,15 +131,7 @@ class LangId(ModelScorer):
     options: LangIdOptions
 
     def __init__(self, options=None):
-        try:
-            super().__init__(options)
-        except ValidationError as exc:
-            # `curate filter` builds its stages before the recipe check that would name the
-            # flag: say what is wrong instead of failing as a bug
-            error = exc.errors()[0]
-            where = ".".join(str(x) for x in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            raise StageError(f"{self.id}: {where}: {message}") from None
+        super().__init__(options)
         self.detector = Detector()
         self.texts_detected = 0
 

@@ -11,7 +11,8 @@ import re
 
 import polars as pl
 
-from ..records import all_turns, response_messages
+from ..records import (all_turns, conversation_order_ok, prompt_order_ok, reply_order_ok,
+                       response_messages)
 
 _is_sft = pl.col("kind") == "sft"
 _is_pref = pl.col("kind") == "preference"
@@ -101,12 +102,6 @@ _MOJIBAKE = (r"[\x{C2}-\x{DF}]" + _CONT + r"|[\x{E0}-\x{EF}]" + _CONT * 2
              + r"|\x{F0}" + _CONT * 3)
 _MOJIBAKE_OR_BLOB = _MOJIBAKE + "|" + _BLOB
 
-ROLE_CODES = {"system": "s", "user": "u", "assistant": "a", "tool": "t"}
-# system? then user/assistant turns alternating from user; tool results (one or more, for
-# parallel tool calls) only between two assistant turns.
-_SFT_ORDER = r"^s?(?:ua(?:t+a)*)+$"
-_PROMPT_ORDER = r"^s?(?:ua(?:t+a)*)*u$"
-_REPLY_ORDER = r"^a(?:t+a)*$"
 
 
 def _contents(messages: pl.Expr) -> pl.Expr:
@@ -187,20 +182,13 @@ def repetition(df: pl.DataFrame, n: int) -> pl.Series:
     return chosen.zip_with(chosen >= rejected, rejected).alias("quality_repetition")
 
 
-def _roles(messages: pl.Expr) -> pl.Expr:
-    """Roles as one code letter per turn (``x`` for an unknown role)."""
-    return messages.list.eval(
-        pl.element().struct.field("role").replace_strict(ROLE_CODES, default="x",
-                                                         return_dtype=pl.String)
-    ).list.join("")
-
-
 def role_order_ok() -> pl.Expr:
-    """Whether the turns are in a valid order for the record's kind (False when missing)."""
-    sft = _roles(pl.col("messages")).str.contains(_SFT_ORDER)
-    pref = (_roles(pl.col("prompt")).str.contains(_PROMPT_ORDER)
-            & _roles(pl.col("chosen")).str.contains(_REPLY_ORDER)
-            & _roles(pl.col("rejected")).str.contains(_REPLY_ORDER))
+    """Whether the turns are in a valid order for the record's kind (False when missing); the
+    rule is :func:`curate.records.conversation_order_ok` and its pair forms, which the
+    exports check too."""
+    sft = conversation_order_ok(pl.col("messages"))
+    pref = (prompt_order_ok(pl.col("prompt")) & reply_order_ok(pl.col("chosen"))
+            & reply_order_ok(pl.col("rejected")))
     return (pl.when(_is_sft).then(sft).when(_is_pref).then(pref).otherwise(pl.lit(False))
             .fill_null(False))
 

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import StageError
 from ..records import prompt_messages, response_messages
 from ..safety import scorers
-from .base import ModelScorer, StageContext, StageOptions, StageResult
+from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
 
 Part = Literal["prompt", "response", "both"]
 Threshold = Annotated[float, Field(ge=0, le=1)]
@@ -77,7 +77,7 @@ class ToxicityOptions(StageOptions):
     ``auto``: the scorer's measured default (Detoxify 0.5, profanity-check 0.9; see
     benchmarks/README.md)."""
 
-    max_label: dict[str, float] = Field(default_factory=dict)
+    max_label: dict[str, float] = Field(default_factory=dict, examples=[{"insult": 0.3}])
     """Per-label thresholds, e.g. ``{insult: 0.3}``: reason ``toxic_<label>``."""
 
     batch_size: int = Field(default=32, ge=1)
@@ -98,6 +98,13 @@ class ToxicityOptions(StageOptions):
             if not 0 <= t <= 1:
                 raise ValueError(f"threshold of {label!r} must be between 0 and 1, not {t}")
         return value
+
+    @model_validator(mode="after")
+    def _config_with_checkpoint(self) -> "ToxicityOptions":
+        if self.config is not None and self.checkpoint is None:
+            raise field_error(type(self), "config", "goes with a checkpoint: it is the folder "
+                              "of the checkpoint's config and tokenizer files")
+        return self
 
 
 class Toxicity(ModelScorer):

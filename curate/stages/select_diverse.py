@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from ..embed import DEFAULT_MODEL
 from ..errors import CurateError, StageError
-from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult
+from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult, field_error
 
 REASON = "not_selected"
 RANK, CLUSTER, EMBEDDING = "select_rank", "cluster", "embedding"
@@ -47,6 +47,23 @@ class SelectOptions(StageOptions):
     seed: int | None = Field(None, description="Random seed; the run's seed when unset.")
     store_embedding: bool = Field(False, description="Add the embedding column (List(Float32)) "
                                   "to the output; it is never exported.")
+
+    @field_validator("n")
+    @classmethod
+    def _budget(cls, n: int | float) -> int | float:
+        from ..select.budget import budget_problem  # the select package loads when it runs
+
+        problem = budget_problem(n)
+        if problem is not None:
+            raise ValueError(problem)
+        return n
+
+    @model_validator(mode="after")
+    def _deita_score(self) -> "SelectOptions":
+        if self.method == "deita" and not self.score_column:
+            raise field_error(type(self), "score_column", "needed by the deita method, which "
+                              "picks rows by a score (e.g. quality_response_chars)")
+        return self
 
 
 class SelectDiverse(Stage):
@@ -137,8 +154,6 @@ class SelectDiverse(Stage):
             raise StageError(f"{ctx.name}: {exc}") from None
         keep = _bool_column(df, o.keep_column, ctx.name)
         scores = _score(df, o.score_column, ctx.name) if o.score_column else None
-        if o.method == "deita" and scores is None:
-            raise StageError(f"{ctx.name}: method deita needs score_column")
         strata = _codes(df, o.stratify_column, ctx.name) if o.stratify_column else None
         X, source = self._embeddings(df, ctx, engine)
         n_clusters = o.n_clusters or default_n_clusters(df.height, budget)
@@ -164,6 +179,10 @@ class SelectDiverse(Stage):
                                "precision": self.resolved()["precision"]
                                if source == "model" else None},
                  **sel.info}
+        if isinstance(o.n, int) and o.n > df.height:
+            # a budget is at most n rows: fewer rows than that is a sample of them all
+            stats["notes"] = [f"budget {o.n} is more than the {df.height} rows it was given: "
+                              f"all {df.height} kept"]
         if df.height:
             stats["coverage"] = coverage_report(X, sel.picks, labels, seed=seed,
                                                 distance=sel.distance)

@@ -85,6 +85,7 @@ def test_usage_errors_exit_2(data, tmp_path):
 
 
 def test_validate_and_stages(tmp_path):
+    (tmp_path / "x.jsonl").write_text('{"instruction": "Hi?", "output": "Hello."}\n')
     good = tmp_path / "good.yaml"
     good.write_text("name: g\ninput: {path: x.jsonl}\nstages:\n  - use: dedup.exact\n"
                     "    with: {on: prompt}\nexport: [{target: trl-sft}]\n")

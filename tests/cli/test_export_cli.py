@@ -77,11 +77,19 @@ def test_axolotl_yaml_names_the_template(data, tmp_path):
 def test_option_errors(data, tmp_path):
     r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-dpo", "--sft-format",
                "messages")
-    assert r.exit_code == 1
-    assert r.stderr == ("Error: target 'trl-dpo' has no option(s) sft_format (its options: "
-                        "none)\n")
+    assert r.exit_code == 2
+    assert r.stderr.endswith("Error: --sft-format: not an option of --target trl-dpo (its "
+                             "options: none)\n")
+    r = invoke("export", data, "-o", tmp_path / "o", "--target", "llama-factory",
+               "--sft-from-pairs")
+    assert r.exit_code == 2
+    assert r.stderr.endswith("Error: --sft-from-pairs: not an option of --target llama-factory "
+                             "(its options: --style, --task)\n")
     r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-sft", "--max-tokens", "5")
-    assert r.exit_code == 1 and "max_tokens needs a tokenizer" in r.stderr
+    assert r.exit_code == 2 and r.stderr.endswith(
+        "Error: --max-tokens needs --tokenizer (a name in the local Hugging Face cache or a "
+        "tokenizer folder) to count tokens with\n")
+    assert not (tmp_path / "o").exists()
     r = invoke("export", data, "-o", tmp_path / "o", "--target", "trl-sft", "--max-tokens", "5",
                "--tokenizer", "nobody/nothing")
     assert r.exit_code == 1

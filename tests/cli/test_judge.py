@@ -57,10 +57,35 @@ def test_judge_command_errors(tmp_path):
     path = _input(tmp_path, 1)
     res = CliRunner().invoke(cli, ["judge", str(path), "-o", str(tmp_path / "o"), "--judge",
                                    "openai:m", "--no-pairs"])
-    assert res.exit_code == 1 and "expected openai:MODEL@BASE_URL" in res.output
+    assert res.exit_code == 2 and res.output.endswith(
+        "Error: --judge: judge 'openai:m': expected openai:MODEL@BASE_URL, e.g. "
+        "openai:my-model@http://127.0.0.1:8000/v1\n")
     res = CliRunner().invoke(cli, ["judge", str(path), "-o", str(tmp_path / "o"), "--no-pairs",
                                    "--min-margin", "0.2"])
     assert res.exit_code == 2 and "--min-margin" in res.output
+    res = CliRunner().invoke(cli, ["judge", str(path), "-o", str(tmp_path / "o"),
+                                   "--min-margin", "-1"])
+    assert res.exit_code == 2 and res.output.endswith(
+        "Error: --min-margin: Input should be greater than or equal to 0\n")
+    assert not (tmp_path / "o").exists()  # usage errors come before any work
+
+
+def test_a_candidate_with_only_unreadable_votes_is_unparseable_not_too_few(tmp_path):
+    server = judge_server()  # picky: nothing readable about the two-word "Short i." replies
+    try:
+        out = tmp_path / "out"
+        res = CliRunner().invoke(cli, ["judge", str(_input(tmp_path, 2)), "-o", str(out),
+                                       "--judge", f"openai:picky@{server.url}",
+                                       "--mode", "pointwise"])
+        assert res.exit_code == 0, res.output
+        assert "02_judge.pairs                 2 -> 0       dropped unparseable: 2" in res.output
+        rejected = pl.read_parquet(out / "rejected" / "02_judge.pairs.parquet")
+        assert rejected["drop_reason"].to_list() == ["unparseable"] * 2
+        # the short reply has no score (no readable vote), the long one has
+        assert [(a is None, b is None) for a, b in rejected["judge_score"].to_list()] == \
+            [(True, False)] * 2
+    finally:
+        server.close()
 
 
 def test_a_judge_biased_to_the_first_position_reads_100_percent_and_makes_no_pair(tmp_path):

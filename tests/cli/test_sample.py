@@ -71,5 +71,7 @@ def test_usage_and_option_errors(data, tmp_path):
     bad = invoke("sample", data, "-o", tmp_path / "x", "--n", "lots")
     assert bad.exit_code == 2 and "'lots' is not a count (1000) or a fraction (0.1)" in bad.output
     deita = invoke("sample", data, "-o", tmp_path / "y", "--n", "3", "--method", "deita")
-    assert deita.exit_code == 1
-    assert "select.diverse: method deita needs score_column" in deita.output
+    assert deita.exit_code == 2
+    assert deita.stderr.endswith("Error: --score-column: needed by the deita method, which "
+                                 "picks rows by a score (e.g. quality_response_chars)\n")
+    assert not (tmp_path / "y").exists()

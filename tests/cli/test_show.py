@@ -108,3 +108,26 @@ def test_errors_name_the_way(run, tmp_path):
                         "reason; the reasons: duplicate_exact (1)\n")
     with pytest.raises(CurateError, match="not a run folder"):
         show_run(tmp_path)
+
+
+def test_show_a_failed_run_says_what_it_read_and_where_it_stopped(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    recipe = tmp_path / "f.yaml"
+    recipe.write_text(f"name: f\ninput: {{path: {path}}}\non_error: skip\nstages:\n"
+                      "  - use: dedup.exact\n"
+                      "  - use: select.diverse\n"
+                      "    with: {n: 2, method: deita, score_column: source}\n")
+    failed = invoke("run", recipe, "-o", tmp_path / "f", "--no-report")
+    assert failed.exit_code == 1
+    r = invoke("show", tmp_path / "f", "-n", "0")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[:6] == [
+        f"{tmp_path / 'f'}: f, failed, 5 rows in, no records out",
+        "",
+        "funnel:",
+        "  00_convert                     5 -> 4       dropped missing_field: 1",
+        "  01_dedup.exact                 4 -> 3       dropped duplicate_exact: 1",
+        "  02_select.diverse        failed: select.diverse: score_column 'source' must be "
+        "numeric, got String"]
+    assert "None" not in r.stdout

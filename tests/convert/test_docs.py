@@ -480,3 +480,15 @@ def test_deeper_non_question_sections_stay_in_the_answer():
                         (11, "Which part?", "This part."),
                         (21, "Why else?", "Because.")]
     assert [r["meta"]["section"] for r in records(rows)] == [[], ["Why nest?"], []]
+
+
+def test_a_document_without_a_question_leaves_a_rejected_row(tmp_path):
+    from curate.convert import convert as convert_path
+
+    (tmp_path / "notes.txt").write_text("Just some prose.\nNo headings at all.\n")
+    (tmp_path / "faq.md").write_text("# Why tea?\n\nIt is warm.\n")
+    res = convert_path(tmp_path)  # whatever on_error says, as for a text row without one
+    assert res.rows_in == 2 == res.frame.height + res.rejected.height
+    assert res.rejected.select("file", "line", "field", "drop_reason", "detail").rows() == [
+        (str(tmp_path / "notes.txt"), 1, None, "no_question",
+         "no question heading or Q:/A: pair in the document")]

@@ -235,3 +235,39 @@ def test_export_refuses_the_users_files_before_any_work(b, tmp_path):
     assert json.loads((tmp_path / ".curate.json").read_text())["files"] == [
         "README.md", "axolotl.yaml", "test.jsonl", "test.parquet", "train.jsonl",
         "train.parquet"]
+
+
+ROLE = {"s": "system", "u": "user", "a": "assistant", "t": "tool"}
+SFT_ORDERS = {"ua": True, "sua": True, "uaua": True, "suata": True, "suatta": True,
+              "uua": False, "uaa": False, "uta": False, "aua": False, "usa": False,
+              "uat": False, "uauu": False}
+PAIR_ORDERS = {("u", "a"): True, ("uau", "ata"): True, ("suu", "a"): False,
+               ("ua", "a"): False, ("u", "aa"): False, ("u", "ta"): False}
+
+
+def test_export_and_quality_rules_share_one_role_order(b, tmp_path):
+    """`quality.rules` drops a conversation as role_order exactly when an export rejects it as
+    bad_turn_order: one rule for both (a `user, user, assistant` turn list included)."""
+    from curate.stages.quality import quality_rules
+
+    def turns(codes, word):
+        return b.turns(*[(ROLE[c], f"{word} turn {i} with enough text") for i, c in
+                         enumerate(codes)])
+
+    sft = [{"kind": "sft", "source": "a", "meta": {"order": o}, "messages": turns(o, "sft")}
+           for o in SFT_ORDERS]
+    pairs = [{"kind": "preference", "source": "b", "meta": {"order": f"{p}/{c}"},
+              "prompt": turns(p, "prompt"), "chosen": turns(c, "good"),
+              "rejected": turns(c, "bad")} for p, c in PAIR_ORDERS]
+    df = b.frame(sft + pairs)
+    order = {i: json.loads(m)["order"] for i, m in zip(df["id"], df["meta"])}
+    kept_by_quality = {order[i] for i in quality_rules(df).kept["id"]}
+    assert kept_by_quality == {o for o, ok in SFT_ORDERS.items() if ok} | {
+        f"{p}/{c}" for (p, c), ok in PAIR_ORDERS.items() if ok}
+    for target, kind in (("trl-sft", "sft"), ("trl-dpo", "preference")):
+        res = export(df.filter(pl.col("kind") == kind), tmp_path / target, target=target,
+                     test_size=1)
+        skipped = {order[i]: r for i, r in zip(res.rejected["id"], res.rejected["drop_reason"])}
+        assert set(skipped.values()) == {"bad_turn_order"}
+        assert set(skipped) == {o for o in order.values() if o not in kept_by_quality
+                                and ("/" in o) == (kind == "preference")}

@@ -68,3 +68,23 @@ def test_unknown_encoding():
     with pytest.raises(CurateError, match="unknown encoding 'latin-9x'"):
         check_encoding("latin-9x")
     assert check_encoding("Latin-1") == "iso8859-1"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_utf16_or_utf32_file_with_a_byte_order_mark_is_read_by_its_mark(tmp_path, codec):
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(codec, b"")
+    (tmp_path / "a.jsonl").write_bytes(bom + (json.dumps(ROW, ensure_ascii=False) + "\n")
+                                       .encode(codec))
+    (tmp_path / "b.json").write_bytes(bom + json.dumps([ROW], ensure_ascii=False).encode(codec))
+    (tmp_path / "c.csv").write_bytes(bom + "question,answer\nCafé?,Sí – claro.\n".encode(codec))
+    (tmp_path / "d.md").write_bytes(bom + "## Qué es esto?\n\nUn café.\n".encode(codec))
+    res = convert(tmp_path)  # the default encoding, UTF-8: the mark says otherwise
+    assert res.rejected.height == 0
+    assert [m[0]["content"] for m in res.frame["messages"]] == [
+        "¿Qué es un café?", "¿Qué es un café?", "Café?", "Qué es esto?"]
+
+
+def test_a_utf16_document_with_a_byte_order_mark(tmp_path):
+    p = tmp_path / "faq.txt"
+    p.write_bytes("Q: Why tea?\nA: It is warm.\n".encode("utf-16"))
+    assert [d.text for d in iter_documents(p)] == ["Q: Why tea?\nA: It is warm.\n"]

@@ -23,6 +23,7 @@ def shown(body: dict) -> tuple[str, str]:
 def policy(model: str, body: dict) -> str:
     """first: always the response shown first; longer / shorter: by length, whatever the
     order; garbage: nothing readable; rater: pointwise, the length in words (capped at 10);
+    picky: pointwise as rater, but nothing readable about a reply of fewer than 3 words;
     checker: checklist, yes to every question about a reply of more than 3 words, and to
     the safety question always."""
     text = body["messages"][-1]["content"]
@@ -35,6 +36,8 @@ def policy(model: str, body: dict) -> str:
         return "Yes." if yes else "No, the answer is not good enough."
     if "[Response]" in text:
         words = len(_ONE.search(text).group(1).split())
+        if model == "picky" and words < 3:
+            return "Hmm, hard to say."
         score = min(10, max(1, words)) if model != "flat" else 5
         return f"Helpfulness: {score}\nHonesty: {score}/10\nHarmlessness: 9\n" \
                f"Instruction following: {score}"

@@ -182,7 +182,10 @@ def test_curate_filter_flags(tmp_path, alpaca_eval_files):
     assert "<mark>" in (out / "report.html").read_text()
     bad = CliRunner().invoke(main, ["filter", str(data), "-o", str(tmp_path / "bad"),
                                     "--decontam", "x=" + str(tmp_path / "none.json")])
-    assert bad.exit_code == 1 and "benchmark file not found" in bad.output
+    assert bad.exit_code == 2 and bad.stderr.endswith(
+        f"Error: Invalid value for '--decontam': 'x={tmp_path / 'none.json'}': Path "
+        f"'{tmp_path / 'none.json'}' does not exist.\n")
+    assert not (tmp_path / "bad").exists()  # refused before any work
 
 
 def test_registered_with_its_columns():

@@ -57,7 +57,7 @@ def test_a_multi_turn_prompt_keeps_its_turns():
 
 def test_every_reason_in_order():
     rows = [
-        judged(sft("one scored", candidates=["a", "b"]), scores=[5.0, None]),  # too few
+        judged(sft("one scored", candidates=["a", "b"]), scores=[5.0, None]),  # unreadable
         judged(sft("no candidates", candidates=["a"]), scores=[5.0]),           # too few
         sft("never judged"),                                                    # too few
         judged(sft("same text", candidates=["Paris  is it.", "paris is it."]),
@@ -71,7 +71,7 @@ def test_every_reason_in_order():
     df, res = _run(rows, min_margin=1.0)
     by_prompt = {r["messages"][0]["content"]: r["drop_reason"]
                  for r in res.rejected.to_dicts()}
-    assert by_prompt == {"one scored": "too_few_candidates", "no candidates":
+    assert by_prompt == {"one scored": "unparseable", "no candidates":
                          "too_few_candidates", "never judged": "too_few_candidates",
                          "same text": "equal_texts", "flipped": "position_inconsistent",
                          "all tie": "tie", "small": "below_margin"}
@@ -83,7 +83,8 @@ def test_every_reason_in_order():
     assert set(res.rejected["kind"]) == {"sft"}
     assert res.rejected.drop("drop_reason", "pair_chosen", "pair_rejected", "pair_margin") \
         .equals(df.filter(~pl.col("id").is_in(res.kept["id"].to_list())))
-    assert res.stats["failures"]["too_few_candidates"] == 3
+    assert res.stats["failures"]["too_few_candidates"] == 2
+    assert res.stats["failures"]["unparseable"] == 1
     assert res.stats["failures"]["below_margin"] == 1  # the tie is not also below the margin
 
 

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from curate.convert import convert
-from curate.errors import StageError
+from curate.errors import RecipeError, StageError
 from curate.records import frame_to_records
 from curate.stages.base import StageContext
 from curate.stages.registry import stage_class
@@ -99,15 +99,29 @@ def test_store_embedding_adds_the_column_from_the_model_path(rec):
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"n": 5, "method": "deita"}, "deita needs score_column"),
     ({"n": 5, "score_column": "nope"}, "no column 'nope'"),
     ({"n": 5, "keep_column": "score"}, "keep_column 'score' must be boolean"),
     ({"n": 5, "score_column": "source"}, "score_column 'source' must be numeric"),
-    ({"n": 1.5}, "a fraction must be in"),
 ])
 def test_bad_options_name_what_is_wrong(rec, options, message):
     with pytest.raises(StageError, match=message):
         SelectDiverse(options).apply(synthetic(rec), StageContext())
+
+
+@pytest.mark.parametrize("options,path,message", [
+    ({"n": 5, "method": "deita"}, "score_column",
+     "needed by the deita method, which picks rows by a score (e.g. quality_response_chars)"),
+    ({"n": 1.5}, "n", "a fraction must be in (0, 1], not 1.5; give a count as a whole number"),
+    ({"n": 0}, "n", "a count must be at least 1, not 0"),
+    ({"n": -3}, "n", "a count must be at least 1, not -3"),
+])
+def test_options_that_no_data_can_satisfy_are_refused_before_any_row(options, path, message):
+    from curate.recipe import parse_recipe
+
+    with pytest.raises(RecipeError) as exc:
+        parse_recipe({"name": "x", "input": {"path": "in.jsonl"},
+                      "stages": [{"use": "select.diverse", "with": options}]})
+    assert str(exc.value) == f"stages[0].with.{path}: {message}"
 
 
 def test_never_overwrites_an_earlier_selection(rec):
