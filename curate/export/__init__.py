@@ -36,6 +36,7 @@ from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, render_check
+from .tools import json_row, tool_dtype
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 FORMATS = ("parquet", "jsonl")
@@ -156,7 +157,10 @@ def _formats(t: Target, formats) -> tuple[str, ...]:
 def _writer(part: pl.DataFrame, ext: str):
     if ext == "parquet":
         return lambda tmp: part.write_parquet(tmp)
-    return lambda tmp: write_jsonl(part.iter_rows(named=True), tmp)
+    rows = part.iter_rows(named=True)
+    if any(tool_dtype(t) for t in part.schema.values()):  # no null tool fields in JSON turns
+        rows = map(json_row, rows)
+    return lambda tmp: write_jsonl(rows, tmp)
 
 
 def _run_dir(info: dict, out_dir: Path) -> Path | None:
