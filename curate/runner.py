@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CurateError, StageError
+from .io.output import write_parquet
 from .io.remote import is_url, redact
 from .manifest import (check_accounting, describe_inputs, read_manifest, versions,
                        write_manifest)
@@ -54,7 +55,7 @@ def _chain(previous: str, part: Any) -> str:
 def _write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Atomic; lz4 writes about twice as fast as zstd, which matters for checkpoints."""
     tmp = path.with_suffix(".parquet.tmp")
-    df.write_parquet(tmp, compression="lz4")
+    write_parquet(df, tmp, compression="lz4")
     os.replace(tmp, path)
 
 

@@ -27,6 +27,7 @@ import polars as pl
 
 from ..errors import CurateError
 from ..io import write_jsonl
+from ..io.output import write_parquet
 from ..judge.sources import pair_sources
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
 from .card import render_card
@@ -156,7 +157,7 @@ def _formats(t: Target, formats) -> tuple[str, ...]:
 
 def _writer(part: pl.DataFrame, ext: str):
     if ext == "parquet":
-        return lambda tmp: part.write_parquet(tmp)
+        return lambda tmp: write_parquet(part, tmp)
     rows = part.iter_rows(named=True)
     if any(tool_dtype(t) for t in part.schema.values()):  # no null tool fields in JSON turns
         rows = map(json_row, rows)
