@@ -31,7 +31,7 @@ import polars as pl
 
 from .errors import CurateError
 from .progress import bar
-from .records import MESSAGE_PARTS
+from .records import MESSAGE_PARTS, message_text
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
@@ -161,10 +161,11 @@ def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int
 
 
 def frame_texts(df: pl.DataFrame, on: str = "conversation") -> list[str]:
-    """The text of each record's ``on`` part, turns as ``role: content`` lines."""
+    """The text of each record's ``on`` part, turns as ``role: content`` lines (content with
+    the turn's tool calls, :func:`curate.records.message_text`)."""
     part = MESSAGE_PARTS[on]()
     joined = part.list.eval(pl.element().struct.field("role") + ": "
-                            + pl.element().struct.field("content")).list.join("\n")
+                            + message_text(pl.element())).list.join("\n")
     return df.select(joined.fill_null("").alias("t"))["t"].to_list()
 
 

@@ -5,6 +5,14 @@ A run holds one polars frame with the union of both record kinds' columns and a 
 ``{"role", "content"}`` structs in TRL's conversational form. ``meta`` is a JSON object in the
 models and in JSONL exports, and a JSON-encoded string inside parquet checkpoints (parquet has no
 schemaless object type).
+
+Tool use: an assistant turn may carry ``tool_calls`` (OpenAI's and TRL's shape, a list of
+``{"id", "type": "function", "function": {"name", "arguments"}}``) and a tool turn the
+``tool_call_id`` it answers; both are null on other turns. ``arguments`` is the JSON text of the
+arguments object, as OpenAI sends it: every message struct of every frame, batch and file has
+one fixed type (an object's keys differ from tool to tool, and Arrow would give each call the
+union of them as nulls). Frames written before these fields existed are read with them null
+(:func:`conform`).
 """
 
 from __future__ import annotations
@@ -15,15 +23,20 @@ from collections import Counter
 from typing import Any, Iterable, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import RowError
 
 Role = Literal["system", "user", "assistant", "tool"]
 KINDS = ("sft", "preference", "prompt", "passage")
 
-MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
+TOOL_CALL = pl.Struct({"id": pl.String, "type": pl.String,
+                       "function": pl.Struct({"name": pl.String, "arguments": pl.String})})
+MESSAGE = pl.Struct({"role": pl.String, "content": pl.String,
+                     "tool_calls": pl.List(TOOL_CALL), "tool_call_id": pl.String})
 MESSAGES = pl.List(MESSAGE)
+MESSAGE_COLUMNS = ("messages", "prompt", "chosen", "rejected")
+TOOL_FIELDS = ("tool_calls", "tool_call_id")
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String,
     "kind": pl.String,
@@ -39,12 +52,42 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 RECORD_COLUMNS = tuple(RECORD_SCHEMA)
 
 
+class ToolFunction(BaseModel):
+    """The function a tool call invokes."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    arguments: str
+    """The JSON text of the arguments object (as OpenAI sends it)."""
+
+
+class ToolCall(BaseModel):
+    """One call of an assistant turn's ``tool_calls``."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    type: Literal["function"] = "function"
+    function: ToolFunction
+
+
 class Message(BaseModel):
-    """One turn of a conversation."""
+    """One turn of a conversation. An assistant turn that only calls tools has empty content."""
 
     model_config = ConfigDict(extra="forbid")
     role: Role
     content: str
+    tool_calls: list[ToolCall] | None = Field(default=None, min_length=1)
+    """The tools an assistant turn calls (assistant turns only)."""
+    tool_call_id: str | None = None
+    """The id of the call a tool turn answers (tool turns only)."""
+
+    @model_validator(mode="after")
+    def _tool_fields_on_their_roles(self) -> "Message":
+        if self.tool_calls is not None and self.role != "assistant":
+            raise ValueError(f"only an assistant turn calls tools, not a {self.role} turn")
+        if self.tool_call_id is not None and self.role != "tool":
+            raise ValueError(f"only a tool turn has a tool_call_id, not a {self.role} turn")
+        return self
 
 
 class SFTRecord(BaseModel):
@@ -123,8 +166,16 @@ def content_hash(*parts: Any) -> str:
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]
 
 
+def _turn_key(t: dict) -> str:
+    key = f"{t.get('role')}\x1f{t.get('content')}"
+    if t.get("tool_calls") or t.get("tool_call_id"):  # only then: older records keep their ids
+        key += "\x1f" + json.dumps([t.get("tool_calls"), t.get("tool_call_id")],
+                                    ensure_ascii=False, sort_keys=True)
+    return key
+
+
 def _turns_key(turns: list[dict] | None) -> str:
-    return "\x1e".join(f"{t.get('role')}\x1f{t.get('content')}" for t in turns or ())
+    return "\x1e".join(_turn_key(t) for t in turns or ())
 
 
 def _content_key(record: dict) -> str:
@@ -168,11 +219,19 @@ def _turns_ok(turns: Any, *, first: str | None = None, last: str | None = None,
     if type(turns) is not list or len(turns) < min_len:
         return False
     for t in turns:
-        if (type(t) is not dict or len(t) != 2 or type(t.get("content")) is not str
+        if (type(t) is not dict or type(t.get("content")) is not str
                 or t.get("role") not in _ROLES):
+            return False
+        if len(t) != 2 and not _no_tool_fields(t):  # the model checks tool turns
             return False
     return (first is None or turns[0]["role"] == first) and (
         last is None or turns[-1]["role"] == last)
+
+
+def _no_tool_fields(t: dict) -> bool:
+    """Only role and content, or the tool fields null (as rows of a frame have them)."""
+    return len(t) <= 4 and all(k in ("role", "content") or (k in TOOL_FIELDS and t[k] is None)
+                               for k in t)
 
 
 def _score_ok(value: Any) -> bool:
@@ -229,7 +288,8 @@ def empty_frame() -> pl.DataFrame:
 
 
 def frame_to_records(df: pl.DataFrame, *, columns: Iterable[str] | None = None) -> list[dict]:
-    """Rows as dicts with ``meta`` decoded and the other kind's null columns left out."""
+    """Rows as dicts with ``meta`` decoded and the other kind's null columns left out; turns
+    carry ``tool_calls``/``tool_call_id`` only where they are set."""
     keep = list(columns) if columns is not None else None
     out = []
     for row in df.iter_rows(named=True):
@@ -237,8 +297,32 @@ def frame_to_records(df: pl.DataFrame, *, columns: Iterable[str] | None = None) 
             row["meta"] = json.loads(row["meta"])
         if keep is not None:
             row = {k: row[k] for k in keep if k in row}
+        for c in MESSAGE_COLUMNS:
+            if row.get(c):
+                row[c] = clean_turns(row[c])
         out.append(row)
     return out
+
+
+def clean_turns(turns: list[dict]) -> list[dict]:
+    """Turns without their null tool fields (``{role, content}`` unless a tool field is set)."""
+    return [{k: v for k, v in t.items() if v is not None or k not in TOOL_FIELDS}
+            for t in turns]
+
+
+def turn_text(turn: dict) -> str:
+    """What a turn dict says: its content, then one ``name(arguments)`` line per tool call (as
+    :func:`message_text` does for frames)."""
+    calls = [f"{c['function']['name']}({c['function']['arguments']})"
+             for c in turn.get("tool_calls") or ()]
+    return "\n".join([turn.get("content") or "", *calls]) if calls else turn.get("content") or ""
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with its conversation columns in the current message type: frames written before
+    the tool fields existed get them null (a cast by field name); others are returned as is."""
+    old = {c: MESSAGES for c in MESSAGE_COLUMNS if c in df.columns and df.schema[c] != MESSAGES}
+    return df.cast(old) if old else df
 
 
 # Polars expressions for the parts of a record that dedup, quality rules and splits look at.
@@ -279,6 +363,35 @@ def join_messages(expr: pl.Expr) -> pl.Expr:
     return expr.list.eval(
         pl.element().struct.field("role") + "\x1f" + pl.element().struct.field("content")
     ).list.join("\x1e")
+
+
+def call_text(message: pl.Expr) -> pl.Expr:
+    """A message struct's tool calls as text, one ``name(arguments)`` a line (ids left out:
+    they name a call, they are not what it says); null when it calls none."""
+    fn = pl.element().struct.field("function")
+    return message.struct.field("tool_calls").list.eval(
+        fn.struct.field("name") + "(" + fn.struct.field("arguments").fill_null("") + ")"
+    ).list.join("\n")
+
+
+def message_text(message: pl.Expr) -> pl.Expr:
+    """What a message struct says: its content, then its tool calls (:func:`call_text`); the
+    content alone for a turn that calls no tool."""
+    return pl.concat_str([message.struct.field("content"), call_text(message)],
+                         separator="\n", ignore_nulls=True)
+
+
+def with_call_text(expr: pl.Expr) -> pl.Expr:
+    """A list of messages as ``{role, content}`` structs whose content is :func:`message_text`
+    (for :func:`join_messages` and the checks that read a turn's text)."""
+    e = pl.element()
+    return expr.list.eval(pl.struct(e.struct.field("role"), message_text(e).alias("content")))
+
+
+def join_contents(expr: pl.Expr) -> pl.Expr:
+    """A list of messages as one string of what they say (:func:`message_text`), turns joined
+    by newlines; roles are left out."""
+    return expr.list.eval(message_text(pl.element())).list.join("\n")
 
 
 MESSAGE_PARTS = {

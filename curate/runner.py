@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CurateError, StageError
+from .io.output import write_parquet
 from .io.remote import is_url, redact
 from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
                        versions, write_manifest)
@@ -55,7 +56,7 @@ def _write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Atomic; lz4 writes about twice as fast as zstd, which matters for checkpoints."""
     tmp = path.with_suffix(".parquet.tmp")
     try:
-        df.write_parquet(tmp, compression="lz4")
+        write_parquet(df, tmp, compression="lz4")
     except BaseException:
         tmp.unlink(missing_ok=True)  # on a full disk, what it took is free for the manifest
         raise

@@ -30,3 +30,23 @@ def test_recipe_schema_forbids_unknown_top_level_keys():
     schema = json.loads((SCHEMA_DIR / "recipe.json").read_text())
     assert schema["additionalProperties"] is False
     assert schema["required"] == ["name", "input"]
+
+
+def test_sft_schema_accepts_tool_calls_and_checks_their_shape():
+    schema = json.loads((SCHEMA_DIR / "sft_record.json").read_text())
+    call = {"id": "c1", "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    good = {"id": "a", "source": "s", "meta": {}, "messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "content": "18C", "tool_call_id": "c1"},
+        {"role": "assistant", "content": "Warm."}]}
+    jsonschema.validate(good, schema)
+    bad = json.loads(json.dumps(good))
+    bad["messages"][1]["tool_calls"][0]["function"]["arguments"] = {"city": "Paris"}
+    try:
+        jsonschema.validate(bad, schema)
+    except jsonschema.ValidationError as exc:
+        assert "is not of type 'string'" in exc.message
+    else:
+        raise AssertionError("arguments that are not JSON text validated")

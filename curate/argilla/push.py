@@ -27,7 +27,7 @@ import polars as pl
 
 from ..errors import CurateError
 from ..progress import bar
-from ..records import RECORD_COLUMNS, content_hash
+from ..records import RECORD_COLUMNS, content_hash, turn_text
 from .client import ArgillaClient
 from .settings import (KIND_OF_TASK, TASK_OF_KIND, DatasetSettings, ensure_dataset,
                        metadata_columns, suggestion_values, task_settings)
@@ -37,7 +37,12 @@ RECORD_KEY = "curate_record"
 
 
 def _text(messages: list[dict] | None) -> str:
-    return "\n\n".join(m["content"] for m in messages or [])
+    return "\n\n".join(turn_text(m) for m in messages or [])
+
+
+def _chat(messages: list[dict]) -> list[dict]:
+    """Turns for Argilla's chat field: role and text (a tool call shown as its text)."""
+    return [{"role": m["role"], "content": turn_text(m)} for m in messages]
 
 
 def a_is_for(record_id: str, seed: int) -> str:
@@ -48,9 +53,9 @@ def a_is_for(record_id: str, seed: int) -> str:
 def _fields(task: str, row: dict[str, Any], a_is: str | None) -> dict[str, Any]:
     if task == "sft-review":
         msgs = row["messages"]
-        return {"prompt": [dict(m) for m in msgs[:-1]], "response": msgs[-1]["content"]}
+        return {"prompt": _chat(msgs[:-1]), "response": turn_text(msgs[-1])}
     b_is = "rejected" if a_is == "chosen" else "chosen"
-    return {"prompt": [dict(m) for m in row["prompt"]], "response_a": _text(row[a_is]),
+    return {"prompt": _chat(row["prompt"]), "response_a": _text(row[a_is]),
             "response_b": _text(row[b_is])}
 
 

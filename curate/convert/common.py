@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import RowError
+from .tools import check_links, legacy_call, openai_calls, sharegpt_calls
 
 # Keys handled by the converter itself, never copied into ``meta`` by an adapter.
 RESERVED = frozenset({"id", "source", "__split__"})
@@ -83,11 +84,16 @@ def content_text(value: Any, field: str) -> str:
 
 def messages(value: Any, field: str, roles: dict[str, str], *,
              role_keys: tuple[str, ...] = ("role",),
-             content_keys: tuple[str, ...] = ("content",)) -> list[dict]:
+             content_keys: tuple[str, ...] = ("content",),
+             call_roles: tuple[str, ...] = ()) -> list[dict]:
     """A list of turns from ``[{role, content}, ...]``-like dicts, roles mapped by ``roles``.
 
     The first of ``role_keys``/``content_keys`` present in a turn is used; unknown roles are
-    RowError("unknown_role") naming e.g. ``conversations[3].from``.
+    RowError("unknown_role") naming e.g. ``conversations[3].from``. Tool use is kept (see
+    :mod:`curate.convert.tools`): an assistant turn's ``tool_calls`` (or legacy
+    ``function_call``), whose content may then be empty, a tool turn's ``tool_call_id``, and
+    turns whose role is one of ``call_roles`` (ShareGPT's ``function_call``), whose text is the
+    calls.
     """
     if not isinstance(value, list):
         raise RowError("wrong_type", f"expected a list of turns, got {type(value).__name__}",
@@ -104,12 +110,38 @@ def messages(value: Any, field: str, roles: dict[str, str], *,
         if role is None:
             raise RowError("unknown_role", f"unknown role {name!r}; expected one of "
                            f"{', '.join(sorted(roles))}", field=f"{at}.{rk}")
-        if m.get(ck) is None and m.get("tool_calls"):
-            raise RowError("unsupported_content", "tool calls are not supported",
-                           field=f"{at}.tool_calls")
-        if ck not in m:
+        if ck not in m and m.get("tool_calls") in (None, []) and not m.get("function_call"):
             raise RowError("missing_field", f"missing field '{ck}'", field=f"{at}.{ck}")
-        out.append(turn(role, content_text(m[ck], f"{at}.{ck}")))
+        out.append(_turn(m, role, name.lower() in call_roles, ck, at))
+    check_links(out, field)
+    return out
+
+
+def _turn(m: dict, role: str, is_call: bool, ck: str, at: str) -> dict:
+    """One turn with its tool fields (set only where the input has them)."""
+    if is_call:
+        return {"role": role, "content": "", "tool_calls": sharegpt_calls(m[ck], f"{at}.{ck}")}
+    calls = None
+    if m.get("tool_calls") not in (None, []):  # an empty list is a turn without calls
+        calls = openai_calls(m["tool_calls"], f"{at}.tool_calls")
+    elif m.get("function_call") is not None:
+        calls = legacy_call(m["function_call"], f"{at}.function_call")
+    if calls is not None and role != "assistant":
+        raise RowError("invalid_tool_call", f"only an assistant turn calls tools, not a {role} "
+                       "turn", field=f"{at}.tool_calls")
+    content = m.get(ck)
+    if calls is not None and (content is None or content == "" or content == []):
+        out = {"role": role, "content": ""}  # a turn that only calls tools
+    else:
+        out = turn(role, content_text(content, f"{at}.{ck}"))
+    if calls is not None:
+        out["tool_calls"] = calls
+    call_id = m.get("tool_call_id")
+    if call_id is not None and role == "tool":
+        if not isinstance(call_id, str) or not call_id:
+            raise RowError("invalid_tool_call", "tool_call_id must be a non-empty string",
+                           field=f"{at}.tool_call_id")
+        out["tool_call_id"] = call_id
     return out
 
 

@@ -60,7 +60,8 @@ class Mapped:
             value = str(value)  # a numeric answer column
         if isinstance(value, str):
             return [turn(role, text(value, src))]
-        return messages(value, src, ROLES, role_keys=ROLE_KEYS, content_keys=CONTENT_KEYS)
+        return messages(value, src, ROLES, role_keys=ROLE_KEYS, content_keys=CONTENT_KEYS,
+                        call_roles=("function_call",))
 
     def _list(self, value: Any, target: str) -> Any:
         """JSON text of a list (a CSV cell) parsed; anything else as it is."""

@@ -1,7 +1,9 @@
 """OpenAI chat rows: ``messages`` of ``{role, content}``; content may be a list of text parts.
 
-``developer`` counts as system and ``function`` as tool; other per-message keys (``name``,
-``weight``) are ignored; tool calls and non-text parts are rejected.
+``developer`` counts as system and ``function`` as tool. An assistant turn's ``tool_calls`` (or
+legacy ``function_call``) and a tool turn's ``tool_call_id`` are kept (an assistant turn that
+only calls tools has empty content); other per-message keys (``name``, ``weight``) are ignored;
+non-text parts are rejected. A row's ``tools`` (the functions on offer) goes to ``meta``.
 """
 
 from __future__ import annotations

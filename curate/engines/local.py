@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from ..progress import bar
+from ..records import conform
 from ..stages.base import Shape, Stage, StageContext, StageResult
 
 SIGN_THREADS = min(4, os.cpu_count() or 1)  # batches signed at once by keyed stages
@@ -28,7 +29,7 @@ class LocalEngine:
 
     def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
         check_shape(stage)
-        return stage.run(df, ctx, self)
+        return stage.run(conform(df), ctx, self)
 
     def manifest(self) -> dict[str, Any]:
         """What the run's manifest records about the engine."""

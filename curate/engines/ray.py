@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import CurateError
+from ..records import conform
 from ..stages.base import ROW, Shape, Stage, StageContext, StageResult
 from ..stages.keyed import positions
 from .local import LocalEngine, check_shape
@@ -172,6 +173,7 @@ class RayEngine:
     # -- running a stage ------------------------------------------------------------------
     def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
         check_shape(stage)
+        df = conform(df)  # messages written before the tool fields get them, as locally
         self._ray()
         if df.height == 0:
             result, how = stage.run(df, ctx, LocalEngine()), "local: empty input"

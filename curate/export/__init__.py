@@ -27,6 +27,7 @@ import polars as pl
 
 from ..errors import CurateError
 from ..io import write_jsonl
+from ..io.output import write_parquet
 from ..io.owned import check_export_output, export_files, write_marker
 from ..judge.sources import pair_sources
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
@@ -38,6 +39,7 @@ from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, check_max_tokens, render_check, template_text
+from .tools import json_row, tool_dtype
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 
@@ -194,8 +196,11 @@ def _formats(t: Target, formats) -> tuple[str, ...]:
 
 def _writer(part: pl.DataFrame, ext: str):
     if ext == "parquet":
-        return lambda tmp: part.write_parquet(tmp)
-    return lambda tmp: write_jsonl(part.iter_rows(named=True), tmp)
+        return lambda tmp: write_parquet(part, tmp)
+    rows = part.iter_rows(named=True)
+    if any(tool_dtype(t) for t in part.schema.values()):  # no null tool fields in JSON turns
+        rows = map(json_row, rows)
+    return lambda tmp: write_jsonl(rows, tmp)
 
 
 def _run_dir(info: dict, out_dir: Path) -> Path | None:

@@ -1,5 +1,6 @@
 """Vectorised row checks that export targets combine: each helper is a polars expression over a
-conversation column (a list of ``{role, content}`` structs) that is true where the check fails.
+conversation column (a list of message structs, see :mod:`curate.records`) that is true where
+the check fails.
 
 A target's checks are a list of ``(reason, failing_expr)``; :func:`first_reason` turns them into
 the reason of the first failing check (null for a row that passes), so a row always gets exactly
@@ -14,6 +15,8 @@ one ``drop_reason``. Reasons used by the targets:
                             what a target adds (see each target)
     multi_turn_reply        the target takes one reply message, the pair has a longer reply
     chosen_equals_rejected  the two replies are the same text (after normalisation)
+    tool_calls_unsupported  the target has no form for tool calls (see tools.py)
+    tool_call_id_missing    OpenAI: a call without its id or a tool turn without the call's id
     template_error          a chat template refused the conversation (see templates.py)
     lost_turn               a turn's text is missing from the rendered chat template
     too_long                the rendered conversation has more than ``max_tokens`` tokens
@@ -23,14 +26,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..records import conversation_order_ok, prompt_order_ok, reply_order_ok
+from ..records import conversation_order_ok, message_text, prompt_order_ok, reply_order_ok
 from ..text import normalize_expr
 
 CONVERSATION_ROLES = ("system", "user", "assistant", "tool")
 REPLY_ROLES = ("assistant", "tool")
 REASONS = ("wrong_kind", "no_label", "empty_turn", "invalid_role", "bad_turn_order",
-           "multi_turn_reply", "chosen_equals_rejected", "template_error", "lost_turn",
-           "too_long")
+           "multi_turn_reply", "chosen_equals_rejected", "tool_calls_unsupported",
+           "tool_call_id_missing", "template_error", "lost_turn", "too_long")
 
 _e = pl.element()
 ROLE = _e.struct.field("role")
@@ -38,8 +41,10 @@ CONTENT = _e.struct.field("content")
 
 
 def empty(col: pl.Expr) -> pl.Expr:
-    """The list is null or empty, or a turn has null or blank content."""
-    blank = col.list.eval(CONTENT.is_null() | (CONTENT.str.strip_chars() == "")).list.any()
+    """The list is null or empty, or a turn has null or blank content and calls no tool."""
+    no_call = _e.struct.field("tool_calls").list.len().fill_null(0) == 0
+    blank = col.list.eval((CONTENT.is_null() | (CONTENT.str.strip_chars() == ""))
+                          & no_call).list.any()
     return col.is_null() | (col.list.len() == 0) | blank.fill_null(True)
 
 
@@ -66,9 +71,10 @@ def not_alternating(col: pl.Expr, odd: tuple[str, ...], even: tuple[str, ...]) -
 
 
 def text(col: pl.Expr) -> pl.Expr:
-    """A reply as one normalised string, for comparing chosen with rejected."""
-    return col.list.eval(ROLE.fill_null("") + "\x1f" + normalize_expr(CONTENT.fill_null(""))
-                         ).list.join("\x1e")
+    """A reply as one normalised string (tool calls included), for comparing chosen with
+    rejected."""
+    return col.list.eval(ROLE.fill_null("") + "\x1f"
+                         + normalize_expr(message_text(_e).fill_null(""))).list.join("\x1e")
 
 
 def first_reason(*checks: tuple[str, pl.Expr]) -> pl.Expr:

@@ -5,17 +5,20 @@
                    ``chat_template.default`` preference rows (``messages`` prompt, one ``chosen``
                    and one ``rejected`` message) under ``rl: dpo``
     llama-factory  ``style="sharegpt"`` (``conversations`` of ``{from, value}``: human, gpt,
-                   observation for tool results, system first) or ``style="alpaca"``
+                   function_call for tool calls, observation for tool results, system first)
+                   or ``style="alpaca"``
                    (instruction/input/output/system/history), and ``dataset_info.json`` with one
                    entry per data file; ``task="dpo"`` writes ranking data (``ranking: true``)
-    openai         chat fine-tuning JSONL (``{"messages": [...]}``), or with ``task="dpo"`` the
-                   preference format (``input``/``preferred_output``/``non_preferred_output``)
+    openai         chat fine-tuning JSONL (``{"messages": [...]}``, tool calls and results
+                   linked by id), or with ``task="dpo"`` the preference format
+                   (``input``/``preferred_output``/``non_preferred_output``)
 
 Checks follow each reader: LLaMA-Factory drops a conversation whose roles do not alternate
 (after a leading system turn, user or tool turns at odd positions, assistant turns at even ones,
 an even number of turns, an odd one for ranking prompts); Alpaca has no tool role; OpenAI's chat
-format needs a ``tool_call_id`` for tool turns, which records do not carry, so tool turns are
-refused; single-message replies where the format holds one message.
+format links a tool turn to its call by ``tool_call_id`` (``tool_call_id_missing`` without);
+single-message replies where the format holds one message. Tool calls: see tools.py
+(``tool_calls_unsupported`` where a format has no form for them).
 
 Input columns: ``kind``, ``id``, ``messages`` (task sft) or ``prompt``, ``chosen``,
 ``rejected`` (task dpo).
@@ -38,6 +41,7 @@ import yaml
 from ..records import MESSAGE, MESSAGES
 from . import checks as C
 from .targets import ID_DOC, Target, register
+from .tools import missing_ids, sharegpt_call_value, text_and_calls, uses_tools
 
 AXOLOTL_TEMPLATES = {"chatml": "chatml", "llama-3": "llama3", "zephyr": "zephyr"}
 SHAREGPT_TAGS = {"user": "human", "assistant": "gpt", "tool": "observation", "system": "system"}
@@ -46,6 +50,7 @@ LF_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human",
            "function_tag": "function_call", "system_tag": "system"}
 SHAREGPT_TURN = pl.Struct({"from": pl.String, "value": pl.String})
 OPENAI_ROLES = ("system", "user", "assistant")
+OPENAI_SFT_ROLES = ("system", "user", "assistant", "tool")
 ALPACA_ROLES = ("system", "user", "assistant")
 TASKS = ("sft", "dpo")
 
@@ -77,6 +82,17 @@ def _sft_or_pair_checks(opts: dict, roles: tuple[str, ...], *, alternate: tuple 
 
 def _task(opts: dict) -> str:
     return opts["task"]
+
+
+def _after_kind(checks: list[tuple[str, pl.Expr]], reason: str, cond: pl.Expr) -> list:
+    """``checks`` with ``(reason, cond)`` right after ``wrong_kind`` (the first check)."""
+    return checks[:1] + [(reason, cond)] + checks[1:]
+
+
+def _no_tools(checks: list[tuple[str, pl.Expr]], opts: dict) -> list:
+    """``checks`` that also refuse any tool use (``tool_calls_unsupported``)."""
+    cols = ("messages",) if opts["task"] == "sft" else ("prompt", "chosen", "rejected")
+    return _after_kind(checks, "tool_calls_unsupported", uses_tools(*map(pl.col, cols)))
 
 
 # --- axolotl -------------------------------------------------------------------------------------
@@ -129,7 +145,8 @@ def _axolotl_yaml(opts: dict, ctx: dict) -> dict[str, str]:
 # --- llama-factory -------------------------------------------------------------------------------
 
 def _sharegpt(turns: list[dict]) -> list[dict]:
-    return [{"from": SHAREGPT_TAGS[t["role"]], "value": t["content"]} for t in turns]
+    return [{"from": "function_call", "value": sharegpt_call_value(t)} if t.get("tool_calls")
+            else {"from": SHAREGPT_TAGS[t["role"]], "value": t["content"]} for t in turns]
 
 
 def _alpaca(turns: list[dict]) -> dict:
@@ -182,9 +199,14 @@ def _lf_columns(opts: dict) -> dict:
 
 def _lf_checks(opts: dict, schema: pl.Schema) -> list[tuple[str, pl.Expr]]:
     if opts["style"] == "sharegpt":
-        return _sft_or_pair_checks(opts, C.CONVERSATION_ROLES,
-                                   alternate=(("user", "tool"), ("assistant",)))
-    return _sft_or_pair_checks(opts, ALPACA_ROLES, alternate=(("user",), ("assistant",)))
+        checks = _sft_or_pair_checks(opts, C.CONVERSATION_ROLES,
+                                     alternate=(("user", "tool"), ("assistant",)))
+        if opts["task"] == "sft":  # a turn that only calls tools is a function_call turn
+            return _after_kind(checks, "tool_calls_unsupported",
+                               text_and_calls(pl.col("messages")))
+        return _no_tools(checks, opts)
+    return _no_tools(_sft_or_pair_checks(opts, ALPACA_ROLES,
+                                         alternate=(("user",), ("assistant",))), opts)
 
 
 def _lf_info(opts: dict, ctx: dict) -> dict[str, str]:
@@ -219,9 +241,17 @@ def _openai_rows(rec: dict, opts: dict) -> list[dict]:
              "non_preferred_output": rec["rejected"]}]
 
 
+def _openai_checks(opts: dict, schema: pl.Schema) -> list[tuple[str, pl.Expr]]:
+    if opts["task"] == "sft":
+        return (_sft_or_pair_checks(opts, OPENAI_SFT_ROLES)
+                + [("tool_call_id_missing", missing_ids(pl.col("messages")))])
+    return _no_tools(_sft_or_pair_checks(opts, OPENAI_ROLES), opts)
+
+
 def _openai_columns(opts: dict) -> dict:
     if opts["task"] == "sft":
-        return {"messages": (MESSAGES, "the conversation (system, user, assistant turns)")}
+        return {"messages": (MESSAGES, "the conversation (system, user, assistant and tool "
+                                       "turns)")}
     return {"input": (pl.Struct({"messages": MESSAGES}), "`{messages}`: the prompt"),
             "preferred_output": (MESSAGES, "the preferred reply (one assistant message)"),
             "non_preferred_output": (MESSAGES, "the dispreferred reply")}
@@ -229,7 +259,8 @@ def _openai_columns(opts: dict) -> dict:
 
 register(Target(
     "axolotl", "chat_template datasets for Axolotl, with the matching YAML `datasets:` block",
-    lambda o, s: _sft_or_pair_checks(o, C.CONVERSATION_ROLES), _axolotl_rows, _axolotl_columns,
+    lambda o, s: _no_tools(_sft_or_pair_checks(o, C.CONVERSATION_ROLES), o), _axolotl_rows,
+    _axolotl_columns,
     _task, lambda o: "# axolotl: merge axolotl.yaml into your config",
     tags=("axolotl",), options={"task": "sft"}, choices={"task": TASKS},
     side_files=_axolotl_yaml, side_names=("axolotl.yaml",)))
@@ -242,6 +273,6 @@ register(Target(
     side_names=("dataset_info.json",)))
 register(Target(
     "openai", "OpenAI chat fine-tuning JSONL",
-    lambda o, s: _sft_or_pair_checks(o, OPENAI_ROLES), _openai_rows, _openai_columns, _task,
+    _openai_checks, _openai_rows, _openai_columns, _task,
     lambda o: "# OpenAI: upload train.jsonl with purpose=\"fine-tune\"",
     tags=("openai",), options={"task": "sft"}, choices={"task": TASKS}, formats=("jsonl",)))

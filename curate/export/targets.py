@@ -14,6 +14,8 @@ Axolotl, LLaMA-Factory and OpenAI targets are in :mod:`curate.export.frameworks`
                 first of ``label_accept``, ``label_verdict`` present) says accept/reject
     trl-reward  ``chosen``/``rejected`` with the prompt inside both (implicit prompt)
 
+Every TRL target keeps tool use in TRL's form (see tools.py).
+
 Input columns: ``kind``, ``id``, ``messages``, ``prompt``, ``chosen``, ``rejected`` (and the
 KTO label column when present).
 Output columns: per target, see each target's ``columns(opts)`` (rendered into the card).
@@ -34,8 +36,9 @@ from typing import Any, Callable
 import polars as pl
 
 from ..errors import CurateError
-from ..records import MESSAGES
+from ..records import MESSAGE_COLUMNS, MESSAGES, conform
 from . import checks as C
+from .tools import named_turns, output_dtype, uses_tools
 
 Checks = Callable[[dict, pl.Schema], list[tuple[str, pl.Expr]]]
 Rows = Callable[[dict, dict], list[dict]]
@@ -61,6 +64,8 @@ class Target:
     ``files`` (split -> data file names written) and ``chat_template`` (e.g. Axolotl's YAML,
     LLaMA-Factory's dataset_info.json); ``side_names``: every name it may return.
     ``prepare(kept, opts)``: derived columns ``rows`` needs (KTO's ``_label``).
+    ``turns(record)``: the record with its turns as the target writes tool use (TRL names the
+    function a tool turn answers), applied when a kept record uses tools (see tools.py).
     """
 
     name: str
@@ -77,6 +82,7 @@ class Target:
     side_files: Callable[[dict, dict[str, list[str]]], dict[str, str]] | None = None
     side_names: tuple[str, ...] = ()  # the names side_files may write
     prepare: Callable[[pl.DataFrame, dict], pl.DataFrame] | None = None  # derived columns
+    turns: Callable[[dict], dict] | None = None
 
     def resolve(self, options: dict) -> dict:
         unknown = sorted(set(options) - set(self.options))
@@ -99,6 +105,7 @@ class Target:
         if missing:
             raise CurateError(f"cannot export to {self.name}: the frame has no "
                               f"{', '.join(missing)} column(s)")
+        df = conform(df)
         expr = C.first_reason(*self.checks(opts, df.schema))
         reason = df.select(expr.alias("drop_reason"))["drop_reason"]
         bad = reason.is_not_null()
@@ -113,13 +120,17 @@ class Target:
         opts = self.resolve(options)
         if self.prepare is not None:
             kept = self.prepare(kept, opts)
-        schema = self.schema(**opts)
+        tools = bool(kept.height) and kept.select(uses_tools(*(
+            pl.col(c) for c in MESSAGE_COLUMNS if c in kept.columns))).to_series().any()
+        schema = {c: output_dtype(t, tools) for c, t in self.schema(**opts).items()}
+        records = kept.iter_rows(named=True)
+        if tools and self.turns is not None:
+            records = map(self.turns, records)
         if "split" in kept.columns:
             schema["split"] = pl.String
-            rows = [{**r, "split": rec["split"]} for rec in kept.iter_rows(named=True)
-                    for r in self.rows(rec, opts)]
+            rows = [{**r, "split": rec["split"]} for rec in records for r in self.rows(rec, opts)]
         else:
-            rows = [r for rec in kept.iter_rows(named=True) for r in self.rows(rec, opts)]
+            rows = [r for rec in records for r in self.rows(rec, opts)]
         return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -263,6 +274,15 @@ _KTO_COLUMNS = {
 }
 
 
+def _trl_turns(rec: dict) -> dict:
+    """A record with each tool turn named after the function it answers (TRL's form)."""
+    if rec["kind"] == "preference":
+        prompt, chosen = named_turns(rec["prompt"], rec["chosen"])
+        rejected = named_turns(rec["prompt"], rec["rejected"])[1]
+        return {**rec, "prompt": prompt, "chosen": chosen, "rejected": rejected}
+    return {**rec, "messages": named_turns(rec["messages"])[0]}
+
+
 def _trl_usage(trainer: str) -> Callable[[dict], str]:
     return lambda opts: f"# trl.{trainer}(model=..., train_dataset=ds[\"train\"], ...)"
 
@@ -279,19 +299,20 @@ register(Target(
     "trl-sft", "supervised fine-tuning conversations for TRL's SFTTrainer",
     _sft_checks, _sft_rows, _sft_columns, lambda o: "sft", _trl_usage("SFTTrainer"),
     tags=("trl",), options={"sft_from_pairs": False, "sft_format": "messages"},
-    choices={"sft_format": ("messages", "prompt-completion"), "sft_from_pairs": (False, True)}))
+    choices={"sft_format": ("messages", "prompt-completion"), "sft_from_pairs": (False, True)},
+    turns=_trl_turns))
 register(Target(
     "trl-dpo", "preference pairs for TRL's DPOTrainer (prompt, chosen, rejected)",
     lambda o, s: C.pair_checks(), _dpo_rows, lambda o: _PAIR_COLUMNS, lambda o: "dpo",
-    _trl_usage("DPOTrainer"), tags=("trl",)))
+    _trl_usage("DPOTrainer"), tags=("trl",), turns=_trl_turns))
 register(Target(
     "trl-kto", "unpaired preferences for TRL's KTOTrainer (prompt, completion, label)",
     _kto_checks, _kto_rows, lambda o: _KTO_COLUMNS, lambda o: "kto", _trl_usage("KTOTrainer"),
-    tags=("trl",), options={"label_column": None}, prepare=_kto_prepare))
+    tags=("trl",), options={"label_column": None}, prepare=_kto_prepare, turns=_trl_turns))
 register(Target(
     "trl-reward", "preference pairs for TRL's RewardTrainer (chosen, rejected; implicit prompt)",
     lambda o, s: C.pair_checks(), _reward_rows, lambda o: _REWARD_COLUMNS, lambda o: "reward",
-    _trl_usage("RewardTrainer"), tags=("trl",)))
+    _trl_usage("RewardTrainer"), tags=("trl",), turns=_trl_turns))
 
 
 def get_target(name: str) -> Target:

@@ -4,8 +4,9 @@ The chatml, llama-3 and zephyr templates ship as Jinja files in ``curate/data/ch
 (written for curate). They are applied with transformers' ``apply_chat_template`` on a tokenizer
 built here (a word-level ``tokenizers`` model over the template's special tokens, so nothing is
 downloaded). A conversation fails when the template refuses it (``template_error``: a role the
-template does not know, a system turn after the first), or when a turn's text is missing from
-the rendering (``lost_turn``: every turn must appear, in order).
+template does not know, a system turn after the first, tool calls, which zephyr has no form
+for), or when a turn's text is missing from the rendering (``lost_turn``: every turn, and each
+tool call's name and arguments, must appear in order).
 
 ``max_tokens`` counts tokens with a named tokenizer (a Hub name in the local cache or a folder)
 loaded with ``local_files_only=True``; its own chat template renders the text when it has one.
@@ -108,11 +109,11 @@ def check_conversation(tok: Any, turns: list[dict]) -> tuple[str | None, str]:
         return "template_error", ""
     pos = 0
     for turn in turns:
-        content = (turn.get("content") or "").strip()
-        found = text.find(content, pos)
-        if found < 0:
-            return "lost_turn", text
-        pos = found + len(content)
+        for part in _said(turn):
+            found = text.find(part, pos)
+            if found < 0:
+                return "lost_turn", text
+            pos = found + len(part)
     return None, text
 
 
@@ -125,6 +126,14 @@ def check_max_tokens(max_tokens: int | None, tokenizer: str | None) -> None:
     if not tokenizer:
         raise CurateError("max_tokens needs a tokenizer (a name in the local Hugging Face "
                           "cache or a tokenizer folder) to count tokens with")
+
+
+def _said(turn: dict) -> list[str]:
+    """What must appear of a turn, in order: its text, then each call's name and arguments."""
+    parts = [(turn.get("content") or "").strip()]
+    for call in turn.get("tool_calls") or ():
+        parts += [call["function"]["name"], call["function"]["arguments"]]
+    return parts
 
 
 def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",

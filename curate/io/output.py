@@ -5,6 +5,7 @@
                                     write there (see curate.io.owned)
     with writing("runs/x"): ...     an OS error inside (a full disk) as a CurateError naming it
     os_error_message(exc)           "runs/x/data.parquet: no space left on device (errno 28); ..."
+    write_parquet(df, path)         polars' writer, its OS errors kept (see the function)
 
 Both raise or return text without a traceback: a folder that is a file, a folder where nothing
 may be written and a full disk are things a user fixes by choosing another ``-o`` or freeing
@@ -149,6 +150,24 @@ def writing(path: str | Path, *, flag: str = "-o") -> Iterator[None]:
         if getattr(exc, "filename", None) is None:
             message = f"{flag} {path}: {message}"
         raise CurateError(message) from None
+
+
+def write_parquet(df, path: str | Path, **options) -> None:
+    """``df.write_parquet(path, **options)``. When the write fails while polars writes the
+    footer, it reports ``Invalid thrift: transport error`` without the OS error (the whole file
+    was still in its buffer: small files with many nested columns); a plain write to the same
+    file then says what it was (a full disk: OSError ENOSPC)."""
+    try:
+        df.write_parquet(path, **options)
+    except Exception as exc:  # polars.exceptions.ComputeError
+        if "transport error" not in str(exc):
+            raise
+        try:
+            with open(path, "ab") as probe:
+                probe.write(bytes(1 << 16))
+        except OSError as io_error:
+            raise io_error from None
+        raise
 
 
 def os_errno(exc: BaseException) -> int | None:

@@ -313,10 +313,10 @@ class RowScorer(Stage):
 
     def cache_text(self) -> pl.Expr:
         """The text the scores are computed from (part of the score cache's key); by default
-        every turn of the record."""
-        from ..records import all_turns, join_messages
+        every turn of the record, tool calls included."""
+        from ..records import all_turns, join_messages, with_call_text
 
-        return join_messages(all_turns())
+        return join_messages(with_call_text(all_turns()))
 
     def score_rows(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
         """:meth:`score` over every row of ``df``, by the engine's row map."""

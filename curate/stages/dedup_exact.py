@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from ..records import MESSAGE_PARTS, join_messages
+from ..records import MESSAGE_PARTS, join_messages, message_text
 from ..text import normalize_expr
 from .base import ROW, StageContext, StageOptions, StageResult
 from .keyed import KeyedGrouping
@@ -32,7 +32,8 @@ class ExactDedupOptions(StageOptions):
 def dedup_key(on: Part = "conversation") -> pl.Expr:
     """The comparison key of a record: its ``on`` part as normalised text.
 
-    Each turn is ``role`` + ``\\x1f`` + its content normalised with
+    Each turn is ``role`` + ``\\x1f`` + its content (and tool calls, see
+    :func:`curate.records.message_text`) normalised with
     :func:`curate.text.normalize_expr` (NFKC, case-folded, white space collapsed and stripped),
     and the turns are joined with ``\\x1e`` as in :func:`curate.records.join_messages`. Roles are
     part of the key, so the same text said by a user and by an assistant is not a duplicate.
@@ -42,7 +43,7 @@ def dedup_key(on: Part = "conversation") -> pl.Expr:
     part = MESSAGE_PARTS[on]()
     normalised = part.list.eval(pl.struct(
         pl.element().struct.field("role"),
-        normalize_expr(pl.element().struct.field("content").fill_null("")),
+        normalize_expr(message_text(pl.element()).fill_null("")).alias("content"),
     ))
     # SFT rows and pairs are never duplicates of each other: a pair whose prompt + chosen equals
     # an SFT conversation still carries its rejected reply.

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ..dedup.lsh import optimal_param
 from ..errors import CurateError
-from ..records import MESSAGE_PARTS, join_messages
+from ..records import MESSAGE_PARTS, join_contents
 from .base import ROW, Stage, StageContext, StageOptions, StageResult
 from .dedup_exact import DUP_CLUSTER, Part
 from .keyed import KeyedGrouping
@@ -51,11 +51,16 @@ class NearDedupOptions(DedupOptions):
 
 
 def compared_text(on: Part) -> pl.Expr:
-    """A record's ``on`` part as one lower-cased string, turns as role and content joined as
-    :func:`curate.records.join_messages` does; null when the part is missing. :func:`nfkc`
-    finishes the normalisation of :func:`curate.text.normalize` that matters for words (white
-    space and punctuation do not: shingles are made of words, runs of word characters)."""
-    return join_messages(MESSAGE_PARTS[on]()).str.to_lowercase()
+    """A record's ``on`` part as one lower-cased string of what its turns say (contents and
+    tool calls, see :func:`curate.records.join_contents`); null when the part is missing.
+
+    Roles are left out: they are not content, and as words they would make every record share
+    shingles (replies without a word, such as an emoji, would all be the same set). Turns are
+    joined by a newline, which is no word character: it adds no shingle of its own, so texts
+    without words still have none and are never near duplicates. :func:`nfkc` finishes the
+    normalisation of :func:`curate.text.normalize` that matters for words (white space and
+    punctuation do not: shingles are made of words, runs of word characters)."""
+    return join_contents(MESSAGE_PARTS[on]()).str.to_lowercase()
 
 
 def nfkc(texts: pl.Series) -> pl.Series:
@@ -114,19 +119,20 @@ def cluster_result(stage: Stage, df: pl.DataFrame, pairs: np.ndarray,
 class NearDedup(KeyedGrouping):
     """Removes records whose compared text is a near copy of another's (MinHash LSH).
 
-    Each record's ``on`` part (see ``dedup.exact``: normalised turns with roles) is split into
-    words, and its set of word ``ngram``-shingles gets a MinHash signature of ``num_perm``
-    values. Bands and rows are chosen from ``threshold`` by minimising the weighted false
-    positive and false negative probability (as datasketch and text-dedup do). Records that
-    share a band bucket are candidates; with ``verify`` (default) a candidate pair counts
-    only when the exact Jaccard similarity of the two shingle sets reaches ``threshold``, and
-    the banding weighs false negatives 0.9 and false positives 0.1 (the check removes those):
+    Each record's ``on`` part (see ``dedup.exact``; what its turns say, without role names) is
+    split into words, and its set of word ``ngram``-shingles gets a MinHash signature of
+    ``num_perm`` values. Bands and rows are chosen from ``threshold`` by minimising the
+    weighted false positive and false negative probability (as datasketch and text-dedup do).
+    Records that share a band bucket are candidates; with ``verify`` (default) a candidate pair
+    counts only when the exact Jaccard similarity of the two shingle sets reaches ``threshold``,
+    and the banding weighs false negatives 0.9 and false positives 0.1 (the check removes those):
     at 0.8 and 128 permutations that is 14 bands of 9 rows, which finds a pair at Jaccard 0.85
     with probability 0.975 (9 x 13 at equal weights, as with ``verify: false``: 0.69).
     Duplicate pairs are joined into clusters (connected components); one record per cluster
     survives by the ``keep`` policy and the others are removed with
     ``drop_reason = "duplicate_near"``. SFT records and pairs are never duplicates of each
-    other; records with an empty or missing part are never duplicates.
+    other; records whose part is missing or has no word (empty, emoji, punctuation) are never
+    duplicates.
 
     Input columns:
         - id (str), kind (str): the record id and kind.

@@ -11,8 +11,8 @@ import re
 
 import polars as pl
 
-from ..records import (all_turns, conversation_order_ok, prompt_order_ok, reply_order_ok,
-                       response_messages)
+from ..records import (all_turns, conversation_order_ok, message_text, prompt_order_ok,
+                       reply_order_ok, response_messages)
 
 _is_sft = pl.col("kind") == "sft"
 _is_pref = pl.col("kind") == "preference"
@@ -105,8 +105,9 @@ _MOJIBAKE_OR_BLOB = _MOJIBAKE + "|" + _BLOB
 
 
 def _contents(messages: pl.Expr) -> pl.Expr:
-    """The list of turn contents (null content read as empty)."""
-    return messages.list.eval(pl.element().struct.field("content").fill_null(""))
+    """The list of what the turns say: content, and the tool calls of a turn that makes them
+    (:func:`curate.records.message_text`; null content read as empty)."""
+    return messages.list.eval(message_text(pl.element()).fill_null(""))
 
 
 def _text(messages: pl.Expr) -> pl.Expr:
@@ -115,16 +116,17 @@ def _text(messages: pl.Expr) -> pl.Expr:
 
 
 def min_turn_chars() -> pl.Expr:
-    """Shortest stripped turn over all turns, replies included (null with no turns)."""
+    """Shortest stripped turn over all turns, replies included (null with no turns); a turn
+    that only calls tools counts its calls' text."""
     return all_turns().list.eval(
-        pl.element().struct.field("content").fill_null("").str.strip_chars().str.len_chars()
+        message_text(pl.element()).fill_null("").str.strip_chars().str.len_chars()
     ).list.min()
 
 
 def max_turn_chars() -> pl.Expr:
     """Longest turn over all turns, replies included (null with no turns)."""
     return all_turns().list.eval(
-        pl.element().struct.field("content").fill_null("").str.len_chars()
+        message_text(pl.element()).fill_null("").str.len_chars()
     ).list.max()
 
 

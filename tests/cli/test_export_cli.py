@@ -56,7 +56,7 @@ def test_trl_sft_prompt_completion_jsonl_only(data, tmp_path):
     (["--target", "axolotl", "--chat-template", "zephyr"], {"axolotl.yaml"}, "template_error: 1"),
     (["--target", "llama-factory", "--style", "alpaca", "--task", "dpo"], {"dataset_info.json"},
      "wrong_kind: 9 (SFT records: --task sft exports them)"),
-    (["--target", "openai"], {"train.jsonl"}, "invalid_role: 1"),
+    (["--target", "openai"], {"train.jsonl"}, "tool_call_id_missing: 1"),  # a tool turn, no id
 ])
 def test_targets(data, tmp_path, args, files, skipped):
     out = tmp_path / "o"

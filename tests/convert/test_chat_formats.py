@@ -17,7 +17,8 @@ def test_sharegpt_file(tmp_path):
     write_jsonl([
         {"id": "x1", "conversations": conv(("human", "hi"), ("gpt", "hello"), ("human", "more"),
                                            ("chatgpt", "sure"))},
-        {"conversations": conv(("system", "sys"), ("user", "call"), ("function_call", "{}"),
+        {"conversations": conv(("system", "sys"), ("user", "call"),
+                               ("function_call", '{"name": "answer", "arguments": {}}'),
                                ("observation", "42"), ("model", "it is 42")),
          "system": "top", "tools": "[]"},
     ], p)
@@ -27,8 +28,10 @@ def test_sharegpt_file(tmp_path):
     assert first["id"] == "x1"
     assert [m["role"] for m in first["messages"]] == ["user", "assistant", "user", "assistant"]
     assert [(m["role"], m["content"]) for m in second["messages"]] == [
-        ("system", "top"), ("system", "sys"), ("user", "call"), ("assistant", "{}"),
+        ("system", "top"), ("system", "sys"), ("user", "call"), ("assistant", ""),
         ("tool", "42"), ("assistant", "it is 42")]
+    assert second["messages"][3]["tool_calls"] == [
+        {"id": None, "type": "function", "function": {"name": "answer", "arguments": "{}"}}]
     assert second["meta"] == {"tools": "[]", "file": "sg.jsonl", "line": 2, "format": "sharegpt"}
 
 
@@ -73,7 +76,7 @@ def test_openai_file_with_content_parts(tmp_path):
       {"role": "assistant", "content": "a"}], "unsupported_content", "messages[0].content[0]"),
     ([{"role": "user", "content": "q"}, {"role": "assistant", "content": None,
                                          "tool_calls": [{"id": "1"}]}],
-     "unsupported_content", "messages[1].tool_calls"),
+     "invalid_tool_call", "messages[1].tool_calls[0].function"),
     ([{"role": "user", "content": "q"}, {"role": "bot", "content": "a"}], "unknown_role",
      "messages[1].role"),
     ([{"role": "user", "content": "q"}, {"role": "assistant"}], "missing_field",

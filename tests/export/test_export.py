@@ -87,7 +87,7 @@ def test_sft_from_pairs(b, tmp_path):
     assert res.counts == {"train": 9, "test": 2}
     assert res.skipped == {"chosen_equals_rejected": 1}
     rows = pl.concat([pl.read_parquet(tmp_path / "o" / f"{s}.parquet") for s in ("train", "test")])
-    pair = df.filter(pl.col("source") == "c", kind="preference").row(0, named=True)
+    (pair,) = frame_to_records(df.filter(pl.col("source") == "c", kind="preference").head(1))
     assert rows.filter(id=pair["id"])["messages"].to_list() == [pair["prompt"] + pair["chosen"]]
 
 

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from curate.export import export
-from curate.records import records_to_frame
+from curate.records import frame_to_records, records_to_frame
 from curate.stages.judge_pairs import JudgePairs
 
 from ..stages.judged import comparison, judged, judged_frame, pref, sft
@@ -49,7 +49,7 @@ def pairs() -> pl.DataFrame:
 
 def _want(df: pl.DataFrame) -> dict[str, tuple]:
     return {r["id"]: (r["prompt"], r["chosen"], r["rejected"])
-            for r in df.select("id", "prompt", "chosen", "rejected").to_dicts()}
+            for r in frame_to_records(df.select("id", "prompt", "chosen", "rejected"))}
 
 
 SOURCES = ("| judge smollm2-135m-instruct (template judge-v1) | 6 |\n"

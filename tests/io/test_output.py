@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from curate.errors import CurateError
-from curate.io.output import os_error_message, prepare_output, writing
+from curate.io.output import os_error_message, prepare_output, write_parquet, writing
 
 
 def test_prepare_output_leaves_nothing_behind(tmp_path):
@@ -34,3 +34,19 @@ def test_a_full_device_through_polars_and_python():
                                          "or write elsewhere with -o")
     with pytest.raises(ValueError), writing("out"):  # not an OS error: left alone
         raise ValueError("x")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_device_met_at_the_footer_is_still_a_full_device():
+    """Small records (many nested columns, all in polars' buffer until the footer): polars says
+    only "Invalid thrift: transport error"; write_parquet finds the full device behind it."""
+    from curate.records import records_to_frame
+
+    df = records_to_frame([{"kind": "sft", "id": "a", "source": "s", "meta": {}, "messages": [
+        {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}])
+    with pytest.raises(Exception, match="transport error"):
+        df.write_parquet("/dev/full")
+    with pytest.raises(CurateError) as exc, writing("out"):
+        write_parquet(df, "/dev/full")
+    assert str(exc.value) == ("-o out: no space left on device (errno 28); free some space or "
+                              "write elsewhere with -o")

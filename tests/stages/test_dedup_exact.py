@@ -162,3 +162,24 @@ def test_options_are_validated():
         ExactDedup({"on": "everything"})
     with pytest.raises(Exception):
         ExactDedup({"threshold": 0.5})
+
+
+def _tool_conv(city: str, call_id: str, id: str) -> dict:
+    return {"kind": "sft", "id": id, "source": "t", "messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": call_id, "type": "function",
+             "function": {"name": "weather", "arguments": f'{{"city": "{city}"}}'}}]},
+        {"role": "tool", "content": "sun", "tool_call_id": call_id},
+        {"role": "assistant", "content": "Sunny."}]}
+
+
+def test_tool_calls_count_in_the_key_their_ids_do_not(rec):
+    """Conversations that differ only in a call's arguments are different; a call id names a
+    call (ids are made up per run), so conversations that differ only in ids are the same."""
+    df = rec.frame(_tool_conv("Oslo", "call_a", "oslo"), _tool_conv("Rome", "call_b", "rome"),
+                   _tool_conv("Oslo", "call_z", "oslo-again"))
+    result = dedup_exact(df)
+    _check_accounting(df, result)
+    assert _ids(result.kept) == ["oslo", "rome"]
+    assert result.rejected[KEPT_ID].to_list() == ["oslo"]

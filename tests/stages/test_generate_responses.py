@@ -7,6 +7,7 @@ import json
 import pytest
 
 from curate.convert import convert
+from curate.records import clean_turns
 from curate.stages.base import StageContext
 from curate.stages.generate_responses import GenerateResponses
 
@@ -36,7 +37,7 @@ def test_prompt_rows_get_their_reply(tmp_path, server):
                               StageContext(name="r", on_error="skip"))
     [row] = res.kept.to_dicts()
     assert row["kind"] == "sft" and row["prompt"] is None
-    assert row["messages"][0] == {"role": "user", "content": "Name a river."}
+    assert clean_turns(row["messages"])[0] == {"role": "user", "content": "Name a river."}
     assert row["messages"][1]["content"].startswith("Reply ")
     assert "candidates" not in res.kept.columns
     assert res.rejected["drop_reason"].to_list() == ["empty_generation"]

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from curate.errors import StageError
 from curate.judge import columns as J
+from curate.records import frame_to_records
 from curate.stages.judge_pairs import JudgePairs
 from curate.stages.registry import stage_class, stages_of
 
@@ -27,7 +28,7 @@ def test_best_and_worst_candidates_become_the_pair():
     row = judged(sft("Name a prime.", candidates=["4", "7", "2", "9"]),
                  scores=[3.0, 8.5, 8.5, 3.0])
     df, res = _run([row])
-    [pair] = res.kept.to_dicts()
+    [pair] = frame_to_records(res.kept)
     assert pair["kind"] == "preference" and pair["messages"] is None
     assert pair["prompt"] == [{"role": "user", "content": "Name a prime."}]
     # best: the first of the top scores; worst: the last of the lowest
@@ -75,7 +76,8 @@ def test_every_reason_in_order():
                          "too_few_candidates", "never judged": "too_few_candidates",
                          "same text": "equal_texts", "flipped": "position_inconsistent",
                          "all tie": "tie", "small": "below_margin"}
-    assert res.kept["prompt"].to_list() == [[{"role": "user", "content": "clear"}]]
+    assert [r["prompt"] for r in frame_to_records(res.kept)] == [
+        [{"role": "user", "content": "clear"}]]
     # a tie keeps two distinct candidates as its would-be pair (for people to decide)
     tie = res.rejected.filter(pl.col("drop_reason") == "tie").row(0, named=True)
     assert (tie["pair_chosen"], tie["pair_rejected"], tie["pair_margin"]) == (0, 2, 0.0)
@@ -109,7 +111,7 @@ def test_preference_row_the_judge_reverses_is_swapped():
             judged(reverses_multi, candidates=["Let me check.\nIt is 4.", "It is 5."],
                    comparisons=[comparison(0, 1, "b", "b")])]
     _, res = _run(rows)
-    kept = res.kept.to_dicts()
+    kept = frame_to_records(res.kept)
     assert [m["swapped"] for m in pair_meta(res.kept)] == [False, True, True]
     assert [k["chosen"][-1]["content"] for k in kept] == ["It is 4.", "It is 6.", "It is 5."]
     assert [k["rejected"][-1]["content"] for k in kept] == ["It is 5.", "It is 7.", "It is 4."]
@@ -140,7 +142,8 @@ def test_only_flips_between_best_and_worst_block_the_pair():
                comparison(1, 2, "a", "a")]
     _, res = _run([judged(sft("elsewhere", candidates=["x", "y", "z"]), comparisons=elsewhere),
                    judged(sft("on pair", candidates=["x", "y", "z"]), comparisons=on_pair)])
-    assert res.kept["prompt"].to_list() == [[{"role": "user", "content": "elsewhere"}]]
+    assert [r["prompt"] for r in frame_to_records(res.kept)] == [
+        [{"role": "user", "content": "elsewhere"}]]
     assert pair_meta(res.kept)[0]["candidates"] == [0, 2]
     assert pair_meta(res.kept)[0]["margin"] == pytest.approx(0.75)  # 0.75 - 0.0
     assert res.rejected["drop_reason"].to_list() == ["position_inconsistent"]
@@ -185,7 +188,7 @@ def test_all_pairs_above_the_margin_are_made_and_counted():
         (content_hash("pair", four, 2, 3), 2, 3, 3.0),
         # best and worst read the same, but the other pairs are usable
         (ends, 0, 1, 4.0), (content_hash("pair", ends, 1, 2), 1, 2, 4.0)]
-    assert res.kept["chosen"].to_list()[1] == [{"role": "assistant", "content": "b"}]
+    assert frame_to_records(res.kept)[1]["chosen"] == [{"role": "assistant", "content": "b"}]
     assert res.kept["chosen_score"].to_list()[1] == 8.5
     assert dict(zip(res.rejected["messages"].list.first().struct.field("content"),
                     res.rejected["drop_reason"])) == {"small": "below_margin", "all tie": "tie"}

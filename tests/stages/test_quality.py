@@ -404,3 +404,23 @@ def test_defaults_keep_real_faq_answers(faq_corpus):
     assert df.height == {"sample": 39, "shared": 177}[faq_corpus.name]
     assert result.stats["failures"] == dict.fromkeys(RULES, 0)
     assert (result.kept.height, result.rejected.height) == (df.height, 0)
+
+
+def test_a_turn_that_only_calls_a_tool_is_not_empty(rec):
+    """An assistant turn whose content is empty but which calls a tool says something (its
+    call); a turn with neither is empty."""
+    call = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function",
+         "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}
+    tools = {"kind": "sft", "id": "tools", "source": "t", "messages": [
+        {"role": "user", "content": GOOD_Q}, call,
+        {"role": "tool", "content": "18C", "tool_call_id": "c1"},
+        {"role": "assistant", "content": GOOD_A}]}
+    blank = {**tools, "id": "blank", "messages": [
+        {"role": "user", "content": GOOD_Q}, {"role": "assistant", "content": "  "},
+        {"role": "tool", "content": "18C"}, {"role": "assistant", "content": GOOD_A}]}
+    result = _run(rec.frame(tools, blank))
+    assert result.kept["id"].to_list() == ["tools"]
+    assert _reasons(result) == {"blank": "empty_turn"}
+    # the call's text: get_weather({"city": "Paris"}) is the shortest turn after "18C"
+    assert result.kept["quality_min_turn_chars"].to_list() == [3]
