@@ -29,7 +29,8 @@ class QualityRulesOptions(StageOptions):
 
     drop_empty_turns: bool = True
     """Drop records with a turn (any turn, chosen and rejected replies included) that is empty
-    or only white space: reason ``empty_turn``, score ``quality_min_turn_chars``."""
+    or only white space (a turn that only calls tools is not): reason ``empty_turn``, score
+    ``quality_min_turn_chars``."""
 
     check_role_order: bool = True
     """Drop records whose roles are out of order: reason ``role_order``, score

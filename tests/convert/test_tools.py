@@ -107,3 +107,30 @@ def test_a_file_keeps_calls_and_rejects_bad_ones_with_their_reason(tmp_path):
     assert res.rejected.select("line", "field", "drop_reason", "detail").rows() == [
         (2, "messages[1].tool_calls[0].function.arguments", "invalid_tool_call",
          "arguments are not valid JSON")]
+
+
+def test_records_written_before_the_tool_fields_still_read(tmp_path):
+    """A records parquet whose turns are {role, content} structs (curate before tool calls)
+    reads with the tool fields null, through convert and through a command."""
+    import polars as pl
+    from click.testing import CliRunner
+
+    from curate.cli import cli
+    from curate.records import MESSAGES, RECORD_SCHEMA
+
+    turns = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
+    old_schema = {c: (turns if t == MESSAGES else t) for c, t in RECORD_SCHEMA.items()}
+    rows = [{"id": f"r{i}", "kind": "sft", "source": "s", "meta": "{}", "messages": [
+        {"role": "user", "content": f"Question {i}?"},
+        {"role": "assistant", "content": f"Answer number {i}."}]} for i in range(3)]
+    old = pl.DataFrame([{c: r.get(c) for c in RECORD_SCHEMA} for r in rows], schema=old_schema,
+                       orient="row")
+    (tmp_path / "old").mkdir()
+    old.write_parquet(tmp_path / "old" / "data.parquet")
+    frame = convert(tmp_path / "old").frame
+    assert frame.schema["messages"] == MESSAGES
+    assert [r["messages"] for r in frame_to_records(frame)] == old["messages"].to_list()
+    r = CliRunner().invoke(cli, ["dedup", str(tmp_path / "old"), "-o", str(tmp_path / "new"),
+                                 "--method", "near"])
+    assert r.exit_code == 0, r.output
+    assert pl.read_parquet(tmp_path / "new" / "data.parquet")["id"].to_list() == ["r0", "r1", "r2"]

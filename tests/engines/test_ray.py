@@ -130,3 +130,53 @@ def test_toxicity_scores_cached_on_ray(ray_local, tmp_path):
     assert tox["stats"]["texts_scored"] == 0
     assert tox["stats"]["engine"] == "ray: on the driver (no distributed part)"  # all cached
     assert tox["rows_in"] - tox["rows_out"] < 6  # fewer replies reach 0.99 than 0.5
+
+
+def _tool_and_wordless_frame() -> pl.DataFrame:
+    """Records with tool calls (one repeated with another call id, one with other arguments),
+    replies without a word, and one plain near copy."""
+    from curate.records import records_to_frame
+
+    def call(city, call_id):
+        return {"role": "assistant", "content": "", "tool_calls": [
+            {"id": call_id, "type": "function",
+             "function": {"name": "get_weather", "arguments": f'{{"city": "{city}"}}'}}]}
+
+    def tool_conv(id, city, call_id):
+        return {"id": id, "kind": "sft", "source": "gen", "messages": [
+            {"role": "user", "content": "What is the weather like today in the city?"},
+            call(city, call_id), {"role": "tool", "content": "18C", "tool_call_id": call_id},
+            {"role": "assistant", "content": "It is 18C."}]}
+
+    text = "the quick brown fox jumps over the lazy dog near the river bank today"
+    recs = [tool_conv("t-oslo", "Oslo", "c1"), tool_conv("t-rome", "Rome", "c2"),
+            tool_conv("t-oslo-again", "Oslo", "c9")]
+    recs += [{"id": f"w{i}", "kind": "sft", "source": "gen", "messages": [
+        {"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]}
+        for i, (prompt, reply) in enumerate([("Send a rocket", "🚀"), ("Smile", "😀"),
+                                             ("Pardon?", "???"), ("Go on", "...")])]
+    recs += [{"id": i, "kind": "sft", "source": "gen", "messages": [
+        {"role": "user", "content": "Tell me"}, {"role": "assistant", "content": t}]}
+        for i, t in (("a", text), ("a2", text.replace("river", "lake")))]
+    return records_to_frame(recs)
+
+
+def test_tool_calls_and_wordless_replies_same_rows(ray_local):
+    local, ray_engine = get_engine("local"), get_engine("ray")
+    df = _tool_and_wordless_frame()
+    # the wordless replies are never near duplicates; the tool conversations' last reply is
+    # the same; by the whole conversation, only another call id is a copy
+    want = [("dedup.exact", {}, ["t-oslo-again"]),
+            ("dedup.near", {"on": "response", "ngram": 1, "threshold": 0.5},
+             ["t-rome", "t-oslo-again", "a2"]),
+            ("dedup.near", {"threshold": 0.9, "ngram": 2}, ["t-oslo-again"])]
+    ctx = StageContext(seed=0)
+    for use, options, removed in want:
+        a = local.apply(stage_class(use)(options), df, ctx)
+        b = ray_engine.apply(stage_class(use)(options), df, ctx)
+        assert b.kept.equals(a.kept) and b.rejected.equals(a.rejected), (use, options)
+        assert sorted(a.rejected["id"].to_list()) == sorted(removed), (use, options)
+    a = local.apply(stage_class("quality.rules")({}), df, ctx)
+    b = ray_engine.apply(stage_class("quality.rules")({}), df, ctx)
+    assert b.kept.equals(a.kept) and b.rejected.equals(a.rejected)
+    assert {"t-oslo", "t-rome", "t-oslo-again"} <= set(a.kept["id"])   # calls are not empty

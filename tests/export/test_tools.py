@@ -105,7 +105,8 @@ def test_llama_factory_sharegpt_function_call_turns(run, tmp_path):
     assert row["conversations"] == [
         {"from": "system", "value": "You can look up the weather."},
         {"from": "human", "value": "What is the weather in Paris?"},
-        {"from": "function_call", "value": '{"name": "get_weather", "arguments": {"city": "Paris"}}'},
+        {"from": "function_call",
+         "value": '{"name": "get_weather", "arguments": {"city": "Paris"}}'},
         {"from": "observation", "value": "18C and sunny"},
         {"from": "gpt", "value": "It is 18C and sunny in Paris."}]
     # read back by curate's sharegpt reader: the call again (LLaMA-Factory's form has no id)

@@ -40,7 +40,7 @@ def test_sections_for_exact_and_near(tmp_path):
     assert "<br>2 records</td>" in page
     page = section(out, near)
     assert "1 clusters of duplicates, 2 records removed." in page
-    assert "on: conversation, bands: 14, rows: 9, candidates: 2, pairs: 2, dup_clusters: 1" in page
+    assert "on: conversation, bands: 14, rows: 9, candidates: 3, pairs: 2, dup_clusters: 1" in page
     rows = re.findall(r"<tr><td>(\w+)<br>(\d+) records</td>", page)
     assert [int(n) for _, n in rows] == [3]
     assert page.count("quicker") == 1 and page.count("<hr>") == 1   # 2 removed, side by side

@@ -255,3 +255,26 @@ def test_frames_without_the_tool_fields_still_dedup(rec):
     result = dedup_near(old)
     assert (_ids(result.kept), _ids(result.rejected)) == (["a", "b"], ["a2"])
     assert result.kept.schema["messages"] == MESSAGES
+
+
+def test_cli_wordless_and_one_word_replies_are_kept(tmp_path):
+    """The issue's commands: `curate dedup --method near` keeps every one of these rows."""
+    from click.testing import CliRunner
+
+    from curate.cli import cli
+
+    rows = [{"instruction": q, "output": a} for q, a in [
+        ("Send a rocket", "🚀"), ("Smile please", "😀"), ("What?", "???"),
+        ("Greet in French", "Bonjour"), ("Greet in Russian", "Привет"),
+        ("Greet in Japanese", "こんにちは")]]
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    for i, extra in enumerate([["--on", "response"], ["--ngram", "1", "--threshold", "0.5"]]):
+        out = tmp_path / f"o{i}"
+        r = CliRunner().invoke(cli, ["dedup", str(data), "-o", str(out), "--method", "near",
+                                     *extra])
+        assert r.exit_code == 0, r.output
+        assert r.stdout.splitlines()[1] == "01_dedup.near                  6 -> 6"
+        assert pl.read_parquet(out / "data.parquet")["meta"].map_elements(
+            lambda m: json.loads(m)["line"], return_dtype=pl.Int64).to_list() == [1, 2, 3, 4, 5, 6]
