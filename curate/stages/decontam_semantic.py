@@ -83,7 +83,6 @@ class SemanticDecontam(Stage):
 
     def resolved(self) -> dict[str, Any]:
         from ..decontam.benchmarks import benchmark_digest
-
         from ..embed import precision
 
         return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()},
