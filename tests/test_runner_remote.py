@@ -173,5 +173,5 @@ def test_resume_from_a_url_reuses_its_checkpoints(memory_root, tmp_path, monkeyp
     assert lines[1] == "resuming after 02_test.flaky" and manifest["rows_out"] == 5
     assert json.loads(MEM.cat_file(f"{path}/run/manifest.json"))["rows_out"] == 5
 
-    with pytest.raises(CurateError, match=rf"\(01_dedup.exact\) in {url}/new; run the recipe"):
+    with pytest.raises(CurateError, match=rf"\(01_dedup.exact\) in {url}/new is not there; run with --resume"):
         run_recipe(parse_recipe(spec), f"{url}/new", from_stage="test.flaky")

@@ -14,6 +14,7 @@ from curate.argilla.push import a_is_for, build_items
 from curate.argilla.settings import task_settings
 from curate.cli import cli
 from curate.errors import CurateError
+from curate.records import clean_turns
 
 from .judged_run import make_judged_run
 
@@ -40,7 +41,7 @@ def test_hard_cases_are_selected_with_their_pair(run):
                    "r3": ("below_margin", [0, 1], "[1, 3]", "[1,3]"),
                    "p2": ("judge_disagreement", [0, 2], "Paris.", "It is Paris, of course.")}
     # the prompt of an SFT row is its messages without the reply; of a preference row its prompt
-    prompts = {r["id"]: r["prompt"] for r in items.iter_rows(named=True)}
+    prompts = {r["id"]: clean_turns(r["prompt"]) for r in items.iter_rows(named=True)}
     assert prompts["r1"] == [{"role": "user", "content": "2+2?"}]
     assert prompts["r3"] == [{"role": "user", "content": "Sort [3,1]."}]
     assert set(items.get_column("kind")) == {"preference"}
