@@ -51,13 +51,15 @@ class FinishedRun:
                             out_dir=self.out_dir, cache_dir=self.out_dir / "cache")
 
     def _read(self, rel: str | None, columns: list[str] | None = None) -> pl.DataFrame | None:
+        from .io.parts import Parts
+
         path = self.out_dir / rel if rel else None
-        if path is None or not path.is_file():
+        if path is None or not path.exists():
             return None
+        parts = Parts(path)
         if columns is not None:
-            have = pl.read_parquet_schema(path)
-            columns = [c for c in columns if c in have]
-        return pl.read_parquet(path, columns=columns)
+            columns = [c for c in columns if c in parts.schema]
+        return parts.read(columns)
 
     def first_input(self, columns: list[str] | None = None) -> pl.DataFrame:
         """The records as they entered the first stage (the convert step's checkpoint)."""

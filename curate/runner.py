@@ -26,11 +26,12 @@ import polars as pl
 
 from .errors import CurateError, StageError
 from .io.output import write_parquet
+from .io.parts import Parts, part_name, write_parts
 from .io.remote import is_url, redact
 from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
                        versions, write_manifest)
 from .recipe import Recipe, resolve_input_path
-from .stages.base import DROP_REASON, Stage, StageContext, StageResult
+from .stages.base import DROP_REASON, Stage, StageContext, StageData, StageOutput
 
 CONVERT = "convert"
 
@@ -63,10 +64,29 @@ def _write_parquet(df: pl.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_suffix(".parquet.tmp")
-    shutil.copyfile(src, tmp)
+def _remove(path: Path) -> None:
+    """A checkpoint of curate's (one file or a folder of parts) that is written again."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _link_parts(src: Parts, dst: Path) -> Parts:
+    """``dst`` as a folder holding the parts of ``src``: hard links where the file system
+    has them (no copy of the data), else copies."""
+    _remove(dst)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    _remove(tmp)
+    tmp.mkdir(parents=True)
+    for i, f in enumerate(src.files):
+        target = tmp / part_name(i)
+        try:
+            os.link(f, target)
+        except OSError:
+            shutil.copyfile(f, target)
     os.replace(tmp, dst)
+    return Parts(dst)
 
 
 class Runner:
@@ -259,12 +279,12 @@ class Runner:
         write_manifest(out, manifest)
         if start > 0:
             self.echo(f"resuming after {self.plan[start - 1].slug}")
-            df = pl.read_parquet(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
+            df = Parts(out / "stages" / f"{self.plan[start - 1].slug}.parquet")
         else:
             df = None
         for p in self.plan[start:last + 1]:
             if p.index == max(start, 1):  # the first stage to run: its input is known now
-                self._check_columns(p.index, df)
+                self._check_columns(p.index, df.columns)
             entry = {"index": p.index, "name": p.name, "use": p.use, "status": "running",
                      "fingerprint": prints[p.index]}
             manifest["stages"].append(entry)
@@ -275,14 +295,14 @@ class Runner:
             write_manifest(out, manifest)
             self._sync()
         if df is None:  # nothing left to run: everything was resumed
-            df = pl.read_parquet(out / "stages" / f"{self.plan[last].slug}.parquet")
+            df = Parts(out / "stages" / f"{self.plan[last].slug}.parquet")
 
         self._step = "finish_run"
         self._finish_run(manifest, last)
         complete = last == len(self.plan) - 1
-        # the final records are the last checkpoint: copy the file rather than write it again
+        # the final records are the last checkpoint: its parts linked, not written again
         self._step = "data.parquet"
-        _copy(out / "stages" / f"{self.plan[last].slug}.parquet", out / "data.parquet")
+        _link_parts(df, out / "data.parquet")
         manifest["rows_in"] = manifest["stages"][0]["rows_in"]
         manifest["rows_out"] = df.height
         if complete:
@@ -339,42 +359,53 @@ class Runner:
 
         return record_input_columns(self.input_path) or []
 
-    def _check_columns(self, index: int, df: pl.DataFrame) -> None:
+    def _check_columns(self, index: int, columns: list[str]) -> None:
         """Before data goes through the stages from ``index`` on: each finds the columns it
-        reads in ``df`` (their input) or in an earlier stage's output."""
+        reads in ``columns`` (their input's) or in an earlier stage's output."""
         from .stages.plan import check_columns
 
         stages = [(p.name, p.stage) for p in self.plan[index:]]
-        check_columns(stages, df.columns, first=index - 1)
+        check_columns(stages, columns, first=index - 1)
 
-    def _run_one(self, p: PlannedStage, df: pl.DataFrame | None, entry: dict) -> pl.DataFrame:
+    def _run_one(self, p: PlannedStage, source: Parts | None, entry: dict) -> Parts:
         t0 = time.perf_counter()
-        if p.stage is None:
-            result, rows_in, stats = self._convert()
-        else:
-            ctx = StageContext(name=p.name, index=p.index, seed=self.recipe.seed,
-                               on_error=self.recipe.on_error, out_dir=self.out_dir,
-                               cache_dir=self.out_dir / "cache")
-            rows_in = df.height
-            result = self.engine.apply(p.stage, df, ctx)
-            _check_columns(p, df, result)
-            stats = result.stats
-            entry["thresholds"] = p.stage.thresholds()
-        if DROP_REASON in result.rejected.columns and result.rejected[DROP_REASON].null_count():
+        kept_dir = self.out_dir / "stages" / f"{p.slug}.parquet"
+        rejected_dir = self.out_dir / "rejected" / f"{p.slug}.parquet"
+        scratch = self.out_dir / "cache" / "tmp" / p.slug
+        for path in (kept_dir, rejected_dir, scratch):
+            _remove(path)
+        try:
+            if p.stage is None:
+                result, stats = self._convert(kept_dir, rejected_dir)
+            else:
+                ctx = StageContext(name=p.name, index=p.index, seed=self.recipe.seed,
+                                   on_error=self.recipe.on_error, out_dir=self.out_dir,
+                                   cache_dir=self.out_dir / "cache")
+                data = StageData(source, kept_dir, rejected_dir, scratch)
+                result = self.engine.run_stage(p.stage, data, ctx)
+                if result.rows_in != source.height:
+                    raise StageError(f"stage {p.name} counted {result.rows_in} rows in, but "
+                                     f"its input has {source.height}")
+                _check_columns(p, source.schema, result.kept.schema)
+                stats = result.stats
+                entry["thresholds"] = p.stage.thresholds()
+        finally:
+            _remove(scratch)
+        rows_in = result.rows_in
+        if DROP_REASON in result.rejected.columns and result.rejected.scan().select(
+                pl.col(DROP_REASON).null_count()).collect().item():
             raise StageError(f"stage {p.name}: rejected rows without a drop_reason")
         dropped = result.dropped()
-        check_accounting(p.name, rows_in, result.kept.height, dropped, result.added)
-        _write_parquet(result.kept, self.out_dir / "stages" / f"{p.slug}.parquet")
-        _write_parquet(result.rejected, self.out_dir / "rejected" / f"{p.slug}.parquet")
+        check_accounting(p.name, rows_in, result.rows_out, dropped, result.added)
         failure = p.stage.failure(result) if p.stage is not None else None
-        entry.update(rows_in=rows_in, rows_out=result.kept.height, dropped=dropped,
+        entry.update(rows_in=rows_in, rows_out=result.rows_out, dropped=dropped,
                      seconds=round(time.perf_counter() - t0, 3), stats=stats,
                      checkpoint=f"stages/{p.slug}.parquet", rejected=f"rejected/{p.slug}.parquet",
                      status="failed" if failure else "done")
         if result.added:
             entry["added"] = result.added
         summary = ", ".join(f"{k}: {v}" for k, v in dropped.items())
-        line = f"{p.slug:<24} {rows_in:>7} -> {result.kept.height:<7}"
+        line = f"{p.slug:<24} {rows_in:>7} -> {result.rows_out:<7}"
         if result.added:
             line += f" made {result.added} from split rows;"
         self.echo((line + (f" dropped {summary}" if summary else "")).rstrip())
@@ -385,7 +416,7 @@ class Runner:
             raise StageError(failure)
         return result.kept
 
-    def _convert(self) -> tuple[StageResult, int, dict]:
+    def _convert(self, kept_dir: Path, rejected_dir: Path) -> tuple[StageOutput, dict]:
         from .convert import convert
 
         spec = self.recipe.input
@@ -396,11 +427,17 @@ class Runner:
         stats = {"formats": formats}
         if res.columns:
             stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
-        return StageResult(res.frame, res.rejected), res.rows_in, stats
+        kept, rejected = write_parts(res.frame, kept_dir), write_parts(res.rejected, rejected_dir)
+        drops = {}
+        if res.rejected.height:
+            counts = res.rejected.group_by(DROP_REASON).len().sort(DROP_REASON)
+            drops = {str(r): int(n) for r, n in counts.iter_rows()}
+        return StageOutput(kept, rejected, res.rows_in, res.frame.height, drops), stats
 
-    def _export(self, df: pl.DataFrame, manifest: dict) -> list[dict]:
+    def _export(self, data: Parts, manifest: dict) -> list[dict]:
         from .export import export
 
+        df = data.read()  # TODO(streaming export): the export reads parts
         results = []
         for spec in self.recipe.export:
             target_dir = self.out_dir / "export" / spec.target
@@ -418,15 +455,14 @@ class Runner:
         return results
 
 
-def _check_columns(p: PlannedStage, before: pl.DataFrame, result: StageResult) -> None:
+def _check_columns(p: PlannedStage, before: pl.Schema, after: pl.Schema) -> None:
     """Stages add columns; they never drop or retype the columns they were given."""
-    for frame in (result.kept,):
-        missing = [c for c in before.columns if c not in frame.columns]
-        if missing:
-            raise StageError(f"stage {p.name} removed input columns {missing}")
-        changed = [c for c in before.columns if frame.schema[c] != before.schema[c]]
-        if changed:
-            raise StageError(f"stage {p.name} changed the type of input columns {changed}")
+    missing = [c for c in before if c not in after]
+    if missing:
+        raise StageError(f"stage {p.name} removed input columns {missing}")
+    changed = [c for c in before if after[c] != before[c] and before[c] != pl.Null]
+    if changed:
+        raise StageError(f"stage {p.name} changed the type of input columns {changed}")
 
 
 def run_recipe(recipe: Recipe, out_dir: str | Path, **options: Any) -> dict[str, Any]:

@@ -8,75 +8,70 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import polars as pl
 
 from ..progress import bar
 from ..records import conform
-from ..stages.base import Shape, Stage, StageContext, StageResult
+from ..stages.base import Shape, Stage, StageContext, StageData, StageOutput, StageResult
 
 SIGN_THREADS = min(4, os.cpu_count() or 1)  # batches signed at once by keyed stages
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class LocalEngine:
-    """Runs stages in process. Engines share this interface: ``apply`` and, for the stages,
-    one primitive per shape (``map_rows``, ``map_model``, ``group_by_key``) and the services
-    (``encoder``, ``cosine_pairs``, ``clustered_cosine_pairs``, ``kcenter``)."""
+    """Runs stages in this process, piece after piece (see
+    :class:`curate.engines.protocol.Engine` for the interface)."""
 
     name = "local"
 
-    def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+    def run_stage(self, stage: Stage, data: StageData, ctx: StageContext) -> StageOutput:
         check_shape(stage)
-        return stage.run(conform(df), ctx, self)
+        return stage.run(data, ctx, self)
+
+    def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+        return apply_frame(self, stage, df, ctx)
 
     def manifest(self) -> dict[str, Any]:
         """What the run's manifest records about the engine."""
         return {"engine": self.name}
 
-    # -- the shapes' primitives -----------------------------------------------------------
-    def map_rows(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """``stage.score`` over ``df`` in batches of ``stage.batch_size``, with progress."""
-        if df.height == 0:
-            return stage.score(df, ctx)
-        parts = []
-        with bar(total=df.height, desc=ctx.name) as progress:
-            for start in range(0, df.height, stage.batch_size):
-                batch = df.slice(start, stage.batch_size)
-                parts.append(stage.score(batch, ctx))
-                progress.update(batch.height)
-        return pl.concat(parts, how="vertical_relaxed")
+    # -- the primitives -------------------------------------------------------------------
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str,
+            sizes: Sequence[int] | None = None, threads: int = 1) -> list[R]:
+        """``fn`` of every item in order, with progress by ``sizes``; ``threads`` > 1 runs a
+        few at once (for work that releases the GIL: polars, numpy, the MinHash code)."""
+        sizes = list(sizes) if sizes is not None else [1] * len(items)
+        out: list[R] = []
+        with bar(total=sum(sizes), desc=desc) as progress:
+            if threads <= 1 or len(items) <= 1:
+                for item, n in zip(items, sizes):
+                    out.append(fn(item))
+                    progress.update(n)
+                return out
+            pool = ThreadPoolExecutor(threads)
+            try:
+                for result, n in zip(pool.map(fn, items), sizes):
+                    out.append(result)
+                    progress.update(n)
+            except BaseException:  # Ctrl-C or an error: the items not started are not run
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
+        return out
 
-    def map_model(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """A model scorer's ``score``: here the stage itself holds the one model."""
-        return self.map_rows(stage, df, ctx)
+    def map_rows(self, stage: Stage, fn: Callable[[Any, T], R], items: Sequence[T], *,
+                 desc: str, sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(stage, item)`` with the stage itself (here, one process holds it)."""
+        return self.map(lambda item: fn(stage, item), items, desc=desc, sizes=sizes)
 
-    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """A keyed stage's ``sign`` over batches (a few at once: polars, numpy and the
-        MinHash code release the GIL), then ``group`` on all keyed rows as one part."""
-        from ..stages.keyed import positions
-
-        framed = positions(df)
-        size = stage.sign_batch_size
-
-        def sign(start: int) -> pl.DataFrame:
-            return stage.sign(framed.slice(start, size), ctx)
-
-        pool = ThreadPoolExecutor(SIGN_THREADS)
-        try:
-            with bar(total=df.height, desc=ctx.name) as progress:
-                parts = []
-                for start, part in zip(range(0, max(df.height, 1), size),
-                                       pool.map(sign, range(0, max(df.height, 1), size))):
-                    parts.append(part)
-                    progress.update(min(size, df.height - start))
-        except BaseException:  # Ctrl-C or an error: the batches not started are not signed
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-        keyed = pl.concat(parts, how="vertical_relaxed")
-        return stage.group(keyed)
+    def map_model(self, stage: Stage, fn: Callable[[Any, T], R], items: Sequence[T], *,
+                  desc: str, sizes: Sequence[int] | None = None) -> list[R]:
+        """A model stage's pieces: here the stage itself holds the one model."""
+        return self.map_rows(stage, fn, items, desc=desc, sizes=sizes)
 
     # -- services of the global stages ----------------------------------------------------
     def encoder(self, *, model: str, batch_size: int = 64,
@@ -103,6 +98,21 @@ class LocalEngine:
         from ..select.kcenter import kcenter_greedy
 
         return kcenter_greedy(X, k, **options)
+
+
+def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+    """``stage`` on the frame ``df`` through ``engine``: ``df`` is written to a temporary
+    folder as parts and the stage's outputs are read back."""
+    import tempfile
+    from pathlib import Path
+
+    from ..io.parts import write_parts
+
+    with tempfile.TemporaryDirectory(prefix="curate-apply-") as tmp:
+        root = Path(tmp)
+        data = StageData(write_parts(conform(df), root / "in"), root / "kept",
+                         root / "rejected", root / "scratch")
+        return engine.run_stage(stage, data, ctx).result()
 
 
 def check_shape(stage: Stage) -> None:

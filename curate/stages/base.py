@@ -98,12 +98,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..io.parts import ROW, Parts
+
 if TYPE_CHECKING:  # pragma: no cover
-    from ..engines.local import LocalEngine as Engine
+    from ..engines.protocol import Engine
 
 DROP_REASON = "drop_reason"
 KEPT_ID = "kept_id"
-ROW = "__row"  # a row's position in the stage's input, where engines need one
 _TEXT_HASH = "__text_hash"
 
 
@@ -147,6 +148,8 @@ class StageContext:
 
 @dataclass
 class StageResult:
+    """A stage's result as frames: what :meth:`Stage.apply` (the frame API) returns."""
+
     kept: pl.DataFrame
     rejected: pl.DataFrame
     stats: dict[str, Any] = field(default_factory=dict)
@@ -159,6 +162,66 @@ class StageResult:
             return {}
         counts = self.rejected.group_by(DROP_REASON).len().sort(DROP_REASON)
         return {str(r): int(n) for r, n in counts.iter_rows()}
+
+
+@dataclass
+class StageData:
+    """A stage's input in storage and where its outputs go (folders of part files, written
+    piece by piece; see :mod:`curate.io.parts`). ``scratch`` is the stage's own folder for
+    what it spills while it runs (removed after it)."""
+
+    source: Parts
+    kept: Path
+    rejected: Path
+    scratch: Path
+
+
+@dataclass
+class PieceReport:
+    """What one piece of a stage's work gives the driver: counts, never rows."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    added: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # a stage's own per-piece facts
+
+
+def merge_counts(reports: list[PieceReport]) -> PieceReport:
+    """The pieces' counts summed (``extra`` left to the stage)."""
+    total = PieceReport()
+    for r in reports:
+        total.rows_in += r.rows_in
+        total.rows_out += r.rows_out
+        total.added += r.added
+        for k, v in r.dropped.items():
+            total.dropped[k] = total.dropped.get(k, 0) + v
+        for k, v in r.failures.items():
+            total.failures[k] = total.failures.get(k, 0) + v
+    total.dropped = dict(sorted(total.dropped.items()))
+    return total
+
+
+@dataclass
+class StageOutput:
+    """A stage's result in storage: its kept and rejected rows as part folders, the counts
+    summed from its pieces and its stats."""
+
+    kept: Parts
+    rejected: Parts
+    rows_in: int
+    rows_out: int
+    drops: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    added: int = 0
+
+    def dropped(self) -> dict[str, int]:
+        return dict(self.drops)
+
+    def result(self) -> StageResult:
+        """The outputs read into frames (the frame API; small data)."""
+        return StageResult(self.kept.read(), self.rejected.read(), self.stats, self.added)
 
 
 class Stage:
@@ -235,13 +298,18 @@ class Stage:
         return None
 
     # -- running --------------------------------------------------------------------------
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
-        """The stage on ``df``, its heavy steps through ``engine``'s primitives."""
+    def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
+        """The stage on ``data.source``, its kept and rejected rows written to ``data.kept``
+        and ``data.rejected`` piece by piece, the heavy steps through ``engine``'s
+        primitives; never the whole dataset in memory (see :mod:`curate.stages.marks` for
+        the decide-then-apply pattern of global stages)."""
         raise NotImplementedError(f"{type(self).__name__} implements no run()")
 
     def apply(self, df: pl.DataFrame, ctx: StageContext | None = None,
               engine: Engine | None = None) -> StageResult:
-        """Run the stage (on the local engine unless one is given)."""
+        """Run the stage on a frame (on the local engine unless one is given): the frame API,
+        for notebooks and tests; the frame is written to a temporary folder and the outputs
+        read back."""
         from ..engines.local import LocalEngine
 
         return (engine or LocalEngine()).apply(self, df, ctx or StageContext(name=self.id))
@@ -318,53 +386,19 @@ class RowScorer(Stage):
 
         return join_messages(with_call_text(all_turns()))
 
-    def score_rows(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
-        """:meth:`score` over every row of ``df``, by the engine's row map."""
-        return engine.map_rows(self, df, ctx)
+    def post(self, kept: pl.DataFrame, rejected: pl.DataFrame, ctx: StageContext
+             ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """One piece's kept and rejected rows as they are written (columns only the decision
+        needed dropped, rows split), and the rows it made beyond one per input row."""
+        return kept, rejected, 0
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
-        self.check_input(df, ctx)
-        scored = self._scored(df, ctx, engine)
-        decided, failures = decide(scored, self.checks(scored.columns))
-        decided, more = self.refine(decided, ctx)
-        kept, rejected = split(decided)
-        return StageResult(kept, rejected, stats={
-            "thresholds": self.thresholds(), "failures": {**failures, **more},
-            **self.stats(scored, kept, ctx)})
+    def close(self) -> None:
+        """Release what scoring holds (a server connection) once a worker's pieces are done."""
 
-    # -- the score cache ------------------------------------------------------------------
-    def _scored(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
-        cache = self._cache_path(ctx)
-        if cache is None or df.height == 0:
-            return self.score_rows(df, ctx, engine)
-        keyed = df.with_columns(self.cache_text().hash(seed=0).alias(_TEXT_HASH))
-        keys = ["id", _TEXT_HASH]
-        cached = pl.read_parquet(cache) if cache.exists() else None
-        if cached is not None:
-            have = keyed.join(cached, on=keys, how="inner")
-            todo = keyed.join(cached.select(keys), on=keys, how="anti")
-        else:
-            have, todo = None, keyed
-        new = self.score_rows(todo.drop(_TEXT_HASH), ctx, engine).with_columns(todo[_TEXT_HASH])
-        if new.height and self.score_columns:
-            fresh = new.select(*keys, *self.score_columns)
-            if cached is not None:
-                fresh = pl.concat([cached, fresh], how="vertical_relaxed")
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            fresh.write_parquet(cache)
-        if have is None or have.height == 0:
-            return new.drop(_TEXT_HASH)
-        # Restore the input order after merging cached and freshly scored rows.
-        merged = pl.concat([have.select(new.columns), new], how="vertical_relaxed")
-        order = keyed.select(keys).with_row_index("__order")
-        return merged.join(order, on=keys).sort("__order").drop("__order", _TEXT_HASH)
+    def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
+        from .rows import run_rows
 
-    def _cache_path(self, ctx: StageContext) -> Path | None:
-        if not self.cache_scores or ctx.cache_dir is None:
-            return None
-        # polars' hash is stable for one polars version only: its version is in the key
-        key = hashlib.sha1(f"{self.scoring_fingerprint()}-{pl.__version__}".encode())
-        return ctx.cache_dir / "scores" / f"{self.id}-{key.hexdigest()[:12]}.parquet"
+        return run_rows(self, data, ctx, engine)
 
 
 class ModelScorer(RowScorer):
@@ -377,9 +411,6 @@ class ModelScorer(RowScorer):
     """
 
     shape = Shape.MODEL
-
-    def score_rows(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> pl.DataFrame:
-        return engine.map_model(self, df, ctx)
 
     def on_device(self, device: str | None) -> ModelScorer:
         """A fresh copy of the stage for a worker with ``device`` (None: as configured)."""

@@ -1,0 +1,66 @@
+"""What an engine is: the interface both engines implement and every stage is written against.
+
+An engine runs a stage (:meth:`Engine.run_stage`) on data in storage (a
+:class:`~curate.stages.base.StageData`). Stages hand it *pieces of work* and get back small
+results; where the work runs (this process, Ray tasks or actors on a cluster) is the engine's
+business, and the outputs are the same:
+
+- :meth:`Engine.map_rows`: ``fn(stage, piece)`` for each piece, with a copy of the stage
+  (row stages: any worker);
+- :meth:`Engine.map_model`: the same with one copy of the stage, and so of its model, per
+  worker (Ray: an actor pool, a GPU per actor where there are GPUs); the copies' reports
+  (:meth:`~curate.stages.base.ModelScorer.worker_report`) reach the driver's stage;
+- :meth:`Engine.map`: ``fn(item)`` for each item (signing keys, applying marks, searching
+  blocks of embeddings);
+- the services of the global stages: embeddings, cosine search, k-center.
+
+Results come back in the order of the items. Functions and items must pickle: a worker may be
+another process on another node, reading and writing the run folder on shared storage.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol, Sequence, TypeVar, runtime_checkable
+
+import numpy as np
+import polars as pl
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+
+    def manifest(self) -> dict[str, Any]:
+        """What the run's manifest records about the engine."""
+
+    def run_stage(self, stage, data, ctx):
+        """``stage.run(data, ctx, self)``, with what the engine adds (its stats)."""
+
+    def apply(self, stage, df: pl.DataFrame, ctx):
+        """The frame API: ``stage`` on ``df``, its outputs read back as frames."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str,
+            sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn`` of every item, in item order; ``sizes`` (rows per item) for progress."""
+
+    def map_rows(self, stage, fn: Callable[[Any, T], R], items: Sequence[T], *, desc: str,
+                 sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(stage, item)`` of every item, with a copy of the stage."""
+
+    def map_model(self, stage, fn: Callable[[Any, T], R], items: Sequence[T], *, desc: str,
+                  sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(stage, item)`` with one copy of the stage (its model) per worker."""
+
+    def encoder(self, *, model: str, batch_size: int = 64,
+                desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
+        """A function that embeds texts with the sentence-transformers ``model``."""
+
+    def cosine_pairs(self, emb: np.ndarray, threshold: float) -> np.ndarray: ...
+
+    def clustered_cosine_pairs(self, emb: np.ndarray, threshold: float, clusters: int, *,
+                               seed: int = 0) -> np.ndarray: ...
+
+    def kcenter(self, X: np.ndarray, k: int, **options): ...
