@@ -234,15 +234,14 @@ class GenerateStage(ModelScorer):
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         return [(r, pl.col(self.reason_column) == r) for r in self.reasons]
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
-        try:
-            result = super().run(df, ctx, engine)
-        finally:
-            if self._generator is not None and hasattr(self._generator.backend, "close"):
-                self._generator.backend.close()
-        result.kept = result.kept.drop(self.reason_column, self.error_column)
-        result.rejected = result.rejected.drop(self.reason_column)
-        return result
+    def post(self, kept: pl.DataFrame, rejected: pl.DataFrame, ctx: StageContext
+             ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        return (kept.drop(self.reason_column, self.error_column),
+                rejected.drop(self.reason_column), 0)
+
+    def close(self) -> None:
+        if self._generator is not None and hasattr(self._generator.backend, "close"):
+            self._generator.backend.close()
 
     def failure(self, result: StageResult) -> str | None:
         """Every row to generate failed as ``failed_reason`` (none succeeded): the message."""

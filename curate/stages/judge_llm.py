@@ -309,13 +309,10 @@ class JudgeLLM(GenerateStage):
         return result
 
     # -- closing, reports and the manifest -------------------------------------------------
-    def run(self, df, ctx, engine):
-        try:
-            return super().run(df, ctx, engine)
-        finally:
-            for g in self._generators or []:
-                if hasattr(g.backend, "close"):
-                    g.backend.close()
+    def close(self) -> None:
+        for g in self._generators or []:
+            if hasattr(g.backend, "close"):
+                g.backend.close()
 
     def worker_report(self) -> dict[str, Any]:
         usage = {n: g.usage.as_dict() for n, g in zip(self.judge_names(),

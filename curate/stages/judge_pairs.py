@@ -14,7 +14,7 @@ from ..judge import columns as J
 from ..judge.sources import source_label
 from ..records import content_hash
 from ..text import normalize
-from .base import RowScorer, StageContext, StageOptions, StageResult
+from .base import RowScorer, StageContext, StageData, StageOptions, StageOutput
 
 CHOSEN, REJECTED, MARGIN = "pair_chosen", "pair_rejected", "pair_margin"
 _FLAW = "pair_flaw"  # the option-free reasons, decided in score(); dropped from the output
@@ -191,22 +191,27 @@ class JudgePairs(RowScorer):
             margin = widest
         return flaws + [("below_margin", (margin > 0) & (margin <= self.options.min_margin))]
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
-        result = super().run(df, ctx, engine)
-        kept = result.kept.drop(_FLAW)
+    def post(self, kept: pl.DataFrame, rejected: pl.DataFrame, ctx: StageContext
+             ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """A piece's kept rows become pairs (several per row with ``pairs: all``)."""
+        before = kept.height
+        kept = kept.drop(_FLAW)
         if self.options.pairs == "all":
             kept = self._every_pair(kept)
-            result.added = kept.height - result.kept.height
         pairs = [_pair_record(row) for row in kept.iter_rows(named=True)]
         records = ("kind", "messages", "prompt", "chosen", "rejected", "chosen_score",
                    "rejected_score", "meta")
         if pairs:
             made = pl.DataFrame(pairs, schema={c: kept.schema[c] for c in records})
             kept = kept.with_columns(made.get_columns())
-        result.kept = kept.drop(_ALL, strict=False)
-        result.rejected = result.rejected.drop(_FLAW, _ALL, strict=False)
-        result.stats.update(_pair_stats(pairs))
-        return result
+        return (kept.drop(_ALL, strict=False), rejected.drop(_FLAW, _ALL, strict=False),
+                kept.height - before)
+
+    def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
+        out = super().run(data, ctx, engine)
+        metas = out.kept.scan().select("meta").collect()["meta"] if out.rows_out else []
+        out.stats.update(_pair_stats([{"meta": m} for m in metas]))
+        return out
 
     def _every_pair(self, kept: pl.DataFrame) -> pl.DataFrame:
         """One row per pair above the margin: the widest keeps the row's id, the others get

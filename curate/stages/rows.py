@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,9 @@ def run_rows(stage: RowScorer, data: StageData, ctx: StageContext, engine) -> St
         reasons = data.scratch / _REASONS
         refined.select(DROP_REASON).write_parquet(reasons)
         split_task = partial(split_piece, ctx=ctx, data=data)
-        reports = [r for r in engine.map_rows(stage, split_task, pieces, desc=ctx.name,
-                                              sizes=sizes)]
+        failures = merge_counts(reports).failures
+        reports = engine.map_rows(stage, split_task, pieces, desc=ctx.name, sizes=sizes)
+        reports[0].failures = failures  # pass 1 decided; pass 2 only splits
         compact = refined
     total = merge_counts(reports)
     kept = PartWriter(data.kept).finish()
@@ -85,7 +87,9 @@ def score_piece(stage: RowScorer, piece: Piece, *, ctx: StageContext, data: Stag
     scored = scored_batch(stage, batch, ctx)
     decided, failures = decide(scored, stage.checks(scored.columns))
     if compact is not None:
-        added = [c for c in decided.columns if c not in batch.columns and c not in compact]
+        written = stage.columns_written()
+        added = [c for c in decided.columns if c not in compact and (
+            c not in batch.columns or any(fnmatch(c, w) for w in written))]
         PartWriter(data.scratch / _COMPACT).write(
             piece.index, decided.select(*compact, *added))
     if refining:
