@@ -7,7 +7,8 @@ import pytest
 from curate.errors import AccountingError, CurateError, InputError
 from curate.recipe import parse_recipe
 from curate.runner import run_recipe
-from curate.stages.base import Stage, StageResult
+from curate.stages.base import Stage
+from curate.stages.marks import apply_marks, finish_marks, join_marks
 from curate.stages.registry import STAGES
 
 
@@ -58,13 +59,20 @@ def test_every_row_is_accounted_for(corpus, tmp_path):
     assert (out / "report.html").read_text().count("<svg") >= 1
 
 
+def _keep_all(data, ctx, engine, mark=None):
+    """A global stage's run that keeps every row (marks of nothing), streamed as stages do."""
+    marks = pl.DataFrame(schema={"__row": pl.Int64, "drop_reason": pl.String})
+    return finish_marks(data, apply_marks(data, marks, ctx, engine, mark=mark), {})
+
+
 class _Lossy(Stage):
     id = "test.lossy"
     summary = "loses a row (test only)"
 
-    def run(self, df, ctx, engine):
-        return StageResult(df.head(df.height - 1), df.clear().with_columns(
-            pl.lit(None, dtype=pl.String).alias("drop_reason")))
+    def run(self, data, ctx, engine):
+        def lose_last(batch, marks):  # a row gone without a reason
+            return join_marks(batch, marks).head(batch.height - 1)
+        return _keep_all(data, ctx, engine, mark=lose_last)
 
 
 def test_a_stage_that_loses_rows_stops_the_run(corpus, tmp_path, monkeypatch):
@@ -83,11 +91,11 @@ class _Flaky(Stage):
     flag: Path | None = None
     calls = 0
 
-    def run(self, df, ctx, engine):
+    def run(self, data, ctx, engine):
         type(self).calls += 1
         if self.flag is not None and self.flag.exists():
             raise KeyboardInterrupt
-        return StageResult(df, df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("drop_reason")))
+        return _keep_all(data, ctx, engine)
 
 
 def test_resume_after_an_interrupted_stage(corpus, tmp_path, monkeypatch):
@@ -188,8 +196,8 @@ class _RunWatcher(Stage):
     id = "test.run-watcher"
     seen: list = []
 
-    def run(self, df, ctx, engine):
-        return StageResult(df, df.clear().with_columns(pl.lit(None, pl.String).alias("drop_reason")))
+    def run(self, data, ctx, engine):
+        return _keep_all(data, ctx, engine)
 
     def finish_run(self, run):
         removed = run.removed()
