@@ -1,9 +1,11 @@
 """The stage contract: what a stage declares, and what an engine does with it.
 
-A stage takes the run's frame and returns what it kept and what it removed (each removed row
-with a ``drop_reason``). It may add columns but never changes input columns; the runner checks
-``rows_in == rows_out + sum(dropped)`` after every stage (``rows_in + added`` for a stage that
-splits rows and says how many it made in :attr:`StageResult.added`).
+A stage reads the run's data from storage and writes what it kept and what it removed (each
+removed row with a ``drop_reason``), piece by piece: no stage holds the whole dataset in
+memory (see :mod:`curate.io.parts` for the data's layout). It may add columns but never changes
+input columns; the runner checks ``rows_in == rows_out + sum(dropped)`` after every stage
+(``rows_in + added`` for a stage that splits rows and says how many it made), from the counts
+of its pieces.
 
 A stage declares, on its class, everything the rest of curate needs to know:
 
@@ -18,17 +20,21 @@ A stage declares, on its class, everything the rest of curate needs to know:
 - ``shape``, one of :class:`Shape`, given by the base class it derives from:
 
   ===========  =====================  ====================================================
-  shape        base class             what the stage writes / what an engine runs
+  shape        base class             what the stage writes / how it runs
   ===========  =====================  ====================================================
-  row          :class:`RowScorer`     ``score(batch)`` and ``checks()``; engines map
-                                      ``score`` over batches (Ray: ``map_batches``)
+  row          :class:`RowScorer`     ``score(batch)`` and ``checks()``; each piece is
+                                      scored, decided and written where the engine runs it
+                                      (:mod:`curate.stages.rows`; Ray: tasks)
   model        :class:`ModelScorer`   the same, ``score`` holding a model; engines keep one
                                       model per worker (Ray: an actor pool, GPUs if any)
   keyed        :class:`~curate.stages.keyed.KeyedGrouping`
-                                      ``sign(batch)`` -> keyed rows, ``group(part)`` per
-                                      key, ``finish``; engines shuffle by the key hash
-  global       :class:`Stage`         ``run(df, ctx, engine)`` with the engine's services
-                                      (embeddings, cosine search, k-center)
+                                      ``sign(batch)`` -> compact keyed rows, ``group(part)``
+                                      per key partition, a decision applied in a streaming
+                                      pass
+  global       :class:`Stage`         ``run(data, ctx, engine)`` on a handle of the data
+                                      (:class:`StageData`): decide on compact facts
+                                      (embeddings in a memory-mapped file), then apply the
+                                      decision piece by piece (:mod:`curate.stages.marks`)
   ===========  =====================  ====================================================
 
 - ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_switch`` /
@@ -39,8 +45,9 @@ A stage declares, on its class, everything the rest of curate needs to know:
   the stage removed may be shown (``shown()``; see :mod:`curate.report.sections`).
 - ``finish_run``, for a stage that looks at the whole run once every stage has run.
 
-Engines (:mod:`curate.engines`) implement one primitive per shape and the services; a stage
-never learns which engine runs it, and no engine holds a stage's algorithm.
+Engines (:mod:`curate.engines`, the interface in :mod:`curate.engines.protocol`) run pieces
+of work where they like and offer the services; a stage never learns which engine runs it, and
+no engine holds a stage's algorithm.
 
 Examples:
     A new row-wise filter is one module in ``curate/stages/`` (plus its test and, if it wants
@@ -82,8 +89,8 @@ Examples:
             return [] if t is None else [("shouting", pl.col("caps_ratio") > t)]
     ```
 
-    ``Shouting({"max_caps": 0.3}).apply(df)`` runs it in process; in a recipe it is
-    ``- use: quality.shouting``; ``--engine ray`` runs ``score`` as ``map_batches``.
+    ``Shouting({"max_caps": 0.3}).apply(df)`` runs it on a frame (the frame API); in a recipe
+    it is ``- use: quality.shouting``, and ``--engine ray`` runs its pieces as Ray tasks.
 """
 
 from __future__ import annotations
