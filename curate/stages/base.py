@@ -325,6 +325,11 @@ class RowScorer(Stage):
     def close(self) -> None:
         """Release what scoring holds (a server connection) once a worker's pieces are done."""
 
+    def finish(self, output: StageOutput, ctx: StageContext, engine: Engine) -> StageOutput:
+        """A last step on the driver once every piece is written (e.g. read the texts of a
+        few rows named in the stats from ``output``'s parts); by default none."""
+        return output
+
     def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
         from .rows import run_rows
 

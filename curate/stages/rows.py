@@ -69,8 +69,8 @@ def run_rows(stage: RowScorer, data: StageData, ctx: StageContext, engine) -> St
             compact = Parts(data.scratch / _COMPACT).read()
         alive = compact.filter(pl.col(DROP_REASON).is_null()).drop(DROP_REASON)
         stats.update(stage.stats(compact, alive, ctx))
-    return StageOutput(kept, rejected, total.rows_in, total.rows_out, total.dropped, stats,
-                       total.added)
+    return stage.finish(StageOutput(kept, rejected, total.rows_in, total.rows_out,
+                                    total.dropped, stats, total.added), ctx, engine)
 
 
 def compact_columns(stage: RowScorer, schema: pl.Schema) -> list[str] | None:

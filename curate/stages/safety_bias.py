@@ -13,13 +13,15 @@ from ..errors import StageError
 from ..safety import scorers
 from ..safety.audit import balance_mask, group_audit
 from ..safety.lexicon import category_expr, load_lexicon
-from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageResult
+from ..io.parts import Parts
+from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageOutput, StageResult
 from .safety_toxicity import AUTO, Threshold, part_text, threshold_or_auto
 
 BIAS_JSON = "bias.json"
 REASONS = ("identity_attack", "toxic_about_group", "group_balance")
 EXAMPLES = 3          # removed examples per flagged group in bias.json
 EXCERPT_CHARS = 300
+AUDIT = "__audit"  # the stage's audit, from stats() to finish()
 
 
 class BiasOptions(StageOptions):
@@ -132,8 +134,7 @@ class Bias(RowScorer):
 
     def __init__(self, options=None):
         super().__init__(options)
-        self._scorer: str | None = None           # whose scale the toxicity scores are on
-        self._removed: pl.DataFrame | None = None  # this stage's decisions, for its audit
+        self._scorer: str | None = None  # whose scale the toxicity scores are on (its columns)
 
     def columns_written(self) -> tuple[str, ...]:
         lex = load_lexicon(self.options.lexicon)
@@ -178,6 +179,7 @@ class Bias(RowScorer):
         clash = sorted(set(self.columns_written()) & set(df.columns))
         if clash:
             raise StageError(f"{self.id}: the input already has columns {clash}")
+        self._scorer = scorers.scorer_of_columns(df.columns)  # the driver's thresholds()
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         self._scorer = scorers.scorer_of_columns(columns)
@@ -204,48 +206,52 @@ class Bias(RowScorer):
                 pl.when(flag).then(pl.lit("group_balance")).otherwise(pl.col(DROP_REASON))
                 .alias(DROP_REASON))
             more = {"group_balance": int(over.sum())}
-        self._removed = decided.filter(pl.col(DROP_REASON).is_not_null()).select(
-            "id", DROP_REASON)
         return decided, more
 
     # -- the audit --------------------------------------------------------------------------
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
         """This stage's own audit (``"scope": "stage"``; a run replaces it with the run's, see
-        :meth:`finish_run`), written to ``OUT/bias.json``; its per-group counts in the stats."""
-        removed = self._removed if self._removed is not None else scored.head(0).select(
-            "id", pl.lit(None, pl.String).alias(DROP_REASON))
+        :meth:`finish_run`), from the compact rows (no texts: :meth:`finish` adds the examples'
+        and writes ``OUT/bias.json``); its per-group counts in the stats."""
+        removed = scored.filter(pl.col(DROP_REASON).is_not_null()).select("id", DROP_REASON)
         audit = self.audit(scored, removed, kept["bias_groups"], scope="stage")
-        if ctx.out_dir is not None:
-            _write(ctx.out_dir, audit)
         return {"groups": {k: v["records_in"] for k, v in audit["groups"].items()},
                 "identity_attack_scored": audit["identity_attack_scored"],
-                "bias_json": BIAS_JSON if ctx.out_dir is not None else None}
+                "bias_json": BIAS_JSON if ctx.out_dir is not None else None, AUDIT: audit}
+
+    def finish(self, output: StageOutput, ctx: StageContext, engine) -> StageOutput:
+        """The examples' texts, read from the rejected rows by id; ``OUT/bias.json``."""
+        audit = output.stats.pop(AUDIT)
+        texts = _texts_by_id(output.rejected.scan(), self._excerpt(), _example_ids(audit))
+        _fill_examples(audit, texts)
+        if ctx.out_dir is not None:
+            _write(ctx.out_dir, audit)
+        return output
 
     def finish_run(self, run) -> dict[str, Any]:
         """The run's audit, once every stage has run (see :mod:`curate.finished_run`):
         mentions and toxicity of the records as they entered the first stage (those an earlier
         stage removed before the toxicity scorer saw them are scored now, with the run's score
         cache), what every stage removed, and what came out. Rewrites ``OUT/bias.json``."""
+        from .bias_run import entered_compact, output_groups
+
         me = next(name for name, stage, _ in run.stages if stage is self)
-        entered = run.first_input()
-        scored_now = 0
-        if "toxicity" not in entered.columns:
+        first = Parts(run.out_dir / run.entries[0]["checkpoint"])
+        scorer = None
+        if "toxicity" not in first.schema:
             writer = run.stage_writing("toxicity", before=me)
             if writer is None:
                 raise StageError(f"{me}: no stage of the run writes the toxicity scores")
-            name, scorer = writer
-            before = getattr(scorer, "texts_scored", 0)
-            result = run.engine.apply(scorer, entered, run.context(name))
-            scored_now = getattr(scorer, "texts_scored", 0) - before
-            entered = pl.concat([result.kept, result.rejected.drop(DROP_REASON)],
-                                how="diagonal_relaxed")
+            scorer = (writer[1], run.context(writer[0]))
+        entered, scored_now = entered_compact(self, first, scorer, run.engine)
         self._scorer = scorers.scorer_of_columns(entered.columns)
-        entered = self.score(entered)
         removed = run.removed()
-        out = run.output().select(self.mentions().alias("bias_groups"))["bias_groups"]
+        out = output_groups(self, run)
         audit = self.audit(entered, removed, out, scope="run",
                            stages=[name for name, _, _ in run.stages])
+        texts = _texts_by_id(first.scan(), self._excerpt(), _example_ids(audit))
+        _fill_examples(audit, texts)
         audit["texts_scored_for_audit"] = scored_now
         _write(run.out_dir, audit)
         flagged = {k: {f: g[f] for f in ("flags", "records_in", "records_out", "removed_rate",
@@ -287,25 +293,47 @@ class Bias(RowScorer):
             "examples": self._examples(entered, removed, flagged),
         }
 
-    def _examples(self, entered: pl.DataFrame, removed: pl.DataFrame,
-                  flagged: list[str]) -> dict[str, list[dict[str, Any]]]:
-        """Up to ``EXAMPLES`` removed records of each flagged group (by id), with their text."""
-        if not flagged:
-            return {}
+    def _excerpt(self) -> pl.Expr:
         parts = ["prompt", "response"] if self.options.on == "both" else [self.options.on]
         text = pl.concat_str([part_text(p) for p in parts], separator="\n")
+        return text.str.slice(0, EXCERPT_CHARS)
+
+    def _examples(self, entered: pl.DataFrame, removed: pl.DataFrame,
+                  flagged: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Up to ``EXAMPLES`` removed records of each flagged group (by id); their ``text`` is
+        filled in afterwards from storage (:func:`_fill_examples`): ``entered`` is compact."""
+        if not flagged:
+            return {}
         rows = (entered.join(removed, on="id")
                 .select("id", "bias_groups", "toxicity", DROP_REASON,
-                        *(["stage"] if "stage" in removed.columns else []),
-                        text.str.slice(0, EXCERPT_CHARS).alias("text"))
+                        *(["stage"] if "stage" in removed.columns else []))
                 .sort("id"))
         out = {}
         for key in flagged:
             mine = rows.filter(pl.col("bias_groups").list.contains(key)).head(EXAMPLES)
             out[key] = [{"id": r["id"], "stage": r.get("stage"), "reason": r[DROP_REASON],
-                         "toxicity": r["toxicity"], "text": r["text"]}
+                         "toxicity": r["toxicity"], "text": None}
                         for r in mine.drop("bias_groups").iter_rows(named=True)]
         return out
+
+
+def _example_ids(audit: dict[str, Any]) -> list[str]:
+    return sorted({e["id"] for rows in audit["examples"].values() for e in rows})
+
+
+def _texts_by_id(rows: pl.LazyFrame, excerpt: pl.Expr, ids: list[str]) -> dict[str, str]:
+    """The excerpts of the records ``ids`` among ``rows``, read in one streaming pass."""
+    if not ids:
+        return {}
+    found = (rows.filter(pl.col("id").is_in(ids)).select("id", excerpt.alias("text"))
+             .unique("id", keep="first").collect(engine="streaming"))
+    return dict(zip(found["id"], found["text"]))
+
+
+def _fill_examples(audit: dict[str, Any], texts: dict[str, str]) -> None:
+    for rows in audit["examples"].values():
+        for row in rows:
+            row["text"] = texts.get(row["id"])
 
 
 def _write(out_dir, audit: dict[str, Any]) -> None:
