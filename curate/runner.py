@@ -391,6 +391,9 @@ class Runner:
                 entry["thresholds"] = p.stage.thresholds()
         finally:
             _remove(scratch)
+            for empty in (scratch.parent, scratch.parent.parent):  # cache/tmp, cache
+                if empty.is_dir() and not any(empty.iterdir()):
+                    empty.rmdir()
         rows_in = result.rows_in
         if DROP_REASON in result.rejected.columns and result.rejected.scan().select(
                 pl.col(DROP_REASON).null_count()).collect().item():
