@@ -27,7 +27,7 @@ from ..dedup.components import components, survivors
 from ..dedup.shingles import unique
 from ..errors import CurateError
 from ..io.parts import ROW
-from .base import DROP_REASON, KEPT_ID, StageContext, StageData, StageOutput
+from .base import DROP_REASON, KEPT_ID, PieceReport, StageContext, StageData, StageOutput
 from .dedup_exact import DUP_CLUSTER
 from .marks import apply_marks, finish_marks, take
 
@@ -85,33 +85,50 @@ def mark_clusters(batch: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
 
 
 def cluster_output(stage, data: StageData, pairs: np.ndarray, ctx: StageContext, engine, *,
-                   lengths: pl.DataFrame | None, stats: dict[str, Any]) -> StageOutput:
+                   lengths: pl.DataFrame | None, stats: dict[str, Any],
+                   taken: pl.DataFrame | None = None) -> StageOutput:
     """The output of a dedup stage that found duplicate ``pairs`` (k, 2) of row positions in
     ``data.source``: pairs joined into clusters, one record of each kept by
     ``stage.options.keep`` (``first``; ``longest``, by ``lengths``, a frame of ``__row`` and
     ``length`` covering at least the rows in pairs; or a numeric column, read for those rows
     only), the others removed with ``stage.reason``. ``stats`` gets ``pairs``,
-    ``dup_clusters``, ``duplicates`` and ``cluster_sizes``."""
+    ``dup_clusters``, ``duplicates`` and ``cluster_sizes``. ``taken``: the rows' ``id`` (and
+    keep column) where the caller read them already (a :func:`take` of at least the rows in
+    pairs), saving a pass over the data."""
     keep = stage.options.keep
     check_keep(keep, data.source.schema)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     rows = unique(pairs.reshape(-1)) if pairs.shape[0] else np.zeros(0, np.int64)
-    columns = ["id"] + ([keep] if keep not in ("first", "longest") else [])
-    picked = take(engine, data.source, rows, columns, desc=f"{ctx.name} ids")
+    if taken is None:
+        columns = ["id"] + ([keep] if keep not in ("first", "longest") else [])
+        taken = take(engine, data.source, rows, columns, desc=f"{ctx.name} ids")
+    else:
+        taken = taken.filter(pl.col(ROW).is_in(pl.Series(rows).implode()))
+    assert taken.height == rows.shape[0], "every row in a pair is in the data"
     rank: list[pl.Series] = []
     if keep == "longest":
         if lengths is None:
             raise ValueError("cluster_output: keep 'longest' needs the lengths")
-        ranked = picked.select(ROW).join(lengths.select(ROW, LENGTH).cast({ROW: pl.Int64}),
-                                         on=ROW, how="left")
+        ranked = taken.select(ROW).join(lengths.select(ROW, LENGTH).cast({ROW: pl.Int64}),
+                                        on=ROW, how="left", maintain_order="left")
         rank = [ranked[LENGTH]]
     elif keep != "first":
-        rank = [picked[keep]]
-    local = np.searchsorted(rows, pairs)
-    survivor = survivors(components(rows.shape[0], local), rank, [True] * len(rank))
-    marks, hist = cluster_marks(rows, survivor, picked["id"], stage.reason)
+        rank = [taken[keep]]
+    survivor = survivors(components(rows.shape[0], np.searchsorted(rows, pairs)), rank,
+                         [True] * len(rank))
+    total, hist = write_clusters(stage.reason, data, rows, survivor, taken["id"], ctx, engine)
+    stats.update(pairs=int(pairs.shape[0]), dup_clusters=int(sum(hist.values())),
+                 duplicates=total.dropped.get(stage.reason, 0), cluster_sizes=hist)
+    return finish_marks(data, total, stats)
+
+
+def write_clusters(reason: str, data: StageData, rows: np.ndarray, survivor: np.ndarray,
+                   ids: pl.Series, ctx: StageContext, engine) -> tuple[PieceReport,
+                                                                       dict[str, int]]:
+    """Clusters given as each row's survivor (``rows`` sorted positions, ``survivor`` an
+    index into them, ``ids`` their ids) applied to ``data`` (see :func:`cluster_marks`); the
+    summed counts and the ``{size: clusters}`` histogram."""
+    marks, hist = cluster_marks(rows, survivor, ids, reason)
     total = apply_marks(data, marks, ctx, engine, columns=_COLUMNS, mark=mark_clusters,
                         rejected_only=(KEPT_ID,))
-    stats.update(pairs=int(pairs.shape[0]), dup_clusters=int(sum(hist.values())),
-                 duplicates=int(marks[DROP_REASON].is_not_null().sum()), cluster_sizes=hist)
-    return finish_marks(data, total, stats)
+    return total, hist
