@@ -25,6 +25,7 @@ task's memory stays flat; the results do not depend on P or on the engine.
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 from functools import partial
@@ -152,8 +153,11 @@ def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder:
             "__part", as_dict=True, maintain_order=True).items():
         target = Path(folder) / _part_dir(p)
         target.mkdir(exist_ok=True)
-        rows.drop("__part").write_parquet(target / _piece_file(piece.index),
-                                          compression="lz4", statistics=False)
+        # through a buffer: a file polars writes itself is slow to delete on some file
+        # systems (ms per file), and a run makes pieces x partitions of them
+        buffer = io.BytesIO()
+        rows.drop("__part").write_parquet(buffer, compression="lz4", statistics=False)
+        (target / _piece_file(piece.index)).write_bytes(buffer.getbuffer())
         counts[p] = rows.height
     return counts
 
