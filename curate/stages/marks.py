@@ -63,7 +63,10 @@ def take(engine, source: Parts, rows: np.ndarray, columns: Mapping[str, pl.Expr]
 
 def _take_piece(item: tuple[Piece, np.ndarray], *, exprs: dict[str, pl.Expr]) -> pl.DataFrame:
     piece, rows = item
-    batch = piece.read(positions=True)
+    # only the columns the expressions read (an id is a few bytes; a record is hundreds)
+    names = {n for e in exprs.values() for n in e.meta.root_names()}
+    schema = pl.scan_parquet(piece.file).collect_schema()
+    batch = piece.read([c for c in schema if c in names] or list(schema)[:1], positions=True)
     picked = batch.filter(pl.col(ROW).is_in(pl.Series(rows).implode()))
     return picked.select(ROW, *[e.alias(n) for n, e in exprs.items()])
 
