@@ -10,14 +10,15 @@ from pydantic import Field
 
 from ..dedup.lsh import optimal_param
 from ..errors import CurateError
+from ..io.parts import ROW
 from ..records import MESSAGE_PARTS, join_contents
-from .base import ROW, Stage, StageContext, StageOptions, StageResult
+from .base import Stage, StageContext, StageData, StageOptions, StageOutput, StageResult
 from .dedup_exact import DUP_CLUSTER, Part
-from .keyed import KeyedGrouping
+from .keyed import KeyedGrouping, key_columns
 
 REASON = "duplicate_near"
 VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
-_BAND, _HASH = "__band", "__hash"
+_BAND, _HASH, _TEXT = "__band", "__hash", "__text"
 # (false positive, false negative) weights of the banding: with the exact check a false
 # positive costs one Jaccard computation, a false negative a missed duplicate.
 _WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
@@ -183,8 +184,16 @@ class NearDedup(KeyedGrouping):
         o = self.options
         return optimal_param(o.threshold, o.num_perm, *_WEIGHTS[o.verify])
 
-    def prepare(self, df, ctx):
-        keep_rank(df, self.options.keep, None)  # a bad keep column fails before the work
+    def prepare(self, schema: pl.Schema, ctx: StageContext) -> None:
+        from .clusters import check_keep
+
+        check_keep(self.options.keep, schema)  # a bad keep column fails before the work
+
+    def keys_per_row(self) -> int:
+        return self.banding()[0]
+
+    def sign_columns(self, schema: pl.Schema) -> list[str]:
+        return key_columns(schema, compared_text(self.options.on), pl.col("kind"))
 
     def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """One keyed row per (record with words, band): ``__row``, ``__band`` and ``__hash``
@@ -221,29 +230,40 @@ class NearDedup(KeyedGrouping):
         return pl.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1]},
                             schema={"i": pl.Int64, "j": pl.Int64})
 
-    def finish(self, df, grouped, ctx) -> StageResult:
+    def finish(self, data: StageData, grouped: pl.DataFrame, ctx: StageContext,
+               engine) -> StageOutput:
+        """Candidate pairs (each once), checked by exact Jaccard on the texts of the rows in
+        a candidate pair (read in one pass, with their ids and keep column), joined into
+        clusters by :func:`curate.stages.clusters.cluster_output`."""
         from ..dedup.shingles import unique
+        from .clusters import LENGTH, cluster_output
+        from .marks import take
 
         o = self.options
-        n = df.height
+        n = data.source.height
         if grouped.height:
             codes = unique(grouped["i"].to_numpy() * n + grouped["j"].to_numpy())
             pairs = np.stack([codes // n, codes % n], axis=1)
         else:
             pairs = np.zeros((0, 2), np.int64)
         candidates = int(pairs.shape[0])
-        text = compared_text(o.on).fill_null("")
-        if o.verify and candidates:
-            pairs = pairs[_jaccard(df, text, pairs, o.ngram) >= o.threshold]
-        lengths = None
-        if o.keep == "longest":  # only rows in a pair are ranked: the others' length is moot
-            lengths = np.zeros(n, np.int64)
+        taken, lengths = None, pl.DataFrame(schema={ROW: pl.Int64, LENGTH: pl.UInt32})
+        if candidates and (o.verify or o.keep == "longest"):
             rows = unique(pairs.reshape(-1))
-            lengths[rows] = nfkc(df[rows].select(text.alias("t"))["t"]).str.len_chars()
-            lengths = pl.Series(lengths)
-        bands, rows = self.banding()
-        stats = {"on": o.on, "bands": bands, "rows": rows, "candidates": candidates}
-        return cluster_result(self, df, pairs, lengths, stats)
+            columns = {"id": pl.col("id"), _TEXT: compared_text(o.on).fill_null("")}
+            columns.update({c: pl.col(c) for c in keep_column(o.keep)})
+            taken = take(engine, data.source, rows, columns, desc=f"{ctx.name} verify")
+            texts = nfkc(taken[_TEXT])
+            if o.verify:
+                pairs = pairs[_jaccard(texts, np.searchsorted(rows, pairs), o.ngram)
+                              >= o.threshold]
+            # only rows in a pair are ranked: the others' length is moot
+            lengths = pl.DataFrame({ROW: taken[ROW], LENGTH: texts.str.len_chars()})
+            taken = taken.drop(_TEXT)
+        bands, rows_per_band = self.banding()
+        stats = {"on": o.on, "bands": bands, "rows": rows_per_band, "candidates": candidates}
+        return cluster_output(self, data, pairs, ctx, engine, lengths=lengths, stats=stats,
+                              taken=taken)
 
 
 def keep_column(keep: str) -> tuple[str, ...]:
@@ -251,9 +271,9 @@ def keep_column(keep: str) -> tuple[str, ...]:
     return () if keep in ("first", "longest") else (keep,)
 
 
-def _jaccard(df: pl.DataFrame, text: pl.Expr, pairs: np.ndarray, ngram: int) -> np.ndarray:
-    """Exact Jaccard of ``pairs``, in batches of :data:`VERIFY_BATCH` pairs: only the rows of
-    a batch are turned into text and shingled again, so memory does not grow with the corpus."""
+def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:
+    """Exact Jaccard of ``pairs`` (indices into ``texts``), in batches of
+    :data:`VERIFY_BATCH` pairs: only the texts of a batch are shingled at a time."""
     from ..dedup.jaccard import pair_jaccard
     from ..dedup.shingles import unique
 
@@ -261,8 +281,8 @@ def _jaccard(df: pl.DataFrame, text: pl.Expr, pairs: np.ndarray, ngram: int) -> 
     for start in range(0, pairs.shape[0], VERIFY_BATCH):
         batch = pairs[start:start + VERIFY_BATCH]
         docs, local = unique(batch, return_inverse=True)
-        texts = nfkc(df[docs].select(text.alias("t"))["t"])
-        sims[start:start + batch.shape[0]] = pair_jaccard(texts, local, ngram=ngram)
+        sims[start:start + batch.shape[0]] = pair_jaccard(texts.gather(docs), local,
+                                                          ngram=ngram)
     return sims
 
 

@@ -1,32 +1,46 @@
 """Keyed grouping stages (shape ``keyed``): sign each row, bring equal keys together, decide.
 
 The dedup stages that compare records by a key work in three steps, each the stage's own
-function, which every engine calls the same way:
+function; :meth:`KeyedGrouping.run` runs them on data in storage with nothing but the engine's
+:meth:`~curate.engines.protocol.Engine.map`, so they run the same in this process and on Ray
+tasks, and memory holds compact keys, never the records:
 
-1. :meth:`KeyedGrouping.sign` turns a batch of rows (with their positions in ``__row``) into
-   keyed rows: one or more per record, whose ``key`` columns say which rows must meet (the
-   normalised text for exact dedup, a (band, bucket) per MinHash band for near dedup);
-2. :meth:`KeyedGrouping.group` gets keyed rows such that all rows of a key are in the same
-   part (in ``__row`` order within a key), and returns what it found (the first row of each
-   key, candidate pairs, ...); its outputs over all parts are concatenated;
-3. :meth:`KeyedGrouping.finish` turns the input and the concatenated group outputs into the
-   stage's result, on the driver.
+1. **sign** (one task per piece of :attr:`KeyedGrouping.sign_batch_size` rows):
+   :meth:`KeyedGrouping.sign` turns the piece (only the columns it reads, with ``__row``) into
+   compact keyed rows: ``__row`` and the ``key`` columns (a 128-bit hash of the normalised
+   text for exact dedup, a (band, bucket) per MinHash band for near dedup). They are spilled
+   by a hash of the key into P partitions under the stage's scratch folder, one file per
+   (piece, partition): ``keyed/p0003/00012.parquet``;
+2. **group** (one task per partition): :meth:`KeyedGrouping.group` gets a partition's keyed
+   rows, which hold every row of their keys, in ``__row`` order (files are read in piece
+   order), and returns a small result (the first row of each repeated key, candidate pairs);
+3. **finish** (the driver): :meth:`KeyedGrouping.finish` decides from the concatenated
+   group results, reads the few columns it needs of the rows that matter
+   (:func:`curate.stages.marks.take`) and applies its marks in a streaming pass
+   (:func:`curate.stages.marks.apply_marks`).
 
-The local engine signs in batches and calls ``group`` once on all keyed rows; the Ray engine
-signs in ``map_batches``, shuffles the keyed rows by a hash of the key into partitions and
-calls ``group`` on each. Both give ``finish`` the same input, so the results are the same.
+P grows with the data (:attr:`KeyedGrouping.group_rows` keyed rows per partition), so a group
+task's memory stays flat; the results do not depend on P or on the engine.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import io
+import math
+import shutil
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 import polars as pl
 
-from .base import ROW, Shape, Stage, StageContext, StageResult
+from ..io.parts import ROW, Piece
+from .base import Shape, Stage, StageContext, StageData, StageOutput
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..engines.local import LocalEngine as Engine
+    from ..engines.protocol import Engine
+
+_KEYED = "keyed"
 
 
 class KeyedGrouping(Stage):
@@ -36,28 +50,132 @@ class KeyedGrouping(Stage):
     shape = Shape.KEYED
     key: ClassVar[tuple[str, ...]] = ()
     sign_batch_size: ClassVar[int] = 20_000
+    group_rows: ClassVar[int] = 2_000_000  # keyed rows per partition, about (sets P)
 
-    def prepare(self, df: pl.DataFrame, ctx: StageContext) -> None:
-        """Raise a StageError for an input the stage cannot take (before any work)."""
+    def prepare(self, schema: pl.Schema, ctx: StageContext) -> None:
+        """Raise a StageError / CurateError for an input the stage cannot take (before any
+        work), from its schema."""
+
+    def sign_columns(self, schema: pl.Schema) -> list[str] | None:
+        """The input columns :meth:`sign` reads (None: all)."""
+        return None
+
+    def keys_per_row(self) -> int:
+        """Keyed rows :meth:`sign` makes per record, at most (sizes the partitions)."""
+        return 1
 
     def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """Keyed rows of ``batch`` (which has ``__row``): ``__row``, the ``key`` columns and
-        whatever :meth:`group` reads."""
+        whatever :meth:`group` reads; compact (no texts)."""
         raise NotImplementedError
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:
-        """What one part of the keyed rows gives (all rows of a key are in one part)."""
+        """What one partition of the keyed rows gives (all rows of a key are in one
+        partition, in ``__row`` order); small."""
         raise NotImplementedError
 
-    def finish(self, df: pl.DataFrame, grouped: pl.DataFrame, ctx: StageContext) -> StageResult:
-        """The result from the input and the groups' outputs."""
+    def finish(self, data: StageData, grouped: pl.DataFrame, ctx: StageContext,
+               engine: Engine) -> StageOutput:
+        """The output from the groups' results: decide on them, then write kept and rejected
+        (see :mod:`curate.stages.marks`)."""
         raise NotImplementedError
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine: Engine) -> StageResult:
-        self.prepare(df, ctx)
-        return self.finish(df, engine.group_by_key(self, df, ctx), ctx)
+    def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
+        self.prepare(data.source.schema, ctx)
+        grouped = group_by_key(self, data, ctx, engine)
+        return self.finish(data, grouped, ctx, engine)
+
+
+def partitions(stage: KeyedGrouping, rows: int) -> int:
+    """How many partitions the keyed rows of ``rows`` records are spilled into."""
+    return max(1, math.ceil(rows * stage.keys_per_row() / max(1, stage.group_rows)))
+
+
+def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
+                 engine: Engine) -> pl.DataFrame:
+    """Sign every piece into partitions by the key's hash, group each partition; the groups'
+    results concatenated (in partition order)."""
+    from ..engines.local import SIGN_THREADS
+
+    source = data.source
+    pieces = source.pieces(stage.sign_batch_size)
+    parts = partitions(stage, source.height)
+    folder = data.scratch / _KEYED
+    if folder.exists():  # left by an interrupted run of this stage
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    columns = stage.sign_columns(source.schema)
+    signed = local_map(engine, partial(sign_piece, stage=stage, ctx=ctx, folder=str(folder),
+                                       parts=parts, columns=columns),
+                       pieces, desc=f"{ctx.name} sign", sizes=[p.length for p in pieces],
+                       threads=SIGN_THREADS)
+    counts = [sum(c[p] for c in signed) for p in range(parts)]
+    todo = [p for p in range(parts) if counts[p]]
+    items = [[str(folder / _part_dir(p) / _piece_file(i)) for i, c in enumerate(signed) if c[p]]
+             for p in todo]
+    grouped = local_map(engine, partial(group_partition, stage=stage), items,
+                        desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
+                        threads=SIGN_THREADS)
+    shutil.rmtree(folder, ignore_errors=True)
+    if not grouped:  # no keyed rows at all: the groups' result of nothing
+        empty = pl.DataFrame(schema=source.schema).select(columns or pl.all())
+        grouped = [stage.group(stage.sign(positions(empty), ctx))]
+    return pl.concat([g for g in grouped if g.height] or grouped[:1], how="vertical_relaxed")
+
+
+def local_map(engine: Engine, fn: Callable, items: Sequence, *, desc: str,
+              sizes: Sequence[int], threads: int) -> list:
+    """``engine.map``, a few items at once on the local engine (the work releases the GIL)."""
+    from ..engines.local import LocalEngine
+
+    if isinstance(engine, LocalEngine):
+        return engine.map(fn, items, desc=desc, sizes=sizes, threads=threads)
+    return engine.map(fn, items, desc=desc, sizes=sizes)
+
+
+def _part_dir(p: int) -> str:
+    return f"p{p:04d}"
+
+
+def _piece_file(index: int) -> str:
+    return f"{index:05d}.parquet"
+
+
+def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder: str,
+               parts: int, columns: list[str] | None) -> list[int]:
+    """One piece signed and spilled by partition; its keyed rows per partition."""
+    keyed = stage.sign(piece.read(columns, positions=True), ctx)
+    part = (pl.struct(list(stage.key)).hash(seed=0) % parts).cast(pl.Int64)
+    counts = [0] * parts
+    if keyed.height == 0:
+        return counts
+    for (p,), rows in keyed.with_columns(part.alias("__part")).partition_by(
+            "__part", as_dict=True, maintain_order=True).items():
+        target = Path(folder) / _part_dir(p)
+        target.mkdir(exist_ok=True)
+        # through a buffer: a file polars writes itself is slow to delete on some file
+        # systems (ms per file), and a run makes pieces x partitions of them
+        buffer = io.BytesIO()
+        rows.drop("__part").write_parquet(buffer, compression="lz4", statistics=False)
+        (target / _piece_file(piece.index)).write_bytes(buffer.getbuffer())
+        counts[p] = rows.height
+    return counts
+
+
+def group_partition(files: list[str], *, stage: KeyedGrouping) -> pl.DataFrame:
+    """One partition's keyed rows (its files in piece order, so in ``__row`` order within a
+    key), grouped."""
+    return stage.group(pl.read_parquet(files))
+
+
+def key_columns(schema: pl.Schema, *exprs: pl.Expr) -> list[str]:
+    """The input columns ``exprs`` read (for :meth:`KeyedGrouping.sign_columns`)."""
+    names: set[str] = set()
+    for e in exprs:
+        names.update(e.meta.root_names())
+    return [c for c in schema if c in names]
 
 
 def positions(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with each row's position as ``__row`` (Int64), as engines hand it to ``sign``."""
+    """``df`` with each row's position as ``__row`` (Int64)."""
     return df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
