@@ -49,6 +49,10 @@ def read_html(data: bytes, file: str, *, url: str | None = None,
     if not text.strip():
         raise RowError("no_text", "no text left in the page after removing navigation and "
                        "boilerplate")
+    if "title" not in meta:                  # else its first heading
+        first = re.search(r"^#{1,6} (.+)$", text, re.M)
+        if first:
+            meta["title"] = first.group(1).strip()
     return text, meta
 
 

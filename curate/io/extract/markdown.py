@@ -174,8 +174,16 @@ def _owner_table(el):
     return p
 
 
+_CELL_BLOCKS = {"p", "div"}
+_LONG_CELL = 40                 # words: a cell this long is prose, in a table used for layout
+
+
 def _has_blocks(cell) -> bool:
-    return any(tag_of(d) in _BLOCKS - {"br"} for d in cell.iterdescendants())
+    """Whether a cell holds more than a line of text: blocks other than one paragraph, or
+    prose (a layout table's cell, e.g. a note box)."""
+    blocks = [tag_of(d) for d in cell.iterdescendants() if tag_of(d) in _BLOCKS]
+    return (any(b not in _CELL_BLOCKS for b in blocks) or len(blocks) > 1
+            or len(text_of(cell).split()) > _LONG_CELL)
 
 
 def _paragraph(text: str) -> str:

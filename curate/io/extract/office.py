@@ -16,6 +16,18 @@ import zipfile
 from ...errors import RowError
 from .markdown import text_of, to_markdown
 
+# Word's built-in styles that mammoth leaves as plain paragraphs (lists made with numbering
+# definitions, the usual kind, it maps itself)
+_STYLE_MAP = """
+p[style-name='Title'] => h1:fresh
+p[style-name='Subtitle'] => h2:fresh
+p[style-name='List Bullet'] => ul > li:fresh
+p[style-name='List Bullet 2'] => ul > li > ul > li:fresh
+p[style-name='List Number'] => ol > li:fresh
+p[style-name='Code'] => pre:separator('\\n')
+p[style-name='Source Code'] => pre:separator('\\n')
+p[style-name='Quote'] => blockquote > p:fresh
+"""
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 
@@ -58,7 +70,7 @@ def read_docx(data: bytes, file: str) -> tuple[str, dict]:
             raise RowError("unreadable_docx", "not a DOCX file: no word/document.xml in it")
         meta = _core_title(z, "docProps/core.xml")
     try:
-        html = mammoth.convert_to_html(io.BytesIO(data)).value
+        html = mammoth.convert_to_html(io.BytesIO(data), style_map=_STYLE_MAP).value
     except Exception as exc:  # mammoth raises what its XML and zip readers raise
         raise RowError("unreadable_docx", f"not a readable DOCX file: {exc}") from None
     text = to_markdown(_html_tree(f"<html><body>{html}</body></html>")) if html.strip() else ""

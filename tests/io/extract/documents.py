@@ -203,3 +203,10 @@ def write_warc(path: Path, records: list[tuple[str, str, bytes, str]]) -> Path:
                                                           payload=io.BytesIO(body),
                                                           http_headers=headers))
     return path
+
+
+# An encrypted Office file is an OLE compound file whose streams include "EncryptionInfo"
+# (UTF-16 names in its directory): the header and that name are what readers look at.
+_OLE_ENCRYPTED = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+                  + "EncryptionInfo".encode("utf-16-le") + bytes(64)
+                  + "EncryptedPackage".encode("utf-16-le") + bytes(64))
