@@ -12,6 +12,7 @@ What is left is rendered by :mod:`curate.io.extract.markdown`.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from ...errors import RowError
 from .markdown import tag_of, text_of, to_markdown
@@ -26,6 +27,7 @@ _BOILER_NAME = re.compile(
     r"promo|pagination|pager|newsletter|popup|modal|toc|table-of-contents)(?:$|[-_\s])", re.I)
 _LISTS = {"ul", "ol", "dl", "table", "menu"}
 _INLINE_NAV = {"a", "span", "br", "img", "b", "strong", "i", "em", "small", "li"}
+_EXTERNAL = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)   # http://..., //host/...
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _NOT_HTML_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b",
                    b"\xd0\xcf\x11\xe0", b"BZh", b"\x7fELF", b"RIFF", b"OggS", b"ID3")
@@ -45,7 +47,7 @@ def read_html(data: bytes, file: str, *, url: str | None = None,
         meta["title"] = title
     if url:
         meta["url"] = url
-    text = to_markdown(main_content(root))
+    text = to_markdown(main_content(root, url))
     if not text.strip():
         raise RowError("no_text", "no text left in the page after removing navigation and "
                        "boilerplate")
@@ -86,19 +88,21 @@ def page_title(root) -> str | None:
     return None
 
 
-def main_content(root):
-    """The element that holds the page's main content, with its boilerplate removed."""
+def main_content(root, url: str | None = None):
+    """The element that holds the page's main content, with its boilerplate removed; ``url``:
+    the page's, whose host's links count as links within the site."""
     body = root.find("body")
     if body is None:
         body = root
     mains = body.xpath(".//main | .//*[@role='main']")
     articles = body.xpath(".//article")
     content = mains[0] if mains else articles[0] if len(articles) == 1 else body
-    _prune(content, top=content)
+    host = urlsplit(url).netloc.lower() if url else ""
+    _prune(content, content, host)
     return content
 
 
-def _boilerplate(el, top) -> bool:
+def _boilerplate(el, top, host: str) -> bool:
     tag = tag_of(el)
     if not tag or tag in _BOILER_TAGS:               # comments, processing instructions
         return True
@@ -117,7 +121,7 @@ def _boilerplate(el, top) -> bool:
         return True
     if tag in _LISTS or (tag in ("div", "p", "span") and len(el) >= 3
                          and all(tag_of(c) in _INLINE_NAV for c in el)):
-        return _link_list(el)
+        return _link_list(el, host)
     return False
 
 
@@ -130,11 +134,15 @@ def _inside_article(el, top) -> bool:
     return top is not None and tag_of(top) in ("article", "main")
 
 
-def _link_list(el) -> bool:
-    """A block that is only links (a menu, a table of contents): 3+ links holding at least
-    90% of its text, with a few words per link."""
+def _link_list(el, host: str) -> bool:
+    """A block that is only links within the site (a menu, a table of contents): 3+ links,
+    most of them relative or to an anchor, holding at least 90% of its text, with a few
+    words per link. A list of links to other sites (references, further reading) is kept."""
     links = el.xpath(".//a[@href]")
     if len(links) < 3:
+        return False
+    external = sum(_external(a.get("href", ""), host) for a in links)
+    if external > len(links) / 2:
         return False
     words = text_of(el).split()
     chars = sum(len(w) for w in words)
@@ -143,12 +151,18 @@ def _link_list(el) -> bool:
         and not el.xpath(".//pre")
 
 
-def _prune(el, top) -> None:
+def _external(href: str, host: str) -> bool:
+    if not _EXTERNAL.match(href):
+        return False
+    return not host or urlsplit(href.strip()).netloc.lower() != host
+
+
+def _prune(el, top, host: str) -> None:
     for child in list(el):
-        if _boilerplate(child, top):
+        if _boilerplate(child, top, host):
             _drop(child)
         else:
-            _prune(child, top)
+            _prune(child, top, host)
 
 
 def _drop(el) -> None:

@@ -73,7 +73,7 @@ class _Renderer:
 
     def block(self, el, tag: str) -> list[str]:
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            text = _SPACE.sub(" ", self.inline_content(el).replace(_BR, " ")).strip()
+            text = _SPACE.sub(" ", text_of(el)).strip()        # a title: no inline markup
             return [f"{'#' * int(tag[1])} {text}"] if text else []
         if tag in _PRE:
             return [_fence(text_of(el))]

@@ -133,3 +133,21 @@ def test_real_pages_keep_headings_and_drop_navigation(guide_pages, shared_data):
         assert not any(re.fullmatch(r"Prev\b.*\bNext", line) for line in lines)
     assert "```\n$ cd ~/gentoo\n$ wget http://example.org/gentoo-0.9.12.tar.gz" in text
     assert "- Get a copy of the upstream software, usually in a compressed tar format." in text
+
+
+def test_link_lists_within_the_site_go_references_stay(tmp_path):
+    menu = "".join(f"<li><a href='/p{i}'>Page {i}</a></li>" for i in range(4))
+    refs = "".join(f"<li><a href='https://other.org/r{i}'>Reference {i}</a></li>"
+                   for i in range(3))
+    doc = _read(tmp_path, "links.html", f"<html><body><ul>{menu}</ul><p>Read these:</p>"
+                                        f"<ul>{refs}</ul></body></html>")
+    assert doc.text == "Read these:\n\n- Reference 0\n- Reference 1\n- Reference 2\n"
+
+
+def test_absolute_links_to_the_pages_own_site_are_navigation():
+    from curate.io.extract.html import read_html
+
+    menu = "".join(f"<li><a href='https://acme.test/p{i}'>Page {i}</a></li>" for i in range(4))
+    page = f"<html><body><ul>{menu}</ul><p>Body text.</p></body></html>".encode()
+    assert read_html(page, "x.html", url="https://acme.test/home")[0] == "Body text.\n"
+    assert "- Page 0" in read_html(page, "x.html")[0]      # no URL: its host is unknown
