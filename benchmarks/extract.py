@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.extract                     # every candidate installed
     .venv/bin/python -m benchmarks.extract --only curate       # curate's readers alone
     .venv/bin/python -m benchmarks.extract --show pdf:curate   # print one candidate's text
+    .venv/bin/python -m benchmarks.extract --warc-copies 0     # without the web archive part
 
 The Debian New Maintainers' Guide (../shared/data/raw/maint-guide, read-only) is the same book as
 11 HTML pages (with the site's navigation), a 63-page PDF (running headers with page numbers,
@@ -21,6 +22,9 @@ the libraries it was chosen among), over the whole book:
 - pages/s: wall time, the best of a few passes over the files in one process; pages and MB
   per CPU-second: the same passes in CPU time of the process, which a busy shared machine
   inflates less (two worker processes on two cores read about twice as many).
+
+Then a web archive (WARC, gzipped) of the pages, copied ``--warc-copies`` times: records/s of
+warcio and FastWARC iterating it, and curate's reader (warcio + the HTML reader) end to end.
 
 Candidates that are not installed are skipped, with the pip command that installs them. The
 licences are printed with the table (none is AGPL; PyMuPDF, AGPL, is deliberately not measured).
@@ -220,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", help="comma-separated candidate names")
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--show", help="KIND:NAME: print that candidate's text and stop")
+    ap.add_argument("--warc-copies", type=int, default=10,
+                    help="copies of the HTML pages in the web archive measured (0: none)")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         sys.exit(f"no {DATA}: this benchmark reads the shared maint-guide documents")
@@ -257,6 +263,76 @@ def main(argv: list[str] | None = None) -> None:
                   f"{m['headings']:.0%} | {m['boilerplate']} of {m['lines']} | {m['broken']} | "
                   f"{pages / seconds:.0f} | {pages / cpu:.0f} | {size / 1e6 / cpu:.2f} |")
         print()
+    if args.warc_copies and not args.show and not only:
+        warc_table(args.warc_copies, args.passes)
+
+
+def warc_table(copies: int, passes: int) -> None:
+    """Reading a web archive of the HTML pages (``copies`` times each, gzipped): records/s
+    of warcio and FastWARC iterating it (bodies read), and curate's whole reader."""
+    import tempfile
+
+    pages = [(f"https://example.org/{i}/{f.name}", f.read_bytes()) for i in range(copies)
+             for f in html_files()]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pages.warc.gz"
+        _write_warc(path, pages)
+        size = path.stat().st_size
+
+        def with_warcio() -> int:
+            from warcio.archiveiterator import ArchiveIterator
+
+            with open(path, "rb") as f:
+                return sum(len(r.content_stream().read()) > 0 for r in ArchiveIterator(f)
+                           if r.rec_type == "response")
+
+        def with_fastwarc() -> int:
+            from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+            with open(path, "rb") as f:
+                return sum(len(r.reader.read()) > 0 for r in ArchiveIterator(
+                    f, record_types=WarcRecordType.response))
+
+        def with_curate() -> int:
+            from curate.io.extract import read_documents
+
+            return sum(d.error is None for d in read_documents(path))
+
+        print(f"| web archive ({len(pages)} pages, {size / 1e6:.1f} MB gzipped) | licence | "
+              "pages | pages/s | pages/CPU-s |")
+        print("|---|---|---:|---:|---:|")
+        for label, licence, fn in (("warcio (records only)", "Apache-2.0", with_warcio),
+                                   ("FastWARC (records only)", "Apache-2.0", with_fastwarc),
+                                   ("curate: warcio + HTML to Markdown", "Apache-2.0",
+                                    with_curate)):
+            wall = cpu = float("inf")
+            try:
+                for _ in range(passes):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    n = fn()
+                    wall = min(wall, time.perf_counter() - t0)
+                    cpu = min(cpu, time.process_time() - c0)
+            except ImportError as exc:
+                print(f"| {label} | {licence} | not installed ({exc.name}) | | |")
+                continue
+            print(f"| {label} | {licence} | {n} | {n / wall:.0f} | {n / cpu:.0f} |")
+        print()
+
+
+def _write_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        for url, body in pages:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
+                                       protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response",
+                                                          payload=io.BytesIO(body),
+                                                          http_headers=headers))
 
 
 def _pages() -> int:

@@ -12,6 +12,7 @@ What is left is rendered by :mod:`curate.io.extract.markdown`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ...errors import RowError
@@ -111,11 +112,11 @@ def _boilerplate(el, top, host: str) -> bool:
         get = attrib.get
         if get("hidden") is not None or get("aria-hidden") == "true":
             return True
-        if _HIDDEN_STYLE.search(get("style") or "") or \
-                (get("role") or "").lower() in _BOILER_ROLES:
+        style, role = get("style"), get("role")
+        if (style and _HIDDEN_STYLE.search(style)) or (role and role.lower() in _BOILER_ROLES):
             return True
         names = f"{get('class') or ''} {get('id') or ''}"
-        if names != " " and _BOILER_NAME.search(names) and not el.xpath(".//h1"):
+        if names != " " and _boiler_names(names) and not el.xpath(".//h1"):
             return True
     if tag in ("header", "footer") and not _inside_article(el, top) and not el.xpath(".//h1"):
         return True
@@ -123,6 +124,11 @@ def _boilerplate(el, top, host: str) -> bool:
                          and all(tag_of(c) in _INLINE_NAV for c in el)):
         return _link_list(el, host)
     return False
+
+
+@lru_cache(maxsize=4096)
+def _boiler_names(names: str) -> bool:
+    return bool(_BOILER_NAME.search(names))
 
 
 def _inside_article(el, top) -> bool:

@@ -50,10 +50,12 @@ class _Renderer:
         inline: list[str] = []
 
         def flush() -> None:
-            text = _paragraph("".join(inline))
+            text = "".join(inline)
             inline.clear()
-            if text:
-                out.append(text)
+            if text and not text.isspace():
+                text = _paragraph(text)
+                if text:
+                    out.append(text)
 
         if el.text:
             inline.append(el.text)
