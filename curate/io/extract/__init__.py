@@ -43,8 +43,8 @@ def doc_type(name: str) -> str | None:
     return None
 
 
-def missing_extra(kind: str, exc: ImportError) -> CurateError:
-    return CurateError(f"reading {kind.upper()} files needs the {EXTRA!r} extra "
+def missing_extra(kind: str, exc: ImportError, file: str) -> CurateError:
+    return CurateError(f"{file}: reading {kind.upper()} files needs the {EXTRA!r} extra "
                        f"({exc.name or _MODULES[kind]} is not installed): pip install "
                        f"'curate[{EXTRA}]'")
 
@@ -64,7 +64,7 @@ def read_documents(path: str | Path, file: str | None = None) -> Iterator[Docume
             return
         yield _one(kind, path, file)
     except ImportError as exc:
-        raise missing_extra(kind, exc) from None
+        raise missing_extra(kind, exc, file) from None
 
 
 def _one(kind: str, path: Path, file: str) -> Document:
