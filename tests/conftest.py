@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# CURATE_SHARED_DATA: where a checkout that is not beside shared/ (a git worktree) finds it
+SHARED_DATA = Path(os.environ.get("CURATE_SHARED_DATA") or REPO.parent / "shared" / "data")
 TEST_DATA = REPO / "tests" / "data"
 FAQ_SAMPLE = TEST_DATA / "python_faq"
 

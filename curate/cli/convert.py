@@ -19,7 +19,9 @@ def convert(input_path, out, fmt, kind, limit, on_error):
     """Convert a dataset into curate records (OUT/data.parquet).
 
     Formats: alpaca, sharegpt, openai, dolly, hh-rlhf, alpaca-eval (model outputs or pairwise
-    annotations), records (curate's own) and docs (documents whose headings are questions).
+    annotations), records (curate's own), docs (documents whose headings are questions) and
+    passages (documents cut into passages for generate --task questions). Documents: .txt,
+    .md, .rst, and with the docs extra HTML, PDF, DOCX, EPUB, ODT and WARC web archives.
     Other rows are read through a column map: detected for the common shapes (question/answer,
     prompt/response, query/response, problem/solution, input/target, text alone), or given
     with --columns prompt=question,response=answer. Each file's format (and map) is printed.

@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import CurateError, InputError, RowError
-from ..io import (Document, RawRow, input_files, is_record_input, iter_file, read_document,
-                  read_records)
-from ..io.docs import is_doc_file
+from ..io import (Document, RawRow, input_files, is_record_input, iter_file, read_records)
+from ..io.docs import is_doc_file, read_file_documents
+from ..io.extract import ERROR_REASONS
 from ..io.encoding import HINT as ENCODING_HINT
 from ..io.encoding import UTF8, check_encoding
 from ..io.remote import redact
@@ -28,6 +28,7 @@ from ..progress import bar
 from ..records import MESSAGES, assign_ids, records_to_frame, validate_record
 from .columns import ColumnMap, detect_columns
 from .detect import FORCED, HINTS, detect, detect_format
+from .documents import DocStats, document_items
 from .mapped import Mapped
 
 FORMATS = ("auto", "alpaca", "sharegpt", "openai", "dolly", "hh-rlhf", "alpaca-eval", "records",
@@ -51,6 +52,8 @@ class ConvertResult:
     rows_in: int             # == frame.height + rejected.height
     formats: dict[str, str] = field(default_factory=dict)  # file -> format used
     columns: dict[str, str] = field(default_factory=dict)  # file -> column map (``columns``)
+    # documents read, pages, characters, rejected files (DocStats.as_dict); {} without any
+    documents: dict = field(default_factory=dict)
 
 
 def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
@@ -95,8 +98,11 @@ def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
             if entry.is_file() and is_doc_file(entry):
                 if format in ("auto", "docs", "passages"):
                     found = True
-                    conv.document(read_document(entry, str(entry), encoding=encoding),
-                                  passages=format == "passages")
+                    for doc in read_file_documents(entry, str(entry), encoding=encoding):
+                        if conv.full():
+                            break
+                        conv.document(doc, passages=format == "passages")
+                        progress.update(conv.read - progress.n)
             elif format != "docs":
                 found = True
                 for raw in iter_file(entry, encoding=encoding):
@@ -168,7 +174,7 @@ def to_sft(record: dict) -> dict:
 # Well-formed rows that make no record (a tied judgement, a heading that asks nothing): these
 # are rejected rows with their reason whatever on_error says; on_error is for malformed input.
 NOT_ERRORS = frozenset({"tie", "not_a_question", "empty_answer", "identical_pair",
-                        "no_question"})
+                        "no_question"}) | ERROR_REASONS  # a document file that gives no text
 
 
 class _Converter:
@@ -184,6 +190,7 @@ class _Converter:
         self.file_format: dict[str, object] = {}
         self.names: dict[str, tuple[str, str]] = {}
         self.ids: dict[str, int] = {}
+        self.docs = DocStats()
 
     def full(self) -> bool:
         return self.limit is not None and self.read >= self.limit
@@ -272,17 +279,8 @@ class _Converter:
         except ImportError as exc:
             raise CurateError(f"the docs converter is not available: {exc}") from None
         self.formats[doc.file] = "passages" if passages else "docs"
-        if passages:
-            from .passages import document_records
-
-            items = [(doc.text.count("\n", 0, r["meta"]["start"]) + 1, r)
-                     for r in document_records(doc)]
-        else:
-            items = doc_to_records(doc)
-            if not items:  # as for a text row: the document leaves a rejected row
-                items = [(1, RowError("no_question", "no question heading or Q:/A: pair in "
-                                      "the document"))]
-        for line, item in items:
+        self.docs.add(doc)
+        for line, item in document_items(doc, passages):
             if self.full():
                 return
             self.read += 1
@@ -338,7 +336,7 @@ class _Converter:
         frame = records_to_frame(assign_ids(self.kept))
         rejected = pl.DataFrame(self.rejected, schema=REJECTED_SCHEMA)
         return ConvertResult(frame, rejected, frame.height + rejected.height, self.formats,
-                             self.columns)
+                             self.columns, self.docs.as_dict())
 
 
 def _detect(keys: set[str]):

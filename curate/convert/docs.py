@@ -73,7 +73,7 @@ _UNWRAP = {"only": "", "container": "", "note": "Note:", "warning": "Warning:", 
 
 def doc_to_records(doc: Document) -> list[tuple[int, dict | RowError]]:
     """One ``(line, record or RowError)`` per section of ``doc`` (line: 1-based heading line)."""
-    markdown = is_markdown(doc.file, doc.text)
+    markdown = doc.markdown or is_markdown(doc.file, doc.text)
     tab = 4 if markdown else 8
     lines = [line.expandtabs(tab).rstrip() for line in clean(doc.text).split("\n")]
     heads = find_headings(lines, markdown)

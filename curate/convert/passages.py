@@ -54,4 +54,5 @@ def to_records(data: dict) -> list[dict]:
 def document_records(doc) -> list[dict]:
     from .docs import is_markdown
 
-    return passage_records(doc.text, doc.file, markdown=is_markdown(doc.file, doc.text))
+    return passage_records(doc.text, doc.file,
+                           markdown=doc.markdown or is_markdown(doc.file, doc.text))

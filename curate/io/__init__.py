@@ -8,7 +8,8 @@ or parquet with the record columns) are read straight into a frame.
 Contract for this package (implemented by its modules):
 
     iter_rows(path, *, skip_docs=True) -> Iterator[RawRow]      file or folder, files in sorted order
-    iter_documents(path) -> Iterator[Document]                   .txt/.md/.rst/.markdown files
+    iter_documents(path) -> Iterator[Document]                   .txt/.md/.rst/.markdown files,
+                                                                 HTML, PDF, DOCX, EPUB, WARC
     input_files(path) -> list[Path | RemoteFile]                 the files a dataset argument covers
     is_record_input(path) -> bool                                a run folder or a records parquet
     read_records(path) -> pl.DataFrame                           such an input, in RECORD_SCHEMA
@@ -23,7 +24,7 @@ replaces or removes only files it wrote); :mod:`curate.io.stale` clears an old r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import RowError
 
@@ -43,10 +44,22 @@ class RawRow:
 
 @dataclass
 class Document:
-    """A raw document for the ``docs`` converter."""
+    """A raw document for the ``docs`` converter.
+
+    Extracted documents (HTML, PDF, DOCX, EPUB, web archive records; see
+    :mod:`curate.io.extract`) are Markdown (``markdown``) and carry ``meta`` for their records
+    (``title``, ``url``, ``path``, ``doc_type``) and, for PDFs, where each page starts in
+    ``text`` (``page_starts``). A file that gives no document is a Document with ``error`` set
+    (its reason: ``unreadable_pdf``, ``encrypted``, ``no_text``, ``not_html``...) and ``line``
+    the record of a web archive it stands for (1 for other files)."""
 
     file: str
     text: str
+    meta: dict = field(default_factory=dict)
+    markdown: bool = False
+    page_starts: list[int] | None = None
+    error: RowError | None = None
+    line: int = 1
 
 
 from .dispatch import (  # noqa: E402  (the readers need RawRow and Document above)

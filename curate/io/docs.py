@@ -1,4 +1,5 @@
-"""Raw documents (.txt, .md, .markdown, .rst, .rst.txt) for the ``docs`` converter."""
+"""Raw documents for the ``docs`` converter: text (.txt, .md, .markdown, .rst, .rst.txt) read
+here, and HTML, PDF, DOCX, EPUB, ODT and web archives extracted by :mod:`curate.io.extract`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,28 @@ from typing import Iterator
 from ..errors import InputError
 from . import Document
 from .encoding import UTF8, decode_document
+from .extract import SUFFIXES, doc_type, read_documents
 from .remote import local_path
 
-DOC_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
+DOC_SUFFIXES = TEXT_SUFFIXES + tuple(SUFFIXES)
 
 
 def is_doc_file(path: Path) -> bool:
     return path.name.lower().endswith(DOC_SUFFIXES)
+
+
+def read_file_documents(path, file: str | None = None, *,
+                        encoding: str = UTF8) -> Iterator[Document]:
+    """The documents of one document file (an entry of :func:`~curate.io.input_files`): a text
+    file is one document; an HTML, PDF, DOCX, EPUB or ODT file one (or one with ``error``
+    set: see :mod:`curate.io.extract`), a web archive one per HTML page. A plain function of
+    one file: the streaming converter calls it per file, on any worker."""
+    file = file or str(path)
+    if doc_type(path.name) is None:
+        yield read_document(path, file, encoding=encoding)
+    else:
+        yield from read_documents(local_path(path), file)
 
 
 def read_document(path: Path, file: str | None = None, *, encoding: str = UTF8) -> Document:
@@ -26,11 +42,12 @@ def read_document(path: Path, file: str | None = None, *, encoding: str = UTF8) 
 
 
 def iter_documents(path: str | Path, *, encoding: str = UTF8) -> Iterator[Document]:
-    """The documents of a file or folder (recursing, sorted, hidden files skipped)."""
+    """The documents of a file or folder (recursing, sorted, hidden files skipped); files that
+    give none are documents with ``error`` set."""
     from .dispatch import input_files
 
     files = [f for f in input_files(path) if f.is_file() and is_doc_file(f)]
     if not files:
         raise InputError(f"no document files ({', '.join(DOC_SUFFIXES)}) found", file=str(path))
     for f in files:
-        yield read_document(f, str(f), encoding=encoding)
+        yield from read_file_documents(f, str(f), encoding=encoding)

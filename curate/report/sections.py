@@ -17,6 +17,8 @@ def view_module(entry: dict[str, Any]) -> ModuleType | None:
     from ..errors import RecipeError
     from ..stages.registry import stage_class
 
+    if entry.get("use") == "convert":       # the runner's convert step, not a stage
+        return importlib.import_module(f"{__package__}.convert")
     try:
         name = entry.get("report") or stage_class(str(entry.get("use", ""))).report_section
     except RecipeError:  # a stage of a plugin that is not installed here
