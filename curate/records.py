@@ -274,13 +274,22 @@ def validate_record(record: dict) -> dict:
 
 
 def records_to_frame(records: list[dict]) -> pl.DataFrame:
-    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict)."""
+    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict): column by
+    column where every value has its column's plain type (:mod:`curate.records_frame`), else
+    as polars reads the dicts."""
+    from .records_frame import build_frame, meta_json
+
+    if not records:
+        return empty_frame()
+    frame = build_frame(records)
+    if frame is not None:
+        return frame
     rows = []
     for r in records:
         row = {c: r.get(c) for c in RECORD_COLUMNS}
-        row["meta"] = json.dumps(r.get("meta") or {}, ensure_ascii=False, default=str)
+        row["meta"] = meta_json(r.get("meta"))
         rows.append(row)
-    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row") if rows else empty_frame()
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row")
 
 
 def empty_frame() -> pl.DataFrame:
