@@ -17,6 +17,8 @@ def view_module(entry: dict[str, Any]) -> ModuleType | None:
     from ..errors import RecipeError
     from ..stages.registry import stage_class
 
+    if not entry.get("report") and entry.get("use") == "convert":  # the runner's first step
+        return None  # is no stage (looking it up would import every stage module to say so)
     try:
         name = entry.get("report") or stage_class(str(entry.get("use", ""))).report_section
     except RecipeError:  # a stage of a plugin that is not installed here
