@@ -34,3 +34,17 @@ def test_a_near_dedup_command_loads_no_library_it_does_not_use(tmp_path):
             or m.rsplit(".", 1)[-1] not in ("base", "keyed", "plan", "registry")] == [
         "curate.stages.dedup_exact", "curate.stages.dedup_near", "curate.stages.dedup_semantic"]
     assert "<svg" in (out / "report.html").read_text()  # the report is still written
+
+
+def test_the_command_collects_cycles_less_often_unless_told_otherwise():
+    """main() raises Python's young-generation threshold (700) to GC_YOUNG_THRESHOLD; a
+    collector turned off (0) or set higher stays as it was."""
+    found = []
+    for before in ("", "gc.set_threshold(0)", "gc.set_threshold(50000, 5, 5)"):
+        code = (f"import gc, sys\n{before}\nfrom curate.cli import main\n"
+                "sys.argv = ['curate', '--version']\n"
+                "try:\n    main()\nexcept SystemExit:\n    pass\nprint(list(gc.get_threshold()))")
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        found.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    assert found == [[20000, 10, 10], [0, 10, 10], [50000, 5, 5]]
