@@ -1,9 +1,9 @@
 """The record frame built from record dicts column by column (for
 :func:`curate.records.records_to_frame`).
 
-polars builds a list-of-struct column from Python dicts at a tenth of the speed of building it
-from flat columns (one value a turn) and grouping those by record: at 40,000 records the dicts
-took a third of converting a file. :func:`build_frame` takes the flat way when every value has
+polars builds a list-of-struct column from Python dicts about ten times slower than from flat
+columns (one value a turn) grouped by record: at 40,000 records the dicts took a third of
+converting a file. :func:`build_frame` takes the flat way when every value has
 the plain type of its column (text, a number, a list of turn dicts whose fields are text, tool
 calls of text fields); given anything else it returns None and the caller lets polars read the
 dicts, so what polars makes of an odd value (a number as a role, an id of 7) and the errors it
@@ -105,7 +105,8 @@ def _turns_column(name: str, values: list) -> pl.Series | None:
             role, content = t.get("role"), t.get("content")
             if type(role) not in _TEXT or type(content) not in _TEXT:
                 return None
-            if len(t) > 2 and not _tool_fields(t, len(roles), calls, answers):
+            if (len(t) > 2 or "role" not in t or "content" not in t) and not _tool_fields(
+                    t, len(roles), calls, answers):  # keys beyond role and content
                 return None
             roles.append(role)
             contents.append(content)

@@ -45,6 +45,9 @@ TOOL_USE = [  # records with tool fields of plain types, as convert makes them a
      "chosen": [CALLS, RESULT, A], "rejected": [A], "chosen_score": 2, "rejected_score": 0.5},
     {"kind": "sft", "id": "t5", "source": "s",
      "messages": [{**U, "tool_calls": None, "tool_call_id": None, "name": "x"}, A]},
+    {"kind": "sft", "id": "t6", "source": "s",  # tool fields in turns of one or two keys
+     "messages": [U, {"role": "assistant", "tool_calls": [CALL]}, {"tool_calls": [CALL]},
+                  {"content": "r", "tool_call_id": "c"}, {"tool_call_id": "c"}, A]},
 ]
 ODD_META = [None, {}, [], "text", {"naïve": "日本", "at": datetime.date(2026, 12, 7)},
             {"n": [1, 2.5, None, True], "d": {"x": {"y": "z"}}}, {"f": math.inf}, {1: "a"}]
