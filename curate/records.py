@@ -274,22 +274,11 @@ def validate_record(record: dict) -> dict:
 
 
 def records_to_frame(records: list[dict]) -> pl.DataFrame:
-    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict): column by
-    column where every value has its column's plain type (:mod:`curate.records_frame`), else
-    as polars reads the dicts."""
-    from .records_frame import build_frame, meta_json
+    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict); see
+    :mod:`curate.records_frame`."""
+    from .records_frame import frame_of
 
-    if not records:
-        return empty_frame()
-    frame = build_frame(records)
-    if frame is not None:
-        return frame
-    rows = []
-    for r in records:
-        row = {c: r.get(c) for c in RECORD_COLUMNS}
-        row["meta"] = meta_json(r.get("meta"))
-        rows.append(row)
-    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row")
+    return frame_of(records)
 
 
 def empty_frame() -> pl.DataFrame:

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from .records import MESSAGES, RECORD_COLUMNS, RECORD_SCHEMA, TOOL_CALL
+from .records import MESSAGES, RECORD_COLUMNS, RECORD_SCHEMA, TOOL_CALL, empty_frame
 
 _TEXT = frozenset((str, type(None)))
 _CALL_KEYS = frozenset(("id", "type", "function"))
@@ -47,6 +47,21 @@ def _meta_encoder():
             return meta_json(value)
 
     return meta
+
+
+def frame_of(records: list[dict]) -> pl.DataFrame:
+    """The frame of ``records``: :func:`build_frame`, else as polars reads the dicts."""
+    if not records:
+        return empty_frame()
+    frame = build_frame(records)
+    if frame is not None:
+        return frame
+    rows = []
+    for r in records:
+        row = {c: r.get(c) for c in RECORD_COLUMNS}
+        row["meta"] = meta_json(r.get("meta"))
+        rows.append(row)
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row")
 
 
 def build_frame(records: list[dict]) -> pl.DataFrame | None:
