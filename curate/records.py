@@ -274,13 +274,11 @@ def validate_record(record: dict) -> dict:
 
 
 def records_to_frame(records: list[dict]) -> pl.DataFrame:
-    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict)."""
-    rows = []
-    for r in records:
-        row = {c: r.get(c) for c in RECORD_COLUMNS}
-        row["meta"] = json.dumps(r.get("meta") or {}, ensure_ascii=False, default=str)
-        rows.append(row)
-    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row") if rows else empty_frame()
+    """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict); see
+    :mod:`curate.records_frame`."""
+    from .records_frame import frame_of
+
+    return frame_of(records)
 
 
 def empty_frame() -> pl.DataFrame:

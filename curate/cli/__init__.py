@@ -11,6 +11,7 @@ command's start-up pays only for what it uses.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import traceback
@@ -106,9 +107,20 @@ def cli() -> None:
     """Turn raw corpora into SFT and preference datasets."""
 
 
+# Python looks for reference cycles every 700 container objects allocated beyond those freed;
+# each look traverses every young object, such as a list of 40,000 rows being built, again.
+# A command allocates millions (rows read as dicts, columns built as lists) and frees nearly
+# all by reference counting: at 700 the collector took 0.4-0.5 s of a 40,000-record near
+# dedup, at 20,000 under 0.1 s. Cycles are still collected, less often.
+GC_YOUNG_THRESHOLD = 20_000
+
+
 def main() -> None:
     from ..interrupts import EXIT_CODE, install, received
 
+    young, *older = gc.get_threshold()
+    if 0 < young < GC_YOUNG_THRESHOLD:  # 0: collection turned off, left so
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
     install()
     try:
         cli(prog_name="curate")

@@ -147,7 +147,10 @@ def _turn(m: dict, role: str, is_call: bool, ck: str, at: str) -> dict:
 
 def sft(msgs: list[dict], field: str, meta: dict) -> dict:
     """An SFT record; the conversation needs a user turn and must end with an assistant turn."""
-    if not any(m["role"] == "user" for m in msgs):
+    for m in msgs:  # a loop, not any(): this runs once a row
+        if m["role"] == "user":
+            break
+    else:
         raise RowError("no_user_turn", "the conversation has no user turn", field=field)
     if msgs[-1]["role"] != "assistant":
         raise RowError("no_assistant_turn", "the conversation must end with an assistant turn, "
@@ -174,8 +177,15 @@ def preference(prompt: list[dict], chosen: list[dict], rejected: list[dict], met
 
 def extras(data: dict, used: Iterable[str]) -> dict:
     """The row's keys that the adapter did not use (for ``meta``)."""
-    skip = RESERVED.union(used)
+    skip = _SKIP.get(used) if isinstance(used, tuple) else None
+    if skip is None:
+        skip = RESERVED.union(used)
+        if isinstance(used, tuple):
+            _SKIP[used] = skip
     return {k: v for k, v in data.items() if k not in skip}
+
+
+_SKIP: dict[tuple, frozenset] = {}  # an adapter's USED -> the keys extras() leaves out
 
 
 def number(value: Any, field: str) -> float | None:
