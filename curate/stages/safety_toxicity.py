@@ -192,10 +192,14 @@ class Toxicity(ModelScorer):
 
     # -- scoring ----------------------------------------------------------------------------
     def _cached_labels(self, ctx: StageContext) -> list[str] | None:
-        path = self._cache_path(ctx)
-        if path is None or not path.exists():
+        from ..io.parts import part_files
+        from .rows import cache_path
+
+        path = cache_path(self, ctx)
+        files = part_files(path) if path is not None and path.is_dir() else []
+        if not files:
             return None
-        return [c for c in pl.read_parquet_schema(path) if c.startswith("tox_")]
+        return [c for c in pl.read_parquet_schema(files[0]) if c.startswith("tox_")]
 
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         if batch.height == 0:
