@@ -26,13 +26,16 @@ defined outside the package (a plugin, a test) is shipped to the workers by valu
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import polars as pl
 
 from ..errors import CurateError
+from ..io.parts import Parts
 from ..stages.base import Shape, Stage, StageContext, StageData, StageOutput, StageResult
 from .local import LocalEngine, apply_frame, check_shape
 from .ray_pool import SPREAD, ModelWorker, call, get, run_calls, ship_by_value, with_copy
@@ -99,6 +102,7 @@ class RayEngine:
         """``stage.run(data, ctx, self)``; ``stats.engine`` says what ran where."""
         check_shape(stage)
         self._ray()
+        data, ctx = _absolute(data, ctx)
         if data.source.height == 0:
             output, how = stage.run(data, ctx, LocalEngine()), "local: empty input"
         else:
@@ -238,6 +242,17 @@ class RayEngine:
         if self._kcenter_pool is None:
             self._kcenter_pool = KCenterPool(self)
         return self._kcenter_pool.kcenter(X, k, **options)
+
+
+def _absolute(data: StageData, ctx: StageContext) -> tuple[StageData, StageContext]:
+    """The stage's paths made absolute: a worker node need not share the driver's working
+    directory (only the storage)."""
+    def whole(path: Path | None) -> Path | None:
+        return None if path is None else Path(path).absolute()
+
+    data = StageData(Parts(whole(data.source.path)), whole(data.kept), whole(data.rejected),
+                     whole(data.scratch))
+    return data, replace(ctx, out_dir=whole(ctx.out_dir), cache_dir=whole(ctx.cache_dir))
 
 
 def _sizes(sizes: Sequence[int] | None, items: Sequence[Any]) -> list[int]:

@@ -157,6 +157,22 @@ def test_row_stage_pieces_give_parts_in_order(ray_local, tmp_path):
             assert pl.read_parquet(y).equals(pl.read_parquet(x)), y
 
 
+def test_relative_paths_reach_the_workers_whole(ray_local, tmp_path, monkeypatch):
+    """Workers need not share the driver's working directory (here they started in another):
+    a run folder given relative to it still reaches them."""
+    from curate.stages.base import StageData
+    from curate.stages.registry import stage_class
+
+    PartWriter(tmp_path / "in").write(0, generated(120))
+    monkeypatch.chdir(tmp_path)
+    data = StageData(Parts("in"), tmp_path / "kept", tmp_path / "rejected", tmp_path / "tmp")
+    stage = stage_class("quality.rules")({})
+    stage.batch_size = 50
+    out = get_engine("ray").run_stage(stage, data, StageContext(name="rules"))
+    assert out.rows_in == 120 and out.rows_out + sum(out.drops.values()) == 120
+    assert [f.name for f in Parts(tmp_path / "kept").files] == [part_name(i) for i in range(3)]
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _forget_test_stages():
     yield
