@@ -1,10 +1,12 @@
 """A real multi-node Ray: a head and two worker nodes started on this machine (separate
 raylets, 1 CPU and an 80 MB object store each). `curate run --engine ray` pointed at it by the
 recipe's ``ray: {address: ...}`` keeps exactly the local engine's records, from parquet shards
-(``quality.rules`` as tasks, ``lang.id`` on an actor pool) and on the demo recipe; the work runs on every node and no row passes through the driver.
+(``quality.rules`` as tasks, ``lang.id`` on an actor pool: the work on every node) and on the
+demo recipe.
 
 The Ray runs are separate processes (as a user runs them); the local runs are in process.
-Both cut their input in pieces of ``PIECE`` rows, so each stage has several pieces to spread.
+The shards' runs cut their input in pieces of ``PIECE`` rows, so each stage has several pieces
+to spread.
 """
 
 from __future__ import annotations
