@@ -45,7 +45,10 @@ def run_calls(ray, submit: Callable[[int], Any], n: int, *, limit: int,
                     progress.update(sizes[i])
         except BaseException:  # an error or Ctrl-C: what is not finished is not run
             for ref in pending:
-                ray.cancel(ref)
+                try:
+                    ray.cancel(ref)
+                except Exception:  # noqa: BLE001 - already finished, or its worker is gone
+                    pass
             raise
     return results, nodes
 
