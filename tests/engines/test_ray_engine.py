@@ -83,6 +83,7 @@ def test_a_task_error_is_raised_as_itself(ray_local):
 
 class ClosingOptions(StageOptions):
     folder: str = ""
+    fail_on: str = ""
 
 
 class Closing(ModelScorer):
@@ -98,6 +99,8 @@ class Closing(ModelScorer):
         self.rows = 0
 
     def score(self, batch, ctx):
+        if self.options.fail_on in batch["id"]:
+            raise CurateError(f"{self.options.fail_on}: cannot be scored")
         self.rows += batch.height
         return batch.with_columns(pl.col("id").str.len_chars().alias("length"))
 
@@ -127,6 +130,12 @@ def test_model_pool_reports_and_closes_each_copy(ray_local, tmp_path):
     closed = [p.name.split("-")[1] for p in tmp_path.glob("closed-*")]
     # the two actors' copies (one per CPU) and the driver's stage
     assert sorted(pid == str(os.getpid()) for pid in closed) == [False, False, True]
+
+
+def test_a_model_worker_error_is_raised_as_itself(ray_local, tmp_path):
+    stage = Closing({"folder": str(tmp_path), "fail_on": "g260"})
+    with pytest.raises(CurateError, match=r"^g260: cannot be scored$"):
+        get_engine("ray").apply(stage, generated(330), StageContext(name="closing"))
 
 
 def test_row_stage_pieces_give_parts_in_order(ray_local, tmp_path):
