@@ -1,10 +1,10 @@
 """Execution engines: where a recipe's stages run.
 
-``local`` runs each stage in this process (``stage.apply``); ``ray`` runs the row-wise work
-as Ray Data ``map_batches`` over Arrow blocks, model scoring and embeddings in actor pools, the
-dedup stages as shuffles (key hash, band bucket, k-means cluster) and k-center on row shards
-held by actors, on a local Ray or a cluster (see :mod:`curate.engines.ray`). Both
-return the same :class:`curate.stages.base.StageResult`, so the runner's accounting,
+Both implement :class:`curate.engines.protocol.Engine`: a stage hands them pieces of work and
+gets back small results. ``local`` runs the pieces in this process; ``ray`` runs them as Ray
+tasks (row stages, the keyed and global stages' passes) or on an actor pool (model stages, one
+model per actor), on a local Ray or a cluster, the workers reading and writing the run folder
+(see :mod:`curate.engines.ray`). Both write the same part files, so the runner's accounting,
 checkpoints, rejected rows and manifest are the same whichever engine ran.
 
 Examples:
@@ -12,7 +12,8 @@ Examples:
     from curate.engines import get_engine
 
     engine = get_engine("ray", {"address": None})   # a local Ray with all the cores
-    result = engine.apply(stage, df, ctx)
+    output = engine.run_stage(stage, data, ctx)     # StageData in, part folders out
+    result = engine.apply(stage, df, ctx)           # the frame API
     ```
 """
 
@@ -22,11 +23,12 @@ from typing import Any
 
 from ..errors import CurateError
 from .local import LocalEngine
+from .protocol import Engine
 
 ENGINES = ("local", "ray")
 
 
-def get_engine(name: str, ray_config: Any = None):
+def get_engine(name: str, ray_config: Any = None) -> Engine:
     """The engine called ``name`` (``local`` or ``ray``); ``ray_config`` is the recipe's
     ``ray:`` block (a :class:`curate.recipe.RayConfig`, a dict or None)."""
     if name == "local":

@@ -1,122 +1,59 @@
-"""The Ray engine: the recipe's stages on Ray Data, on a local Ray or a cluster.
+"""The Ray engine: a run's pieces of work on Ray tasks and actors, on a local Ray or a cluster.
 
-It implements the primitive of each stage shape (see :mod:`curate.stages.base`) and the
-services of the global stages; the stages' own functions do all the work:
+It implements :class:`curate.engines.protocol.Engine`. A stage hands it pieces of work (each
+a picklable description: a :class:`~curate.io.parts.Piece` of the input, a file to convert,
+a block of keys) and gets back small results (counts, keys, picks); the workers read their
+input from the run folder and write their outputs there, so no row passes through the driver:
 
-- ``row`` (``quality.rules``, ``safety.bias``, ...): the stage's ``score`` as ``map_batches``
-  over Arrow blocks; its decision and stats then run on the driver on the scored frame;
-- ``model`` (``safety.toxicity``, ...): ``score`` in an actor pool, one copy of the stage (and
-  so of its model) per actor, one GPU per actor where Ray reports GPUs;
-- ``keyed`` (``dedup.exact``, ``dedup.near``): ``sign`` in ``map_batches``, a shuffle of the
-  keyed rows by a hash of the key (``groupby(partition).map_groups``), ``group`` per partition;
-  the outputs go to the driver, where ``finish`` runs;
-- ``global`` (``dedup.semantic``, ``select.diverse``): ``run`` on the driver, with the
-  services: ``encoder`` (an embedding actor pool, :mod:`curate.engines.ray_embed`),
-  ``cosine_pairs`` / ``clustered_cosine_pairs`` (:mod:`curate.engines.ray_cosine`) and
-  ``kcenter`` (row shards on actors, :mod:`curate.engines.ray_kcenter`).
+- :meth:`RayEngine.map`: one Ray task per item;
+- :meth:`RayEngine.map_rows` (row stages: ``quality.rules``, ``pii``, ...): one task per
+  piece, each with a fresh copy of the stage made from its options;
+- :meth:`RayEngine.map_model` (model stages: ``safety.toxicity``, ``lang.id``, the LLM
+  stages): an actor pool, one copy of the stage (and so of its model) per actor, a GPU per
+  actor where the cluster has GPUs; the copies' ``worker_report`` reach the driver's stage
+  (``absorb_reports``) and each copy is closed at the end;
+- the services of the global stages: embeddings on an actor pool
+  (:mod:`curate.engines.ray_embed`), cosine search (:mod:`curate.engines.ray_cosine`) and
+  k-center (:mod:`curate.engines.ray_kcenter`).
 
-A stage's ``stats.engine`` says what ran where (``ray: map_batches``, ...). Rows carry their
-input position (``__row``) through Ray, so every result is in input order and equal to the
-local engine's. A stage class defined outside the package (a plugin, a test) is shipped to the
-workers by value.
+Tasks and actors are spread over the cluster's nodes, a bounded number in flight; results
+come back in item order, whatever order they finish in, so the parts written (piece ``i``
+gives part ``i``) and the records are the local engine's, bit for bit. A stage's
+``stats.engine`` says what ran where (``ray: tasks (3 nodes)``). A stage class or function
+defined outside the package (a plugin, a test) is shipped to the workers by value.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import sys
-from typing import Any, Callable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import polars as pl
 
 from ..errors import CurateError
-from ..records import conform
-from ..stages.base import ROW, Shape, Stage, StageContext, StageResult
-from ..stages.keyed import positions
-from .local import LocalEngine, check_shape
+from ..io.parts import Parts
+from ..stages.base import Shape, Stage, StageContext, StageData, StageOutput, StageResult
+from .local import LocalEngine, apply_frame, check_shape
+from .ray_pool import SPREAD, ModelWorker, call, get, run_calls, ship_by_value, with_copy
 
-STATE = "__worker_state"
-PART = "__part"
-
-
-def to_dataset(df: pl.DataFrame, blocks: int):
-    """``df`` with its row positions (``__row``) as a Ray dataset of ``blocks`` Arrow blocks."""
-    import ray.data
-
-    framed = positions(df)
-    size = max(1, math.ceil(df.height / max(1, blocks)))
-    tables = [framed.slice(s, size).to_arrow() for s in range(0, max(df.height, 1), size)]
-    return ray.data.from_arrow(tables)
-
-
-def to_polars(ds, like: pl.DataFrame | None = None, *, order: bool = True) -> pl.DataFrame:
-    """A Ray dataset back as one polars frame (in input order, ``__row`` dropped, unless not
-    ``order``); the columns of ``like`` get their original types back."""
-    import ray
-
-    tables = [t for t in ray.get(ds.to_arrow_refs())]
-    frames = [pl.from_arrow(t) for t in tables if t.num_rows] or [pl.from_arrow(tables[0])]
-    out = pl.concat(frames, how="vertical_relaxed")
-    if order:
-        out = out.sort(ROW).drop(ROW)
-    if like is not None:
-        out = out.cast({c: like.schema[c] for c in like.columns if c in out.columns})
-    return out
-
-
-def score_batch(stage: Stage, ctx: StageContext):
-    """A ``map_batches`` function: the stage's ``score`` of one Arrow block (by a fresh copy of
-    the stage: the driver's may hold state not worth shipping)."""
-    stage = type(stage)(stage.options)
-
-    def fn(table):
-        batch = pl.from_arrow(table)
-        row = batch[ROW]
-        return stage.score(batch.drop(ROW), ctx).with_columns(row).to_arrow()
-    return fn
-
-
-class ScoreActor:
-    """An actor of a model stage's pool: a copy of the stage (and so its model) for its
-    ``device``, scoring the blocks it is given."""
-
-    def __init__(self, stage_cls: type[Stage], options: Any, ctx: StageContext,
-                 device: str | None = None):
-        self.stage = stage_cls(options).on_device(device)
-        self.ctx = ctx
-
-    def __call__(self, table):
-        batch = pl.from_arrow(table)
-        row = batch[ROW]
-        before = self.stage.worker_report()
-        scored = self.stage.score(batch.drop(ROW), self.ctx).with_columns(row)
-        # what scoring this block taught the stage (its first row carries it to the driver)
-        report = json.dumps({"before": before, "after": self.stage.worker_report()})
-        state = [report] + [None] * (batch.height - 1)
-        return scored.with_columns(pl.Series(STATE, state, pl.String)).to_arrow()
-
-
-def _ship_by_value(stage: Stage) -> None:
-    """Let Ray's workers unpickle a stage class defined outside the package."""
-    module = type(stage).__module__
-    if module.split(".")[0] != "curate" and module in sys.modules:
-        from ray import cloudpickle
-
-        cloudpickle.register_pickle_by_value(sys.modules[module])
+T = TypeVar("T")
+R = TypeVar("R")
+TASKS_PER_CPU = 2  # tasks in flight per CPU of the cluster: the next is queued as one ends
 
 
 class RayEngine:
-    """Runs stages on Ray Data; see the module docs.
+    """Runs stages on Ray; see the module docs.
 
     Args:
         address: the Ray cluster's address; None starts (or reuses) a local Ray.
         num_cpus: CPUs of a local Ray (default: all of this machine's); ignored with an
             address.
-        shuffle: Ray Data's shuffle for the keyed stages: ``sort`` (a pull-based sort
-            shuffle; on one machine about 10x faster than ``hash`` at 10k rows and 2x at
-            300k) or ``hash`` (Ray Data's default, for large clusters).
+        shuffle: accepted for recipes that set it; the keyed stages no longer use Ray
+            Data's shuffle, so it changes nothing.
     """
 
     name = "ray"
@@ -125,13 +62,14 @@ class RayEngine:
                  shuffle: str = "sort"):
         self.address, self.num_cpus, self.shuffle = address, num_cpus, shuffle
         self._used: list[str] = []
+        self._nodes: set[str] = set()
         self._kcenter_pool = None
 
     def _ray(self):
         try:
             import ray
         except ImportError:  # pragma: no cover - ray is a dependency of the engine
-            raise CurateError("engine ray needs Ray Data: pip install 'curate[ray]'") from None
+            raise CurateError("engine ray needs Ray: pip install 'curate[ray]'") from None
         if not ray.is_initialized():
             from ..interrupts import kept
 
@@ -143,23 +81,15 @@ class RayEngine:
             except Exception as exc:
                 raise CurateError(f"ray: cannot connect to {self.address or 'a local Ray'}: "
                                   f"{exc}") from exc
-        import logging
-
-        import ray.data
-        from ray.data.context import ShuffleStrategy
-
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.shuffle_strategy = (ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
-                                    if self.shuffle == "sort" else ShuffleStrategy.HASH_SHUFFLE)
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        if "ray.data" in sys.modules:  # a service that uses Ray Data: quiet
+            _quiet_ray_data()
         return ray
 
     def manifest(self) -> dict[str, Any]:
         import ray
 
         return {"engine": self.name, "ray_version": ray.__version__,
-                "ray_address": self.address or "local", "ray_shuffle": self.shuffle}
+                "ray_address": self.address or "local"}
 
     def parallelism(self) -> int:
         return max(1, int(self._ray().cluster_resources().get("CPU", 1)))
@@ -167,95 +97,115 @@ class RayEngine:
     def gpus(self) -> int:
         return int(self._ray().cluster_resources().get("GPU", 0))
 
-    def blocks(self, df: pl.DataFrame, batch_size: int = 50_000) -> int:
-        return max(self.parallelism(), math.ceil(df.height / batch_size))
-
     # -- running a stage ------------------------------------------------------------------
-    def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+    def run_stage(self, stage: Stage, data: StageData, ctx: StageContext) -> StageOutput:
+        """``stage.run(data, ctx, self)``; ``stats.engine`` says what ran where."""
         check_shape(stage)
-        df = conform(df)  # messages written before the tool fields get them, as locally
         self._ray()
-        if df.height == 0:
-            result, how = stage.run(df, ctx, LocalEngine()), "local: empty input"
+        data, ctx = _absolute(data, ctx)
+        if data.source.height == 0:
+            output, how = stage.run(data, ctx, LocalEngine()), "local: empty input"
         else:
-            _ship_by_value(stage)
-            self._used = []
+            ship_by_value(stage)
+            self._used, self._nodes = [], set()
             try:
-                result = stage.run(df, ctx, self)
+                output = stage.run(data, ctx, self)
             finally:
                 self._close()
-            how = ("ray: " + ", ".join(dict.fromkeys(self._used)) if self._used
-                   else "ray: on the driver (no distributed part)")
+            how = self._where()
             if self._used and stage.shape is Shape.GLOBAL:
                 how += "; the rest on the driver"
-        result.stats = {**result.stats, "engine": how}
-        return result
+        output.stats = {**output.stats, "engine": how}
+        return output
+
+    def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+        """The frame API: ``df`` written to a temporary folder, the stage run on it here, its
+        outputs read back."""
+        return apply_frame(self, stage, df, ctx)
+
+    def _where(self) -> str:
+        if not self._used:
+            return "ray: on the driver (no distributed part)"
+        how = "ray: " + ", ".join(dict.fromkeys(self._used))
+        if self._nodes:
+            n = len(self._nodes)
+            how += f" ({n} node{'s' if n > 1 else ''})"
+        return how
 
     def _close(self) -> None:
         if self._kcenter_pool is not None:
             self._kcenter_pool.close()
             self._kcenter_pool = None
 
-    # -- the shapes' primitives -----------------------------------------------------------
-    def map_rows(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """``stage.score`` over all rows as ``map_batches`` (one call per block)."""
-        if df.height == 0:  # every row's scores came from the cache
-            return stage.score(df, ctx)
-        self._used.append("map_batches")
-        ds = to_dataset(df, self.blocks(df, stage.batch_size))
-        out = ds.map_batches(score_batch(stage, ctx), batch_format="pyarrow", batch_size=None)
-        return to_polars(out, df)
+    # -- the primitives -------------------------------------------------------------------
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str,
+            sizes: Sequence[int] | None = None, threads: int = 1) -> list[R]:
+        """``fn`` of every item as a Ray task (one CPU each, spread over the nodes, at most
+        two per CPU in flight), results in item order; ``threads`` is the local engine's
+        and changes nothing here (the cluster's CPUs decide)."""
+        items = list(items)
+        if not items:
+            return []
+        ray = self._ray()
+        ship_by_value(fn)
+        self._used.append("tasks")
+        task = ray.remote(call).options(scheduling_strategy=SPREAD)
+        fn_ref = ray.put(fn)  # shipped once, not with every item
+        results, nodes = run_calls(ray, lambda i: task.remote(fn_ref, items[i]), len(items),
+                                   limit=TASKS_PER_CPU * self.parallelism(),
+                                   sizes=_sizes(sizes, items), desc=desc)
+        self._nodes |= nodes
+        return results
 
-    def map_model(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """``stage.score`` in an actor pool: one copy of the stage per actor, a GPU each where
-        the cluster has GPUs, else one actor per CPU."""
-        if df.height == 0:  # every row's scores came from the cache
-            return stage.score(df, ctx)
-        import ray.data
+    def map_rows(self, stage: Stage, fn: Callable[[Any, T], R], items: Sequence[T], *,
+                 desc: str, sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(copy, item)`` as a Ray task per item, ``copy`` a fresh copy of the stage made
+        from its options in the task."""
+        ship_by_value(stage)
+        task = partial(with_copy, fn=fn, cls=type(stage), options=stage.options)
+        return self.map(task, items, desc=desc, sizes=sizes)
 
+    def map_model(self, stage: Stage, fn: Callable[[Any, T], R], items: Sequence[T], *,
+                  desc: str, sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(copy, item)`` on an actor pool: one copy of the stage per actor (a GPU each
+        where the cluster has GPUs, else one actor per CPU), each given one item at a time.
+        What the copies learned (their ``worker_report`` before and after each item) goes to
+        ``stage.absorb_reports``; each copy is closed at the end."""
+        items = list(items)
+        if not items:
+            return []
+        ray = self._ray()
+        ship_by_value(stage, fn)
         self._used.append("actor pool")
         gpus = self.gpus()
-        actors = gpus or self.parallelism()
-        # several blocks per actor, one at a time each: a first-started actor does not queue
-        # the others' blocks
-        ds = to_dataset(df, max(actors * 4, math.ceil(df.height / stage.batch_size)))
-        out = ds.map_batches(
-            ScoreActor, batch_format="pyarrow", batch_size=None,
-            compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
-            num_gpus=1 if gpus else 0,
-            fn_constructor_kwargs={"stage_cls": type(stage), "options": stage.options,
-                                   "ctx": ctx, "device": "cuda" if gpus else None})
-        scored = to_polars(out, df)
-        stage.absorb_reports([json.loads(s) for s in scored[STATE].drop_nulls()])
-        scored = scored.drop(STATE)
-        # the columns the driver's stage caches (set by score() where it runs)
-        stage.score_columns = tuple(c for c in scored.columns if c not in df.columns)
-        return scored
+        size = min(gpus or self.parallelism(), len(items))
+        worker = ray.remote(ModelWorker).options(num_cpus=1, num_gpus=1 if gpus else 0,
+                                                 scheduling_strategy=SPREAD)
+        actors = [worker.remote(type(stage), stage.options, "cuda" if gpus else None)
+                  for _ in range(size)]
+        free, busy = list(actors), {}
+        fn_ref = ray.put(fn)
 
-    def group_by_key(self, stage, df: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        """``stage.sign`` in ``map_batches``, a shuffle of the keyed rows by the key's hash,
-        ``stage.group`` per partition; the group outputs to the driver."""
-        import ray
+        def submit(i: int):
+            actor = free.pop()
+            ref = actor.run.remote(fn_ref, items[i])
+            busy[ref] = actor
+            return ref
 
-        self._used.append("sign in map_batches, shuffle on the key hash")
-        parts = self.parallelism() * 2
-        key = list(stage.key)
-
-        def sign(table):
-            keyed = stage.sign(pl.from_arrow(table), ctx)
-            part = (pl.struct(key).hash(seed=0) % parts).cast(pl.Int64).alias(PART)
-            return keyed.with_columns(part).to_arrow()
-
-        def group(table):
-            return stage.group(pl.from_arrow(table).drop(PART).sort(ROW)).to_arrow()
-
-        signed = to_dataset(df, self.blocks(df, stage.sign_batch_size)).map_batches(
-            sign, batch_format="pyarrow", batch_size=None)
-        grouped = [pl.from_arrow(t) for t in ray.get(signed.groupby(PART).map_groups(
-            group, batch_format="pyarrow").to_arrow_refs())]
-        if not grouped:  # no keyed rows at all: the groups' output of nothing
-            grouped = [stage.group(stage.sign(positions(df.clear()), ctx))]
-        return pl.concat([g for g in grouped if g.height] or grouped[:1], how="vertical_relaxed")
+        try:
+            out, nodes = run_calls(ray, submit, len(items), limit=size,
+                                   sizes=_sizes(sizes, items), desc=desc,
+                                   done=lambda ref: free.append(busy.pop(ref)))
+            for ref in [actor.close.remote() for actor in actors]:
+                get(ray, ref)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+        self._nodes |= nodes
+        absorb = getattr(stage, "absorb_reports", None)
+        if absorb is not None:
+            absorb([report for _, report in out])
+        return [result for result, _ in out]
 
     # -- services of the global stages ----------------------------------------------------
     def encoder(self, *, model: str, batch_size: int = 64,
@@ -292,3 +242,28 @@ class RayEngine:
         if self._kcenter_pool is None:
             self._kcenter_pool = KCenterPool(self)
         return self._kcenter_pool.kcenter(X, k, **options)
+
+
+def _absolute(data: StageData, ctx: StageContext) -> tuple[StageData, StageContext]:
+    """The stage's paths made absolute: a worker node need not share the driver's working
+    directory (only the storage)."""
+    def whole(path: Path | None) -> Path | None:
+        return None if path is None else Path(path).absolute()
+
+    data = StageData(Parts(whole(data.source.path)), whole(data.kept), whole(data.rejected),
+                     whole(data.scratch))
+    return data, replace(ctx, out_dir=whole(ctx.out_dir), cache_dir=whole(ctx.cache_dir))
+
+
+def _sizes(sizes: Sequence[int] | None, items: Sequence[Any]) -> list[int]:
+    return list(sizes) if sizes is not None else [1] * len(items)
+
+
+def _quiet_ray_data() -> None:
+    """No Ray Data progress bars or info logs (curate shows its own progress)."""
+    import logging
+
+    import ray.data
+
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)

@@ -179,7 +179,9 @@ class Bias(RowScorer):
         clash = sorted(set(self.columns_written()) & set(df.columns))
         if clash:
             raise StageError(f"{self.id}: the input already has columns {clash}")
-        self._scorer = scorers.scorer_of_columns(df.columns)  # the driver's thresholds()
+        # the thresholds the driver reports: the scale of the input's scores (the copies
+        # that decide on workers resolve the same in checks())
+        self._scorer = scorers.scorer_of_columns(df.columns)
 
     def checks(self, columns: list[str]) -> list[tuple[str, pl.Expr]]:
         self._scorer = scorers.scorer_of_columns(columns)

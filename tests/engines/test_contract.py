@@ -111,9 +111,9 @@ def shouting_corpus() -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("stage,how", [
-    (Shouting(), "ray: map_batches"),
-    (WordModel(), "ray: actor pool"),
-    (SameLength(), "ray: sign in map_batches, shuffle on the key hash")])
+    (Shouting(), "ray: tasks (1 node)"),
+    (WordModel(), "ray: actor pool (1 node)"),
+    (SameLength(), "ray: tasks (1 node)")])
 def test_a_stage_defined_outside_the_package_runs_on_both_engines(ray_local, stage, how):
     df = shouting_corpus()
     ctx = StageContext(name=stage.id)

@@ -1,4 +1,6 @@
-"""The Ray engine keeps exactly what the local engine keeps (a local Ray with 2 CPUs)."""
+"""The Ray engine keeps exactly what the local engine keeps (a local Ray with 2 CPUs): the
+same part files' contents, from tasks and actors that read their pieces from storage and write
+their outputs there."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import polars as pl
 from curate.engines import get_engine
 from curate.recipe import load_recipe
 from curate.runner import run_recipe
-from curate.stages.base import Stage, StageContext, StageResult
+from curate.io.parts import PartWriter
+from curate.stages.base import Stage, StageContext, StageOutput
 from curate.stages.registry import stage_class
 
 from ..conftest import REPO
@@ -48,31 +51,38 @@ def test_generated_corpus_same_rows(ray_local):
     df_local = df_ray = generated(1500)
     ctx = StageContext(seed=0)
     engines = []
+    small = {"batch_size": 200, "sign_batch_size": 200}  # several pieces
     for use, options in [("dedup.exact", {}), ("dedup.near", {"threshold": 0.8}),
                          ("dedup.near", {"threshold": 0.7, "keep": "longest", "on": "response"}),
                          ("quality.rules", {})]:
         a = local.apply(stage_class(use)(options), df_local, ctx)
-        b = ray_engine.apply(stage_class(use)(options), df_ray, ctx)
+        stage = stage_class(use)(options)
+        for name, value in small.items():
+            if hasattr(stage, name):
+                setattr(stage, name, value)
+        b = ray_engine.apply(stage, df_ray, ctx)
         assert b.kept.equals(a.kept), use
         assert b.rejected.equals(a.rejected), use
         assert {k: v for k, v in b.stats.items() if k != "engine"} == a.stats
         assert a.rejected.height > 0, use  # the corpus has something for every stage
         engines.append(b.stats["engine"])
         df_local, df_ray = a.kept, b.kept
-    assert engines == ["ray: sign in map_batches, shuffle on the key hash",
-                       "ray: sign in map_batches, shuffle on the key hash",
-                       "ray: sign in map_batches, shuffle on the key hash",
-                       "ray: map_batches"]
+    assert engines == ["ray: tasks (1 node)"] * 4
 
 
 class FirstOnly(Stage):
-    """A global step that uses none of the engine's services."""
+    """A global step that uses none of the engine's primitives (it writes its small outputs
+    itself)."""
 
     id = "test.first-only"
 
-    def run(self, df, ctx, engine):
-        return StageResult(df.head(1), df.tail(df.height - 1).with_columns(
+    def run(self, data, ctx, engine):
+        df = data.source.read()
+        PartWriter(data.kept).write(0, df.head(1))
+        PartWriter(data.rejected).write(0, df.tail(df.height - 1).with_columns(
             pl.lit("rest").alias("drop_reason")))
+        return StageOutput(PartWriter(data.kept).finish(), PartWriter(data.rejected).finish(),
+                           df.height, 1, {"rest": df.height - 1})
 
 
 def test_global_step_on_the_driver_is_said(ray_local):
@@ -93,9 +103,8 @@ def test_demo_recipe_same_records(ray_local, tmp_path):
     assert runs["ray"]["engine"] == "ray" and runs["local"]["engine"] == "local"
     assert runs["ray"]["ray_version"] == ray_local.__version__
     assert [s["engine"] for s in (st["stats"] for st in runs["ray"]["stages"][1:])] == [
-        "ray: sign in map_batches, shuffle on the key hash",
-        "ray: sign in map_batches, shuffle on the key hash",
-        "ray: map_batches", "ray: actor pool", "ray: map_batches"]
+        "ray: tasks (1 node)", "ray: tasks (1 node)", "ray: tasks (1 node)",
+        "ray: actor pool (1 node)", "ray: tasks (1 node)"]
     for a, b in zip(runs["local"]["stages"], runs["ray"]["stages"]):
         assert (a["rows_in"], a["rows_out"], a["dropped"]) == (b["rows_in"], b["rows_out"],
                                                                b["dropped"])
@@ -113,6 +122,43 @@ def test_demo_recipe_same_records(ray_local, tmp_path):
     assert ids.len() == 259
 
 
+def test_row_and_model_stages_of_the_demo_same_parts(ray_local, tmp_path, monkeypatch):
+    """The demo's row and model stages in pieces of 40 rows: every checkpoint and rejected
+    folder holds the same part files with the same contents on both engines."""
+    from curate.io.parts import part_files
+    from curate.stages.quality import QualityRules
+    from curate.stages.safety_bias import Bias
+    from curate.stages.safety_toxicity import Toxicity
+
+    for cls in (QualityRules, Toxicity, Bias):
+        monkeypatch.setattr(cls, "batch_size", 40)
+    recipe_file = REPO / "pipelines" / "demo.yaml"
+    recipe = load_recipe(recipe_file)
+    recipe = recipe.model_copy(update={"stages": [s for s in recipe.stages
+                                                  if not s.use.startswith("dedup.")]})
+    runs = {engine: run_recipe(recipe.model_copy(update={"engine": engine}), tmp_path / engine,
+                               recipe_file=recipe_file, report=False)
+            for engine in ("local", "ray")}
+    assert [s["stats"]["engine"] for s in runs["ray"]["stages"][1:]] == [
+        "ray: tasks (1 node)", "ray: actor pool (1 node)", "ray: tasks (1 node)"]
+    for a, b in zip(runs["local"]["stages"], runs["ray"]["stages"]):
+        assert (a["rows_in"], a["rows_out"], a["dropped"]) == (b["rows_in"], b["rows_out"],
+                                                               b["dropped"])
+        assert {k: v for k, v in b["stats"].items() if k != "engine"} == a["stats"], b["name"]
+        for sub in ("checkpoint", "rejected"):
+            left = part_files(tmp_path / "local" / a[sub])
+            right = part_files(tmp_path / "ray" / b[sub])
+            assert [p.name for p in right] == [p.name for p in left]
+            for x, y in zip(left, right):
+                assert pl.read_parquet(y).equals(pl.read_parquet(x)), y
+    assert len(part_files(tmp_path / "ray" / runs["ray"]["stages"][1]["checkpoint"])) > 5
+    assert runs["ray"]["stages"][1]["dropped"]  # the rules drop some rows
+    audits = [json.loads((tmp_path / e / "bias.json").read_text()) for e in ("local", "ray")]
+    assert audits[0] == audits[1]
+    assert pl.read_parquet(tmp_path / "ray" / "data.parquet").equals(
+        pl.read_parquet(tmp_path / "local" / "data.parquet"))
+
+
 def test_toxicity_scores_cached_on_ray(ray_local, tmp_path):
     """A rerun from safety.toxicity with another threshold rescores nothing on Ray either."""
     recipe_file = REPO / "pipelines" / "demo.yaml"
@@ -127,8 +173,8 @@ def test_toxicity_scores_cached_on_ray(ray_local, tmp_path):
                        recipe_file=recipe_file, report=False, from_stage="safety.toxicity",
                        until="safety.toxicity")
     tox = again["stages"][-1]
-    assert tox["stats"]["texts_scored"] == 0
-    assert tox["stats"]["engine"] == "ray: on the driver (no distributed part)"  # all cached
+    assert tox["stats"]["texts_scored"] == 0  # all cached (the actors only read the cache)
+    assert tox["stats"]["engine"] == "ray: actor pool (1 node)"
     assert tox["rows_in"] - tox["rows_out"] < 6  # fewer replies reach 0.99 than 0.5
 
 

@@ -8,6 +8,7 @@ import json
 import pickle
 
 import polars as pl
+import pytest
 
 from curate.convert import convert
 from curate.engines import get_engine
@@ -42,21 +43,23 @@ def corpus(tmp_path):
                                 how="vertical_relaxed")
 
 
-def test_both_stages_same_on_ray(ray_local, tmp_path, fp32_embeddings):
+@pytest.mark.parametrize("stage_cls,options,how", [
+    (NgramDecontam, {"fields": ["instruction"]}, "ray: tasks (1 node)"),
+    (SemanticDecontam, {}, "ray: embedding actor pool; the rest on the driver")],
+    ids=["ngram", "semantic"])
+def test_both_stages_same_on_ray(ray_local, tmp_path, fp32_embeddings, stage_cls, options,
+                                 how):
     path, df = corpus(tmp_path)
-    for stage_cls, options, how in [
-            (NgramDecontam, {"fields": ["instruction"]}, "ray: map_batches"),
-            (SemanticDecontam, {}, "ray: embedding actor pool; the rest on the driver")]:
-        options = {"benchmarks": {"alpaca_eval": path}, **options}
-        ctx = StageContext(name=stage_cls.id)
-        local = get_engine("local").apply(stage_cls(options), df, ctx)
-        ray = get_engine("ray").apply(stage_cls(options), df, ctx)
-        assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected), stage_cls.id
-        assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
-        assert ray.stats["engine"] == how
-        # the n-gram stage finds every item, the semantic one the prompts and the paraphrase
-        assert local.rejected.height == (24 if stage_cls is NgramDecontam else 13)
-        assert set(local.rejected["source"]) == {"t"}  # no FAQ record
+    options = {"benchmarks": {"alpaca_eval": path}, **options}
+    ctx = StageContext(name=stage_cls.id)
+    local = get_engine("local").apply(stage_cls(options), df, ctx)
+    ray = get_engine("ray").apply(stage_cls(options), df, ctx)
+    assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected), stage_cls.id
+    assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
+    assert ray.stats["engine"] == how
+    # the n-gram stage finds every item, the semantic one the prompts and the paraphrase
+    assert local.rejected.height == (24 if stage_cls is NgramDecontam else 13)
+    assert set(local.rejected["source"]) == {"t"}  # no FAQ record
 
 
 def test_the_index_built_on_the_driver_travels_with_the_stage(tmp_path):

@@ -31,7 +31,7 @@ def test_judging_is_the_same_on_ray_and_local(ray_local, tmp_path):
             local, ray = results["local"], results["ray"]
             assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected)
             assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
-            assert ray.stats["engine"] == "ray: actor pool"
+            assert ray.stats["engine"] == "ray: actor pool (1 node)"
             assert local.stats["requests"] > 0 and local.kept.height == df.height
         assert results["local"].stats["judges"][0]["requests"] == 20  # one per candidate
     finally:

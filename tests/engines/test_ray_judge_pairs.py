@@ -42,7 +42,7 @@ def test_judge_pairs_same_on_ray_and_local(ray_local, pairs):
     assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected)
     assert ray.added == local.added and (local.added > 0) == (pairs == "all")
     assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
-    assert ray.stats["engine"] == "ray: map_batches"
+    assert ray.stats["engine"] == "ray: tasks (1 node)"
     assert set(local.rejected["drop_reason"]) == {"too_few_candidates", "position_inconsistent",
                                                   "tie", "below_margin"}
     assert local.stats["swapped"] > 0 and local.kept.height > 100

@@ -38,6 +38,6 @@ def test_lang_id_same_on_both_engines(ray_local):
     ray = get_engine("ray").apply(stage, df, ctx)
     assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected)
     assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
-    assert ray.stats["engine"] == "ray: actor pool"
+    assert ray.stats["engine"] == "ray: actor pool (1 node)"
     assert 0 < ray.rejected.height < df.height and local.stats["mixed"] > 0
     assert stage.texts_detected == local.stats["texts_detected"] > df.height  # from the actors

@@ -29,7 +29,7 @@ def test_ray_engine_with_file_urls(ray_local, tmp_path, monkeypatch):
     assert manifest["engine"] == "ray" and manifest["status"] == "done"
     assert [s["path"] for s in manifest["inputs"]] == [f"file://{tmp_path}/in/a.jsonl",
                                                        f"file://{tmp_path}/in/b.parquet"]
-    assert manifest["stages"][1]["stats"]["engine"] == "ray: sign in map_batches, shuffle on the key hash"
+    assert manifest["stages"][1]["stats"]["engine"] == "ray: tasks (1 node)"
     assert sorted(p.relative_to(ray_run) for p in ray_run.rglob("*") if p.is_file()) == sorted(
         p.relative_to(local_run) for p in local_run.rglob("*") if p.is_file())
     data = pl.read_parquet(ray_run / "data.parquet")
