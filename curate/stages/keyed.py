@@ -111,8 +111,8 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                        threads=SIGN_THREADS)
     counts = [sum(c[p] for c in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
-    items = [[str(folder / _part_dir(p) / _piece_file(i)) for i, c in enumerate(signed) if c[p]]
-             for p in todo]
+    items = [[str(folder / _part_dir(p) / _piece_file(piece.index))
+              for piece, c in zip(pieces, signed) if c[p]] for p in todo]
     grouped = local_map(engine, partial(group_partition, stage=stage), items,
                         desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
                         threads=SIGN_THREADS)
