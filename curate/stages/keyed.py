@@ -30,7 +30,7 @@ import math
 import shutil
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import polars as pl
 
@@ -45,7 +45,28 @@ _KEYED = "keyed"
 
 class KeyedGrouping(Stage):
     """Base of the keyed stages; see the module docs. Subclasses set ``key`` and implement
-    :meth:`sign`, :meth:`group` and :meth:`finish`."""
+    :meth:`sign`, :meth:`group` and :meth:`finish`.
+
+    Examples:
+        Keep the first record of each reply length:
+
+        ```python
+        class SameLength(KeyedGrouping):
+            id, key = "test.same-length", ("words",)
+
+            def sign(self, batch, ctx):
+                return batch.select(ROW, reply_words.alias("words"))
+
+            def group(self, part):
+                return part.group_by("words").agg(pl.col(ROW).min().alias("first"))
+
+            def finish(self, data, grouped, ctx, engine):
+                gone = pl.int_range(data.source.height, dtype=pl.Int64, eager=True) \
+                    .alias(ROW).to_frame().filter(~pl.col(ROW).is_in(grouped["first"].implode()))
+                marks = gone.with_columns(pl.lit("same_length").alias("drop_reason"))
+                return finish_marks(data, apply_marks(data, marks, ctx, engine), {})
+        ```
+    """
 
     shape = Shape.KEYED
     key: ClassVar[tuple[str, ...]] = ()
