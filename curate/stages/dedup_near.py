@@ -218,7 +218,8 @@ class NearDedup(KeyedGrouping):
         """Candidate pairs of the part's buckets (see :func:`curate.dedup.lsh.bucket_pairs`),
         one band at a time (a band's rows sorted by bucket: less memory than sorting all).
         The sort is stable and ``part`` lists a bucket's rows in row order, so each bucket's
-        rows stay in row order."""
+        rows stay in row order. Each pair once (it may meet in several of the part's bands):
+        less to send to the driver."""
         from ..dedup.lsh import bucket_pairs
 
         found = [np.zeros((0, 2), np.int64)]
@@ -228,7 +229,7 @@ class NearDedup(KeyedGrouping):
                                       t[ROW].to_numpy()))
         pairs = np.concatenate(found)
         return pl.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1]},
-                            schema={"i": pl.Int64, "j": pl.Int64})
+                            schema={"i": pl.Int64, "j": pl.Int64}).unique()
 
     def finish(self, data: StageData, grouped: pl.DataFrame, ctx: StageContext,
                engine) -> StageOutput:

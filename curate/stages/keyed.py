@@ -30,7 +30,7 @@ import math
 import shutil
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import polars as pl
 
@@ -45,7 +45,28 @@ _KEYED = "keyed"
 
 class KeyedGrouping(Stage):
     """Base of the keyed stages; see the module docs. Subclasses set ``key`` and implement
-    :meth:`sign`, :meth:`group` and :meth:`finish`."""
+    :meth:`sign`, :meth:`group` and :meth:`finish`.
+
+    Examples:
+        Keep the first record of each reply length:
+
+        ```python
+        class SameLength(KeyedGrouping):
+            id, key = "test.same-length", ("words",)
+
+            def sign(self, batch, ctx):
+                return batch.select(ROW, reply_words.alias("words"))
+
+            def group(self, part):
+                return part.group_by("words").agg(pl.col(ROW).min().alias("first"))
+
+            def finish(self, data, grouped, ctx, engine):
+                gone = pl.int_range(data.source.height, dtype=pl.Int64, eager=True) \
+                    .alias(ROW).to_frame().filter(~pl.col(ROW).is_in(grouped["first"].implode()))
+                marks = gone.with_columns(pl.lit("same_length").alias("drop_reason"))
+                return finish_marks(data, apply_marks(data, marks, ctx, engine), {})
+        ```
+    """
 
     shape = Shape.KEYED
     key: ClassVar[tuple[str, ...]] = ()
@@ -111,8 +132,8 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                        threads=SIGN_THREADS)
     counts = [sum(c[p] for c in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
-    items = [[str(folder / _part_dir(p) / _piece_file(i)) for i, c in enumerate(signed) if c[p]]
-             for p in todo]
+    items = [[str(folder / _part_dir(p) / _piece_file(piece.index))
+              for piece, c in zip(pieces, signed) if c[p]] for p in todo]
     grouped = local_map(engine, partial(group_partition, stage=stage), items,
                         desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
                         threads=SIGN_THREADS)

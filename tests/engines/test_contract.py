@@ -12,8 +12,9 @@ from pydantic import Field
 
 from curate.engines import get_engine
 from curate.records import response_messages
-from curate.stages.base import ROW, ModelScorer, RowScorer, StageContext, StageOptions, StageResult
+from curate.stages.base import ROW, ModelScorer, RowScorer, StageContext, StageOptions
 from curate.stages.keyed import KeyedGrouping
+from curate.stages.marks import apply_marks, finish_marks
 from curate.stages.registry import stage_class
 
 from .test_ray import generated
@@ -93,12 +94,12 @@ class SameLength(KeyedGrouping):
     def group(self, part):
         return part.group_by("words").agg(pl.col(ROW).min().alias("first"), pl.len().alias("n"))
 
-    def finish(self, df, grouped, ctx):
-        firsts = set(grouped["first"].to_list())
-        keep = pl.Series([i in firsts for i in range(df.height)])
-        rejected = df.filter(~keep).with_columns(pl.lit("same_length").alias("drop_reason"))
-        return StageResult(df.filter(keep), rejected,
-                           {"lengths": grouped.height, "largest": int(grouped["n"].max())})
+    def finish(self, data, grouped, ctx, engine):
+        gone = pl.int_range(data.source.height, dtype=pl.Int64, eager=True).alias(ROW).to_frame() \
+            .filter(~pl.col(ROW).is_in(grouped["first"].implode()))
+        marks = gone.with_columns(pl.lit("same_length").alias("drop_reason"))
+        return finish_marks(data, apply_marks(data, marks, ctx, engine),
+                            {"lengths": grouped.height, "largest": int(grouped["n"].max())})
 
 
 def shouting_corpus() -> pl.DataFrame:

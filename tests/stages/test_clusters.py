@@ -62,8 +62,7 @@ def test_same_records_and_stats_as_the_frame_result(tmp_path, keep, seed):
     stage = FixedPairs({"keep": keep}, pairs,
                        pl.DataFrame({"__row": np.arange(n), LENGTH: lengths}))
     expected = cluster_result(stage, df, pairs, pl.Series(lengths), {"on": "x"})
-    for rows in (n, 7):  # one piece, several pieces
-        got = run_streaming(stage, df, tmp_path / str(rows), rows)
+    for got in (stage.apply(df), run_streaming(stage, df, tmp_path, 7)):  # 1 piece, several
         assert got.kept.equals(expected.kept)
         assert got.rejected.equals(expected.rejected)
         assert got.stats == expected.stats
