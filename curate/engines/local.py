@@ -110,8 +110,10 @@ def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> St
 
     with tempfile.TemporaryDirectory(prefix="curate-apply-") as tmp:
         root = Path(tmp)
-        data = StageData(write_parts(conform(df), root / "in"), root / "kept",
-                         root / "rejected", root / "scratch")
+        # temporary parts: not compressed, which writes several times faster
+        data = StageData(write_parts(conform(df), root / "in", compression="uncompressed"),
+                         root / "kept", root / "rejected", root / "scratch",
+                         compression="uncompressed")
         return engine.run_stage(stage, data, ctx).result()
 
 

@@ -250,8 +250,8 @@ def _absolute(data: StageData, ctx: StageContext) -> tuple[StageData, StageConte
     def whole(path: Path | None) -> Path | None:
         return None if path is None else Path(path).absolute()
 
-    data = StageData(Parts(whole(data.source.path)), whole(data.kept), whole(data.rejected),
-                     whole(data.scratch))
+    data = replace(data, source=Parts(whole(data.source.path)), kept=whole(data.kept),
+                   rejected=whole(data.rejected), scratch=whole(data.scratch))
     return data, replace(ctx, out_dir=whole(ctx.out_dir), cache_dir=whole(ctx.cache_dir))
 
 

@@ -216,9 +216,10 @@ def _supertype(a: pl.DataType, b: pl.DataType) -> pl.DataType:
     return probe.schema["x"]
 
 
-def write_parts(df: pl.DataFrame, folder: str | Path, rows: int = PART_ROWS) -> Parts:
+def write_parts(df: pl.DataFrame, folder: str | Path, rows: int = PART_ROWS, *,
+                compression: str = "lz4") -> Parts:
     """``df`` as a folder of parts of at most ``rows`` rows (tests and the frame API)."""
-    writer = PartWriter(folder)
+    writer = PartWriter(folder, compression=compression)
     for i, start in enumerate(range(0, max(df.height, 1), rows)):
         writer.write(i, df.slice(start, rows))
     return writer.finish(df.schema)

@@ -113,13 +113,13 @@ def _mark_piece(piece: Piece, *, path: str, data: StageData,
     decided = mark(batch, marks).sort(ROW).drop(ROW)
     kept, rejected = split(decided)
     kept = kept.drop([c for c in rejected_only if c not in batch.columns])
-    PartWriter(data.kept).write(piece.index, kept)
-    PartWriter(data.rejected).write(piece.index, rejected)
+    PartWriter(data.kept, compression=data.compression).write(piece.index, kept)
+    PartWriter(data.rejected, compression=data.compression).write(piece.index, rejected)
     return PieceReport(rows_in=batch.height, rows_out=kept.height,
                        dropped=reason_counts(rejected))
 
 
 def finish_marks(data: StageData, total: PieceReport, stats: dict[str, Any]) -> StageOutput:
     """The stage's output once :func:`apply_marks` wrote every piece."""
-    return StageOutput(PartWriter(data.kept).finish(), PartWriter(data.rejected).finish(),
+    return StageOutput(PartWriter(data.kept, compression=data.compression).finish(), PartWriter(data.rejected, compression=data.compression).finish(),
                        total.rows_in, total.rows_out, total.dropped, stats, total.added)

@@ -41,6 +41,7 @@ class StageData:
     kept: Path
     rejected: Path
     scratch: Path
+    compression: str = "lz4"  # of the kept and rejected parts ("uncompressed" for temporary)
 
 
 @dataclass

@@ -60,8 +60,8 @@ def run_rows(stage: RowScorer, data: StageData, ctx: StageContext, engine) -> St
         reports[0].failures = failures  # pass 1 decided; pass 2 only splits
         compact = refined
     total = merge_counts(reports)
-    kept = PartWriter(data.kept).finish()
-    rejected = PartWriter(data.rejected).finish()
+    kept = PartWriter(data.kept, compression=data.compression).finish()
+    rejected = PartWriter(data.rejected, compression=data.compression).finish()
     stats: dict[str, Any] = {"thresholds": stage.thresholds(),
                              "failures": {**total.failures, **more}}
     if wants_stats:
@@ -90,10 +90,10 @@ def score_piece(stage: RowScorer, piece: Piece, *, ctx: StageContext, data: Stag
         written = stage.columns_written()
         added = [c for c in decided.columns if c not in compact and (
             c not in batch.columns or any(fnmatch(c, w) for w in written))]
-        PartWriter(data.scratch / _COMPACT).write(
+        PartWriter(data.scratch / _COMPACT, compression="uncompressed").write(
             piece.index, decided.select(*compact, *added))
     if refining:
-        PartWriter(data.scratch / _DECIDED).write(piece.index, decided)
+        PartWriter(data.scratch / _DECIDED, compression="uncompressed").write(piece.index, decided)
         return PieceReport(rows_in=batch.height, failures=failures)
     report = write_split(stage, decided, piece, ctx, data)
     report.rows_in, report.failures = batch.height, failures
@@ -121,8 +121,8 @@ def write_split(stage: RowScorer, decided: pl.DataFrame, piece: Piece, ctx: Stag
                 data: StageData) -> PieceReport:
     kept, rejected = split(decided)
     kept, rejected, added = stage.post(kept, rejected, ctx)
-    PartWriter(data.kept).write(piece.index, kept)
-    PartWriter(data.rejected).write(piece.index, rejected)
+    PartWriter(data.kept, compression=data.compression).write(piece.index, kept)
+    PartWriter(data.rejected, compression=data.compression).write(piece.index, rejected)
     return PieceReport(rows_out=kept.height, dropped=reason_counts(rejected), added=added)
 
 
