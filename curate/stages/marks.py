@@ -64,18 +64,19 @@ def take(engine, source: Parts, rows: np.ndarray, columns: Mapping[str, pl.Expr]
 def _take_piece(item: tuple[Piece, np.ndarray], *, exprs: dict[str, pl.Expr]) -> pl.DataFrame:
     piece, rows = item
     batch = piece.read(positions=True)
-    picked = batch.filter(pl.col(ROW).is_in(pl.Series(rows)))
+    picked = batch.filter(pl.col(ROW).is_in(pl.Series(rows).implode()))
     return picked.select(ROW, *[e.alias(n) for n, e in exprs.items()])
 
 
 def apply_marks(data: StageData, marks: pl.DataFrame, ctx: StageContext, engine, *,
                 columns: Mapping[str, pl.DataType] | None = None,
-                mark: Mark | None = None) -> PieceReport:
+                mark: Mark | None = None, rejected_only: tuple[str, ...] = ()) -> PieceReport:
     """Every piece of ``data.source`` with its marks applied, kept and rejected written to
     ``data.kept`` / ``data.rejected``; the summed counts. ``columns``: the marked columns and
     their types (null on unmarked rows; an existing column keeps its non-null values);
     ``mark(batch, marks)`` replaces how a piece (with ``__row``) and its marks combine into
-    the piece with ``drop_reason``."""
+    the piece with ``drop_reason``; ``rejected_only``: marked columns only rejected rows carry
+    (``kept_id``), left out of the kept rows unless the input has them."""
     columns = dict(columns or {})
     marks = marks.select(ROW, DROP_REASON, *columns).cast(
         {ROW: pl.Int64, DROP_REASON: pl.String, **columns}).sort(ROW)
@@ -84,7 +85,7 @@ def apply_marks(data: StageData, marks: pl.DataFrame, ctx: StageContext, engine,
     marks.write_parquet(path, row_group_size=64_000)
     pieces = data.source.pieces()
     task = partial(_mark_piece, path=str(path), data=data, columns=columns,
-                   mark=mark or join_marks)
+                   mark=mark or join_marks, rejected_only=rejected_only)
     reports = engine.map(task, pieces, desc=ctx.name, sizes=[p.length for p in pieces])
     return merge_counts(reports)
 
@@ -100,13 +101,15 @@ def join_marks(batch: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
 
 
 def _mark_piece(piece: Piece, *, path: str, data: StageData,
-                columns: dict[str, pl.DataType], mark: Mark) -> PieceReport:
+                columns: dict[str, pl.DataType], mark: Mark,
+                rejected_only: tuple[str, ...] = ()) -> PieceReport:
     batch = piece.read(positions=True)
     lo, hi = piece.offset, piece.offset + piece.length
     marks = (pl.scan_parquet(path).filter(pl.col(ROW).is_between(lo, hi, closed="left"))
              .collect())
     decided = mark(batch, marks).sort(ROW).drop(ROW)
     kept, rejected = split(decided)
+    kept = kept.drop([c for c in rejected_only if c not in batch.columns])
     PartWriter(data.kept).write(piece.index, kept)
     PartWriter(data.rejected).write(piece.index, rejected)
     return PieceReport(rows_in=batch.height, rows_out=kept.height,
