@@ -7,7 +7,8 @@ file (or a :class:`~curate.vectors.RowView` of one: the rows of a stratum), an a
 file's handle and its rows' numbers and reads its rows from the shared storage, memory-mapped;
 an in-memory array is sent to the actors in slices. Each round the driver gathers from every
 shard its ``candidates + 1`` farthest rows (distance, global index, vector), merges them into
-the round's candidates and ``tau`` and runs the in-candidate greedy (:func:`curate.select.kcenter.farthest_first`, the very code of the local engine); the round's
+the round's candidates and ``tau`` and runs the in-candidate greedy
+(:func:`curate.select.kcenter.farthest_first`, the very code of the local engine); the round's
 new picks then go to every shard, which lowers its distances by them. The initial picks go the
 same way, and the final distances come back for the coverage stats. The distance update works
 on the same blocks on one BLAS thread on either engine, so the picks are exactly the local ones.

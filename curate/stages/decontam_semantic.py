@@ -168,19 +168,23 @@ def _texts(batch: pl.DataFrame) -> pl.DataFrame:
 def _nearest_piece(piece: Piece, *, vectors, bench: np.ndarray, threshold: float,
                    folder: str) -> tuple[np.ndarray, np.ndarray]:
     """Each row's cosine with its nearest benchmark prompt (null without text) written as the
-    piece's part of ``folder``; the rows at ``threshold`` or more and their prompts."""
-    from ..decontam.semantic import nearest
+    piece's part of ``folder``; the rows at ``threshold`` or more and their prompts. The
+    products run on whole blocks of :data:`~curate.decontam.semantic.BLOCK` rows counted from
+    the first row of the data, so a row gets the same cosine however the data is cut."""
+    from ..decontam.semantic import BLOCK, nearest
 
-    X = np.asarray(vectors.array()[piece.offset:piece.offset + piece.length])
-    has = np.flatnonzero(np.any(X != 0, axis=1))  # a zero row: no text
-    best, which = nearest(X[has], bench)
-    sim = np.full(piece.length, np.nan, np.float64)
-    sim[has] = best
+    lo, hi = piece.offset, piece.offset + piece.length
+    start, end = lo // BLOCK * BLOCK, min(vectors.rows, -(-hi // BLOCK) * BLOCK)
+    X = np.asarray(vectors.array()[start:end])
+    best, which = nearest(X, bench)
+    best, which = best[lo - start:hi - start], which[lo - start:hi - start]
+    has = np.any(X[lo - start:hi - start] != 0, axis=1)  # a zero row: no text
+    sim = np.where(has, best.astype(np.float64), np.nan)
     PartWriter(folder).write(piece.index, pl.DataFrame({
-        ROW: np.arange(piece.offset, piece.offset + piece.length, dtype=np.int64),
+        ROW: np.arange(lo, hi, dtype=np.int64),
         SIMILARITY: sim}).with_columns(pl.col(SIMILARITY).fill_nan(None)))
-    hit = best >= threshold
-    return piece.offset + has[hit], which[hit]
+    hit = has & (best >= threshold)
+    return lo + np.flatnonzero(hit), which[hit]
 
 
 def _mark(batch: pl.DataFrame, marks: pl.DataFrame, *, sims: str) -> pl.DataFrame:
