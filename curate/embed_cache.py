@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 KEY, VEC = "key", "vec"
+ROW_GROUP = 4096  # vectors per row group of a part (6 MB at 384 floats): what a lookup reads
 
 
 def text_key(text: str) -> str:
@@ -83,6 +84,27 @@ def vectors_of(frame: pl.DataFrame) -> np.ndarray:
     return np.asarray(col.to_numpy(), dtype=np.float32).reshape(len(col), -1)
 
 
+def write_rows(file: Path | str, positions: np.ndarray, rows: np.ndarray, vectors) -> None:
+    """The vectors at ``positions`` (sorted) of the cache part ``file`` written as ``rows``
+    of the :class:`~curate.vectors.Vectors` file ``vectors``, one row group at a time (only
+    the groups that hold one of them are read)."""
+    import pyarrow.parquet as pq
+
+    part = pq.ParquetFile(file)
+    start = 0
+    for group in range(part.metadata.num_row_groups):
+        end = start + part.metadata.row_group(group).num_rows
+        lo, hi = np.searchsorted(positions, [start, end])
+        if hi > lo:
+            col = part.read_row_group(group, columns=[VEC]).column(VEC).combine_chunks()
+            if hasattr(col.type, "list_size"):
+                X = col.values.to_numpy(zero_copy_only=False).reshape(len(col), -1)
+            else:  # a part written with variable-size lists
+                X = vectors_of(pl.from_arrow(col).to_frame(VEC))
+            vectors.write(rows[lo:hi], X[positions[lo:hi] - start])
+        start = end
+
+
 def add(folder: Path, keys: list[str], vectors: np.ndarray) -> None:
     """``vectors`` of the texts ``keys`` as a new part of the cache."""
     if not keys:
@@ -91,5 +113,6 @@ def add(folder: Path, keys: list[str], vectors: np.ndarray) -> None:
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
     pl.DataFrame({KEY: pl.Series(keys, dtype=pl.String),
-                  VEC: np.ascontiguousarray(vectors, dtype=np.float32)}).write_parquet(tmp)
+                  VEC: np.ascontiguousarray(vectors, dtype=np.float32)}).write_parquet(
+        tmp, compression="lz4", row_group_size=ROW_GROUP)
     os.replace(tmp, folder / name)

@@ -149,14 +149,15 @@ def _facts(piece: Piece, *, texts: TextFn, columns: list[str], folder: str) -> i
 
 def _from_cache(file: str, *, first: str, vectors: Vectors) -> np.ndarray:
     """The rows of ``first`` (key, first row) whose key the cache part ``file`` holds, their
-    vectors written; the rows."""
-    hit = (pl.scan_parquet(file).rename({embed_cache.KEY: KEY})
-           .join(pl.scan_parquet(first), on=KEY)
-           .unique(KEY, keep="first").sort(ROW).collect())
+    vectors written; the rows. Only the part's keys are joined, and its vectors read a row
+    group at a time where there are hits."""
+    hit = (pl.scan_parquet(file).select(pl.col(embed_cache.KEY).alias(KEY))
+           .with_row_index("__at").join(pl.scan_parquet(first), on=KEY)
+           .unique(KEY, keep="first").sort("__at").collect())
     rows = hit[ROW].to_numpy().astype(np.int64)
     if len(rows):
-        vectors.write(rows, embed_cache.vectors_of(hit))
-    return rows
+        embed_cache.write_rows(file, hit["__at"].to_numpy().astype(np.int64), rows, vectors)
+    return np.sort(rows)
 
 
 def _embed(encode, item: tuple[Piece, np.ndarray], *, texts: TextFn, columns: list[str],

@@ -9,8 +9,8 @@ same arithmetic (the same matrix products on the same rows), the Ray engine
 
 - exact (:func:`cosine_pairs`): :func:`triangle_pairs` of each block of :data:`BLOCK` query
   rows against the rows after it, :data:`COLUMNS` rows per product;
-- k-means (:func:`clustered_cosine_pairs`): :func:`fit_centroids` on a sample of at most
-  :data:`FIT_ROWS` rows, each row's two nearest centroids by :func:`assign` (in :data:`BLOCK`
+- k-means (:func:`clustered_cosine_pairs`): :func:`fit_centroids` (spherical k-means, the
+  one of ``select.diverse``) on a sample of at most :data:`FIT_ROWS` rows, each row's two nearest centroids by :func:`assign` (in :data:`BLOCK`
   -row blocks), then :func:`search_clusters` in each cluster: its queries (the rows whose
   nearest centroid it is) against its members (the queries and the rows whose second nearest
   it is), the members' rows read from the matrix cluster by cluster.
@@ -22,7 +22,7 @@ import numpy as np
 
 BLOCK = 2048  # query rows per matrix product
 COLUMNS = 8192  # rows compared per product (memory: BLOCK x COLUMNS floats)
-FIT_ROWS = 100_000  # rows the k-means centroids are fitted on, at most
+FIT_ROWS = 50_000  # rows the k-means centroids are fitted on, at most
 CLUSTER_ROWS = 200_000  # member rows searched per piece of work (a few clusters)
 
 
@@ -93,16 +93,15 @@ def fit_rows(n: int, seed: int) -> np.ndarray:
 
 
 def fit_centroids(emb, clusters: int, *, seed: int = 0) -> np.ndarray:
-    """``clusters`` k-means centroids (MiniBatchKMeans), float64, fitted on the non-zero rows
-    of :func:`fit_rows`."""
-    from sklearn.cluster import MiniBatchKMeans
+    """``clusters`` centroids (unit, float64) by the spherical k-means of
+    :func:`curate.select.clusters.fit_centers`, fitted on the non-zero rows of
+    :func:`fit_rows`."""
+    from ..select.clusters import fit_centers
 
     sample = np.asarray(emb[fit_rows(emb.shape[0], seed)], dtype=np.float32)
     sample = sample[np.any(sample != 0, axis=1)]
-    km = MiniBatchKMeans(n_clusters=min(clusters, len(sample)), random_state=seed, n_init=3,
-                         batch_size=max(1024, 4 * clusters), compute_labels=False)
-    km.fit(sample)
-    return np.asarray(km.cluster_centers_, dtype=np.float64)
+    centers, _ = fit_centers(sample, min(clusters, len(sample)), np.random.default_rng(seed))
+    return np.asarray(centers, dtype=np.float64)
 
 
 def nearest_two(emb, centers: np.ndarray) -> np.ndarray:

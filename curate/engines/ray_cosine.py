@@ -7,8 +7,8 @@ driver or the object store:
 - ``cosine_pairs``, the exact blocked search: tasks of a few query blocks each
   (:func:`curate.dedup.cosine.triangle_pairs`);
 - ``clustered_cosine_pairs``: the centroids are fitted on the driver on a sample of at most
-  :data:`~curate.dedup.cosine.FIT_ROWS` rows (as the local engine: scikit-learn's result
-  depends on its thread count, so both fit in the same kind of process); each row's two
+  :data:`~curate.dedup.cosine.FIT_ROWS` rows (as the local engine: a product's rounding
+  depends on BLAS's thread count, so both fit in the same kind of process); each row's two
   nearest centroids are computed by tasks over ranges of rows, and the clusters, grouped into
   pieces of about :data:`~curate.dedup.cosine.CLUSTER_ROWS` member rows, are searched by
   tasks that read their members' rows.

@@ -46,18 +46,27 @@ def kmeans(X, n_clusters: int, *, seed: int = 0, n_init: int = N_INIT,
     if n_clusters <= 1:
         return np.zeros(n, dtype=np.int32)
     rng = np.random.default_rng(seed)
-    fit = np.asarray(X[np.arange(n) if n <= fit_rows
-                       else np.sort(rng.choice(n, fit_rows, replace=False))])
-    best_cost, centers, labels = np.inf, None, None
-    for _ in range(max(1, n_init)):
-        c, lab, cost = _lloyd(fit, _kmeans_pp(fit, n_clusters, rng), max_iter)
-        if cost < best_cost:
-            best_cost, centers, labels = cost, c, lab
+    rows = np.arange(n) if n <= fit_rows else np.sort(rng.choice(n, fit_rows, replace=False))
+    centers, labels = fit_centers(np.asarray(X[rows]), n_clusters, rng, n_init=n_init,
+                                  max_iter=max_iter)
     raw = labels if n <= fit_rows else nearest_center(X, centers)[0]
     _, first = np.unique(raw, return_index=True)
     renumber = np.zeros(n_clusters, dtype=np.int32)
     renumber[raw[np.sort(first)]] = np.arange(len(first), dtype=np.int32)
     return renumber[raw]
+
+
+def fit_centers(fit: np.ndarray, n_clusters: int, rng: np.random.Generator, *,
+                n_init: int = N_INIT, max_iter: int = MAX_ITER
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means of the unit rows ``fit`` (see :func:`kmeans`): the unit centres
+    and each row's label."""
+    best_cost, centers, labels = np.inf, None, None
+    for _ in range(max(1, n_init)):
+        c, lab, cost = _lloyd(fit, _kmeans_pp(fit, n_clusters, rng), max_iter)
+        if cost < best_cost:
+            best_cost, centers, labels = cost, c, lab
+    return centers, labels
 
 
 def _lloyd(X: np.ndarray, centers: np.ndarray, max_iter: int):
