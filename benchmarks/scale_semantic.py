@@ -16,8 +16,9 @@ pages it maps) every 20 ms; the figures are its seconds and peak ``RssAnon``, ``
 ``VmHWM``, next to the size of the embedding matrix.
 
 Real mode: ``dedup.semantic`` (all-MiniLM-L6-v2, ``on: response``) on N and 4N real texts
-(AlpacaEval outputs and the Debian Reference's paragraphs from ../shared/data), each in its
-own process with an empty cache: seconds and peak memory.
+(AlpacaEval instructions and outputs, then paragraphs of the Debian Reference, the Debian New
+Maintainers' Guide and the Python FAQ, from ../shared/data), each in its own process with an
+empty cache: seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -195,8 +196,7 @@ def measure(rows: int = 1_000_000, *, stages=("dedup", "kcenter"), picks: int = 
 
 
 def real_texts(n: int) -> list[str]:
-    """``n`` real texts: AlpacaEval instructions and outputs, then Debian Reference
-    paragraphs (../shared/data), in a fixed order."""
+    """``n`` distinct real texts (see the module docs), in a fixed order."""
     import gzip
 
     data = ROOT.parent.parent / "shared" / "data"
@@ -206,7 +206,9 @@ def real_texts(n: int) -> list[str]:
     for path in sorted((data / "alpaca_eval").glob("*.model_outputs.json.gz")):
         for r in json.loads(gzip.decompress(path.read_bytes())):
             texts += [r["instruction"], r["output"]]
-    for path in sorted((data / "raw" / "multilingual").glob("*.txt")):
+    for path in [*sorted((data / "raw" / "multilingual").glob("*.txt")),
+                 data / "raw" / "maint-guide" / "maint-guide.en.txt",
+                 *sorted((data / "raw" / "python_faq").glob("*.rst.txt"))]:
         texts += [p.strip() for p in path.read_text(encoding="utf-8").split("\n\n")
                   if len(p.strip()) > 40]
     texts = list(dict.fromkeys(t for t in texts if t.strip()))

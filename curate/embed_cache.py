@@ -5,10 +5,10 @@ of part files with the columns ``key`` (sha1 of the text, hex) and ``vec`` (its 
 vector). Whoever embeds texts adds them as a new part (written whole or not at all, from any
 worker), so the cache grows without ever being rewritten, and nothing reads it whole:
 
-- :func:`lookup` (a list of texts, e.g. benchmark prompts) semi-joins the parts with the keys
-  asked for;
-- :func:`curate.embed_store.embed_source` (a dataset) streams the parts once, each joined with
-  the dataset's keys, and writes the hits into the dataset's vector file.
+- :func:`lookup` (a list of texts, e.g. benchmark prompts) and
+  :func:`curate.embed_store.embed_source` (a dataset, whose hits go into its vector file)
+  join each part's keys with the keys asked for, one part at a time, and read vectors only
+  from the row groups (:data:`ROW_GROUP` vectors each) that hold a hit.
 
 A cache file of the earlier layout (one parquet file at the folder's name) is moved into the
 folder as its first part.
@@ -20,6 +20,7 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import polars as pl
@@ -66,14 +67,19 @@ def cached_dim(folder: Path) -> int | None:
 
 
 def lookup(folder: Path, keys: list[str]) -> dict[str, np.ndarray]:
-    """The cached vectors of ``keys`` (only those found)."""
-    files = cache_files(folder)
-    if not files or not keys:
-        return {}
-    wanted = pl.DataFrame({KEY: keys}, schema={KEY: pl.String}).unique().lazy()
-    hit = (pl.scan_parquet([str(f) for f in files]).join(wanted, on=KEY, how="semi")
-           .unique(KEY, keep="first", maintain_order=True).collect())
-    return dict(zip(hit[KEY].to_list(), vectors_of(hit)))
+    """The cached vectors of ``keys`` (only those found), one part at a time: its keys are
+    joined with ``keys`` and the vectors read only from its row groups with a hit."""
+    found: dict[str, np.ndarray] = {}
+    wanted = pl.DataFrame({KEY: keys}, schema={KEY: pl.String}).unique()
+    for file in cache_files(folder) if keys else []:
+        hit = (pl.scan_parquet(file).select(KEY).with_row_index("__at")
+               .join(wanted.lazy(), on=KEY).unique(KEY, keep="first").sort("__at").collect())
+        hit = hit.filter(~pl.col(KEY).is_in(pl.Series(list(found), dtype=pl.String).implode()))
+        if hit.height:
+            at, names = hit["__at"].to_numpy().astype(np.int64), hit[KEY].to_list()
+            for lo, hi, X in read_rows(file, at):
+                found.update(zip(names[lo:hi], X))
+    return found
 
 
 def vectors_of(frame: pl.DataFrame) -> np.ndarray:
@@ -84,25 +90,32 @@ def vectors_of(frame: pl.DataFrame) -> np.ndarray:
     return np.asarray(col.to_numpy(), dtype=np.float32).reshape(len(col), -1)
 
 
-def write_rows(file: Path | str, positions: np.ndarray, rows: np.ndarray, vectors) -> None:
-    """The vectors at ``positions`` (sorted) of the cache part ``file`` written as ``rows``
-    of the :class:`~curate.vectors.Vectors` file ``vectors``, one row group at a time (only
-    the groups that hold one of them are read)."""
+def read_rows(file: Path | str, positions: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The vectors at ``positions`` (sorted) of the cache part ``file``, one row group at a
+    time (only the groups that hold one of them are read): ``(lo, hi, X)``, ``X`` the
+    vectors of ``positions[lo:hi]``."""
     import pyarrow.parquet as pq
 
     part = pq.ParquetFile(file)
     start = 0
     for group in range(part.metadata.num_row_groups):
         end = start + part.metadata.row_group(group).num_rows
-        lo, hi = np.searchsorted(positions, [start, end])
+        lo, hi = np.searchsorted(positions, [start, end]).tolist()
         if hi > lo:
             col = part.read_row_group(group, columns=[VEC]).column(VEC).combine_chunks()
             if hasattr(col.type, "list_size"):
                 X = col.values.to_numpy(zero_copy_only=False).reshape(len(col), -1)
             else:  # a part written with variable-size lists
                 X = vectors_of(pl.from_arrow(col).to_frame(VEC))
-            vectors.write(rows[lo:hi], X[positions[lo:hi] - start])
+            yield lo, hi, np.asarray(X[positions[lo:hi] - start], dtype=np.float32)
         start = end
+
+
+def write_rows(file: Path | str, positions: np.ndarray, rows: np.ndarray, vectors) -> None:
+    """The vectors at ``positions`` (sorted) of the cache part ``file`` written as ``rows``
+    of the :class:`~curate.vectors.Vectors` file ``vectors``, a row group at a time."""
+    for lo, hi, X in read_rows(file, positions):
+        vectors.write(rows[lo:hi], X)
 
 
 def add(folder: Path, keys: list[str], vectors: np.ndarray) -> None:
