@@ -79,10 +79,24 @@ def embed_source(engine, source: Parts, texts: TextFn, path: Path, *, columns: S
     if dim is None:
         dim = model_dim(model) if first.height else 1
     vectors = Vectors.create(path, source.height, dim)
+    try:
+        embedded, cached = _fill(engine, vectors, pieces, keyed, first, files, texts=texts,
+                                 columns=list(columns), model=model, batch_size=batch_size,
+                                 folder=folder, work=Path(work), desc=desc)
+    except BaseException:
+        vectors.remove()
+        raise
+    return Embedded(vectors, facts, int(sum(counts)), embedded, cached)
 
+
+def _fill(engine, vectors: Vectors, pieces: list[Piece], keyed: pl.LazyFrame,
+          first: pl.DataFrame, files: list[Path], *, texts: TextFn, columns: list[str],
+          model: str, batch_size: int, folder: Path | None, work: Path,
+          desc: str) -> tuple[int, int]:
+    """Passes 2 to 4 (see the module docs): the distinct texts embedded and found cached."""
     found = np.zeros(0, np.int64)
     if files and first.height:
-        first_path = Path(work) / "first.parquet"
+        first_path = work / "first.parquet"
         first.write_parquet(first_path)
         hits = engine.map(partial(_from_cache, first=str(first_path), vectors=vectors),
                           [str(f) for f in files], desc=f"{desc}: cache")
@@ -90,7 +104,7 @@ def embed_source(engine, source: Parts, texts: TextFn, path: Path, *, columns: S
     todo = np.setdiff1d(first[ROW].to_numpy(), found, assume_unique=True)
     items = by_piece(pieces, todo)
     if items:
-        task = partial(_embed, texts=texts, columns=list(columns), vectors=vectors,
+        task = partial(_embed, texts=texts, columns=columns, vectors=vectors,
                        cache=None if folder is None else str(folder))
         engine.embed_pieces(task, items, model=model, batch_size=batch_size, desc=desc,
                             sizes=[len(r) for _, r in items])
@@ -98,11 +112,11 @@ def embed_source(engine, source: Parts, texts: TextFn, path: Path, *, columns: S
               .filter(pl.col(ROW) != pl.col("__first")).select(ROW, "__first")
               .sort(ROW).collect())
     if copies.height:
-        rows_, firsts = copies[ROW].to_numpy(), copies["__first"].to_numpy()
-        items = [(rows_[lo:hi], firsts[lo:hi]) for lo, hi in _edges(pieces, rows_) if hi > lo]
+        rows, firsts = copies[ROW].to_numpy(), copies["__first"].to_numpy()
+        items = [(rows[lo:hi], firsts[lo:hi]) for lo, hi in _edges(pieces, rows) if hi > lo]
         engine.map(partial(_copy, vectors=vectors), items, desc=f"{desc}: copies",
                    sizes=[len(r) for r, _ in items])
-    return Embedded(vectors, facts, int(sum(counts)), int(len(todo)), int(len(found)))
+    return int(len(todo)), int(len(found))
 
 
 def vectors_path(ctx, data) -> Path:
