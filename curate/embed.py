@@ -1,8 +1,9 @@
 """The one place that loads and runs the sentence-transformers model.
 
 Embeddings are L2-normalised float32 rows. Each text's embedding is cached by content hash
-(per model) under the run's cache folder, so semantic dedup and diversity sampling in one run
-embed a text once.
+(per model) under the run's cache folder (:mod:`curate.embed_cache`), so semantic dedup and
+diversity sampling in one run embed a text once. A dataset is embedded piece by piece into a
+vector file on disk by :func:`curate.embed_store.embed_source`.
 
 Speed: texts are encoded in batches of similar length, under bfloat16 autocast where the CPU
 computes bfloat16 natively (AVX512-BF16 / AMX): about 3.8x the float32 path for
@@ -19,7 +20,6 @@ mixing vectors of both.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import nullcontext
 from functools import lru_cache
@@ -99,15 +99,6 @@ def _autocast(path: str | None = None):
     return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def _cache_file(cache_dir: Path, model: str) -> Path:
-    slug = hashlib.sha1(resolve_model(model).encode()).hexdigest()[:10]
-    return cache_dir / "embeddings" / f"{Path(model).name}-{slug}-{precision()}.parquet"
-
-
 def encode_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int = 64,
                  desc: str = "embed", device: str | None = None,
                  path: str | None = None) -> np.ndarray:
@@ -131,42 +122,43 @@ def encode_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: in
 def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int = 64,
                 cache_dir: Path | None = None, desc: str = "embed",
                 encode: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
-    """L2-normalised float32 embeddings of ``texts``; cached by content when ``cache_dir``.
+    """L2-normalised float32 embeddings of a list of texts (benchmark prompts, a notebook's
+    texts); cached by content when ``cache_dir`` (see :mod:`curate.embed_cache`). A dataset's
+    texts go through :func:`curate.embed_store.embed_source` instead, piece by piece.
 
     ``encode`` embeds the texts that are not in the cache (default: this process's model,
     see :func:`encode_texts`); the Ray engine passes its actor pool here.
     """
+    from . import embed_cache
+
     if not texts:
         return np.zeros((0, dimension(load_model(model))), np.float32)
-    keys = [text_key(t) for t in texts]
-    cached: dict[str, np.ndarray] = {}
-    path = _cache_file(cache_dir, model) if cache_dir is not None else None
-    if path is not None and path.exists():
-        table = pl.read_parquet(path)
-        hit = table.filter(pl.col("key").is_in(keys))
-        cached = dict(zip(hit["key"].to_list(), hit["vec"].to_numpy()))
+    keys = [embed_cache.text_key(t) for t in texts]
+    folder = embed_cache.cache_folder(cache_dir, model) if cache_dir is not None else None
+    cached = embed_cache.lookup(folder, keys) if folder is not None else {}
     todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values())
     if todo:
         todo_texts = [texts[i] for i in todo]
         fresh = (encode(todo_texts) if encode is not None
                  else encode_texts(todo_texts, model=model, batch_size=batch_size, desc=desc))
         cached.update({keys[i]: v for i, v in zip(todo, fresh)})
-        if path is not None:
-            new = pl.DataFrame({"key": [keys[i] for i in todo], "vec": fresh})
-            if path.exists():
-                new = pl.concat([pl.read_parquet(path), new], how="vertical_relaxed")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            new.write_parquet(path)
+        if folder is not None:
+            embed_cache.add(folder, [keys[i] for i in todo], fresh)
     return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)
 
 
-def frame_texts(df: pl.DataFrame, on: str = "conversation") -> list[str]:
-    """The text of each record's ``on`` part, turns as ``role: content`` lines (content with
-    the turn's tool calls, :func:`curate.records.message_text`)."""
+def part_text(on: str = "conversation") -> pl.Expr:
+    """The text of a record's ``on`` part, turns as ``role: content`` lines (content with the
+    turn's tool calls, :func:`curate.records.message_text`); "" when the part is missing."""
     part = MESSAGE_PARTS[on]()
     joined = part.list.eval(pl.element().struct.field("role") + ": "
                             + message_text(pl.element())).list.join("\n")
-    return df.select(joined.fill_null("").alias("t"))["t"].to_list()
+    return joined.fill_null("")
+
+
+def frame_texts(df: pl.DataFrame, on: str = "conversation") -> list[str]:
+    """:func:`part_text` of each record of ``df``."""
+    return df.select(part_text(on).alias("t"))["t"].to_list()
 
 
 def embed_frame(df: pl.DataFrame, *, on: str = "conversation", model: str = DEFAULT_MODEL,

@@ -31,10 +31,14 @@ def nearest(records: np.ndarray, bench: np.ndarray) -> tuple[np.ndarray, np.ndar
     return best, which
 
 
-def user_prompts(df: pl.DataFrame) -> list[str]:
-    """Each record's prompt as the text of its user turns (system turns left out: a shared
-    system prompt would make every record look alike)."""
-    user = prompt_messages().list.eval(
+def user_text() -> pl.Expr:
+    """A record's prompt as the text of its user turns (system turns left out: a shared
+    system prompt would make every record look alike); "" when it has none."""
+    return prompt_messages().list.eval(
         pl.element().filter(pl.element().struct.field("role") == "user")
-        .struct.field("content")).list.join("\n")
-    return df.select(user.fill_null("").alias("t"))["t"].to_list()
+        .struct.field("content")).list.join("\n").fill_null("")
+
+
+def user_prompts(df: pl.DataFrame) -> list[str]:
+    """:func:`user_text` of each record of ``df``."""
+    return df.select(user_text().alias("t"))["t"].to_list()

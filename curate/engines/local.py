@@ -76,28 +76,45 @@ class LocalEngine:
     # -- services of the global stages ----------------------------------------------------
     def encoder(self, *, model: str, batch_size: int = 64,
                 desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
-        """A function that embeds texts with the sentence-transformers ``model``."""
+        """A function that embeds a short list of texts with the sentence-transformers
+        ``model`` (a dataset goes through :meth:`embed_pieces`)."""
         from ..embed import encode_texts
 
         def encode(texts: list[str]) -> np.ndarray:
             return encode_texts(texts, model=model, batch_size=batch_size, desc=desc)
         return encode
 
-    def cosine_pairs(self, emb: np.ndarray, threshold: float) -> np.ndarray:
+    def embed_pieces(self, fn: Callable[[Callable[[list[str]], np.ndarray], T], R],
+                     items: Sequence[T], *, model: str, batch_size: int = 64,
+                     desc: str = "embed", sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(encode, item)`` of every item, ``encode`` embedding texts with ``model`` (here
+        this process's one copy of it)."""
+        from functools import partial
+
+        from ..embed import encode_texts, precision
+
+        encode = partial(encode_texts, model=model, batch_size=batch_size, desc=desc,
+                         path=precision())
+        return self.map(lambda item: fn(encode, item), items, desc=desc, sizes=sizes)
+
+    def cosine_pairs(self, emb, threshold: float) -> np.ndarray:
         from ..dedup.cosine import cosine_pairs
+        from ..vectors import view
 
-        return cosine_pairs(emb, threshold)
+        return cosine_pairs(view(emb), threshold)
 
-    def clustered_cosine_pairs(self, emb: np.ndarray, threshold: float, clusters: int, *,
+    def clustered_cosine_pairs(self, emb, threshold: float, clusters: int, *,
                                seed: int = 0) -> np.ndarray:
         from ..dedup.cosine import clustered_cosine_pairs
+        from ..vectors import view
 
-        return clustered_cosine_pairs(emb, threshold, clusters, seed=seed)
+        return clustered_cosine_pairs(view(emb), threshold, clusters, seed=seed)
 
-    def kcenter(self, X: np.ndarray, k: int, **options):
+    def kcenter(self, X, k: int, **options):
         from ..select.kcenter import kcenter_greedy
+        from ..vectors import Vectors, view
 
-        return kcenter_greedy(X, k, **options)
+        return kcenter_greedy(view(X) if isinstance(X, Vectors) else X, k, **options)
 
 
 def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:

@@ -58,11 +58,20 @@ class Engine(Protocol):
 
     def encoder(self, *, model: str, batch_size: int = 64,
                 desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
-        """A function that embeds texts with the sentence-transformers ``model``."""
+        """A function that embeds a short list of texts with the sentence-transformers
+        ``model`` (benchmark prompts)."""
 
-    def cosine_pairs(self, emb: np.ndarray, threshold: float) -> np.ndarray: ...
+    def embed_pieces(self, fn: Callable[[Callable[[list[str]], np.ndarray], T], R],
+                     items: Sequence[T], *, model: str, batch_size: int = 64,
+                     desc: str = "embed", sizes: Sequence[int] | None = None) -> list[R]:
+        """``fn(encode, item)`` of every item, ``encode`` a worker's copy of ``model`` (one
+        per worker: how a dataset is embedded, see :mod:`curate.embed_store`)."""
 
-    def clustered_cosine_pairs(self, emb: np.ndarray, threshold: float, clusters: int, *,
+    # The embeddings below are a curate.vectors.Vectors file (or a RowView of one) that the
+    # workers read; the results are small: pairs (k, 2), k-center picks.
+    def cosine_pairs(self, emb, threshold: float) -> np.ndarray: ...
+
+    def clustered_cosine_pairs(self, emb, threshold: float, clusters: int, *,
                                seed: int = 0) -> np.ndarray: ...
 
-    def kcenter(self, X: np.ndarray, k: int, **options): ...
+    def kcenter(self, X, k: int, **options): ...

@@ -222,20 +222,30 @@ class RayEngine:
             return encode(texts)
         return counted
 
-    def cosine_pairs(self, emb: np.ndarray, threshold: float) -> np.ndarray:
+    def embed_pieces(self, fn, items, *, model: str, batch_size: int = 64,
+                     desc: str = "embed", sizes=None) -> list:
+        """``fn(encode, item)`` of every item on the embedding actor pool."""
+        from .ray_embed import embed_pieces
+
+        if items:
+            self._used.append("embedding actor pool")
+        return embed_pieces(self, fn, items, model=model, batch_size=batch_size, desc=desc,
+                            sizes=sizes)
+
+    def cosine_pairs(self, emb, threshold: float) -> np.ndarray:
         from .ray_cosine import exact_pairs
 
         self._used.append("blocked search tasks")
         return exact_pairs(self, emb, threshold)
 
-    def clustered_cosine_pairs(self, emb: np.ndarray, threshold: float, clusters: int, *,
+    def clustered_cosine_pairs(self, emb, threshold: float, clusters: int, *,
                                seed: int = 0) -> np.ndarray:
         from .ray_cosine import clustered_pairs
 
-        self._used.append("shuffle by k-means cluster")
+        self._used.append("search tasks by k-means cluster")
         return clustered_pairs(self, emb, threshold, clusters, seed=seed)
 
-    def kcenter(self, X: np.ndarray, k: int, **options):
+    def kcenter(self, X, k: int, **options):
         from .ray_kcenter import KCenterPool
 
         self._used.append("k-center shards on actors")

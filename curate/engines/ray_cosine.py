@@ -1,111 +1,101 @@
 """Cosine search on Ray: the engine's ``cosine_pairs`` and ``clustered_cosine_pairs``.
 
-- ``cosine_pairs``, the exact blocked search: one Ray task per block of
-  :data:`~curate.dedup.cosine.BLOCK` query rows against the full matrix, which is put in the
-  object store once (``ray.put``) and shared by the tasks;
-- ``clustered_cosine_pairs``: the k-means centroids are fitted on the driver (MiniBatchKMeans
-  on the embeddings, as the local engine: the fit needs every row, and the vectors are on the
-  driver anyway for the cache); each row's two nearest centroids are computed in
-  ``map_batches``; a shuffle by cluster (``groupby(cluster).map_groups``) sends each row to its
-  nearest cluster as query and member and to its second nearest as member only, and each
-  group emits its pairs with cosine >= ``threshold``.
+The embeddings are a :class:`curate.vectors.Vectors` file on storage the cluster shares; tasks
+get its handle (a path) and read the rows they need, so the matrix never passes through the
+driver or the object store:
 
-Every piece runs the functions of :mod:`curate.dedup.cosine` on the same rows in the same
-blocks as the local engine, so the pairs are the local engine's.
+- ``cosine_pairs``, the exact blocked search: tasks of a few query blocks each
+  (:func:`curate.dedup.cosine.triangle_pairs`);
+- ``clustered_cosine_pairs``: the centroids are fitted on the driver on a sample of at most
+  :data:`~curate.dedup.cosine.FIT_ROWS` rows (as the local engine: a product's rounding
+  depends on BLAS's thread count, so both fit in the same kind of process); each row's two
+  nearest centroids are computed by tasks over ranges of rows, and the clusters, grouped into
+  pieces of about :data:`~curate.dedup.cosine.CLUSTER_ROWS` member rows, are searched by
+  tasks that read their members' rows.
+
+Only the pairs and each row's two cluster ids reach the driver. Every task runs the functions
+of :mod:`curate.dedup.cosine` on the same rows in the same blocks as the local engine, so the
+pairs are the local engine's.
 
 Examples:
     ```python
     from curate.engines import get_engine
+    from curate.vectors import Vectors
 
-    pairs = get_engine("ray").cosine_pairs(emb, 0.9)
+    pairs = get_engine("ray").cosine_pairs(Vectors.from_array("emb.npy", emb), 0.9)
     ```
 """
 
 from __future__ import annotations
 
 import math
+
 import numpy as np
-import polars as pl
-import pyarrow as pa
 
-from ..dedup.cosine import (BLOCK, cluster_pairs, fit_centroids, nearest_two, query_blocks,
-                            query_pairs, unique_pairs, use_exact)
-from ..stages.base import ROW
+from ..dedup.cosine import (BLOCK, CLUSTER_ROWS, assign, cluster_groups, cluster_members,
+                            fit_centroids, search_clusters, triangle_pairs, unique_pairs,
+                            use_exact)
+from ..vectors import RowView, Vectors
 
-VECTOR, CLUSTER, QUERY = "__vec", "__cluster", "__query"
-ROWS_PER_BLOCK = 50_000  # rows per Ray block of the k-means assignment
+ROWS_PER_TASK = 50_000  # rows per task of the k-means assignment (a multiple of BLOCK)
 
 
-def exact_pairs(engine, emb: np.ndarray, threshold: float) -> np.ndarray:
-    """:func:`curate.dedup.cosine.cosine_pairs` as one Ray task per query block, the matrix
-    shared once through the object store."""
-    import ray
-
-    engine._ray()
-    shared = ray.put(np.ascontiguousarray(emb))
-    task = ray.remote(query_pairs)
-    refs = [task.remote(shared, block, threshold)
-            for block in query_blocks(np.arange(emb.shape[0]))]
-    return unique_pairs(ray.get(refs))
+def on_file(emb) -> Vectors:
+    """The file behind ``emb`` (a :class:`Vectors`, or a view of all its rows)."""
+    if isinstance(emb, RowView) and emb.rows is None:
+        emb = emb.source
+    if not isinstance(emb, Vectors):
+        raise TypeError("the Ray engine searches embeddings in a curate.vectors.Vectors file "
+                        f"that its workers can read, not {type(emb).__name__}")
+    return emb
 
 
-def _vectors(table: pa.Table) -> np.ndarray:
-    column = table.column(VECTOR).combine_chunks()
-    return column.flatten().to_numpy(zero_copy_only=False).reshape(-1, column.type.list_size)
+def _triangles(vectors: Vectors, starts: list[int], threshold: float) -> np.ndarray:
+    emb = vectors.array()
+    return unique_pairs([triangle_pairs(emb, s, threshold) for s in starts])
 
 
-def _with_vectors(rows: np.ndarray, emb: np.ndarray) -> pa.Table:
-    flat = pa.array(np.ascontiguousarray(emb, dtype=np.float32).reshape(-1), pa.float32())
-    return pa.table({ROW: pa.array(rows, pa.int64()),
-                     VECTOR: pa.FixedSizeListArray.from_arrays(flat, emb.shape[1])})
+def _assign(vectors: Vectors, centers: np.ndarray, start: int, end: int) -> np.ndarray:
+    return assign(vectors.array(), centers, start, end)
 
 
-def _assign(centers: np.ndarray):
-    """A ``map_batches`` function: each row twice, keyed by its nearest cluster (as a query)
-    and by its second nearest (as a member only)."""
-
-    def fn(table: pa.Table) -> pa.Table:
-        near = nearest_two(_vectors(table), centers)
-        return pa.concat_tables([
-            table.append_column(CLUSTER, pa.array(near[:, 0]))
-                 .append_column(QUERY, pa.array(np.ones(table.num_rows, bool))),
-            table.append_column(CLUSTER, pa.array(near[:, 1]))
-                 .append_column(QUERY, pa.array(np.zeros(table.num_rows, bool)))])
-    return fn
+def _search(vectors: Vectors, rows: np.ndarray, queries: np.ndarray, bounds: np.ndarray,
+            threshold: float) -> np.ndarray:
+    return search_clusters(vectors.array(), rows, queries, bounds, threshold)
 
 
-def _group_pairs(threshold: float):
-    """A ``map_groups`` function: the pairs of one cluster (its members in row order)."""
+def exact_pairs(engine, emb, threshold: float) -> np.ndarray:
+    """:func:`curate.dedup.cosine.cosine_pairs` as Ray tasks of a few query blocks each
+    (the early blocks, which have more rows after them, in smaller tasks)."""
+    ray = engine._ray()
+    vectors = on_file(emb)
+    starts = list(range(0, vectors.rows, BLOCK))
+    tasks = max(1, min(len(starts), 4 * engine.parallelism()))
+    # block s compares with n - s rows: deal the blocks out so that tasks get equal work
+    groups = [starts[i::tasks] for i in range(tasks)]
+    task = ray.remote(_triangles)
+    return unique_pairs(ray.get([task.remote(vectors, g, threshold) for g in groups if g]))
 
-    def fn(table: pa.Table) -> pa.Table:
-        table = table.sort_by(ROW)
-        pairs = cluster_pairs(_vectors(table), table.column(ROW).to_numpy(), np.asarray(
-            table.column(QUERY).to_numpy(zero_copy_only=False), bool), threshold)
-        return pa.table({"i": pa.array(pairs[:, 0], pa.int64()),
-                         "j": pa.array(pairs[:, 1], pa.int64())})
-    return fn
 
-
-def clustered_pairs(engine, emb: np.ndarray, threshold: float, clusters: int, *,
+def clustered_pairs(engine, emb, threshold: float, clusters: int, *,
                     seed: int = 0) -> np.ndarray:
-    """:func:`curate.dedup.cosine.clustered_cosine_pairs` with the assignment in
-    ``map_batches`` and the search in a shuffle by cluster (the fit on the driver)."""
-    n = emb.shape[0]
+    """:func:`curate.dedup.cosine.clustered_cosine_pairs` with the assignment and the
+    search in Ray tasks (the fit on the driver)."""
+    vectors = on_file(emb)
+    n = vectors.rows
     if use_exact(n, clusters):
-        return exact_pairs(engine, emb, threshold)
-    import ray
-    import ray.data
-
-    engine._ray()
-    centers = fit_centroids(emb, clusters, seed=seed)
-    # Blocks start at multiples of BLOCK, so nearest_two multiplies the local engine's blocks.
-    blocks = max(engine.parallelism(), math.ceil(n / ROWS_PER_BLOCK))
-    size = math.ceil(n / blocks / BLOCK) * BLOCK
-    tables = [_with_vectors(np.arange(s, min(s + size, n)), emb[s:s + size])
-              for s in range(0, n, size)]
-    keyed = ray.data.from_arrow(tables).map_batches(_assign(centers), batch_format="pyarrow",
-                                                    batch_size=None)
-    found = keyed.groupby(CLUSTER).map_groups(_group_pairs(threshold), batch_format="pyarrow")
-    out = [t for t in ray.get(found.to_arrow_refs()) if t.num_rows]
-    return unique_pairs([np.stack([t["i"].to_numpy(), t["j"].to_numpy()], axis=1)
-                         for t in out])
+        return exact_pairs(engine, vectors, threshold)
+    ray = engine._ray()
+    centers = fit_centroids(vectors.array(), clusters, seed=seed)
+    size = max(BLOCK, math.ceil(n / max(1, engine.parallelism()) / BLOCK) * BLOCK)
+    size = min(size, ROWS_PER_TASK)
+    assign_task = ray.remote(_assign)
+    near = np.concatenate(ray.get([assign_task.remote(vectors, centers, s, min(s + size, n))
+                                   for s in range(0, n, size)]))
+    rows, queries, bounds = cluster_members(near)
+    search = ray.remote(_search)
+    per_task = max(10_000, len(rows) // (4 * engine.parallelism()))
+    refs = [search.remote(vectors, rows[bounds[a]:bounds[b]], queries[bounds[a]:bounds[b]],
+                          bounds[a:b + 1], threshold)
+            for a, b in cluster_groups(bounds, min(per_task, CLUSTER_ROWS))]
+    return unique_pairs(ray.get(refs))

@@ -1,10 +1,17 @@
-"""Sentence embeddings on Ray: an actor pool that loads the model once per actor.
+"""Sentence embeddings on Ray: actors that load the model once each.
 
-The run's embedding cache stays on the driver (:func:`curate.embed.embed_texts`): only the
-texts it has not seen go to the pool, and their vectors come back in input order. Each actor
-encodes its blocks exactly as the local engine does (length-sorted batches, and the precision
-path resolved on the driver, which the cache key and the stage's fingerprint name), so a text
-gets the same vector on either engine.
+- :func:`embed_pieces` (the engine's ``embed_pieces``, how a dataset is embedded, see
+  :mod:`curate.embed_store`): an actor pool runs ``fn(encode, piece)`` for each piece, where
+  ``encode`` is the actor's model; ``fn`` reads the piece and writes its vectors into the run's
+  vector file and embedding cache on shared storage, and returns a count. No vector reaches
+  the driver.
+- :func:`ray_encoder` (the engine's ``encoder``, for a short list of texts such as benchmark
+  prompts): the texts the run's cache lacks go to the pool in blocks and their vectors come
+  back in input order.
+
+Each actor encodes exactly as the local engine does (length-sorted batches of the same texts,
+and the precision path resolved on the driver, which the cache key and the stage's
+fingerprint name), so a text gets the same vector on either engine.
 
 Examples:
     ```python
@@ -45,6 +52,53 @@ class EmbedActor:
         flat = pa.array(vectors.reshape(-1), pa.float32())
         return pa.table({ROW: table.column(ROW),
                          VECTOR: pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])})
+
+
+class EmbedWorker:
+    """An actor of :func:`embed_pieces`: the model, loaded once, and the pieces it is given."""
+
+    def __init__(self, model: str, batch_size: int, device: str | None, path: str):
+        self.model, self.batch_size, self.device, self.path = model, batch_size, device, path
+        encode_texts(["warm up"], model=model, batch_size=1, device=device, path=path)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return encode_texts(texts, model=self.model, batch_size=self.batch_size, desc="embed",
+                            device=self.device, path=self.path)
+
+    def run(self, fn, item):
+        return fn(self.encode, item)
+
+
+def embed_pieces(engine, fn, items, *, model: str = DEFAULT_MODEL, batch_size: int = 64,
+                 desc: str = "embed", sizes=None) -> list:
+    """``fn(encode, item)`` of every item on a pool of :class:`EmbedWorker` actors (a GPU each
+    where the cluster has GPUs, else one per CPU), each actor given one item at a time;
+    the results in item order."""
+    from ray.util import ActorPool
+
+    from ..progress import bar
+
+    items = list(items)
+    if not items:
+        return []
+    ray = engine._ray()
+    gpus = engine.gpus()
+    actor = ray.remote(EmbedWorker).options(num_gpus=1 if gpus else 0, num_cpus=1)
+    size = min(gpus or engine.parallelism(), len(items))
+    actors = [actor.remote(model, batch_size, "cuda" if gpus else None, precision())
+              for _ in range(size)]
+    sizes = list(sizes) if sizes is not None else [1] * len(items)
+    out = []
+    try:
+        with bar(total=sum(sizes), desc=desc, unit="texts") as progress:
+            results = ActorPool(actors).map(lambda a, item: a.run.remote(fn, item), items)
+            for result, n in zip(results, sizes):
+                out.append(result)
+                progress.update(n)
+    finally:
+        for a in actors:
+            ray.kill(a)
+    return out
 
 
 def ray_encoder(engine, *, model: str = DEFAULT_MODEL,

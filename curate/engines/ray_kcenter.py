@@ -2,9 +2,12 @@
 
 The rows of the (unit, float32) embedding matrix are split into shards (whole
 :data:`curate.select.kcenter.CHUNK` blocks), one per actor, each holding its rows and their
-running distance to the nearest pick. Each round the driver gathers from every shard its
-``candidates + 1`` farthest rows (distance, global index, vector), merges them into the round's
-candidates and ``tau`` and runs the in-candidate greedy
+running distance to the nearest pick. Where the matrix is a :class:`curate.vectors.Vectors`
+file (or a :class:`~curate.vectors.RowView` of one: the rows of a stratum), an actor gets the
+file's handle and its rows' numbers and reads its rows from the shared storage, memory-mapped;
+an in-memory array is sent to the actors in slices. Each round the driver gathers from every
+shard its ``candidates + 1`` farthest rows (distance, global index, vector), merges them into
+the round's candidates and ``tau`` and runs the in-candidate greedy
 (:func:`curate.select.kcenter.farthest_first`, the very code of the local engine); the round's
 new picks then go to every shard, which lowers its distances by them. The initial picks go the
 same way, and the final distances come back for the coverage stats. The distance update works
@@ -25,13 +28,18 @@ import math
 import numpy as np
 
 from ..select.kcenter import CHUNK, KCenterResult, LocalRows, farthest, farthest_first
+from ..vectors import RowView, Vectors
 
 
 class KCenterShard:
     """A Ray actor: one shard of the rows and their running distances (a
     :class:`~curate.select.kcenter.LocalRows` on one thread), reloaded for each k-center."""
 
-    def load(self, X: np.ndarray, offset: int) -> None:
+    def load(self, X, offset: int, end: int | None = None) -> None:
+        """The rows ``[offset, end)`` of ``X`` (a view of a file), or ``X`` itself (the
+        shard's rows, sent by the driver) when ``end`` is None."""
+        if end is not None:
+            X = X.base[offset:end] if X.rows is None else X.subset(np.arange(offset, end))
         self.rows = LocalRows(X, offset, workers=1)
 
     def add_picks(self, picks: np.ndarray, vectors: np.ndarray) -> None:
@@ -51,14 +59,22 @@ class ShardedRows:
     """The rows of ``X`` split over ``actors`` (:class:`KCenterShard`), with the methods of
     :class:`~curate.select.kcenter.LocalRows` that :func:`farthest_first` calls."""
 
-    def __init__(self, actors: list, X: np.ndarray):
+    def __init__(self, actors: list, X):
         import ray
 
         self.n, self.dim = X.shape
         per = max(1, math.ceil(math.ceil(self.n / CHUNK) / len(actors))) * CHUNK
         self.bounds = [(s, min(s + per, self.n)) for s in range(0, self.n, per)]
         self.actors = actors[:len(self.bounds)]
-        ray.get([a.load.remote(X[s:e], s) for a, (s, e) in zip(self.actors, self.bounds)])
+        if isinstance(X, Vectors):
+            X = RowView(X)
+        if isinstance(X, RowView) and isinstance(X.source, Vectors):
+            shared = ray.put(X)  # the file's handle and the rows' numbers
+            loads = [a.load.remote(shared, s, e) for a, (s, e) in zip(self.actors, self.bounds)]
+        else:
+            loads = [a.load.remote(np.asarray(X[s:e]), s)
+                     for a, (s, e) in zip(self.actors, self.bounds)]
+        ray.get(loads)
         self.pending: list = []
 
     def __len__(self) -> int:
@@ -113,7 +129,7 @@ class KCenterPool:
     def __init__(self, engine, shards: int | None = None):
         self.engine, self.shards, self.actors = engine, shards, []
 
-    def kcenter(self, X: np.ndarray, k: int, **options) -> KCenterResult:
+    def kcenter(self, X, k: int, **options) -> KCenterResult:
         """:func:`curate.select.kcenter.kcenter_greedy` with the rows on the actors."""
         if not self.actors:
             import ray

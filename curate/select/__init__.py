@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import CurateError
+from ..vectors import view
 from .budget import allocate, interleave
 from .clusters import cluster_select
 from .deita import deita_select
@@ -34,13 +35,14 @@ class Selection:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def select_rows(X: np.ndarray, budget: int, *, method: str = "kcenter", seed: int = 0,
+def select_rows(X, budget: int, *, method: str = "kcenter", seed: int = 0,
                 keep: np.ndarray | None = None, scores: np.ndarray | None = None,
                 min_distance: float = 0.1, labels: np.ndarray | None = None,
                 per_cluster: str = "uniform", within_cluster: str = "kcenter",
                 strata: np.ndarray | None = None,
                 kcenter: Callable[..., KCenterResult] = kcenter_greedy) -> Selection:
-    """Pick ``budget`` rows of ``X`` (unit float32 rows).
+    """Pick ``budget`` rows of ``X`` (unit float32 rows: an array, a memory-mapped one, or a
+    :class:`curate.vectors.RowView`; each stratum is passed on as a view of its rows).
 
     ``keep``: boolean mask of rows that are always picked (they count towards the budget).
     ``scores``: per-row score for ``deita`` (NaN = no score, visited last). ``labels``: cluster
@@ -74,7 +76,7 @@ def select_rows(X: np.ndarray, budget: int, *, method: str = "kcenter", seed: in
         if share[s] == 0:
             parts.append(rows[:0])
             continue
-        sub = _select_one(X[rows], int(share[s]), keep[rows],
+        sub = _select_one(view(X, rows), int(share[s]), keep[rows],
                           None if scores is None else scores[rows],
                           None if labels is None else labels[rows], **{**args, "seed": seed + s})
         parts.append(rows[sub.picks])

@@ -28,7 +28,7 @@ def default_n_clusters(n_rows: int, budget: int) -> int:
     return max(1, min(k, 256, max(budget, 1), max(n_rows, 1)))
 
 
-def kmeans(X: np.ndarray, n_clusters: int, *, seed: int = 0, n_init: int = N_INIT,
+def kmeans(X, n_clusters: int, *, seed: int = 0, n_init: int = N_INIT,
            max_iter: int = MAX_ITER, fit_rows: int = FIT_ROWS) -> np.ndarray:
     """Spherical k-means labels (int32, 0..n_clusters-1) of the unit rows of ``X``.
 
@@ -46,17 +46,27 @@ def kmeans(X: np.ndarray, n_clusters: int, *, seed: int = 0, n_init: int = N_INI
     if n_clusters <= 1:
         return np.zeros(n, dtype=np.int32)
     rng = np.random.default_rng(seed)
-    fit = X if n <= fit_rows else X[np.sort(rng.choice(n, fit_rows, replace=False))]
+    rows = np.arange(n) if n <= fit_rows else np.sort(rng.choice(n, fit_rows, replace=False))
+    centers, labels = fit_centers(np.asarray(X[rows]), n_clusters, rng, n_init=n_init,
+                                  max_iter=max_iter)
+    raw = labels if n <= fit_rows else nearest_center(X, centers)[0]
+    _, first = np.unique(raw, return_index=True)
+    renumber = np.zeros(n_clusters, dtype=np.int32)
+    renumber[raw[np.sort(first)]] = np.arange(len(first), dtype=np.int32)
+    return renumber[raw]
+
+
+def fit_centers(fit: np.ndarray, n_clusters: int, rng: np.random.Generator, *,
+                n_init: int = N_INIT, max_iter: int = MAX_ITER
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means of the unit rows ``fit`` (see :func:`kmeans`): the unit centres
+    and each row's label."""
     best_cost, centers, labels = np.inf, None, None
     for _ in range(max(1, n_init)):
         c, lab, cost = _lloyd(fit, _kmeans_pp(fit, n_clusters, rng), max_iter)
         if cost < best_cost:
             best_cost, centers, labels = cost, c, lab
-    raw = labels if fit is X else nearest_center(X, centers)[0]
-    _, first = np.unique(raw, return_index=True)
-    renumber = np.zeros(n_clusters, dtype=np.int32)
-    renumber[raw[np.sort(first)]] = np.arange(len(first), dtype=np.int32)
-    return renumber[raw]
+    return centers, labels
 
 
 def _lloyd(X: np.ndarray, centers: np.ndarray, max_iter: int):
@@ -77,7 +87,7 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
     ct = np.ascontiguousarray(centers.T, dtype=np.float32)
     step = block_rows(ct.shape[1])
     for s in range(0, X.shape[0], step):
-        sims = X[s:s + step] @ ct
+        sims = np.asarray(X[s:s + step]) @ ct
         labels[s:s + step] = sims.argmax(axis=1)
         best[s:s + step] = sims[np.arange(len(sims)), labels[s:s + step]]
     return labels, best
@@ -116,7 +126,7 @@ def _means(X: np.ndarray, labels: np.ndarray, k: int, best: np.ndarray) -> np.nd
     return sums / norms[:, None]
 
 
-def cluster_select(X: np.ndarray, labels: np.ndarray, k: int, *, per_cluster: str = "uniform",
+def cluster_select(X, labels: np.ndarray, k: int, *, per_cluster: str = "uniform",
                    within: str = "kcenter", seed: int = 0, initial=None) -> np.ndarray:
     """Pick ``k`` rows by cluster quotas; returns row indices in rank order.
 
@@ -141,8 +151,8 @@ def cluster_select(X: np.ndarray, labels: np.ndarray, k: int, *, per_cluster: st
         if quota[c] == 0:
             per.append(rows[:0])
         elif within == "kcenter":
-            local = kcenter_greedy(X[rows], int(quota[c]), seed=int(rng.integers(2**31)),
-                                   initial=np.searchsorted(rows, kept) if len(kept) else None,
+            local = kcenter_greedy(np.asarray(X[rows]), int(quota[c]),
+                                   seed=int(rng.integers(2**31)), initial=np.searchsorted(rows, kept) if len(kept) else None,
                                    desc=f"k-center cluster {c}")
             per.append(rows[local.picks])
         else:

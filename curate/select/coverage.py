@@ -93,8 +93,9 @@ def pca_map(X: np.ndarray, picks: np.ndarray, labels: np.ndarray | None = None, 
         others = np.flatnonzero(~chosen)
         rest = rng.choice(others, min(len(others), max_points - len(shown)), replace=False)
         rows = np.sort(np.concatenate([shown, rest]))
-    fit = X if n <= PCA_FIT_ROWS else X[np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))]
-    xy = (X[rows] - fit.mean(axis=0)) @ pca_axes(fit)
+    fit = np.asarray(X[np.arange(n) if n <= PCA_FIT_ROWS
+                       else np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))])
+    xy = (np.asarray(X[rows]) - fit.mean(axis=0)) @ pca_axes(fit)
     return pl.DataFrame({
         "row": rows.astype(np.int64),
         "x": xy[:, 0].astype(np.float32),

@@ -17,16 +17,21 @@ BLOCK_BYTES = 64 << 20
 
 
 def as_unit_rows(X: np.ndarray) -> np.ndarray:
-    """``X`` as a C-contiguous float32 array of unit rows (zero rows stay zero)."""
+    """``X`` as a C-contiguous float32 array of unit rows: a row whose norm is more than
+    1e-3 off 1 is divided by it, the others are left as they are (zero rows stay zero). Row
+    by row, so that a matrix gives the same rows whole or in pieces."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     if X.ndim != 2:
         raise CurateError(f"embeddings must be a 2-D array, got shape {X.shape}")
     norms = np.linalg.norm(X, axis=1)
     if not np.all(np.isfinite(norms)):
         raise CurateError("embeddings contain NaN or infinite values")
-    if np.allclose(norms[norms > 0], 1.0, atol=1e-3):
+    off = (norms > 0) & ~np.isclose(norms, 1.0, rtol=0, atol=1e-3)
+    if not off.any():
         return X
-    return X / np.maximum(norms, 1e-12)[:, None].astype(np.float32)
+    X = X.copy()
+    X[off] /= norms[off, None].astype(np.float32)
+    return X
 
 
 def one_blas_thread():

@@ -11,7 +11,8 @@ exactly the one the plain greedy makes: no row outside the candidates can be far
 round's picks then update every row's distance in one blocked matrix product, so the full data
 is read once per round rather than once per pick, and the cost is dominated by
 ``n x k x dim`` multiply-adds in BLAS-3. Memory beyond the input is ``n`` float32 distances
-plus one block of similarities.
+plus one block of similarities; the rows are read ``CHUNK`` at a time, so they may be a
+memory-mapped file (:mod:`curate.vectors`).
 
 The rows and their running distances are an object with four methods (:class:`LocalRows`
 here; the Ray engine's shards in :mod:`curate.engines.ray_kcenter`), and :func:`farthest_first`
@@ -72,11 +73,13 @@ def farthest(idx: np.ndarray, dist: np.ndarray, m: int) -> np.ndarray:
 class LocalRows:
     """Unit rows and each row's running distance to its nearest pick, in this process.
 
-    ``offset``: the global index of the first row (when these rows are one shard of a larger
-    matrix). ``workers``: threads of the distance update (default: BLAS's thread count).
+    ``X``: an array, a memory-mapped one or a :class:`curate.vectors.RowView` (read
+    ``CHUNK`` rows at a time). ``offset``: the global index of the first row (when these rows
+    are one shard of a larger matrix). ``workers``: threads of the distance update (default:
+    BLAS's thread count).
     """
 
-    def __init__(self, X: np.ndarray, offset: int = 0, workers: int | None = None):
+    def __init__(self, X, offset: int = 0, workers: int | None = None):
         self.X, self.offset = X, int(offset)
         self.dist = np.full(X.shape[0], np.inf, dtype=np.float32)
         self.workers = blas_threads() if workers is None else max(1, int(workers))
@@ -86,7 +89,7 @@ class LocalRows:
 
     def vectors(self, idx) -> np.ndarray:
         """The rows with these global indices."""
-        return self.X[np.asarray(idx, dtype=np.int64) - self.offset]
+        return np.asarray(self.X[np.asarray(idx, dtype=np.int64) - self.offset])
 
     def add_picks(self, picks, vectors: np.ndarray) -> None:
         """Lower each row's distance by the new picks (global indices, their ``vectors``)."""
@@ -94,7 +97,7 @@ class LocalRows:
         starts = range(0, len(X), CHUNK)
 
         def block(s: int) -> None:
-            min_distances(X[s:s + CHUNK], vectors, dist[s:s + CHUNK])
+            min_distances(np.asarray(X[s:s + CHUNK]), vectors, dist[s:s + CHUNK])
 
         with one_blas_thread():
             if self.workers > 1 and len(starts) > 1:
@@ -117,16 +120,17 @@ class LocalRows:
         else:
             sel = np.arange(n)
         sel = sel[farthest(sel, dist[sel], m)]
-        return sel + self.offset, dist[sel], self.X[sel]
+        return sel + self.offset, dist[sel], np.asarray(self.X[sel])
 
     def distances(self) -> np.ndarray:
         """Every row's distance to its nearest pick (``-1`` on picked rows)."""
         return self.dist
 
 
-def kcenter_greedy(X: np.ndarray, k: int, *, seed: int = 0, initial=None,
+def kcenter_greedy(X, k: int, *, seed: int = 0, initial=None,
                    candidates: int = 2048, desc: str = "k-center") -> KCenterResult:
-    """Pick ``k`` rows of ``X`` (unit rows, float32) by farthest-first traversal.
+    """Pick ``k`` rows of ``X`` (unit rows, float32: an array, a memory-mapped one or a
+    :class:`curate.vectors.RowView`) by farthest-first traversal.
 
     ``initial``: row indices that are picked first (in the given order) and count towards ``k``;
     the traversal then starts from them instead of from a seeded random row.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -10,8 +11,10 @@ from pydantic import Field
 
 from ..embed import DEFAULT_MODEL
 from ..errors import StageError
-from .base import DROP_REASON, Stage, StageContext, StageResult
+from ..io.parts import PART_ROWS, ROW, PartWriter, Piece
+from .base import DROP_REASON, Stage, StageContext, StageData, StageOutput, StageResult
 from .decontam_ngram import BY, REASON, BenchmarkOptions, contamination_stats
+from .marks import apply_marks, finish_marks, take
 
 SIMILARITY, MATCH = "contaminated_similarity", "contaminated_match"
 
@@ -78,6 +81,7 @@ class SemanticDecontam(Stage):
     report_section = "decontam"
     command, cli_name, cli_switch, cli_order = "filter", "decontam-semantic", "benchmarks", 61
     cli_names = {"fields": "decontam-semantic-field"}
+    piece_rows: ClassVar[int] = PART_ROWS  # rows embedded per piece of work
 
     options: SemanticOptions
 
@@ -88,12 +92,14 @@ class SemanticDecontam(Stage):
         return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()},
                 "precision": precision()}
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
-        """Embeddings by ``engine.encoder`` (only the texts the run's cache lacks), the
-        nearest benchmark prompt on the driver."""
+    def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
+        """The benchmark prompts embedded by ``engine.encoder``, the records' prompts into a
+        vector file (:func:`curate.embed_store.embed_source`; only the texts the run's cache
+        lacks, by ``engine.embed_pieces``); each piece's nearest benchmark prompt by
+        ``engine.map`` over the file; the hits applied piece by piece."""
         from ..decontam.benchmarks import load_benchmarks
-        from ..decontam.semantic import nearest, user_prompts
         from ..embed import embed_texts, precision
+        from ..embed_store import embed_source, read_columns, vectors_path
 
         o = self.options
         if not o.benchmarks:
@@ -102,40 +108,99 @@ class SemanticDecontam(Stage):
         benches = load_benchmarks(o.benchmarks, o.fields)
         prompts = [p for b in benches for p in b.prompts]
         owner = [b.name for b in benches for _ in b.prompts]
-        texts = user_prompts(df)
-        rows = [i for i, t in enumerate(texts) if t.strip()]
-
-        def embed(batch: list[str]) -> np.ndarray:
-            return embed_texts(batch, model=o.model, batch_size=o.batch_size,
-                               cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed",
-                               encode=engine.encoder(model=o.model, batch_size=o.batch_size,
-                                                     desc=f"{ctx.name} embed"))
-
-        best, which = nearest(embed([texts[i] for i in rows]), embed(prompts))
-        sim = np.full(df.height, np.nan, np.float64)
-        sim[rows] = best
-        hit = np.zeros(df.height, bool)
-        hit[rows] = best >= o.threshold
-        match: list[str | None] = [None] * df.height
-        by: list[list[str] | None] = [None] * df.height
-        for i, j in zip(rows, which.tolist()):
-            if hit[i]:
-                match[i], by[i] = prompts[j], [owner[j]]
-        new_by = pl.Series(BY, by, pl.List(pl.String))
-        scored = df.with_columns(
-            pl.coalesce(pl.col(BY), new_by) if BY in df.columns else new_by,
-            pl.Series(SIMILARITY, sim).fill_nan(None),
-            pl.Series(MATCH, match, pl.String))
-        drop = pl.Series(hit) if o.action == "drop" else pl.Series([False] * df.height)
-        kept = scored.filter(~drop)
-        rejected = scored.filter(drop).with_columns(pl.lit(REASON).alias(DROP_REASON))
-        found = scored.filter(pl.Series(hit))
+        desc = f"{ctx.name} embed"
+        bench = embed_texts(prompts, model=o.model, batch_size=o.batch_size,
+                            cache_dir=ctx.cache_dir, desc=desc,
+                            encode=engine.encoder(model=o.model, batch_size=o.batch_size,
+                                                  desc=desc))
+        embedded = embed_source(engine, data.source, _texts, vectors_path(ctx, data),
+                                columns=read_columns(data.source.schema, _prompt()),
+                                model=o.model, batch_size=o.batch_size,
+                                cache_dir=ctx.cache_dir, work=data.scratch / "embed",
+                                desc=desc, rows=self.piece_rows)
+        sims = data.scratch / "similarity"
+        pieces = data.source.pieces(self.piece_rows)
+        try:
+            found = engine.map(partial(_nearest_piece, vectors=embedded.vectors, bench=bench,
+                                       threshold=o.threshold, folder=str(sims)),
+                               pieces, desc=f"{ctx.name} search",
+                               sizes=[p.length for p in pieces])
+        finally:
+            embedded.vectors.remove()
+        rows = np.concatenate([np.zeros(0, np.int64)] + [r for r, _ in found])
+        which = np.concatenate([np.zeros(0, np.int64)] + [w for _, w in found])
+        hits = pl.DataFrame({
+            ROW: rows,
+            DROP_REASON: [REASON if o.action == "drop" else None] * len(rows),
+            BY: [[owner[j]] for j in which.tolist()],
+            MATCH: [prompts[j] for j in which.tolist()],
+        }, schema={ROW: pl.Int64, DROP_REASON: pl.String, BY: pl.List(pl.String),
+                   MATCH: pl.String})
+        total = apply_marks(data, hits, ctx, engine, columns={BY: pl.List(pl.String),
+                                                              MATCH: pl.String},
+                            mark=partial(_mark, sims=str(sims)))
+        if BY in data.source.schema and len(rows):  # an earlier stage's finding stays
+            earlier = take(engine, data.source, rows, [BY], desc=f"{ctx.name} read")
+            hits = hits.join(earlier.rename({BY: "__earlier"}), on=ROW, how="left").with_columns(
+                pl.coalesce("__earlier", BY).alias(BY))
         stats = {"mode": "semantic", "threshold": o.threshold, "model": o.model,
                  "precision": precision(),
                  "benchmarks": {b.name: {**b.describe(), "prompts": len(b.prompts)}
                                 for b in benches},
-                 **contamination_stats(found, [b.name for b in benches], o.action)}
-        return StageResult(kept, rejected, stats)
+                 **contamination_stats(hits, [b.name for b in benches], o.action)}
+        return finish_marks(data, total, stats)
+
+
+def _prompt() -> pl.Expr:
+    """A record's user turns (:func:`curate.decontam.semantic.user_text`), null when blank."""
+    from ..decontam.semantic import user_text
+
+    user = user_text()
+    return pl.when(user.str.strip_chars() != "").then(user)
+
+
+def _texts(batch: pl.DataFrame) -> pl.DataFrame:
+    from ..embed_store import TEXT
+
+    return batch.select(_prompt().alias(TEXT))
+
+
+def _nearest_piece(piece: Piece, *, vectors, bench: np.ndarray, threshold: float,
+                   folder: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cosine with its nearest benchmark prompt (null without text) written as the
+    piece's part of ``folder``; the rows at ``threshold`` or more and their prompts. The
+    products run on whole blocks of :data:`~curate.decontam.semantic.BLOCK` rows counted from
+    the first row of the data, so a row gets the same cosine however the data is cut."""
+    from ..decontam.semantic import BLOCK, nearest
+
+    lo, hi = piece.offset, piece.offset + piece.length
+    start, end = lo // BLOCK * BLOCK, min(vectors.rows, -(-hi // BLOCK) * BLOCK)
+    X = np.asarray(vectors.array()[start:end])
+    best, which = nearest(X, bench)
+    best, which = best[lo - start:hi - start], which[lo - start:hi - start]
+    has = np.any(X[lo - start:hi - start] != 0, axis=1)  # a zero row: no text
+    sim = np.where(has, best.astype(np.float64), np.nan)
+    PartWriter(folder).write(piece.index, pl.DataFrame({
+        ROW: np.arange(lo, hi, dtype=np.int64),
+        SIMILARITY: sim}).with_columns(pl.col(SIMILARITY).fill_nan(None)))
+    hit = has & (best >= threshold)
+    return lo + np.flatnonzero(hit), which[hit]
+
+
+def _mark(batch: pl.DataFrame, marks: pl.DataFrame, *, sims: str) -> pl.DataFrame:
+    """A piece with its similarity (every row), and the benchmark and prompt of its hits
+    (an earlier ``contaminated_by`` is left as it is)."""
+    rows = batch[ROW]
+    sim = (pl.scan_parquet(f"{sims}/*.parquet")
+           .filter(pl.col(ROW).is_between(rows.min(), rows.max())).collect()
+           if batch.height else pl.DataFrame(schema={ROW: pl.Int64, SIMILARITY: pl.Float64}))
+    out = (batch.drop([c for c in (SIMILARITY, MATCH) if c in batch.columns])
+           .join(marks.rename({BY: "__by"}), on=ROW, how="left")
+           .join(sim, on=ROW, how="left"))
+    by = pl.coalesce(BY, "__by") if BY in batch.columns else pl.col("__by")
+    new = [c for c in (BY, SIMILARITY, MATCH) if c not in batch.columns or c != BY]
+    return out.with_columns(by.alias(BY)).select(
+        *[c for c in batch.columns if c not in (SIMILARITY, MATCH)], *new, DROP_REASON)
 
 
 def decontam_semantic(df: pl.DataFrame, **options) -> StageResult:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 from pydantic import Field
 
 from ..embed import DEFAULT_MODEL
-from .base import Stage, StageContext, StageResult
+from ..io.parts import PART_ROWS, ROW
+from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_exact import DUP_CLUSTER
-from .dedup_near import DedupOptions, cluster_result, keep_column, keep_rank, kind_salt
+from .dedup_near import DedupOptions, keep_column
 
 REASON = "duplicate_semantic"
+_SALT = "__salt"
 
 
 class SemanticDedupOptions(DedupOptions):
@@ -36,12 +39,14 @@ class SemanticDedup(Stage):
 
     Each record's ``on`` part (turns as ``role: content`` lines) is embedded with
     :mod:`curate.embed` (L2-normalised; cached by content under the run's cache folder, so
-    diversity sampling in the same run reuses the vectors). Up to ``exact_max`` records every
-    pair is compared in blocks; above it, records are grouped by k-means and compared within
-    their nearest and second-nearest cluster. Pairs with cosine >= ``threshold`` (and of the
-    same record kind) are joined into clusters; one record per cluster survives by ``keep``
-    and the others are removed with ``drop_reason = "duplicate_semantic"``. It catches
-    reordered and reworded copies that n-gram methods miss.
+    diversity sampling in the same run reuses the vectors) into a memory-mapped file
+    (:mod:`curate.embed_store`), piece by piece. Up to ``exact_max`` records every pair is
+    compared in blocks; above it, records are grouped by k-means (fitted on a sample) and
+    compared within their nearest and second-nearest cluster. Pairs with cosine >=
+    ``threshold`` (and of the same record kind) are joined into clusters; one record per
+    cluster survives by ``keep`` and the others are removed with
+    ``drop_reason = "duplicate_semantic"``. It catches reordered and reworded copies that
+    n-gram methods miss. Records whose part is blank are never duplicates.
 
     Input columns:
         - id (str), kind (str): the record id and kind.
@@ -55,7 +60,8 @@ class SemanticDedup(Stage):
 
     Stats:
         ``on``, ``search`` (``exact`` or ``kmeans``), ``clusters`` (k-means clusters),
-        ``pairs``, ``dup_clusters``, ``duplicates``, ``cluster_sizes``, ``precision``.
+        ``pairs``, ``dup_clusters``, ``duplicates``, ``cluster_sizes``, ``precision``,
+        ``embedded`` (texts the model embedded; the others came from the run's cache).
 
     Examples:
         ```python
@@ -80,6 +86,7 @@ class SemanticDedup(Stage):
     writes = (DUP_CLUSTER,)
     report_section = "dedup"
     command, cli_name, cli_prefix, cli_order = "dedup", "semantic", "", 30
+    piece_rows: ClassVar[int] = PART_ROWS  # rows embedded per piece of work
 
     options: SemanticDedupOptions
 
@@ -91,36 +98,66 @@ class SemanticDedup(Stage):
 
         return {"precision": precision()}
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
-        """Embeddings by ``engine.encoder`` (the texts the run's cache lacks), the search by
+    def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
+        """Embeddings into a vector file (:func:`curate.embed_store.embed_source`: the texts
+        the run's cache lacks, by ``engine.embed_pieces``), the search by
         ``engine.cosine_pairs`` (up to ``exact_max`` rows) or
-        ``engine.clustered_cosine_pairs``; clusters and the keep rule on the driver."""
+        ``engine.clustered_cosine_pairs`` on that file; the clusters decided on the rows in
+        pairs and applied piece by piece (:func:`curate.stages.clusters.cluster_output`)."""
         from ..dedup.cosine import use_exact
-        from ..embed import embed_texts, frame_texts
+        from ..embed_store import embed_source, read_columns, vectors_path
+        from .clusters import LENGTH, check_keep, cluster_output
 
         o = self.options
-        keep_rank(df, o.keep, None)  # a bad keep column fails before the work
-        texts = frame_texts(df, o.on)
-        lengths = pl.Series(texts, dtype=pl.String).str.strip_chars().str.len_chars()
-        rows = np.flatnonzero(lengths.to_numpy() > 0)  # nothing to compare: never a duplicate
-        emb = embed_texts([texts[i] for i in rows], model=o.model, batch_size=o.batch_size,
-                          cache_dir=ctx.cache_dir, desc=f"{ctx.name} embed",
-                          encode=engine.encoder(model=o.model, batch_size=o.batch_size,
-                                               desc=f"{ctx.name} embed"))
-        n = rows.shape[0]
+        check_keep(o.keep, data.source.schema)  # a bad keep column fails before the work
+        columns = read_columns(data.source.schema, *_facts(o.on))
+        embedded = embed_source(engine, data.source, partial(texts, on=o.on),
+                                vectors_path(ctx, data), columns=columns, model=o.model,
+                                batch_size=o.batch_size, cache_dir=ctx.cache_dir,
+                                work=data.scratch / "embed", desc=f"{ctx.name} embed",
+                                rows=self.piece_rows)
+        n = embedded.texts
         k = o.clusters or max(2, n // 2000)
-        if n <= o.exact_max or use_exact(n, k):
-            search, k = "exact", 0
-            pairs = engine.cosine_pairs(emb, o.threshold)
-        else:
-            search = "kmeans"
-            pairs = engine.clustered_cosine_pairs(emb, o.threshold, k, seed=ctx.seed)
-        pairs = rows[pairs] if pairs.size else np.zeros((0, 2), np.int64)
-        salt = kind_salt(df)
-        pairs = pairs[salt[pairs[:, 0]] == salt[pairs[:, 1]]]
+        try:
+            if n <= o.exact_max or use_exact(n, k):
+                search, k = "exact", 0
+                pairs = engine.cosine_pairs(embedded.vectors, o.threshold)
+            else:
+                search = "kmeans"
+                pairs = engine.clustered_cosine_pairs(embedded.vectors, o.threshold, k,
+                                                      seed=ctx.seed)
+        finally:
+            embedded.vectors.remove()
+        rows = np.unique(pairs) if pairs.size else np.zeros(0, np.int64)
+        facts = (embedded.facts.scan().select(ROW, LENGTH, _SALT)
+                 .filter(pl.col(ROW).is_in(pl.Series(rows).implode())).sort(ROW).collect())
+        if pairs.size:  # SFT records and pairs are never duplicates of each other
+            salt = facts[_SALT].to_numpy()
+            at = np.searchsorted(rows, pairs)
+            pairs = pairs[salt[at[:, 0]] == salt[at[:, 1]]]
         stats = {"on": o.on, "search": search, "clusters": k,
-                 "precision": self.resolved()["precision"]}
-        return cluster_result(self, df, pairs, lengths, stats)
+                 "precision": self.resolved()["precision"], "embedded": embedded.embedded}
+        return cluster_output(self, data, pairs, ctx, engine,
+                              lengths=facts.select(ROW, LENGTH) if o.keep == "longest"
+                              else None, stats=stats)
+
+
+def _facts(on: str) -> list[pl.Expr]:
+    """Per row: the text to embed (null when blank: never a duplicate), its length without
+    the surrounding white space (``keep: longest``) and a hash of the record kind."""
+    from ..embed import part_text
+    from ..embed_store import TEXT
+    from .clusters import LENGTH
+
+    text = part_text(on)
+    length = text.str.strip_chars().str.len_chars().cast(pl.Int64)
+    return [pl.when(length > 0).then(text).alias(TEXT), length.alias(LENGTH),
+            pl.col("kind").fill_null("").hash(seed=7).alias(_SALT)]
+
+
+def texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
+    """The per-row facts of a piece (see :func:`_facts`)."""
+    return batch.select(_facts(on))
 
 
 def dedup_semantic(df: pl.DataFrame, **options) -> StageResult:

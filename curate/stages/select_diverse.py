@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import polars as pl
@@ -11,7 +12,11 @@ from pydantic import Field, field_validator, model_validator
 
 from ..embed import DEFAULT_MODEL
 from ..errors import CurateError, StageError
-from .base import DROP_REASON, Stage, StageContext, StageOptions, StageResult, field_error
+from ..io.parts import PART_ROWS, ROW, Parts, Piece
+from ..vectors import Vectors
+from .base import (DROP_REASON, Stage, StageContext, StageData, StageOptions, StageOutput,
+                   StageResult, field_error)
+from .marks import apply_marks, finish_marks, take
 
 REASON = "not_selected"
 RANK, CLUSTER, EMBEDDING = "select_rank", "cluster", "embedding"
@@ -119,6 +124,7 @@ class SelectDiverse(Stage):
     summary = "Pick a diverse subset by embeddings: k-center, DEITA, cluster quotas or random."
     writes = (RANK, CLUSTER)
     report_section = "select"
+    piece_rows: ClassVar[int] = PART_ROWS  # rows embedded per piece of work
 
     options: SelectOptions
 
@@ -133,129 +139,203 @@ class SelectDiverse(Stage):
 
         return {"precision": precision()}
 
-    def run(self, df: pl.DataFrame, ctx: StageContext, engine) -> StageResult:
-        """Embeddings by ``engine.encoder`` (or the ``embedding`` column), method ``kcenter``
-        by ``engine.kcenter``; k-means, the other methods and coverage in process."""
+    def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
+        """Embeddings into a vector file (by ``engine.embed_pieces``, or from the
+        ``embedding`` column), method ``kcenter`` by ``engine.kcenter`` on that file; k-means,
+        the other methods and coverage in process, reading the file in blocks; the picks
+        applied piece by piece."""
         from ..select import select_rows
         from ..select.budget import resolve_budget
         from ..select.clusters import default_n_clusters, kmeans
         from ..select.coverage import coverage_report
+        from ..vectors import view
 
         o = self.options
         seed = ctx.seed if o.seed is None else o.seed
+        schema = data.source.schema
         for col in (RANK, CLUSTER):
-            if col in df.columns:
+            if col in schema:
                 raise StageError(f"{ctx.name}: the input already has a {col!r} column (from an "
                                  "earlier selection?); this stage adds it and never overwrites "
                                  "input columns: drop it first")
+        n = data.source.height
         try:
-            budget = resolve_budget(df.height, o.n)
+            budget = resolve_budget(n, o.n)
         except CurateError as exc:
             raise StageError(f"{ctx.name}: {exc}") from None
-        keep = _bool_column(df, o.keep_column, ctx.name)
-        scores = _score(df, o.score_column, ctx.name) if o.score_column else None
-        strata = _codes(df, o.stratify_column, ctx.name) if o.stratify_column else None
-        X, source = self._embeddings(df, ctx, engine)
-        n_clusters = o.n_clusters or default_n_clusters(df.height, budget)
-        labels = kmeans(X, n_clusters, seed=seed)
+        named = [c for c in self.columns_read() if c in schema]
+        compact = data.source.scan().select(named).collect() if named else pl.DataFrame()
+        keep = _bool_column(compact, schema, o.keep_column, ctx.name)
+        scores = _score(compact, schema, o.score_column, ctx.name) if o.score_column else None
+        strata = _codes(compact, schema, o.stratify_column, ctx.name) if o.stratify_column \
+            else None
+        vectors, source = self._embeddings(data, ctx, engine)
         try:
-            sel = select_rows(X, budget, method=o.method, seed=seed, keep=keep, scores=scores,
-                              min_distance=o.min_distance, labels=labels,
-                              per_cluster=o.per_cluster, within_cluster=o.within_cluster,
-                              strata=strata, kcenter=engine.kcenter)
-        except CurateError as exc:
-            raise StageError(f"{ctx.name}: {exc}") from None
-        rank = np.full(df.height, -1, dtype=np.int64)
-        rank[sel.picks] = np.arange(len(sel.picks))
-        out = df.with_columns(pl.Series(RANK, rank).replace(-1, None),
-                              pl.Series(CLUSTER, labels, dtype=pl.Int32))
-        if o.store_embedding and EMBEDDING not in df.columns:
-            out = out.with_columns(pl.Series(EMBEDDING, X).cast(pl.List(pl.Float32)))
-        picked = pl.col(RANK).is_not_null()
-        stats = {"method": o.method, "budget": budget, "selected": int(len(sel.picks)),
-                 "n_clusters": int(labels.max()) + 1 if len(labels) else 0,
-                 "embedding": {"model": o.model if source == "model" else None, "on": o.on,
-                               "dim": int(X.shape[1]), "from": source,
-                               "precision": self.resolved()["precision"]
-                               if source == "model" else None},
-                 **sel.info}
-        if isinstance(o.n, int) and o.n > df.height:
-            # a budget is at most n rows: fewer rows than that is a sample of them all
-            stats["notes"] = [f"budget {o.n} is more than the {df.height} rows it was given: "
-                              f"all {df.height} kept"]
-        if df.height:
-            stats["coverage"] = coverage_report(X, sel.picks, labels, seed=seed,
-                                                distance=sel.distance)
-            stats["map"] = self._write_map(df, X, sel.picks, labels, seed, ctx)
-        return StageResult(out.filter(picked),
-                           out.filter(~picked).with_columns(pl.lit(REASON).alias(DROP_REASON)),
-                           stats)
+            X = view(vectors)
+            n_clusters = o.n_clusters or default_n_clusters(n, budget)
+            labels = kmeans(X, n_clusters, seed=seed)
+            try:
+                sel = select_rows(X, budget, method=o.method, seed=seed, keep=keep,
+                                  scores=scores, min_distance=o.min_distance, labels=labels,
+                                  per_cluster=o.per_cluster, within_cluster=o.within_cluster,
+                                  strata=strata, kcenter=engine.kcenter)
+            except CurateError as exc:
+                raise StageError(f"{ctx.name}: {exc}") from None
+            stats = {"method": o.method, "budget": budget, "selected": int(len(sel.picks)),
+                     "n_clusters": int(labels.max()) + 1 if len(labels) else 0,
+                     "embedding": {"model": o.model if source == "model" else None,
+                                   "on": o.on, "dim": vectors.dim, "from": source,
+                                   "precision": self.resolved()["precision"]
+                                   if source == "model" else None},
+                     **sel.info}
+            if isinstance(o.n, int) and o.n > n:
+                # a budget is at most n rows: fewer rows than that is a sample of them all
+                stats["notes"] = [f"budget {o.n} is more than the {n} rows it was given: "
+                                  f"all {n} kept"]
+            if n:
+                stats["coverage"] = coverage_report(X, sel.picks, labels, seed=seed,
+                                                    distance=sel.distance)
+                stats["map"] = self._write_map(data, engine, X, sel.picks, labels, seed, ctx)
+            data.scratch.mkdir(parents=True, exist_ok=True)
+            np.save(data.scratch / "labels.npy", labels.astype(np.int32))
+            marks = pl.DataFrame({ROW: sel.picks, DROP_REASON: [None] * len(sel.picks),
+                                  RANK: np.arange(len(sel.picks))},
+                                 schema={ROW: pl.Int64, DROP_REASON: pl.String, RANK: pl.Int64})
+            stored = vectors if o.store_embedding and EMBEDDING not in schema else None
+            total = apply_marks(data, marks, ctx, engine, columns={RANK: pl.Int64},
+                                mark=partial(_mark, labels=str(data.scratch / "labels.npy"),
+                                             vectors=stored))
+        finally:
+            vectors.remove()
+        return finish_marks(data, total, stats)
 
-    def _embeddings(self, df: pl.DataFrame, ctx: StageContext,
-                    engine) -> tuple[np.ndarray, str]:
-        from ..embed import embed_frame
-        from ..select.distance import as_unit_rows
+    def _embeddings(self, data: StageData, ctx: StageContext, engine) -> tuple[Vectors, str]:
+        """The rows' unit vectors in a file: the ``embedding`` column's, or the model's."""
+        from ..embed import part_text
+        from ..embed_store import embed_source, read_columns, vectors_path
 
-        if EMBEDDING in df.columns:
-            col = df[EMBEDDING]
-            if isinstance(col.dtype, pl.Array):
-                col = col.cast(pl.List(col.dtype.inner))
-            if col.null_count() or not isinstance(col.dtype, pl.List):
-                raise StageError(f"{ctx.name}: column 'embedding' must be a list of floats "
-                                 "on every row")
-            lengths = col.list.len()
-            if lengths.n_unique() > 1:
-                raise StageError(f"{ctx.name}: column 'embedding' has rows of different "
-                                 f"lengths ({lengths.min()}..{lengths.max()})")
-            dim = int(lengths[0]) if df.height else 0
-            flat = col.explode().cast(pl.Float32).to_numpy() if df.height else np.zeros(0)
-            return as_unit_rows(flat.reshape(df.height, dim)), "column"
+        path = vectors_path(ctx, data)
+        if EMBEDDING in data.source.schema:
+            return vectors_from_column(engine, data.source, path, ctx.name), "column"
         o = self.options
-        X = (embed_frame(df, on=o.on, model=o.model, cache_dir=ctx.cache_dir,
-                         encode=engine.encoder(model=o.model, batch_size=64,
-                                               desc=f"{ctx.name} embed"))
-             if df.height else np.zeros((0, 1), np.float32))
-        return as_unit_rows(X), "model"
+        text = part_text(o.on)
+        embedded = embed_source(engine, data.source, partial(_texts, on=o.on), path,
+                                columns=read_columns(data.source.schema, text),
+                                model=o.model, batch_size=64, cache_dir=ctx.cache_dir,
+                                work=data.scratch / "embed", desc=f"{ctx.name} embed",
+                                rows=self.piece_rows)
+        return embedded.vectors, "model"
 
-    def _write_map(self, df, X, picks, labels, seed, ctx) -> str | None:
+    def _write_map(self, data, engine, X, picks, labels, seed, ctx) -> str | None:
         if ctx.out_dir is None:
             return None
         from ..select.coverage import pca_map
 
         points = pca_map(X, picks, labels, seed=seed)
-        points = points.with_columns(df["id"].gather(points["row"]).alias("id")).drop("row")
+        ids = take(engine, data.source, points["row"].to_numpy(), ["id"],
+                   desc=f"{ctx.name} map")
+        points = points.join(ids.rename({ROW: "row"}), on="row", how="left").drop("row")
         rel = Path("select") / f"{ctx.index:02d}_{ctx.name}.parquet"
         (ctx.out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         points.write_parquet(ctx.out_dir / rel)
         return rel.as_posix()
 
 
-def _bool_column(df: pl.DataFrame, name: str | None, stage: str) -> np.ndarray | None:
+def _texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
+    """Every row's ``on`` part as the text to embed ("" when missing, embedded too)."""
+    from ..embed import part_text
+    from ..embed_store import TEXT
+
+    return batch.select(part_text(on).alias(TEXT))
+
+
+def vectors_from_column(engine, source: Parts, path: Path, stage: str) -> Vectors:
+    """The ``embedding`` column (a list of floats on every row, all of one length) as unit
+    rows in the vector file ``path``, piece by piece."""
+    pieces = source.pieces()
+    sizes = [p.length for p in pieces]
+    spans = engine.map(partial(_column_lengths, stage=stage), pieces, desc=f"{stage} read",
+                       sizes=sizes)
+    spans = [s for s in spans if s is not None]
+    low, high = (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else (0, 0)
+    if low != high:
+        raise StageError(f"{stage}: column 'embedding' has rows of different lengths "
+                         f"({low}..{high})")
+    vectors = Vectors.create(path, source.height, high)
+    engine.map(partial(_column_vectors, vectors=vectors), pieces, desc=f"{stage} read",
+               sizes=sizes)
+    return vectors
+
+
+def _embedding_column(piece: Piece, stage: str) -> pl.Series:
+    col = piece.read([EMBEDDING])[EMBEDDING]
+    if isinstance(col.dtype, pl.Array):
+        col = col.cast(pl.List(col.dtype.inner))
+    if col.null_count() or not isinstance(col.dtype, pl.List):
+        raise StageError(f"{stage}: column 'embedding' must be a list of floats on every row")
+    return col
+
+
+def _column_lengths(piece: Piece, *, stage: str) -> tuple[int, int] | None:
+    lengths = _embedding_column(piece, stage).list.len()
+    return (int(lengths.min()), int(lengths.max())) if len(lengths) else None
+
+
+def _column_vectors(piece: Piece, *, vectors: Vectors) -> int:
+    from ..select.distance import as_unit_rows
+
+    col = _embedding_column(piece, "")
+    if not len(col):
+        return 0
+    flat = col.explode().cast(pl.Float32).to_numpy()
+    vectors.write(np.arange(piece.offset, piece.offset + piece.length),
+                  as_unit_rows(flat.reshape(len(col), vectors.dim)))
+    return len(col)
+
+
+def _mark(batch: pl.DataFrame, marks: pl.DataFrame, *, labels: str,
+          vectors: Vectors | None) -> pl.DataFrame:
+    """A piece with its rank (picked rows), cluster (every row), embedding (with
+    ``store_embedding``) and ``not_selected`` on the rows not picked."""
+    rows = batch[ROW].to_numpy()
+    cluster = np.load(labels, mmap_mode="r")[rows] if len(rows) else np.zeros(0, np.int32)
+    out = batch.join(marks.select(ROW, RANK), on=ROW, how="left").with_columns(
+        pl.Series(CLUSTER, np.asarray(cluster), pl.Int32))
+    if vectors is not None:
+        emb = np.asarray(vectors.array()[rows]) if len(rows) else np.zeros((0, vectors.dim))
+        out = out.with_columns(pl.Series(EMBEDDING, emb.astype(np.float32)).cast(
+            pl.List(pl.Float32)))
+    return out.with_columns(pl.when(pl.col(RANK).is_null()).then(pl.lit(REASON))
+                            .alias(DROP_REASON))
+
+
+def _bool_column(df: pl.DataFrame, schema: pl.Schema, name: str | None,
+                 stage: str) -> np.ndarray | None:
     if name is None:
         return None
-    _need(df, name, stage)
-    if df.schema[name] != pl.Boolean:
+    _need(schema, name, stage)
+    if schema[name] != pl.Boolean:
         raise StageError(f"{stage}: keep_column {name!r} must be boolean, "
-                         f"got {df.schema[name]}")
+                         f"got {schema[name]}")
     return df[name].fill_null(False).to_numpy()
 
 
-def _score(df: pl.DataFrame, spec: str, stage: str) -> np.ndarray:
+def _score(df: pl.DataFrame, schema: pl.Schema, spec: str, stage: str) -> np.ndarray:
     """The score column, or the product of the columns in ``a*b``; null -> NaN (ranked last)."""
     score = None
     for name in (part.strip() for part in spec.split("*")):
-        _need(df, name, stage)
-        if not df.schema[name].is_numeric() and df.schema[name] != pl.Boolean:
+        _need(schema, name, stage)
+        if not schema[name].is_numeric() and schema[name] != pl.Boolean:
             raise StageError(f"{stage}: score_column {name!r} must be numeric, "
-                             f"got {df.schema[name]}")
+                             f"got {schema[name]}")
         value = df[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
         score = value if score is None else score * value
     return score
 
 
-def _codes(df: pl.DataFrame, name: str, stage: str) -> np.ndarray:
+def _codes(df: pl.DataFrame, schema: pl.Schema, name: str, stage: str) -> np.ndarray:
     """Stratum numbers by first appearance (null is a stratum of its own)."""
-    _need(df, name, stage)
+    _need(schema, name, stage)
     values = df[name].to_list()
     seen: dict = {}
     try:
@@ -264,10 +344,10 @@ def _codes(df: pl.DataFrame, name: str, stage: str) -> np.ndarray:
         return np.array([seen.setdefault(repr(v), len(seen)) for v in values], dtype=np.int64)
 
 
-def _need(df: pl.DataFrame, name: str, stage: str) -> None:
-    if name not in df.columns:
+def _need(schema: pl.Schema, name: str, stage: str) -> None:
+    if name not in schema:
         raise StageError(f"{stage}: no column {name!r} in the input "
-                         f"(columns: {', '.join(df.columns)})")
+                         f"(columns: {', '.join(schema)})")
 
 
 def select_diverse(df: pl.DataFrame, **options) -> StageResult:

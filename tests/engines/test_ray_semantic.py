@@ -1,5 +1,7 @@
 """``dedup.semantic`` on Ray keeps exactly what the local engine keeps (a local Ray with 2 CPUs,
-the real all-MiniLM-L6-v2), in both search modes, and reuses the run's embedding cache."""
+the real all-MiniLM-L6-v2), in both search modes, and reuses the run's embedding cache; the
+services on their own: the search tasks and the embedding actors read and write the run's
+vector file."""
 
 from __future__ import annotations
 
@@ -11,10 +13,14 @@ import pytest
 
 from curate.dedup.cosine import clustered_cosine_pairs, cosine_pairs
 from curate.embed import DEFAULT_MODEL, encode_texts
+from curate.embed_store import TEXT, embed_source
 from curate.engines import get_engine, ray_cosine, ray_embed
+from curate.engines.local import LocalEngine
+from curate.io.parts import write_parts
 from curate.records import records_to_frame
 from curate.stages.base import KEPT_ID, StageContext
 from curate.stages.dedup_semantic import SemanticDedup
+from curate.vectors import Vectors
 
 from ..conftest import FAQ_SAMPLE
 from ..stages.test_dedup_semantic import faq_paragraphs, reorder, reword
@@ -68,29 +74,14 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def runs(fp32_embeddings, corpus, ray_local, tmp_path_factory):
-    """Both search modes on both engines; the Ray runs share an embedding cache and count the
-    texts their actor pool encodes."""
+    """Both search modes on both engines; the Ray runs share an embedding cache."""
     local_cache, ray_cache = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("ray")
-    encoded: list[list[int]] = []
-    real = ray_embed.ray_encoder
-
-    def counting(engine, **kw):
-        encode, calls = real(engine, **kw), []
-        encoded.append(calls)
-
-        def wrapped(texts):
-            calls.append(len(texts))
-            return encode(texts)
-        return wrapped
-
     out = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ray_embed, "ray_encoder", counting)
-        for mode, options in (("exact", EXACT), ("kmeans", KMEANS)):
-            for name, cache in (("local", local_cache), ("ray", ray_cache)):
-                ctx = StageContext(name="dedup.semantic", cache_dir=cache, seed=0)
-                out[mode, name] = get_engine(name).apply(SemanticDedup(options), corpus, ctx)
-    return out, encoded, ray_cache
+    for mode, options in (("exact", EXACT), ("kmeans", KMEANS)):
+        for name, cache in (("local", local_cache), ("ray", ray_cache)):
+            ctx = StageContext(name="dedup.semantic", cache_dir=cache, seed=0)
+            out[mode, name] = get_engine(name).apply(SemanticDedup(options), corpus, ctx)
+    return out, ray_cache
 
 
 def same(a, b):
@@ -100,11 +91,11 @@ def same(a, b):
 
 
 def test_exact_search_same_as_local(runs):
-    out, _, _ = runs
+    out, _ = runs
     local, ray = out["exact", "local"], out["exact", "ray"]
     same(local, ray)
-    assert ray.stats["engine"] == ("ray: embedding actor pool, blocked search tasks; "
-                                   "the rest on the driver")
+    assert "embedding actor pool" in ray.stats["engine"]
+    assert "blocked search tasks" in ray.stats["engine"]
     expected = {f"{t}{i}": f"p{i}" for t in "rw" for i in range(PARAGRAPHS)}
     expected |= {f"{t}{second}": f"p{first}" for first, second in ONE_TOPIC for t in "prw"}
     assert dict(zip(ray.rejected["id"], ray.rejected[KEPT_ID])) == expected
@@ -114,11 +105,12 @@ def test_exact_search_same_as_local(runs):
 
 
 def test_kmeans_search_same_as_local(runs):
-    out, _, _ = runs
+    out, _ = runs
     local, ray = out["kmeans", "local"], out["kmeans", "ray"]
     same(local, ray)
     # the vectors are in the run's cache from the exact run: the actor pool is not used
-    assert ray.stats["engine"] == "ray: shuffle by k-means cluster; the rest on the driver"
+    assert "search tasks by k-means cluster" in ray.stats["engine"]
+    assert "embedding actor pool" not in ray.stats["engine"]
     assert (ray.stats["search"], ray.stats["clusters"], ray.stats["pairs"]) == ("kmeans", 3, 129)
     assert ray.stats["precision"] == "fp32"
     expected = {}
@@ -131,10 +123,11 @@ def test_kmeans_search_same_as_local(runs):
 
 
 def test_second_run_embeds_nothing(runs):
-    _, encoded, cache = runs
+    out, cache = runs
     # the first Ray run encodes each distinct text once (q0 answers with p0's text); the
     # second finds every vector in the run's cache and never calls the actor pool
-    assert encoded == [[3 * PARAGRAPHS], []]
+    assert [out[mode, "ray"].stats["embedded"] for mode in ("exact", "kmeans")] == [
+        3 * PARAGRAPHS, 0]
     (path,) = (cache / "embeddings").glob("*.parquet")
     assert pl.read_parquet(path).height == 3 * PARAGRAPHS
 
@@ -156,14 +149,54 @@ def planted(n: int = 5000, dim: int = 32, copies: int = 300, seed: int = 0):
     return emb, {(int(s), n - copies + i) for i, s in enumerate(src)}
 
 
-def test_search_over_several_blocks_same_as_local(ray_local):
-    """More rows than one query block (BLOCK) and more than one Ray block per search."""
+def test_search_over_several_blocks_same_as_local(ray_local, tmp_path):
+    """More rows than one query block (BLOCK) and than one task; the tasks read the file."""
     engine = get_engine("ray")
     emb, copies = planted()
+    vectors = Vectors.from_array(tmp_path / "emb.npy", emb)
     exact = cosine_pairs(emb, 0.85)
     assert {tuple(p) for p in exact.tolist()} == copies
-    assert np.array_equal(ray_cosine.exact_pairs(engine, emb, 0.85), exact)
+    assert np.array_equal(ray_cosine.exact_pairs(engine, vectors, 0.85), exact)
     clustered = clustered_cosine_pairs(emb, 0.85, 16, seed=1)
-    assert np.array_equal(ray_cosine.clustered_pairs(engine, emb, 0.85, 16, seed=1),
+    assert np.array_equal(clustered_cosine_pairs(vectors.array(), 0.85, 16, seed=1), clustered)
+    assert np.array_equal(ray_cosine.clustered_pairs(engine, vectors, 0.85, 16, seed=1),
                           clustered)
     assert clustered.shape[0] == 296  # k-means blocks miss 4 of the 300 copies
+    with pytest.raises(TypeError, match="Vectors file"):
+        ray_cosine.exact_pairs(engine, emb, 0.85)
+
+
+class RayEmbedding(LocalEngine):
+    """The local engine whose pieces are embedded as the Ray engine embeds them (its
+    ``embed_pieces``: the actor pool), so that the embedding store can be run here."""
+
+    def __init__(self, ray_engine):
+        self.ray = ray_engine
+
+    def embed_pieces(self, fn, items, **options):
+        return ray_embed.embed_pieces(self.ray, fn, items, **options)
+
+
+def test_actors_write_the_file_and_the_cache(ray_local, tmp_path):
+    """The actors embed their pieces into the run's vector file and cache on storage they
+    share with the driver: the local engine's vectors, and a rerun finds them all."""
+    texts = faq_paragraphs(FAQ_SAMPLE)[:12]
+    df = pl.DataFrame({"text": texts + texts[:3]})
+    source = write_parts(df, tmp_path / "in", rows=4)
+
+    def embed(engine, name):
+        return embed_source(engine, source, _as_text, tmp_path / f"{name}.npy",
+                            columns=["text"], model=DEFAULT_MODEL, cache_dir=tmp_path / name,
+                            work=tmp_path / f"{name}-work", rows=5)
+
+    local = embed(LocalEngine(), "local")
+    ray = embed(RayEmbedding(get_engine("ray")), "ray")
+    assert (ray.embedded, ray.cached) == (local.embedded, local.cached) == (12, 0)
+    assert np.abs(ray.vectors.array() - local.vectors.array()).max() < 1e-5
+    assert np.array_equal(ray.vectors.array()[12:], ray.vectors.array()[:3])
+    again = embed(RayEmbedding(get_engine("ray")), "ray")
+    assert (again.embedded, again.cached) == (0, 12)
+
+
+def _as_text(batch: pl.DataFrame) -> pl.DataFrame:
+    return batch.select(pl.col("text").alias(TEXT))

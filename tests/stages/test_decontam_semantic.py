@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from curate.convert import convert
+from curate.stages.base import StageContext
 from curate.stages.decontam_semantic import SemanticDecontam, decontam_semantic
 
 from ..conftest import FAQ_SAMPLE, OUTPUTS_FILES, TOPICS
@@ -67,3 +68,35 @@ def test_mark_and_the_embedding_cache(rec, tmp_path):
     assert res.kept["contaminated_by"].to_list() == [["b"], None]
     assert res.stats["marked"] == 1
     assert list((tmp_path / "cache" / "embeddings").glob("*.parquet"))  # the run's cache
+
+
+def test_several_pieces_and_an_earlier_finding(tmp_path, monkeypatch):
+    """Input in parts of 9 rows, embedded 4 at a time: the records of one piece; a
+    ``contaminated_by`` found by an earlier stage stays as it was."""
+    from ..engines.test_ray_decontam import corpus
+    from .test_dedup_semantic import in_parts
+
+    path, df = corpus(tmp_path)
+    earlier = pl.Series("contaminated_by", [["ngram"] if i in (3, df.height - 1) else None
+                                            for i in range(df.height)], pl.List(pl.String))
+    df = df.with_columns(earlier)
+    monkeypatch.setattr(SemanticDecontam, "piece_rows", 4)
+    for action in ("drop", "mark"):
+        stage = SemanticDecontam({"benchmarks": {"alpaca_eval": path}, "action": action})
+        ctx = StageContext(name="decontam.semantic", cache_dir=tmp_path / "cache")
+        one = stage.apply(df, ctx)
+        many = in_parts(stage, df, ctx, tmp_path / action, rows=9)
+        assert many.kept.equals(one.kept) and many.rejected.equals(one.rejected)
+        assert many.stats == one.stats
+        out = pl.concat([one.kept, one.rejected], how="diagonal").sort("id")
+        hits = out.filter(pl.col("contaminated_match").is_not_null())
+        assert hits.height == 13 and out["contaminated_similarity"].null_count() == 0
+        by = dict(zip(out["id"], out["contaminated_by"].to_list()))
+        assert by[df["id"][3]] == ["ngram"]  # an FAQ record: kept as it was
+        # the paraphrase, a hit: the earlier finding stays (and is what the stats count)
+        assert by[df["id"][df.height - 1]] == ["ngram"]
+        assert one.stats["by_benchmark"] == {"alpaca_eval": 12, "ngram": 1}
+        assert one.stats["removed" if action == "drop" else "marked"] == 13
+        assert one.dropped() == ({"contaminated": 13} if action == "drop" else {})
+        assert one.kept.columns == df.columns + ["contaminated_similarity",
+                                                 "contaminated_match"]

@@ -129,3 +129,37 @@ def test_kinds_and_keep_policy(rec):
     assert result.rejected.select("id", KEPT_ID, "dup_cluster").rows() == [("s1", "s2", "s2")]
     assert result.kept["dup_cluster"].to_list() == ["s2", None, None]
     assert pl.Series(result.kept.columns[-1:]).to_list() == ["dup_cluster"]
+
+
+def in_parts(stage, df: pl.DataFrame, ctx: StageContext, folder, rows: int):
+    """``stage`` on ``df`` stored as part files of ``rows`` rows (so every pass of the stage
+    works piece by piece), its outputs read back."""
+    from curate.engines.local import LocalEngine
+    from curate.io.parts import write_parts
+    from curate.stages.base import StageData
+
+    data = StageData(write_parts(df, folder / "in", rows=rows), folder / "kept",
+                     folder / "rejected", folder / "scratch")
+    return LocalEngine().run_stage(stage, data, ctx).result()
+
+
+@pytest.mark.parametrize("faq_corpus", ["sample"], indirect=True)
+def test_several_pieces_give_the_one_piece_result(faq_frame, cached, tmp_path, monkeypatch):
+    """Input in parts of 13 rows, embedded 5 rows at a time: the same records as one piece
+    (whose vectors came in one batch list: a cosine moves by ~1e-7, and no pair of this
+    corpus is that close to these thresholds)."""
+    df, _, _ = faq_frame
+    monkeypatch.setattr(SemanticDedup, "piece_rows", 5)
+    cache = tmp_path / "cache"
+    for i, options in enumerate([{"on": "response", "threshold": 0.8},
+                                 {"on": "response", "threshold": 0.773, "keep": "longest",
+                                  "exact_max": 0, "clusters": 3}]):
+        one = cached(df, **options)
+        ctx = StageContext(name="dedup.semantic", cache_dir=cache)
+        many = in_parts(SemanticDedup(options), df, ctx, tmp_path / str(i), rows=13)
+        assert many.kept.equals(one.kept) and many.rejected.equals(one.rejected)
+        assert {k: v for k, v in many.stats.items() if k != "embedded"} == {
+            k: v for k, v in one.stats.items() if k != "embedded"}
+        assert many.stats["embedded"] == (df.height if i == 0 else 0)  # then the cache
+        assert one.rejected.height > 50
+    assert not list((cache / "vectors").iterdir())  # the vector files are removed

@@ -187,3 +187,39 @@ def test_real_model_on_real_instructions(rec, tmp_path, request, corpus, rows, n
     assert cov["sample"]["covering_radius"] < cov["random"]["covering_radius"]
     assert plain.kept["id"].to_list() == SelectDiverse({"n": n, "on": "prompt"}).apply(
         df, ctx).kept["id"].to_list()
+
+
+@pytest.mark.parametrize("options", [
+    {"n": 12, "keep_column": "must"},
+    {"n": 30, "stratify_column": "source", "store_embedding": True},
+    {"n": 20, "method": "deita", "score_column": "score", "min_distance": 0.05},
+    {"n": 12, "method": "clusters", "n_clusters": 4, "per_cluster": "sqrt"}])
+def test_several_pieces_give_the_one_piece_result(rec, tmp_path, options):
+    """The ``embedding`` column read from parts of 13 rows: the sample of one piece."""
+    from .test_dedup_semantic import in_parts
+
+    df = synthetic(rec).with_columns((pl.col("topic") == 3).alias("must"))
+    ctx = StageContext(name="select.diverse", index=2, out_dir=tmp_path, seed=3)
+    one = SelectDiverse(options).apply(df, ctx)
+    many = in_parts(SelectDiverse(options), df, ctx, tmp_path / "parts", rows=13)
+    assert many.kept.equals(one.kept) and many.rejected.equals(one.rejected)
+    assert many.stats == one.stats and one.kept.height == one.stats["selected"] > 10
+    assert one.rejected["cluster"].null_count() == 0
+
+
+def test_the_model_in_pieces_with_the_run_cache(rec, tmp_path, monkeypatch):
+    """Embedded 7 rows at a time: the first run fills the run's cache, the run in parts of 9
+    rows embeds nothing and picks the same rows."""
+    from .test_dedup_semantic import in_parts
+
+    df = rec.frame(*_faq_questions(rec))
+    monkeypatch.setattr(SelectDiverse, "piece_rows", 7)
+    ctx = StageContext(name="select.diverse", cache_dir=tmp_path / "cache", seed=1)
+    stage = {"n": 10, "on": "prompt", "store_embedding": True}
+    one = SelectDiverse(stage).apply(df, ctx)
+    many = in_parts(SelectDiverse(stage), df, ctx, tmp_path / "parts", rows=9)
+    assert many.kept.equals(one.kept) and many.rejected.equals(one.rejected)
+    assert many.stats == one.stats and one.stats["embedding"]["dim"] == 384
+    emb = np.array(one.kept["embedding"].to_list(), dtype=np.float32)
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
+    assert not list((tmp_path / "cache" / "vectors").iterdir())
