@@ -60,6 +60,8 @@ def _intro(stage: dict[str, Any]) -> str:
              if t.get("grounding_max") is not None else None]
     rules = [r for r in rules if r]
     dropped = ", ".join(f"{k}: {v}" for k, v in (stage.get("dropped") or {}).items())
+    what = ", ".join(rules) or "nothing (no threshold set)"
+    what += f" — {dropped}" if dropped else ""
     return (f"<p>Model <b>{html.escape(str(model.get('model')))}</b> "
             f"({html.escape(str(model.get('weights')))}, {html.escape(str(model.get('device')))}"
             f", {html.escape(str(model.get('dtype', 'float32')))}): "
@@ -68,9 +70,7 @@ def _intro(stage: dict[str, Any]) -> str:
             f"{stats.get('rows_grounded', 0)} with a source passage; median IFD "
             f"{stats.get('ifd_median')}. IFD = perplexity of the reply after the instruction / "
             f"perplexity of the reply alone: near or above 1, the instruction does not help "
-            f"predict the reply. Dropped: {html.escape(', '.join(rules) or 'nothing (no '
-                                                      'threshold set)')}"
-            f"{' — ' + html.escape(dropped) if dropped else ''}.</p>")
+            f"predict the reply. Dropped: {html.escape(what)}.</p>")
 
 
 def _dropped_table(rejected: pl.DataFrame | None) -> str:

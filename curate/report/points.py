@@ -90,6 +90,14 @@ def _axis_ticks(lo: float, hi: float) -> list[float]:
     return [round(first + i * step, 12) for i in range(int((hi - first) / step + 1e-9) + 1)]
 
 
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """1, 2 and 5 times the powers of ten between ``10**lo`` and ``10**hi`` (powers of ten
+    alone where those are many)."""
+    found = [m * 10 ** e for e in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)
+             if lo - 1e-9 <= math.log10(m * 10 ** e) <= hi + 1e-9]
+    return found if len(found) <= 8 else [t for t in found if math.log10(t).is_integer()]
+
+
 def _lines(lines: dict[str, float], lo: float, hi: float, base: float) -> list[str]:
     out = []
     for label, value in lines.items():
@@ -128,8 +136,7 @@ def scatter(kept: list[tuple[float, float]], dropped: list[tuple[float, float]],
                f"stroke='{LINE}'/>")
     for t in _axis_ticks(y_lo, y_hi):
         out.append(_text(_LEFT - 6, py(t) + 3, f"{t:g}", "end", size=9))
-    x_ticks = ([10 ** e for e in range(math.ceil(x_lo), math.floor(x_hi) + 1)] if log_x
-               else _axis_ticks(x_lo, x_hi))
+    x_ticks = _log_ticks(x_lo, x_hi) if log_x else _axis_ticks(x_lo, x_hi)
     for t in x_ticks:
         out.append(_text(px(t), base + 13, _num(t), "middle", size=9))
     for label, value in lines.items():

@@ -153,7 +153,7 @@ class InstructionFollowingDifficulty(ModelScorer):
     score_columns = SCORE_COLUMNS
     writes = SCORE_COLUMNS
     report_section = "ifd"
-    command, cli_name, cli_order = "filter", "ifd", 25
+    command, cli_name, cli_order = "filter", "ifd", 70  # last: the costliest filter
 
     options: IfdOptions
 
