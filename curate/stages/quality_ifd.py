@@ -272,7 +272,9 @@ class InstructionFollowingDifficulty(ModelScorer):
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
         model = self._lm.describe() if self._lm is not None else (
-            self._remote_model or {"model": self.options.model, "weights": self.model_key()})
+            self._remote_model or {"model": self.options.model, "weights": self.model_key(),
+                                   "device": "not loaded (every score from the cache)",
+                                   "dtype": "float32"})
         ifd = scored["ifd"].drop_nulls() if scored.height else pl.Series([], dtype=pl.Float64)
         median = ifd.median() if ifd.len() else None
         return {"model": model, "sequences_scored": self.sequences_scored,

@@ -136,6 +136,7 @@ def test_rerun_with_another_threshold_does_not_rescore(tmp_path, tiny):
                         report=False)
     again = second["stages"][1]
     assert again["stats"]["sequences_scored"] == 0              # every score from the cache
+    assert again["stats"]["model"]["device"] == "not loaded (every score from the cache)"
     rejected = pl.read_parquet(tmp_path / "out" / again["rejected"])
     assert set(rejected["drop_reason"]) == {"ifd_low"} and (rejected["ifd"] < 0.5).all()
     assert again["rows_out"] + again["dropped"]["ifd_low"] == 2 * N
