@@ -107,18 +107,19 @@ class LanguageModel:
             owner += [j] * len(target)
         with torch.inference_mode():
             ids, mask = ids.to(self.device), mask.to(self.device)
+            at = (torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device))
             split = self._split_head()
             if split is not None:
                 body, head = split
-                hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state
-                picked = hidden[torch.tensor(rows), torch.tensor(cols)]
+                hidden = body(input_ids=ids, attention_mask=mask,
+                              use_cache=False).last_hidden_state
+                picked = hidden[at]
                 nll = torch.cat([_token_nll(head(picked[s:s + _HEAD_CHUNK]),
                                             targets[s:s + _HEAD_CHUNK], self.device)
                                  for s in range(0, len(targets), _HEAD_CHUNK)])
             else:
-                logits = model(input_ids=ids, attention_mask=mask).logits
-                nll = _token_nll(logits[torch.tensor(rows), torch.tensor(cols)], targets,
-                                 self.device)
+                logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
+                nll = _token_nll(logits[at], targets, self.device)
         sums = np.zeros(len(batch))
         np.add.at(sums, np.asarray(owner), nll.double().cpu().numpy())
         self.sequences_scored += len(batch)

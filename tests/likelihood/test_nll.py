@@ -74,3 +74,16 @@ def test_progress_counts_every_item(lm, items):
     seen = []
     mean_nll(lm, items + items[:3], batch_size=4, progress=seen.append)
     assert sum(seen) == len(items) + 3
+
+
+def test_models_that_change_their_logits_take_the_whole_forward_pass(tiny_lm, items):
+    """A model with soft-capped or scaled logits is run whole (its own logits), and scores
+    as the split path does where both apply."""
+    split = LanguageModel(str(tiny_lm), "cpu")
+    whole = LanguageModel(str(tiny_lm), "cpu")
+    whole.model().config.final_logit_softcapping = None  # the attribute exists, unset
+    assert whole._split_head() is not None
+    whole.model().config.logit_scale = 0.5  # as Cohere's config has it: the whole pass
+    assert whole._split_head() is None
+    np.testing.assert_allclose(mean_nll(whole, items, batch_size=4),
+                               mean_nll(split, items, batch_size=4), rtol=0, atol=1e-5)
