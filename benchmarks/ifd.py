@@ -1,0 +1,276 @@
+"""quality.ifd with the packaged SmolLM2-135M on CPU: speed against a plain per-record
+transformers loop, and the evidence for its defaults on real data (../shared/data).
+
+    .venv/bin/python -m benchmarks.ifd                          # all three parts
+    .venv/bin/python -m benchmarks.ifd --parts speed --speed 24
+    .venv/bin/python -m benchmarks.ifd --parts auc --auc 40 --parts grounding --grounding 30
+
+- ``speed``: the first ``--speed`` records of gpt-3.5-turbo-0301's AlpacaEval outputs, scored
+  by the stage (``InstructionFollowingDifficulty.score``: length-sorted batches, the
+  vocabulary projection only where a reply token is predicted) and by a plain loop (per
+  record, the model's own loss over the same two token sequences: the reply after the chat
+  template's instruction, and after the bare assistant header). The records are cut into
+  chunks and the two alternate chunk by chunk, so that both see the same load on a shared
+  machine. Prints records/s of each (wall and process CPU time) and the largest relative
+  difference of their scores.
+- ``auc``: ``--auc`` records from each of the three AlpacaEval outputs files and from the
+  Python FAQ (question headings and their answers), each with its true reply and with another
+  record's reply of the same source (a random derangement): the ROC AUC of ``ifd`` (swapped
+  higher), and per threshold the share of true records dropped (false drops: benign data)
+  and of swapped ones caught; then the true records the default ``max`` drops.
+- ``grounding``: ``--grounding`` passages of the Python FAQ, questions and answers written by
+  the packaged model (``generate.questions``, n=1; cached), each answer scored with its true
+  passage and with another record's: the ROC AUC of ``grounding`` (wrong passage higher) and
+  the share above each threshold.
+
+Scores, generations and the converted model are cached under ``--cache`` (default
+``.curate-cache/benchmarks/ifd``), so a rerun of a part costs only what changed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+
+OUTPUTS = ("gpt-3.5-turbo-0301", "text_davinci_003", "Meta-Llama-3-8B-Instruct")
+THRESHOLDS = (0.8, 0.9, 1.0, 1.1, 1.2)
+
+
+def alpaca_eval(data: Path, name: str) -> list[tuple[str, str]]:
+    rows = json.loads(gzip.decompress((data / "alpaca_eval" /
+                                       f"{name}.model_outputs.json.gz").read_bytes()))
+    return [(r["instruction"], r["output"]) for r in rows if r["output"].strip()]
+
+
+def faq(data: Path) -> list[tuple[str, str]]:
+    from curate.convert import convert
+
+    frame = convert(data / "raw" / "python_faq", format="docs").frame
+    return [(m[0]["content"], m[-1]["content"]) for m in frame["messages"].to_list()]
+
+
+def frame(pairs: list[tuple[str, str]], prefix: str, meta: list[dict] | None = None):
+    from curate.records import records_to_frame
+
+    return records_to_frame([{"id": f"{prefix}{i}", "kind": "sft", "source": prefix,
+                              "meta": (meta or [{}] * len(pairs))[i],
+                              "messages": [{"role": "user", "content": q},
+                                           {"role": "assistant", "content": a}]}
+                             for i, (q, a) in enumerate(pairs)])
+
+
+def derangement(n: int, rng) -> list[int]:
+    """``d[i]``: whose reply record ``i`` gets, never its own."""
+    order = rng.permutation(n)
+    d = [0] * n
+    for k in range(n):
+        d[order[k]] = int(order[(k + 1) % n])
+    return d
+
+
+def auc(negatives, positives) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y = [0] * len(negatives) + [1] * len(positives)
+    return float(roc_auc_score(y, list(negatives) + list(positives)))
+
+
+def stage_and_ctx(name: str, **options):
+    from curate.stages.base import StageContext
+    from curate.stages.quality_ifd import InstructionFollowingDifficulty
+
+    stage = InstructionFollowingDifficulty({"device": "cpu", **options})
+    return stage, StageContext(name=name, cache_dir=ARGS.cache)
+
+
+def scored(df: pl.DataFrame, name: str, **options) -> pl.DataFrame:
+    """The stage's scores (thresholds off), from the score cache where it has them."""
+    from curate.engines.local import LocalEngine
+
+    stage, ctx = stage_and_ctx(name, max=None, **options)
+    return stage._scored(df, ctx, LocalEngine())
+
+
+# -- speed -------------------------------------------------------------------------------------
+def plain_loop(stage, pairs: list[tuple[str, str]]) -> list[float]:
+    """IFD per record, one record at a time: the model's own loss on each sequence."""
+    import torch
+
+    from curate.likelihood.texts import Tokens
+
+    lm = stage.lm()
+    model, tokens = lm.model(), Tokens(lm.tokenizer(), stage.options.max_tokens)
+    out = []
+    for question, answer in pairs:
+        reply = tokens.reply(answer)
+        losses = []
+        for context in (tokens.context([{"role": "user", "content": question}]),
+                        tokens.alone()):
+            ids = torch.tensor([context + reply])
+            labels = torch.tensor([[-100] * len(context) + reply])
+            with torch.inference_mode():
+                losses.append(float(model(input_ids=ids, labels=labels).loss))
+        out.append(math.exp(losses[0] - losses[1]))
+    return out
+
+
+def speed(data: Path) -> None:
+    pairs = alpaca_eval(data, OUTPUTS[0])[:ARGS.speed]
+    stage, ctx = stage_and_ctx("speed")
+    stage.lm().model()
+    stage.score(frame(pairs[:2], "warm"), ctx)  # load and warm up outside the clock
+    plain_loop(stage, pairs[:2])
+    chunk = max(1, ARGS.speed // 4)
+    took = {"loop": [0.0, 0.0], "stage": [0.0, 0.0]}
+    loop_ifd, stage_ifd = [], []
+    for k, start in enumerate(range(0, len(pairs), chunk)):
+        part = pairs[start:start + chunk]
+        runs = [("loop", lambda: loop_ifd.extend(plain_loop(stage, part))),
+                ("stage", lambda: stage_ifd.extend(
+                    stage.score(frame(part, f"c{start}-"), ctx)["ifd"].to_list()))]
+        for name, run in runs if k % 2 == 0 else runs[::-1]:
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            took[name][0] += time.perf_counter() - wall
+            took[name][1] += time.process_time() - cpu
+    diff = max(abs(a - b) / b for a, b in zip(stage_ifd, loop_ifd))
+    tokens = sum(len(stage.lm().tokenizer()(a).input_ids) for _, a in pairs)
+    print(f"\n## speed: {len(pairs)} records of {OUTPUTS[0]} (replies {tokens} tokens in all), "
+          f"batch_size {stage.options.batch_size}, max_tokens {stage.options.max_tokens}\n")
+    print("| scorer | wall s | records/s | CPU s | records per CPU s | ratio (wall) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    base = len(pairs) / took["loop"][0]
+    for name, label in (("loop", "plain per-record loop (model loss)"),
+                        ("stage", "quality.ifd score()")):
+        wall, cpu = took[name]
+        print(f"| {label} | {wall:.1f} | {len(pairs) / wall:.2f} | {cpu:.1f} | "
+              f"{len(pairs) / cpu:.3f} | {len(pairs) / wall / base:.2f} |")
+    print(f"\nlargest relative difference of ifd, stage vs loop: {diff:.2e}")
+
+
+# -- swapped replies -----------------------------------------------------------------------------
+def swapped_auc(data: Path) -> None:
+    rng = np.random.default_rng(0)
+    sources = {name: alpaca_eval(data, name) for name in OUTPUTS}
+    sources["python_faq"] = faq(data)
+    print(f"\n## swapped replies: {ARGS.auc} records per source, true vs another record's reply\n")
+    print("| source | records | AUC | median ifd true | median ifd swapped | "
+          + " | ".join(f"> {t}: true / swapped" for t in THRESHOLDS) + " |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(THRESHOLDS))
+    every_true, every_swapped, examples = [], [], []
+    for name, pairs in sources.items():
+        idx = rng.choice(len(pairs), size=min(ARGS.auc, len(pairs)), replace=False)
+        picked = [pairs[i] for i in idx]
+        d = derangement(len(picked), rng)
+        swapped = [(picked[i][0], picked[d[i]][1]) for i in range(len(picked))]
+        out = scored(pl.concat([frame(picked, f"{name}-t"), frame(swapped, f"{name}-s")]),
+                     f"auc-{name}")
+        n = len(picked)
+        true, swap = out["ifd"][:n].to_numpy(), out["ifd"][n:].to_numpy()
+        ok = ~np.isnan(true) & ~np.isnan(swap)
+        true, swap = true[ok], swap[ok]
+        every_true += list(true)
+        every_swapped += list(swap)
+        rates = " | ".join(f"{(true > t).mean():.1%} / {(swap > t).mean():.1%}"
+                           for t in THRESHOLDS)
+        print(f"| {name} | {len(true)} | {auc(true, swap):.3f} | {np.median(true):.3f} | "
+              f"{np.median(swap):.3f} | {rates} |")
+        top = out.head(n).filter(pl.col("ifd") > 1.0)
+        examples += [(name, r["ifd"], r["messages"][0]["content"], r["messages"][1]["content"])
+                     for r in top.iter_rows(named=True)]
+    t, s = np.array(every_true), np.array(every_swapped)
+    rates = " | ".join(f"{(t > x).mean():.1%} / {(s > x).mean():.1%}" for x in THRESHOLDS)
+    print(f"| **all** | {len(t)} | {auc(t, s):.3f} | {np.median(t):.3f} | {np.median(s):.3f} "
+          f"| {rates} |")
+    print(f"\ntrue records above the default max 1.0 ({len(examples)}):\n")
+    for name, value, q, a in sorted(examples, key=lambda e: -e[1]):
+        print(f"- {name}, ifd {value:.3f}: {q[:90]!r} -> {a[:110]!r}")
+
+
+# -- grounding -----------------------------------------------------------------------------------
+def generated(data: Path) -> pl.DataFrame:
+    from curate.convert import convert
+    from curate.stages.base import StageContext
+    from curate.stages.generate_questions import GenerateQuestions
+
+    passages = convert(data / "raw" / "python_faq", format="passages").frame
+    passages = passages.sample(min(ARGS.grounding, passages.height), seed=0)
+    stage = GenerateQuestions({"n": 1, "llm": "local", "device": "cpu"})
+    result = stage.apply(passages, StageContext(name="generate.questions",
+                                                cache_dir=ARGS.cache))
+    dropped = result.rejected.height
+    print(f"\ngenerated: {result.kept.height} Q/A records from {passages.height} passages "
+          f"({dropped} rejected: {result.stats.get('failures') or result.rejected['drop_reason'].to_list()})")
+    return result.kept
+
+
+def grounding(data: Path) -> None:
+    rng = np.random.default_rng(1)
+    qa = generated(data)
+    metas = [json.loads(m) for m in qa["meta"].to_list()]
+    pairs = [(m[0]["content"], m[1]["content"]) for m in qa["messages"].to_list()]
+    d = derangement(len(pairs), rng)
+    wrong = [{"passage": metas[d[i]]["passage"]} for i in range(len(pairs))]
+    right = [{"passage": m["passage"]} for m in metas]
+    out = scored(pl.concat([frame(pairs, "g-true", right), frame(pairs, "g-wrong", wrong)]),
+                 "grounding")
+    n = len(pairs)
+    true, bad = out["grounding"][:n].to_numpy(), out["grounding"][n:].to_numpy()
+    ok = ~np.isnan(true) & ~np.isnan(bad)
+    true, bad = true[ok], bad[ok]
+    print(f"\n## grounding: {len(true)} generated answers, true passage vs another one\n")
+    print(f"AUC {auc(true, bad):.3f}; median grounding with the true passage "
+          f"{np.median(true):.3f}, with a wrong one {np.median(bad):.3f}; median ifd of the "
+          f"answers {np.nanmedian(out['ifd'][:n].to_numpy()):.3f}\n")
+    print("| grounding_max | true passage dropped | wrong passage caught |")
+    print("|---:|---:|---:|")
+    for t in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        print(f"| {t} | {(true > t).mean():.1%} | {(bad > t).mean():.1%} |")
+    worst = np.argsort(-out["grounding"][:n].fill_null(0).to_numpy())[:5]
+    print("\nhighest grounding with the true passage:\n")
+    for i in worst:
+        print(f"- {out['grounding'][int(i)]:.3f}: {pairs[int(i)][0][:80]!r} -> "
+              f"{pairs[int(i)][1][:100]!r}")
+
+
+def main() -> None:
+    import torch
+
+    data = Path(ARGS.data)
+    if not (data / "alpaca_eval").is_dir():
+        raise SystemExit(f"{data}: not the shared data folder (no alpaca_eval/); give --data")
+    print(f"SmolLM2-135M-Instruct (packaged), float32, CPU, torch threads "
+          f"{torch.get_num_threads()}")
+    parts = ARGS.parts or ["speed", "auc", "grounding"]
+    if "speed" in parts:
+        speed(data)
+    if "auc" in parts:
+        swapped_auc(data)
+    if "grounding" in parts:
+        grounding(data)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--parts", action="append", choices=["speed", "auc", "grounding"])
+    parser.add_argument("--speed", type=int, default=24, help="records timed")
+    parser.add_argument("--auc", type=int, default=40, help="records per source")
+    parser.add_argument("--grounding", type=int, default=30, help="passages")
+    parser.add_argument("--cache", type=Path, default=REPO / ".curate-cache" / "benchmarks"
+                        / "ifd")
+    ARGS = parser.parse_args()
+    main()
