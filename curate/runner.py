@@ -417,22 +417,19 @@ class Runner:
         return result.kept
 
     def _convert(self, kept_dir: Path, rejected_dir: Path) -> tuple[StageOutput, dict]:
-        from .convert import convert
+        """The input into part folders, each input file read by the engine's workers."""
+        from .convert import convert_parts
 
         spec = self.recipe.input
-        res = convert(self.input_path, format=spec.format, kind=spec.kind,
-                      on_error=self.recipe.on_error, limit=self.limit, columns=spec.columns,
-                      encoding=spec.encoding)
+        res = convert_parts(self.input_path, kept_dir, rejected_dir, engine=self.engine,
+                            format=spec.format, kind=spec.kind, on_error=self.recipe.on_error,
+                            limit=self.limit, columns=spec.columns, encoding=spec.encoding,
+                            scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
         formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
         stats = {"formats": formats}
         if res.columns:
             stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
-        kept, rejected = write_parts(res.frame, kept_dir), write_parts(res.rejected, rejected_dir)
-        drops = {}
-        if res.rejected.height:
-            counts = res.rejected.group_by(DROP_REASON).len().sort(DROP_REASON)
-            drops = {str(r): int(n) for r, n in counts.iter_rows()}
-        return StageOutput(kept, rejected, res.rows_in, res.frame.height, drops), stats
+        return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), stats
 
     def _export(self, data: Parts, manifest: dict) -> list[dict]:
         from .export import export
