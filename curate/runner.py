@@ -25,8 +25,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CurateError, StageError
-from .io.output import write_parquet
-from .io.parts import Parts, part_name, write_parts
+from .io.parts import Parts, part_name
 from .io.remote import is_url, redact
 from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
                        versions, write_manifest)
@@ -51,17 +50,6 @@ class PlannedStage:
 def _chain(previous: str, part: Any) -> str:
     blob = json.dumps([previous, part], sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
-
-
-def _write_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Atomic; lz4 writes about twice as fast as zstd, which matters for checkpoints."""
-    tmp = path.with_suffix(".parquet.tmp")
-    try:
-        write_parquet(df, tmp, compression="lz4")
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # on a full disk, what it took is free for the manifest
-        raise
-    os.replace(tmp, path)
 
 
 def _remove(path: Path) -> None:
@@ -432,17 +420,21 @@ class Runner:
         return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), stats
 
     def _export(self, data: Parts, manifest: dict) -> list[dict]:
-        from .export import export
+        """Each export of the recipe, streamed from the run's data by the engine's workers;
+        the rows a target does not take go to ``rejected/export_<target>.parquet``."""
+        from .export import export_parts
 
-        df = data.read()  # TODO(streaming export): the export reads parts
         results = []
         for spec in self.recipe.export:
             target_dir = self.out_dir / "export" / spec.target
-            res = export(df, target_dir, target=spec.target, test_size=spec.test_size,
-                         validation_size=spec.validation_size, seed=self.recipe.seed,
-                         run_info={**manifest, "run_dir": str(self.out_dir)}, **spec.with_)
-            if res.rejected.height:
-                _write_parquet(res.rejected, self.out_dir / "rejected" / f"export_{spec.target}.parquet")
+            rejected_dir = self.out_dir / "rejected" / f"export_{spec.target}.parquet"
+            scratch = self.out_dir / "cache" / "tmp" / f"export_{spec.target}"
+            _remove(rejected_dir)
+            res = export_parts(data, target_dir, target=spec.target, test_size=spec.test_size,
+                               validation_size=spec.validation_size, seed=self.recipe.seed,
+                               run_info={**manifest, "run_dir": str(self.out_dir)},
+                               engine=self.engine, rejected_dir=rejected_dir, scratch=scratch,
+                               **spec.with_)
             results.append({"target": spec.target, "path": f"export/{spec.target}",
                             "counts": res.counts, "skipped": res.skipped})
             counts = ", ".join(f"{k}: {v}" for k, v in res.counts.items())
