@@ -19,7 +19,7 @@ import polars as pl
 from ..errors import CurateError
 from ..io import is_record_input
 from ..io.encoding import UTF8, check_encoding
-from ..io.parts import PART_ROWS
+from ..io import parts as _parts
 from ..io.remote import redact
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT
@@ -48,11 +48,12 @@ def convert_parts(path: str | Path, kept_dir: str | Path, rejected_dir: str | Pa
                   engine=None, format: str = "auto", kind: str | None = None,
                   on_error: str = "raise", limit: int | None = None,
                   columns: ColumnMap | str | dict | None = None, encoding: str = UTF8,
-                  hint: str = ON_ERROR_HINT, rows: int = PART_ROWS,
+                  hint: str = ON_ERROR_HINT, rows: int | None = None,
                   scratch: str | Path | None = None) -> PartsResult:
     """Read ``path`` and write its records into the part folder ``kept_dir`` and the rows
     that make none into ``rejected_dir`` (see :mod:`curate.convert.stream`), each input file
-    read by ``engine.map`` (default: this process) in pieces of at most ``rows`` rows.
+    read by ``engine.map`` (default: this process) in pieces of at most ``rows`` rows
+    (default: :data:`curate.io.parts.PART_ROWS`).
 
     ``columns``: a column map for every row file (``"prompt=question,response=answer"``);
     ``encoding``: of the text files; ``hint``: how to go on, ending a bad row's error.
@@ -75,6 +76,7 @@ def convert_parts(path: str | Path, kept_dir: str | Path, rejected_dir: str | Pa
         from ..engines.local import LocalEngine
 
         engine = LocalEngine()
+    rows = rows or _parts.PART_ROWS
     kept_dir, rejected_dir = Path(kept_dir), Path(rejected_dir)
     if format in ("auto", "records", "auto+prompts") and is_record_input(path):
         if columns is not None:
@@ -96,7 +98,8 @@ def convert_parts(path: str | Path, kept_dir: str | Path, rejected_dir: str | Pa
 def convert(path: str | Path, *, format: str = "auto", kind: str | None = None,
             on_error: str = "raise", limit: int | None = None,
             columns: ColumnMap | str | dict | None = None, encoding: str = UTF8,
-            hint: str = ON_ERROR_HINT, engine=None, rows: int = PART_ROWS) -> ConvertResult:
+            hint: str = ON_ERROR_HINT, engine=None,
+            rows: int | None = None) -> ConvertResult:
     """Read ``path`` and convert its rows (and documents) into records, as frames in memory
     (for small data; :func:`convert_parts` streams into part folders); see the module doc."""
     with tempfile.TemporaryDirectory(prefix="curate-convert-") as tmp:

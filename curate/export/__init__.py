@@ -32,7 +32,8 @@ from ..errors import CurateError
 from ..io import write_jsonl
 from ..io.output import write_parquet
 from ..io.owned import check_export_output, export_files, write_marker
-from ..io.parts import PART_ROWS, Parts, write_parts
+from ..io import parts as _parts
+from ..io.parts import Parts, write_parts
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
 from .card import render_card
 from .checks import REASONS
@@ -103,7 +104,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
                  chat_template: str = "chatml", max_tokens: int | None = None,
                  tokenizer: str | None = None, overwrite: bool = False,
                  rejected_file: str | None = None, rejected_dir: Path | None = None,
-                 engine=None, scratch: Path | None = None, rows: int = PART_ROWS,
+                 engine=None, scratch: Path | None = None, rows: int | None = None,
                  **target_options: Any) -> ExportResult:
     """Check, split and write ``data`` (one parquet file or a folder of parts) for
     ``target`` in streaming passes (:mod:`curate.export.stream`); see the module docstring.
@@ -151,7 +152,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     plan = Plan(target, options, chat_template, tokenizer, max_tokens, seed, stratify,
                 formats, str(scratch))
     try:
-        pieces = data.pieces(rows)
+        pieces = data.pieces(rows or _parts.PART_ROWS)
         sizes = [p.length for p in pieces]
         checked = engine.map(check_piece, [(plan, p) for p in pieces], desc="export check",
                              sizes=sizes)

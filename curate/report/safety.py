@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from ..safety import scorers
 from .data import collect, columns, scan
 from .plots import _svg
