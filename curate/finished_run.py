@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from .io.parts import Parts
 from .stages.base import DROP_REASON, StageContext
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,19 +51,35 @@ class FinishedRun:
         return StageContext(name=name, index=index, seed=self.seed, on_error=self.on_error,
                             out_dir=self.out_dir, cache_dir=self.out_dir / "cache")
 
-    def _read(self, rel: str | None, columns: list[str] | None = None) -> pl.DataFrame | None:
-        from .io.parts import Parts
-
+    def _parts(self, rel: str | None) -> Parts | None:
         path = self.out_dir / rel if rel else None
-        if path is None or not path.exists():
+        return Parts(path) if path is not None and path.exists() else None
+
+    def _read(self, rel: str | None, columns: list[str] | None = None) -> pl.DataFrame | None:
+        parts = self._parts(rel)
+        if parts is None:
             return None
-        parts = Parts(path)
         if columns is not None:
             columns = [c for c in columns if c in parts.schema]
         return parts.read(columns)
 
+    def first_parts(self) -> Parts:
+        """The records as they entered the first stage, in storage (read them piece by piece,
+        or a few columns of them: a run's data may be larger than memory)."""
+        parts = self._parts(self.entries[0].get("checkpoint"))
+        if parts is None:
+            raise FileNotFoundError(f"{self.out_dir}: the checkpoint of "
+                                    f"{self.entries[0].get('name')} is missing")
+        return parts
+
+    def output_parts(self) -> Parts:
+        """The records the last stage kept, in storage."""
+        parts = self._parts(self.stages[-1][2].get("checkpoint")) if self.stages else None
+        return self.first_parts() if parts is None else parts
+
     def first_input(self, columns: list[str] | None = None) -> pl.DataFrame:
-        """The records as they entered the first stage (the convert step's checkpoint)."""
+        """The records as they entered the first stage (the convert step's checkpoint), in
+        memory: give the ``columns`` needed (compact ones), or use :meth:`first_parts`."""
         df = self._read(self.entries[0].get("checkpoint"), columns)
         if df is None:
             raise FileNotFoundError(f"{self.out_dir}: the checkpoint of "
@@ -70,13 +87,14 @@ class FinishedRun:
         return df
 
     def output(self, columns: list[str] | None = None) -> pl.DataFrame:
-        """The records the last stage kept."""
+        """The records the last stage kept, in memory (see :meth:`first_input`)."""
         df = self._read(self.stages[-1][2].get("checkpoint"), columns) if self.stages else None
         return self.first_input(columns) if df is None else df
 
     def removed(self, columns: tuple[str, ...] = ()) -> pl.DataFrame:
         """``id``, ``drop_reason`` and ``stage`` (its name) of every row a stage removed, in
-        run order, with ``columns`` where a stage's rejected rows have them (else null)."""
+        run order, with ``columns`` where a stage's rejected rows have them (else null): only
+        these columns are read (compact, unless ``columns`` names texts)."""
         parts = []
         for name, _, entry in self.stages:
             df = self._read(entry.get("rejected"), ["id", DROP_REASON, *columns])

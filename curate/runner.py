@@ -25,8 +25,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CurateError, StageError
-from .io.output import write_parquet
-from .io.parts import Parts, part_name, write_parts
+from .io.parts import Parts, part_name
 from .io.remote import is_url, redact
 from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
                        versions, write_manifest)
@@ -51,17 +50,6 @@ class PlannedStage:
 def _chain(previous: str, part: Any) -> str:
     blob = json.dumps([previous, part], sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
-
-
-def _write_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Atomic; lz4 writes about twice as fast as zstd, which matters for checkpoints."""
-    tmp = path.with_suffix(".parquet.tmp")
-    try:
-        write_parquet(df, tmp, compression="lz4")
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # on a full disk, what it took is free for the manifest
-        raise
-    os.replace(tmp, path)
 
 
 def _remove(path: Path) -> None:
@@ -420,35 +408,38 @@ class Runner:
         return result.kept
 
     def _convert(self, kept_dir: Path, rejected_dir: Path) -> tuple[StageOutput, dict]:
-        from .convert import convert
+        """The input into part folders, each input file read by the engine's workers."""
+        from .convert import convert_parts
 
         spec = self.recipe.input
-        res = convert(self.input_path, format=spec.format, kind=spec.kind,
-                      on_error=self.recipe.on_error, limit=self.limit, columns=spec.columns,
-                      encoding=spec.encoding)
+        res = convert_parts(self.input_path, kept_dir, rejected_dir, engine=self.engine,
+                            format=spec.format, kind=spec.kind, on_error=self.recipe.on_error,
+                            limit=self.limit, columns=spec.columns, encoding=spec.encoding,
+                            scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
         formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
         stats = {"formats": formats}
         if res.columns:
             stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
-        kept, rejected = write_parts(res.frame, kept_dir), write_parts(res.rejected, rejected_dir)
-        drops = {}
-        if res.rejected.height:
-            counts = res.rejected.group_by(DROP_REASON).len().sort(DROP_REASON)
-            drops = {str(r): int(n) for r, n in counts.iter_rows()}
-        return StageOutput(kept, rejected, res.rows_in, res.frame.height, drops), stats
+        if res.documents:
+            stats["documents"] = res.documents
+        return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), stats
 
     def _export(self, data: Parts, manifest: dict) -> list[dict]:
-        from .export import export
+        """Each export of the recipe, streamed from the run's data by the engine's workers;
+        the rows a target does not take go to ``rejected/export_<target>.parquet``."""
+        from .export import export_parts
 
-        df = data.read()  # TODO(streaming export): the export reads parts
         results = []
         for spec in self.recipe.export:
             target_dir = self.out_dir / "export" / spec.target
-            res = export(df, target_dir, target=spec.target, test_size=spec.test_size,
-                         validation_size=spec.validation_size, seed=self.recipe.seed,
-                         run_info={**manifest, "run_dir": str(self.out_dir)}, **spec.with_)
-            if res.rejected.height:
-                _write_parquet(res.rejected, self.out_dir / "rejected" / f"export_{spec.target}.parquet")
+            rejected_dir = self.out_dir / "rejected" / f"export_{spec.target}.parquet"
+            scratch = self.out_dir / "cache" / "tmp" / f"export_{spec.target}"
+            _remove(rejected_dir)
+            res = export_parts(data, target_dir, target=spec.target, test_size=spec.test_size,
+                               validation_size=spec.validation_size, seed=self.recipe.seed,
+                               run_info={**manifest, "run_dir": str(self.out_dir)},
+                               engine=self.engine, rejected_dir=rejected_dir, scratch=scratch,
+                               **spec.with_)
             results.append({"target": spec.target, "path": f"export/{spec.target}",
                             "counts": res.counts, "skipped": res.skipped})
             counts = ", ".join(f"{k}: {v}" for k, v in res.counts.items())

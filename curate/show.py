@@ -47,12 +47,13 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
                "stages": stages, "exports": _exports(folder, manifest.get("exports") or [])}
     if rejected is not None or reason is not None:
         files = _rejected_files(folder, stages, rejected)
-        frame, label = _rejected_rows(folder, files, reason, rejected)
+        sources, label = _rejected_rows(files, reason, rejected)
     else:
-        frame, label = _data(folder), "data.parquet"
-    summary["sample"] = {"of": label, "stage": rejected, "reason": reason,
-                         "rows": 0 if frame is None else frame.height,
-                         "shown": [] if frame is None else _sample(frame, n, seed)}
+        data = folder / "data.parquet"
+        sources, label = ([(None, _scan(data))] if data.exists() else None), "data.parquet"
+    rows, shown = _sample(sources, n, seed) if sources is not None else (0, [])
+    summary["sample"] = {"of": label, "stage": rejected, "reason": reason, "rows": rows,
+                         "shown": shown}
     return summary
 
 
@@ -75,22 +76,39 @@ def _exports(folder: Path, listed: list[dict]) -> list[dict]:
                 with open(d / f"{split}.jsonl", "rb") as fh:
                     counts[split] = sum(1 for line in fh if line.strip())
         skipped = {}
-        if (d / "rejected" / "export.parquet").is_file():
-            reasons = _read(d / "rejected" / "export.parquet", columns=["drop_reason"])
-            skipped = dict(sorted(reasons["drop_reason"].value_counts().iter_rows()))
+        if (d / "rejected" / "export.parquet").exists():
+            path = d / "rejected" / "export.parquet"
+            skipped = dict(sorted(_collect(_scan(path).group_by("drop_reason").len(),
+                                           path).iter_rows()))
         if counts:
             out.append({"target": d.name, "path": f"export/{d.name}", "counts": counts,
                         "skipped": skipped})
     return out
 
 
-def _read(path: Path, **options) -> pl.DataFrame:
+def _broken(path: Path, exc: Exception) -> CurateError:
+    first = (str(exc).splitlines() or [""])[0]
+    return CurateError(f"{path}: not a readable parquet file ({first}); rerun the stage that "
+                       "wrote it")
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    """The rows of a run's ``*.parquet`` (one file or a folder of parts), lazily."""
+    from .io.parts import Parts
+
     try:
-        return pl.read_parquet(path, **options)
+        parts = Parts(path)
+        parts.schema  # a broken footer says so here, not in the middle of a query
     except Exception as exc:  # polars' ComputeError and friends: a broken or partial file
-        first = (str(exc).splitlines() or [""])[0]
-        raise CurateError(f"{path}: not a readable parquet file ({first}); rerun the stage "
-                          "that wrote it") from None
+        raise _broken(path, exc) from None
+    return parts.scan()
+
+
+def _collect(lf: pl.LazyFrame, path: Path) -> pl.DataFrame:
+    try:
+        return lf.collect()
+    except Exception as exc:  # a broken part
+        raise _broken(path, exc) from None
 
 
 def _rows(path: Path) -> int:
@@ -98,14 +116,8 @@ def _rows(path: Path) -> int:
 
     try:
         return pq.read_metadata(path).num_rows
-    except Exception:  # pyarrow.ArrowInvalid: say it as _read does
-        _read(path)
-        raise
-
-
-def _data(folder: Path) -> pl.DataFrame | None:
-    path = folder / "data.parquet"
-    return _read(path) if path.is_file() else None
+    except Exception as exc:  # pyarrow.ArrowInvalid
+        raise _broken(path, exc) from None
 
 
 def _rejected_files(folder: Path, stages: list[dict], wanted: str | None) -> list[tuple[str, Path]]:
@@ -122,46 +134,64 @@ def _rejected_files(folder: Path, stages: list[dict], wanted: str | None) -> lis
         if p not in known:
             out.append((p.stem, p, {p.stem}))
     if wanted is None:
-        return [(slug, p) for slug, p, _ in out if p.is_file()]
+        return [(slug, p) for slug, p, _ in out if p.exists()]
     match = [(slug, p) for slug, p, keys in out if wanted in keys]
     if not match:
         names = ", ".join(slug for slug, _, _ in out) or "none"
         raise CurateError(f"--rejected {wanted}: no such stage in this run (rejected rows of: "
                           f"{names})")
-    if not match[0][1].is_file():
+    if not match[0][1].exists():
         raise CurateError(f"--rejected {wanted}: {match[0][1]} is missing; the stage did not "
                           "finish")
     return match[:1]
 
 
-def _rejected_rows(folder: Path, files: list[tuple[str, Path]], reason: str | None,
-                   wanted: str | None) -> tuple[pl.DataFrame, str]:
-    frames, counts = [], {}
+def _rejected_rows(files: list[tuple[str, Path]], reason: str | None, wanted: str | None
+                   ) -> tuple[list[tuple[str | None, pl.LazyFrame]], str]:
+    """The rejected rows to sample from, per file (with ``reason`` alone); the counts per
+    reason are aggregates, no file is read whole."""
+    sources, counts, found = [], {}, 0
     for slug, path in files:
-        df = _read(path)
-        if "drop_reason" in df.columns:
-            for r, k in df["drop_reason"].value_counts().iter_rows():
+        lf = _scan(path)
+        if "drop_reason" in lf.collect_schema():
+            for r, k in _collect(lf.group_by("drop_reason").len(), path).iter_rows():
                 counts[r] = counts.get(r, 0) + k
+                found += k if r == reason else 0
             if reason is not None:
-                df = df.filter(pl.col("drop_reason") == reason)
-        frames.append(df if wanted is not None else df.with_columns(stage=pl.lit(slug)))
-    frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-    if reason is not None and frame.height == 0:
+                lf = lf.filter(pl.col("drop_reason") == reason)
+        sources.append((slug if wanted is None else None, lf))
+    if reason is not None and not found:
         where = f" by {files[0][0]}" if wanted is not None and files else ""
         have = ", ".join(f"{r} ({k})" for r, k in sorted(counts.items())) or "none"
         raise CurateError(f"--reason {reason}: no rows were removed{where} for this reason; "
                           f"the reasons: {have}")
     where = (f"rejected/{files[0][1].name}" if wanted is not None and files
              else "rejected/")
-    return frame, where
+    return sources, where
 
 
-def _sample(frame: pl.DataFrame, n: int, seed: int) -> list[dict]:
-    """``n`` rows picked with ``seed``, in their order in the file."""
-    if frame.height > n:
-        picked = frame.with_row_index("_row").sample(n, seed=seed).sort("_row").drop("_row")
-    else:
-        picked = frame
+def _sample(sources: list[tuple[str | None, pl.LazyFrame]], n: int,
+            seed: int) -> tuple[int, list[dict]]:
+    """The rows of ``sources`` (one after another) and ``n`` of them picked with ``seed``, in
+    their order; only the picked rows are read (with their ``stage``, a source's label)."""
+    heights = [lf.select(pl.len()).collect().item() for _, lf in sources]
+    total = sum(heights)
+    picked = (pl.int_range(0, total, eager=True).sample(n, seed=seed).sort().to_list()
+              if total > n else list(range(total)))
+    frames, start = [], 0
+    for (label, lf), h in zip(sources, heights):
+        mine = [p - start for p in picked if start <= p < start + h]
+        start += h
+        if not mine:
+            continue
+        df = (lf.with_row_index("_row").filter(pl.col("_row").is_in(mine)).drop("_row")
+              .collect(engine="streaming"))
+        frames.append(df if label is None else df.with_columns(stage=pl.lit(label)))
+    frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    return total, _shown(frame)
+
+
+def _shown(picked: pl.DataFrame) -> list[dict]:
     rows = []
     for row in picked.iter_rows(named=True):
         out = {k: row[k] for k in _ROW_KEYS if row.get(k) is not None}

@@ -73,8 +73,11 @@ def read_judged_run(run: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     if entry is None or entry.get("status") != "done" or not entry.get("rejected"):
         raise CurateError(f"{run}: the run has no finished {PAIRS_STAGE} stage; --from-judge "
                           f"takes the output folder of `curate judge` (with pairs)")
-    pairs = pl.read_parquet(run / "data.parquet")
-    rejected = pl.read_parquet(run / entry["rejected"])
+    from ..io.parts import Parts
+
+    # a judged run's rows were each judged by an LLM: few enough to read (one file or parts)
+    pairs = Parts(run / "data.parquet").read()
+    rejected = Parts(run / entry["rejected"]).read()
     for name, frame in (("data.parquet", pairs), (entry["rejected"], rejected)):
         missing = [c for c in (jc.CANDIDATES, jc.SCORE) if c not in frame.columns]
         if missing and frame.height:

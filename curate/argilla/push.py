@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import polars as pl
 
 from ..errors import CurateError
+from ..io.parts import Parts
 from ..progress import bar
 from ..records import RECORD_COLUMNS, content_hash, turn_text
 from .client import ArgillaClient
@@ -114,9 +115,11 @@ def build_items(frame: pl.DataFrame, settings: DatasetSettings, question_ids: di
     return items
 
 
-def check_frame(frame: pl.DataFrame, task: str | None) -> str:
-    """The task for ``frame``'s records (given, or from their kind); raises on a mismatch."""
-    kinds = frame.get_column("kind").unique().to_list() if frame.height else []
+def check_frame(frame: pl.DataFrame | pl.LazyFrame, task: str | None) -> str:
+    """The task for ``frame``'s records (given, or from their kind); raises on a mismatch.
+    Read as aggregates (kinds, counts), so a LazyFrame over a run's parts is not loaded."""
+    lf = frame.lazy()
+    kinds = lf.select(pl.col("kind").unique()).collect(engine="streaming")["kind"].to_list()
     if task is None:
         if len(kinds) != 1:
             raise CurateError(f"the input holds records of kinds {sorted(kinds)}; choose one "
@@ -125,27 +128,47 @@ def check_frame(frame: pl.DataFrame, task: str | None) -> str:
     want = KIND_OF_TASK.get(task)
     if want is None:
         raise CurateError(f"unknown labeling task {task!r}; expected sft-review or preference")
-    wrong = frame.filter(pl.col("kind") != want).height
+    wrong, dup = lf.select((pl.col("kind") != want).sum(),
+                           pl.len() - pl.col("id").n_unique()).collect(engine="streaming").row(0)
     if wrong:
         raise CurateError(f"task {task} labels {want} records, but {wrong} input records are of "
                           f"another kind")
-    dup = frame.height - frame.get_column("id").n_unique()
     if dup:
         raise CurateError(f"{dup} input records repeat an id; ids must be unique to push")
     return task
 
 
-def push_records(client: ArgillaClient, frame: pl.DataFrame, *, dataset: str,
+def _probe(lf: pl.LazyFrame) -> pl.DataFrame:
+    """No rows but the schema, and a first row with an embedding where there is one: what the
+    dataset settings are made from."""
+    head = lf.head(0).collect()
+    if "embedding" not in head.columns:
+        return head
+    return pl.concat([head, lf.filter(pl.col("embedding").is_not_null()).head(1)
+                      .collect(engine="streaming")])
+
+
+def _batches(data: pl.DataFrame | Parts) -> Iterator[pl.DataFrame]:
+    if isinstance(data, pl.DataFrame):
+        yield data
+    else:
+        yield from data.iter_batches()
+
+
+def push_records(client: ArgillaClient, frame: pl.DataFrame | Parts, *, dataset: str,
                  task: str | None = None, annotators: int = 1, workspace: str | None = None,
                  seed: int = 0, batch_size: int = BATCH, guidelines: str | None = None,
                  on_batch: Callable[[int, int], None] | None = None,
                  extension: ItemExtension | None = None) -> dict[str, Any]:
-    """Create the dataset if needed and upsert ``frame``'s records in batches.
+    """Create the dataset if needed and upsert ``frame``'s records in batches; ``frame`` may
+    be a run's data in storage (:class:`~curate.io.parts.Parts`), read piece by piece.
 
     ``on_batch(done, total)`` is called after each batch. Returns a summary for the manifest.
     """
-    task = check_frame(frame, task)
-    settings = task_settings(task, frame, annotators=annotators, guidelines=guidelines)
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame.scan()
+    total = frame.height
+    task = check_frame(lf, task)
+    settings = task_settings(task, _probe(lf), annotators=annotators, guidelines=guidelines)
     if extension is not None:
         settings.fields = [*settings.fields, *extension.fields]
         settings.metadata = [*settings.metadata, *extension.metadata]
@@ -153,17 +176,19 @@ def push_records(client: ArgillaClient, frame: pl.DataFrame, *, dataset: str,
         settings.guidelines = guidelines or extension.guidelines or settings.guidelines
     ds = ensure_dataset(client, dataset, settings, workspace=workspace)
     question_ids = {q["name"]: q["id"] for q in client.questions(ds["id"])}
-    items = build_items(frame, settings, question_ids, seed=seed, extension=extension)
-    batches = 0
-    with bar(total=len(items), desc=f"push {dataset}") as progress:
-        for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
-            client.upsert_records(ds["id"], chunk)
-            batches += 1
-            progress.update(len(chunk))
-            if on_batch is not None:
-                on_batch(start + len(chunk), len(items))
-    return {"dataset": dataset, "dataset_id": ds["id"], "task": task, "records": len(items),
+    batches = done = 0
+    with bar(total=total, desc=f"push {dataset}") as progress:
+        for piece in _batches(frame):
+            for start in range(0, piece.height, batch_size):
+                chunk = build_items(piece.slice(start, batch_size), settings, question_ids,
+                                    seed=seed, extension=extension)
+                client.upsert_records(ds["id"], chunk)
+                batches += 1
+                done += len(chunk)
+                progress.update(len(chunk))
+                if on_batch is not None:
+                    on_batch(done, total)
+    return {"dataset": dataset, "dataset_id": ds["id"], "task": task, "records": done,
             "batches": batches, "annotators": annotators, "seed": seed,
             "metadata": [m["name"] for m in settings.metadata],
             "vectors": [v["name"] for v in settings.vectors]}

@@ -91,13 +91,11 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     """Check records against a trainer's format, split them (group-aware, seeded) and write
     them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet.
     curate replaces or removes only the files it wrote in OUT (see --overwrite)."""
-    from ..convert import convert
+    import tempfile
+
     from ..export import TARGETS
     from ..export.folder import REJECTED, export_names
-    from ..io.dispatch import is_run_folder
-    from ..io.output import prepare_output, writing
-    from ..io.remote import is_url, redact
-    from ..manifest import read_manifest, read_remote_manifest
+    from ..io.output import prepare_output
 
     if target not in TARGETS:
         raise click.BadParameter(f"{target!r} is not one of {', '.join(TARGETS)}",
@@ -107,8 +105,26 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     _check_options(target, options, test_size, validation_size, formats, max_tokens, tokenizer)
     prepare_output(out, inputs=[input_path], export=[*export_names(target), REJECTED],
                    overwrite=overwrite)
-    read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
-    frame = read.frame
+    tmp = tempfile.TemporaryDirectory(prefix="curate-export-input-")
+    try:
+        _export_input(input_path, out, fmt, Path(tmp.name), target=target, test_size=test_size,
+                      validation_size=validation_size, seed=seed, formats=formats,
+                      chat_template=chat_template, max_tokens=max_tokens, tokenizer=tokenizer,
+                      overwrite=overwrite, **options)
+    finally:
+        tmp.cleanup()
+
+
+def _export_input(input_path: str, out: str, fmt: str, tmp: Path, **options) -> None:
+    """Read the input (a record input as it is, other data converted into ``tmp`` piece by
+    piece) and export it; print what was written."""
+    from ..io.dispatch import is_run_folder
+    from ..io.output import writing
+    from ..io.remote import is_url, redact
+    from ..manifest import read_manifest, read_remote_manifest
+
+    data, columns = input_parts(input_path, fmt, tmp)
+    target = options["target"]
     run_info = None
     if is_url(input_path):
         manifest = read_remote_manifest(input_path)
@@ -116,10 +132,7 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     elif Path(input_path).is_dir() and is_run_folder(Path(input_path)):
         run_info = dict(read_manifest(Path(input_path)) or {}, run_dir=str(input_path))
     with writing(out):
-        result = _write(frame, out, target=target, test_size=test_size,
-                        validation_size=validation_size, seed=seed, run_info=run_info,
-                        formats=formats, chat_template=chat_template, max_tokens=max_tokens,
-                        tokenizer=tokenizer, overwrite=overwrite, **options)
+        result = _write(data, out, run_info=run_info, **options)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     click.echo(f"wrote {out} ({target}): {counts}")
     for note in result.notes:
@@ -127,8 +140,26 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     for reason, n in result.skipped.items():
         hint = result.hints.get(reason)
         click.echo(f"  not exported: {reason}: {n}" + (f" ({hint})" if hint else ""))
-    for file, mapping in read.columns.items():
+    for file, mapping in columns.items():
         click.echo(f"  {file}: columns {mapping}")
+
+
+def input_parts(input_path: str, fmt: str, tmp: Path):
+    """The input's records as Parts, and the column map each file was read through: a local
+    run folder or records parquet in the record schema is read as it is; anything else is
+    converted (piece by piece) into ``tmp``."""
+    from ..convert import convert_parts
+    from ..io.dispatch import is_record_input, record_parts
+    from ..io.remote import is_url
+    from ..records import RECORD_SCHEMA
+
+    if fmt in ("auto", "records") and not is_url(input_path) and is_record_input(input_path):
+        parts = record_parts(input_path)
+        if all(parts.schema.get(c) == t for c, t in RECORD_SCHEMA.items()):
+            return parts, {}
+    res = convert_parts(input_path, tmp / "data.parquet", tmp / "rejected.parquet", format=fmt,
+                        hint=skip_hint(input_path), **read_settings())
+    return res.kept, res.columns
 
 
 def _check_options(target, options, test_size, validation_size, formats, max_tokens,
@@ -160,9 +191,9 @@ def _check_options(target, options, test_size, validation_size, formats, max_tok
         raise click.BadParameter(str(exc), param_hint="--formats") from None
 
 
-def _write(frame, out: str, **options):
-    """Export ``frame`` into the folder or URL ``out``, with rejected/export.parquet."""
-    from ..export import export as export_frame
+def _write(data, out: str, **options):
+    """Export ``data`` (Parts) into the folder or URL ``out``, with rejected/export.parquet."""
+    from ..export import export_parts
     from ..export.folder import REJECTED
     from ..io.mirror import RunMirror
     from ..io.owned import merge_remote_marker
@@ -172,7 +203,7 @@ def _write(frame, out: str, **options):
     if mirror is not None:
         mirror.start(pull=False)
     folder = mirror.local if mirror is not None else Path(out)
-    result = export_frame(frame, folder, rejected_file=REJECTED, **options)
+    result = export_parts(data, folder, rejected_file=REJECTED, **options)
     if mirror is not None:
         merge_remote_marker(folder, out)  # files at the URL are never deleted: still curate's
         mirror.push()

@@ -6,11 +6,12 @@ The API key is only ever printed by ``serve``, once, on its ``ARGILLA_API_KEY=``
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from .common import InputPath, input_options, output_option, read_settings
+from .common import InputPath, input_options, output_option
 
 api_options = [
     click.option("--api-url", envvar="ARGILLA_API_URL", default=None,
@@ -104,16 +105,21 @@ def push(*, input_path, judged_run, hard_margin, dataset, task, annotators, work
 
         frame, columns = hard_cases(Path(judged_run), hard_margin=hard_margin or 0.0), {}
         extension = JudgeSuggestions(Path(judged_run))
-    else:
-        from ..convert import convert
-        from .export import skip_hint
+    with ExitStack() as stack:
+        if judged_run is None:  # the input's records in storage, read piece by piece
+            import tempfile
 
-        read = convert(input_path, format=fmt, hint=skip_hint(input_path), **read_settings())
-        frame, columns, extension = read.frame, read.columns, None
-    with _client(api_url, api_key) as client:
-        summary = push_records(client, frame, dataset=dataset, task=task,
-                               annotators=annotators, workspace=workspace, seed=seed,
-                               extension=extension)
+            from .export import input_parts
+
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="curate-push-"))
+            data, columns = input_parts(input_path, fmt, Path(tmp))
+            extension = None
+        else:
+            data = frame
+        with _client(api_url, api_key) as client:
+            summary = push_records(client, data, dataset=dataset, task=task,
+                                   annotators=annotators, workspace=workspace, seed=seed,
+                                   extension=extension)
     click.echo(f"pushed {summary['records']} {summary['task']} records to {dataset} "
                f"({summary['batches']} batches); {annotators} submitted response(s) per record")
     if judged_run is not None:

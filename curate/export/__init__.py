@@ -19,7 +19,10 @@ Examples:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,8 @@ from ..errors import CurateError
 from ..io import write_jsonl
 from ..io.output import write_parquet
 from ..io.owned import check_export_output, export_files, write_marker
-from ..judge.sources import pair_sources
+from ..io import parts as _parts
+from ..io.parts import Parts, write_parts
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
 from .card import render_card
 from .checks import REASONS
@@ -38,12 +42,12 @@ from .folder import CARD, FORMATS, export_names
 from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
-from .templates import CHAT_TEMPLATES, check_max_tokens, render_check, template_text
+from .templates import CHAT_TEMPLATES, check_max_tokens, template_text
 from .tools import json_row, tool_dtype
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 
-__all__ = ["ExportResult", "export", "TARGETS", "REASONS", "SPLITS", "FORMATS",
+__all__ = ["ExportResult", "export", "export_parts", "TARGETS", "REASONS", "SPLITS", "FORMATS",
            "CHAT_TEMPLATES", "check_writer_options", "get_target", "render_card", "split_frame",
            "Target"]
 
@@ -53,7 +57,9 @@ class ExportResult:
     out_dir: Path
     counts: dict[str, int]          # split -> rows written
     skipped: dict[str, int]         # reason -> rows not exported (wrong_kind, empty_turn, ...)
-    rejected: pl.DataFrame          # the rows not exported, with drop_reason (empty if none)
+    rejected: pl.DataFrame | Parts  # the rows not exported, with drop_reason (export(): a
+    #                                 frame, empty if none; export_parts(): their parts in
+    #                                 rejected_dir, or an empty frame)
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)       # what was picked for the user (task)
     hints: dict[str, str] = field(default_factory=dict)  # reason -> how to export those rows
@@ -68,9 +74,40 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
            run_info: dict | None = None, stratify: str | None = "source",
            formats: list[str] | tuple[str, ...] | None = None, chat_template: str = "chatml",
            max_tokens: int | None = None, tokenizer: str | None = None,
-           overwrite: bool = False, rejected_file: str | None = None,
+           overwrite: bool = False, rejected_file: str | None = None, engine=None,
            **target_options: Any) -> ExportResult:
-    """Check, split and write ``df`` for ``target``; see the module docstring.
+    """Check, split and write the frame ``df`` for ``target``: :func:`export_parts` on it
+    (written to a temporary folder), with the rows not exported as a frame."""
+    from ..records import conform
+
+    with tempfile.TemporaryDirectory(prefix="curate-export-") as tmp:
+        data = write_parts(conform(df), Path(tmp) / "data.parquet")
+        res = export_parts(data, out_dir, target=target, test_size=test_size,
+                           validation_size=validation_size, seed=seed, run_info=run_info,
+                           stratify=stratify, formats=formats, chat_template=chat_template,
+                           max_tokens=max_tokens, tokenizer=tokenizer, overwrite=overwrite,
+                           rejected_file=rejected_file, engine=engine,
+                           rejected_dir=Path(tmp) / "rejected.parquet", **target_options)
+        res.rejected = (res.rejected.read() if isinstance(res.rejected, Parts)
+                        else _no_rows(df))
+    return res
+
+
+def _no_rows(df: pl.DataFrame) -> pl.DataFrame:
+    return df.head(0).with_columns(pl.lit(None, pl.String).alias("drop_reason"))
+
+
+def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | int = 0.1,
+                 validation_size: float | int | None = None, seed: int = 0,
+                 run_info: dict | None = None, stratify: str | None = "source",
+                 formats: list[str] | tuple[str, ...] | None = None,
+                 chat_template: str = "chatml", max_tokens: int | None = None,
+                 tokenizer: str | None = None, overwrite: bool = False,
+                 rejected_file: str | None = None, rejected_dir: Path | None = None,
+                 engine=None, scratch: Path | None = None, rows: int | None = None,
+                 **target_options: Any) -> ExportResult:
+    """Check, split and write ``data`` (one parquet file or a folder of parts) for
+    ``target`` in streaming passes (:mod:`curate.export.stream`); see the module docstring.
 
     ``test_size``/``validation_size``: a fraction in (0, 1) of the exported rows (rounded up) or
     a row count >= 1. ``stratify``: the column whose values each keep their share of test rows.
@@ -84,80 +121,130 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
     Only files curate wrote are replaced or removed (the folder's ``.curate.json`` lists them,
     see :mod:`curate.io.owned`): a file of the user's at a name the export writes is a
     CurateError before any work, unless ``overwrite``. ``rejected_file``: where in ``out_dir``
-    the rows not exported are written (e.g. ``rejected/export.parquet``); None: not written.
+    the rows not exported are written as one file (e.g. ``rejected/export.parquet``);
+    ``rejected_dir``: a folder they are written to as parts (``ExportResult.rejected`` is
+    then their Parts). ``engine``: runs each pass's pieces (default: this process);
+    ``scratch``: a folder for the passes' files (default: a hidden one beside ``out_dir``);
+    ``rows``: rows per piece.
     """
+    from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources,
+                         split_sides, write_piece, write_rejected_file)
+
     t = get_target(target)
     check_writer_options(target, formats=formats, chat_template=chat_template,
                          max_tokens=max_tokens, tokenizer=tokenizer)
     names = export_names(target) + ([rejected_file] if rejected_file else [])
     check_export_output(out_dir, names, overwrite=overwrite)
-    target_options, note = pick_task(t, df, target_options)
+    if engine is None:
+        from ..engines.local import LocalEngine
+
+        engine = LocalEngine()
+    kinds = _kinds(data) if "task" in t.options and target_options.get("task") is None else None
+    target_options, note = pick_task(t, pl.DataFrame({"kind": sorted(kinds or [])},
+                                                     schema={"kind": pl.String}),
+                                     target_options)
     options = t.resolve(target_options)
     formats = _formats(t, formats)
-    kept, rejected = t.partition(df, **options)
-    kept, unrendered = render_check(kept, chat_template=chat_template, tokenizer=tokenizer,
-                                    max_tokens=max_tokens)
-    rejected = pl.concat([rejected, unrendered], how="vertical")
-    skipped = {r: n for r, n in sorted(rejected["drop_reason"].value_counts().iter_rows())}
-    hint = wrong_kind_hint(t, rejected, options)
-    if kept.height == 0:
-        why = ", ".join(f"{r}: {n}" for r, n in skipped.items()) or "the input is empty"
-        raise CurateError(f"nothing to export to {target}: none of the {df.height} rows "
-                          f"qualifies ({why})" + (f"; the wrong_kind rows are {hint}"
-                                                  if hint else ""))
-    split = split_frame(kept, test_size=test_size, validation_size=validation_size, seed=seed,
-                        stratify=stratify)
-    out = t.output(kept.with_columns(split), **options)
-
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    owned = set(export_files(out_dir))
-    if overwrite:
-        owned |= {n for n in names if (out_dir / n).is_file()}
-    # the marker names every file before one is written: an export stopped halfway leaves
-    # only files curate may replace
-    write_marker(out_dir, {"kind": "export", "target": target, "files": sorted(owned | set(names))})
-    counts: dict[str, int] = {}
-    files: list[Path] = []
-    written: dict[str, list[str]] = {}
-    for name in SPLITS:
-        part = out.filter(pl.col("split") == name).drop("split")
-        if part.height == 0:
-            continue
-        counts[name] = part.height
-        for ext in formats:
-            _atomic(out_dir / f"{name}.{ext}", _writer(part, ext))
-            files.append(out_dir / f"{name}.{ext}")
-        written[name] = [f"{name}.{ext}" for ext in formats]
-    if t.side_files is not None:
-        extra = t.side_files(options, {"files": written, "chat_template": chat_template})
-        for fname, text in extra.items():
-            _atomic(out_dir / fname, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
-            files.append(out_dir / fname)
-    info = dict(run_info or {})
-    info["export"] = {"target": target, "rows_in": df.height, "rows_out": out.height,
-                      "dropped": skipped, "seed": seed, "test_size": test_size,
-                      "validation_size": validation_size,
-                      "stratify": stratify if stratify in kept.columns else None,
-                      "chat_template": chat_template, "max_tokens": max_tokens,
-                      "tokenizer": tokenizer, "formats": list(formats),
-                      **({"options": options} if options else {})}
-    info["pair_sources"] = pair_sources(kept)  # who decided the pairs written
-    run_dir = _run_dir(info, out_dir)
-    if run_dir is not None and "removed_examples" not in info:
-        info["removed_examples"] = removed_examples(run_dir, list(info.get("stages") or []))
-    card = out_dir / CARD
-    text = render_card(target=target, counts=counts, run_info=info)
-    _atomic(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    files.append(card)
-    if rejected_file and rejected.height:
-        (out_dir / rejected_file).parent.mkdir(parents=True, exist_ok=True)
-        _atomic(out_dir / rejected_file, _writer(rejected, "parquet"))
-        files.append(out_dir / rejected_file)
-    _keep_only(out_dir, owned, files, target)
+    parent = out_dir.resolve().parent
+    scratch = Path(scratch) if scratch is not None else Path(tempfile.mkdtemp(
+        prefix=f".{out_dir.name}.curate-", dir=parent if parent.is_dir() else None))
+    plan = Plan(target, options, chat_template, tokenizer, max_tokens, seed, stratify,
+                formats, str(scratch))
+    try:
+        pieces = data.pieces(rows or _parts.PART_ROWS)
+        sizes = [p.length for p in pieces]
+        checked = engine.map(check_piece, [(plan, p) for p in pieces], desc="export check",
+                             sizes=sizes)
+        skipped_all: Counter = Counter()
+        for c in checked:
+            skipped_all.update(c["skipped"])
+        skipped = dict(sorted(skipped_all.items()))
+        wrong = set().union(*(c["wrong_kinds"] for c in checked))
+        hint = wrong_kind_hint(t, pl.DataFrame({"kind": sorted(wrong),
+                                                "drop_reason": ["wrong_kind"] * len(wrong)},
+                                               schema={"kind": pl.String,
+                                                       "drop_reason": pl.String}), options)
+        exported = sum(c["kept"] for c in checked)
+        if exported == 0:
+            why = ", ".join(f"{r}: {n}" for r, n in skipped.items()) or "the input is empty"
+            raise CurateError(f"nothing to export to {target}: none of the {data.height} rows "
+                              f"qualifies ({why})" + (f"; the wrong_kind rows are {hint}"
+                                                      if hint else ""))
+        sides = split_sides(pieces, checked, plan, test_size=test_size,
+                            validation_size=validation_size)
+        plan = replace(plan, tools=any(c["tools"] for c in checked))
+        written_counts = engine.map(
+            write_piece, [(plan, p, r, s) for p, (r, s) in zip(pieces, sides)],
+            desc="export write", sizes=[len(r) for r, _ in sides])
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        owned = set(export_files(out_dir))
+        if overwrite:
+            owned |= {n for n in names if (out_dir / n).is_file()}
+        # the marker names every file before one is written: an export stopped halfway
+        # leaves only files curate may replace
+        write_marker(out_dir, {"kind": "export", "target": target,
+                               "files": sorted(owned | set(names))})
+        counts: dict[str, int] = {}
+        for c in written_counts:
+            for k, v in c.items():
+                counts[k] = counts.get(k, 0) + v
+        counts = {name: counts[name] for name in SPLITS if counts.get(name)}
+        files: list[Path] = []
+        written: dict[str, list[str]] = {}
+        for name in counts:
+            for ext in formats:
+                folder = scratch / "out" / f"{name}.{ext}"
+                parts = sorted(folder.iterdir())
+                _atomic(out_dir / f"{name}.{ext}",
+                        lambda tmp, parts=parts, ext=ext: join_pieces(parts, ext, tmp))
+                files.append(out_dir / f"{name}.{ext}")
+            written[name] = [f"{name}.{ext}" for ext in formats]
+        if t.side_files is not None:
+            extra = t.side_files(options, {"files": written, "chat_template": chat_template})
+            for fname, text in extra.items():
+                _atomic(out_dir / fname,
+                        lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+                files.append(out_dir / fname)
+        pairs: Counter = Counter()
+        for c in checked:
+            pairs.update(c["pairs"])
+        info = dict(run_info or {})
+        info["export"] = {"target": target, "rows_in": data.height,
+                          "rows_out": sum(counts.values()), "dropped": skipped, "seed": seed,
+                          "test_size": test_size, "validation_size": validation_size,
+                          "stratify": stratify if any(c["stratified"] for c in checked)
+                          else None,
+                          "chat_template": chat_template, "max_tokens": max_tokens,
+                          "tokenizer": tokenizer, "formats": list(formats),
+                          **({"options": options} if options else {})}
+        info["pair_sources"] = pair_sources(pairs)  # who decided the pairs written
+        run_dir = _run_dir(info, out_dir)
+        if run_dir is not None and "removed_examples" not in info:
+            info["removed_examples"] = removed_examples(run_dir, list(info.get("stages") or []))
+        card = out_dir / CARD
+        text = render_card(target=target, counts=counts, run_info=info)
+        _atomic(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        files.append(card)
+        if rejected_file and write_rejected_file(scratch, pieces, out_dir / rejected_file):
+            files.append(out_dir / rejected_file)
+        rejected = keep_rejected(scratch, pieces, rejected_dir) if rejected_dir else None
+        _keep_only(out_dir, owned, files, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return ExportResult(target=target, out_dir=out_dir, counts=counts, skipped=skipped,
-                        rejected=rejected, files=files, notes=[note] if note else [],
+                        rejected=rejected if rejected is not None else pl.DataFrame(),
+                        files=files, notes=[note] if note else [],
                         hints={"wrong_kind": hint} if hint else {})
+
+
+def _kinds(data: Parts) -> set[str]:
+    """The record kinds in ``data`` (one column, read as an aggregate)."""
+    if "kind" not in data.schema:
+        return set()
+    return set(data.scan().select(pl.col("kind").drop_nulls().unique()).collect(
+        engine="streaming")["kind"].to_list())
 
 
 def _keep_only(out_dir: Path, owned: set[str], files: list[Path], target: str) -> None:

@@ -53,23 +53,22 @@ def is_toxic(row: dict, toxicity_mask: float) -> bool:
 def removed_examples(run_dir: Path, stages: list[dict], *, per_reason: int = 3,
                      max_chars: int = 160, toxicity_mask: float = 0.5) -> list[dict]:
     """Up to ``per_reason`` removed rows per stage and reason, read from the run's rejected/."""
+    from ..report.data import collect, columns, scan
+
     out: list[dict] = []
     for stage in stages:
-        rel = stage.get("rejected")
-        path = Path(run_dir) / rel if rel else None
-        if path is None or not path.is_file():
-            continue
-        df = pl.read_parquet(path)
-        if df.height == 0 or "drop_reason" not in df.columns:
+        lf = scan(Path(run_dir), stage, "rejected")
+        if lf is None or "drop_reason" not in (names := columns(lf)):
             continue
         wanted = [c for c in ("id", "kind", "messages", "prompt", "chosen", "raw", "detail",
-                              "file", "line", "toxicity", "drop_reason") if c in df.columns]
-        df = df.select(wanted)
-        if "id" in df.columns:
-            df = df.sort("id", nulls_last=True)
-        for reason in sorted(df["drop_reason"].drop_nulls().unique().to_list()):
-            for row in df.filter(pl.col("drop_reason") == reason).head(per_reason).iter_rows(
-                    named=True):
+                              "file", "line", "toxicity", "drop_reason") if c in names]
+        lf = lf.select(wanted)
+        reasons = collect(lf.select(pl.col("drop_reason").drop_nulls().unique()))
+        for reason in sorted(reasons["drop_reason"].to_list()):
+            first = lf.filter(pl.col("drop_reason") == reason)
+            if "id" in names:  # the first rows by id: a top-k, not a sort of everything
+                first = first.sort("id", nulls_last=True, maintain_order=True)
+            for row in collect(first.head(per_reason)).iter_rows(named=True):
                 masked = is_toxic(row, toxicity_mask)
                 text = _excerpt(row, max_chars, stage=stage)
                 where = (f"{row['file']}:{row.get('line')}" if row.get("file") else None)

@@ -111,17 +111,26 @@ class Target:
         bad = reason.is_not_null()
         return df.filter(~bad), df.with_columns(reason).filter(bad)
 
+    @staticmethod
+    def uses_tools(kept: pl.DataFrame) -> bool:
+        """Whether a record of ``kept`` calls a tool or answers a call."""
+        return bool(kept.height) and bool(kept.select(uses_tools(*(
+            pl.col(c) for c in MESSAGE_COLUMNS if c in kept.columns))).to_series().any())
+
     def schema(self, **options) -> dict[str, pl.DataType]:
         return {c: t for c, (t, _) in self.columns(self.resolve(options)).items()}
 
-    def output(self, kept: pl.DataFrame, **options) -> pl.DataFrame:
+    def output(self, kept: pl.DataFrame, *, tools: bool | None = None,
+               **options) -> pl.DataFrame:
         """The rows written for records that passed :meth:`partition`; a ``split`` column of
-        ``kept`` is carried to every row made from the record."""
+        ``kept`` is carried to every row made from the record. ``tools``: whether any record
+        of the export uses tools (the written turns then carry the tool fields); None: any
+        record of ``kept``."""
         opts = self.resolve(options)
         if self.prepare is not None:
             kept = self.prepare(kept, opts)
-        tools = bool(kept.height) and kept.select(uses_tools(*(
-            pl.col(c) for c in MESSAGE_COLUMNS if c in kept.columns))).to_series().any()
+        if tools is None:
+            tools = self.uses_tools(kept)
         schema = {c: output_dtype(t, tools) for c, t in self.schema(**opts).items()}
         records = kept.iter_rows(named=True)
         if tools and self.turns is not None:

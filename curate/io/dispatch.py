@@ -15,7 +15,7 @@ from .encoding import UTF8
 from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits
 from .json_array import iter_json
 from .jsonl import iter_jsonl
-from .remote import RemoteFile, is_url, list_files, local_path, record_file, redact
+from .remote import RemoteFile, is_url, list_files, local_path, redact
 from .tabular import iter_csv, iter_parquet
 
 READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
@@ -43,18 +43,34 @@ def _reader_by_name(name: str) -> Callable[[Path, str], Iterator[RawRow]] | None
 
 
 def is_run_folder(path: Path) -> bool:
-    return path.is_dir() and (path / "data.parquet").is_file() and (
+    """A folder with a run's ``manifest.json`` and ``data.parquet`` (a file, or a folder of
+    part files)."""
+    return path.is_dir() and (path / "data.parquet").exists() and (
         path / "manifest.json").is_file()
+
+
+def is_part_folder(path: Path) -> bool:
+    """A folder named ``*.parquet`` holding parquet files: a dataset of part files (a run's
+    data, checkpoint or rejected rows)."""
+    from .parts import part_files
+
+    return path.is_dir() and path.name.lower().endswith(".parquet") and bool(part_files(path))
 
 
 def _walk(folder: Path, out: list[Path]) -> None:
     if is_run_folder(folder):
+        from .parts import part_files
+
         _check_run_folder(folder)
-        out.append(folder / "data.parquet")
+        out.extend(part_files(folder / "data.parquet"))
     elif _unfinished_run(folder):
         raise InputError("a run folder without data.parquet: its run did not finish (see "
                          "`curate show`); rerun it, or give one of its stages/*.parquet "
                          "checkpoints", file=str(folder))
+    elif is_part_folder(folder):
+        from .parts import part_files
+
+        out.extend(part_files(folder))
     elif is_hf_dataset_dict(folder):
         out.extend(splits(folder))
     elif is_hf_dataset(folder):
@@ -154,55 +170,83 @@ def iter_file(path: Path | RemoteFile, *, encoding: str = UTF8) -> Iterator[RawR
 
 
 def is_record_input(path: str | Path) -> bool:
-    """A run folder, or a parquet file whose columns include all of RECORD_COLUMNS."""
+    """A run folder, or parquet (a file or a folder of part files) whose columns include all
+    of RECORD_COLUMNS."""
     if is_url(path):
-        p = record_file(path)
-        if p is None:
+        from .remote import record_files
+
+        files = record_files(path)
+        if not files:
             return False
-    else:
-        p = Path(path)
-        if is_run_folder(p):
-            return True
-        if not (p.is_file() and p.name.lower().endswith(".parquet")):
-            return False
+        return _has_record_columns(local_path(files[0]))
+    p = Path(path)
+    if is_run_folder(p):
+        return True
+    if not (p.is_file() and p.name.lower().endswith(".parquet") or is_part_folder(p)):
+        return False
+    from .parts import part_files
+
+    return _has_record_columns(part_files(p)[0])
+
+
+def _has_record_columns(file: Path) -> bool:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    local = local_path(p)  # a remote file's network errors are the user's to see
     try:
-        names = set(pq.read_schema(local).names)
+        names = set(pq.read_schema(file).names)
     except (pa.ArrowException, OSError):  # not a parquet file: the row reader will say so
         return False
     return set(RECORD_COLUMNS) <= names
 
 
-def read_records(path: str | Path) -> pl.DataFrame:
-    """A record input as a frame: record columns cast to RECORD_SCHEMA, then any stage columns."""
+def record_parts(path: str | Path):
+    """A record input (run folder, records parquet file or part folder, or such at a URL) as
+    :class:`~curate.io.parts.Parts` on local storage (a URL's files downloaded)."""
+    from .parts import Parts
+
     if is_url(path):
-        file = record_file(path)
-        if file is None:
+        from .remote import local_folder, record_files
+
+        files = record_files(path)
+        if not files:
             raise InputError("not a records parquet file or run folder", file=redact(path))
-    else:
-        p = Path(path)
-        if p.is_dir():
-            _check_run_folder(p)
-        file = p / "data.parquet" if p.is_dir() else p
-    local = local_path(file)  # a remote file's network errors are the user's to see
-    try:
-        df = pl.read_parquet(local)
-    except Exception as exc:  # polars.exceptions.ComputeError and friends
-        raise InputError(f"not a readable parquet file: {exc}", file=str(file)) from None
-    missing = [c for c in RECORD_COLUMNS if c not in df.columns]
+        return Parts(local_folder([local_path(f) for f in files]))
+    p = Path(path)
+    if p.is_dir() and not is_part_folder(p):
+        _check_run_folder(p)
+        p = p / "data.parquet"
+    return Parts(p)
+
+
+def check_record_schema(schema: pl.Schema | dict, file: str) -> None:
+    """InputError unless ``schema`` has every record column."""
+    missing = [c for c in RECORD_COLUMNS if c not in schema]
     if missing:
-        raise InputError(f"not a records file: missing columns {', '.join(missing)}",
-                         file=str(file))
+        raise InputError(f"not a records file: missing columns {', '.join(missing)}", file=file)
+
+
+def as_records(df: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Rows of a record input: record columns cast to RECORD_SCHEMA, then any stage columns."""
+    check_record_schema(df.schema, file)
     try:
         df = df.with_columns(pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items())
     except Exception as exc:  # polars.exceptions.InvalidOperationError
         raise InputError(f"record columns do not match the record schema: {exc}",
-                         file=str(file)) from None
+                         file=file) from None
     extra = [c for c in df.columns if c not in RECORD_SCHEMA]
     return df.select(*RECORD_COLUMNS, *extra)
+
+
+def read_records(path: str | Path) -> pl.DataFrame:
+    """A record input as a frame (small data; :func:`record_parts` streams)."""
+    parts = record_parts(path)
+    shown = redact(str(path)) if is_url(path) else str(parts.path)
+    try:
+        df = parts.read()
+    except Exception as exc:  # polars.exceptions.ComputeError and friends
+        raise InputError(f"not a readable parquet file: {exc}", file=shown) from None
+    return as_records(df, shown)
 
 
 def record_input_columns(path: str | Path) -> list[str] | None:
@@ -210,7 +254,4 @@ def record_input_columns(path: str | Path) -> list[str] | None:
     schema only; None for any other input."""
     if is_url(path) or not is_record_input(path):
         return None
-    import pyarrow.parquet as pq
-
-    p = Path(path)
-    return list(pq.read_schema(p / "data.parquet" if p.is_dir() else p).names)
+    return list(record_parts(path).schema)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -249,7 +250,7 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
             entries[name] = e
     files = {n for n, e in entries.items() if e.get("type") != "directory"}
     here = join(root_url, relative(folder, root))
-    if {"data.parquet", "manifest.json"} <= files:  # a run folder: its final records
+    if "manifest.json" in files and "data.parquet" in entries:  # a run: its final records
         from .owned import RUN_LAYOUT
 
         ignored = [n for n in sorted(files)
@@ -259,7 +260,10 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
                              f"{ignored[0]}, which would be ignored; move such files out of the "
                              "run folder, or give them as their own input", file=here)
         e = entries["data.parquet"]
-        out.append(RemoteFile(fs, e["name"], join(here, "data.parquet"), e))
+        if e.get("type") == "directory":  # a folder of part files
+            out.extend(_parts(fs, e["name"].rstrip("/"), join(here, "data.parquet")))
+        else:
+            out.append(RemoteFile(fs, e["name"], join(here, "data.parquet"), e))
         return
     if "dataset_dict.json" in files or {"state.json", "dataset_info.json"} <= files:
         raise InputError("a saved HF dataset is read from a local folder only; download it "
@@ -274,23 +278,57 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
             out.append(RemoteFile(fs, e["name"], join(here, name), e))
 
 
-def record_file(url: str) -> RemoteFile | None:
-    """The parquet file of a records input at ``url`` (a run folder's ``data.parquet`` or a
-    ``.parquet`` file), or None. Errors of the backend other than "not found" (credentials,
-    network) are raised as what they are."""
+def record_files(url: str) -> list[RemoteFile] | None:
+    """The parquet files of a records input at ``url`` (a run folder's ``data.parquet``, one
+    file or a folder of part files, or a ``.parquet`` file or part folder), or None. Errors of
+    the backend other than "not found" (credentials, network) are raised as what they are."""
     fs, path = open_url(url)
     try:
         info = fs.info(path)
         if info["type"] == "file":
             if path.lower().endswith(".parquet"):
-                return RemoteFile(fs, path, redact(url), info)
+                return [RemoteFile(fs, path, redact(url), info)]
             return None
+        if path.rstrip("/").lower().endswith(".parquet"):  # a folder of part files
+            return _parts(fs, path.rstrip("/"), redact(url)) or None
         data = path.rstrip("/") + "/data.parquet"
         found = fs.info(data)
         fs.info(path.rstrip("/") + "/manifest.json")
-        return RemoteFile(fs, data, join(redact(url), "data.parquet"), found)
+        shown = join(redact(url), "data.parquet")
+        if found["type"] == "file":
+            return [RemoteFile(fs, data, shown, found)]
+        return _parts(fs, data, shown) or None
     except FileNotFoundError:  # nothing there: the row readers will say what is wrong
         return None
     except Exception as exc:  # credentials, network: the backend's own errors
         raise InputError(f"cannot read: {type(exc).__name__}: {exc}", file=redact(url)) \
             from exc
+
+
+def _parts(fs, folder: str, shown: str) -> list[RemoteFile]:
+    """The ``*.parquet`` files of a remote part folder, in name order."""
+    entries = sorted((e for e in fs.ls(folder, detail=True) if e.get("type") == "file"),
+                     key=lambda e: e["name"])
+    out = []
+    for e in entries:
+        name = posixpath.basename(e["name"].rstrip("/"))
+        if name.endswith(".parquet") and not name.startswith("."):
+            out.append(RemoteFile(fs, e["name"], join(shown, name), e))
+    return out
+
+
+def local_folder(files: list[Path]) -> Path:
+    """Local copies of part files as one folder of parts (links, in the given order); one
+    file stands for itself."""
+    if len(files) == 1:
+        return files[0]
+    key = hashlib.sha1("\0".join(map(str, files)).encode()).hexdigest()[:16]
+    folder = _tmp_root() / f"parts-{key}.parquet"
+    if not folder.is_dir():
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for i, f in enumerate(files):
+            os.symlink(f, tmp / f"part-{i:05d}.parquet")
+        os.replace(tmp, folder)
+    return folder

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from .data import collect, columns, scan
 from .html import _text_of
 from .plots import _svg
 
@@ -23,13 +24,10 @@ def _rows(out_dir: Path, stage: dict[str, Any]) -> pl.DataFrame | None:
     """The records the stage found contaminated: its rejected rows, or (mark) the marked rows
     of its checkpoint."""
     key = "rejected" if (stage.get("stats") or {}).get("removed") else "checkpoint"
-    path = out_dir / (stage.get(key) or "")
-    if not stage.get(key) or not path.is_file():
+    lf = scan(out_dir, stage, key)
+    if lf is None or "contaminated_by" not in columns(lf):
         return None
-    df = pl.read_parquet(path)
-    if "contaminated_by" not in df.columns:
-        return None
-    return df.filter(pl.col("contaminated_by").is_not_null())
+    return collect(lf.filter(pl.col("contaminated_by").is_not_null()).head(EXAMPLES))
 
 
 def counts_svg(stats: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from .bars import vbars
+from .data import collect, columns, scan
 from .html import _text_of
 
 EXAMPLE_CLUSTERS = 3
@@ -47,27 +48,28 @@ def _stats_line(stats: dict[str, Any]) -> str:
 def section(out_dir: Path, stage: dict[str, Any]) -> str:
     """HTML for one dedup stage entry of the manifest ("" when it removed nothing)."""
     out_dir = Path(out_dir)
-    rejected_path = out_dir / stage.get("rejected", "")
-    if not stage.get("rejected") or not rejected_path.is_file():
+    rejected = scan(out_dir, stage, "rejected")
+    if rejected is None:
         return ""
-    rejected = pl.read_parquet(rejected_path)
-    if rejected.height == 0 or "kept_id" not in rejected.columns:
+    n = collect(rejected.select(pl.len())).item()
+    if n == 0 or "kept_id" not in columns(rejected):
         return _stats_line(stage.get("stats", {}))
-    sizes = cluster_sizes(rejected)
+    sizes = cluster_sizes(collect(rejected.select("kept_id")))  # one column: compact
     parts = [_stats_line(stage.get("stats", {})),
-             f"<p>{sizes.height} clusters of duplicates, {rejected.height} records removed.</p>",
+             f"<p>{sizes.height} clusters of duplicates, {n} records removed.</p>",
              histogram_svg(sizes["size"])]
-    checkpoint = out_dir / stage.get("checkpoint", "")
+    checkpoint = scan(out_dir, stage, "checkpoint")
     top = sizes.head(EXAMPLE_CLUSTERS)
-    # only the shown clusters' kept records are read, not the whole checkpoint
-    kept = pl.scan_parquet(checkpoint).filter(pl.col("id").is_in(top["kept_id"].implode())) \
-        .collect() if stage.get("checkpoint") and checkpoint.is_file() else None
+    # only the shown clusters' rows are read, not the whole checkpoint or rejected rows
+    kept = collect(checkpoint.filter(pl.col("id").is_in(top["kept_id"].implode()))) \
+        if checkpoint is not None else None
+    shown = collect(rejected.filter(pl.col("kept_id").is_in(top["kept_id"].implode())))
     parts.append("<table><tr><th>cluster</th><th>kept</th><th>removed</th></tr>")
     for kept_id, size in top.iter_rows():
         row = kept.filter(pl.col("id") == kept_id).row(0, named=True) \
             if kept is not None and kept_id in kept["id"] else None
         kept_text = _short(_text_of(row)) if row else "(not in the checkpoint)"
-        removed = rejected.filter(pl.col("kept_id") == kept_id).head(REMOVED_PER_CLUSTER)
+        removed = shown.filter(pl.col("kept_id") == kept_id).head(REMOVED_PER_CLUSTER)
         removed_html = "<hr>".join(
             f"<b>{html.escape(r['id'])}</b>\n{html.escape(_short(_text_of(r)))}"
             for r in removed.iter_rows(named=True))

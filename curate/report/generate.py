@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 
+from .data import collect, columns, heads, scan
+
 EXAMPLES = 3
 _SHORT = 600
 
@@ -59,15 +61,15 @@ def _example(row: dict, task: str) -> tuple[str, str]:
 
 
 def _rejected(out_dir: Path, stage: dict[str, Any]) -> str:
-    path = out_dir / stage.get("rejected", "")
-    if not stage.get("rejected") or not path.is_file():
+    lf = scan(out_dir, stage, "rejected")
+    if lf is None or "generation_error" not in columns(lf):
         return ""
-    rejected = pl.read_parquet(path)
-    if rejected.height == 0 or "generation_error" not in rejected.columns:
+    firsts = dict(heads(lf.select("drop_reason", "generation_error"), "drop_reason", 2))
+    if not firsts:
         return ""
     out = ["<table><tr><th>reason</th><th>error (first rows)</th></tr>"]
-    for reason in sorted(set(rejected["drop_reason"].to_list())):
-        errors = rejected.filter(pl.col("drop_reason") == reason)["generation_error"].head(2)
+    for reason in sorted(firsts):
+        errors = firsts[reason]["generation_error"]
         out.append(f"<tr><td>{html.escape(reason)}</td><td class=ex>"
                    + "<hr>".join(_short(e) for e in errors.to_list()) + "</td></tr>")
     out.append("</table>")
@@ -79,15 +81,14 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
     out_dir = Path(out_dir)
     task = str(stage.get("use", "")).rsplit(".", 1)[-1]
     parts = [_usage(stage.get("stats", {}), stage.get("dropped", {}))]
-    checkpoint = out_dir / stage.get("checkpoint", "")
-    if stage.get("checkpoint") and checkpoint.is_file():
-        kept = pl.read_parquet(checkpoint)
+    kept = scan(out_dir, stage, "checkpoint")
+    if kept is not None:
         generated = kept.filter(pl.col("meta").str.contains('"generation"'))
-        heads = {"questions": ("passage", "questions and answers"),
-                 "evolve": ("from", "evolved instruction")}.get(task, ("prompt", "candidates"))
-        rows = generated.head(EXAMPLES).to_dicts()
+        titles = {"questions": ("passage", "questions and answers"),
+                  "evolve": ("from", "evolved instruction")}.get(task, ("prompt", "candidates"))
+        rows = collect(generated.head(EXAMPLES)).to_dicts()
         if rows:
-            parts.append(f"<table><tr><th>{heads[0]}</th><th>{heads[1]}</th></tr>")
+            parts.append(f"<table><tr><th>{titles[0]}</th><th>{titles[1]}</th></tr>")
             for row in rows:
                 left, right = _example(row, task)
                 parts.append(f"<tr><td class=ex>{left}</td><td class=ex>{right}</td></tr>")

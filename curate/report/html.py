@@ -8,8 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
+from .data import columns, heads, scan
 from .plots import funnel_svg
 from .sections import shown_text, view_module
 
@@ -32,20 +31,17 @@ def _text_of(row: dict[str, Any]) -> str:
 
 
 def _examples(out_dir: Path, stage: dict[str, Any]) -> list[tuple[str, str, str]]:
-    path = out_dir / stage.get("rejected", "")
-    if not stage.get("rejected") or not path.is_file():
-        return []
-    df = pl.read_parquet(path)
-    if df.height == 0:
+    lf = scan(out_dir, stage, "rejected")
+    if lf is None or "drop_reason" not in columns(lf):
         return []
     rows = []
-    for reason, group in df.group_by("drop_reason", maintain_order=True):
-        for row in group.head(EXAMPLES_PER_REASON).iter_rows(named=True):
+    for reason, group in heads(lf, "drop_reason", EXAMPLES_PER_REASON):
+        for row in group.iter_rows(named=True):
             where = row.get("id") or f"{row.get('file')}:{row.get('line')}"
             extra = f"duplicate of {row['kept_id']}" if row.get("kept_id") else (row.get("detail") or "")
             text = shown_text(stage, _text_of(row))
             text = text if len(text) <= 400 else text[:400] + " …"
-            rows.append((str(reason[0]), f"{where} {extra}".strip(), text))
+            rows.append((str(reason), f"{where} {extra}".strip(), text))
     return rows
 
 

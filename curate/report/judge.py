@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from ..judge import columns as jc
+from .data import collect, columns, scan
 from .generate import _short
 
 FLIPS = 3
@@ -78,10 +79,11 @@ def _histograms(kept: pl.DataFrame, stats: dict[str, Any]) -> str:
     return histograms_svg(values, xlabel=xlabel)
 
 
-def _flips(kept: pl.DataFrame) -> str:
-    if jc.POSITION_INCONSISTENT not in kept.columns:
+def _flips(flipped: pl.DataFrame | None) -> str:
+    """The first rows whose verdicts flipped with the order (None: the column is missing)."""
+    if flipped is None:
         return ""
-    rows = kept.filter(pl.col(jc.POSITION_INCONSISTENT).fill_null(False)).head(FLIPS).to_dicts()
+    rows = flipped.to_dicts()
     if not rows:
         return ""
     out = ["<h4>Verdicts that flipped with the order</h4><table><tr><th>prompt</th>"
@@ -106,10 +108,13 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
     """HTML for the ``judge.llm`` entry of the manifest."""
     stats = stage.get("stats", {})
     parts = [_summary(stats, stage.get("dropped", {})), _judges_table(stats)]
-    checkpoint = Path(out_dir) / stage.get("checkpoint", "")
-    if stage.get("checkpoint") and checkpoint.is_file():
-        kept = pl.read_parquet(checkpoint)
-        parts += [_histograms(kept, stats), _flips(kept)]
+    kept = scan(Path(out_dir), stage, "checkpoint")
+    if kept is not None:
+        names = columns(kept)
+        scores = [c for c in names if c == jc.SCORE or c.startswith(jc.ASPECT_PREFIX)]
+        flips = collect(kept.filter(pl.col(jc.POSITION_INCONSISTENT).fill_null(False))
+                        .head(FLIPS)) if jc.POSITION_INCONSISTENT in names else None
+        parts += [_histograms(collect(kept.select(scores)), stats), _flips(flips)]
     return "\n".join(p for p in parts if p)
 
 

@@ -13,6 +13,7 @@ import polars as pl
 
 from ..judge.columns import PAIR_REASONS
 from ..stages.judge_pairs import MARGIN
+from .data import collect, columns, scan
 from .plots import margins_svg
 
 EXAMPLES = 3
@@ -32,10 +33,19 @@ def _short(text: str | None) -> str:
 
 
 def _read(out_dir: Path, stage: dict[str, Any], key: str) -> pl.DataFrame | None:
-    path = out_dir / (stage.get(key) or "")
-    if not stage.get(key) or not path.is_file():
+    """The columns the section shows of the stage's rows: the margins (compact) and, of the
+    checkpoint, the first pairs."""
+    lf = scan(out_dir, stage, key)
+    if lf is None:
         return None
-    return pl.read_parquet(path)
+    names = columns(lf)
+    compact = [c for c in (MARGIN, "drop_reason") if c in names]
+    if key == "rejected":
+        return collect(lf.select(compact))
+    pairs = collect(lf.filter(pl.col("kind") == "preference").head(EXAMPLES)) \
+        if "kind" in names else lf.head(0).collect()
+    margins = collect(lf.select(compact)) if compact else None
+    return _Kept(pairs, margins)
 
 
 def _summary(stage: dict[str, Any]) -> str:
@@ -57,9 +67,16 @@ def _summary(stage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _margins(kept: pl.DataFrame | None, rejected: pl.DataFrame | None) -> str:
-    made = [] if kept is None or MARGIN not in kept.columns else \
-        kept[MARGIN].drop_nulls().to_list()
+class _Kept:
+    """Of the checkpoint: its first pairs and its margins column."""
+
+    def __init__(self, pairs: pl.DataFrame, margins: pl.DataFrame | None):
+        self.pairs, self.margins = pairs, margins
+
+
+def _margins(kept: _Kept | None, rejected: pl.DataFrame | None) -> str:
+    made = [] if kept is None or kept.margins is None or MARGIN not in kept.margins.columns \
+        else kept.margins[MARGIN].drop_nulls().to_list()
     dropped: dict[str, list[float]] = {}
     if rejected is not None and MARGIN in rejected.columns:
         for reason in PAIR_REASONS:
@@ -70,12 +87,12 @@ def _margins(kept: pl.DataFrame | None, rejected: pl.DataFrame | None) -> str:
     return margins_svg(made, dropped, title="Judge margins per prompt")
 
 
-def _examples(kept: pl.DataFrame | None) -> str:
-    if kept is None or kept.height == 0:
+def _examples(kept: _Kept | None) -> str:
+    if kept is None or kept.pairs.height == 0:
         return ""
     out = ["<table><tr><th>prompt</th><th>chosen</th><th>rejected</th><th>margin, made by"
            "</th></tr>"]
-    for row in kept.filter(pl.col("kind") == "preference").head(EXAMPLES).iter_rows(named=True):
+    for row in kept.pairs.iter_rows(named=True):
         pair = json.loads(row["meta"] or "{}").get("pair") or {}
         judges = ", ".join(str(j.get("model") or j.get("name")) for j in pair.get("judges", []))
         out.append(f"<tr><td class=ex>{_short((row['prompt'] or [{}])[-1].get('content'))}</td>"

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from .data import collect, columns, heads, scan
 from .html import _text_of
 from .plots import _svg
 
@@ -48,12 +49,12 @@ def languages_svg(languages: dict[str, dict[str, int]]) -> str:
     return svg
 
 
-def _rows(out_dir: Path, stage: dict[str, Any], key: str) -> pl.DataFrame | None:
-    path = out_dir / stage.get(key, "")
-    if not stage.get(key) or not path.is_file():
+def _rows(out_dir: Path, stage: dict[str, Any], key: str) -> pl.LazyFrame | None:
+    lf = scan(out_dir, stage, key)
+    if lf is None:
         return None
-    names = pl.read_parquet_schema(path)
-    return pl.read_parquet(path, columns=[c for c in _COLUMNS if c in names])
+    names = columns(lf)
+    return lf.select([c for c in _COLUMNS if c in names])
 
 
 def _example_table(rows: list[dict[str, Any]], title: str) -> str:
@@ -90,12 +91,13 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
              f"{stats.get('prompt_response_differ', 0)} the prompt and the reply differ.</p>",
              languages_svg(languages)]
     rejected, checkpoint = _rows(out_dir, stage, "rejected"), _rows(out_dir, stage, "checkpoint")
-    if rejected is not None and rejected.height:
-        rows = [r for _, g in rejected.group_by("drop_reason", maintain_order=True)
-                for r in g.head(EXAMPLES).iter_rows(named=True)]
-        parts.append(_example_table(rows, "Dropped"))
-    frames = [df.filter(pl.col("lang_mixed")) for df in (checkpoint, rejected)
-              if df is not None and "lang_mixed" in df.columns]
+    if rejected is not None and "drop_reason" in columns(rejected):
+        rows = [r for _, g in heads(rejected, "drop_reason", EXAMPLES)
+                for r in g.iter_rows(named=True)]
+        if rows:
+            parts.append(_example_table(rows, "Dropped"))
+    frames = [collect(lf.filter(pl.col("lang_mixed")).head(EXAMPLES))
+              for lf in (checkpoint, rejected) if lf is not None and "lang_mixed" in columns(lf)]
     frames = [df for df in frames if df.height]
     if frames:
         rows = list(pl.concat(frames, how="diagonal_relaxed").head(EXAMPLES).iter_rows(named=True))

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from ..pii import PLACEHOLDERS, redact
+from .data import collect, columns, scan
 from .plots import _svg
 
 EXAMPLES = 5
@@ -57,15 +58,12 @@ def _rows(out_dir: Path, stage: dict[str, Any]) -> list[dict[str, Any]]:
     """Up to :data:`EXAMPLES` rows with findings, from the stage's checkpoint and rejected."""
     rows: list[dict[str, Any]] = []
     for key in ("checkpoint", "rejected"):
-        path = out_dir / (stage.get(key) or "")
-        if not stage.get(key) or not path.is_file():
+        lf = scan(out_dir, stage, key)
+        if lf is None or "pii_types" not in (schema := columns(lf)):
             continue
-        schema = pl.read_parquet_schema(path)
-        if "pii_types" not in schema:
-            continue
-        columns = [c for c in ("id", "pii_types", *_TURN_COLUMNS) if c in schema]
-        found = pl.scan_parquet(path).select(columns) \
-            .filter(pl.col("pii_types").list.len() > 0).head(EXAMPLES - len(rows)).collect()
+        wanted = [c for c in ("id", "pii_types", *_TURN_COLUMNS) if c in schema]
+        found = collect(lf.select(wanted).filter(pl.col("pii_types").list.len() > 0)
+                        .head(EXAMPLES - len(rows)))
         rows += found.to_dicts()
         if len(rows) >= EXAMPLES:
             break

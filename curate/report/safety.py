@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from ..safety import scorers
+from .data import collect, columns, scan
 from .plots import _svg
 
 _BINS = 20
@@ -30,9 +29,9 @@ def _scores(out_dir: Path, stage: dict[str, Any], column: str) -> tuple[list, li
     """Scores of the kept and of the dropped rows (from the stage's checkpoint and rejected)."""
     out = []
     for key in ("checkpoint", "rejected"):
-        path = out_dir / stage.get(key, "")
-        if stage.get(key) and path.is_file() and column in pl.read_parquet_schema(path):
-            out.append(pl.read_parquet(path, columns=[column])[column].drop_nulls().to_list())
+        lf = scan(out_dir, stage, key)
+        if lf is not None and column in columns(lf):  # one score column: compact
+            out.append(collect(lf.select(column))[column].drop_nulls().to_list())
         else:
             out.append([])
     return out[0], out[1]

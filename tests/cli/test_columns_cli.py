@@ -159,15 +159,15 @@ def test_output_that_is_a_file_or_unwritable(gsm8k, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_a_full_disk_is_one_line(gsm8k, tmp_path):
-    """The runner writes each checkpoint through NAME.tmp: pointing that at /dev/full makes the
-    real parquet writer meet a full device."""
-    from curate.io.owned import mark_run
+def test_a_full_disk_is_one_line(gsm8k, tmp_path, monkeypatch):
+    """The converter's parts written to /dev/full: the real parquet writer meets a full
+    device."""
+    import curate.convert.stream
+    from curate.io.output import write_parquet
 
     out = tmp_path / "run"
-    mark_run(out)  # a run folder, whose stages/ curate may write
-    (out / "stages").mkdir(parents=True)
-    (out / "stages" / "00_convert.parquet.tmp").symlink_to("/dev/full")
+    monkeypatch.setattr(curate.convert.stream, "write_parquet",
+                        lambda df, path, **options: write_parquet(df, "/dev/full", **options))
     r = invoke("convert", gsm8k, "-o", out)
     assert r.exit_code == 1
     assert r.stderr == (f"Error: -o {out}: no space left on device (errno 28); free some space "

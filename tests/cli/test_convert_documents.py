@@ -65,9 +65,6 @@ def test_records_and_rejected_files(converted):
     assert "a scanned PDF: 2 of its 2 pages are images without a text layer" in report
 
 
-@pytest.mark.xfail(strict=True, reason="the runner's convert step does not put "
-                   "ConvertResult.documents into its stats yet (one line in "
-                   "curate/runner.py::_convert, left to the streaming rewrite of issue 23)")
 def test_report_and_card_count_documents(converted, tmp_path):
     _, out, _ = converted
     report = (out / "report.html").read_text()

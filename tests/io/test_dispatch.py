@@ -76,3 +76,29 @@ def test_read_records_rejects_plain_parquet(tmp_path):
     pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "plain.parquet")
     with pytest.raises(InputError, match="missing columns id, kind"):
         read_records(tmp_path / "plain.parquet")
+
+
+def test_a_run_folder_whose_data_is_a_folder_of_parts(tmp_path):
+    from curate.io.dispatch import is_part_folder, record_input_columns
+    from curate.io.parts import write_parts
+
+    records = records_to_frame([{"kind": "sft", "source": "s", "id": f"r{i}", "messages": [
+        {"role": "user", "content": f"q{i}?"}, {"role": "assistant", "content": "a"}]}
+        for i in range(5)]).with_columns(pl.lit(0.5).alias("toxicity"))
+    run = tmp_path / "runs" / "run"
+    parts = write_parts(records, run / "data.parquet", rows=2)
+    (run / "manifest.json").write_text("{}")
+    assert is_record_input(run) and is_part_folder(run / "data.parquet")
+    assert is_record_input(run / "data.parquet")  # a part folder of records, given itself
+    assert read_records(run).equals(records) and read_records(run / "data.parquet").equals(
+        records)
+    assert record_input_columns(run) == [*RECORD_COLUMNS, "toxicity"]
+    # inside a folder, a run covers its parts, in order
+    assert input_files(tmp_path / "runs") == parts.files
+    # a run folder's unfinished form (no data.parquet) is still refused
+    (run / ".curate.json").write_text('{"written_by": "curate", "kind": "run"}')
+    for f in parts.files:
+        f.unlink()
+    (run / "data.parquet").rmdir()
+    with pytest.raises(InputError, match="a run folder without data.parquet"):
+        input_files(tmp_path / "runs")

@@ -166,3 +166,20 @@ def test_auth_errors_are_said_not_taken_for_a_wrong_format(monkeypatch):
         is_record_input(url)
     with pytest.raises(InputError, match="cannot read: PermissionError: Access Denied"):
         read_records(url)
+
+
+def test_a_run_folder_at_a_url_with_data_as_parts(memory_root):
+    url, path = memory_root
+    records = records_to_frame([{"kind": "sft", "source": "s", "id": f"r{i}", "messages": [
+        {"role": "user", "content": f"q{i}?"}, {"role": "assistant", "content": "a"}]}
+        for i in range(3)])
+    for i in range(3):
+        buf = io.BytesIO()
+        records.slice(i, 1).write_parquet(buf)
+        put(f"{path}/run/data.parquet/part-{i:05d}.parquet", buf.getvalue())
+    put(f"{path}/run/manifest.json", "{}")
+    assert is_record_input(f"{url}/run")
+    assert read_records(f"{url}/run").equals(records)
+    assert convert(f"{url}/run").frame.equals(records)
+    assert [str(f) for f in input_files(url)] == [
+        f"{url}/run/data.parquet/part-{i:05d}.parquet" for i in range(3)]

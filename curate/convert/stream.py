@@ -1,0 +1,395 @@
+"""Conversion in bounded memory: input files into part folders, each file read by a worker.
+
+    res = convert_parts("data/", kept_dir, rejected_dir, engine=engine)
+    res.kept, res.rejected                     # Parts: folders of part files
+    res.rows_in, res.rows_out, res.drops       # counts; res.formats, res.columns per file
+
+Each input file is one picklable :class:`FileTask` that ``engine.map`` runs (in this process,
+or as a Ray task on a worker that shares the run folder's storage). It reads its rows in
+batches (parquet by row groups and batches, JSON Lines by lines), converts them with a
+:class:`~curate.convert.converter.Converter` and writes the records as part files of at most
+``rows`` rows (``f<file>-<batch>.parquet`` in a scratch folder), the rejected rows beside them,
+and compact keys of the records kept (given id, line, base id) for what only the whole input
+decides:
+
+- an id given on rows of two files (or twice in one file): the files holding such an id are
+  converted again, in file order, checking those ids as one process would (the later row is
+  ``duplicate_id``, or the error that stops the run);
+- identical content from one source, repeated: the n-th repeat gets ``n`` mixed into its id
+  (:func:`curate.records.assign_ids`), set in the parts that hold repeats.
+
+Then the batches become ``part-00000.parquet`` ... in (file, batch) order (consecutive small
+batches, from small files, joined into one part of at most ``rows`` rows): the layout depends
+on the input and ``rows`` alone, not on the engine. The records and ids are the ones
+that one process reading every file in order makes. With ``limit`` the files are converted one
+after another in this process until ``limit`` rows are read.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+import polars as pl
+
+from ..errors import InputError
+from ..io import input_files, iter_file
+from ..io.docs import is_doc_file, read_file_documents
+from ..io.encoding import UTF8
+from ..io.output import write_parquet
+from ..io.parts import PART_ROWS, Parts, PartWriter, part_name
+from ..io.remote import RemoteFile
+from ..records import RECORD_SCHEMA, records_to_frame
+from .columns import ColumnMap
+from .converter import ON_ERROR_HINT, Converter
+from .detect import FORCED
+
+REJECTED_SCHEMA = {"file": pl.String, "line": pl.Int64, "field": pl.String,
+                   "drop_reason": pl.String, "detail": pl.String, "raw": pl.String}
+KEYS_SCHEMA = {"gid": pl.String, "line": pl.Int64, "base": pl.UInt64}
+FRAME_ROWS = 8192  # records held as dicts before they become a frame
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the files are read (picklable: format by name)."""
+
+    format: str = "auto"
+    kind: str | None = None
+    on_error: str = "raise"
+    columns: ColumnMap | None = None
+    encoding: str = UTF8
+    hint: str = ON_ERROR_HINT
+
+
+@dataclass(frozen=True)
+class FileTask:
+    index: int
+    entry: Path | RemoteFile
+    doc: bool
+    settings: Settings
+    scratch: str
+    rows: int = PART_ROWS
+    limit: int | None = None
+    track: frozenset[str] | None = frozenset()  # given ids checked for repeats (None: all)
+    seen: tuple[tuple[str, int], ...] = ()  # tracked ids used before this file, with their line
+
+
+@dataclass
+class FileResult:
+    index: int
+    limit: int | None = None
+    read: int = 0
+    kept: list[tuple[str, int]] = field(default_factory=list)      # (batch file, rows)
+    rejected: list[tuple[str, int]] = field(default_factory=list)
+    drops: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)  # tracked ids used, with their line
+    documents: DocStats = field(default_factory=DocStats)
+
+    @property
+    def rows_out(self) -> int:
+        return sum(n for _, n in self.kept)
+
+
+@dataclass
+class PartsResult:
+    kept: Parts
+    rejected: Parts
+    rows_in: int
+    rows_out: int
+    drops: dict[str, int]
+    formats: dict[str, str] = field(default_factory=dict)  # file -> format used
+    columns: dict[str, str] = field(default_factory=dict)  # file -> column map
+    # documents read, pages, characters, rejected files (DocStats.as_dict); {} without any
+    documents: dict = field(default_factory=dict)
+
+
+class _Sink:
+    """One file's outputs, written as batch files of at most ``rows`` rows."""
+
+    def __init__(self, task: FileTask):
+        self.task, self.res = task, FileResult(task.index)
+        self.root = Path(task.scratch)
+        self.frames: list[pl.DataFrame] = []
+        self.keys: dict[str, list] = {c: [] for c in KEYS_SCHEMA}
+        self.rejected: list[pl.DataFrame] = []
+        self.held = self.held_rejected = 0
+
+    def _name(self, kind: str, n: int) -> Path:
+        return self.root / kind / f"f{self.task.index:06d}-{n:06d}.parquet"
+
+    def add(self, conv: Converter, *, final: bool = False) -> None:
+        """Take the converter's records and rejected rows; write what makes a whole part."""
+        records, lines, rejected = conv.take()
+        if records:
+            for rec, line in zip(records, lines):
+                base = rec.pop("__base", False)
+                self.keys["gid"].append(None if base else rec["id"])
+                self.keys["line"].append(line)
+                self.keys["base"].append(int(rec["id"], 16) if base else None)
+            self.frames.append(records_to_frame(records))
+            self.held += len(records)
+        if rejected["file"]:
+            self.rejected.append(pl.DataFrame(rejected, schema=REJECTED_SCHEMA))
+            self.held_rejected += len(rejected["file"])
+            for r in rejected["drop_reason"]:
+                self.res.drops[r] = self.res.drops.get(r, 0) + 1
+        while self.held >= self.task.rows or (final and self.held):
+            self._write_kept()
+        while self.held_rejected >= self.task.rows or (final and self.held_rejected):
+            self._write_rejected()
+
+    def _write_kept(self) -> None:
+        rows = self.task.rows
+        df = pl.concat(self.frames) if len(self.frames) > 1 else self.frames[0]
+        head, rest = df.slice(0, rows), df.slice(rows)
+        keys = pl.DataFrame({c: v[:rows] for c, v in self.keys.items()}, schema=KEYS_SCHEMA)
+        self.keys = {c: v[rows:] for c, v in self.keys.items()}
+        n = len(self.res.kept)
+        for kind, frame in (("kept", head), ("keys", keys)):
+            path = self._name(kind, n)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_parquet(frame, path, compression="lz4")
+        self.res.kept.append((self._name("kept", n).name, head.height))
+        self.frames = [rest] if rest.height else []
+        self.held = rest.height
+
+    def _write_rejected(self) -> None:
+        rows = self.task.rows
+        df = pl.concat(self.rejected) if len(self.rejected) > 1 else self.rejected[0]
+        head, rest = df.slice(0, rows), df.slice(rows)
+        n = len(self.res.rejected)
+        path = self._name("rejected", n)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_parquet(head, path, compression="lz4")
+        self.res.rejected.append((path.name, head.height))
+        self.rejected = [rest] if rest.height else []
+        self.held_rejected = rest.height
+
+
+def convert_file(task: FileTask) -> FileResult:
+    """Convert one input file into batch files under ``task.scratch`` (see the module doc)."""
+    s = task.settings
+    conv = Converter(FORCED.get(s.format), s.kind, s.on_error, task.limit, s.columns, s.hint,
+                     track=task.track)
+    conv.ids.update(task.seen)
+    sink = _Sink(task)
+    step = min(FRAME_ROWS, task.rows)
+    if task.doc:  # a file of documents (an archive holds many), each read as it comes
+        for doc in read_file_documents(task.entry, str(task.entry), encoding=s.encoding):
+            if conv.full():
+                break
+            conv.document(doc, passages=s.format == "passages")
+            if len(conv.kept) >= step or len(conv.rejected["file"]) >= step:
+                sink.add(conv)
+    else:
+        for raw in iter_file(task.entry, encoding=s.encoding):
+            if conv.full():
+                break
+            conv.row(raw)
+            if len(conv.kept) >= step or len(conv.rejected["file"]) >= step:
+                sink.add(conv)
+    sink.add(conv, final=True)
+    res = sink.res
+    res.read, res.formats, res.columns = conv.read, conv.formats, conv.columns
+    res.documents = conv.docs
+    res.limit = task.limit
+    if task.track:
+        res.ids = conv.ids
+    return res
+
+
+def file_tasks(path: str | Path, settings: Settings, scratch: Path,
+               rows: int = PART_ROWS) -> list[FileTask]:
+    """The tasks of the files a dataset argument covers that ``settings.format`` reads."""
+    fmt = settings.format
+    tasks = []
+    for entry in input_files(path):
+        doc = entry.is_file() and is_doc_file(entry)
+        if doc and fmt not in ("auto", "docs", "passages") or not doc and fmt == "docs":
+            continue
+        tasks.append(FileTask(len(tasks), entry, doc, settings, str(scratch), rows))
+    return tasks
+
+
+def convert_files(path: str | Path, kept_dir: Path, rejected_dir: Path, *, engine,
+                  settings: Settings, limit: int | None = None, rows: int = PART_ROWS,
+                  scratch: Path | None = None) -> PartsResult:
+    """The files of ``path`` converted into ``kept_dir`` and ``rejected_dir`` (see the module
+    doc); ``scratch``: a folder for the batches (removed after; default: beside kept_dir)."""
+    kept_dir, rejected_dir = Path(kept_dir), Path(rejected_dir)
+    own_scratch = scratch is None
+    scratch = Path(scratch) if scratch is not None else kept_dir.with_name(
+        f".{kept_dir.name}.convert")
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    try:
+        tasks = file_tasks(path, settings, scratch, rows)
+        if not tasks and limit != 0:
+            what = "document" if settings.format == "docs" else "row"
+            raise InputError(f"no {what} files to read for format {settings.format}",
+                             file=str(path))
+        results = _run(engine, tasks, limit)
+        results = _recheck_ids(engine, tasks, results, scratch)
+        kept, rejected = _assemble(results, scratch, kept_dir, rejected_dir, rows)
+        _number_repeats(engine, results, scratch, kept)
+    finally:
+        if own_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    drops: dict[str, int] = {}
+    formats: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    documents = DocStats()
+    for r in results:
+        for k, v in r.drops.items():
+            drops[k] = drops.get(k, 0) + v
+        formats.update(r.formats)
+        columns.update(r.columns)
+        documents.merge(r.documents)
+    return PartsResult(kept, rejected, sum(r.read for r in results),
+                       sum(r.rows_out for r in results), dict(sorted(drops.items())),
+                       formats, columns, documents.as_dict())
+
+
+def _run(engine, tasks: list[FileTask], limit: int | None) -> list[FileResult]:
+    if limit is None:
+        return engine.map(convert_file, tasks, desc="convert")
+    from ..progress import bar
+
+    results, left = [], limit
+    with bar(total=limit, desc="convert") as progress:
+        for task in tasks:
+            if left <= 0:
+                break
+            res = convert_file(replace(task, limit=left))
+            results.append(res)
+            left -= res.read
+            progress.update(res.read)
+    return results
+
+
+def _keys(scratch: Path, results: list[FileResult]) -> pl.LazyFrame | None:
+    """The compact keys of every kept record, in order, with ``file`` and position ``pos``."""
+    frames = [pl.scan_parquet(scratch / "keys" / name).with_columns(file=pl.lit(r.index))
+              for r in results for name, _ in r.kept]
+    if not frames:
+        return None
+    return pl.concat(frames).with_row_index("pos")
+
+
+def _recheck_ids(engine, tasks: list[FileTask], results: list[FileResult],
+                 scratch: Path) -> list[FileResult]:
+    """Ids given on more than one input row: the files that hold them converted again, in
+    file order, with those ids checked as one process would."""
+    keys = _keys(scratch, results)
+    if keys is None:
+        return results
+    given = keys.filter(pl.col("gid").is_not_null())
+    # compact first (a hash per row), then the ids of the few hashes seen twice
+    hashed = given.select(pl.col("gid").hash(seed=0).alias("h"), "file", "line")
+    twice = (hashed.group_by("h").agg(pl.struct("file", "line").n_unique().alias("n"))
+             .filter(pl.col("n") > 1).select("h").collect(engine="streaming"))
+    if twice.height == 0:
+        return results
+    rows = (given.with_columns(h=pl.col("gid").hash(seed=0)).join(twice.lazy(), on="h")
+            .group_by("gid").agg(pl.struct("file", "line").n_unique().alias("n"),
+                                 pl.col("file").unique().alias("files"))
+            .filter(pl.col("n") > 1).collect())
+    if rows.height == 0:
+        return results
+    track = frozenset(rows["gid"].to_list())
+    files = sorted({f for fs in rows["files"].to_list() for f in fs})
+    by_index = {r.index: i for i, r in enumerate(results)}
+    out = list(results)
+    seen: dict[str, int] = {}
+    for f in files:  # in file order: an id's first row is the one kept
+        old = out[by_index[f]]
+        for kind, names in (("kept", old.kept), ("keys", old.kept), ("rejected", old.rejected)):
+            for name, _ in names:
+                (scratch / kind / name).unlink()
+        new = convert_file(replace(tasks[f], limit=old.limit, track=track,
+                                   seen=tuple(seen.items())))
+        seen = new.ids
+        out[by_index[f]] = new
+    return out
+
+
+def _assemble(results: list[FileResult], scratch: Path, kept_dir: Path,
+              rejected_dir: Path, rows: int) -> tuple[Parts, Parts]:
+    out = []
+    for kind, folder, schema in (("kept", kept_dir, RECORD_SCHEMA),
+                                 ("rejected", rejected_dir, REJECTED_SCHEMA)):
+        writer = PartWriter(folder)
+        writer.clear()
+        batches = [(scratch / kind / name, n) for r in results for name, n in getattr(r, kind)]
+        for i, group in enumerate(_groups(batches, rows)):
+            if len(group) == 1:
+                os.replace(group[0], folder / part_name(i))
+            else:  # the batches of small files, read together as one part
+                writer.write(i, pl.concat([pl.read_parquet(f) for f in group]))
+        out.append(writer.finish(schema))
+    return out[0], out[1]
+
+
+def _groups(batches: list[tuple[Path, int]], rows: int) -> list[list[Path]]:
+    """Consecutive batches that together hold at most ``rows`` rows (small files make small
+    batches: a folder of many small files still gives parts of useful size)."""
+    groups: list[list[Path]] = []
+    held = rows + 1
+    for path, n in batches:
+        if held + n > rows:
+            groups.append([])
+            held = 0
+        groups[-1].append(path)
+        held += n
+    return groups
+
+
+def _number_repeats(engine, results: list[FileResult], scratch: Path, kept: Parts) -> None:
+    """The n-th repeat of identical content from one source gets ``n`` mixed into its id, as
+    :func:`curate.records.assign_ids` does over the whole input."""
+    keys = _keys(scratch, results)
+    if keys is None:
+        return
+    based = keys.filter(pl.col("base").is_not_null()).select("pos", "base")
+    twice = based.group_by("base").len().filter(pl.col("len") > 1).select("base")
+    repeats = (based.join(twice, on="base").sort("pos")
+               .with_columns(n=pl.col("pos").cum_count().over("base") - 1)
+               .filter(pl.col("n") > 0).select("pos", "n").collect(engine="streaming"))
+    if repeats.height == 0:
+        return
+    import bisect
+
+    starts, offset = [], 0
+    for n in kept.counts():
+        starts.append(offset)
+        offset += n
+
+    work: dict[int, list[tuple[int, int]]] = {}
+    for pos, n in repeats.iter_rows():
+        i = bisect.bisect_right(starts, pos) - 1
+        work.setdefault(i, []).append((pos - starts[i], n))
+    items = [(str(kept.files[i]), marks) for i, marks in sorted(work.items())]
+    engine.map(_renumber, items, desc="convert ids")
+
+
+def _renumber(item: tuple[str, list[tuple[int, int]]]) -> None:
+    """Set the ids of the repeats in one part: ``record_id(source, record, n)``."""
+    from ..records import frame_to_records, record_id
+
+    path, marks = item
+    df = pl.read_parquet(path)
+    ids = df["id"].to_list()
+    rows = [i for i, _ in marks]
+    records = frame_to_records(df[rows])
+    for (i, n), rec in zip(marks, records):
+        ids[i] = record_id(rec["source"], rec, n)
+    df = df.with_columns(pl.Series("id", ids, dtype=pl.String))
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    write_parquet(df, tmp, compression="lz4")
+    os.replace(tmp, p)
