@@ -43,6 +43,7 @@ from ..io.remote import RemoteFile
 from ..records import RECORD_SCHEMA, records_to_frame
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT, Converter
+from .documents import DocStats
 from .detect import FORCED
 
 REJECTED_SCHEMA = {"file": pl.String, "line": pl.Int64, "field": pl.String,
