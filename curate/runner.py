@@ -377,6 +377,12 @@ class Runner:
                 _check_columns(p, source.schema, result.kept.schema)
                 stats = result.stats
                 entry["thresholds"] = p.stage.thresholds()
+        except BaseException:
+            # a stage stopped half way: its parts so far go (on a full disk, their space is
+            # what the manifest is written in)
+            for path in (kept_dir, rejected_dir):
+                _remove(path)
+            raise
         finally:
             _remove(scratch)
             for empty in (scratch.parent, scratch.parent.parent):  # cache/tmp, cache

@@ -63,7 +63,7 @@ def hold(point: str, ready: Path) -> None:
     elif point == "finish_run":
         Runner._finish_run = _paused(Runner._finish_run, ready)
     elif point == "export":
-        curate.export.export = _paused(curate.export.export, ready, after=True)
+        curate.export.export_parts = _paused(curate.export.export_parts, ready, after=True)
     elif point == "report":
         curate.report.write_report = _paused(curate.report.write_report, ready)
     else:

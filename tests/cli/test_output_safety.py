@@ -283,11 +283,13 @@ def test_a_new_run_removes_what_the_old_run_wrote_and_nothing_else(tmp_path):
     after = snapshot(run)
     assert {k: after[k] for k in mine} == mine
     assert sorted(k for k in after if k not in mine) == [
-        ".curate.json", "data.parquet", "export/trl-sft/.curate.json",
+        ".curate.json", "data.parquet/part-00000.parquet", "export/trl-sft/.curate.json",
         "export/trl-sft/README.md", "export/trl-sft/test.jsonl", "export/trl-sft/test.parquet",
         "export/trl-sft/train.jsonl", "export/trl-sft/train.parquet", "manifest.json",
-        "rejected/00_convert.parquet", "rejected/01_dedup.exact.parquet", "report.html",
-        "stages/00_convert.parquet", "stages/01_dedup.exact.parquet"]
+        "rejected/00_convert.parquet/part-00000.parquet",
+        "rejected/01_dedup.exact.parquet/part-00000.parquet", "report.html",
+        "stages/00_convert.parquet/part-00000.parquet",
+        "stages/01_dedup.exact.parquet/part-00000.parquet"]
     shown = json.loads(invoke("show", run, "--json").stdout)
     assert [e["target"] for e in shown["exports"]] == ["trl-sft"]
     assert shown["exports"][0]["counts"] == {"train": 3, "test": 1}
@@ -300,14 +302,15 @@ def test_resume_and_from_still_reuse_checkpoints(tmp_path):
     run = tmp_path / "run"
     recipe = _recipe(tmp_path / "r.yaml", data, ["dedup.exact", "quality.rules"], ["trl-sft"])
     assert invoke("run", recipe, "-o", run, "--no-report").exit_code == 0
-    convert_bytes = (run / "stages" / "00_convert.parquet").read_bytes()
+    checkpoint = run / "stages" / "00_convert.parquet" / "part-00000.parquet"
+    convert_bytes = checkpoint.read_bytes()
     r = invoke("run", recipe, "-o", run, "--no-report", "--resume")
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("resuming after 02_quality.rules\n")
     r = invoke("run", recipe, "-o", run, "--no-report", "--from", "quality.rules")
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("resuming after 01_dedup.exact\n02_quality.rules")
-    assert (run / "stages" / "00_convert.parquet").read_bytes() == convert_bytes
+    assert checkpoint.read_bytes() == convert_bytes
     assert pl.read_parquet(run / "data.parquet").height == 6
     assert (run / "export" / "trl-sft" / "train.parquet").is_file()
 
