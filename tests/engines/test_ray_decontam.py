@@ -45,7 +45,7 @@ def corpus(tmp_path):
 
 @pytest.mark.parametrize("stage_cls,options,how", [
     (NgramDecontam, {"fields": ["instruction"]}, "ray: tasks (1 node)"),
-    (SemanticDecontam, {}, "ray: embedding actor pool; the rest on the driver")],
+    (SemanticDecontam, {}, "ray: embedding actor pool, tasks (1 node); the rest on the driver")],
     ids=["ngram", "semantic"])
 def test_both_stages_same_on_ray(ray_local, tmp_path, fp32_embeddings, stage_cls, options,
                                  how):
@@ -54,7 +54,14 @@ def test_both_stages_same_on_ray(ray_local, tmp_path, fp32_embeddings, stage_cls
     ctx = StageContext(name=stage_cls.id)
     local = get_engine("local").apply(stage_cls(options), df, ctx)
     ray = get_engine("ray").apply(stage_cls(options), df, ctx)
-    assert ray.kept.equals(local.kept) and ray.rejected.equals(local.rejected), stage_cls.id
+    # the same rows and decisions; the similarity a query block's product gives may differ in
+    # its last bits between a task's block and the local one (BLAS picks kernels by shape)
+    sim = "contaminated_similarity"
+    for side in ("kept", "rejected"):
+        mine, theirs = getattr(ray, side), getattr(local, side)
+        assert mine.drop(sim, strict=False).equals(theirs.drop(sim, strict=False)), side
+        if sim in theirs.columns:
+            assert (mine[sim] - theirs[sim]).abs().max() < 1e-5
     assert {k: v for k, v in ray.stats.items() if k != "engine"} == local.stats
     assert ray.stats["engine"] == how
     # the n-gram stage finds every item, the semantic one the prompts and the paraphrase

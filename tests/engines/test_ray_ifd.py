@@ -37,7 +37,7 @@ def test_ifd_same_on_both_engines(ray_local, tiny_lm):
     local = get_engine("local").apply(InstructionFollowingDifficulty(options), df, ctx)
     stage = InstructionFollowingDifficulty(options)
     ray = get_engine("ray").apply(stage, df, ctx)
-    assert ray.stats["engine"] == "ray: actor pool"
+    assert ray.stats["engine"] == "ray: actor pool (1 node)"
     for mine, theirs in ((ray.kept, local.kept), (ray.rejected, local.rejected)):
         assert mine["id"].to_list() == theirs["id"].to_list()
         assert mine.drop(SCORE_COLUMNS).equals(theirs.drop(SCORE_COLUMNS))
