@@ -136,7 +136,10 @@ class KCenterPool:
 
             cpus = self.engine.parallelism()
             shards = self.shards or cpus
-            actor = ray.remote(KCenterShard).options(num_cpus=min(1.0, cpus / shards))
+            # the shards hold rows between the picks and reserve no CPU: a stage that applies
+            # its picks with tasks while the pool is alive would otherwise wait for CPUs
+            # the shards hold for ever
+            actor = ray.remote(KCenterShard).options(num_cpus=0)
             self.actors = [actor.remote() for _ in range(shards)]
         options.setdefault("desc", "k-center on shards")
         return farthest_first(ShardedRows(self.actors, X), k, **options)
