@@ -446,6 +446,9 @@ class Runner:
                                run_info={**manifest, "run_dir": str(self.out_dir)},
                                engine=self.engine, rejected_dir=rejected_dir, scratch=scratch,
                                **spec.with_)
+            for empty in (scratch.parent, scratch.parent.parent):  # cache/tmp, cache
+                if empty.is_dir() and not any(empty.iterdir()):
+                    empty.rmdir()
             results.append({"target": spec.target, "path": f"export/{spec.target}",
                             "counts": res.counts, "skipped": res.skipped})
             counts = ", ".join(f"{k}: {v}" for k, v in res.counts.items())

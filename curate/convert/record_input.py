@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import CurateError, InputError
-from ..io.dispatch import as_records, check_record_schema, is_run_folder, record_parts
+from ..io.dispatch import as_records, check_record_schema, input_files, record_parts
 from ..io.parts import PART_ROWS, Piece, PartWriter
 from ..io.remote import is_url, redact
 from ..records import MESSAGES
@@ -62,8 +62,9 @@ def convert_record_input(path: str | Path, kept_dir: Path, rejected_dir: Path, *
     rejected = PartWriter(rejected_dir)
     rejected.clear()
     n = sum(heights)
-    file = str(Path(path) / "data.parquet") if is_run_folder(Path(path)) else str(path)
-    return PartsResult(kept, rejected.finish(REJECTED_SCHEMA), n, n, {}, {file: "records"})
+    # keyed as the manifest lists the input files (a run folder's parts, one by one)
+    formats = {str(f): "records" for f in input_files(path)}
+    return PartsResult(kept, rejected.finish(REJECTED_SCHEMA), n, n, {}, formats)
 
 
 def _convert_piece(task: _Task) -> int:

@@ -62,3 +62,23 @@ def test_task_must_fit_the_records(owner):
                                "rejected": [{"role": "assistant", "content": "b"}]}])
     with pytest.raises(CurateError, match="was made for task sft-review"):
         push_records(owner, pairs, dataset="task-test")
+
+
+def test_a_run_folder_of_parts_is_pushed_piece_by_piece(owner, tmp_path):
+    from curate.io.parts import write_parts
+
+    frame = _frame(7).with_columns(toxicity=pl.Series([0.1 * i for i in range(7)]))
+    data = write_parts(frame, tmp_path / "data.parquet", rows=3)
+    assert len(data.files) == 3
+    done = []
+    summary = push_records(owner, data, dataset="parts-test", batch_size=2,
+                           on_batch=lambda n, total: done.append((n, total)))
+    # batches of 2 within each part of 3 rows: 2 + 1, 2 + 1, 1
+    assert done == [(2, 7), (3, 7), (5, 7), (6, 7), (7, 7)]
+    assert (summary["records"], summary["batches"], summary["task"]) == (7, 5, "sft-review")
+    assert "toxicity" in summary["metadata"]
+    assert _external_ids(owner, "parts-test") == Counter({f"r{i}": 1 for i in range(7)})
+    with pytest.raises(CurateError, match="repeat an id"):
+        push_records(owner, write_parts(pl.concat([frame, frame.head(1)]),
+                                        tmp_path / "dup.parquet", rows=3),
+                     dataset="parts-test")
