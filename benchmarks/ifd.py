@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 OUTPUTS = ("gpt-3.5-turbo-0301", "text_davinci_003", "Meta-Llama-3-8B-Instruct")
-THRESHOLDS = (0.8, 0.9, 1.0, 1.1, 1.2)
+THRESHOLDS = (0.9, 1.0, 1.05, 1.1, 1.2)
 
 
 def alpaca_eval(data: Path, name: str) -> list[tuple[str, str]]:

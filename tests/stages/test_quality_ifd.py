@@ -46,9 +46,10 @@ def test_swapped_replies_score_higher_and_are_dropped(rec, tiny):
         # the same reply (so the same ppl_response) after its own question and another one
         assert scores[f"t{(i + 1) % N}"] < scores[f"s{i}"]
     assert all(scores[f"t{i}"] < 1.0 for i in range(N))
+    assert result.stats["thresholds"]["max"] == 1.05  # the default
     assert set(result.rejected["drop_reason"]) == {"ifd_high"}
     assert result.rejected["id"].str.starts_with("s").all()
-    assert (result.rejected["ifd"] > 1.0).all() and (result.kept["ifd"] <= 1.0).all()
+    assert (result.rejected["ifd"] > 1.05).all() and (result.kept["ifd"] <= 1.05).all()
     kept = result.kept.with_columns(ratio=pl.col("ppl_conditional") / pl.col("ppl_response"))
     np.testing.assert_allclose(kept["ratio"], kept["ifd"], rtol=1e-9)
     assert kept["ifd_chosen"].null_count() == kept.height and kept["grounding"].null_count() \
