@@ -10,8 +10,8 @@ same arithmetic (the same matrix products on the same rows), the Ray engine
 - exact (:func:`cosine_pairs`): :func:`triangle_pairs` of each block of :data:`BLOCK` query
   rows against the rows after it, :data:`COLUMNS` rows per product;
 - k-means (:func:`clustered_cosine_pairs`): :func:`fit_centroids` (spherical k-means, the
-  one of ``select.diverse``) on a sample of at most :data:`FIT_ROWS` rows, each row's two nearest centroids by :func:`assign` (in :data:`BLOCK`
-  -row blocks), then :func:`search_clusters` in each cluster: its queries (the rows whose
+  one of ``select.diverse``) on a sample of at most :data:`FIT_ROWS` rows, each row's two
+  nearest centroids by :func:`assign` (in :data:`BLOCK`-row blocks), then :func:`search_clusters` in each cluster: its queries (the rows whose
   nearest centroid it is) against its members (the queries and the rows whose second nearest
   it is), the members' rows read from the matrix cluster by cluster.
 """

@@ -27,7 +27,6 @@ import math
 from typing import Callable
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 
 from ..embed import DEFAULT_MODEL, dimension, encode_texts, load_model, precision

@@ -152,7 +152,8 @@ def cluster_select(X, labels: np.ndarray, k: int, *, per_cluster: str = "uniform
             per.append(rows[:0])
         elif within == "kcenter":
             local = kcenter_greedy(np.asarray(X[rows]), int(quota[c]),
-                                   seed=int(rng.integers(2**31)), initial=np.searchsorted(rows, kept) if len(kept) else None,
+                                   seed=int(rng.integers(2**31)),
+                                   initial=np.searchsorted(rows, kept) if len(kept) else None,
                                    desc=f"k-center cluster {c}")
             per.append(rows[local.picks])
         else:
