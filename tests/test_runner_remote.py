@@ -73,14 +73,17 @@ def test_remote_run_has_the_files_of_a_local_run(memory_root, tmp_path, staging)
 
     mine, theirs = _remote_files(f"{path}/run"), _local_files(tmp_path / "run")
     assert sorted(mine) == sorted(theirs)
-    assert {"data.parquet", "manifest.json", "report.html", "stages/02_quality.rules.parquet",
-            "rejected/00_convert.parquet", "export/trl-sft/README.md"} <= set(mine)
+    part = "part-00000.parquet"  # every parquet path of a run is a folder of parts
+    bad = f"rejected/00_convert.parquet/{part}"
+    assert {f"data.parquet/{part}", "manifest.json", "report.html",
+            f"stages/02_quality.rules.parquet/{part}", bad,
+            "export/trl-sft/README.md"} <= set(mine)
     for rel in mine:
-        if rel.endswith((".parquet", ".jsonl")) and rel != "rejected/00_convert.parquet":
+        if rel.endswith((".parquet", ".jsonl")) and rel != bad:
             assert mine[rel] == theirs[rel], rel  # the very same bytes
-    assert _frame(mine["data.parquet"]).height == 4
-    bad_remote = _frame(mine["rejected/00_convert.parquet"])
-    bad_local = _frame(theirs["rejected/00_convert.parquet"])
+    assert _frame(mine[f"data.parquet/{part}"]).height == 4
+    bad_remote = _frame(mine[bad])
+    bad_local = _frame(theirs[bad])
     assert bad_remote["file"].to_list() == [f"{url}/in/a.jsonl"]
     assert bad_local["file"].to_list() == [str(tmp_path / "in" / "a.jsonl")]
     assert bad_remote.drop("file").equals(bad_local.drop("file"))
@@ -149,7 +152,7 @@ def test_resume_from_a_url_reuses_its_checkpoints(memory_root, tmp_path, monkeyp
         run_recipe(parse_recipe(spec), f"{url}/run")
     manifest = json.loads(MEM.cat_file(f"{path}/run/manifest.json"))
     assert [s["status"] for s in manifest["stages"]] == ["done", "done", "interrupted"]
-    checkpoint = f"{path}/run/stages/01_dedup.exact.parquet"
+    checkpoint = f"{path}/run/stages/01_dedup.exact.parquet/part-00000.parquet"
     created = MEM.info(checkpoint)["created"]
 
     assert not any(staging.iterdir())  # all is at the URL: resuming pulls it from there
@@ -160,7 +163,7 @@ def test_resume_from_a_url_reuses_its_checkpoints(memory_root, tmp_path, monkeyp
     assert MEM.info(checkpoint)["created"] == created  # reused, not written again
     assert [s["status"] for s in manifest["stages"]] == ["done"] * 4
     fresh = run_recipe(parse_recipe(spec), tmp_path / "fresh")
-    assert _frame(MEM.cat_file(f"{path}/run/data.parquet")).equals(
+    assert _frame(MEM.cat_file(f"{path}/run/data.parquet/part-00000.parquet")).equals(
         pl.read_parquet(tmp_path / "fresh" / "data.parquet"))
     assert manifest["rows_out"] == fresh["rows_out"] == 4
 
