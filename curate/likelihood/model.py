@@ -29,10 +29,16 @@ def pick_device(device: str) -> str:
 
 
 class LanguageModel:
-    """``name``: ``smollm2-135m-instruct`` (packaged), a local HF folder or a ``.gguf`` file."""
+    """``name``: ``smollm2-135m-instruct`` (packaged), a local HF folder or a ``.gguf`` file.
+
+    ``batch_tokens``: the most padded tokens per forward pass. Scoring is prefill, compute
+    bound on a CPU: there a sequence costs the same alone or in a batch of 4, and more in
+    larger batches (their activations leave the caches), so CPU batches stay small (measured
+    in benchmarks/README.md); a GPU gains from wide batches."""
 
     def __init__(self, name: str, device: str = "auto"):
         self.name, self.device = name, pick_device(device)
+        self.batch_tokens = 1024 if self.device == "cpu" else 16_384
         self.version = model_version(name)
         self._tokenizer = self._model = None
         self.sequences_scored = 0

@@ -63,8 +63,8 @@ class IfdOptions(StageOptions):
     instruction's) last ``max_tokens``."""
 
     batch_size: int = Field(16, ge=1)
-    """Sequences per forward pass (sequences of similar length are batched together); it
-    does not change the scores."""
+    """Most sequences per forward pass (sequences of similar length are batched together, at
+    most 1,024 tokens on a CPU, 16,384 on a GPU); it does not change the scores."""
 
     device: str = "auto"
     """Torch device of the model: ``auto`` (CUDA where there is one, else CPU), ``cpu``,
@@ -233,7 +233,7 @@ class InstructionFollowingDifficulty(ModelScorer):
         before = lm.sequences_scored
         with bar(total=len(items), desc=f"{ctx.name} sequences") as progress:
             nll = mean_nll(lm, items, batch_size=self.options.batch_size,
-                           progress=progress.update)
+                           batch_tokens=lm.batch_tokens, progress=progress.update)
         self.sequences_scored += lm.sequences_scored - before  # identical ones count once
         return batch.with_columns([pl.Series(c, v, dtype=pl.Float64)
                                    for c, v in _columns(rows["kind"].to_list(), slots,
