@@ -1,9 +1,9 @@
 """quality.ifd with the packaged SmolLM2-135M on CPU: speed against a plain per-record
 transformers loop, and the evidence for its defaults on real data (../shared/data).
 
-    .venv/bin/python -m benchmarks.ifd                          # all three parts
-    .venv/bin/python -m benchmarks.ifd --parts speed --speed 24
-    .venv/bin/python -m benchmarks.ifd --parts auc --auc 40 --parts grounding --grounding 30
+    .venv/bin/python -m benchmarks.ifd                          # all four parts
+    .venv/bin/python -m benchmarks.ifd --parts speed --speed 32 --parts batch
+    .venv/bin/python -m benchmarks.ifd --parts auc --auc 60 --parts grounding --grounding 60
 
 - ``speed``: the first ``--speed`` records of gpt-3.5-turbo-0301's AlpacaEval outputs, scored
   by the stage (``InstructionFollowingDifficulty.score``: length-sorted batches, the
@@ -13,6 +13,9 @@ transformers loop, and the evidence for its defaults on real data (../shared/dat
   chunks and the two alternate chunk by chunk, so that both see the same load on a shared
   machine. Prints records/s of each (wall and process CPU time) and the largest relative
   difference of their scores.
+- ``batch``: seconds per sequence of the model's forward pass at batch 1, 4 and 16 (random
+  tokens of one length, no padding), and with two single-threaded workers: what batching can
+  gain on this machine's CPU.
 - ``auc``: ``--auc`` records from each of the three AlpacaEval outputs files and from the
   Python FAQ (question headings and their answers), each with its true reply and with another
   record's reply of the same source (a random derangement): the ROC AUC of ``ifd`` (swapped
@@ -161,6 +164,58 @@ def speed(data: Path) -> None:
     print(f"\nlargest relative difference of ifd, stage vs loop: {diff:.2e}")
 
 
+def batch_cost() -> None:
+    """Seconds per sequence of the model's forward pass by batch size (random tokens, equal
+    lengths, so no padding): what batching can gain on this machine."""
+    import torch
+
+    stage, _ = stage_and_ctx("batch")
+    body = stage.lm().model().base_model
+    print("\n## forward pass cost per sequence by batch size (no padding)\n")
+    print("| tokens | batch 1 | batch 4 | batch 16 | 2 workers x 1 thread, batch 4 |")
+    print("|---:|---:|---:|---:|---:|")
+    generator = torch.Generator().manual_seed(0)
+    for length in (100, 250):
+        cells = []
+        for size in (1, 4, 16):
+            ids = torch.randint(3, 40_000, (size, length), generator=generator)
+            cells.append(_seconds(body, ids, max(1, 16 // size)) / size)
+        ids = torch.randint(3, 40_000, (4, length), generator=generator)
+        cells.append(_two_workers(body, ids) / 4)
+        print(f"| {length} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+
+
+def _seconds(body, ids, reps: int) -> float:
+    import torch
+
+    with torch.inference_mode():
+        body(input_ids=ids[:1, :8], use_cache=False)
+        start = time.perf_counter()
+        for _ in range(reps):
+            body(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False)
+    return (time.perf_counter() - start) / reps
+
+
+def _two_workers(body, ids, reps: int = 4) -> float:
+    """Per batch, with two Python threads each running batches on one torch thread."""
+    import threading
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        workers = [threading.Thread(target=_seconds, args=(body, ids, reps)) for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return (time.perf_counter() - start) / (2 * reps)
+    finally:
+        torch.set_num_threads(threads)
+
+
 # -- swapped replies -----------------------------------------------------------------------------
 def swapped_auc(data: Path) -> None:
     rng = np.random.default_rng(0)
@@ -195,9 +250,11 @@ def swapped_auc(data: Path) -> None:
     rates = " | ".join(f"{(t > x).mean():.1%} / {(s > x).mean():.1%}" for x in THRESHOLDS)
     print(f"| **all** | {len(t)} | {auc(t, s):.3f} | {np.median(t):.3f} | {np.median(s):.3f} "
           f"| {rates} |")
-    print(f"\ntrue records above the default max 1.0 ({len(examples)}):\n")
+    default = stage_and_ctx("default")[0].options.max
+    print(f"\ntrue records above 1.0 ({len(examples)}; * above the default max {default}):\n")
     for name, value, q, a in sorted(examples, key=lambda e: -e[1]):
-        print(f"- {name}, ifd {value:.3f}: {q[:90]!r} -> {a[:110]!r}")
+        mark = "*" if value > default else " "
+        print(f"- {mark} {name}, ifd {value:.3f}: {q[:90]!r} -> {a[:110]!r}")
 
 
 # -- grounding -----------------------------------------------------------------------------------
@@ -211,9 +268,9 @@ def generated(data: Path) -> pl.DataFrame:
     stage = GenerateQuestions({"n": 1, "llm": "local", "device": "cpu"})
     result = stage.apply(passages, StageContext(name="generate.questions",
                                                 cache_dir=ARGS.cache))
-    dropped = result.rejected.height
+    reasons = result.rejected["drop_reason"].value_counts().rows()
     print(f"\ngenerated: {result.kept.height} Q/A records from {passages.height} passages "
-          f"({dropped} rejected: {result.stats.get('failures') or result.rejected['drop_reason'].to_list()})")
+          f"(rejected: {dict(reasons) or 'none'})")
     return result.kept
 
 
@@ -232,7 +289,9 @@ def grounding(data: Path) -> None:
     ok = ~np.isnan(true) & ~np.isnan(bad)
     true, bad = true[ok], bad[ok]
     print(f"\n## grounding: {len(true)} generated answers, true passage vs another one\n")
-    print(f"AUC {auc(true, bad):.3f}; median grounding with the true passage "
+    print(f"AUC {auc(true, bad):.3f}; the same answer lower with its true passage than with "
+          f"the wrong one: {(true < bad).sum()} of {len(true)}; median grounding with the true "
+          f"passage "
           f"{np.median(true):.3f}, with a wrong one {np.median(bad):.3f}; median ifd of the "
           f"answers {np.nanmedian(out['ifd'][:n].to_numpy()):.3f}\n")
     print("| grounding_max | true passage dropped | wrong passage caught |")
@@ -254,9 +313,11 @@ def main() -> None:
         raise SystemExit(f"{data}: not the shared data folder (no alpaca_eval/); give --data")
     print(f"SmolLM2-135M-Instruct (packaged), float32, CPU, torch threads "
           f"{torch.get_num_threads()}")
-    parts = ARGS.parts or ["speed", "auc", "grounding"]
+    parts = ARGS.parts or ["speed", "batch", "auc", "grounding"]
     if "speed" in parts:
         speed(data)
+    if "batch" in parts:
+        batch_cost()
     if "auc" in parts:
         swapped_auc(data)
     if "grounding" in parts:
@@ -266,10 +327,11 @@ def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
-    parser.add_argument("--parts", action="append", choices=["speed", "auc", "grounding"])
-    parser.add_argument("--speed", type=int, default=24, help="records timed")
-    parser.add_argument("--auc", type=int, default=40, help="records per source")
-    parser.add_argument("--grounding", type=int, default=30, help="passages")
+    parser.add_argument("--parts", action="append",
+                        choices=["speed", "batch", "auc", "grounding"])
+    parser.add_argument("--speed", type=int, default=32, help="records timed")
+    parser.add_argument("--auc", type=int, default=60, help="records per source")
+    parser.add_argument("--grounding", type=int, default=60, help="passages")
     parser.add_argument("--cache", type=Path, default=REPO / ".curate-cache" / "benchmarks"
                         / "ifd")
     ARGS = parser.parse_args()

@@ -42,9 +42,9 @@ class IfdOptions(StageOptions):
     max: float | None = Field(1.05, gt=0)
     """Drop records whose ``ifd`` is above: reason ``ifd_high``. Near or above 1 the reply is
     no easier to predict after the instruction than alone: a mismatched or generic reply.
-    1.05 was measured on real data (benchmarks/README.md): no true reply of three chat models
-    dropped, 80-93% of swapped ones caught; Superfiltering's own cut is 1.0, which also drops
-    a third of the Python FAQ's long reference answers."""
+    1.05 was measured on real data (benchmarks/README.md): 1 in 180 true replies of three chat
+    models dropped, 73-90% of swapped ones caught; Superfiltering's own cut is 1.0, which also
+    drops a third of the Python FAQ's long reference answers."""
 
     min: float | None = Field(None, ge=0)
     """Drop records whose ``ifd`` is below: reason ``ifd_low`` (a reply the instruction all
