@@ -49,23 +49,30 @@ def make_frame(n: int, seed: int = 0):
     vocab = np.array([f"{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}w{i}" for i in range(20_000)])
     ranks = np.minimum(rng.zipf(1.3, size=(n, WORDS)) - 1, len(vocab) - 1)
     texts = pl.Series([" ".join(vocab[r]) for r in ranks])
-    src = rng.integers(0, n, n)
-    pick = rng.random(n)
-    out = texts.to_list()
-    for i in np.flatnonzero(pick < 0.05):
-        out[i] = "  " + out[src[i]].upper()
-    for i in np.flatnonzero((pick >= 0.05) & (pick < 0.10)):
-        words = out[src[i]].split()
-        words[int(rng.integers(5, WORDS - 5))] = "changed"
-        out[i] = " ".join(words)
-    for i in np.flatnonzero((pick >= 0.10) & (pick < 0.12)):
-        out[i] = "As an AI language model, I cannot help. " + out[i]
-    for i in np.flatnonzero((pick >= 0.12) & (pick < 0.14)):
-        out[i] = "ok"
+    out = plant(texts.to_list(), rng)
     return records_to_frame([
         {"id": f"g{i}", "kind": "sft", "source": "gen",
          "messages": [{"role": "user", "content": f"question {i % 997}"},
                       {"role": "assistant", "content": t}]} for i, t in enumerate(out)])
+
+
+def plant(texts: list[str], rng: np.random.Generator) -> list[str]:
+    """``texts`` with the planted noise of the module docs: 5% exact copies in other case and
+    spacing, 5% near copies with one word changed, 2% refusals, 2% too short replies."""
+    n = len(texts)
+    src = rng.integers(0, n, n)
+    pick = rng.random(n)
+    for i in np.flatnonzero(pick < 0.05):
+        texts[i] = "  " + texts[src[i]].upper()
+    for i in np.flatnonzero((pick >= 0.05) & (pick < 0.10)):
+        words = texts[src[i]].split()
+        words[int(rng.integers(5, WORDS - 5))] = "changed"
+        texts[i] = " ".join(words)
+    for i in np.flatnonzero((pick >= 0.10) & (pick < 0.12)):
+        texts[i] = "As an AI language model, I cannot help. " + texts[i]
+    for i in np.flatnonzero((pick >= 0.12) & (pick < 0.14)):
+        texts[i] = "ok"
+    return texts
 
 
 def _peak_tree_rss(stop: threading.Event, peak: list[int]) -> None:

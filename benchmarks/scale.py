@@ -40,8 +40,9 @@ import time
 
 import numpy as np
 
+from benchmarks.pipeline import WORDS, plant
+
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = 60
 SHARDS = 8
 CHUNK = 250_000  # rows generated at once
 
@@ -84,18 +85,7 @@ def write_corpus(n: int, folder: Path, seed: int = 0) -> Path:
                 pl.int_range(pl.len()).floordiv(WORDS).alias("r"))
             texts = words.group_by("r", maintain_order=True).agg(
                 pl.col("w").str.join(" "))["w"].to_list()
-            src = rng.integers(0, m, m)
-            pick = rng.random(m)
-            for i in np.flatnonzero(pick < 0.05):
-                texts[i] = "  " + texts[src[i]].upper()
-            for i in np.flatnonzero((pick >= 0.05) & (pick < 0.10)):
-                w = texts[src[i]].split()
-                w[int(rng.integers(5, WORDS - 5))] = "changed"
-                texts[i] = " ".join(w)
-            for i in np.flatnonzero((pick >= 0.10) & (pick < 0.12)):
-                texts[i] = "As an AI language model, I cannot help. " + texts[i]
-            for i in np.flatnonzero((pick >= 0.12) & (pick < 0.14)):
-                texts[i] = "ok"
+            texts = plant(texts, rng)
             first = made + start
             frames.append(pl.DataFrame({
                 "instruction": [f"question {(first + i) % 99991}" for i in range(m)],
