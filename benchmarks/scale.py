@@ -114,6 +114,8 @@ def one(engine: str, n: int, data: Path, out: Path, cpus: int) -> dict:
     t = time.perf_counter()
     result = CliRunner().invoke(cli, ["run", str(recipe), "-o", str(out)])
     seconds = time.perf_counter() - t
+    # before anything below reads the results: the peak is the run's own
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if result.exit_code:
         raise SystemExit(f"{engine} N={n}: exit {result.exit_code}\n{result.output[-3000:]}")
     manifest = json.loads((out / "manifest.json").read_text())
@@ -122,7 +124,7 @@ def one(engine: str, n: int, data: Path, out: Path, cpus: int) -> dict:
     kept = pl.scan_parquet(str(out / "data.parquet")).select(
         pl.len().alias("n"), pl.col("id").hash().sum().alias("h")).collect().row(0)
     return {"engine": engine, "n": n, "seconds": round(seconds, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb": round(peak / 1024),
             "kept": int(kept[0]), "kept_hash": int(kept[1]),
             "stages": {s["name"]: s.get("seconds") for s in manifest["stages"]}}
 
