@@ -27,8 +27,8 @@ import polars as pl
 from .errors import CurateError, StageError
 from .io.parts import Parts, part_name
 from .io.remote import is_url, redact
-from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
-                       versions, write_manifest)
+from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
+                       write_manifest)
 from .recipe import Recipe, resolve_input_path
 from .stages.base import DROP_REASON, Stage, StageContext, StageData, StageOutput
 
@@ -117,12 +117,21 @@ class Runner:
         raise CurateError(f"{flag} {name!r}: no such stage in this recipe (stages: {known})")
 
     def _fingerprints(self, inputs: list[dict]) -> list[str]:
+        if self.recipe.inputs is not None:
+            head = _chain("", {"inputs": [[i.get("dataset"), i["sha256"]] for i in inputs],
+                               "specs": [s.model_dump(exclude={"license"})
+                                         for s in self.recipe.inputs],
+                               "limit": self.limit, "on_error": self.recipe.on_error})
+            return self._chain_stages(head)
         spec = self.recipe.input
         head = _chain("", {"input": [i["sha256"] for i in inputs], "format": spec.format,
                            "kind": spec.kind, "limit": self.limit,
                            "on_error": self.recipe.on_error,
                            **({"columns": spec.columns} if spec.columns else {}),
                            **({"encoding": spec.encoding} if spec.encoding != "utf-8" else {})})
+        return self._chain_stages(head)
+
+    def _chain_stages(self, head: str) -> list[str]:
         prints = [head]
         for p in self.plan[1:]:
             prints.append(_chain(prints[-1], p.stage.fingerprint()))
@@ -214,7 +223,7 @@ class Runner:
                           f"{os_error_message(err) or err}")
 
     def _run(self) -> dict[str, Any]:
-        from .io import input_files
+        from .accounting import count_step, describe_sources, redact_recipe
         from .io.owned import check_run_output, mark_run, read_marker
         from .io.stale import clear_stale
         from .recipe import check_recipe_files
@@ -222,7 +231,7 @@ class Runner:
         out = self.out_dir
         check_recipe_files(self.recipe, self.recipe_file)  # before anything is read or made
         started = time.perf_counter()
-        inputs = describe_inputs(input_files(self.input_path))
+        inputs = describe_sources(self.recipe, self.recipe_file)
         check_run_output(out)  # the commands check before any work; library callers here
         marked = (read_marker(out) or {}).get("kind") == "run"
         prints = self._fingerprints(inputs)
@@ -245,8 +254,7 @@ class Runner:
             "stages": [old[p.name] for p in self.plan[:min(start, last + 1)]],
             "exports": [],
         }
-        if is_url(self.recipe.input.path):  # the manifest never holds credentials
-            manifest["recipe"]["input"]["path"] = redact(self.recipe.input.path)
+        redact_recipe(manifest["recipe"])  # the manifest never holds credentials
         if start == 0 and not is_url(self.input_path):
             # exact before convert: a converted frame has the record columns, and a record
             # input (read from its schema) its own
@@ -279,6 +287,9 @@ class Runner:
             self._step = p.slug
             write_manifest(out, manifest)
             df = self._run_one(p, df, entry)
+            if self.recipe.inputs is not None:
+                count_step(out, manifest["stages"], entry,
+                           [spec.name for spec in self.recipe.inputs])
             self._step = f"after {p.slug}"
             write_manifest(out, manifest)
             self._sync()
@@ -343,9 +354,9 @@ class Runner:
         self._sync()
 
     def _input_columns(self) -> list[str]:
-        from .io.dispatch import record_input_columns
+        from .recipe import recipe_input_columns
 
-        return record_input_columns(self.input_path) or []
+        return recipe_input_columns(self.recipe, self.recipe_file)
 
     def _check_columns(self, index: int, columns: list[str]) -> None:
         """Before data goes through the stages from ``index`` on: each finds the columns it
@@ -417,18 +428,21 @@ class Runner:
         """The input into part folders, each input file read by the engine's workers."""
         from .convert import convert_parts
 
+        if self.recipe.inputs is not None:
+            from .accounting import convert_named
+
+            res = convert_named(self.recipe, self.recipe_file, kept_dir, rejected_dir,
+                                engine=self.engine, limit=self.limit,
+                                scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
+            return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out,
+                               res.drops), convert_stats(res)
         spec = self.recipe.input
         res = convert_parts(self.input_path, kept_dir, rejected_dir, engine=self.engine,
                             format=spec.format, kind=spec.kind, on_error=self.recipe.on_error,
                             limit=self.limit, columns=spec.columns, encoding=spec.encoding,
                             scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
-        formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
-        stats = {"formats": formats}
-        if res.columns:
-            stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
-        if res.documents:
-            stats["documents"] = res.documents
-        return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), stats
+        return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), \
+            convert_stats(res)
 
     def _export(self, data: Parts, manifest: dict) -> list[dict]:
         """Each export of the recipe, streamed from the run's data by the engine's workers;
@@ -456,6 +470,17 @@ class Runner:
             for note in res.notes:
                 self.echo(f"  {note}")
         return results
+
+
+def convert_stats(res) -> dict[str, Any]:
+    """The convert step's stats: formats (and column maps) per file, documents read."""
+    formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
+    stats: dict[str, Any] = {"formats": formats}
+    if res.columns:
+        stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
+    if res.documents:
+        stats["documents"] = res.documents
+    return stats
 
 
 def _check_columns(p: PlannedStage, before: pl.Schema, after: pl.Schema) -> None:
