@@ -110,13 +110,15 @@ def _mark_piece(piece: Piece, *, path: str, data: StageData,
     lo, hi = piece.offset, piece.offset + piece.length
     marks = (pl.scan_parquet(path).filter(pl.col(ROW).is_between(lo, hi, closed="left"))
              .collect())
-    decided = mark(batch, marks).sort(ROW).drop(ROW)
+    decided = mark(batch, marks).sort(ROW, maintain_order=True).drop(ROW)
     kept, rejected = split(decided)
     kept = kept.drop([c for c in rejected_only if c not in batch.columns])
     PartWriter(data.kept, compression=data.compression).write(piece.index, kept)
     PartWriter(data.rejected, compression=data.compression).write(piece.index, rejected)
+    # a mark that makes rows (mix's copies) says so: rows_in + added == out + dropped
     return PieceReport(rows_in=batch.height, rows_out=kept.height,
-                       dropped=reason_counts(rejected))
+                       dropped=reason_counts(rejected),
+                       added=max(0, kept.height + rejected.height - batch.height))
 
 
 def finish_marks(data: StageData, total: PieceReport, stats: dict[str, Any]) -> StageOutput:
