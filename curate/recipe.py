@@ -158,6 +158,9 @@ class RayConfig(_Strict):
 class Recipe(_Strict):
     """A curation pipeline: input, stages in order, exports."""
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
+        "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}]})
+
     name: str = Field(description="Name of the pipeline; default output folder exports/<name>.")
     description: str | None = None
     input: InputSpec | None = Field(None, description="The one input (or give inputs).")
@@ -181,18 +184,19 @@ class Recipe(_Strict):
 
     @model_validator(mode="after")
     def _one_input_form(self) -> "Recipe":
-        if (self.input is None) == (self.inputs is None):
-            raise ValueError("give either input (one source) or inputs (a list of named "
-                             "sources), not both" if self.input is not None else
-                             "required option is missing: input (or inputs)")
+        if self.input is None and self.inputs is None:
+            raise _error_at(("input",), "required option is missing")
+        if self.input is not None and self.inputs is not None:
+            raise _error_at(("inputs",), "give either input (one source) or inputs (named "
+                            "sources), not both")
         if self.inputs is not None:
             if not self.inputs:
-                raise ValueError("inputs: give at least one {name, path}")
+                raise _error_at(("inputs",), "give at least one {name, path}")
             seen: dict[str, int] = {}
             for i, spec in enumerate(self.inputs):
                 if spec.name in seen:
-                    raise ValueError(f"inputs[{i}].name: {spec.name!r} is the name of "
-                                     f"inputs[{seen[spec.name]}] already; names are unique")
+                    raise _error_at(("inputs", i, "name"), f"{spec.name!r} names "
+                                    f"inputs[{seen[spec.name]}] already; names are unique")
                 seen[spec.name] = i
         return self
 
@@ -214,6 +218,14 @@ class Recipe(_Strict):
             seen[base] = seen.get(base, 0) + 1
             names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
         return names
+
+
+def _error_at(loc: tuple, message: str) -> ValidationError:
+    """A ValidationError of a recipe at ``loc`` (``("inputs", 1, "name")``)."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    return ValidationError.from_exception_data("Recipe", [InitErrorDetails(
+        type=PydanticCustomError("value_error", message), loc=loc, input=None)])
 
 
 class _Loader(yaml.SafeLoader):
