@@ -115,8 +115,9 @@ class Mix(Stage):
     options: MixOptions
 
     def columns_read(self) -> tuple[str, ...]:
-        by = self.options.by
-        return (DATASET,) + (() if by == "random" else (by,))
+        o = self.options
+        own = o.by == "random" or (o.by == TOKENS and o.unit == "tokens")  # it counts them
+        return (DATASET,) + (() if own else (o.by,))
 
     def columns_written(self) -> tuple[str, ...]:
         o = self.options
@@ -142,8 +143,9 @@ class Mix(Stage):
         if o.repeat and COPY in schema:
             raise StageError(f"{ctx.name}: the input already has a {COPY!r} column (from "
                              "an earlier mix with repeat)")
-        named = [DATASET] + ([o.by] if o.by != "random" else [])
-        if o.by != "random":
+        by_tokens = o.by == TOKENS and o.unit == "tokens"
+        named = [DATASET] + ([o.by] if o.by != "random" and not by_tokens else [])
+        if len(named) > 1:
             if o.by not in schema:
                 raise StageError(f"{ctx.name}: by: no column {o.by!r} in the input")
             if not (schema[o.by].is_numeric() or schema[o.by] == pl.Boolean):
@@ -167,7 +169,8 @@ class Mix(Stage):
                     if counted else np.zeros(0, np.int64)
         weights = tokens if tokens is not None else np.ones(len(groups), dtype=np.int64)
         seed = ctx.seed if o.seed is None else o.seed
-        order = self._order(compact, groups, seed)
+        order = (-weights.astype(np.float64) if by_tokens
+                 else self._order(compact, groups, seed))
         draw = draw_mixture(groups, weights, o.quotas, order=order, repeat=o.repeat,
                             unit=o.unit)
         stats: dict[str, Any] = {"unit": o.unit, "by": o.by, "inputs": draw.per_input,
