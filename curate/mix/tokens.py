@@ -72,20 +72,50 @@ def embedded_tokenizer() -> Path:
     return target
 
 
-def load(path: str):
+BATCH = 1024  # texts encoded at a time: only their lengths are kept
+
+
+class Loaded:
+    """A tokenizer ready to count: the fast (Rust) tokenizer that encodes, and the
+    transformers tokenizer whose chat template renders (None for a bare tokenizer.json,
+    which needs no transformers at all)."""
+
+    def __init__(self, backend, templated=None):
+        self.backend, self.templated = backend, templated
+
+    def render(self, turns: list[dict]) -> str:
+        return render(self.templated, turns)
+
+    def lengths(self, texts: list[str]) -> list[int]:
+        out: list[int] = []
+        for i in range(0, len(texts), BATCH):
+            chunk = texts[i:i + BATCH]
+            if self.backend is not None:
+                out += [len(e.ids) for e in self.backend.encode_batch(
+                    chunk, add_special_tokens=False)]
+            else:  # a slow (Python) tokenizer
+                out += [len(ids) for ids in self.templated(
+                    chunk, add_special_tokens=False, return_attention_mask=False)["input_ids"]]
+        return out
+
+
+def load(path: str) -> Loaded:
     """The tokenizer at ``path`` (a folder or a tokenizer.json), once per process."""
     if path not in _LOADED:
-        from transformers import AutoTokenizer, PreTrainedTokenizerFast
-
         try:
             if path.endswith(".json"):
-                tok = PreTrainedTokenizerFast(tokenizer_file=path)
+                from tokenizers import Tokenizer
+
+                loaded = Loaded(Tokenizer.from_file(path))
             else:
+                from transformers import AutoTokenizer
+
                 tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        except Exception as exc:  # transformers raises OSError, ValueError, ...
+                loaded = Loaded(getattr(tok, "backend_tokenizer", None), tok)
+        except Exception as exc:  # transformers/tokenizers raise OSError, ValueError, ...
             raise CurateError(f"tokenizer {path}: cannot load it: {type(exc).__name__}: "
                               f"{exc}") from None
-        _LOADED[path] = tok
+        _LOADED[path] = loaded
     return _LOADED[path]
 
 
@@ -107,23 +137,29 @@ def count_tokens(df: pl.DataFrame, path: str) -> list[int]:
     """The tokens of each record of ``df`` (record columns) with the tokenizer at ``path``."""
     tok = load(path)
     cols = [c for c in ("kind", "messages", "prompt", "chosen", "rejected") if c in df.columns]
+    counts = [0] * df.height
     texts: list[str] = []
     owner: list[int] = []
+
+    def flush() -> None:
+        for i, n in zip(owner, tok.lengths(texts)):
+            counts[i] += n
+        texts.clear()
+        owner.clear()
+
     for i, rec in enumerate(df.select(cols).iter_rows(named=True)):
         for conv in conversations(rec):
-            texts.append(render(tok, _turns(conv)))
+            texts.append(tok.render(_turns(conv)))
             owner.append(i)
-    counts = [0] * df.height
-    if texts:
-        ids = tok(texts, add_special_tokens=False)["input_ids"]
-        for i, seq in zip(owner, ids):
-            counts[i] += len(seq)
+        if len(texts) >= BATCH:
+            flush()
+    flush()
     return counts
 
 
 def render(tok, turns: list[dict]) -> str:
     """A conversation as the text its tokens are counted from."""
-    if getattr(tok, "chat_template", None):
+    if tok is not None and getattr(tok, "chat_template", None):
         try:
             return tok.apply_chat_template(turns, tokenize=False)
         except Exception:  # a template that refuses these roles: the texts alone
