@@ -12,8 +12,6 @@ folder and mirrored to the URL after every stage and at the end (see :mod:`curat
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import time
@@ -26,10 +24,12 @@ import polars as pl
 
 from .errors import CurateError, StageError
 from .io.parts import Parts, part_name
-from .io.remote import is_url, redact
+from .io.remote import is_url
 from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
                        write_manifest)
 from .recipe import Recipe, resolve_input_path
+from .run_inputs import chain as _chain
+from .run_inputs import convert_step, input_fingerprint
 from .stages.base import DROP_REASON, Stage, StageContext, StageData, StageOutput
 
 CONVERT = "convert"
@@ -45,11 +45,6 @@ class PlannedStage:
     @property
     def slug(self) -> str:
         return f"{self.index:02d}_{self.name}"
-
-
-def _chain(previous: str, part: Any) -> str:
-    blob = json.dumps([previous, part], sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
 def _remove(path: Path) -> None:
@@ -117,22 +112,7 @@ class Runner:
         raise CurateError(f"{flag} {name!r}: no such stage in this recipe (stages: {known})")
 
     def _fingerprints(self, inputs: list[dict]) -> list[str]:
-        if self.recipe.inputs is not None:
-            head = _chain("", {"inputs": [[i.get("dataset"), i["sha256"]] for i in inputs],
-                               "specs": [s.model_dump(exclude={"license"})
-                                         for s in self.recipe.inputs],
-                               "limit": self.limit, "on_error": self.recipe.on_error})
-            return self._chain_stages(head)
-        spec = self.recipe.input
-        head = _chain("", {"input": [i["sha256"] for i in inputs], "format": spec.format,
-                           "kind": spec.kind, "limit": self.limit,
-                           "on_error": self.recipe.on_error,
-                           **({"columns": spec.columns} if spec.columns else {}),
-                           **({"encoding": spec.encoding} if spec.encoding != "utf-8" else {})})
-        return self._chain_stages(head)
-
-    def _chain_stages(self, head: str) -> list[str]:
-        prints = [head]
+        prints = [input_fingerprint(self.recipe, inputs, self.limit)]
         for p in self.plan[1:]:
             prints.append(_chain(prints[-1], p.stage.fingerprint()))
         return prints
@@ -426,23 +406,9 @@ class Runner:
 
     def _convert(self, kept_dir: Path, rejected_dir: Path) -> tuple[StageOutput, dict]:
         """The input into part folders, each input file read by the engine's workers."""
-        from .convert import convert_parts
-
-        if self.recipe.inputs is not None:
-            from .accounting import convert_named
-
-            res = convert_named(self.recipe, self.recipe_file, kept_dir, rejected_dir,
-                                engine=self.engine, limit=self.limit,
-                                scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
-            return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out,
-                               res.drops), convert_stats(res)
-        spec = self.recipe.input
-        res = convert_parts(self.input_path, kept_dir, rejected_dir, engine=self.engine,
-                            format=spec.format, kind=spec.kind, on_error=self.recipe.on_error,
-                            limit=self.limit, columns=spec.columns, encoding=spec.encoding,
+        return convert_step(self.recipe, self.recipe_file, self.input_path, kept_dir,
+                            rejected_dir, engine=self.engine, limit=self.limit,
                             scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
-        return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), \
-            convert_stats(res)
 
     def _export(self, data: Parts, manifest: dict) -> list[dict]:
         """Each export of the recipe, streamed from the run's data by the engine's workers;
@@ -470,17 +436,6 @@ class Runner:
             for note in res.notes:
                 self.echo(f"  {note}")
         return results
-
-
-def convert_stats(res) -> dict[str, Any]:
-    """The convert step's stats: formats (and column maps) per file, documents read."""
-    formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
-    stats: dict[str, Any] = {"formats": formats}
-    if res.columns:
-        stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
-    if res.documents:
-        stats["documents"] = res.documents
-    return stats
 
 
 def _check_columns(p: PlannedStage, before: pl.Schema, after: pl.Schema) -> None:

@@ -9,8 +9,6 @@ recount of the exported files.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 DATASET, TOKENS = "dataset", "tokens"
