@@ -25,8 +25,12 @@ def test_mix_recipe(tmp_path, monkeypatch):
                           recipe_file=REPO / "pipelines" / "mix.yaml")
     check_funnel(manifest)
     convert, dedup, mix = manifest["stages"]
-    assert {k: v["rows_out"] for k, v in convert["datasets"].items()} == {
-        "faq": 15, "alpaca": 115, "chats": 50}
+    # the demo corpus's planted problems, each in its input (pipelines/data/README.md)
+    assert convert["datasets"] == {
+        "faq": {"rows_in": 17, "rows_out": 15, "dropped": {"not_a_question": 2}},
+        "alpaca": {"rows_in": 119, "rows_out": 114, "dropped": {
+            "empty_turn": 1, "invalid_json": 2, "missing_field": 1, "wrong_type": 1}},
+        "chats": {"rows_in": 50, "rows_out": 49, "dropped": {"empty_turn": 1}}}
     data = pl.read_parquet(out / "data.parquet")
     info = mix["stats"]["inputs"]
     assert info["alpaca"]["target"] == 0.5 * info["alpaca"]["available"]
