@@ -116,3 +116,14 @@ def test_parse_named_refuses_unnamed_among_several_and_repeats():
         parse_named(["a=a.jsonl", "b.jsonl"])
     with pytest.raises(CurateError, match="^input name 'a' is given twice; names are unique$"):
         parse_named(["a=a.jsonl", "a=b.jsonl"])
+
+
+def test_repeats_inside_an_input_are_numbered_in_that_input(tmp_path):
+    f = alpaca(tmp_path / "a.jsonl", [ROWS[0], ROWS[0], ROWS[1]])
+    res = convert_inputs([Source("x", f), Source("y", f)], tmp_path / "k", tmp_path / "r",
+                         rows=2)
+    df = res.kept.read()
+    assert df["id"].n_unique() == 6
+    again = convert_inputs([Source("x", f), Source("y", f)], tmp_path / "k2",
+                           tmp_path / "r2").kept.read()  # other part sizes, the same ids
+    assert again["id"].to_list() == df["id"].to_list()
