@@ -9,6 +9,8 @@ input's files (:mod:`curate.convert.stream`): each with its input's format, colu
 and encoding; every record, and every rejected row, gets the column ``dataset``. An id given
 twice across inputs is a repeat like one given twice across files; hash ids mix the input's
 name in (:func:`curate.convert.dataset.id_source`). Errors name the input before the file.
+A record input (a run folder, records parquet) is read as it is, its ``dataset`` set to its
+input's name (:mod:`curate.convert.inputs_records`).
 """
 
 from __future__ import annotations
@@ -66,16 +68,31 @@ def convert_inputs(sources: list[Source], kept_dir: str | Path, rejected_dir: st
             problem = format_problem(s.format) or kind_problem(s.format, s.kind, columns)
             if problem is not None:
                 raise CurateError(problem)
-            if is_record_input(s.path):
+            if is_record_input(s.path) and columns is not None:
                 raise CurateError(f"{s.path} holds curate records (a run folder or records "
-                                  "parquet); a named input reads row files (jsonl, json, "
-                                  "parquet, csv, documents): export the run (curate export "
-                                  "RUN --target openai) and name that file")
+                                  "parquet), whose columns are curate's own; leave columns "
+                                  "out")
         except CurateError as exc:
             raise named_error(exc, s.name) from None
         settings.append(Settings(s.format, s.kind, on_error, columns, s.encoding, hint,
                                  dataset=s.name))
     rows = rows or _parts.PART_ROWS
+    engine = engine or _local()
+    if any(is_record_input(s.path) for s in sources):
+        from .inputs_records import convert_with_records
+
+        return convert_with_records(sources, settings, Path(kept_dir), Path(rejected_dir),
+                                    engine=engine, limit=limit, rows=rows,
+                                    scratch=Path(scratch) if scratch else None)
+    return convert_named_files(sources, settings, Path(kept_dir), Path(rejected_dir),
+                               engine=engine, limit=limit, rows=rows,
+                               scratch=Path(scratch) if scratch else None)
+
+
+def convert_named_files(sources: list[Source], settings: list[Settings], kept_dir: Path,
+                        rejected_dir: Path, *, engine, limit: int | None, rows: int,
+                        scratch: Path | None) -> PartsResult:
+    """Named inputs of row and document files, converted as one input's files."""
 
     def tasks(folder: Path) -> list[FileTask]:
         out: list[FileTask] = []
@@ -91,9 +108,8 @@ def convert_inputs(sources: list[Source], kept_dir: str | Path, rejected_dir: st
             out += [replace(t, index=len(out) + i) for i, t in enumerate(found)]
         return out
 
-    return convert_files(None, Path(kept_dir), Path(rejected_dir),
-                         engine=engine or _local(), limit=limit, rows=rows,
-                         scratch=Path(scratch) if scratch else None, tasks=tasks)
+    return convert_files(None, kept_dir, rejected_dir, engine=engine, limit=limit, rows=rows,
+                         scratch=scratch, tasks=tasks)
 
 
 def parse_named(values: list[str] | tuple[str, ...]) -> list[tuple[str | None, str]]:

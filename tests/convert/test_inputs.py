@@ -88,7 +88,7 @@ def test_an_id_given_in_two_inputs_is_a_repeat(tmp_path):
     assert res.kept.read()["dataset"].to_list() == ["a"] * 3
 
 
-def test_missing_files_and_record_inputs_are_refused_with_the_input_name(tmp_path):
+def test_missing_files_and_a_column_map_on_records_are_refused_with_the_input_name(tmp_path):
     f = alpaca(tmp_path / "a.jsonl", ROWS[:2])
     (tmp_path / "docs").mkdir()
     with pytest.raises(CurateError, match=r"^input d: .*docs: no readable files in this "
@@ -97,8 +97,10 @@ def test_missing_files_and_record_inputs_are_refused_with_the_input_name(tmp_pat
                        tmp_path / "r")
     res = convert_parts(f, tmp_path / "run" / "data.parquet", tmp_path / "rej")
     assert res.rows_out == 2
-    with pytest.raises(CurateError, match="^input old: .* holds curate records"):
-        convert_inputs([Source("old", tmp_path / "run" / "data.parquet")], tmp_path / "k3",
+    with pytest.raises(CurateError, match="^input old: .* holds curate records .* whose "
+                                          "columns are curate's own; leave columns out"):
+        convert_inputs([Source("old", tmp_path / "run" / "data.parquet",
+                               columns="prompt=q,response=a")], tmp_path / "k3",
                        tmp_path / "r3")
 
 
@@ -127,3 +129,28 @@ def test_repeats_inside_an_input_are_numbered_in_that_input(tmp_path):
     again = convert_inputs([Source("x", f), Source("y", f)], tmp_path / "k2",
                            tmp_path / "r2").kept.read()  # other part sizes, the same ids
     assert again["id"].to_list() == df["id"].to_list()
+
+
+def test_a_run_folder_is_an_input_with_its_own_ids(tmp_path):
+    from curate.recipe import parse_recipe
+    from curate.runner import run_recipe
+
+    old = alpaca(tmp_path / "old.jsonl", ROWS[:4])
+    run_recipe(parse_recipe({"name": "v1", "input": {"path": str(old)}}), tmp_path / "v1")
+    v1 = pl.read_parquet(tmp_path / "v1" / "data.parquet")
+    new = alpaca(tmp_path / "new.jsonl", ROWS[3:7])
+    res = convert_inputs([Source("new", new), Source("v1", tmp_path / "v1"),
+                          Source("more", new)], tmp_path / "k", tmp_path / "r", rows=3)
+    df = res.kept.read()
+    assert df["dataset"].to_list() == ["new"] * 4 + ["v1"] * 4 + ["more"] * 4
+    assert df.filter(pl.col("dataset") == "v1")["id"].to_list() == v1["id"].to_list()
+    assert df["id"].n_unique() == 12 and (res.rows_in, res.rows_out) == (12, 12)
+    # a named run (with its dataset column) as an input of the next: renamed, ids kept
+    renamed = convert_inputs([Source("v2", tmp_path / "k")], tmp_path / "k2",
+                             tmp_path / "r2").kept.read()
+    assert set(renamed["dataset"]) == {"v2"} and renamed["id"].to_list() == df["id"].to_list()
+    # v1's records are in v2 already: their ids twice
+    with pytest.raises(CurateError, match=r"^id '[0-9a-f]{16}' is in inputs v2 and v1 more "
+                                          r"than once; ids are unique in a dataset"):
+        convert_inputs([Source("v2", tmp_path / "k"), Source("v1", tmp_path / "v1")],
+                       tmp_path / "k3", tmp_path / "r3")
