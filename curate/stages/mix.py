@@ -197,7 +197,7 @@ class Mix(Stage):
             marks = marks.with_columns(pl.Series(TOKENS, tokens[rows], dtype=pl.Int64))
             columns[TOKENS] = pl.Int64
         total = apply_marks(data, marks, ctx, engine, columns=columns,
-                            mark=partial(_mark, repeat=o.repeat))
+                            mark=partial(_mark, repeat=o.repeat), makes_rows=o.repeat)
         return finish_marks(data, total, stats)
 
     def _order(self, compact: pl.DataFrame, groups: np.ndarray, seed: int) -> np.ndarray:
