@@ -83,6 +83,10 @@ class Loaded:
     def __init__(self, backend, templated=None):
         self.backend, self.templated = backend, templated
 
+    @property
+    def has_template(self) -> bool:
+        return bool(getattr(self.templated, "chat_template", None))
+
     def render(self, turns: list[dict]) -> str:
         return render(self.templated, turns)
 
@@ -136,6 +140,8 @@ def _turns(conv: list[dict]) -> list[dict]:
 def count_tokens(df: pl.DataFrame, path: str) -> list[int]:
     """The tokens of each record of ``df`` (record columns) with the tokenizer at ``path``."""
     tok = load(path)
+    if not tok.has_template:
+        return _count_texts(df, tok)
     cols = [c for c in ("kind", "messages", "prompt", "chosen", "rejected") if c in df.columns]
     counts = [0] * df.height
     texts: list[str] = []
@@ -154,6 +160,42 @@ def count_tokens(df: pl.DataFrame, path: str) -> list[int]:
         if len(texts) >= BATCH:
             flush()
     flush()
+    return counts
+
+
+def _joined(col: str) -> pl.Expr:
+    """The turns' texts of a conversation column joined by newlines ("" when null)."""
+    return (pl.col(col).list.eval(pl.element().struct.field("content").fill_null(""))
+            .list.join("\n").fill_null(""))
+
+
+def _count_texts(df: pl.DataFrame, tok: Loaded) -> list[int]:
+    """Without a chat template: the texts built column-wise (as :func:`render` joins them)."""
+    if df.height == 0:
+        return []
+    have = set(df.columns)
+    pref = pl.col("kind") == "preference" if "kind" in have else pl.lit(False)
+
+    def side(col: str) -> pl.Expr:  # prompt + one reply, as render joins their turns
+        if col not in have or "prompt" not in have:
+            return pl.lit("")
+        return pl.concat_str([_joined("prompt"), _joined(col)], separator="\n")
+
+    plain = _joined("messages") if "messages" in have else pl.lit("")
+    if "messages" in have and "prompt" in have:
+        plain = pl.when(pl.col("messages").is_null()).then(_joined("prompt")).otherwise(plain)
+    texts = df.select(
+        pl.when(pref).then(side("chosen")).otherwise(plain).alias("a"),
+        pl.when(pref).then(side("rejected")).otherwise(None).alias("b"))
+    a = texts["a"].to_list()
+    counts = []
+    for i in range(0, len(a), BATCH):
+        counts += tok.lengths(a[i:i + BATCH])
+    second = [(i, t) for i, t in enumerate(texts["b"].to_list()) if t is not None]
+    for j in range(0, len(second), BATCH):
+        chunk = second[j:j + BATCH]
+        for (i, _), n in zip(chunk, tok.lengths([t for _, t in chunk])):
+            counts[i] += n
     return counts
 
 

@@ -61,3 +61,20 @@ def test_a_path_that_is_no_tokenizer_is_refused(tmp_path):
 def test_empty_frame_counts_nothing(tmp_path):
     path = tokenizer_path(str(word_tokenizer(tmp_path / "tokenizer.json")))
     assert count_tokens(records_to_frame([]), path) == []
+
+
+def test_the_column_wise_texts_count_as_the_rendered_turns(tmp_path):
+    """Without a template the texts are built column-wise; the same counts as joining each
+    conversation's turns (SFT, multi-turn, system turns and preference records of the demo)."""
+    from curate.convert import convert
+    from curate.mix.tokens import _turns, conversations, load
+
+    from ..conftest import REPO
+
+    df = convert(REPO / "pipelines" / "data" / "demo", on_error="skip").frame
+    path = tokenizer_path(str(word_tokenizer(tmp_path / "tokenizer.json")))
+    tok = load(path)
+    one_by_one = [sum(tok.lengths([tok.render(_turns(c))])[0] for c in conversations(rec))
+                  for rec in df.iter_rows(named=True)]
+    assert set(df["kind"]) == {"sft", "preference"}
+    assert count_tokens(df, path) == one_by_one
