@@ -87,6 +87,25 @@ class InputSpec(_Strict):
         return encoding
 
 
+class NamedInput(InputSpec):
+    """One of several named inputs (``inputs:``): an input with a name and a licence."""
+
+    name: str = Field(description="The input's name: the records' `dataset` column, the key "
+                      "of mix quotas and of the per-input counts (letters, digits, _ . -).")
+    license: str | None = Field(None, description="The licence of this input's data, listed "
+                                "in the dataset card (e.g. cc-by-nc-4.0).")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        from .convert.dataset import INPUT_NAME
+
+        if not INPUT_NAME.match(name):
+            raise ValueError(f"{name!r} is not a plain name: 1-64 letters, digits, '_', '.' "
+                             "or '-', starting with a letter or digit")
+        return name
+
+
 class StageSpec(_Strict):
     """One pipeline step: a registry id and its options."""
 
@@ -139,9 +158,15 @@ class RayConfig(_Strict):
 class Recipe(_Strict):
     """A curation pipeline: input, stages in order, exports."""
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
+        "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}]})
+
     name: str = Field(description="Name of the pipeline; default output folder exports/<name>.")
     description: str | None = None
-    input: InputSpec
+    input: InputSpec | None = Field(None, description="The one input (or give inputs).")
+    inputs: list[NamedInput] | None = Field(
+        None, description="Several named inputs instead of input; every record carries its "
+        "input's name in the column dataset.")
     engine: Literal["local", "ray"] = "local"
     ray: RayConfig | None = None
     seed: int = 0
@@ -157,6 +182,34 @@ class Recipe(_Strict):
             raise ValueError("must be a plain name (no '/', not starting with '.')")
         return name
 
+    @model_validator(mode="after")
+    def _one_input_form(self) -> "Recipe":
+        if self.input is None and self.inputs is None:
+            raise _error_at(("input",), "required option is missing")
+        if self.input is not None and self.inputs is not None:
+            raise _error_at(("inputs",), "give either input (one source) or inputs (named "
+                            "sources), not both")
+        if self.inputs is not None:
+            if not self.inputs:
+                raise _error_at(("inputs",), "give at least one {name, path}")
+            seen: dict[str, int] = {}
+            for i, spec in enumerate(self.inputs):
+                if spec.name in seen:
+                    raise _error_at(("inputs", i, "name"), f"{spec.name!r} names "
+                                    f"inputs[{seen[spec.name]}] already; names are unique")
+                seen[spec.name] = i
+        return self
+
+    def sources(self) -> list[tuple[str | None, InputSpec]]:
+        """``(name, spec)`` of each input; the name is None for the single ``input:``."""
+        if self.inputs is not None:
+            return [(spec.name, spec) for spec in self.inputs]
+        return [(None, self.input)]
+
+    def input_where(self, i: int) -> str:
+        """The recipe path of the i-th source (``input`` or ``inputs[i]``)."""
+        return "input" if self.inputs is None else f"inputs[{i}]"
+
     def stage_names(self) -> list[str]:
         """Unique names: the id, or the given name; repeats get -2, -3, ..."""
         names, seen = [], {}
@@ -165,6 +218,14 @@ class Recipe(_Strict):
             seen[base] = seen.get(base, 0) + 1
             names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
         return names
+
+
+def _error_at(loc: tuple, message: str) -> ValidationError:
+    """A ValidationError of a recipe at ``loc`` (``("inputs", 1, "name")``)."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    return ValidationError.from_exception_data("Recipe", [InitErrorDetails(
+        type=PydanticCustomError("value_error", message), loc=loc, input=None)])
 
 
 class _Loader(yaml.SafeLoader):
@@ -282,22 +343,34 @@ def load_recipe(path: str | Path) -> Recipe:
 
 
 def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path | str:
+    """The path of the single ``input:`` (the first of ``inputs:``); see :func:`resolve_path`."""
+    return resolve_path(recipe.sources()[0][1].path, recipe_file)
+
+
+def resolve_path(given: str, recipe_file: Path | None) -> Path | str:
     """A relative input path is taken from the working directory, or else from the recipe's
     folder; an fsspec URL (``s3://...``, ``memory://...``) is kept as it is."""
     from .io.remote import is_url
 
-    if is_url(recipe.input.path):
-        return recipe.input.path
-    path = Path(recipe.input.path)
+    if is_url(given):
+        return given
+    path = Path(given)
     if path.is_absolute() or path.exists() or recipe_file is None:
         return path
     beside = recipe_file.parent / path
     return beside if beside.exists() else path
 
 
+def resolve_inputs(recipe: Recipe, recipe_file: Path | None) -> list[tuple[str | None, InputSpec,
+                                                                            Path | str]]:
+    """``(name, spec, path)`` of every input (name None for the single ``input:``)."""
+    return [(name, spec, resolve_path(spec.path, recipe_file))
+            for name, spec in recipe.sources()]
+
+
 def check_recipe_files(recipe: Recipe, recipe_file: Path | None = None) -> None:
-    """Check that the files a recipe names exist before any data moves: its input (a local
-    path) and the files of its stages' options (the fields marked ``path``: a file, a folder,
+    """Check that the files a recipe names exist before any data moves: its inputs (local
+    paths) and the files of its stages' options (the fields marked ``path``: a file, a folder,
     or the values of a NAME=PATH mapping, which ``required`` wants not empty). RecipeError
     naming the place, e.g.
     ``stages[1].with.benchmarks.mmlu: mmlu.jsonl: no such file or folder``."""
@@ -305,10 +378,10 @@ def check_recipe_files(recipe: Recipe, recipe_file: Path | None = None) -> None:
     from .stages.registry import stage_class
 
     file = str(recipe_file) if recipe_file is not None else None
-    path = resolve_input_path(recipe, recipe_file)
-    if not is_url(path) and not Path(path).exists():
-        raise RecipeError(f"{recipe.input.path}: no such file or folder", path="input.path",
-                          file=file)
+    for i, (name, spec, path) in enumerate(resolve_inputs(recipe, recipe_file)):
+        if not is_url(path) and not Path(path).exists():
+            raise RecipeError(f"{spec.path}: no such file or folder",
+                              path=f"{recipe.input_where(i)}.path", file=file)
     for i, spec in enumerate(recipe.stages):
         options = stage_class(spec.use).Options.model_validate(spec.with_)
         for name, info in type(options).model_fields.items():
@@ -333,15 +406,26 @@ def check_recipe_columns(recipe: Recipe, *, recipe_file: Path | None = None,
                          columns: list[str] | None = None) -> None:
     """Check that every stage finds the columns it reads (see
     :func:`curate.stages.plan.check_columns`) in ``columns`` (default: the record columns,
-    and the columns of a local record input, read from its schema)."""
+    and the columns of the local record inputs, read from their schemas, and ``dataset`` with
+    named inputs)."""
     from .stages.plan import check_columns, input_columns
     from .stages.registry import stage_class
 
     if columns is None:
-        from .io.dispatch import record_input_columns
-
-        columns = record_input_columns(resolve_input_path(recipe, recipe_file)) or []
+        columns = recipe_input_columns(recipe, recipe_file)
     stages = [(name, stage_class(spec.use)(spec.with_))
               for spec, name in zip(recipe.stages, recipe.stage_names())]
     check_columns(stages, input_columns(columns),
                   file=str(recipe_file) if recipe_file is not None else None)
+
+
+def recipe_input_columns(recipe: Recipe, recipe_file: Path | None = None) -> list[str]:
+    """The columns the inputs bring besides the record columns: those of record inputs (every
+    one has them, read from its schema) and ``dataset`` with named inputs."""
+    from .convert.inputs import DATASET
+    from .io.dispatch import record_input_columns
+
+    found = [record_input_columns(path) or [] for _, _, path in
+             resolve_inputs(recipe, recipe_file)]
+    common = [c for c in found[0] if all(c in f for f in found[1:])]
+    return common + ([DATASET] if recipe.inputs is not None and DATASET not in common else [])

@@ -12,8 +12,6 @@ folder and mirrored to the URL after every stage and at the end (see :mod:`curat
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import time
@@ -26,10 +24,12 @@ import polars as pl
 
 from .errors import CurateError, StageError
 from .io.parts import Parts, part_name
-from .io.remote import is_url, redact
-from .manifest import (check_accounting, describe_inputs, mark_stopped, read_manifest,
-                       versions, write_manifest)
+from .io.remote import is_url
+from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
+                       write_manifest)
 from .recipe import Recipe, resolve_input_path
+from .run_inputs import chain as _chain
+from .run_inputs import convert_step, input_fingerprint
 from .stages.base import DROP_REASON, Stage, StageContext, StageData, StageOutput
 
 CONVERT = "convert"
@@ -45,11 +45,6 @@ class PlannedStage:
     @property
     def slug(self) -> str:
         return f"{self.index:02d}_{self.name}"
-
-
-def _chain(previous: str, part: Any) -> str:
-    blob = json.dumps([previous, part], sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
 def _remove(path: Path) -> None:
@@ -117,13 +112,7 @@ class Runner:
         raise CurateError(f"{flag} {name!r}: no such stage in this recipe (stages: {known})")
 
     def _fingerprints(self, inputs: list[dict]) -> list[str]:
-        spec = self.recipe.input
-        head = _chain("", {"input": [i["sha256"] for i in inputs], "format": spec.format,
-                           "kind": spec.kind, "limit": self.limit,
-                           "on_error": self.recipe.on_error,
-                           **({"columns": spec.columns} if spec.columns else {}),
-                           **({"encoding": spec.encoding} if spec.encoding != "utf-8" else {})})
-        prints = [head]
+        prints = [input_fingerprint(self.recipe, inputs, self.limit)]
         for p in self.plan[1:]:
             prints.append(_chain(prints[-1], p.stage.fingerprint()))
         return prints
@@ -214,7 +203,7 @@ class Runner:
                           f"{os_error_message(err) or err}")
 
     def _run(self) -> dict[str, Any]:
-        from .io import input_files
+        from .accounting import count_step, describe_sources, redact_recipe
         from .io.owned import check_run_output, mark_run, read_marker
         from .io.stale import clear_stale
         from .recipe import check_recipe_files
@@ -222,7 +211,7 @@ class Runner:
         out = self.out_dir
         check_recipe_files(self.recipe, self.recipe_file)  # before anything is read or made
         started = time.perf_counter()
-        inputs = describe_inputs(input_files(self.input_path))
+        inputs = describe_sources(self.recipe, self.recipe_file)
         check_run_output(out)  # the commands check before any work; library callers here
         marked = (read_marker(out) or {}).get("kind") == "run"
         prints = self._fingerprints(inputs)
@@ -245,8 +234,7 @@ class Runner:
             "stages": [old[p.name] for p in self.plan[:min(start, last + 1)]],
             "exports": [],
         }
-        if is_url(self.recipe.input.path):  # the manifest never holds credentials
-            manifest["recipe"]["input"]["path"] = redact(self.recipe.input.path)
+        redact_recipe(manifest["recipe"])  # the manifest never holds credentials
         if start == 0 and not is_url(self.input_path):
             # exact before convert: a converted frame has the record columns, and a record
             # input (read from its schema) its own
@@ -279,6 +267,9 @@ class Runner:
             self._step = p.slug
             write_manifest(out, manifest)
             df = self._run_one(p, df, entry)
+            if self.recipe.inputs is not None:
+                count_step(out, manifest["stages"], entry,
+                           [spec.name for spec in self.recipe.inputs])
             self._step = f"after {p.slug}"
             write_manifest(out, manifest)
             self._sync()
@@ -343,9 +334,9 @@ class Runner:
         self._sync()
 
     def _input_columns(self) -> list[str]:
-        from .io.dispatch import record_input_columns
+        from .recipe import recipe_input_columns
 
-        return record_input_columns(self.input_path) or []
+        return recipe_input_columns(self.recipe, self.recipe_file)
 
     def _check_columns(self, index: int, columns: list[str]) -> None:
         """Before data goes through the stages from ``index`` on: each finds the columns it
@@ -415,20 +406,9 @@ class Runner:
 
     def _convert(self, kept_dir: Path, rejected_dir: Path) -> tuple[StageOutput, dict]:
         """The input into part folders, each input file read by the engine's workers."""
-        from .convert import convert_parts
-
-        spec = self.recipe.input
-        res = convert_parts(self.input_path, kept_dir, rejected_dir, engine=self.engine,
-                            format=spec.format, kind=spec.kind, on_error=self.recipe.on_error,
-                            limit=self.limit, columns=spec.columns, encoding=spec.encoding,
+        return convert_step(self.recipe, self.recipe_file, self.input_path, kept_dir,
+                            rejected_dir, engine=self.engine, limit=self.limit,
                             scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
-        formats = {redact(f) if is_url(f) else f: name for f, name in res.formats.items()}
-        stats = {"formats": formats}
-        if res.columns:
-            stats["columns"] = {redact(f) if is_url(f) else f: m for f, m in res.columns.items()}
-        if res.documents:
-            stats["documents"] = res.documents
-        return StageOutput(res.kept, res.rejected, res.rows_in, res.rows_out, res.drops), stats
 
     def _export(self, data: Parts, manifest: dict) -> list[dict]:
         """Each export of the recipe, streamed from the run's data by the engine's workers;

@@ -21,7 +21,7 @@ from .errors import CurateError
 from .manifest import MANIFEST, read_manifest
 
 TURN_COLUMNS = ("messages", "prompt", "chosen", "rejected")
-_ROW_KEYS = ("stage", "id", "kind", "source", "drop_reason", "kept_id", "file", "line", "field",
+_ROW_KEYS = ("stage", "id", "kind", "dataset", "source", "drop_reason", "kept_id", "file", "line", "field",
              "detail")
 
 
@@ -42,9 +42,16 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
     stages = [{k: s.get(k) for k in ("index", "name", "use", "status", "rows_in", "rows_out",
                                       "dropped", "seconds", "rejected", "error")}
               for s in manifest.get("stages", [])]
+    for entry, s in zip(stages, manifest.get("stages", [])):
+        entry.update({k: s[k] for k in ("added", "datasets") if s.get(k)})
     summary = {"run": str(run), "name": manifest.get("name"), "status": manifest.get("status"),
                "rows_in": manifest.get("rows_in"), "rows_out": manifest.get("rows_out"),
                "stages": stages, "exports": _exports(folder, manifest.get("exports") or [])}
+    from .accounting import input_totals
+
+    inputs = input_totals(manifest)
+    if inputs:
+        summary["inputs"] = inputs
     if rejected is not None or reason is not None:
         files = _rejected_files(folder, stages, rejected)
         sources, label = _rejected_rows(files, reason, rejected)
@@ -243,6 +250,18 @@ def render(summary: dict[str, Any], *, width: int = 100) -> str:
         line = f"  {slug:<24} {s['rows_in']:>7} -> {s.get('rows_out')!s:<7}"
         lines.append((line + (f" dropped {_dropped(s['dropped'])}" if s.get("dropped") else "")
                       ).rstrip())
+        for name, d in (s.get("datasets") or {}).items():
+            made = f" (+{d['added']} copies)" if d.get("added") else ""
+            line = f"    {name:<22} {d['rows_in']:>7} -> {str(d['rows_out']) + made:<7}"
+            lines.append((line + (f" dropped {_dropped(d['dropped'])}" if d.get("dropped")
+                                  else "")).rstrip())
+    if summary.get("inputs"):
+        lines += ["", "inputs:"]
+        for t in summary["inputs"]:
+            tokens = f", {t['tokens']} tokens" if t.get("tokens") is not None else ""
+            lic = f" ({t['license']})" if t.get("license") else ""
+            lines.append(f"  {t['name']}{lic}: {t['rows_in']} rows read, {t['rows_out']} "
+                         f"records out{tokens}")
     lines += ["", "exports:" if summary["exports"] else "exports: none"]
     for e in summary["exports"]:
         counts = ", ".join(f"{k}: {v}" for k, v in (e.get("counts") or {}).items())
@@ -259,7 +278,8 @@ def render(summary: dict[str, Any], *, width: int = 100) -> str:
 
 
 def _row_lines(i: int, row: dict, width: int) -> list[str]:
-    head = [f"{k} {row[k]}" for k in ("stage", "id", "kind", "source", "drop_reason", "kept_id")
+    head = [f"{k} {row[k]}" for k in ("stage", "id", "kind", "dataset", "source", "drop_reason",
+                                      "kept_id")
             if k in row]
     if "file" in row:
         head.append(f"{row['file']}:{row.get('line')}"

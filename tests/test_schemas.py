@@ -29,7 +29,20 @@ def test_sft_schema_accepts_a_record_and_rejects_a_bad_role():
 def test_recipe_schema_forbids_unknown_top_level_keys():
     schema = json.loads((SCHEMA_DIR / "recipe.json").read_text())
     assert schema["additionalProperties"] is False
-    assert schema["required"] == ["name", "input"]
+    assert schema["required"] == ["name"]
+    # exactly one of input (one source) and inputs (named sources)
+    assert schema["oneOf"] == [{"required": ["input"]}, {"required": ["inputs"]}]
+    base = {"name": "x", "stages": []}
+    jsonschema.validate({**base, "input": {"path": "a.jsonl"}}, schema)
+    jsonschema.validate({**base, "inputs": [{"name": "ours", "path": "a.jsonl",
+                                             "license": "mit"}]}, schema)
+    for bad in ({**base}, {**base, "input": {"path": "a"}, "inputs": [{"name": "b", "path": "b"}]},
+                {**base, "inputs": [{"name": "b", "path": "b", "licence": "mit"}]}):
+        try:
+            jsonschema.validate(bad, schema)
+        except jsonschema.ValidationError:
+            continue
+        raise AssertionError(f"{bad} validated")
 
 
 def test_sft_schema_accepts_tool_calls_and_checks_their_shape():

@@ -21,7 +21,26 @@ class InputPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class DatasetArgument(InputPath):
+    """A dataset argument of a command that takes several: PATH, or NAME=PATH (a named input;
+    its records get ``dataset`` = NAME). A path that exists as typed is a path, ``=`` or not."""
+
+    def convert(self, value, param, ctx):
+        import os
+
+        from ..convert.dataset import INPUT_NAME
+
+        name, sep, path = value.partition("=")
+        if sep and path and INPUT_NAME.match(name) and not os.path.exists(value):
+            super().convert(path, param, ctx)  # PATH must exist
+            return value
+        return super().convert(value, param, ctx)
+
+
 input_argument = click.argument("input_path", metavar="INPUT", type=InputPath(exists=True))
+# INPUT, or several named inputs: NAME=PATH ...
+inputs_argument = click.argument("input_path", metavar="INPUT...", nargs=-1, required=True,
+                                 type=DatasetArgument(exists=True))
 output_option = click.option("-o", "--output", "out", required=True, type=click.Path(),
                              help="Run folder to write (data.parquet, manifest.json, rejected/); "
                                   "a folder or an fsspec URL (s3://..., gs://...).")
@@ -94,9 +113,9 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
     from ..io.output import prepare_output, writing
     from ..runner import run_recipe
 
-    spec = {"path": input_path, "format": fmt, "kind": kind, **read_settings()}
+    spec, paths = input_spec(input_path, {"format": fmt, "kind": kind, **read_settings()})
     recipe = stage_recipe(name, spec, stages, seed=seed, on_error=on_error)
-    prepare_output(out, inputs=[input_path])
+    prepare_output(out, inputs=paths)
     with writing(out):
         manifest = run_recipe(recipe, out, limit=limit, echo=click.echo)
     click.echo(f"wrote {out}/data.parquet: {manifest['rows_out']} of {manifest['rows_in']} rows kept")
@@ -106,17 +125,37 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
     return manifest
 
 
-def stage_recipe(name: str, spec: dict[str, Any], stages: list[dict[str, Any]], *,
-                 seed: int = 0, on_error: str = "raise") -> Recipe:
-    """The recipe a command runs, checked before anything is read or written: what the check
-    refuses (an option's value, a file that is not there) is a usage error naming the flag."""
+def input_spec(given: str | tuple[str, ...], settings: dict[str, Any]
+               ) -> tuple[dict[str, Any] | list[dict[str, Any]], list[str]]:
+    """The recipe's ``input`` (one plain PATH) or ``inputs`` (NAME=PATH arguments, each read
+    with the same ``settings``), and the paths given."""
+    from ..convert.inputs import parse_named
+    from ..errors import CurateError
+
+    values = (given,) if isinstance(given, str) else tuple(given)
+    try:
+        named = parse_named(values)
+    except CurateError as exc:
+        raise click.UsageError(f"INPUT: {exc}") from None
+    if len(named) == 1 and named[0][0] is None:
+        return {"path": named[0][1], **settings}, [named[0][1]]
+    return [{"name": n, "path": p, **settings} for n, p in named], [p for _, p in named]
+
+
+def stage_recipe(name: str, spec: dict[str, Any] | list[dict[str, Any]],
+                 stages: list[dict[str, Any]], *, seed: int = 0,
+                 on_error: str = "raise") -> Recipe:
+    """The recipe a command runs (``spec``: its input, or a list of named inputs), checked
+    before anything is read or written: what the check refuses (an option's value, a file
+    that is not there) is a usage error naming the flag."""
     from ..io.remote import is_url
 
+    key = "inputs" if isinstance(spec, list) else "input"
     try:
-        recipe = parse_recipe({"name": name, "input": spec, "seed": seed, "on_error": on_error,
+        recipe = parse_recipe({"name": name, key: spec, "seed": seed, "on_error": on_error,
                                "stages": stages})
         check_recipe_files(recipe)
-        if not is_url(recipe.input.path):
+        if not any(is_url(s.path) for _, s in recipe.sources()):
             check_recipe_columns(recipe)
     except RecipeError as exc:
         raise _as_usage_error(exc, stages) from None
@@ -131,7 +170,7 @@ def _as_usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.Cli
     from ..stages.registry import stage_class
     from .options import flag_name
 
-    found = re.fullmatch(r"input\.(\w+)", exc.path or "")
+    found = re.fullmatch(r"inputs?(?:\[\d+\])?\.(\w+)", exc.path or "")
     if found:
         flag = "INPUT" if found[1] == "path" else f"--{found[1]}"
         return click.UsageError(f"{flag}: {exc.detail}")

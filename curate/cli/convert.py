@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .common import input_argument, input_options, on_error_option, output_option, run_stage_command
+from .common import inputs_argument, input_options, on_error_option, output_option, run_stage_command
 
 
 @click.command()
-@input_argument
+@inputs_argument
 @output_option
 @input_options
 @click.option("--kind", type=click.Choice(["sft", "preference"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..stages.registry import stages_of
-from .common import (input_argument, input_options, on_error_option, output_option,
+from .common import (inputs_argument, input_options, on_error_option, output_option,
                      run_stage_command)
 from .options import given, options_of, stage_flags
 
@@ -15,7 +15,7 @@ FLAGS = stage_flags(list(STAGES.values()))
 
 
 @click.command()
-@input_argument
+@inputs_argument
 @output_option
 @click.option("--method", type=click.Choice(list(STAGES)), default="exact", show_default=True,
               help="; ".join(f"{flag}: {cls.summary}" for flag, cls in STAGES.items()))

@@ -8,7 +8,7 @@ import click
 
 from ..stages.plan import provides
 from ..stages.registry import stages_of
-from .common import (input_argument, input_options, on_error_option, output_option,
+from .common import (inputs_argument, input_options, on_error_option, output_option,
                      run_stage_command)
 from .options import fields_given, options_of, stage_flags
 
@@ -65,7 +65,7 @@ def _built(cls, options: dict):
 
 
 @click.command(name="filter")
-@input_argument
+@inputs_argument
 @output_option
 @_switches
 @_options

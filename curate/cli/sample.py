@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..stages.select_diverse import SelectDiverse
-from .common import input_argument, input_options, on_error_option, output_option, run_stage_command
+from .common import inputs_argument, input_options, on_error_option, output_option, run_stage_command
 from .options import model_options, set_options
 
 
@@ -29,7 +29,7 @@ class _Budget(click.ParamType):
 
 
 @click.command()
-@input_argument
+@inputs_argument
 @output_option
 @click.option("-n", "--n", "n", required=True, type=_Budget(),
               help="How many rows to select: a count (1000) or a fraction of the rows (0.1).")

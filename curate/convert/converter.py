@@ -20,6 +20,7 @@ from ..io.encoding import HINT as ENCODING_HINT
 from ..io.extract import ERROR_REASONS
 from ..records import record_id, validate_record
 from .columns import detect_columns
+from .dataset import id_source
 from .detect import HINTS, detect
 from .documents import DocStats
 from .mapped import Mapped
@@ -50,7 +51,8 @@ class Converter:
     all, as when one process converts everything; a set: only those)."""
 
     def __init__(self, forced, kind, on_error, limit, columns=None, hint=ON_ERROR_HINT,
-                 track: frozenset[str] | None = None):
+                 track: frozenset[str] | None = None, dataset: str | None = None):
+        self.dataset = dataset  # the named input's name: mixed into hash ids
         self.forced, self.kind, self.on_error, self.limit = forced, kind, on_error, limit
         self.mapped = Mapped(columns) if columns is not None else None
         self.hint = hint
@@ -74,7 +76,7 @@ class Converter:
         rejected rows; the converter starts over empty."""
         for rec in self.kept:
             if not rec.get("id"):
-                rec["id"] = record_id(rec["source"], rec)
+                rec["id"] = record_id(id_source(rec["source"], self.dataset), rec)
                 rec["__base"] = True
         out = (self.kept, self.lines, self.rejected)
         self.kept, self.lines = [], []

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import polars as pl
 
-from ..errors import InputError
+from ..errors import CurateError, InputError
 from ..io import input_files, iter_file
 from ..io.docs import is_doc_file, read_file_documents
 from ..io.encoding import UTF8
@@ -43,6 +43,7 @@ from ..io.remote import RemoteFile
 from ..records import RECORD_SCHEMA, records_to_frame
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT, Converter
+from .dataset import DATASET, named_error
 from .documents import DocStats
 from .detect import FORCED
 
@@ -62,6 +63,7 @@ class Settings:
     columns: ColumnMap | None = None
     encoding: str = UTF8
     hint: str = ON_ERROR_HINT
+    dataset: str | None = None  # the named input these files are (column ``dataset``)
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,18 @@ class _Sink:
                 self.keys["gid"].append(None if base else rec["id"])
                 self.keys["line"].append(line)
                 self.keys["base"].append(int(rec["id"], 16) if base else None)
-            self.frames.append(records_to_frame(records))
+            frame = records_to_frame(records)
+            if self.task.settings.dataset is not None:
+                frame = frame.with_columns(pl.lit(self.task.settings.dataset, pl.String)
+                                           .alias(DATASET))
+            self.frames.append(frame)
             self.held += len(records)
         if rejected["file"]:
-            self.rejected.append(pl.DataFrame(rejected, schema=REJECTED_SCHEMA))
+            frame = pl.DataFrame(rejected, schema=REJECTED_SCHEMA)
+            if self.task.settings.dataset is not None:
+                frame = frame.with_columns(pl.lit(self.task.settings.dataset, pl.String)
+                                           .alias(DATASET))
+            self.rejected.append(frame)
             self.held_rejected += len(rejected["file"])
             for r in rejected["drop_reason"]:
                 self.res.drops[r] = self.res.drops.get(r, 0) + 1
@@ -174,8 +184,18 @@ class _Sink:
 def convert_file(task: FileTask) -> FileResult:
     """Convert one input file into batch files under ``task.scratch`` (see the module doc)."""
     s = task.settings
+    if s.dataset is None:
+        return _convert_file(task)
+    try:
+        return _convert_file(task)
+    except CurateError as exc:  # which input, with the file and line the error names
+        raise named_error(exc, s.dataset) from None
+
+
+def _convert_file(task: FileTask) -> FileResult:
+    s = task.settings
     conv = Converter(FORCED.get(s.format), s.kind, s.on_error, task.limit, s.columns, s.hint,
-                     track=task.track)
+                     track=task.track, dataset=s.dataset)
     conv.ids.update(task.seen)
     sink = _Sink(task)
     step = min(FRAME_ROWS, task.rows)
@@ -216,11 +236,14 @@ def file_tasks(path: str | Path, settings: Settings, scratch: Path,
     return tasks
 
 
-def convert_files(path: str | Path, kept_dir: Path, rejected_dir: Path, *, engine,
-                  settings: Settings, limit: int | None = None, rows: int = PART_ROWS,
-                  scratch: Path | None = None) -> PartsResult:
+def convert_files(path: str | Path | None, kept_dir: Path, rejected_dir: Path, *, engine,
+                  settings: Settings | None = None, limit: int | None = None,
+                  rows: int = PART_ROWS, scratch: Path | None = None,
+                  tasks=None) -> PartsResult:
     """The files of ``path`` converted into ``kept_dir`` and ``rejected_dir`` (see the module
-    doc); ``scratch``: a folder for the batches (removed after; default: beside kept_dir)."""
+    doc), or the files of several named inputs given as ``tasks(scratch)`` (see
+    :mod:`curate.convert.inputs`); ``scratch``: a folder for the batches (removed after;
+    default: beside kept_dir)."""
     kept_dir, rejected_dir = Path(kept_dir), Path(rejected_dir)
     own_scratch = scratch is None
     scratch = Path(scratch) if scratch is not None else kept_dir.with_name(
@@ -229,14 +252,18 @@ def convert_files(path: str | Path, kept_dir: Path, rejected_dir: Path, *, engin
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     try:
-        tasks = file_tasks(path, settings, scratch, rows)
-        if not tasks and limit != 0:
-            what = "document" if settings.format == "docs" else "row"
-            raise InputError(f"no {what} files to read for format {settings.format}",
-                             file=str(path))
+        named = tasks is not None
+        if tasks is not None:
+            tasks = tasks(scratch)
+        else:
+            tasks = file_tasks(path, settings, scratch, rows)
+            if not tasks and limit != 0:
+                what = "document" if settings.format == "docs" else "row"
+                raise InputError(f"no {what} files to read for format {settings.format}",
+                                 file=str(path))
         results = _run(engine, tasks, limit)
         results = _recheck_ids(engine, tasks, results, scratch)
-        kept, rejected = _assemble(results, scratch, kept_dir, rejected_dir, rows)
+        kept, rejected = _assemble(results, scratch, kept_dir, rejected_dir, rows, named)
         _number_repeats(engine, results, scratch, kept)
     finally:
         if own_scratch:
@@ -320,10 +347,11 @@ def _recheck_ids(engine, tasks: list[FileTask], results: list[FileResult],
 
 
 def _assemble(results: list[FileResult], scratch: Path, kept_dir: Path,
-              rejected_dir: Path, rows: int) -> tuple[Parts, Parts]:
+              rejected_dir: Path, rows: int, named: bool = False) -> tuple[Parts, Parts]:
     out = []
-    for kind, folder, schema in (("kept", kept_dir, RECORD_SCHEMA),
-                                 ("rejected", rejected_dir, REJECTED_SCHEMA)):
+    extra = {DATASET: pl.String} if named else {}
+    for kind, folder, schema in (("kept", kept_dir, {**RECORD_SCHEMA, **extra}),
+                                 ("rejected", rejected_dir, {**REJECTED_SCHEMA, **extra})):
         writer = PartWriter(folder)
         writer.clear()
         batches = [(scratch / kind / name, n) for r in results for name, n in getattr(r, kind)]
@@ -382,13 +410,16 @@ def _renumber(item: tuple[str, list[tuple[int, int]]]) -> None:
     """Set the ids of the repeats in one part: ``record_id(source, record, n)``."""
     from ..records import frame_to_records, record_id
 
+    from .dataset import id_source
+
     path, marks = item
     df = pl.read_parquet(path)
     ids = df["id"].to_list()
     rows = [i for i, _ in marks]
     records = frame_to_records(df[rows])
-    for (i, n), rec in zip(marks, records):
-        ids[i] = record_id(rec["source"], rec, n)
+    names = df[DATASET][rows].to_list() if DATASET in df.columns else [None] * len(rows)
+    for (i, n), rec, name in zip(marks, records, names):
+        ids[i] = record_id(id_source(rec["source"], name), rec, n)
     df = df.with_columns(pl.Series("id", ids, dtype=pl.String))
     p = Path(path)
     tmp = p.with_name(f".{p.name}.tmp")

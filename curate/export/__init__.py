@@ -127,6 +127,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     ``scratch``: a folder for the passes' files (default: a hidden one beside ``out_dir``);
     ``rows``: rows per piece.
     """
+    from .card_inputs import take_counts
     from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources,
                          split_sides, write_piece, write_rejected_file)
 
@@ -190,6 +191,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
         for c in written_counts:
             for k, v in c.items():
                 counts[k] = counts.get(k, 0) + v
+        exported_inputs = take_counts(counts)  # records and tokens per named input
         counts = {name: counts[name] for name in SPLITS if counts.get(name)}
         files: list[Path] = []
         written: dict[str, list[str]] = {}
@@ -220,6 +222,8 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
                           "tokenizer": tokenizer, "formats": list(formats),
                           **({"options": options} if options else {})}
         info["pair_sources"] = pair_sources(pairs)  # who decided the pairs written
+        if exported_inputs:
+            info["exported_inputs"] = exported_inputs
         run_dir = _run_dir(info, out_dir)
         if run_dir is not None and "removed_examples" not in info:
             info["removed_examples"] = removed_examples(run_dir, list(info.get("stages") or []))

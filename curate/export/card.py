@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from ..judge.sources import CARD_INTRO as PAIRS_INTRO
+from .card_inputs import license_of
 from .examples import render_examples
 from .languages import kept_languages
 from .split import SPLITS
@@ -113,7 +114,7 @@ def front_matter(*, target: str, counts: dict[str, int], run_info: dict) -> dict
     if run_info.get("name"):
         meta["pretty_name"] = str(run_info["name"])
     meta.update({
-        "license": str(run_info.get("license") or "other"),
+        "license": str(run_info.get("license") or license_of(run_info) or "other"),
         "language": list(run_info.get("language") or kept_languages(run_info) or ["en"]),
         "task_categories": ["text-generation"],
         "size_categories": [size_category(sum(counts.values()))],
@@ -248,11 +249,17 @@ def _provenance(info: dict) -> list[str]:
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))
+    from .card_inputs import sources_part
+
+    sources_text = sources_part(info)
+    if sources_text:
+        parts.append(sources_text)
     inputs = info.get("inputs") or []
     if inputs:
         read = (stages[0].get("stats") or {}) if stages else {}
         formats, maps = read.get("formats") or {}, read.get("columns") or {}
-        rows = [[f"`{i.get('path', '?')}`", f"`{i.get('sha256', '')}`"] for i in inputs]
+        rows = [[(f"{i['dataset']}: " if i.get("dataset") else "") + f"`{i.get('path', '?')}`",
+                 f"`{i.get('sha256', '')}`"] for i in inputs]
         if formats:  # what each file was read as, with its column map
             rows = [[r[0], _read_as(i.get("path"), formats, maps), r[1]]
                     for r, i in zip(rows, inputs)]

@@ -29,6 +29,7 @@ import polars as pl
 
 from ..io.output import write_parquet
 from ..io.parts import Parts, Piece, PartWriter, part_name
+from .card_inputs import piece_counts
 from .split import key_texts, split_keys, split_labels
 from .targets import get_target
 from .templates import render_check
@@ -138,6 +139,8 @@ def write_piece(item: tuple[Plan, Piece, np.ndarray, np.ndarray]) -> dict[str, i
         if part.height == 0:
             continue
         counts[name] = part.height
+        for key, n in piece_counts(kept.filter(pl.col("split") == name)).items():
+            counts[key] = counts.get(key, 0) + n
         for ext in plan.formats:
             folder = Path(plan.scratch) / "out" / f"{name}.{ext}"
             folder.mkdir(parents=True, exist_ok=True)

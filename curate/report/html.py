@@ -82,6 +82,9 @@ def render_report(out_dir: Path, manifest: dict[str, Any]) -> str:
              f"{manifest.get('seconds', '?')} s. Seed {manifest.get('seed')}.</p>"]
     if stages:
         parts += ["<h2>Funnel</h2>", funnel_svg(stages), "<h2>Stages</h2>", _stage_table(stages)]
+    from .inputs import section as inputs_section
+
+    parts.append(inputs_section(manifest, stages))
     parts += _stage_sections(out_dir, stages)
     if manifest.get("exports"):
         parts.append("<h2>Exports</h2><table><tr><th>target</th><th>splits</th>"

@@ -73,13 +73,16 @@ def _take_piece(item: tuple[Piece, np.ndarray], *, exprs: dict[str, pl.Expr]) ->
 
 def apply_marks(data: StageData, marks: pl.DataFrame, ctx: StageContext, engine, *,
                 columns: Mapping[str, pl.DataType] | None = None,
-                mark: Mark | None = None, rejected_only: tuple[str, ...] = ()) -> PieceReport:
+                mark: Mark | None = None, rejected_only: tuple[str, ...] = (),
+                makes_rows: bool = False) -> PieceReport:
     """Every piece of ``data.source`` with its marks applied, kept and rejected written to
     ``data.kept`` / ``data.rejected``; the summed counts. ``columns``: the marked columns and
     their types (null on unmarked rows; an existing column keeps its non-null values);
     ``mark(batch, marks)`` replaces how a piece (with ``__row``) and its marks combine into
     the piece with ``drop_reason``; ``rejected_only``: marked columns only rejected rows carry
-    (``kept_id``), left out of the kept rows unless the input has them."""
+    (``kept_id``), left out of the kept rows unless the input has them; ``makes_rows``: the
+    ``mark`` may add rows (mix's copies), counted as ``added`` (else more rows out than in is
+    an accounting error)."""
     columns = dict(columns or {})
     marks = marks.select(ROW, DROP_REASON, *columns).cast(
         {ROW: pl.Int64, DROP_REASON: pl.String, **columns}).sort(ROW)
@@ -88,7 +91,8 @@ def apply_marks(data: StageData, marks: pl.DataFrame, ctx: StageContext, engine,
     marks.write_parquet(path, row_group_size=64_000)
     pieces = data.source.pieces()
     task = partial(_mark_piece, path=str(path), data=data, columns=columns,
-                   mark=mark or join_marks, rejected_only=rejected_only)
+                   mark=mark or join_marks, rejected_only=rejected_only,
+                   makes_rows=makes_rows)
     reports = engine.map(task, pieces, desc=ctx.name, sizes=[p.length for p in pieces])
     return merge_counts(reports)
 
@@ -105,18 +109,19 @@ def join_marks(batch: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
 
 def _mark_piece(piece: Piece, *, path: str, data: StageData,
                 columns: dict[str, pl.DataType], mark: Mark,
-                rejected_only: tuple[str, ...] = ()) -> PieceReport:
+                rejected_only: tuple[str, ...] = (), makes_rows: bool = False) -> PieceReport:
     batch = piece.read(positions=True)
     lo, hi = piece.offset, piece.offset + piece.length
     marks = (pl.scan_parquet(path).filter(pl.col(ROW).is_between(lo, hi, closed="left"))
              .collect())
-    decided = mark(batch, marks).sort(ROW).drop(ROW)
+    decided = mark(batch, marks).sort(ROW, maintain_order=True).drop(ROW)
     kept, rejected = split(decided)
     kept = kept.drop([c for c in rejected_only if c not in batch.columns])
     PartWriter(data.kept, compression=data.compression).write(piece.index, kept)
     PartWriter(data.rejected, compression=data.compression).write(piece.index, rejected)
+    made = kept.height + rejected.height - batch.height if makes_rows else 0
     return PieceReport(rows_in=batch.height, rows_out=kept.height,
-                       dropped=reason_counts(rejected))
+                       dropped=reason_counts(rejected), added=max(0, made))
 
 
 def finish_marks(data: StageData, total: PieceReport, stats: dict[str, Any]) -> StageOutput:
