@@ -8,19 +8,10 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import CurateError
+from ..llm.backends import BackendSpec as JudgeSpec
 
 SPEC_FORMS = "local, local:PATH_OR_NAME or openai:MODEL@BASE_URL"
-
-
-@dataclass(frozen=True)
-class JudgeSpec:
-    llm: str
-    model: str | None
-    base_url: str | None
-    name: str
 
 
 def _one(spec: str) -> tuple[str, str | None, str | None]:

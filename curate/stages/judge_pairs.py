@@ -3,7 +3,6 @@ judged candidate of each prompt become its chosen and rejected reply."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 import polars as pl
@@ -13,6 +12,7 @@ from ..errors import StageError
 from ..judge import columns as J
 from ..judge.sources import source_label
 from ..records import content_hash
+from ..records_frame import meta_json, parse_meta
 from ..text import normalize
 from .base import RowScorer, StageContext, StageData, StageOptions, StageOutput
 
@@ -155,8 +155,8 @@ class JudgePairs(RowScorer):
     reads = (J.CANDIDATES, J.SCORE)
     writes = (CHOSEN, REJECTED, MARGIN)
     report_section = "judge_pairs"
-    # no command of its own: `curate judge` runs it after judge.llm, recipes use it by id
-    command = None
+    # `curate judge` runs it after judge.llm (--no-pairs leaves it out); flags --min-margin, --pairs
+    command, cli_name, cli_prefix, cli_order = "judge", "pairs", "", 20
     options: JudgePairsOptions
 
     def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
@@ -238,7 +238,7 @@ def _pair_record(row: dict) -> dict[str, Any]:
     """The record columns of the pair a kept judged row gives."""
     best, worst = row[CHOSEN], row[REJECTED]
     texts, scores = row[J.CANDIDATES], row[J.SCORE]
-    meta = json.loads(row["meta"]) if row.get("meta") else {}
+    meta = parse_meta(row.get("meta"))
     judge = meta.get("judge") or {}
     pair: dict[str, Any] = {"source": "judge", "judges": judge.get("judges") or [],
                             "template_version": judge.get("template_version"),
@@ -258,7 +258,7 @@ def _pair_record(row: dict) -> dict[str, Any]:
     meta["pair"] = pair
     return {"kind": "preference", "messages": None, "prompt": prompt, "chosen": chosen,
             "rejected": rejected, "chosen_score": scores[best], "rejected_score": scores[worst],
-            "meta": json.dumps(meta, ensure_ascii=False, default=str)}
+            "meta": meta_json(meta)}
 
 
 def _joined(turns: list[dict] | None) -> str:
@@ -266,7 +266,7 @@ def _joined(turns: list[dict] | None) -> str:
 
 
 def _pair_stats(pairs: list[dict[str, Any]]) -> dict[str, Any]:
-    metas = [json.loads(p["meta"])["pair"] for p in pairs]
+    metas = [parse_meta(p["meta"])["pair"] for p in pairs]
     margins = pl.Series([m["margin"] for m in metas], dtype=pl.Float64)
     sources: dict[str, int] = {}
     for m in metas:

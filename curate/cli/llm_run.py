@@ -1,5 +1,5 @@
-"""``curate generate`` behind its click layer: a one-stage recipe run (resumable), and the
-dry run."""
+"""``curate generate`` and ``curate judge`` behind their click layer: the LLM stage's recipe run
+(resumable), and the dry run."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def run_generation(spec: dict, out: str, stage: dict | list[dict], *, on_error: 
     from ..io.output import prepare_output, writing
     from ..runner import run_recipe
     from ..stages.registry import stage_class
-    from .stage import retry_hint
+    from ..stages.llm_base import retry_hint
 
     recipe = _recipe(spec, stage, on_error)
     llm_stage = stage[0] if isinstance(stage, list) else stage
@@ -80,7 +80,7 @@ def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: f
     from ..convert import convert
     from ..recipe import resolve_input_path
     from ..stages.registry import stage_class
-    from .estimate import estimate
+    from ..llm.estimate import estimate
 
     recipe = _recipe(spec, stage, on_error)
     s = recipe.input
