@@ -30,13 +30,6 @@ def meta_json(meta: Any) -> str:
     return json.dumps(meta or {}, ensure_ascii=False, default=str)
 
 
-def parse_meta(value: str | dict | None) -> dict[str, Any]:
-    """A row's ``meta`` column (JSON text, or already decoded) as a dict; null: ``{}``."""
-    if isinstance(value, dict):
-        return value
-    return json.loads(value) if value else {}
-
-
 def _meta_encoder():
     """:func:`meta_json` for one frame's records: json.dumps builds its encoder on every call,
     which was three quarters of the time of encoding a record's small ``meta``."""

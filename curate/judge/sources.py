@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from ..records_frame import parse_meta
+from ..records import parse_meta
 
 NOT_RECORDED = "not recorded (pairs from the input)"
 CARD_INTRO = ("Who decided which reply of each exported pair is chosen (`meta.pair` of each "

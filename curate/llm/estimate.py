@@ -62,7 +62,7 @@ def estimate(stage, df, ctx, cache_path) -> Estimate:
     """What ``stage`` would send for ``df`` (records frame) with ``cache_path``'s answers."""
     import polars as pl
 
-    from ..records_frame import parse_meta
+    from ..records import parse_meta
 
     placeholder = PlaceholderBackend(stage.backend())
     generator = Generator(placeholder, cache_path, retry_errors=stage.options.retry_errors,

@@ -3,6 +3,7 @@ judged candidate of each prompt become its chosen and rejected reply."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import polars as pl
@@ -11,8 +12,7 @@ from pydantic import Field, field_validator
 from ..errors import StageError
 from ..judge import columns as J
 from ..judge.sources import source_label
-from ..records import content_hash
-from ..records_frame import meta_json, parse_meta
+from ..records import content_hash, parse_meta
 from ..text import normalize
 from .base import RowScorer, StageContext, StageData, StageOptions, StageOutput
 
@@ -258,7 +258,7 @@ def _pair_record(row: dict) -> dict[str, Any]:
     meta["pair"] = pair
     return {"kind": "preference", "messages": None, "prompt": prompt, "chosen": chosen,
             "rejected": rejected, "chosen_score": scores[best], "rejected_score": scores[worst],
-            "meta": meta_json(meta)}
+            "meta": json.dumps(meta, ensure_ascii=False, default=str)}
 
 
 def _joined(turns: list[dict] | None) -> str:

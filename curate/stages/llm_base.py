@@ -16,6 +16,7 @@ A new task is one module: a subclass with ``id = "generate.<task>"``, ``task``,
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -29,7 +30,7 @@ from ..llm.client import Generator
 from ..llm.models import PACKAGED
 from ..llm.requests import Request, Response, Sampling
 from ..llm.templates import TEMPLATE_DIR, Template, load_template
-from ..records_frame import meta_json, parse_meta
+from ..records import parse_meta
 from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
 
 REASON, ERROR = "generation_reason", "generation_error"
@@ -236,7 +237,7 @@ class GenerateStage(ModelScorer):
             else:
                 self.rows_generated += 1
                 row.update(result)
-            row["meta"] = meta_json(row["meta"])
+            row["meta"] = json.dumps(row["meta"], ensure_ascii=False, default=str)
         done = pl.DataFrame(rows, schema=batch.schema)
         positions = pl.Series(range(batch.height)).filter(is_target)
         return batch.with_row_index("__i").update(

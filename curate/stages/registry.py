@@ -36,7 +36,7 @@ PLUGIN_ERRORS: dict[str, str] = {}  # entry point -> why it could not be loaded
 _discovered = False
 _plugins_loaded = False
 # commands whose stages all live in modules named ``<command>_*``
-NAMED_AFTER_COMMAND = frozenset({"dedup"})
+NAMED_AFTER_COMMAND = frozenset({"dedup", "generate", "judge"})
 
 
 def discover() -> None:
