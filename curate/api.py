@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from .errors import CurateError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .io.parts import Parts
-    from .recipe import Recipe
+from .io.output import prepare_output, writing
+from .io.parts import Parts
+from .io.remote import is_url
+from .manifest import read_manifest
+from .recipe import Recipe, load_recipe, parse_recipe, resolve_input_path
+from .runner import run_recipe
 
 
 @dataclass
@@ -55,9 +57,6 @@ def read_run(path: str | Path) -> Run:
         'duplicate_exact'
         >>> tmp.cleanup()
     """
-    from .io.parts import Parts
-    from .manifest import read_manifest
-
     folder = Path(path)
     manifest = read_manifest(folder) if folder.is_dir() else None
     if manifest is None:
@@ -101,11 +100,6 @@ def run(recipe: Recipe | dict | str | Path, out: str | Path, *, engine: str | No
         ['Hi!', 'Hello!']
         >>> tmp.cleanup()
     """
-    from .io.output import prepare_output, writing
-    from .io.remote import is_url
-    from .recipe import Recipe, load_recipe, parse_recipe, resolve_input_path
-    from .runner import run_recipe
-
     recipe_file = None
     if isinstance(recipe, (str, Path)):
         recipe_file = Path(recipe)

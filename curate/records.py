@@ -289,7 +289,7 @@ def parse_meta(value: str | dict | None) -> dict[str, Any]:
     """A row's ``meta`` column (JSON text, or already decoded) as a dict; null: ``{}``."""
     if isinstance(value, dict):
         return value
-    return json.loads(value) if value else {}
+    return (json.loads(value) if value else None) or {}
 
 
 def frame_to_records(df: pl.DataFrame, *, columns: Iterable[str] | None = None) -> list[dict]:

@@ -8,8 +8,11 @@ import re
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from ..errors import RecipeError
+from ..recipe import as_recipe_error
+from ..stages.registry import stage_class
 from .options import Flag, flag_name, given
 
 
@@ -17,8 +20,6 @@ def usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.ClickEx
     """A stage option (or an input setting) a recipe check refused, as the flag of the
     stage's declaration (``cli_prefix``, ``cli_names``, ``cli_switch``); ``stages`` are the
     recipe's stages (``{"use": id, ...}``) the path counts in."""
-    from ..stages.registry import stage_class
-
     found = re.fullmatch(r"input\.(\w+)", exc.path or "")
     if found:
         flag = "INPUT" if found[1] == "path" else f"--{found[1]}"
@@ -32,10 +33,6 @@ def usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.ClickEx
 
 def built(cls, options: dict[str, Any]):
     """The stage ``cls`` with the options given; a refused value is said as its flag."""
-    from pydantic import ValidationError
-
-    from ..recipe import as_recipe_error
-
     try:
         return cls(options)
     except ValidationError as exc:

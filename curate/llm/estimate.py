@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import polars as pl
+
+from ..records import parse_meta
 from .client import Generator
 from .requests import Request, Response
 
@@ -60,10 +63,6 @@ class Estimate:
 
 def estimate(stage, df, ctx, cache_path) -> Estimate:
     """What ``stage`` would send for ``df`` (records frame) with ``cache_path``'s answers."""
-    import polars as pl
-
-    from ..records import parse_meta
-
     placeholder = PlaceholderBackend(stage.backend())
     generator = Generator(placeholder, cache_path, retry_errors=stage.options.retry_errors,
                           store=False)

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from ..records import parse_meta
 from .data import collect, columns, heads, scan
 
 EXAMPLES = 3
@@ -42,7 +43,7 @@ def _usage(stats: dict[str, Any], dropped: dict[str, int]) -> str:
 
 
 def _example(row: dict, task: str) -> tuple[str, str]:
-    meta = json.loads(row.get("meta") or "{}")
+    meta = parse_meta(row.get("meta"))
     if task == "questions":
         where = f"{meta.get('file', '')} [{meta.get('start')}:{meta.get('end')}]"
         left = f"<b>{html.escape(where)}</b>\n{_short(meta.get('passage'))}"

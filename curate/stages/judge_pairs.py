@@ -16,7 +16,7 @@ from ..records import content_hash, parse_meta
 from ..text import normalize
 from .base import RowScorer, StageContext, StageData, StageOptions, StageOutput
 
-CHOSEN, REJECTED, MARGIN = "pair_chosen", "pair_rejected", "pair_margin"
+CHOSEN, REJECTED, MARGIN = J.PAIR_CHOSEN, J.PAIR_REJECTED, J.PAIR_MARGIN
 _FLAW = "pair_flaw"  # the option-free reasons, decided in score(); dropped from the output
 _SIDES = {CHOSEN: pl.Int32, REJECTED: pl.Int32, MARGIN: pl.Float64, _FLAW: pl.String}
 # pairs: all — every usable pair of the row, most distant first; dropped from the output

@@ -82,7 +82,7 @@ def load_plugins() -> None:
     _plugins_loaded = True
     if not _plugins_declared():
         return
-    from importlib.metadata import entry_points
+    from importlib.metadata import entry_points  # startup: only where a plugin is declared
 
     for point in entry_points(group=GROUP):
         problem = _load_plugin(point)
@@ -93,7 +93,7 @@ def load_plugins() -> None:
 
 def _load_plugin(point: Any) -> str | None:
     """Import one entry point; what went wrong, or None."""
-    from .base import Stage
+    from .base import Stage  # cycle: base registers its subclasses here
 
     package = getattr(getattr(point, "dist", None), "name", None)
     where = (f"stage plugin {point.name!r} (entry point {point.name} = {point.value} in "
