@@ -5,7 +5,6 @@ answers, prompt -> candidates, instruction -> evolved instruction."""
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
