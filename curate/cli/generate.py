@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 
+from ..stages.llm_base import GenerateStage
 from ..stages.registry import stages_of
 from .common import (input_argument, input_options, llm_run_options, output_option,
                      read_settings, stage_recipe)
@@ -23,7 +24,7 @@ FLAGS = stage_flags(list(STAGES.values()))
               help="; ".join(f"{name}: {cls.summary.rstrip('.')}"
                                 for name, cls in STAGES.items()))
 @options_of(list(STAGES.values()), label=True)
-@llm_run_options("generation_failed")
+@llm_run_options(GenerateStage.failed_reason)
 @input_options
 def generate(input_path, out, task, dry_run, resume, price_per_1k, fmt, on_error, **values):
     """Generate with an LLM: questions and answers from raw documents, replies or candidate
