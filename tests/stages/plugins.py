@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 PLUGIN_SRC = Path(__file__).resolve().parents[1] / "plugin_pkg"
@@ -18,11 +19,12 @@ PACKAGE = "curate_plugin_example"
 
 def install(target: Path) -> Path:
     """pip-install the plugin into ``target`` (``--target``, no index, no build isolation);
-    where setuptools (its build backend) is not installed, write the same layout pip writes:
-    the package and its ``.dist-info`` with ``entry_points.txt``."""
+    where setuptools cannot build a wheel offline (not installed, or older than 70.1 without
+    the ``wheel`` package), write the same layout pip writes: the package and its
+    ``.dist-info`` with ``entry_points.txt``."""
     src = target.parent / "plugin-src"
     shutil.copytree(PLUGIN_SRC, src)  # the build writes its files beside the source
-    if importlib.util.find_spec("setuptools") is not None:
+    if _can_build():
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
                         "--disable-pip-version-check", "--no-deps", "--no-index",
                         "--no-build-isolation", "--target", str(target), str(src)],
@@ -33,6 +35,14 @@ def install(target: Path) -> Path:
     points = project["entry-points"]
     write_dist_info(target, project["name"], project["version"], points)
     return target
+
+
+def _can_build() -> bool:
+    if importlib.util.find_spec("setuptools") is None:
+        return False
+    version = tuple(int(p) for p in metadata.version("setuptools").split(".")[:2]
+                    if p.isdigit())
+    return version >= (70, 1) or importlib.util.find_spec("wheel") is not None
 
 
 def write_dist_info(target: Path, name: str, version: str,
