@@ -156,7 +156,21 @@ class RayConfig(_Strict):
 
 
 class Recipe(_Strict):
-    """A curation pipeline: input, stages in order, exports."""
+    """A curation pipeline: input, stages in order, exports (``curate.Recipe``). Build one
+    with :func:`parse_recipe` (a mapping, stage options checked) or :func:`load_recipe` (YAML).
+
+    Examples:
+        >>> from curate.recipe import parse_recipe
+        >>> recipe = parse_recipe({"name": "demo", "input": {"path": "in.jsonl"},
+        ...                        "stages": [{"use": "dedup.exact"},
+        ...                                   {"use": "dedup.near", "with": {"threshold": 0.8}}]})
+        >>> recipe.stage_names(), recipe.engine
+        (['dedup.exact', 'dedup.near'], 'local')
+        >>> parse_recipe({"name": "x", "input": {"path": "in.jsonl"},
+        ...               "stages": [{"use": "dedup.near", "with": {"threshold": 2}}]})
+        Traceback (most recent call last):
+        curate.errors.RecipeError: stages[0].with.threshold: Input should be less than 1
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
         "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}]})

@@ -285,6 +285,13 @@ def empty_frame() -> pl.DataFrame:
     return pl.DataFrame(schema=RECORD_SCHEMA)
 
 
+def parse_meta(value: str | dict | None) -> dict[str, Any]:
+    """A row's ``meta`` column (JSON text, or already decoded) as a dict; null: ``{}``."""
+    if isinstance(value, dict):
+        return value
+    return (json.loads(value) if value else None) or {}
+
+
 def frame_to_records(df: pl.DataFrame, *, columns: Iterable[str] | None = None) -> list[dict]:
     """Rows as dicts with ``meta`` decoded and the other kind's null columns left out; turns
     carry ``tool_calls``/``tool_call_id`` only where they are set."""

@@ -158,27 +158,10 @@ def stage_recipe(name: str, spec: dict[str, Any] | list[dict[str, Any]],
         if not any(is_url(s.path) for _, s in recipe.sources()):
             check_recipe_columns(recipe)
     except RecipeError as exc:
-        raise _as_usage_error(exc, stages) from None
+        from .usage import usage_error
+
+        raise usage_error(exc, stages) from None
     return recipe
-
-
-def _as_usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.ClickException:
-    """A stage option (or an input setting) the recipe check refused, said as the flag the
-    user typed."""
-    import re
-
-    from ..stages.registry import stage_class
-    from .options import flag_name
-
-    found = re.fullmatch(r"inputs?(?:\[\d+\])?\.(\w+)", exc.path or "")
-    if found:
-        flag = "INPUT" if found[1] == "path" else f"--{found[1]}"
-        return click.UsageError(f"{flag}: {exc.detail}")
-    found = re.fullmatch(r"stages\[(\d+)\]\.with\.(\w+)(.*)", exc.path or "")
-    if not found:  # not a flag's value (a column the data lacks): an error, said without the
-        return click.ClickException(exc.detail)  # recipe place the user never wrote
-    cls = stage_class(stages[int(found[1])]["use"])
-    return click.UsageError(f"{flag_name(cls, found[2])}{found[3]}: {exc.detail}")
 
 
 def llm_run_options(failed_reason: str):

@@ -8,7 +8,8 @@ import click
 from ..stages.registry import stages_of
 from .common import (inputs_argument, input_options, on_error_option, output_option,
                      run_stage_command)
-from .options import given, options_of, stage_flags
+from .options import options_of, stage_flags
+from .usage import options_for
 
 STAGES = {cls.cli_name: cls for cls in stages_of("dedup")}
 FLAGS = stage_flags(list(STAGES.values()))
@@ -24,17 +25,8 @@ FLAGS = stage_flags(list(STAGES.values()))
 @on_error_option
 def dedup(input_path, out, method, fmt, on_error, **values):
     """Remove duplicate records: one record of each group of duplicates is kept."""
-    chosen = given(FLAGS, values)
-    cls, options = STAGES[method], {}
-    for flag in FLAGS:
-        if flag.param not in chosen:
-            continue
-        fields = [name for owner, name in flag.members if owner is cls]
-        if not fields:
-            owners = "/".join(owner.cli_name for owner, _ in flag.members)
-            raise click.UsageError(f"{flag.name} does not apply to --method {method} "
-                                   f"(only to {owners})")
-        options[fields[0]] = chosen[flag.param]
+    cls = STAGES[method]
+    options = options_for(cls, FLAGS, values, f"--method {method}")
     stage = {"use": cls.id, "with": options}
     run_stage_command(f"dedup-{method}", input_path, out, [stage], fmt=fmt, on_error=on_error)
 

@@ -11,6 +11,7 @@ from ..stages.registry import stages_of
 from .common import (inputs_argument, input_options, on_error_option, output_option,
                      run_stage_command)
 from .options import fields_given, options_of, stage_flags
+from .usage import built
 
 STAGES = stages_of("filter")
 FLAGS = {cls: stage_flags([cls]) for cls in STAGES}
@@ -44,24 +45,10 @@ def chosen_stages(values: dict) -> list[dict]:
     wanted = {cls for cls in STAGES
               if values.get(cls.cli_name) or (options[cls] and not cls.cli_default_on)}
     for cls in sorted(wanted, key=lambda c: -c.cli_order):
-        for column in _built(cls, options[cls]).columns_read():
+        for column in built(cls, options[cls]).columns_read():
             wanted |= {w for w in STAGES if w.cli_order < cls.cli_order
-                       and provides(_built(w, options[w]).columns_written(), column)}
+                       and provides(built(w, options[w]).columns_written(), column)}
     return [{"use": cls.id, "with": options[cls]} for cls in STAGES if cls in wanted]
-
-
-def _built(cls, options: dict):
-    """The stage with the options given; a refused value is said as the flag typed."""
-    from pydantic import ValidationError
-
-    from ..recipe import as_recipe_error
-    from .common import _as_usage_error
-
-    try:
-        return cls(options)
-    except ValidationError as exc:
-        error = as_recipe_error(exc, prefix="stages[0].with")
-        raise _as_usage_error(error, [{"use": cls.id}]) from None
 
 
 @click.command(name="filter")

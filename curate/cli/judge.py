@@ -1,57 +1,64 @@
-"""curate judge: ``judge.llm`` (then ``judge.pairs``) on a dataset, with a dry run, resume and a
-budget."""
+"""curate judge: the stages that declare ``command = "judge"``, in their declared order: the
+first is the LLM judge (``judge.llm``), each later one (``judge.pairs``) runs after it unless
+``--no-<cli_name>``; every flag comes from their options models (see
+:mod:`curate.cli.options`). A dry run, resume and a budget as for ``curate generate``."""
 
 from __future__ import annotations
 
 import click
 
-from ..stages.judge_llm import JudgeOptions
+from ..stages.registry import stages_of
 from .common import (input_argument, input_options, llm_run_options, output_option,
                      read_settings, stage_recipe)
-from .options import model_options, set_options
+from .options import fields_given, options_of, stage_flags
+
+STAGES = stages_of("judge")
+JUDGE, AFTER = STAGES[0], STAGES[1:]
+FLAGS = {cls: stage_flags([cls]) for cls in STAGES}
+
+
+def _stage_options(fn):
+    for cls in reversed(STAGES):
+        fn = options_of([cls])(fn)
+    return fn
+
+
+def _skips(fn):
+    """``--no-<cli_name>`` for each stage after the judge."""
+    for cls in reversed(AFTER):
+        fn = click.option(f"--no-{cls.cli_name}", f"no_{cls.cli_name}", is_flag=True,
+                          help=f"Leave out {cls.id}: keep the rows as {JUDGE.id} leaves "
+                               "them.")(fn)
+    return fn
+
 
 @click.command()
 @input_argument
 @output_option
-@click.option("--judge", "judges", multiple=True, metavar="SPEC",
-              help="A judge: local (the packaged SmolLM2-135M), local:PATH_OR_NAME or "
-                   "openai:MODEL@BASE_URL (key in CURATE_LLM_API_KEY); repeat for several "
-                   "judges. [default: local]")
-@model_options(JudgeOptions, exclude=("judges", "llm", "model", "base_url"))
-@click.option("--min-margin", type=float, default=None,
-              help="judge.pairs: a pair needs a judge_score margin above this. [default: 0]")
-@click.option("--pairs", type=click.Choice(["best-worst", "all"]), default=None,
-              help="judge.pairs: the best vs. the worst candidate of each prompt, or every pair "
-                   "above the margin. [default: best-worst]")
-@click.option("--no-pairs", is_flag=True,
-              help="Only judge: keep the judged rows with their judge columns, build no pairs.")
-@llm_run_options("judge_failed")
+@_stage_options
+@_skips
+@llm_run_options(JUDGE.failed_reason)
 @input_options
-def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume, price_per_1k,
-          fmt, on_error, **values):
+def judge(input_path, out, dry_run, resume, price_per_1k, fmt, on_error, **values):
     """Judge candidate replies with LLM judges and build preference pairs from the verdicts.
 
     Reads SFT records with `candidates` (e.g. from `curate generate --task responses --n 2`)
     or preference records. Pairwise (the default) sends every pair in both orders: a verdict
     that flips with the order is a tie (position_inconsistent) and makes no pair. Checklist
     asks yes/no questions about each reply alone (what the packaged 135M model can answer)."""
-    from ..llm.run import dry_run as do_dry_run
-    from ..llm.run import run_generation
+    from .llm_run import dry_run as do_dry_run  # startup: the runner, convert
+    from .llm_run import run_generation
 
-    options = set_options(JudgeOptions, values)
-    if judges:
-        options["judges"] = list(judges)
-    stages = [{"use": "judge.llm", "with": options}]
-    if not no_pairs and not dry_run:
-        pair_options = {}
-        if min_margin is not None:
-            pair_options["min_margin"] = min_margin
-        if pairs is not None:
-            pair_options["pairs"] = pairs.replace("-", "_")
-        stages.append({"use": "judge.pairs", "with": pair_options})
-    elif min_margin is not None or pairs is not None:
-        raise click.UsageError("--min-margin and --pairs are options of the pairs step (not "
-                               "with --no-pairs or --dry-run)")
+    stages = [{"use": JUDGE.id, "with": fields_given(FLAGS[JUDGE], values, JUDGE)}]
+    for cls in AFTER:
+        options = fields_given(FLAGS[cls], values, cls)
+        if not values[f"no_{cls.cli_name}"] and not dry_run:
+            stages.append({"use": cls.id, "with": options})
+        elif options:
+            flags = " and ".join(f.name for f in FLAGS[cls] if f.param in values
+                                 and any(name in options for _, name in f.members))
+            raise click.UsageError(f"{flags}: options of {cls.id} (not with "
+                                   f"--no-{cls.cli_name} or --dry-run)")
     spec = {"path": input_path, "format": fmt, **read_settings()}
     stage_recipe("judge", spec, stages, on_error=on_error)  # usage errors before any work
     if dry_run:
@@ -60,7 +67,7 @@ def judge(input_path, out, judges, min_margin, pairs, no_pairs, dry_run, resume,
         return
     manifest = run_generation(spec, out, stages, on_error=on_error, resume=resume,
                               price_per_1k=price_per_1k, echo=click.echo)
-    stats = next(e for e in manifest["stages"] if e.get("name") == "judge.llm")["stats"]
+    stats = next(e for e in manifest["stages"] if e.get("name") == JUDGE.id)["stats"]
     click.echo(_reliability(stats))
 
 

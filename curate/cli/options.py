@@ -4,9 +4,11 @@ field's docstring) and the default (the field's default) are written once, in th
 
 A stage appears on a command through its declaration (:mod:`curate.stages.base`):
 ``command`` (which command), ``cli_name`` (its switch, e.g. ``--toxicity``, or its
-``--method`` value, and the default prefix of its flags), ``cli_prefix`` and ``cli_names``
-(exceptions), ``cli_switch`` (a field whose flag is the switch itself: ``--pii redact``),
-``cli_default_on`` and ``cli_order``.
+``--method``/``--task`` value, and the default prefix of its flags), ``cli_prefix`` and
+``cli_names`` (exceptions), ``cli_switch`` (a field whose flag is the switch itself: ``--pii
+redact``), ``cli_hidden`` (fields without a flag), ``cli_default_on`` and ``cli_order``. A
+list field marked ``json_schema_extra={"repeat": True}`` is a repeatable flag (``--judge A
+--judge B``) rather than a comma list.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ class _Nullable(click.ParamType):
         if isinstance(value, str) and value.lower() in _NONE_WORDS:
             return None
         return self.inner.convert(value, param, ctx)
+
+
+class _Choice(click.Choice):
+    """A Literal's values; ``best-worst`` is also taken for a value spelled ``best_worst``."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value not in self.choices:
+            spelled = value.replace("-", "_")
+            if spelled in self.choices:
+                return spelled
+        return super().convert(value, param, ctx)
 
 
 class _KeyValue(click.ParamType):
@@ -113,7 +126,7 @@ def _bounds(info: FieldInfo) -> dict[str, Any]:
 def _click_type(annotation, info: FieldInfo) -> click.ParamType:
     origin = typing.get_origin(annotation)
     if origin is Literal:
-        return click.Choice([str(a) for a in typing.get_args(annotation)])
+        return _Choice([str(a) for a in typing.get_args(annotation)])
     if origin is list:
         return _CommaList(_click_type(typing.get_args(annotation)[0], FieldInfo()))
     if origin in (typing.Union, types.UnionType):  # a number, or a word such as auto
@@ -163,9 +176,28 @@ class Flag:
     info: FieldInfo
     annotation: Any
     members: list[tuple[type, str]] = field(default_factory=list)  # (stage class, field)
+    # stages' fields of different types share the flag: click takes any value of the base
+    # type, the options model checks it (and the error is said as this flag)
+    loose: bool = False
+
+    @property
+    def repeat(self) -> bool:
+        extra = self.info.json_schema_extra
+        return isinstance(extra, dict) and bool(extra.get("repeat"))
 
     def option(self, help_text: str):
         annotation, nullable = _unwrap(self.annotation)
+        if self.loose:
+            nullable = any(_unwrap(cls.Options.model_fields[name].annotation)[1]
+                           for cls, name in self.members)
+            ptype = _click_type(annotation, FieldInfo())
+            return click.option(self.name, self.param, default=None, help=help_text,
+                                type=_Nullable(ptype) if nullable else ptype)
+        if self.repeat and typing.get_origin(annotation) is list:
+            inner = _click_type(typing.get_args(annotation)[0], FieldInfo())
+            return click.option(self.name, self.param, type=inner, multiple=True,
+                                metavar=self.info.json_schema_extra.get("metavar"),
+                                help=help_text)
         if annotation is bool:
             neg = self.name.replace("--", "--no-", 1)
             return click.option(f"{self.name}/{neg}", self.param, default=None, help=help_text)
@@ -203,37 +235,43 @@ def stage_flags(stages: list[type], *, exclude: tuple[str, ...] = ()) -> list[Fl
     flags: dict[str, Flag] = {}
     for cls in stages:
         for name, info in cls.Options.model_fields.items():
-            if name in exclude:
+            if name in exclude or name in getattr(cls, "cli_hidden", ()):
                 continue
             flag = flag_name(cls, name)
             if flag not in flags:
                 param = flag[2:].replace("-", "_")
                 flags[flag] = Flag(flag, param, info, info.annotation)
+            elif (info.annotation, info.metadata) != (flags[flag].annotation,
+                                                     flags[flag].info.metadata):
+                flags[flag].loose = True
             flags[flag].members.append((cls, name))
     return list(flags.values())
 
 
-def _help(flag: Flag, label: bool) -> str:
+def _help(flag: Flag, label: bool, everyone: int = 0) -> str:
+    """The flag's help; with ``label``, each text says which stages it is of, unless it is
+    the same for all ``everyone`` stages of the command."""
     texts = {}
     for cls, name in flag.members:
         info = cls.Options.model_fields[name]
         default = _default(info)
         text = f"{describe(info)} [default: {'none' if default is None else default}]"
         texts.setdefault(text, []).append(cls.cli_name)
-    if len(texts) == 1 and not label:
+    if len(texts) == 1 and (not label or len(flag.members) == everyone):
         return next(iter(texts))
     return "; ".join(f"{'/'.join(owners)}: {text}" for text, owners in texts.items())
 
 
 def options_of(stages: list[type], *, exclude: tuple[str, ...] = (), label: bool = False):
     """A decorator adding one option per flag of ``stages`` (see :func:`stage_flags`); with
-    ``label``, each help text says which stages (by ``cli_name``) an option applies to."""
+    ``label``, each help text says which stages (by ``cli_name``) an option applies to, unless
+    it applies to all alike."""
     flags = stage_flags(stages, exclude=exclude)
     shared = label or any(len(f.members) > 1 for f in flags)
 
     def decorate(fn):
         for flag in reversed(flags):
-            fn = flag.option(_help(flag, shared and len(stages) > 1))(fn)
+            fn = flag.option(_help(flag, shared and len(stages) > 1, len(stages)))(fn)
         return fn
     return decorate
 
@@ -252,6 +290,8 @@ def given(flags: list[Flag], values: dict[str, Any]) -> dict[str, Any]:
             value = dict(value)
         elif isinstance(value, tuple) and not value:
             continue
+        elif isinstance(value, tuple):  # a repeated flag
+            value = list(value)
         out[flag.param] = value
     return out
 

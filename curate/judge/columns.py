@@ -61,6 +61,9 @@ TYPES: dict[str, pl.DataType] = {
     DISAGREEMENT: pl.Boolean, MARGIN: pl.Float64,
 }
 
+# what judge.pairs adds: the candidates of the (would-be) pair and their score difference
+PAIR_CHOSEN, PAIR_REJECTED, PAIR_MARGIN = "pair_chosen", "pair_rejected", "pair_margin"
+
 # drop reasons of judge.llm
 JUDGE_REASONS = ("judge_failed", "unparseable", "budget_exhausted")
 # drop reasons of judge.pairs (the hard cases `label push --from-judge` sends to people)

@@ -4,11 +4,12 @@ writes, for the dataset card's ``## Preference pairs``."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 import polars as pl
+
+from ..records import parse_meta
 
 NOT_RECORDED = "not recorded (pairs from the input)"
 CARD_INTRO = ("Who decided which reply of each exported pair is chosen (`meta.pair` of each "
@@ -40,6 +41,4 @@ def pair_sources(df: pl.DataFrame) -> dict[str, int]:
 
 
 def _pair(meta: str | dict | None) -> dict[str, Any] | None:
-    if isinstance(meta, str):
-        meta = json.loads(meta) if meta else {}
-    return (meta or {}).get("pair")
+    return parse_meta(meta).get("pair")

@@ -8,19 +8,11 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import CurateError
+from ..llm.backends import BackendSpec as JudgeSpec
+from ..llm.models import PACKAGED
 
 SPEC_FORMS = "local, local:PATH_OR_NAME or openai:MODEL@BASE_URL"
-
-
-@dataclass(frozen=True)
-class JudgeSpec:
-    llm: str
-    model: str | None
-    base_url: str | None
-    name: str
 
 
 def _one(spec: str) -> tuple[str, str | None, str | None]:
@@ -39,8 +31,6 @@ def _one(spec: str) -> tuple[str, str | None, str | None]:
 
 def parse_judges(specs: list[str]) -> list[JudgeSpec]:
     """The judges of ``specs``; names are ``backend:model``, made unique with ``#2``, ..."""
-    from ..llm.models import PACKAGED
-
     out: list[JudgeSpec] = []
     seen: dict[str, int] = {}
     for spec in specs:

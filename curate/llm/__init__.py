@@ -6,8 +6,11 @@
   concurrency, retries with backoff and jitter, the key from ``CURATE_LLM_API_KEY`` only.
 - :mod:`~curate.llm.client`: a backend behind the SQLite request cache
   (:mod:`~curate.llm.cache`) and the token budget, counting requests, hits and tokens.
+- :mod:`~curate.llm.backends`: the backends of a stage (one, or one per judge), set up,
+  closed and counted alike.
 - :mod:`~curate.llm.templates`: the versioned prompt templates (``templates/*.yaml``).
-- :mod:`~curate.llm.stage`: what the ``generate.*`` stages share.
+
+The stages that use them derive from :class:`curate.stages.llm_base.GenerateStage`.
 
 Examples:
     ```python

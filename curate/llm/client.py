@@ -17,8 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import CurateError
 from ..progress import bar
 from .cache import RequestCache
+from .models import PACKAGED
 from .requests import Request, Response
 
 
@@ -49,15 +51,12 @@ class Usage:
 def make_backend(llm: str, model: str | None, *, base_url: str | None = None,
                  concurrency: int = 8, batch_size: int = 8, device: str = "auto",
                  timeout: float = 120.0, max_retries: int = 5):
-    from ..errors import CurateError
-    from .models import PACKAGED
-
     if llm == "local":
-        from .local import LocalBackend
+        from .local import LocalBackend  # startup: loads transformers when it runs
 
         return LocalBackend(model or PACKAGED, batch_size=batch_size, device=device)
     if llm == "openai":
-        from .openai import OpenAIBackend
+        from .openai import OpenAIBackend  # startup: httpx
 
         if not model:
             raise CurateError("--llm openai needs --model, the name the server knows the "

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import polars as pl
+
+from ..records import parse_meta
 from .client import Generator
 from .requests import Request, Response
 
@@ -60,17 +63,13 @@ class Estimate:
 
 def estimate(stage, df, ctx, cache_path) -> Estimate:
     """What ``stage`` would send for ``df`` (records frame) with ``cache_path``'s answers."""
-    import json
-
-    import polars as pl
-
     placeholder = PlaceholderBackend(stage.backend())
     generator = Generator(placeholder, cache_path, retry_errors=stage.options.retry_errors,
                           store=False)
-    stage._generator = generator
+    stage.backends.stand_in(generator)
     rows = df.filter(pl.col("kind").is_in(list(stage.targets_of()))).to_dicts()
     for row in rows:
-        row["meta"] = json.loads(row["meta"]) if row.get("meta") else {}
+        row["meta"] = parse_meta(row.get("meta"))
     if rows:
         stage.generate_rows(rows, ctx)
     u = generator.usage

@@ -112,7 +112,7 @@ class LocalBackend:
         if sampling.temperature > 0:
             from transformers import LogitsProcessorList
 
-            from .sampling import RowSampler, row_seed
+            from .sampling import RowSampler, row_seed  # torch
 
             sampler = RowSampler([row_seed(sampling.seed, t) for t in texts],
                                  temperature=sampling.temperature, top_p=sampling.top_p)

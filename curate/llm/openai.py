@@ -26,6 +26,7 @@ import time
 from typing import Callable, Iterator
 
 from ..errors import CurateError
+from ..interrupts import quiet_thread
 from .requests import Request, Response
 
 KEY_ENV = "CURATE_LLM_API_KEY"
@@ -93,8 +94,6 @@ class OpenAIBackend:
                  ) -> Iterator[tuple[int, Response]]:
         """``(index, response)`` as answers arrive, ``concurrency`` in flight; once
         ``may_send()`` says no, the requests not yet started come back ``not_sent``."""
-        from ..interrupts import quiet_thread
-
         answers: queue.Queue = queue.Queue()
 
         def work(i: int) -> None:

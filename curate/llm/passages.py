@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..convert.docs_headings import find_headings
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -28,8 +30,6 @@ def estimate_tokens(text: str) -> int:
 
 def _blocks(text: str, markdown: bool) -> list[tuple[int, int, list[str]]]:
     """``(start, end, section)`` of each paragraph of ``text`` (headings excluded)."""
-    from ..convert.docs_headings import find_headings
-
     lines = text.split("\n")
     starts, pos = [], 0
     for line in lines:

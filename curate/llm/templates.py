@@ -1,11 +1,11 @@
-"""Prompt templates of the generation tasks: versioned YAML files in the package
-(``curate/llm/templates/<task>.yaml``) or a user's own (``--template FILE``, the same keys).
+"""Prompt templates of the LLM stages: versioned YAML files (``curate/llm/templates/<task>.yaml``
+for the packaged stages, beside a plugin's module for its own) or a user's own (``--template
+FILE``, the same keys).
 
 A template has a ``version`` (written into every generated row's provenance and into the
-request cache key: edit the wording, bump the version) and one entry per step of its task
-(``questions``/``answer``, ``response``, ``deepen``/``broaden``,
-``pointwise``/``pairwise``), each with ``system``
-(optional), ``user`` (a ``str.format`` text with the task's fields) and ``max_tokens``.
+request cache key: edit the wording, bump the version) and one entry per step its stage
+declares (``template_steps``: step -> the fields its user text may use), each with ``system``
+(optional), ``user`` (a ``str.format`` text with the step's fields) and ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,6 @@ import yaml
 from ..errors import CurateError
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-# task -> {step: fields its user text may use}
-STEPS: dict[str, dict[str, set[str]]] = {
-    "questions": {"questions": {"passage", "n"}, "answer": {"passage", "question"}},
-    "responses": {"response": set()},
-    "evolve": {"deepen": {"prompt"}, "broaden": {"prompt"}},
-    "judge": {"pointwise": {"instruction", "response", "aspects", "scale", "example"},
-              "pairwise": {"instruction", "response_a", "response_b"},
-              "checklist": {"instruction", "response", "question"}},
-}
 
 
 @dataclass(frozen=True)
@@ -56,11 +47,11 @@ class Template:
         return self.steps[step]
 
 
-def load_template(task: str, file: str | Path | None = None) -> Template:
-    """The packaged template of ``task``, or the user's ``file`` checked against it."""
-    if task not in STEPS:
-        raise CurateError(f"unknown generation task {task!r}; expected one of {', '.join(STEPS)}")
-    path = Path(file) if file else TEMPLATE_DIR / f"{task}.yaml"
+def load_template(task: str, steps: dict[str, set[str]], file: str | Path | None = None, *,
+                  directory: Path = TEMPLATE_DIR) -> Template:
+    """``directory``/``task``.yaml, or the user's ``file``, checked against ``steps`` (step ->
+    the fields its user text may use)."""
+    path = Path(file) if file else directory / f"{task}.yaml"
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -71,14 +62,14 @@ def load_template(task: str, file: str | Path | None = None) -> Template:
         raise CurateError(f"--template {where}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise CurateError(f"--template {where}: expected a mapping with version and "
-                          f"{', '.join(STEPS[task])}")
+                          f"{', '.join(steps)}")
     version = data.get("version") or f"{path.stem}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
-    steps = {}
-    for step, allowed in STEPS[task].items():
+    loaded = {}
+    for step, allowed in steps.items():
         spec = data.get(step)
         if not isinstance(spec, dict):
             raise CurateError(f"--template {where}: {step}: missing; a {task} template has "
-                              f"{', '.join(STEPS[task])}, each with system, user, max_tokens")
+                              f"{', '.join(steps)}, each with system, user, max_tokens")
         unknown = set(spec) - {"system", "user", "max_tokens"}
         if unknown:
             raise CurateError(f"--template {where}: {step}: unknown keys {sorted(unknown)} "
@@ -96,5 +87,5 @@ def load_template(task: str, file: str | Path | None = None) -> Template:
         if not isinstance(max_tokens, int) or max_tokens < 1:
             raise CurateError(f"--template {where}: {step}.max_tokens: expected a positive "
                               "integer")
-        steps[step] = Step(spec.get("system"), user, max_tokens)
-    return Template(task, str(version), steps, where)
+        loaded[step] = Step(spec.get("system"), user, max_tokens)
+    return Template(task, str(version), loaded, where)

@@ -5,12 +5,12 @@ answers, prompt -> candidates, instruction -> evolved instruction."""
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from ..records import parse_meta
 from .data import collect, columns, heads, scan
 
 EXAMPLES = 3
@@ -42,7 +42,7 @@ def _usage(stats: dict[str, Any], dropped: dict[str, int]) -> str:
 
 
 def _example(row: dict, task: str) -> tuple[str, str]:
-    meta = json.loads(row.get("meta") or "{}")
+    meta = parse_meta(row.get("meta"))
     if task == "questions":
         where = f"{meta.get('file', '')} [{meta.get('start')}:{meta.get('end')}]"
         left = f"<b>{html.escape(where)}</b>\n{_short(meta.get('passage'))}"

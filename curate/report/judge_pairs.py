@@ -5,14 +5,14 @@ reason) and a few pairs as they were made."""
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from ..judge.columns import PAIR_MARGIN as MARGIN
 from ..judge.columns import PAIR_REASONS
-from ..stages.judge_pairs import MARGIN
+from ..records import parse_meta
 from .data import collect, columns, scan
 from .plots import margins_svg
 
@@ -93,7 +93,7 @@ def _examples(kept: _Kept | None) -> str:
     out = ["<table><tr><th>prompt</th><th>chosen</th><th>rejected</th><th>margin, made by"
            "</th></tr>"]
     for row in kept.pairs.iter_rows(named=True):
-        pair = json.loads(row["meta"] or "{}").get("pair") or {}
+        pair = parse_meta(row["meta"]).get("pair") or {}
         judges = ", ".join(str(j.get("model") or j.get("name")) for j in pair.get("judges", []))
         out.append(f"<tr><td class=ex>{_short((row['prompt'] or [{}])[-1].get('content'))}</td>"
                    f"<td class=ex>({row['chosen_score']:.3g}) "

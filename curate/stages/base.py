@@ -159,7 +159,30 @@ class Stage:
 
     A ``global`` stage (this base class) implements :meth:`run`; the other shapes derive from
     :class:`RowScorer`, :class:`ModelScorer` or :class:`~curate.stages.keyed.KeyedGrouping`,
-    which implement :meth:`run` from the stage's own steps.
+    which implement :meth:`run` from the stage's own steps. A stage outside curate is found
+    by its ``id`` once its module is imported, or through the ``curate.stages`` entry points
+    of an installed package (see README, "Writing a stage plugin").
+
+    Examples:
+        >>> import polars as pl, curate
+        >>> from curate.records import records_to_frame
+        >>> class ShortReplies(curate.RowScorer):
+        ...     summary = "Drop replies shorter than min_chars."
+        ...     class Options(curate.StageOptions):
+        ...         min_chars: int = 3
+        ...     writes = ("reply_chars",)
+        ...     def score(self, batch, ctx):
+        ...         reply = pl.col("messages").list.last().struct.field("content")
+        ...         return batch.with_columns(reply.str.len_chars().alias("reply_chars"))
+        ...     def checks(self, columns):
+        ...         return [("short_reply", pl.col("reply_chars") < self.options.min_chars)]
+        >>> df = records_to_frame([
+        ...     {"id": str(i), "source": "ex", "meta": {}, "messages": [
+        ...         {"role": "user", "content": "Hi?"}, {"role": "assistant", "content": a}]}
+        ...     for i, a in enumerate(["Hello there.", "Hm"])])
+        >>> result = ShortReplies({"min_chars": 4}).apply(df)
+        >>> result.kept["reply_chars"].to_list(), result.dropped()
+        ([12], {'short_reply': 1})
     """
 
     id: ClassVar[str] = ""

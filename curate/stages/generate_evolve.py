@@ -6,8 +6,8 @@ import hashlib
 from typing import Any, Literal
 
 from ..llm.parse import clean_reply
-from ..llm.stage import GenerateOptions, GenerateStage
 from .base import StageContext
+from .llm_base import GenerateOptions, GenerateStage
 
 
 class EvolveOptions(GenerateOptions):
@@ -51,6 +51,8 @@ class GenerateEvolve(GenerateStage):
     summary = "Rewrite prompts deeper or broader (Evol-Instruct) into prompt rows (LLM)."
     task = "evolve"
     targets = ("sft", "preference", "prompt")
+    template_steps = {"deepen": {"prompt"}, "broaden": {"prompt"}}
+    cli_order = 30
     options: EvolveOptions
 
     def method(self, row: dict) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import Field
 
 from ..llm.parse import QUESTIONS_SCHEMA, clean_reply, parse_questions
-from ..llm.stage import GenerateOptions, GenerateStage
 from .base import StageContext
+from .llm_base import GenerateOptions, GenerateStage
 
 
 class QuestionsOptions(GenerateOptions):
@@ -58,7 +58,13 @@ class GenerateQuestions(GenerateStage):
     summary = "Write questions that document passages answer, and grounded answers (LLM)."
     task = "questions"
     targets = ("passage",)
+    template_steps = {"questions": {"passage", "n"}, "answer": {"passage", "question"}}
+    cli_order = 10
     options: QuestionsOptions
+
+    @classmethod
+    def input_format(cls, options: dict[str, Any]) -> str:
+        return "passages"
 
     def generate_rows(self, rows: list[dict], ctx: StageContext) -> list[Any]:
         ask = self.template()["questions"]

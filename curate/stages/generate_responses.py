@@ -7,8 +7,8 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from ..llm.stage import GenerateOptions, GenerateStage
 from .base import StageContext
+from .llm_base import GenerateOptions, GenerateStage
 
 CANDIDATES = "candidates"
 
@@ -64,7 +64,14 @@ class GenerateResponses(GenerateStage):
     summary = "Write replies of prompt rows, or n candidate replies per prompt (LLM)."
     task = "responses"
     targets = ("prompt",)
+    template_steps = {"response": set()}
+    cli_order = 20
     options: ResponsesOptions
+
+    @classmethod
+    def input_format(cls, options: dict[str, Any]) -> str:
+        """Prompts; with ``n``, any known format or prompts (rows without a reply)."""
+        return "prompts" if options.get("n") is None else "auto+prompts"
 
     def targets_of(self) -> tuple[str, ...]:
         return ("prompt", "sft", "preference") if self.options.n else ("prompt",)

@@ -18,9 +18,10 @@ from ..judge.combine import candidate_pairs, order_checked, pairwise_row, pointw
 from ..judge.parse import pairwise_verdict, rubric_scores
 from ..judge.specs import JudgeSpec, parse_judges, spec_of
 from ..judge.stats import frame_stats
-from ..llm.client import Generator, Usage, make_backend
-from ..llm.stage import STATS_KEYS, GenerateOptions, GenerateStage, check_openai
+from ..llm.backends import BackendSpec
+from ..llm.models import PACKAGED
 from .base import StageContext
+from .llm_base import GenerateOptions, GenerateStage, check_openai
 
 ASPECTS = ["helpfulness", "honesty", "harmlessness", "instruction_following"]
 _MAPPED = ({"A": "a", "B": "b", "tie": "tie"}, {"A": "b", "B": "a", "tie": "tie"})
@@ -36,9 +37,11 @@ class JudgeOptions(GenerateOptions):
     aspect and candidate; checklist: a yes/no question per aspect and candidate (score: the
     share of yes; what small models answer readably)."""
 
-    judges: list[str] | None = None
-    """Several judges, each local, local:PATH_OR_NAME or openai:MODEL@BASE_URL; unset: the one
-    judge of --llm/--model/--base-url."""
+    judges: list[str] | None = Field(None, json_schema_extra={"repeat": True,
+                                                              "metavar": "SPEC"})
+    """A judge: local (the packaged SmolLM2-135M), local:PATH_OR_NAME or openai:MODEL@BASE_URL
+    (key in CURATE_LLM_API_KEY); repeat for several judges; unset: the one judge of
+    ``llm``/``model``/``base_url``, local by default."""
 
     aspects: list[str] = Field(default_factory=lambda: list(ASPECTS), min_length=1)
     """pointwise and checklist: the rubric's aspects (a judge_<aspect> column each; lower-case
@@ -133,24 +136,31 @@ class JudgeLLM(GenerateStage):
     summary = "Judge candidate replies with LLM judges (pairwise order-checked, rubric, checklist)."
     task = "judge"
     targets = ("sft", "preference")
+    # a mode's steps: adding a mode is its step here, its branch below and its template entry
+    template_steps = {"pointwise": {"instruction", "response", "aspects", "scale", "example"},
+                      "pairwise": {"instruction", "response_a", "response_b"},
+                      "checklist": {"instruction", "response", "question"}}
     batch_size = 32
     report_section = "judge"
-    command, cli_name = "judge", "judge"
+    command, cli_name, cli_order = "judge", "judge", 10
     cli_names = {"judges": "judge"}  # `curate judge --judge SPEC`, repeated
+    cli_hidden = ("llm", "model", "base_url")  # on the command line a judge is a --judge SPEC
     reason_column, error_column = "judge_reason", "judge_error"
     reasons, failed_reason, done_word = jc.JUDGE_REASONS, "judge_failed", "judged"
+    counted = GenerateStage.counted + ("unparseable",)
     options: JudgeOptions
 
     def __init__(self, options=None):
-        super().__init__(options)
-        self._generators: list[Generator] | None = None
-        self.judge_usage: dict[str, Usage] = {}
         self.unparseable: Counter = Counter()
+        super().__init__(options)
 
     # -- declarations ------------------------------------------------------------------------
     def specs(self) -> list[JudgeSpec]:
         o = self.options
         return parse_judges(o.judges or [spec_of(o.llm, o.model, o.base_url)])
+
+    def backend_specs(self) -> list[BackendSpec]:
+        return self.specs()
 
     def judge_names(self) -> list[str]:
         return [s.name for s in self.specs()]
@@ -164,27 +174,11 @@ class JudgeLLM(GenerateStage):
         return {**jc.TYPES, **{jc.aspect_column(a): pl.List(pl.Float64)
                                for a in self.options.aspects}}
 
-    # -- the judges --------------------------------------------------------------------------
-    def generators(self, ctx: StageContext) -> list[Generator]:
-        if self._generator is not None:  # a dry run's placeholder answers for every judge
-            return [self._generator] * len(self.specs())
-        if self._generators is None:
-            o = self.options
-            cache = o.llm_cache or (ctx.cache_dir / "llm" / "requests.sqlite"
-                                    if ctx.cache_dir is not None else None)
-            self._generators = [
-                Generator(make_backend(s.llm, s.model, base_url=s.base_url,
-                                       concurrency=o.concurrency, batch_size=o.batch_size,
-                                       device=o.device, timeout=o.timeout,
-                                       max_retries=o.max_retries),
-                          cache, max_tokens_total=o.max_tokens_total,
-                          retry_errors=o.retry_errors) for s in self.specs()]
-        return self._generators
-
+    # -- the judges ------------------------------------------------------------------------
     def judge_meta(self) -> dict[str, Any]:
         return {"mode": self.options.mode, "template_version": self.template().version,
                 "aggregate": self.options.aggregate,
-                "judges": [{"name": s.name, "model": s.model or "smollm2-135m-instruct",
+                "judges": [{"name": s.name, "model": s.model or PACKAGED,
                             "backend": s.llm} for s in self.specs()]}
 
     # -- the rows ----------------------------------------------------------------------------
@@ -308,53 +302,21 @@ class JudgeLLM(GenerateStage):
                        jc.MARGIN: combined["margin"] if ask else None})
         return result
 
-    # -- closing, reports and the manifest -------------------------------------------------
-    def close(self) -> None:
-        for g in self._generators or []:
-            if hasattr(g.backend, "close"):
-                g.backend.close()
-
-    def worker_report(self) -> dict[str, Any]:
-        usage = {n: g.usage.as_dict() for n, g in zip(self.judge_names(),
-                                                       self._generators or [])}
-        return {"judges": usage, "unparseable": dict(self.unparseable),
-                "rows_generated": self.rows_generated, "rows_passed": self.rows_passed}
-
-    def absorb_reports(self, reports: list[dict[str, Any]]) -> None:
-        for r in reports:
-            for name, usage in r["after"]["judges"].items():
-                total = self.judge_usage.setdefault(name, Usage())
-                total.add(usage)
-                total.add(r["before"]["judges"].get(name, Usage().as_dict()), -1)
-            self.unparseable.update(r["after"]["unparseable"])
-            self.unparseable.subtract(r["before"]["unparseable"])
-            for k in ("rows_generated", "rows_passed"):
-                setattr(self, k, getattr(self, k) + r["after"][k] - r["before"][k])
-
-    def _usage_of(self, name: str, k: int) -> Usage:
-        usage = Usage()
-        if name in self.judge_usage:
-            usage.add(self.judge_usage[name].as_dict())
-        if self._generators is not None:
-            usage.add(self._generators[k].usage.as_dict())
-        return usage
-
+    # -- the manifest ----------------------------------------------------------------------
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
         names, o = self.judge_names(), self.options
         reliability = frame_stats(scored, o.mode, names)
         position = reliability.get("position", {})
-        judges, total = [], Usage()
-        for k, spec in enumerate(self.specs()):
-            usage = self._usage_of(spec.name, k)
-            total.add(usage.as_dict())
-            judges.append({"name": spec.name, "model": spec.model or "smollm2-135m-instruct",
+        judges = []
+        for spec in self.specs():
+            usage = self.backends.usage(spec.name)
+            judges.append({"name": spec.name, "model": spec.model or PACKAGED,
                            "backend": spec.llm, "requests": usage.requests,
                            "cache_hits": usage.cache_hits, "failures": usage.failures,
                            "unparseable": int(self.unparseable[spec.name]),
                            **position.get("per_judge", {}).get(spec.name, {})})
-        return {**{k: getattr(total, k) for k in STATS_KEYS}, "not_sent": total.not_sent,
-                "mode": o.mode, "aggregate": o.aggregate,
+        return {**self.usage_stats(), "mode": o.mode, "aggregate": o.aggregate,
                 "template_version": self.template().version,
                 "model": ", ".join(j["model"] for j in judges),
                 "backend": ", ".join(sorted({j["backend"] for j in judges})),

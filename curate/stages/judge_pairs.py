@@ -12,11 +12,11 @@ from pydantic import Field, field_validator
 from ..errors import StageError
 from ..judge import columns as J
 from ..judge.sources import source_label
-from ..records import content_hash
+from ..records import content_hash, parse_meta
 from ..text import normalize
 from .base import RowScorer, StageContext, StageData, StageOptions, StageOutput
 
-CHOSEN, REJECTED, MARGIN = "pair_chosen", "pair_rejected", "pair_margin"
+CHOSEN, REJECTED, MARGIN = J.PAIR_CHOSEN, J.PAIR_REJECTED, J.PAIR_MARGIN
 _FLAW = "pair_flaw"  # the option-free reasons, decided in score(); dropped from the output
 _SIDES = {CHOSEN: pl.Int32, REJECTED: pl.Int32, MARGIN: pl.Float64, _FLAW: pl.String}
 # pairs: all — every usable pair of the row, most distant first; dropped from the output
@@ -155,8 +155,8 @@ class JudgePairs(RowScorer):
     reads = (J.CANDIDATES, J.SCORE)
     writes = (CHOSEN, REJECTED, MARGIN)
     report_section = "judge_pairs"
-    # no command of its own: `curate judge` runs it after judge.llm, recipes use it by id
-    command = None
+    # `curate judge` runs it after judge.llm (--no-pairs leaves it out); flags --min-margin, --pairs
+    command, cli_name, cli_prefix, cli_order = "judge", "pairs", "", 20
     options: JudgePairsOptions
 
     def check_input(self, df: pl.DataFrame, ctx: StageContext) -> None:
@@ -238,7 +238,7 @@ def _pair_record(row: dict) -> dict[str, Any]:
     """The record columns of the pair a kept judged row gives."""
     best, worst = row[CHOSEN], row[REJECTED]
     texts, scores = row[J.CANDIDATES], row[J.SCORE]
-    meta = json.loads(row["meta"]) if row.get("meta") else {}
+    meta = parse_meta(row.get("meta"))
     judge = meta.get("judge") or {}
     pair: dict[str, Any] = {"source": "judge", "judges": judge.get("judges") or [],
                             "template_version": judge.get("template_version"),
@@ -266,7 +266,7 @@ def _joined(turns: list[dict] | None) -> str:
 
 
 def _pair_stats(pairs: list[dict[str, Any]]) -> dict[str, Any]:
-    metas = [json.loads(p["meta"])["pair"] for p in pairs]
+    metas = [parse_meta(p["meta"])["pair"] for p in pairs]
     margins = pl.Series([m["margin"] for m in metas], dtype=pl.Float64)
     sources: dict[str, int] = {}
     for m in metas:

@@ -3,8 +3,11 @@
 A :class:`~curate.stages.base.Stage` subclass with an ``id`` registers itself when its class is
 defined. The package's own stages are found by importing every module of ``curate.stages``
 the first time a stage is looked up (cheap: stage modules import models and heavy libraries
-only when they run), so a new stage is one new module and nothing else. A stage defined
-elsewhere (a plugin, a test) registers when its module is imported.
+only when they run), so a new stage is one new module and nothing else. Installed packages
+add stages through the entry-point group ``curate.stages`` (:func:`load_plugins`: each entry
+point names a module of stages or a Stage class); a plugin that cannot be loaded is a warning
+naming it, and the error of a stage id not found says what failed. A stage defined elsewhere
+(a test, a notebook) registers when its module is imported.
 
 Two lookups import less, since importing all the stage modules (and the helpers of each:
 embeddings, LLM clients, PII patterns) is a fixed cost of every command: a stage looked up by
@@ -17,8 +20,10 @@ the stages of a command in :data:`NAMED_AFTER_COMMAND` in the modules named afte
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RecipeError
 
@@ -26,9 +31,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .base import Stage
 
 STAGES: dict[str, type[Stage]] = {}
+GROUP = "curate.stages"  # the entry-point group of stage plugins
+PLUGIN_ERRORS: dict[str, str] = {}  # entry point -> why it could not be loaded
 _discovered = False
+_plugins_loaded = False
 # commands whose stages all live in modules named ``<command>_*``
-NAMED_AFTER_COMMAND = frozenset({"dedup"})
+NAMED_AFTER_COMMAND = frozenset({"dedup", "generate", "judge"})
 
 
 def discover() -> None:
@@ -40,6 +48,75 @@ def discover() -> None:
     package = importlib.import_module(__package__)
     for info in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{__package__}.{info.name}")
+    load_plugins()
+
+
+def _plugins_declared() -> bool:
+    """Whether any distribution on sys.path declares the group: a look at the entry_points.txt
+    files only, a few ms where reading every distribution's metadata takes tens."""
+    marker = f"[{GROUP}]"
+    for entry in sys.path:
+        try:
+            found = os.scandir(entry or ".")
+        except OSError:  # not a folder (a zip), or gone
+            continue
+        with found:
+            for dist in found:
+                if not dist.name.endswith((".dist-info", ".egg-info")):
+                    continue
+                try:
+                    with open(os.path.join(dist.path, "entry_points.txt"),
+                              encoding="utf-8") as f:
+                        if marker in f.read():
+                            return True
+                except OSError:
+                    continue
+    return False
+
+
+def load_plugins() -> None:
+    """Import the stages of installed packages (entry points of :data:`GROUP`), once."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    if not _plugins_declared():
+        return
+    from importlib.metadata import entry_points  # startup: only where a plugin is declared
+
+    for point in entry_points(group=GROUP):
+        problem = _load_plugin(point)
+        if problem is not None:
+            PLUGIN_ERRORS[point.name] = problem
+            print(f"curate: warning: {problem}", file=sys.stderr)
+
+
+def _load_plugin(point: Any) -> str | None:
+    """Import one entry point; what went wrong, or None."""
+    from .base import Stage  # cycle: base registers its subclasses here
+
+    package = getattr(getattr(point, "dist", None), "name", None)
+    where = (f"stage plugin {point.name!r} (entry point {point.name} = {point.value} in "
+             f"group {GROUP}" + (f" of package {package})" if package else ")"))
+    try:
+        found = point.load()
+    except Exception as exc:  # whatever the plugin's import raises: said, not a traceback
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        return f"{where}: cannot be loaded: {type(exc).__name__}: {first}"
+    if isinstance(found, type) and issubclass(found, Stage):
+        if not found.id:
+            return f"{where}: {found.__name__} has no id"
+        try:
+            register(found)
+        except RecipeError as exc:
+            return f"{where}: {exc}"
+    elif not hasattr(found, "__path__") and not hasattr(found, "__file__"):
+        return (f"{where}: names a {type(found).__name__}; expected a module of stages or a "
+                "Stage subclass with an id")
+    elif not any(c.__module__ == found.__name__ or c.__module__.startswith(found.__name__ + ".")
+                 for c in STAGES.values()):
+        return f"{where}: module {found.__name__} defines no stage (a Stage subclass with an id)"
+    return None
 
 
 def _import_named(names: list[str]) -> None:
@@ -63,7 +140,8 @@ def stage_class(stage_id: str) -> type[Stage]:
         return STAGES[stage_id]
     except KeyError:
         known = ", ".join(sorted(STAGES))
-        raise RecipeError(f"unknown stage {stage_id!r} (known: {known})") from None
+        broken = "".join(f"; {problem}" for problem in PLUGIN_ERRORS.values())
+        raise RecipeError(f"unknown stage {stage_id!r} (known: {known}){broken}") from None
 
 
 def stage_ids() -> list[str]:
@@ -77,6 +155,7 @@ def stages_of(command: str) -> list[type[Stage]]:
         package = importlib.import_module(__package__)
         _import_named([info.name for info in pkgutil.iter_modules(package.__path__)
                        if info.name.startswith(f"{command}_")])
+        load_plugins()
     else:
         discover()
     return sorted((c for c in STAGES.values() if c.command == command),
@@ -88,5 +167,11 @@ def register(cls: type[Stage]) -> type[Stage]:
     usable as a decorator)."""
     if not cls.id:
         raise ValueError(f"{cls.__name__} has no id")
+    old = STAGES.get(cls.id)
+    ours = __package__ + "."
+    if old is not None and old.__module__.startswith(ours) != cls.__module__.startswith(ours):
+        mine, other = (old, cls) if old.__module__.startswith(ours) else (cls, old)
+        raise RecipeError(f"stage id {cls.id!r} of {other.__module__}.{other.__name__} is "
+                          f"curate's own ({mine.__module__}); a plugin's stage needs another id")
     STAGES[cls.id] = cls
     return cls

@@ -66,7 +66,7 @@ def test_judge_command_errors(tmp_path):
     res = CliRunner().invoke(cli, ["judge", str(path), "-o", str(tmp_path / "o"),
                                    "--min-margin", "-1"])
     assert res.exit_code == 2 and res.output.endswith(
-        "Error: --min-margin: Input should be greater than or equal to 0\n")
+        "Error: Invalid value for '--min-margin': -1.0 is not in the range x>=0.\n")
     assert not (tmp_path / "o").exists()  # usage errors come before any work
 
 

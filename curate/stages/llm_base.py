@@ -1,37 +1,37 @@
-"""What the ``generate.*`` stages share: the backend options, the generator (backend + request
-cache + budget) held per worker, the row bookkeeping (target rows, rejected reasons, the
-generation's provenance in ``meta``) and the manifest stats.
+"""The base of the LLM stages (``generate.*``, ``judge.llm``): the backend options, the backends
+held per worker (:mod:`curate.llm.backends`), the row bookkeeping (target rows, rejected
+reasons, the provenance in ``meta``) and the manifest stats.
 
-Generation is a model-scorer shape (:class:`curate.stages.base.ModelScorer`): ``score`` turns
-a batch's target rows into their generated records in place (same row count, same columns:
-``kind``, ``messages``, ``prompt`` ... rewritten), and writes ``generation_reason`` /
-``generation_error`` where it failed; the engines run it in process or on a Ray actor pool
-(one model per actor, one GPU each where Ray has GPUs; HTTP requests ``concurrency`` at a time
-per actor). Rows of other kinds pass through unchanged.
+An LLM stage is a model scorer: ``score`` rewrites a batch's target rows in place (same row
+count) and writes ``generation_reason``/``generation_error`` where it failed; rows of other
+kinds pass through. Reasons: ``generation_failed`` (the backend's error; stops the run under
+``on_error: raise``), ``unparseable``, ``empty_generation``, ``budget_exhausted``
+(``max_tokens_total`` spent: a rerun continues from the cache). A stage whose requests all
+failed stops the run (:meth:`GenerateStage.failure`).
 
-Reasons: ``generation_failed`` (the backend's error: HTTP status, timeout after retries, model
-error), ``unparseable`` (a reply with nothing usable, e.g. no question), ``empty_generation``
-(an empty reply), ``budget_exhausted`` (``max_tokens_total`` was spent before the row's turn:
-rerun to continue; answered requests come from the cache). Under the run's ``on_error: raise``
-a generation_failed stops the run with the error; the other reasons are rows in rejected/ in
-any case (a small model's unusable answer is data, not an error). A stage that had rows to
-generate and generated none because requests failed stops the run too (:meth:`failure`), with
-the first error; its rows are still written to rejected/.
+A new task is one module: a subclass with ``id = "generate.<task>"``, ``task``,
+``template_steps`` and :meth:`GenerateStage.generate_rows`, and its template file
+(``<template_dir>/<task>.yaml``); ``curate generate --task <task>`` and its flags follow.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field, model_validator
 
 from ..errors import StageError
-from ..stages.base import ModelScorer, StageContext, StageOptions, StageResult, field_error
-from .client import Generator, Usage, make_backend
-from .requests import Request, Response, Sampling
-from .templates import Template, load_template
+from ..llm.backends import Backends, BackendSpec
+from ..llm.client import Generator
+from ..llm.models import PACKAGED
+from ..llm.requests import Request, Response, Sampling
+from ..llm.templates import TEMPLATE_DIR, Template, load_template
+from ..records import parse_meta
+from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
 
 REASON, ERROR = "generation_reason", "generation_error"
 REASONS = ("generation_failed", "unparseable", "empty_generation", "budget_exhausted")
@@ -111,53 +111,72 @@ def check_openai(model_cls: type, model: str | None, base_url: str | None) -> No
 
 
 class GenerateStage(ModelScorer):
-    """Base of the ``generate.*`` stages; subclasses set ``task``, ``targets`` and write
-    :meth:`generate_rows`."""
+    """Base of the LLM stages; a subclass sets ``task``, ``targets`` and ``template_steps`` and
+    writes :meth:`generate_rows`.
+
+    Its ``curate generate --task`` value is ``cli_name`` (``task`` unless set); its flags are
+    its options' fields (``cli_hidden``: fields without a flag); :meth:`input_format` is the
+    input format the command reads by default."""
 
     task: ClassVar[str] = ""
     targets: ClassVar[tuple[str, ...]] = ()      # record kinds the stage generates for
+    # the template's steps: step -> the fields its user text may use (see curate.llm.templates)
+    template_steps: ClassVar[dict[str, set[str]]] = {}
+    template_dir: ClassVar[Path] = TEMPLATE_DIR   # where <task>.yaml is
     # the columns rejected rows carry, the reasons, and the one that stops on_error: raise
     reason_column: ClassVar[str] = REASON
     error_column: ClassVar[str] = ERROR
     reasons: ClassVar[tuple[str, ...]] = REASONS
     failed_reason: ClassVar[str] = "generation_failed"
     done_word: ClassVar[str] = "generated"        # what happened to a row that succeeded
+    counted: ClassVar[tuple[str, ...]] = ("rows_generated", "rows_passed")  # summed over workers
     batch_size = 64                               # rows per score() call (per Ray block)
     report_section = "generate"
-    command, cli_name = "generate", "generate"
+    command = "generate"
     cli_prefix = ""  # `curate generate --model ...`: the flags are the field names
+    cli_hidden: ClassVar[tuple[str, ...]] = ()
 
     options: GenerateOptions
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if cls.__dict__.get("task") and "cli_name" not in cls.__dict__:
+            cls.cli_name = cls.task
+        super().__init_subclass__(**kwargs)
+
     def __init__(self, options=None):
         super().__init__(options)
-        self._generator: Generator | None = None
         self._template: Template | None = None
-        self.usage = Usage()
+        self.backends = Backends(self.backend_specs(), self.options)
         self.rows_generated = 0
         self.rows_passed = 0  # rows of other kinds, left as they were
 
+    @classmethod
+    def input_format(cls, options: dict[str, Any]) -> str:
+        """The input format ``curate generate`` reads for this task unless --format is
+        given (``options``: the flags given, by field)."""
+        return "auto"
+
     # -- what the stage uses ---------------------------------------------------------------
+    def backend_specs(self) -> list[BackendSpec]:
+        """The backends the stage talks to: by default the one of llm/model/base_url."""
+        o = self.options
+        return [BackendSpec(o.llm, o.model, o.base_url, f"{o.llm}:{o.model or PACKAGED}")]
+
     def template(self) -> Template:
         if self._template is None:
-            self._template = load_template(self.task, self.options.template)
+            self._template = load_template(self.task, self.template_steps,
+                                           self.options.template, directory=self.template_dir)
         return self._template
 
     def backend(self):
-        o = self.options
-        return make_backend(o.llm, o.model, base_url=o.base_url, concurrency=o.concurrency,
-                            batch_size=o.batch_size, device=o.device, timeout=o.timeout,
-                            max_retries=o.max_retries)
+        """The (first) backend: its name, model and tokenizer."""
+        return self.backends.first_backend()
+
+    def generators(self, ctx: StageContext) -> list[Generator]:
+        return self.backends.generators(ctx.cache_dir)
 
     def generator(self, ctx: StageContext) -> Generator:
-        if self._generator is None:
-            o = self.options
-            cache = o.llm_cache or (ctx.cache_dir / "llm" / "requests.sqlite"
-                                    if ctx.cache_dir is not None else None)
-            self._generator = Generator(self.backend(), cache,
-                                        max_tokens_total=o.max_tokens_total,
-                                        retry_errors=o.retry_errors)
-        return self._generator
+        return self.generators(ctx)[0]
 
     def resolved(self) -> dict[str, Any]:
         return {"template_version": self.template().version}
@@ -176,7 +195,7 @@ class GenerateStage(ModelScorer):
                             schema)
 
     def provenance(self, **extra: Any) -> dict[str, Any]:
-        backend = self._generator.backend if self._generator else self.backend()
+        backend = self.backend()
         return {"task": self.task, "model": backend.model, "backend": backend.name,
                 "template_version": self.template().version, **extra}
 
@@ -205,7 +224,7 @@ class GenerateStage(ModelScorer):
         if not rows:
             return batch
         for row in rows:
-            row["meta"] = json.loads(row["meta"]) if row.get("meta") else {}
+            row["meta"] = parse_meta(row.get("meta"))
         results = self.generate_rows(rows, ctx)
         for row, result in zip(rows, results):
             if isinstance(result, tuple):
@@ -240,8 +259,7 @@ class GenerateStage(ModelScorer):
                 rejected.drop(self.reason_column), 0)
 
     def close(self) -> None:
-        if self._generator is not None and hasattr(self._generator.backend, "close"):
-            self._generator.backend.close()
+        self.backends.close()
 
     def failure(self, result: StageResult) -> str | None:
         """Every row to generate failed as ``failed_reason`` (none succeeded): the message."""
@@ -261,28 +279,33 @@ class GenerateStage(ModelScorer):
 
     # -- reports from workers and the manifest -----------------------------------------------
     def worker_report(self) -> dict[str, Any]:
-        usage = self._generator.usage.as_dict() if self._generator else Usage().as_dict()
-        return {"usage": usage, "rows_generated": self.rows_generated,
-                "rows_passed": self.rows_passed}
+        counts = {k: dict(v) if isinstance(v, Counter) else v
+                  for k, v in ((k, getattr(self, k)) for k in self.counted)}
+        return {"usage": self.backends.report(), "counts": counts}
 
     def absorb_reports(self, reports: list[dict[str, Any]]) -> None:
         for r in reports:
-            self.usage.add(r["after"]["usage"])
-            self.usage.add(r["before"]["usage"], -1)
-            for k in ("rows_generated", "rows_passed"):
-                setattr(self, k, getattr(self, k) + r["after"][k] - r["before"][k])
+            before, after = r["before"], r["after"]
+            self.backends.absorb(before["usage"], after["usage"])
+            for k in self.counted:
+                mine = getattr(self, k)
+                if isinstance(mine, Counter):
+                    mine.update(after["counts"][k])
+                    mine.subtract(before["counts"][k])
+                else:
+                    setattr(self, k, mine + after["counts"][k] - before["counts"][k])
+
+    def usage_stats(self, name: str | None = None) -> dict[str, Any]:
+        """The request and token counts of the backend ``name`` (None: all), for the stats."""
+        usage = self.backends.usage(name)
+        return {**{k: getattr(usage, k) for k in STATS_KEYS}, "not_sent": usage.not_sent}
 
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
         """The generation contract's counts (``failures``: requests that failed, replacing
         the per-check counts of other filters; the runner's ``dropped`` has the reasons)."""
-        usage = Usage()
-        usage.add(self.usage.as_dict())
-        if self._generator is not None:
-            usage.add(self._generator.usage.as_dict())
-        backend = self._generator.backend if self._generator else self.backend()
-        return {**{k: getattr(usage, k) for k in STATS_KEYS},
-                "not_sent": usage.not_sent,
+        backend = self.backend()
+        return {**self.usage_stats(),
                 "model": backend.model, "backend": backend.name,
                 "template_version": self.template().version, "llm": backend.describe(),
                 "rows_generated": self.rows_generated,
@@ -295,7 +318,3 @@ def retry_hint(cached_failures: int) -> str:
         return ""
     return (f"; {cached_failures} failed answers came from the request cache (errors of an "
             "earlier run): --retry-errors (retry_errors: true in a recipe) sends them again")
-
-
-def parse_meta(value: str | None) -> dict[str, Any]:
-    return json.loads(value) if value else {}

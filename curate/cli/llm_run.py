@@ -1,13 +1,21 @@
-"""``curate generate`` behind its click layer: a one-stage recipe run (resumable), and the
-dry run."""
+"""``curate generate`` and ``curate judge`` behind their click layer: the LLM stage's recipe run
+(resumable), and the dry run."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
 
-from ..recipe import parse_recipe
+from ..convert import convert
+from ..io.output import prepare_output, writing
+from ..llm.backends import cache_path
+from ..llm.estimate import estimate
+from ..manifest import read_manifest
+from ..recipe import parse_recipe, resolve_input_path
+from ..runner import run_recipe
 from ..stages.base import StageContext
+from ..stages.llm_base import retry_hint
+from ..stages.registry import stage_class
 
 BUDGET = "budget_exhausted"
 
@@ -24,9 +32,6 @@ def _resume_from(out: Path, name: str) -> str | None:
     """The stage to rerun when the last run stopped at its token budget or some of its
     requests failed (the answered ones come from the cache, failures of the server or the
     connection are sent again), else None."""
-    from ..manifest import read_manifest
-    from ..stages.registry import stage_class
-
     previous = read_manifest(out) or {}
     for entry in previous.get("stages", []):
         dropped = entry.get("dropped", {})
@@ -39,11 +44,6 @@ def _resume_from(out: Path, name: str) -> str | None:
 def run_generation(spec: dict, out: str, stage: dict | list[dict], *, on_error: str,
                    resume: bool, price_per_1k: float | None, echo: Callable[[str], Any]) -> dict:
     """Run the LLM ``stage`` (or a list of stages, the LLM stage first) as a recipe."""
-    from ..io.output import prepare_output, writing
-    from ..runner import run_recipe
-    from ..stages.registry import stage_class
-    from .stage import retry_hint
-
     recipe = _recipe(spec, stage, on_error)
     llm_stage = stage[0] if isinstance(stage, list) else stage
     prepare_output(out, inputs=[spec["path"]])
@@ -77,10 +77,6 @@ def _cost(tokens: int, price: float | None) -> str:
 
 def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: float | None,
             echo: Callable[[str], Any]) -> None:
-    from ..convert import convert
-    from ..recipe import resolve_input_path
-    from ..stages.registry import stage_class
-    from .estimate import estimate
 
     recipe = _recipe(spec, stage, on_error)
     s = recipe.input
@@ -88,7 +84,7 @@ def dry_run(spec: dict, out: str, stage: dict, *, on_error: str, price_per_1k: f
                         on_error=on_error, columns=s.columns, encoding=s.encoding)
     use = recipe.stages[0].use
     generator = stage_class(use)(recipe.stages[0].with_)
-    cache = generator.options.llm_cache or Path(out) / "cache" / "llm" / "requests.sqlite"
+    cache = cache_path(generator.options, Path(out) / "cache")
     ctx = StageContext(name=use, seed=recipe.seed, on_error=on_error)
     est = estimate(generator, converted.frame, ctx, cache if Path(cache).exists() else None)
     for i, messages in enumerate(est.examples, 1):
