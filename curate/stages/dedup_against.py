@@ -1,0 +1,184 @@
+"""Dedup against references, the stages' side: ``against: {v1: PATH}`` on ``dedup.exact``,
+``dedup.near`` and ``dedup.semantic`` (the index itself: :mod:`curate.dedup.reference`).
+
+A new record that duplicates a record of a reference (by the stage's own comparison: same
+``on`` part, same key, same threshold) is removed with reason ``duplicate_of_reference`` and
+``duplicate_of`` = ``NAME:<the reference record's id>`` (the first reference in ``against``
+order that it duplicates, and there its first record). Such records take no part in the
+clusters of duplicates among the new records: a record that duplicates both a reference and
+another new record goes as the reference's duplicate, and a new record that only duplicates
+that one is then not a duplicate of anything kept, so it stays (unless it duplicates another
+new record, which is ordinary dedup with its own reason).
+
+Keyed stages (exact, near) find the matches in the same pass as their own grouping: their
+``sign`` also spills each keyed row by the reference keys' partitioning
+(:func:`spill_keyed`), and each partition is joined with the references' keys
+(:func:`curate.dedup.reference.match_partition`).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import Field, field_validator
+
+from ..dedup.reference import (DUPLICATE_OF, REF_INDEX, REF_ROW, ReferenceIndex, building,
+                               content_digest, first_matches, index_folder, match_partition,
+                               open_index, publish, spill, spilled_partitions)
+from ..errors import CurateError
+from ..io.parts import ROW
+from .base import StageContext, StageData, StageOptions, StageOutput
+from .dedup_keep import Keep
+
+_NAME = re.compile(r"^[^\s:]+$")
+
+
+class ReferenceOptions(StageOptions):
+    """Options of every dedup stage: which copy survives, and references to dedup against."""
+
+    keep: Keep = "first"
+    """Which record of a cluster survives: ``first`` (input order), ``longest`` (longest
+    compared text), the name of a numeric column (highest value; nulls last), or
+    ``{prefer: [INPUT, ...], then: first|longest|COLUMN}`` (the copy from the most preferred
+    input, by the ``dataset`` column; ``--prefer`` on the command line)."""
+    against: dict[str, str] = Field(default_factory=dict, examples=[{"v1": "runs/v1"}],
+                                    json_schema_extra={"path": "values"})
+    """Reference datasets as NAME=PATH (a run folder, an exported split, a saved HF dataset,
+    JSON Lines...): records that duplicate one of theirs are removed with reason
+    ``duplicate_of_reference`` and ``duplicate_of`` = NAME:<id>."""
+
+    @field_validator("against")
+    @classmethod
+    def _names(cls, against: dict[str, str]) -> dict[str, str]:
+        for name in against:
+            if not _NAME.match(name):
+                raise ValueError(f"reference name {name!r}: expected a word without spaces "
+                                 "or ':'")
+        return against
+
+
+@dataclass
+class Against:
+    """The references of a stage's run and the new rows matching them: ``candidates``
+    (``__row``, ``__refidx``, ``__ref``) before any check the stage makes."""
+
+    indexes: list[ReferenceIndex]
+    candidates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={ROW: pl.Int64, REF_INDEX: pl.Int32, REF_ROW: pl.Int64}))
+
+    def marks(self, engine, matches: pl.DataFrame, desc: str) -> pl.DataFrame:
+        """``__row`` and ``duplicate_of`` of the rows in ``matches`` (confirmed candidates),
+        one each (see :func:`curate.dedup.reference.first_matches`); the ids read from the
+        references' records."""
+        from .marks import take
+
+        first = first_matches(matches)
+        out = [pl.DataFrame(schema={ROW: pl.Int64, DUPLICATE_OF: pl.String})]
+        for k, index in enumerate(self.indexes):
+            mine = first.filter(pl.col(REF_INDEX) == k)
+            if mine.height:
+                ids = take(engine, index.records(), mine[REF_ROW].to_numpy(), ["id"],
+                           desc=f"{desc} {index.name} ids")
+                named = mine.join(ids.rename({ROW: REF_ROW}), on=REF_ROW, how="left")
+                out.append(named.select(ROW, (pl.lit(f"{index.name}:") + pl.col("id"))
+                                        .alias(DUPLICATE_OF)))
+        return pl.concat(out).sort(ROW)
+
+    def stats(self, marks: pl.DataFrame) -> dict[str, Any]:
+        """Per reference: its path, digest, rows, whether this run built its index, where it
+        is, and how many new records duplicate it."""
+        names = marks[DUPLICATE_OF].str.split_exact(":", 1).struct.field("field_0")
+        counts = names.value_counts()
+        counted = dict(zip(counts[names.name].to_list(), counts["count"].to_list()))
+        return {i.name: {**i.stats(), "duplicates": int(counted.get(i.name, 0))}
+                for i in self.indexes}
+
+
+def references(stage, ctx: StageContext, engine) -> list[ReferenceIndex]:
+    """The index of each reference of ``stage.options.against``: from the cache, or built
+    (by ``stage.build_index(tmp, source, ctx, engine)``) and cached."""
+    out = []
+    for name, given in stage.options.against.items():
+        from ..io.remote import is_url
+
+        if is_url(given):
+            raise CurateError(f"against.{name}: {given}: a reference must be a local path")
+        path = Path(given)
+        if not path.exists():
+            raise CurateError(f"against.{name}: {given}: no such file or folder")
+        digest = content_digest(path)
+        folder = index_folder(digest, stage.id, stage.index_params())
+        index = open_index(name, folder)
+        if index is None:
+            index = _build(stage, name, path, digest, folder, ctx, engine)
+        out.append(index)
+    return out
+
+
+def _build(stage, name: str, path: Path, digest: str, folder: Path, ctx: StageContext,
+           engine) -> ReferenceIndex:
+    from ..convert import convert_parts
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = building(folder)
+    try:
+        converted = convert_parts(path, tmp / "convert" / "kept", tmp / "convert" / "rejected",
+                                  engine=engine, on_error=ctx.on_error,
+                                  scratch=tmp / "convert" / "scratch")
+        made = stage.build_index(tmp, converted.kept, ctx, engine)
+        shutil.rmtree(tmp / "convert", ignore_errors=True)
+        meta = {"name": name, "path": str(path), "sha256": digest, "stage": stage.id,
+                "params": stage.index_params(), "rows_read": converted.rows_in,
+                "rows_unread": converted.rows_in - converted.rows_out, **made}
+        return publish(name, tmp, folder, meta)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def spill_keyed(stage, keyed: pl.DataFrame) -> None:
+    """A keyed stage's keyed rows of a piece, spilled for the join with the references' keys
+    when its run has references (``stage.against_spill``: folder, P, key column)."""
+    target = getattr(stage, "against_spill", None)
+    if target is None or keyed.height == 0:
+        return
+    folder, parts, column = target
+    spill(keyed, folder, parts, column, f"{int(keyed[ROW].min()):012d}")
+
+
+def run_keyed(stage, data: StageData, ctx: StageContext, engine) -> StageOutput:
+    """A keyed dedup stage's run (see :mod:`curate.stages.keyed`) with its references: the
+    stage's grouping spills its keys, which are then joined with the references' keys
+    partition by partition; ``stage.finish(..., against=...)`` decides."""
+    from ..engines.local import SIGN_THREADS
+    from .keyed import group_by_key, local_map
+
+    stage.prepare(data.source.schema, ctx)
+    indexes = references(stage, ctx, engine)
+    if not indexes:
+        return stage.finish(data, group_by_key(stage, data, ctx, engine), ctx, engine)
+    folder = data.scratch / "against"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    stage.against_spill = (str(folder), max(i.parts for i in indexes), stage.ref_hash)
+    try:
+        grouped = group_by_key(stage, data, ctx, engine)
+    finally:
+        stage.against_spill = None
+    items = spilled_partitions(folder)
+    keys = [(str(i.folder / "keys"), i.parts) for i in indexes]
+    found = local_map(engine, partial(match_partition, indexes=keys, key=list(stage.key)),
+                      items, desc=f"{ctx.name} against", sizes=[len(f) for f in items],
+                      threads=SIGN_THREADS)
+    shutil.rmtree(folder, ignore_errors=True)
+    against = Against(indexes)
+    if found:
+        against.candidates = pl.concat([against.candidates, *found]).sort(ROW, REF_INDEX,
+                                                                         REF_ROW)
+    return stage.finish(data, grouped, ctx, engine, against=against)
