@@ -100,6 +100,15 @@ class Against:
                 for i in self.indexes}
 
 
+def reference_digests(stage) -> dict[str, Any]:
+    """The content digest of each reference (for the stage's fingerprint: a changed release
+    makes a resumed run dedup again); a missing one is left to the run's clear error."""
+    if not stage.options.against:
+        return {}
+    return {"against": {name: content_digest(path) if Path(path).exists() else None
+                        for name, path in stage.options.against.items()}}
+
+
 def references(stage, ctx: StageContext, engine) -> list[ReferenceIndex]:
     """The index of each reference of ``stage.options.against``: from the cache, or built
     (by ``stage.build_index(tmp, source, ctx, engine)``) and cached."""

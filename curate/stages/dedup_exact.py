@@ -136,6 +136,11 @@ class ExactDedup(KeyedGrouping):
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         return run_keyed(self, data, ctx, engine)
 
+    def resolved(self) -> dict:
+        from .dedup_against import reference_digests
+
+        return reference_digests(self)
+
     def index_params(self) -> dict:
         """What a reference's index depends on (see :mod:`curate.dedup.reference`)."""
         return {"on": self.options.on}

@@ -191,6 +191,11 @@ class NearDedup(KeyedGrouping):
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         return run_keyed(self, data, ctx, engine)
 
+    def resolved(self) -> dict:
+        from .dedup_against import reference_digests
+
+        return reference_digests(self)
+
     def index_params(self) -> dict:
         """What a reference's index depends on (see :mod:`curate.dedup.reference`)."""
         o = self.options

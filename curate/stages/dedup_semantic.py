@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from ..embed import DEFAULT_MODEL
+from ..embed import DEFAULT_MODEL, precision
 from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, references
@@ -106,7 +106,7 @@ class SemanticDedup(Stage):
     def index_params(self) -> dict:
         """What a reference's index depends on (see :mod:`curate.dedup.reference`)."""
         o = self.options
-        return {"on": o.on, "model": o.model, "precision": self.resolved()["precision"],
+        return {"on": o.on, "model": o.model, "precision": precision(),
                 "clusters": o.clusters, "exact_max": o.exact_max}
 
     def build_index(self, tmp, source, ctx: StageContext, engine) -> dict:
@@ -118,9 +118,9 @@ class SemanticDedup(Stage):
         return build_reference(self, tmp, source, ctx, engine)
 
     def resolved(self) -> dict[str, Any]:
-        from ..embed import precision
+        from .dedup_against import reference_digests
 
-        return {"precision": precision()}
+        return {"precision": precision(), **reference_digests(self)}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         """Embeddings into a vector file (:func:`curate.embed_store.embed_source`: the texts
@@ -166,7 +166,7 @@ class SemanticDedup(Stage):
             at = np.searchsorted(rows, pairs)
             pairs = pairs[salt[at[:, 0]] == salt[at[:, 1]]]
         stats = {"on": o.on, "search": search, "clusters": k,
-                 "precision": self.resolved()["precision"], "embedded": embedded.embedded}
+                 "precision": precision(), "embedded": embedded.embedded}
         marks = None
         if against is not None:
             marks = against.marks(engine, against.candidates, ctx.name)
