@@ -6,10 +6,11 @@ A dedup stage with ``against: {v1: PATH}`` compares every new record with the re
 the stage's own key, computed on the reference's records by the stage's own ``sign``
 function, so a reference copy is found exactly as a copy among the new records would be:
 
-    keys/p0000.parquet ...   the keyed rows of the reference (``__ref`` = its row, and the
-                             key columns: a 128-bit hash for exact dedup, a (band, bucket)
-                             per MinHash band for near dedup), partitioned by a key column
-                             modulo P (a power of two), sorted, at most ``limit`` rows a key
+    keys/p0000.<col>.npy ... the keyed rows of the reference, sorted by the key's first
+                             column (a 64-bit hash: exact dedup's digest half, near dedup's
+                             band bucket), in P range partitions of that hash (P a power of
+                             two), one array per key column and ``rows`` (the reference row);
+                             at most ``limit`` reference rows a key
     records.parquet/         one row per reference record, in order: ``id`` and what the
                              stage needs to confirm a match (the compared text for near
                              dedup's Jaccard check)
@@ -20,18 +21,19 @@ The index lives in the user's cache (:func:`cache_root`) under the reference's c
 and the parameters it depends on, so a second run against the same release (from any run
 folder) reads it instead of building it, and a changed release gets a new one.
 
-**Content digest.** The sha256 of every file the reference covers (the files
-:func:`curate.io.input_files` lists; a run folder's ``data.parquet`` parts), read in full and
-streamed, with their names relative to the reference. Sizes and modification times are not
-content (a copy has new times; an edit may keep the size), and parquet footers are not either
-(a changed text keeps its column's statistics and, often, its compressed size); hashing the
-bytes costs about 1 s per GB on one core, which is small next to embedding or MinHashing
-the new records, and it is the only key under which a cached index is never stale.
+**Content digest.** A 128-bit xxh3 hash of the bytes of every file the reference covers
+(the files :func:`curate.io.input_files` lists; a run folder's ``data.parquet`` parts), read
+in full and streamed, with their names relative to the reference. Sizes and modification times
+are not content (a copy has new times; an edit may keep both), and parquet footers are not
+either (a changed text keeps its column's statistics and, often, its compressed size). xxh3
+reads about 3 GB/s on one core here (sha256: 0.4 GB/s), so hashing a 1M-record release costs
+a fraction of a second per run; it is not a cryptographic hash, which a user's own cache does
+not need (accidental collisions of 128 bits do not happen).
 
-New records meet the reference's keys partition by partition: the stage spills its keyed rows
-(:func:`spill`) by the same key column modulo the largest P, and :func:`match_partition` joins
-partition ``p`` with partition ``p mod P_k`` of reference ``k``. Memory is one partition of
-keys, whatever the sizes.
+New records meet the reference's keys where the stage signs them (:func:`lookup`): each
+keyed row's hash is searched (``np.searchsorted``) in its partition's sorted array, memory-
+mapped, so a lookup reads the pages it touches and memory stays flat whatever the sizes; a
+second run reads the index and the new records, nothing else.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import polars as pl
 
 from ..io.parts import PART_ROWS, ROW, PartWriter, Parts, Piece
@@ -57,6 +60,8 @@ DUPLICATE_OF = "duplicate_of"
 REF_ROW, REF_INDEX = "__ref", "__refidx"
 INDEX_VERSION = 1
 PARTITION_ROWS = 2_000_000  # keyed rows per partition of a reference's keys, about
+PIECE_ROWS = PART_ROWS  # reference rows signed per piece of work
+READ_BYTES = 8 << 20  # bytes hashed at a time
 _META = "meta.json"
 
 
@@ -71,30 +76,34 @@ def cache_root() -> Path:
 
 
 def content_digest(path: str | Path) -> str:
-    """The sha256 of the files a dataset argument covers (see the module docs); hashed once
-    per process for the same files, sizes and modification times."""
+    """The hash of the bytes of the files a dataset argument covers (see the module docs);
+    computed once per process for the same files, sizes and modification times."""
     from ..io import input_files
 
-    entries = [Path(str(e)) for e in input_files(path)]
-    stamp = tuple((str(e), *_stamp(e)) for e in entries)
-    return _digest(str(path), stamp)
-
-
-def _stamp(entry: Path) -> tuple:
-    files = [entry] if entry.is_file() else sorted(p for p in entry.rglob("*") if p.is_file())
-    return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    root = Path(path)
+    files = []
+    for entry in (Path(str(e)) for e in input_files(path)):
+        files += [entry] if entry.is_file() else sorted(p for p in entry.rglob("*")
+                                                        if p.is_file())
+    stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns, f.stat().st_ctime_ns)
+                  for f in files)
+    return _digest(str(root), stamp)
 
 
 @lru_cache(maxsize=64)
 def _digest(root: str, stamp: tuple) -> str:
-    from ..manifest import path_sha256
+    import xxhash
 
     base = Path(root)
     digest = hashlib.sha256()
-    for entry, *_ in stamp:
-        p = Path(entry)
-        name = p.relative_to(base) if p != base and base in p.parents else Path(p.name)
-        digest.update(str(name).encode() + b"\0" + path_sha256(p)[0].encode() + b"\n")
+    for file, *_ in stamp:
+        p = Path(file)
+        name = p.relative_to(base) if base in p.parents else Path(p.name)
+        h = xxhash.xxh3_128()
+        with open(p, "rb") as f:
+            while chunk := f.read(READ_BYTES):
+                h.update(chunk)
+        digest.update(f"{name}\0{h.hexdigest()}\n".encode())
     return digest.hexdigest()
 
 
@@ -123,14 +132,15 @@ class ReferenceIndex:
     def rows(self) -> int:
         return int(self.meta["rows"])
 
-    def keys_file(self, p: int) -> Path:
-        return self.folder / "keys" / f"p{p % self.parts:04d}.parquet"
-
     def records(self) -> Parts:
         return Parts(self.folder / "records.parquet")
 
+    def keys(self) -> tuple[str, int, tuple[int, ...]]:
+        """What :func:`lookup` needs: the keys folder, P and the keys per partition."""
+        return str(self.folder / "keys"), self.parts, tuple(self.meta.get("counts", ()))
+
     def stats(self) -> dict[str, Any]:
-        return {"path": self.meta["path"], "sha256": self.meta["sha256"], "rows": self.rows,
+        return {"path": self.meta["path"], "digest": self.meta["digest"], "rows": self.rows,
                 "built": self.built, "index": str(self.folder)}
 
 
@@ -143,8 +153,16 @@ def open_index(name: str, folder: Path) -> ReferenceIndex | None:
 
 
 def partition_count(rows: int) -> int:
-    """P for ``rows`` keyed rows: a power of two, so that P of any two indexes divide."""
+    """P for ``rows`` keyed rows: a power of two (partitions are ranges of the hash's top
+    bits)."""
     return 1 << max(0, math.ceil(math.log2(max(1, math.ceil(rows / PARTITION_ROWS)))))
+
+
+def partition_of(hashes: np.ndarray, parts: int) -> np.ndarray:
+    """The range partition of each 64-bit hash: its top log2(P) bits."""
+    if parts <= 1:
+        return np.zeros(hashes.shape[0], np.int64)
+    return (hashes.astype(np.uint64) >> np.uint64(64 - int(math.log2(parts)))).astype(np.int64)
 
 
 def building(folder: Path) -> Path:
@@ -170,103 +188,96 @@ def publish(name: str, tmp: Path, folder: Path, meta: dict) -> ReferenceIndex:
 
 
 def build_keyed(tmp: Path, source: Parts, engine, *, sign: Callable, columns: list[str] | None,
-                extra: dict[str, pl.Expr], key: Sequence[str], hash_column: str, limit: int,
-                keys_per_row: int, desc: str, rows: int = PART_ROWS) -> dict[str, Any]:
+                extra: dict[str, pl.Expr], key: Sequence[str], limit: int, keys_per_row: int,
+                desc: str, rows: int | None = None) -> dict[str, Any]:
     """The keys and records of the reference ``source`` written into ``tmp`` (see the module
-    docs); ``sign(batch)``: the stage's keyed rows of a batch with ``__row``; ``extra``: the
-    records' columns beside ``id``; at most ``limit`` reference rows per key (the first).
-    Returns the meta fields it decided (``rows``, ``parts``, ``keyed``)."""
+    docs); ``sign(batch)``: the stage's keyed rows of a batch with ``__row``; ``key``: its
+    key columns, the first a uint64 hash; ``extra``: the records' columns beside ``id``; at
+    most ``limit`` reference rows per key (the first). Returns the meta fields it decided."""
     parts = partition_count(source.height * keys_per_row)
-    pieces = source.pieces(rows)
+    pieces = source.pieces(rows or PIECE_ROWS)
     if columns is not None:  # what sign reads, the ids and what the extra columns read
         wanted = {"id", *columns, *(c for e in extra.values() for c in e.meta.root_names())}
         columns = [c for c in source.schema if c in wanted]
-    task = partial(_sign_piece, sign=sign, columns=columns, extra=extra,
-                   folder=str(tmp), parts=parts, hash_column=hash_column)
-    counts = engine.map(task, pieces, desc=f"{desc}: sign", sizes=[p.length for p in pieces])
+    task = partial(_sign_piece, sign=sign, columns=columns, extra=extra, folder=str(tmp),
+                   parts=parts, hash_column=key[0])
+    engine.map(task, pieces, desc=f"{desc}: sign", sizes=[p.length for p in pieces])
     PartWriter(tmp / "records.parquet").finish()
-    items = [(str(tmp / "spill" / f"p{p:04d}"), str(tmp / "keys" / f"p{p:04d}.parquet"))
-             for p in range(parts)]
     (tmp / "keys").mkdir(exist_ok=True)
-    kept = engine.map(partial(_key_partition, key=list(key), limit=limit), items,
-                      desc=f"{desc}: keys")
+    items = [(str(tmp / "spill" / f"p{p:04d}"), str(tmp / "keys" / f"p{p:04d}"))
+             for p in range(parts)]
+    counts = engine.map(partial(_sort_partition, key=list(key), limit=limit), items,
+                        desc=f"{desc}: keys")
     shutil.rmtree(tmp / "spill", ignore_errors=True)
-    return {"rows": source.height, "parts": parts, "keyed": int(sum(sum(c) for c in counts)),
-            "keys": int(sum(kept))}
+    return {"rows": source.height, "parts": parts, "key": list(key),
+            "counts": [int(c) for c in counts]}
 
 
 def _sign_piece(piece: Piece, *, sign: Callable, columns: list[str] | None,
-                extra: dict[str, pl.Expr], folder: str, parts: int,
-                hash_column: str) -> list[int]:
+                extra: dict[str, pl.Expr], folder: str, parts: int, hash_column: str) -> int:
     batch = piece.read(columns, positions=True)
     records = batch.select(pl.col("id").cast(pl.String), *[e.alias(n) for n, e in extra.items()])
     PartWriter(Path(folder) / "records.parquet").write(piece.index, records)
     keyed = sign(batch).rename({ROW: REF_ROW})
-    return spill(keyed, Path(folder) / "spill", parts, hash_column, f"{piece.index:05d}")
-
-
-def spill(keyed: pl.DataFrame, folder: str | Path, parts: int, hash_column: str,
-          name: str) -> list[int]:
-    """``keyed`` written by ``hash_column`` modulo ``parts`` as ``folder/pNNNN/<name>.parquet``;
-    the rows per partition."""
-    counts = [0] * parts
     if keyed.height == 0:
-        return counts
-    part = (pl.col(hash_column).cast(pl.UInt64) % parts).cast(pl.Int64).alias("__part")
-    for (p,), rows in keyed.with_columns(part).partition_by(
+        return 0
+    part = partition_of(keyed[hash_column].to_numpy(), parts)
+    for (p,), rows in keyed.with_columns(pl.Series("__part", part)).partition_by(
             "__part", as_dict=True, maintain_order=True).items():
-        target = Path(folder) / f"p{p:04d}"
+        target = Path(folder) / "spill" / f"p{p:04d}"
         target.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()  # see curate.stages.keyed.sign_piece: a buffer is faster here
         rows.drop("__part").write_parquet(buffer, compression="lz4", statistics=False)
-        (target / f"{name}.parquet").write_bytes(buffer.getbuffer())
-        counts[p] = rows.height
-    return counts
+        (target / f"{piece.index:05d}.parquet").write_bytes(buffer.getbuffer())
+    return keyed.height
 
 
-def _key_partition(item: tuple[str, str], *, key: list[str], limit: int) -> int:
+def _sort_partition(item: tuple[str, str], *, key: list[str], limit: int) -> int:
+    """One partition's keyed rows sorted by key and reference row, at most ``limit`` rows a
+    key, as one ``.npy`` array per key column and ``rows``; its row count."""
     spilled, out = Path(item[0]), item[1]
     files = sorted(str(f) for f in spilled.glob("*.parquet")) if spilled.is_dir() else []
-    if files:
-        keys = (pl.scan_parquet(files).sort([*key, REF_ROW])
-                .filter(pl.int_range(pl.len()).over(key) < limit).collect())
-    else:
-        keys = pl.DataFrame(schema={REF_ROW: pl.Int64})
-    keys.write_parquet(out, compression="lz4")
+    if not files:
+        return 0
+    keys = (pl.scan_parquet(files).sort([*key, REF_ROW])
+            .filter(pl.int_range(pl.len()).over(key) < limit).collect())
+    for column in key:
+        np.save(f"{out}.{column}.npy", keys[column].to_numpy())
+    np.save(f"{out}.rows.npy", keys[REF_ROW].to_numpy().astype(np.int64))
     return keys.height
 
 
-def match_partition(files: list[str], *, indexes: list[tuple[str, int]],
-                    key: list[str]) -> pl.DataFrame:
-    """The new keyed rows of one partition (``files``) joined with the keys of each
-    reference (``indexes``: its keys folder and P): ``__row``, ``__refidx`` (which
-    reference) and ``__ref`` (its row)."""
-    out = [pl.DataFrame(schema={ROW: pl.Int64, REF_INDEX: pl.Int32, REF_ROW: pl.Int64})]
-    if not files:
-        return out[0]
-    new = pl.read_parquet(files)
-    p = _partition_of(files[0])
-    for k, (keys, parts) in enumerate(indexes):
-        file = Path(keys) / f"p{p % parts:04d}.parquet"
-        ref = pl.scan_parquet(file)
-        if not set(key) <= set(ref.collect_schema()):
-            continue  # a reference without a keyed row (no comparable record)
-        hit = ref.join(new.lazy(), on=key, how="inner").select(
-            pl.col(ROW), pl.lit(k, pl.Int32).alias(REF_INDEX), pl.col(REF_ROW)).collect()
-        out.append(hit)
-    return pl.concat(out).unique().sort(ROW, REF_INDEX, REF_ROW)
-
-
-def _partition_of(file: str) -> int:
-    return int(Path(file).parent.name[1:])
-
-
-def spilled_partitions(folder: Path) -> list[list[str]]:
-    """The spilled files of each partition under ``folder``, in name order."""
-    if not folder.is_dir():
-        return []
-    return [sorted(str(f) for f in d.glob("*.parquet"))
-            for d in sorted(folder.iterdir()) if d.is_dir()]
+def lookup(keyed: pl.DataFrame, keys: str, parts: int, counts: Sequence[int],
+           key: Sequence[str]) -> pl.DataFrame:
+    """The reference rows whose key equals a keyed row's (of ``keyed``: ``__row`` and the
+    ``key`` columns): ``__row`` and ``__ref``, found by binary search in the sorted,
+    memory-mapped arrays of the reference's partitions (see the module docs)."""
+    empty = pl.DataFrame(schema={ROW: pl.Int64, REF_ROW: pl.Int64})
+    if keyed.height == 0:
+        return empty
+    first = keyed[key[0]].to_numpy()
+    part = partition_of(first, parts)
+    out = [empty]
+    for p in np.unique(part):
+        if not counts[p]:
+            continue
+        sel = np.flatnonzero(part == p)
+        base = f"{keys}/p{p:04d}"
+        hashes = np.load(f"{base}.{key[0]}.npy", mmap_mode="r")
+        lo = np.searchsorted(hashes, first[sel], "left")
+        n = np.searchsorted(hashes, first[sel], "right") - lo
+        if not n.any():
+            continue
+        at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        query = np.repeat(sel, n)
+        ok = np.ones(at.shape[0], bool)
+        for column in key[1:]:
+            ok &= np.load(f"{base}.{column}.npy", mmap_mode="r")[at] == \
+                keyed[column].to_numpy()[query]
+        rows = np.load(f"{base}.rows.npy", mmap_mode="r")[at[ok]]
+        out.append(pl.DataFrame({ROW: keyed[ROW].to_numpy()[query[ok]], REF_ROW: rows},
+                                schema={ROW: pl.Int64, REF_ROW: pl.Int64}))
+    return pl.concat(out)
 
 
 def first_matches(candidates: pl.DataFrame) -> pl.DataFrame:

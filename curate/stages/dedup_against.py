@@ -11,9 +11,9 @@ that one is then not a duplicate of anything kept, so it stays (unless it duplic
 new record, which is ordinary dedup with its own reason).
 
 Keyed stages (exact, near) find the matches in the same pass as their own grouping: their
-``sign`` also spills each keyed row by the reference keys' partitioning
-(:func:`spill_keyed`), and each partition is joined with the references' keys
-(:func:`curate.dedup.reference.match_partition`).
+``sign`` also looks its keyed rows up in the references' sorted keys
+(:func:`match_keyed`, :func:`curate.dedup.reference.lookup`) and writes the few matches
+beside the stage's scratch files.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from ..dedup.reference import (DUPLICATE_OF, REF_INDEX, REF_ROW, ReferenceIndex, building,
-                               content_digest, first_matches, index_folder, match_partition,
-                               open_index, publish, spill, spilled_partitions)
+                               content_digest, first_matches, index_folder, lookup,
+                               open_index, publish)
 from ..errors import CurateError
 from ..io.parts import ROW
 from .base import StageContext, StageData, StageOptions, StageOutput
@@ -142,7 +142,7 @@ def _build(stage, name: str, path: Path, digest: str, folder: Path, ctx: StageCo
                                   scratch=tmp / "convert" / "scratch")
         made = stage.build_index(tmp, converted.kept, ctx, engine)
         shutil.rmtree(tmp / "convert", ignore_errors=True)
-        meta = {"name": name, "path": str(path), "sha256": digest, "stage": stage.id,
+        meta = {"name": name, "path": str(path), "digest": digest, "stage": stage.id,
                 "params": stage.index_params(), "rows_read": converted.rows_in,
                 "rows_unread": converted.rows_in - converted.rows_out, **made}
         return publish(name, tmp, folder, meta)
@@ -151,22 +151,25 @@ def _build(stage, name: str, path: Path, digest: str, folder: Path, ctx: StageCo
         raise
 
 
-def spill_keyed(stage, keyed: pl.DataFrame) -> None:
-    """A keyed stage's keyed rows of a piece, spilled for the join with the references' keys
-    when its run has references (``stage.against_spill``: folder, P, key column)."""
-    target = getattr(stage, "against_spill", None)
+def match_keyed(stage, keyed: pl.DataFrame) -> None:
+    """A keyed stage's keyed rows of a piece looked up in its references' keys, the matches
+    written as ``<first row>.parquet`` into ``stage.against_lookup``'s folder (when its run
+    has references: folder, and per reference what :meth:`ReferenceIndex.keys` gives)."""
+    target = getattr(stage, "against_lookup", None)
     if target is None or keyed.height == 0:
         return
-    folder, parts, column = target
-    spill(keyed, folder, parts, column, f"{int(keyed[ROW].min()):012d}")
+    folder, keys = target
+    found = [lookup(keyed, *where, key=stage.ref_key).with_columns(
+        pl.lit(k, pl.Int32).alias(REF_INDEX)) for k, where in enumerate(keys)]
+    pl.concat(found).select(ROW, REF_INDEX, REF_ROW).write_parquet(
+        Path(folder) / f"{int(keyed[ROW].min()):012d}.parquet")
 
 
 def run_keyed(stage, data: StageData, ctx: StageContext, engine) -> StageOutput:
     """A keyed dedup stage's run (see :mod:`curate.stages.keyed`) with its references: the
-    stage's grouping spills its keys, which are then joined with the references' keys
-    partition by partition; ``stage.finish(..., against=...)`` decides."""
-    from ..engines.local import SIGN_THREADS
-    from .keyed import group_by_key, local_map
+    stage's ``sign`` also looks its keys up in the references' (see :func:`match_keyed`);
+    ``stage.finish(..., against=...)`` decides."""
+    from .keyed import group_by_key
 
     stage.prepare(data.source.schema, ctx)
     indexes = references(stage, ctx, engine)
@@ -175,19 +178,14 @@ def run_keyed(stage, data: StageData, ctx: StageContext, engine) -> StageOutput:
     folder = data.scratch / "against"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    stage.against_spill = (str(folder), max(i.parts for i in indexes), stage.ref_hash)
+    stage.against_lookup = (str(folder), [i.keys() for i in indexes])
     try:
         grouped = group_by_key(stage, data, ctx, engine)
     finally:
-        stage.against_spill = None
-    items = spilled_partitions(folder)
-    keys = [(str(i.folder / "keys"), i.parts) for i in indexes]
-    found = local_map(engine, partial(match_partition, indexes=keys, key=list(stage.key)),
-                      items, desc=f"{ctx.name} against", sizes=[len(f) for f in items],
-                      threads=SIGN_THREADS)
-    shutil.rmtree(folder, ignore_errors=True)
+        stage.against_lookup = None
     against = Against(indexes)
-    if found:
-        against.candidates = pl.concat([against.candidates, *found]).sort(ROW, REF_INDEX,
-                                                                         REF_ROW)
+    files = sorted(str(f) for f in folder.glob("*.parquet"))
+    if files:
+        against.candidates = pl.read_parquet(files).unique().sort(ROW, REF_INDEX, REF_ROW)
+    shutil.rmtree(folder, ignore_errors=True)
     return stage.finish(data, grouped, ctx, engine, against=against)

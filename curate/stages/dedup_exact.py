@@ -13,7 +13,7 @@ from ..io.parts import ROW
 from ..records import MESSAGE_PARTS, join_messages, message_text
 from ..text import normalize_expr
 from .base import StageContext, StageData, StageOutput, StageResult
-from .dedup_against import Against, ReferenceOptions, run_keyed, spill_keyed
+from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
 from .keyed import KeyedGrouping, key_columns
 
 Part = Literal["prompt", "response", "conversation", "pair"]
@@ -87,7 +87,7 @@ class ExactDedup(KeyedGrouping):
 
     Stats:
         ``{"on": ..., "groups": <duplicate groups>, "duplicates": <records removed>}``, and
-        ``against`` (per reference: path, sha256, rows, built, index, duplicates).
+        ``against`` (per reference: path, digest, rows, built, index, duplicates).
 
     Examples:
         Keep one record per distinct prompt:
@@ -119,7 +119,7 @@ class ExactDedup(KeyedGrouping):
     report_section = "dedup"
     command, cli_name, cli_prefix, cli_order = "dedup", "exact", "", 10
     key = (_H1, _H2)
-    ref_hash = _H1  # the key column the reference keys are partitioned by
+    ref_key = (_H1, _H2)  # the key as the references' sorted keys hold it (hash first)
 
     options: ExactDedupOptions
 
@@ -151,7 +151,7 @@ class ExactDedup(KeyedGrouping):
 
         return build_keyed(tmp, source, engine, sign=partial(_sign, on=self.options.on),
                            columns=self.sign_columns(source.schema), extra={},
-                           key=self.key, hash_column=self.ref_hash, limit=1, keys_per_row=1,
+                           key=self.ref_key, limit=1, keys_per_row=1,
                            desc=f"{ctx.name} reference")
 
     def sign_columns(self, schema: pl.Schema) -> list[str]:
@@ -161,7 +161,7 @@ class ExactDedup(KeyedGrouping):
         """One keyed row per record with a compared part: ``__row`` and the 128-bit BLAKE2b
         digest of its key as two UInt64 columns (see :func:`key_digests`)."""
         keyed = _sign(batch, on=self.options.on)
-        spill_keyed(self, keyed)
+        match_keyed(self, keyed)
         return keyed
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:

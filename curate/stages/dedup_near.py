@@ -14,7 +14,7 @@ from ..errors import CurateError
 from ..io.parts import ROW
 from ..records import MESSAGE_PARTS, join_contents
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
-from .dedup_against import Against, ReferenceOptions, run_keyed, spill_keyed
+from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
 from .dedup_exact import DUP_CLUSTER, Part
 from .dedup_keep import keep_columns, then_of
 from .keyed import KeyedGrouping, key_columns
@@ -153,7 +153,7 @@ class NearDedup(KeyedGrouping):
     Stats:
         ``on``, ``bands``, ``rows``, ``candidates`` (pairs), ``pairs`` (duplicate pairs),
         ``dup_clusters``, ``duplicates`` and ``cluster_sizes`` (``{size: clusters}``), and
-        with ``against``: ``against`` (per reference: path, sha256, rows, built, index,
+        with ``against``: ``against`` (per reference: path, digest, rows, built, index,
         duplicates) and ``reference_candidates``.
 
     Examples:
@@ -181,7 +181,7 @@ class NearDedup(KeyedGrouping):
     report_section = "dedup"
     command, cli_name, cli_prefix, cli_order = "dedup", "near", "", 20
     key = (_BAND, _HASH)
-    ref_hash = _HASH  # the key column the reference keys are partitioned by
+    ref_key = (_HASH, _BAND)  # the key as the references' sorted keys hold it (hash first)
 
     options: NearDedupOptions
 
@@ -211,7 +211,7 @@ class NearDedup(KeyedGrouping):
 
         return build_keyed(tmp, source, engine, sign=partial(_sign_batch, stage=self),
                            columns=None, extra={_TEXT: compared_text(self.options.on)},
-                           key=self.key, hash_column=self.ref_hash, limit=WINDOW,
+                           key=self.ref_key, limit=WINDOW,
                            keys_per_row=self.keys_per_row(), desc=f"{ctx.name} reference")
 
     def banding(self) -> tuple[int, int]:
@@ -247,7 +247,7 @@ class NearDedup(KeyedGrouping):
             _BAND: np.tile(np.arange(bands, dtype=np.int16), int(has.sum())),
             _HASH: hashes[has].reshape(-1),
         }, schema={ROW: pl.Int64, _BAND: pl.Int16, _HASH: pl.UInt64})
-        spill_keyed(self, keyed)
+        match_keyed(self, keyed)
         return keyed
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:

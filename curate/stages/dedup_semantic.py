@@ -71,7 +71,7 @@ class SemanticDedup(Stage):
         ``on``, ``search`` (``exact`` or ``kmeans``), ``clusters`` (k-means clusters),
         ``pairs``, ``dup_clusters``, ``duplicates``, ``cluster_sizes``, ``precision``,
         ``embedded`` (texts the model embedded; the others came from the run's cache), and
-        ``against`` (per reference: path, sha256, rows, built, index, duplicates).
+        ``against`` (per reference: path, digest, rows, built, index, duplicates).
 
     Examples:
         ```python
