@@ -132,19 +132,29 @@ def references(stage, ctx: StageContext, engine) -> list[ReferenceIndex]:
 
 def _build(stage, name: str, path: Path, digest: str, folder: Path, ctx: StageContext,
            engine) -> ReferenceIndex:
+    """The index of one reference built in a private folder and published (see
+    :mod:`curate.dedup.reference`). curate's own records (a run folder, a records parquet)
+    are read where they are; other formats are converted by curate's readers first."""
     from ..convert import convert_parts
+    from ..io.dispatch import is_record_input, record_parts
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = building(folder)
     try:
-        converted = convert_parts(path, tmp / "convert" / "kept", tmp / "convert" / "rejected",
-                                  engine=engine, on_error=ctx.on_error,
-                                  scratch=tmp / "convert" / "scratch")
-        made = stage.build_index(tmp, converted.kept, ctx, engine)
+        if is_record_input(path):
+            source = record_parts(path)
+            read = unread = None
+        else:
+            converted = convert_parts(path, tmp / "convert" / "kept",
+                                      tmp / "convert" / "rejected", engine=engine,
+                                      on_error=ctx.on_error, scratch=tmp / "convert" / "scratch")
+            source, read = converted.kept, converted.rows_in
+            unread = converted.rows_in - converted.rows_out
+        made = stage.build_index(tmp, source, ctx, engine)
         shutil.rmtree(tmp / "convert", ignore_errors=True)
         meta = {"name": name, "path": str(path), "digest": digest, "stage": stage.id,
-                "params": stage.index_params(), "rows_read": converted.rows_in,
-                "rows_unread": converted.rows_in - converted.rows_out, **made}
+                "params": stage.index_params(), "rows_read": read, "rows_unread": unread,
+                **made}
         return publish(name, tmp, folder, meta)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
