@@ -75,14 +75,32 @@ def cache_root() -> Path:
     return Path(cache) / "curate" / "references"
 
 
+def reference_files(path: str | Path) -> list[Path]:
+    """What a reference reads: the split files of a curate export folder (its ``*.parquet``
+    splits, which hold the same records as its ``*.jsonl``; not its ``rejected/``), else the
+    dataset argument itself."""
+    from ..io.owned import export_files, folder_kind
+
+    path = Path(path)
+    if path.is_dir() and folder_kind(path) == "export":
+        listed = [f for f in export_files(path) if "/" not in f]
+        for suffix in (".parquet", ".jsonl"):
+            splits = [path / f for f in sorted(listed) if f.endswith(suffix)]
+            if splits:
+                return splits
+    return [path]
+
+
 def content_digest(path: str | Path) -> str:
-    """The hash of the bytes of the files a dataset argument covers (see the module docs);
-    computed once per process for the same files, sizes and modification times."""
+    """The hash of the bytes of the files a reference reads (see the module docs and
+    :func:`reference_files`); computed once per process for the same files, sizes and
+    modification times."""
     from ..io import input_files
 
     root = Path(path)
     files = []
-    for entry in (Path(str(e)) for e in input_files(path)):
+    entries = [Path(str(e)) for f in reference_files(path) for e in input_files(f)]
+    for entry in entries:
         files += [entry] if entry.is_file() else sorted(p for p in entry.rglob("*")
                                                         if p.is_file())
     stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns, f.stat().st_ctime_ns)

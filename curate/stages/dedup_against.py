@@ -32,7 +32,7 @@ from ..dedup.reference import (DUPLICATE_OF, REF_INDEX, REF_ROW, ReferenceIndex,
                                content_digest, first_matches, index_folder, lookup,
                                open_index, publish)
 from ..errors import CurateError
-from ..io.parts import ROW
+from ..io.parts import ROW, Parts
 from .base import StageContext, StageData, StageOptions, StageOutput
 from .dedup_keep import Keep
 
@@ -133,23 +133,11 @@ def references(stage, ctx: StageContext, engine) -> list[ReferenceIndex]:
 def _build(stage, name: str, path: Path, digest: str, folder: Path, ctx: StageContext,
            engine) -> ReferenceIndex:
     """The index of one reference built in a private folder and published (see
-    :mod:`curate.dedup.reference`). curate's own records (a run folder, a records parquet)
-    are read where they are; other formats are converted by curate's readers first."""
-    from ..convert import convert_parts
-    from ..io.dispatch import is_record_input, record_parts
-
+    :mod:`curate.dedup.reference`)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = building(folder)
     try:
-        if is_record_input(path):
-            source = record_parts(path)
-            read = unread = None
-        else:
-            converted = convert_parts(path, tmp / "convert" / "kept",
-                                      tmp / "convert" / "rejected", engine=engine,
-                                      on_error=ctx.on_error, scratch=tmp / "convert" / "scratch")
-            source, read = converted.kept, converted.rows_in
-            unread = converted.rows_in - converted.rows_out
+        source, read, unread = _records(path, tmp / "convert", ctx, engine)
         made = stage.build_index(tmp, source, ctx, engine)
         shutil.rmtree(tmp / "convert", ignore_errors=True)
         meta = {"name": name, "path": str(path), "digest": digest, "stage": stage.id,
@@ -159,6 +147,30 @@ def _build(stage, name: str, path: Path, digest: str, folder: Path, ctx: StageCo
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _records(path: Path, work: Path, ctx: StageContext, engine) -> tuple[Parts, Any, Any]:
+    """A reference's records as parts, with the rows read and left unread (None when read in
+    place): curate's own records (a run folder, a records parquet) where they are; anything
+    else converted by curate's readers, an export folder's splits one after another."""
+    from ..convert import convert_parts
+    from ..dedup.reference import reference_files
+    from ..io.dispatch import is_record_input, record_parts
+    from ..io.parts import part_name
+
+    files = reference_files(path)
+    if len(files) == 1 and is_record_input(files[0]):
+        return record_parts(files[0]), None, None
+    read = unread = 0
+    kept = work / "kept"
+    kept.mkdir(parents=True)
+    for i, file in enumerate(files):
+        done = convert_parts(file, work / f"{i}" / "kept", work / f"{i}" / "rejected",
+                             engine=engine, on_error=ctx.on_error, scratch=work / f"{i}" / "tmp")
+        read, unread = read + done.rows_in, unread + done.rows_in - done.rows_out
+        for part in done.kept.files:  # the splits' parts, in order, as one dataset
+            part.rename(kept / part_name(len(list(kept.iterdir()))))
+    return Parts(kept), read, unread
 
 
 def match_keyed(stage, keyed: pl.DataFrame) -> None:

@@ -66,6 +66,18 @@ def test_against_a_release_made_by_dedup(tmp_path, monkeypatch):
         stage = json.loads((out / "manifest.json").read_text())["stages"][1]
         assert stage["dropped"]["duplicate_of_reference"] == len(expected) - 1
         assert stage["stats"]["against"]["v1"]["built"] is True
+    # v1's exported split is the same release: the same records found
+    done = runner.invoke(cli, ["export", str(v1), "-o", str(tmp_path / "release"),
+                               "--target", "trl-sft"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "v2-export"
+    done = runner.invoke(cli, ["dedup", str(v2_in), "-o", str(out), "--method", "near",
+                               "--against", f"v1={tmp_path / 'release'}"])
+    assert done.exit_code == 0, done.output
+    rejected = pl.read_parquet(out / "rejected" / "01_dedup.near.parquet").sort("id")
+    assert dict(zip(rejected["id"], rejected["drop_reason"])) == expected
+    stage = json.loads((out / "manifest.json").read_text())["stages"][1]
+    assert stage["stats"]["against"]["v1"]["rows"] == 10  # train and test, not both formats
     again = runner.invoke(cli, ["dedup", str(v2_in), "-o", str(tmp_path / "again"),
                                 "--method", "near", "--against", f"v1={v1}"])
     assert again.exit_code == 0, again.output
