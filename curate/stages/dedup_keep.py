@@ -11,8 +11,10 @@ inputs stamp on every record), and inside that input the one ``then`` picks. Rec
 
 from __future__ import annotations
 
+from typing import Annotated, Union
+
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from ..errors import CurateError
 from ..io.parts import ROW
@@ -41,7 +43,14 @@ class KeepPolicy(StageOptions):
         return names
 
 
-Keep = str | KeepPolicy
+def _shape(value) -> str:
+    return "policy" if isinstance(value, (dict, KeepPolicy)) else "word"
+
+
+# a word or column, or a priority: a mapping is read as a priority only, so that its errors
+# name its fields (keep.policy.prefer) instead of "not a string"
+Keep = Annotated[Union[Annotated[str, Tag("word")], Annotated[KeepPolicy, Tag("policy")]],
+                 Discriminator(_shape)]
 
 
 def then_of(keep: Keep) -> str:
