@@ -9,10 +9,10 @@ same items on both engines, so the same products and the same pairs):
   :data:`~curate.dedup.cosine.BLOCK` new rows, each against the whole reference in
   :data:`~curate.dedup.cosine.COLUMNS`-row products;
 - k-means (larger references): the reference's centroids and each reference row's two nearest
-  centroids are fitted once and cached with its index (:func:`fit_reference`); a new row is
-  compared with the reference rows of its nearest centroid's cluster (those whose nearest or
-  second nearest centroid it is), as :func:`curate.dedup.cosine.clustered_cosine_pairs`
-  compares rows within one dataset. :func:`cluster_items` groups new rows by cluster.
+  centroids are fitted once and cached with its index (:func:`fit_reference`); a new row and a
+  reference row are compared when one's nearest centroid is one of the other's two nearest, as
+  :func:`curate.dedup.cosine.clustered_cosine_pairs` compares rows within one dataset
+  (:func:`cluster_items`).
 
 Zero rows (records without text) never pair (thresholds are above 0).
 """
@@ -53,16 +53,22 @@ def fit_reference(ref, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray
 
 def cluster_items(new, centers: np.ndarray, near_ref: np.ndarray,
                   size: int = 4 * BLOCK) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Items of the k-means search: (new rows, reference rows) of one cluster, the new rows
-    (those whose nearest centroid it is) cut into groups of ``size``."""
-    nearest = assign(new.array(), centers)[:, 0]
-    rows, _, bounds = cluster_members(near_ref)
+    """Items of the k-means search, (new rows, reference rows), cluster by cluster: the new
+    rows whose nearest centroid is the cluster's against the reference rows whose nearest or
+    second nearest it is, and the new rows whose second nearest it is against the reference
+    rows whose nearest it is. A pair is compared when one row's nearest cluster is one of the
+    other's two, as within one dataset (:func:`curate.dedup.cosine.cluster_members`). New rows
+    are cut into groups of ``size``."""
+    near_new = assign(new.array(), centers)
+    ref_rows, _, ref_bounds = cluster_members(near_ref)
+    first = near_ref[:, 0].astype(np.int64)
     items = []
-    for c in range(len(bounds) - 1):
-        queries = np.flatnonzero(nearest == c)
-        members = rows[bounds[c]:bounds[c + 1]]
-        if queries.size and members.size:
-            items += [(queries[s:s + size], members) for s in range(0, queries.size, size)]
+    for c in range(len(ref_bounds) - 1):
+        for queries, members in (
+                (np.flatnonzero(near_new[:, 0] == c), ref_rows[ref_bounds[c]:ref_bounds[c + 1]]),
+                (np.flatnonzero(near_new[:, 1] == c), np.flatnonzero(first == c))):
+            if queries.size and members.size:
+                items += [(queries[s:s + size], members) for s in range(0, queries.size, size)]
     return items
 
 
