@@ -11,9 +11,12 @@ function, so a reference copy is found exactly as a copy among the new records w
                              band bucket), in P range partitions of that hash (P a power of
                              two), one array per key column and ``rows`` (the reference row);
                              at most ``limit`` reference rows a key
-    records.parquet/         one row per reference record, in order: ``id`` and what the
-                             stage needs to confirm a match (the compared text for near
-                             dedup's Jaccard check)
+    records.parquet/         one row per reference record, in order: ``id`` (and what else
+                             the stage keeps per record)
+    blobs/<name>/NNNNN.*     texts the stage reads back for the few rows that matter (near
+                             dedup's compared text, for the Jaccard check), per piece: the
+                             UTF-8 bytes one after another and their offsets, so that a
+                             run reads the texts of its candidates, not the reference
     vectors.npy              (semantic dedup) the embeddings, a :class:`~curate.vectors.Vectors`
     meta.json                name, path, content digest, parameters, rows, P; written last
 
@@ -58,7 +61,7 @@ from ..io.parts import PART_ROWS, ROW, PartWriter, Parts, Piece
 REFERENCE_REASON = "duplicate_of_reference"
 DUPLICATE_OF = "duplicate_of"
 REF_ROW, REF_INDEX = "__ref", "__refidx"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 PARTITION_ROWS = 2_000_000  # keyed rows per partition of a reference's keys, about
 PIECE_ROWS = PART_ROWS  # reference rows signed per piece of work
 READ_BYTES = 8 << 20  # bytes hashed at a time
@@ -207,18 +210,22 @@ def publish(name: str, tmp: Path, folder: Path, meta: dict) -> ReferenceIndex:
 
 def build_keyed(tmp: Path, source: Parts, engine, *, sign: Callable, columns: list[str] | None,
                 extra: dict[str, pl.Expr], key: Sequence[str], limit: int, keys_per_row: int,
-                desc: str, rows: int | None = None) -> dict[str, Any]:
+                desc: str, rows: int | None = None,
+                blobs: dict[str, pl.Expr] | None = None) -> dict[str, Any]:
     """The keys and records of the reference ``source`` written into ``tmp`` (see the module
     docs); ``sign(batch)``: the stage's keyed rows of a batch with ``__row``; ``key``: its
     key columns, the first a uint64 hash; ``extra``: the records' columns beside ``id``; at
-    most ``limit`` reference rows per key (the first). Returns the meta fields it decided."""
+    most ``limit`` reference rows per key (the first); ``blobs``: texts kept for
+    :func:`read_blob`. Returns the meta fields it decided."""
+    blobs = dict(blobs or {})
     parts = partition_count(source.height * keys_per_row)
     pieces = source.pieces(rows or PIECE_ROWS)
     if columns is not None:  # what sign reads, the ids and what the extra columns read
-        wanted = {"id", *columns, *(c for e in extra.values() for c in e.meta.root_names())}
+        exprs = [*extra.values(), *blobs.values()]
+        wanted = {"id", *columns, *(c for e in exprs for c in e.meta.root_names())}
         columns = [c for c in source.schema if c in wanted]
-    task = partial(_sign_piece, sign=sign, columns=columns, extra=extra, folder=str(tmp),
-                   parts=parts, hash_column=key[0])
+    task = partial(_sign_piece, sign=sign, columns=columns, extra=extra, blobs=blobs,
+                   folder=str(tmp), parts=parts, hash_column=key[0])
     _map(engine, task, pieces, desc=f"{desc}: sign", sizes=[p.length for p in pieces])
     PartWriter(tmp / "records.parquet").finish()
     (tmp / "keys").mkdir(exist_ok=True)
@@ -228,7 +235,7 @@ def build_keyed(tmp: Path, source: Parts, engine, *, sign: Callable, columns: li
                   desc=f"{desc}: keys", sizes=[1] * len(items))
     shutil.rmtree(tmp / "spill", ignore_errors=True)
     return {"rows": source.height, "parts": parts, "key": list(key),
-            "counts": [int(c) for c in counts]}
+            "counts": [int(c) for c in counts], "pieces": [p.offset for p in pieces]}
 
 
 def _map(engine, fn: Callable, items: list, *, desc: str, sizes: list[int]) -> list:
@@ -242,10 +249,14 @@ def _map(engine, fn: Callable, items: list, *, desc: str, sizes: list[int]) -> l
 
 
 def _sign_piece(piece: Piece, *, sign: Callable, columns: list[str] | None,
-                extra: dict[str, pl.Expr], folder: str, parts: int, hash_column: str) -> int:
+                extra: dict[str, pl.Expr], blobs: dict[str, pl.Expr], folder: str, parts: int,
+                hash_column: str) -> int:
     batch = piece.read(columns, positions=True)
     records = batch.select(pl.col("id").cast(pl.String), *[e.alias(n) for n, e in extra.items()])
     PartWriter(Path(folder) / "records.parquet").write(piece.index, records)
+    for name, expr in blobs.items():
+        _write_blob(Path(folder) / "blobs" / name, piece.index,
+                    batch.select(expr.fill_null("").alias("t"))["t"])
     keyed = sign(batch).rename({ROW: REF_ROW})
     if keyed.height == 0:
         return 0
@@ -306,6 +317,46 @@ def lookup(keyed: pl.DataFrame, keys: str, parts: int, counts: Sequence[int],
         out.append(pl.DataFrame({ROW: keyed[ROW].to_numpy()[query[ok]], REF_ROW: rows},
                                 schema={ROW: pl.Int64, REF_ROW: pl.Int64}))
     return pl.concat(out)
+
+
+def _write_blob(folder: Path, index: int, texts: pl.Series) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    offsets = np.zeros(texts.len() + 1, np.int64)
+    np.cumsum(texts.str.len_bytes().to_numpy(), out=offsets[1:])
+    (folder / f"{index:05d}.bin").write_bytes(texts.str.join("").item().encode()
+                                              if texts.len() else b"")
+    np.save(folder / f"{index:05d}.off.npy", offsets)
+
+
+def read_blob(folder: str | Path, starts: Sequence[int], rows: np.ndarray) -> list[str]:
+    """The texts at reference positions ``rows`` of the blob ``folder`` (``starts``: the first
+    position of each piece), read as byte slices of its memory-mapped files."""
+    import mmap
+
+    rows = np.asarray(rows, dtype=np.int64)
+    piece = np.searchsorted(np.asarray(starts, dtype=np.int64), rows, "right") - 1
+    out: list[str] = [""] * rows.shape[0]
+    for p in np.unique(piece):
+        at = np.flatnonzero(piece == p)
+        offsets = np.load(Path(folder) / f"{p:05d}.off.npy", mmap_mode="r")
+        local = rows[at] - int(starts[p])
+        path = Path(folder) / f"{p:05d}.bin"
+        if path.stat().st_size == 0:
+            continue
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for i, r in zip(at, local):
+                out[i] = data[int(offsets[r]):int(offsets[r + 1])].decode()
+    return out
+
+
+def rows_of_pieces(pieces: list[Piece], rows: np.ndarray) -> list[tuple[Piece, np.ndarray]]:
+    """The pieces that hold some of ``rows`` (sorted positions), each with those rows."""
+    out = []
+    for piece in pieces:
+        lo, hi = np.searchsorted(rows, [piece.offset, piece.offset + piece.length])
+        if hi > lo:
+            out.append((piece, rows[lo:hi]))
+    return out
 
 
 def first_matches(candidates: pl.DataFrame) -> pl.DataFrame:

@@ -76,16 +76,14 @@ class Against:
         """``__row`` and ``duplicate_of`` of the rows in ``matches`` (confirmed candidates),
         one each (see :func:`curate.dedup.reference.first_matches`); the ids read from the
         references' records."""
-        from .marks import take
-
         first = first_matches(matches)
         out = [pl.DataFrame(schema={ROW: pl.Int64, DUPLICATE_OF: pl.String})]
         for k, index in enumerate(self.indexes):
             mine = first.filter(pl.col(REF_INDEX) == k)
             if mine.height:
-                ids = take(engine, index.records(), mine[REF_ROW].to_numpy(), ["id"],
-                           desc=f"{desc} {index.name} ids")
-                named = mine.join(ids.rename({ROW: REF_ROW}), on=REF_ROW, how="left")
+                ids = read_rows(engine, index.records(), mine[REF_ROW].to_numpy(), "id",
+                                desc=f"{desc} {index.name} ids")
+                named = mine.join(ids, on=REF_ROW, how="left")
                 out.append(named.select(ROW, (pl.lit(f"{index.name}:") + pl.col("id"))
                                         .alias(DUPLICATE_OF)))
         return pl.concat(out).sort(ROW)
@@ -98,6 +96,33 @@ class Against:
         counted = dict(zip(counts[names.name].to_list(), counts["count"].to_list()))
         return {i.name: {**i.stats(), "duplicates": int(counted.get(i.name, 0))}
                 for i in self.indexes}
+
+
+def read_rows(engine, records: Parts, rows, column: str, desc: str) -> pl.DataFrame:
+    """``__ref`` and ``column`` of the reference records at positions ``rows`` (any order),
+    sorted by position; each part read by a worker, the values copied out of it (a filtered
+    frame would keep every string buffer of its part alive: a reference's texts, in full)."""
+    import numpy as np
+
+    from ..dedup.reference import rows_of_pieces
+
+    wanted = np.unique(np.asarray(rows, dtype=np.int64))
+    items = rows_of_pieces(records.pieces(), wanted)
+    out = engine.map(partial(_read_piece, column=column), items, desc=desc,
+                     sizes=[len(r) for _, r in items])
+    empty = pl.DataFrame(schema={REF_ROW: pl.Int64, column: records.schema[column]})
+    return pl.concat([empty, *out], how="vertical_relaxed")
+
+
+def _read_piece(item, *, column: str) -> pl.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    piece, rows = item
+    values = pq.read_table(piece.file, columns=[column]).column(column)
+    picked = values.take(pa.array(rows - piece.offset + piece.start))
+    return pl.DataFrame({REF_ROW: rows, column: pl.from_arrow(picked)}).cast(
+        {REF_ROW: pl.Int64})
 
 
 def reference_digests(stage) -> dict[str, Any]:

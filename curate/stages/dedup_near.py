@@ -210,7 +210,8 @@ class NearDedup(KeyedGrouping):
         from ..dedup.reference import build_keyed
 
         return build_keyed(tmp, source, engine, sign=partial(_sign_batch, stage=self),
-                           columns=None, extra={_TEXT: compared_text(self.options.on)},
+                           columns=self.sign_columns(source.schema), extra={},
+                           blobs={_TEXT: compared_text(self.options.on)},
                            key=self.ref_key, limit=WINDOW,
                            keys_per_row=self.keys_per_row(), desc=f"{ctx.name} reference")
 
@@ -323,8 +324,7 @@ def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.S
     """The reference candidates (``__row``, ``__refidx``, ``__ref``) whose Jaccard with the
     reference record reaches the threshold; ``texts``: the new rows' texts (nfkc) at
     ``rows``. The reference texts are read from the index, one reference at a time."""
-    from ..dedup.reference import REF_INDEX, REF_ROW
-    from .marks import take
+    from ..dedup.reference import REF_INDEX, REF_ROW, read_blob
 
     kept = [refs.clear()]
     for k, index in enumerate(against.indexes):
@@ -332,9 +332,9 @@ def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.S
         if not mine.height:
             continue
         ref_rows = np.unique(mine[REF_ROW].to_numpy())
-        ref_texts = take(engine, index.records(), ref_rows, [_TEXT],
-                         desc=f"{ctx.name} {index.name} texts")
-        both = pl.concat([texts, nfkc(ref_texts[_TEXT].fill_null(""))])
+        ref_texts = pl.Series(read_blob(index.folder / "blobs" / _TEXT,
+                                        index.meta["pieces"], ref_rows), dtype=pl.String)
+        both = pl.concat([texts, nfkc(ref_texts)])
         at = np.stack([np.searchsorted(rows, mine[ROW].to_numpy()),
                        len(rows) + np.searchsorted(ref_rows, mine[REF_ROW].to_numpy())], axis=1)
         kept.append(mine.filter(pl.Series(_jaccard(both, at, o.ngram) >= o.threshold)))

@@ -64,8 +64,8 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
     ``embedded``) in every reference, of the same record kind."""
     from ..dedup.cross import cluster_block, cluster_items, exact_block, exact_items
     from ..engines.local import SIGN_THREADS
+    from .dedup_against import read_rows
     from .keyed import local_map
-    from .marks import take
 
     o = stage.options
     new = embedded.vectors
@@ -95,10 +95,9 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
             continue
         cand = pl.DataFrame({ROW: pairs[:, 0], REF_ROW: pairs[:, 1]},
                             schema={ROW: pl.Int64, REF_ROW: pl.Int64})
-        ref_salt = take(engine, index.records(), np.unique(pairs[:, 1]), [SALT],
-                        desc=f"{ctx.name} {index.name} kinds")
-        same = (cand.join(salts, on=ROW).join(ref_salt.rename({ROW: REF_ROW, SALT: "__rs"}),
-                                              on=REF_ROW)
+        ref_salt = read_rows(engine, index.records(), pairs[:, 1], SALT,
+                             desc=f"{ctx.name} {index.name} kinds")
+        same = (cand.join(salts, on=ROW).join(ref_salt.rename({SALT: "__rs"}), on=REF_ROW)
                 .filter(pl.col(SALT) == pl.col("__rs")))
         out.append(same.select(ROW, pl.lit(k, pl.Int32).alias(REF_INDEX), REF_ROW))
     return pl.concat(out).unique().sort(ROW, REF_INDEX, REF_ROW)
