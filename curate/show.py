@@ -21,8 +21,8 @@ from .errors import CurateError
 from .manifest import MANIFEST, read_manifest
 
 TURN_COLUMNS = ("messages", "prompt", "chosen", "rejected")
-_ROW_KEYS = ("stage", "id", "kind", "dataset", "source", "drop_reason", "kept_id", "file", "line", "field",
-             "detail")
+_ROW_KEYS = ("stage", "id", "kind", "dataset", "source", "drop_reason", "kept_id", "duplicate_of",
+             "file", "line", "field", "detail")
 
 
 def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
@@ -279,8 +279,7 @@ def render(summary: dict[str, Any], *, width: int = 100) -> str:
 
 def _row_lines(i: int, row: dict, width: int) -> list[str]:
     head = [f"{k} {row[k]}" for k in ("stage", "id", "kind", "dataset", "source", "drop_reason",
-                                      "kept_id")
-            if k in row]
+                                      "kept_id", "duplicate_of") if row.get(k) is not None]
     if "file" in row:
         head.append(f"{row['file']}:{row.get('line')}"
                     + (f" field '{row['field']}'" if row.get("field") else ""))

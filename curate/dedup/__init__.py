@@ -6,6 +6,8 @@
     jaccard.py     exact Jaccard of candidate pairs on their shingle sets
     cosine.py      blocked cosine search and k-means blocking for embeddings
     components.py  connected components of duplicate pairs and the survivor of each
+    reference.py   reference datasets (``against``): content digest, cached index, key lookup
+    cross.py       embedding search of new rows in a reference's embeddings
 
 The stages ``dedup.near`` and ``dedup.semantic`` (``curate/stages/``) put these together.
 """

@@ -45,17 +45,32 @@ def _stats_line(stats: dict[str, Any]) -> str:
     return f"<p>{html.escape(', '.join(parts))}</p>" if parts else ""
 
 
+def _references(rejected: pl.LazyFrame) -> str:
+    """A line per reference (``against``): the records removed as copies of its records."""
+    if "duplicate_of" not in columns(rejected):
+        return ""
+    named = collect(rejected.filter(pl.col("duplicate_of").is_not_null()).select(
+        pl.col("duplicate_of").str.split_exact(":", 1).struct.field("field_0").alias("ref"))
+        .group_by("ref", maintain_order=True).len())
+    return "".join(f"<p>{k} records removed as copies of reference "
+                   f"{html.escape(str(name))} (reason duplicate_of_reference).</p>"
+                   for name, k in named.iter_rows())
+
+
 def section(out_dir: Path, stage: dict[str, Any]) -> str:
     """HTML for one dedup stage entry of the manifest ("" when it removed nothing)."""
     out_dir = Path(out_dir)
     rejected = scan(out_dir, stage, "rejected")
     if rejected is None:
         return ""
+    against = _references(rejected)
+    rejected = rejected.filter(pl.col("kept_id").is_not_null()) \
+        if "kept_id" in columns(rejected) else rejected
     n = collect(rejected.select(pl.len())).item()
     if n == 0 or "kept_id" not in columns(rejected):
-        return _stats_line(stage.get("stats", {}))
+        return _stats_line(stage.get("stats", {})) + against
     sizes = cluster_sizes(collect(rejected.select("kept_id")))  # one column: compact
-    parts = [_stats_line(stage.get("stats", {})),
+    parts = [_stats_line(stage.get("stats", {})), against,
              f"<p>{sizes.height} clusters of duplicates, {n} records removed.</p>",
              histogram_svg(sizes["size"])]
     checkpoint = scan(out_dir, stage, "checkpoint")

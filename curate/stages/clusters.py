@@ -24,27 +24,23 @@ import numpy as np
 import polars as pl
 
 from ..dedup.components import components, survivors
+from ..dedup.reference import DUPLICATE_OF, REFERENCE_REASON
 from ..dedup.shingles import unique
-from ..errors import CurateError
 from ..io.parts import ROW
 from .base import DROP_REASON, KEPT_ID, PieceReport, StageContext, StageData, StageOutput
 from .dedup_exact import DUP_CLUSTER
 from .marks import apply_marks, finish_marks, take
 
-LENGTH = "length"
+LENGTH = "length"  # the column keep: longest ranks by (see dedup_keep.rank_keys)
 _COLUMNS = {DUP_CLUSTER: pl.String, KEPT_ID: pl.String}
 
 
-def check_keep(keep: str, schema: pl.Schema) -> None:
-    """Raise CurateError when ``keep`` names no numeric column of ``schema`` (``first`` and
-    ``longest`` need none): a bad keep column fails before the work."""
-    if keep in ("first", "longest"):
-        return
-    if keep not in schema:
-        raise CurateError(f"keep: no column {keep!r} to rank duplicates by "
-                          f"(expected first, longest or a numeric column)")
-    if not schema[keep].is_numeric():
-        raise CurateError(f"keep: column {keep!r} is {schema[keep]}, expected a number")
+def check_keep(keep, schema: pl.Schema) -> None:
+    """Raise CurateError for a ``keep`` option the data cannot rank by (see
+    :func:`curate.stages.dedup_keep.check_keep`): a bad keep fails before the work."""
+    from .dedup_keep import check_keep as check
+
+    check(keep, schema)
 
 
 def cluster_marks(rows: np.ndarray, survivor: np.ndarray, ids: pl.Series,
@@ -73,62 +69,84 @@ def cluster_marks(rows: np.ndarray, survivor: np.ndarray, ids: pl.Series,
 def mark_clusters(batch: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
     """A piece with its cluster marks, in the columns of the frame-era result: every row gets
     ``dup_cluster`` (an earlier non-null one is left as it is), rejected rows ``kept_id``
-    (only they keep it: see ``rejected_only`` of :func:`~curate.stages.marks.apply_marks`)."""
-    joined = batch.join(marks.rename({DUP_CLUSTER: "__cluster", KEPT_ID: "__kept"}),
+    (only they keep it: see ``rejected_only`` of :func:`~curate.stages.marks.apply_marks`)
+    and, for duplicates of a reference, ``duplicate_of``."""
+    names = {DUP_CLUSTER: "__cluster", KEPT_ID: "__kept", DUPLICATE_OF: "__dupof"}
+    joined = batch.join(marks.rename({k: v for k, v in names.items() if k in marks.columns}),
                         on=ROW, how="left")
     had = set(batch.columns)
     cluster = pl.coalesce(DUP_CLUSTER, "__cluster") if DUP_CLUSTER in had else pl.col("__cluster")
     kept_id = pl.coalesce("__kept", KEPT_ID) if KEPT_ID in had else pl.col("__kept")
-    return joined.with_columns(cluster.alias(DUP_CLUSTER), kept_id.alias(KEPT_ID)).select(
+    extra = []
+    if DUPLICATE_OF in marks.columns:
+        extra = [(pl.coalesce("__dupof", DUPLICATE_OF) if DUPLICATE_OF in had
+                  else pl.col("__dupof")).alias(DUPLICATE_OF)]
+    return joined.with_columns(cluster.alias(DUP_CLUSTER), kept_id.alias(KEPT_ID),
+                               *extra).select(
         *batch.columns, *[DUP_CLUSTER] * (DUP_CLUSTER not in had), DROP_REASON,
-        *[KEPT_ID] * (KEPT_ID not in had))
+        *[KEPT_ID] * (KEPT_ID not in had),
+        *[DUPLICATE_OF] * (DUPLICATE_OF in marks.columns and DUPLICATE_OF not in had))
 
 
 def cluster_output(stage, data: StageData, pairs: np.ndarray, ctx: StageContext, engine, *,
                    lengths: pl.DataFrame | None, stats: dict[str, Any],
-                   taken: pl.DataFrame | None = None) -> StageOutput:
+                   taken: pl.DataFrame | None = None,
+                   references: pl.DataFrame | None = None) -> StageOutput:
     """The output of a dedup stage that found duplicate ``pairs`` (k, 2) of row positions in
     ``data.source``: pairs joined into clusters, one record of each kept by
-    ``stage.options.keep`` (``first``; ``longest``, by ``lengths``, a frame of ``__row`` and
-    ``length`` covering at least the rows in pairs; or a numeric column, read for those rows
-    only), the others removed with ``stage.reason``. ``stats`` gets ``pairs``,
-    ``dup_clusters``, ``duplicates`` and ``cluster_sizes``. ``taken``: the rows' ``id`` (and
-    keep column) where the caller read them already (a :func:`take` of at least the rows in
-    pairs), saving a pass over the data."""
+    ``stage.options.keep`` (see :mod:`curate.stages.dedup_keep`; ``longest`` ranks by
+    ``lengths``, a frame of ``__row`` and ``length`` covering at least the rows in pairs; the
+    columns keep reads are read for those rows only), the others removed with
+    ``stage.reason``. ``stats`` gets ``pairs``, ``dup_clusters``, ``duplicates`` and
+    ``cluster_sizes``. ``taken``: the rows' ``id`` (and keep columns) where the caller read
+    them already (a :func:`take` of at least the rows in pairs), saving a pass over the data.
+    ``references``: marks of the rows that duplicate a reference (``__row``,
+    ``duplicate_of``; see :mod:`curate.stages.dedup_against`): they are removed as such and
+    take no part in the clusters (a reference match wins over a copy among the new rows)."""
+    from .dedup_keep import keep_columns, rank_keys
+
     keep = stage.options.keep
     check_keep(keep, data.source.schema)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if references is not None and references.height and pairs.shape[0]:
+        gone = references[ROW].to_numpy()
+        pairs = pairs[~(np.isin(pairs[:, 0], gone) | np.isin(pairs[:, 1], gone))]
     rows = unique(pairs.reshape(-1)) if pairs.shape[0] else np.zeros(0, np.int64)
     if taken is None:
-        columns = ["id"] + ([keep] if keep not in ("first", "longest") else [])
-        taken = take(engine, data.source, rows, columns, desc=f"{ctx.name} ids")
+        taken = take(engine, data.source, rows, ["id", *keep_columns(keep)],
+                     desc=f"{ctx.name} ids")
     else:
         taken = taken.filter(pl.col(ROW).is_in(pl.Series(rows).implode()))
     assert taken.height == rows.shape[0], "every row in a pair is in the data"
-    rank: list[pl.Series] = []
-    if keep == "longest":
-        if lengths is None:
-            raise ValueError("cluster_output: keep 'longest' needs the lengths")
-        ranked = taken.select(ROW).join(lengths.select(ROW, LENGTH).cast({ROW: pl.Int64}),
-                                        on=ROW, how="left", maintain_order="left")
-        rank = [ranked[LENGTH]]
-    elif keep != "first":
-        rank = [taken[keep]]
+    rank, descending = rank_keys(keep, taken, lengths)
     survivor = survivors(components(rows.shape[0], np.searchsorted(rows, pairs)), rank,
-                         [True] * len(rank))
-    total, hist = write_clusters(stage.reason, data, rows, survivor, taken["id"], ctx, engine)
+                         descending)
+    total, hist = write_clusters(stage.reason, data, rows, survivor, taken["id"], ctx, engine,
+                                 references=references)
     stats.update(pairs=int(pairs.shape[0]), dup_clusters=int(sum(hist.values())),
                  duplicates=total.dropped.get(stage.reason, 0), cluster_sizes=hist)
     return finish_marks(data, total, stats)
 
 
 def write_clusters(reason: str, data: StageData, rows: np.ndarray, survivor: np.ndarray,
-                   ids: pl.Series, ctx: StageContext, engine) -> tuple[PieceReport,
-                                                                       dict[str, int]]:
+                   ids: pl.Series, ctx: StageContext, engine, *,
+                   references: pl.DataFrame | None = None) -> tuple[PieceReport,
+                                                                    dict[str, int]]:
     """Clusters given as each row's survivor (``rows`` sorted positions, ``survivor`` an
     index into them, ``ids`` their ids) applied to ``data`` (see :func:`cluster_marks`); the
-    summed counts and the ``{size: clusters}`` histogram."""
+    summed counts and the ``{size: clusters}`` histogram. ``references``: rows removed as
+    duplicates of a reference (``__row``, ``duplicate_of``; none of them in ``rows``)."""
     marks, hist = cluster_marks(rows, survivor, ids, reason)
-    total = apply_marks(data, marks, ctx, engine, columns=_COLUMNS, mark=mark_clusters,
-                        rejected_only=(KEPT_ID,))
+    columns, rejected_only = dict(_COLUMNS), (KEPT_ID,)
+    if references is not None:
+        refs = references.select(
+            pl.col(ROW).cast(pl.Int64), pl.lit(REFERENCE_REASON).alias(DROP_REASON),
+            pl.lit(None, pl.String).alias(DUP_CLUSTER), pl.lit(None, pl.String).alias(KEPT_ID),
+            pl.col(DUPLICATE_OF).cast(pl.String))
+        marks = pl.concat([marks.with_columns(pl.lit(None, pl.String).alias(DUPLICATE_OF)),
+                           refs]).sort(ROW)
+        columns[DUPLICATE_OF] = pl.String
+        rejected_only = (KEPT_ID, DUPLICATE_OF)
+    total = apply_marks(data, marks, ctx, engine, columns=columns, mark=mark_clusters,
+                        rejected_only=rejected_only)
     return total, hist

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -11,7 +12,8 @@ import polars as pl
 from ..io.parts import ROW
 from ..records import MESSAGE_PARTS, join_messages, message_text
 from ..text import normalize_expr
-from .base import StageContext, StageData, StageOptions, StageOutput, StageResult
+from .base import StageContext, StageData, StageOutput, StageResult
+from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
 from .keyed import KeyedGrouping, key_columns
 
 Part = Literal["prompt", "response", "conversation", "pair"]
@@ -23,7 +25,7 @@ _H1, _H2 = "__key_hi", "__key_lo"
 _FIRST = "__dedup_first"
 
 
-class ExactDedupOptions(StageOptions):
+class ExactDedupOptions(ReferenceOptions):
     """Options of ``dedup.exact``."""
 
     on: Part = "conversation"
@@ -59,8 +61,12 @@ class ExactDedup(KeyedGrouping):
     The key of a record is its ``on`` part (``prompt``, ``response``, ``conversation`` or
     ``pair``, see :data:`curate.records.MESSAGE_PARTS`), turn by turn, as ``role`` plus content
     normalised by NFKC, case folding and white-space collapsing. Records with equal keys form a
-    group: the first record of the group (in input order) is kept, the others are removed with
-    ``drop_reason = "duplicate_exact"`` and ``kept_id`` = the kept record's ``id``.
+    group: the first record of the group (in input order) is kept, or the one ``keep`` picks
+    (a numeric column, or the copy of the most preferred input: ``keep: {prefer: [ours]}``),
+    the others are removed with ``drop_reason = "duplicate_exact"`` and ``kept_id`` = the kept
+    record's ``id``. With ``against: {v1: PATH}``, records whose key is a record's key in the
+    reference are removed with ``drop_reason = "duplicate_of_reference"`` and ``duplicate_of``
+    (see :mod:`curate.stages.dedup_against`).
     SFT and preference records are compared in the same key space: an SFT conversation equals a
     pair's prompt + chosen under ``on="conversation"``. Records whose part is null are never
     duplicates.
@@ -77,9 +83,11 @@ class ExactDedup(KeyedGrouping):
           the cluster id too. A non-null ``dup_cluster`` already present in the input (from an
           earlier dedup stage) is left as it is.
         - drop_reason (str), kept_id (str): on rejected records only.
+        - duplicate_of (str): on rejected records, with ``against`` only.
 
     Stats:
-        ``{"on": ..., "groups": <duplicate groups>, "duplicates": <records removed>}``.
+        ``{"on": ..., "groups": <duplicate groups>, "duplicates": <records removed>}``, and
+        ``against`` (per reference: path, digest, rows, built, index, duplicates).
 
     Examples:
         Keep one record per distinct prompt:
@@ -106,12 +114,45 @@ class ExactDedup(KeyedGrouping):
     id = "dedup.exact"
     Options = ExactDedupOptions
     summary = "Drop records whose prompt/response/conversation/pair text is an exact duplicate."
+    reason = REASON
     writes = (DUP_CLUSTER,)
     report_section = "dedup"
     command, cli_name, cli_prefix, cli_order = "dedup", "exact", "", 10
     key = (_H1, _H2)
+    ref_key = (_H1, _H2)  # the key as the references' sorted keys hold it (hash first)
 
     options: ExactDedupOptions
+
+    def columns_read(self) -> tuple[str, ...]:
+        from .dedup_keep import keep_columns
+
+        return keep_columns(self.options.keep)
+
+    def prepare(self, schema: pl.Schema, ctx: StageContext) -> None:
+        from .dedup_keep import check_keep
+
+        check_keep(self.options.keep, schema, longest=False)
+
+    def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
+        return run_keyed(self, data, ctx, engine)
+
+    def resolved(self) -> dict:
+        from .dedup_against import reference_digests
+
+        return reference_digests(self)
+
+    def index_params(self) -> dict:
+        """What a reference's index depends on (see :mod:`curate.dedup.reference`)."""
+        return {"on": self.options.on}
+
+    def build_index(self, tmp, source, ctx: StageContext, engine) -> dict:
+        """A reference's keys: its records' key digests, one reference row a key."""
+        from ..dedup.reference import build_keyed
+
+        return build_keyed(tmp, source, engine, sign=partial(_sign, on=self.options.on),
+                           columns=self.sign_columns(source.schema), extra={},
+                           key=self.ref_key, limit=1, keys_per_row=1,
+                           desc=f"{ctx.name} reference")
 
     def sign_columns(self, schema: pl.Schema) -> list[str]:
         return key_columns(schema, dedup_key(self.options.on))
@@ -119,12 +160,9 @@ class ExactDedup(KeyedGrouping):
     def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """One keyed row per record with a compared part: ``__row`` and the 128-bit BLAKE2b
         digest of its key as two UInt64 columns (see :func:`key_digests`)."""
-        keys = batch.select(ROW, dedup_key(self.options.on).alias(_KEY))
-        # a null key (missing part) is never a duplicate of anything
-        keys = keys.filter(pl.col(_KEY).is_not_null())
-        hi, lo = key_digests(keys[_KEY])
-        return pl.DataFrame({ROW: keys[ROW], _H1: hi, _H2: lo},
-                            schema={ROW: pl.Int64, _H1: pl.UInt64, _H2: pl.UInt64})
+        keyed = _sign(batch, on=self.options.on)
+        match_keyed(self, keyed)
+        return keyed
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:
         """The rows of repeated keys, each with the first row (in input order) of its key."""
@@ -133,19 +171,45 @@ class ExactDedup(KeyedGrouping):
             ROW, pl.col(ROW).min().over(key).alias(_FIRST))
 
     def finish(self, data: StageData, grouped: pl.DataFrame, ctx: StageContext,
-               engine) -> StageOutput:
-        """The first row of each group survives; the ids of the grouped rows are read, the
-        marks applied in a streaming pass."""
-        from .clusters import write_clusters
+               engine, against: Against | None = None) -> StageOutput:
+        """The first row of each group survives (or the one ``keep`` ranks first); the ids of
+        the grouped rows are read, the marks applied in a streaming pass. Rows whose key is a
+        reference's are removed as its duplicates (every row of such a group: they share
+        the key)."""
+        from .clusters import cluster_output, write_clusters
         from .marks import finish_marks, take
 
+        refs = None
+        stats: dict = {"on": self.options.on}
+        if against is not None:
+            refs = against.marks(engine, against.candidates, ctx.name)
+            grouped = grouped.filter(~pl.col(ROW).is_in(refs[ROW].implode()))
+            stats["against"] = against.stats(refs)
         grouped = grouped.sort(ROW)
+        if self.options.keep != "first":
+            pairs = grouped.filter(pl.col(ROW) != pl.col(_FIRST)).select(_FIRST, ROW)
+            out = cluster_output(self, data, pairs.to_numpy(), ctx, engine, lengths=None,
+                                 stats=stats, references=refs)
+            out.stats = {**stats, "groups": stats["dup_clusters"]}
+            for name in ("pairs", "dup_clusters", "cluster_sizes"):
+                out.stats.pop(name, None)
+            return out
         rows = grouped[ROW].to_numpy()
         survivor = np.searchsorted(rows, grouped[_FIRST].to_numpy())
         ids = take(engine, data.source, rows, ["id"], desc=f"{ctx.name} ids")["id"]
-        total, hist = write_clusters(REASON, data, rows, survivor, ids, ctx, engine)
-        return finish_marks(data, total, {"on": self.options.on, "groups": sum(hist.values()),
-                                          "duplicates": total.dropped.get(REASON, 0)})
+        total, hist = write_clusters(REASON, data, rows, survivor, ids, ctx, engine,
+                                     references=refs)
+        stats.update(groups=sum(hist.values()), duplicates=total.dropped.get(REASON, 0))
+        return finish_marks(data, total, stats)
+
+
+def _sign(batch: pl.DataFrame, *, on: Part) -> pl.DataFrame:
+    keys = batch.select(ROW, dedup_key(on).alias(_KEY))
+    # a null key (missing part) is never a duplicate of anything
+    keys = keys.filter(pl.col(_KEY).is_not_null())
+    hi, lo = key_digests(keys[_KEY])
+    return pl.DataFrame({ROW: keys[ROW], _H1: hi, _H2: lo},
+                        schema={ROW: pl.Int64, _H1: pl.UInt64, _H2: pl.UInt64})
 
 
 def key_digests(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -165,6 +229,8 @@ def key_digests(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return both[:, 0], both[:, 1]
 
 
-def dedup_exact(df: pl.DataFrame, *, on: Part = "conversation") -> StageResult:
-    """Library form of the ``dedup.exact`` stage; see :class:`ExactDedup`."""
-    return ExactDedup(ExactDedupOptions(on=on)).apply(df, StageContext(name=ExactDedup.id))
+def dedup_exact(df: pl.DataFrame, *, on: Part = "conversation", **options) -> StageResult:
+    """Library form of the ``dedup.exact`` stage; ``options`` as :class:`ExactDedupOptions`
+    (``keep``, ``against``); see :class:`ExactDedup`."""
+    return ExactDedup(ExactDedupOptions(on=on, **options)).apply(
+        df, StageContext(name=ExactDedup.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,8 +13,10 @@ from ..dedup.lsh import optimal_param
 from ..errors import CurateError
 from ..io.parts import ROW
 from ..records import MESSAGE_PARTS, join_contents
-from .base import Stage, StageContext, StageData, StageOptions, StageOutput, StageResult
+from .base import Stage, StageContext, StageData, StageOutput, StageResult
+from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
 from .dedup_exact import DUP_CLUSTER, Part
+from .dedup_keep import keep_columns, then_of
 from .keyed import KeyedGrouping, key_columns
 
 REASON = "duplicate_near"
@@ -24,15 +27,12 @@ _BAND, _HASH, _TEXT = "__band", "__hash", "__text"
 _WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
 
 
-class DedupOptions(StageOptions):
+class DedupOptions(ReferenceOptions):
     """Options shared by the near and semantic dedup stages."""
 
     on: Part = "conversation"
     """Which part of a record is compared: prompt, response, conversation or pair (as in
     ``dedup.exact``)."""
-    keep: str = "first"
-    """Which record of a cluster survives: ``first`` (input order), ``longest`` (longest
-    compared text), or the name of a numeric column (highest value; nulls last)."""
 
 
 class NearDedupOptions(DedupOptions):
@@ -130,10 +130,14 @@ class NearDedup(KeyedGrouping):
     at 0.8 and 128 permutations that is 14 bands of 9 rows, which finds a pair at Jaccard 0.85
     with probability 0.975 (9 x 13 at equal weights, as with ``verify: false``: 0.69).
     Duplicate pairs are joined into clusters (connected components); one record per cluster
-    survives by the ``keep`` policy and the others are removed with
+    survives by the ``keep`` policy (see :mod:`curate.stages.dedup_keep`: first, longest, a
+    score column, or the copy of the most preferred input) and the others are removed with
     ``drop_reason = "duplicate_near"``. SFT records and pairs are never duplicates of each
     other; records whose part is missing or has no word (empty, emoji, punctuation) are never
-    duplicates.
+    duplicates. With ``against: {v1: PATH}``, a record whose band buckets meet a reference
+    record's and whose Jaccard with it reaches ``threshold`` (the same check) is removed with
+    ``drop_reason = "duplicate_of_reference"`` and ``duplicate_of`` (see
+    :mod:`curate.stages.dedup_against`); the reference's MinHash bands are cached.
 
     Input columns:
         - id (str), kind (str): the record id and kind.
@@ -144,10 +148,13 @@ class NearDedup(KeyedGrouping):
         - dup_cluster (str | null): the survivor's id, on every record of a cluster of two or
           more (kept and rejected); an earlier non-null ``dup_cluster`` is left as it is.
         - drop_reason (str), kept_id (str): on rejected records only.
+        - duplicate_of (str): on rejected records, with ``against`` only.
 
     Stats:
         ``on``, ``bands``, ``rows``, ``candidates`` (pairs), ``pairs`` (duplicate pairs),
-        ``dup_clusters``, ``duplicates`` and ``cluster_sizes`` (``{size: clusters}``).
+        ``dup_clusters``, ``duplicates`` and ``cluster_sizes`` (``{size: clusters}``), and
+        with ``against``: ``against`` (per reference: path, digest, rows, built, index,
+        duplicates) and ``reference_candidates``.
 
     Examples:
         ```python
@@ -174,11 +181,39 @@ class NearDedup(KeyedGrouping):
     report_section = "dedup"
     command, cli_name, cli_prefix, cli_order = "dedup", "near", "", 20
     key = (_BAND, _HASH)
+    ref_key = (_HASH, _BAND)  # the key as the references' sorted keys hold it (hash first)
 
     options: NearDedupOptions
 
     def columns_read(self) -> tuple[str, ...]:
-        return keep_column(self.options.keep)
+        return keep_columns(self.options.keep)
+
+    def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
+        return run_keyed(self, data, ctx, engine)
+
+    def resolved(self) -> dict:
+        from .dedup_against import reference_digests
+
+        return reference_digests(self)
+
+    def index_params(self) -> dict:
+        """What a reference's index depends on (see :mod:`curate.dedup.reference`)."""
+        o = self.options
+        bands, rows = self.banding()
+        return {"on": o.on, "ngram": o.ngram, "seed": o.seed, "bands": bands, "rows": rows}
+
+    def build_index(self, tmp, source, ctx: StageContext, engine) -> dict:
+        """A reference's keys: its records' band buckets (the first :data:`WINDOW` reference
+        rows of a bucket, as a bucket pairs a row with its next ``WINDOW``), and their
+        compared texts for the Jaccard check."""
+        from ..dedup.lsh import WINDOW
+        from ..dedup.reference import build_keyed
+
+        return build_keyed(tmp, source, engine, sign=partial(_sign_batch, stage=self),
+                           columns=self.sign_columns(source.schema), extra={},
+                           blobs={_TEXT: compared_text(self.options.on)},
+                           key=self.ref_key, limit=WINDOW,
+                           keys_per_row=self.keys_per_row(), desc=f"{ctx.name} reference")
 
     def banding(self) -> tuple[int, int]:
         o = self.options
@@ -208,11 +243,13 @@ class NearDedup(KeyedGrouping):
         hashes = minhash_bands(h, off, bands=bands, rows=rows, seed=o.seed,
                                salt=kind_salt(batch))
         has = np.diff(off) > 0
-        return pl.DataFrame({
+        keyed = pl.DataFrame({
             ROW: batch[ROW].to_numpy()[has].repeat(bands),
             _BAND: np.tile(np.arange(bands, dtype=np.int16), int(has.sum())),
             _HASH: hashes[has].reshape(-1),
         }, schema={ROW: pl.Int64, _BAND: pl.Int16, _HASH: pl.UInt64})
+        match_keyed(self, keyed)
+        return keyed
 
     def group(self, part: pl.DataFrame) -> pl.DataFrame:
         """Candidate pairs of the part's buckets (see :func:`curate.dedup.lsh.bucket_pairs`),
@@ -232,10 +269,11 @@ class NearDedup(KeyedGrouping):
                             schema={"i": pl.Int64, "j": pl.Int64}).unique()
 
     def finish(self, data: StageData, grouped: pl.DataFrame, ctx: StageContext,
-               engine) -> StageOutput:
+               engine, against: Against | None = None) -> StageOutput:
         """Candidate pairs (each once), checked by exact Jaccard on the texts of the rows in
-        a candidate pair (read in one pass, with their ids and keep column), joined into
-        clusters by :func:`curate.stages.clusters.cluster_output`."""
+        a candidate pair (read in one pass, with their ids and keep columns), joined into
+        clusters by :func:`curate.stages.clusters.cluster_output`; candidates of the
+        references (``against``) checked the same way against the references' texts."""
         from ..dedup.shingles import unique
         from .clusters import LENGTH, cluster_output
         from .marks import take
@@ -248,28 +286,64 @@ class NearDedup(KeyedGrouping):
         else:
             pairs = np.zeros((0, 2), np.int64)
         candidates = int(pairs.shape[0])
+        refs = against.candidates if against is not None else None
         taken, lengths = None, pl.DataFrame(schema={ROW: pl.Int64, LENGTH: pl.UInt32})
-        if candidates and (o.verify or o.keep == "longest"):
-            rows = unique(pairs.reshape(-1))
+        check = o.verify or then_of(o.keep) == "longest"
+        if check and (candidates or refs is not None and refs.height):
+            mine = [pairs.reshape(-1)] + ([refs[ROW].to_numpy()] if refs is not None else [])
+            rows = unique(np.concatenate(mine))
             columns = {"id": pl.col("id"), _TEXT: compared_text(o.on).fill_null("")}
-            columns.update({c: pl.col(c) for c in keep_column(o.keep)})
+            columns.update({c: pl.col(c) for c in keep_columns(o.keep)})
             taken = take(engine, data.source, rows, columns, desc=f"{ctx.name} verify")
             texts = nfkc(taken[_TEXT])
             if o.verify:
                 pairs = pairs[_jaccard(texts, np.searchsorted(rows, pairs), o.ngram)
                               >= o.threshold]
+                if refs is not None and refs.height:
+                    refs = _verify_references(engine, against, refs, texts, rows, o, ctx)
             # only rows in a pair are ranked: the others' length is moot
             lengths = pl.DataFrame({ROW: taken[ROW], LENGTH: texts.str.len_chars()})
             taken = taken.drop(_TEXT)
         bands, rows_per_band = self.banding()
         stats = {"on": o.on, "bands": bands, "rows": rows_per_band, "candidates": candidates}
+        marks = None
+        if against is not None:
+            marks = against.marks(engine, refs, ctx.name)
+            stats.update(against=against.stats(marks),
+                         reference_candidates=int(against.candidates.height))
         return cluster_output(self, data, pairs, ctx, engine, lengths=lengths, stats=stats,
-                              taken=taken)
+                              taken=taken, references=marks)
 
 
-def keep_column(keep: str) -> tuple[str, ...]:
-    """The column a ``keep`` option reads, if it names one."""
-    return () if keep in ("first", "longest") else (keep,)
+def _sign_batch(batch: pl.DataFrame, *, stage: NearDedup) -> pl.DataFrame:
+    return stage.sign(batch, StageContext(name=stage.id))
+
+
+def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.Series,
+                       rows: np.ndarray, o: NearDedupOptions, ctx: StageContext) -> pl.DataFrame:
+    """The reference candidates (``__row``, ``__refidx``, ``__ref``) whose Jaccard with the
+    reference record reaches the threshold; ``texts``: the new rows' texts (nfkc) at
+    ``rows``. The reference texts are read from the index, one reference at a time."""
+    from ..dedup.reference import REF_INDEX, REF_ROW, read_blob
+
+    kept = [refs.clear()]
+    for k, index in enumerate(against.indexes):
+        mine = refs.filter(pl.col(REF_INDEX) == k)
+        if not mine.height:
+            continue
+        ref_rows = np.unique(mine[REF_ROW].to_numpy())
+        ref_texts = pl.Series(read_blob(index.folder / "blobs" / _TEXT,
+                                        index.meta["pieces"], ref_rows), dtype=pl.String)
+        both = pl.concat([texts, nfkc(ref_texts)])
+        at = np.stack([np.searchsorted(rows, mine[ROW].to_numpy()),
+                       len(rows) + np.searchsorted(ref_rows, mine[REF_ROW].to_numpy())], axis=1)
+        kept.append(mine.filter(pl.Series(_jaccard(both, at, o.ngram) >= o.threshold)))
+    return pl.concat(kept)
+
+
+def keep_column(keep) -> tuple[str, ...]:
+    """The columns a ``keep`` option reads (see :func:`curate.stages.dedup_keep.keep_columns`)."""
+    return keep_columns(keep)
 
 
 def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:

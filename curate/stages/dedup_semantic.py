@@ -9,11 +9,13 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from ..embed import DEFAULT_MODEL
+from ..embed import DEFAULT_MODEL, precision
 from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
+from .dedup_against import Against, references
 from .dedup_exact import DUP_CLUSTER
-from .dedup_near import DedupOptions, keep_column
+from .dedup_keep import keep_columns, then_of
+from .dedup_near import DedupOptions
 
 REASON = "duplicate_semantic"
 _SALT = "__salt"
@@ -46,7 +48,13 @@ class SemanticDedup(Stage):
     ``threshold`` (and of the same record kind) are joined into clusters; one record per
     cluster survives by ``keep`` and the others are removed with
     ``drop_reason = "duplicate_semantic"``. It catches reordered and reworded copies that
-    n-gram methods miss. Records whose part is blank are never duplicates.
+    n-gram methods miss. Records whose part is blank are never duplicates. With
+    ``against: {v1: PATH}``, records whose cosine with a reference record (same kind)
+    reaches ``threshold`` are removed with ``drop_reason = "duplicate_of_reference"`` and
+    ``duplicate_of`` (see :mod:`curate.stages.dedup_against`); the reference's embeddings
+    (and, above ``exact_max`` reference rows, its k-means centroids and clusters, searched as
+    within one dataset: a new row against the reference rows of its nearest cluster) are
+    built once and cached (:mod:`curate.dedup.cross`).
 
     Input columns:
         - id (str), kind (str): the record id and kind.
@@ -57,11 +65,13 @@ class SemanticDedup(Stage):
         - dup_cluster (str | null): the survivor's id, on every record of a cluster of two or
           more (kept and rejected); an earlier non-null ``dup_cluster`` is left as it is.
         - drop_reason (str), kept_id (str): on rejected records only.
+        - duplicate_of (str): on rejected records, with ``against`` only.
 
     Stats:
         ``on``, ``search`` (``exact`` or ``kmeans``), ``clusters`` (k-means clusters),
         ``pairs``, ``dup_clusters``, ``duplicates``, ``cluster_sizes``, ``precision``,
-        ``embedded`` (texts the model embedded; the others came from the run's cache).
+        ``embedded`` (texts the model embedded; the others came from the run's cache), and
+        ``against`` (per reference: path, digest, rows, built, index, duplicates).
 
     Examples:
         ```python
@@ -91,12 +101,26 @@ class SemanticDedup(Stage):
     options: SemanticDedupOptions
 
     def columns_read(self) -> tuple[str, ...]:
-        return keep_column(self.options.keep)
+        return keep_columns(self.options.keep)
+
+    def index_params(self) -> dict:
+        """What a reference's index depends on (see :mod:`curate.dedup.reference`)."""
+        o = self.options
+        return {"on": o.on, "model": o.model, "precision": precision(),
+                "clusters": o.clusters, "exact_max": o.exact_max}
+
+    def build_index(self, tmp, source, ctx: StageContext, engine) -> dict:
+        """A reference's embeddings (:func:`curate.embed_store.embed_source`, into the
+        index), its ids and kind hashes, and above ``exact_max`` rows its k-means centroids
+        and each row's two nearest (fitted with seed 0: the index is shared by runs)."""
+        from .dedup_semantic_ref import build_reference
+
+        return build_reference(self, tmp, source, ctx, engine)
 
     def resolved(self) -> dict[str, Any]:
-        from ..embed import precision
+        from .dedup_against import reference_digests
 
-        return {"precision": precision()}
+        return {"precision": precision(), **reference_digests(self)}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         """Embeddings into a vector file (:func:`curate.embed_store.embed_source`: the texts
@@ -110,6 +134,7 @@ class SemanticDedup(Stage):
 
         o = self.options
         check_keep(o.keep, data.source.schema)  # a bad keep column fails before the work
+        indexes = references(self, ctx, engine)  # a bad reference fails before the work too
         columns = read_columns(data.source.schema, *_facts(o.on))
         embedded = embed_source(engine, data.source, partial(texts, on=o.on),
                                 vectors_path(ctx, data), columns=columns, model=o.model,
@@ -118,6 +143,7 @@ class SemanticDedup(Stage):
                                 rows=self.piece_rows)
         n = embedded.texts
         k = o.clusters or max(2, n // 2000)
+        against = Against(indexes) if indexes else None
         try:
             if n <= o.exact_max or use_exact(n, k):
                 search, k = "exact", 0
@@ -126,6 +152,10 @@ class SemanticDedup(Stage):
                 search = "kmeans"
                 pairs = engine.clustered_cosine_pairs(embedded.vectors, o.threshold, k,
                                                       seed=ctx.seed)
+            if against is not None:
+                from .dedup_semantic_ref import reference_matches
+
+                against.candidates = reference_matches(self, embedded, against, ctx, engine)
         finally:
             embedded.vectors.remove()
         rows = np.unique(pairs) if pairs.size else np.zeros(0, np.int64)
@@ -136,10 +166,14 @@ class SemanticDedup(Stage):
             at = np.searchsorted(rows, pairs)
             pairs = pairs[salt[at[:, 0]] == salt[at[:, 1]]]
         stats = {"on": o.on, "search": search, "clusters": k,
-                 "precision": self.resolved()["precision"], "embedded": embedded.embedded}
+                 "precision": precision(), "embedded": embedded.embedded}
+        marks = None
+        if against is not None:
+            marks = against.marks(engine, against.candidates, ctx.name)
+            stats["against"] = against.stats(marks)
         return cluster_output(self, data, pairs, ctx, engine,
-                              lengths=facts.select(ROW, LENGTH) if o.keep == "longest"
-                              else None, stats=stats)
+                              lengths=facts.select(ROW, LENGTH) if then_of(o.keep) == "longest"
+                              else None, stats=stats, references=marks)
 
 
 def _facts(on: str) -> list[pl.Expr]:

@@ -161,8 +161,8 @@ def test_cli_near_and_options(tmp_path):
         "01_dedup.near                  3 -> 2       dropped duplicate_near: 1")
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["stages"][1]["thresholds"] == {
-        "on": "conversation", "keep": "first", "threshold": 0.7, "num_perm": 64, "ngram": 3,
-        "verify": False, "seed": 42}
+        "on": "conversation", "keep": "first", "against": {}, "threshold": 0.7,
+        "num_perm": 64, "ngram": 3, "verify": False, "seed": 42}
     usage = CliRunner().invoke(cli, ["dedup", str(data), "-o", str(tmp_path / "x"),
                                      "--ngram", "3"])
     assert usage.exit_code == 2 and "--ngram does not apply to --method exact" in usage.output
