@@ -149,9 +149,9 @@ class SelectDiverse(Stage):
         return tuple(c.strip() for c in named if c)
 
     def resolved(self) -> dict[str, Any]:
-        from ..embed import precision
+        from ..embed import TEXT_FORM, precision
 
-        return {"precision": precision()}
+        return {"precision": precision(), "text_form": TEXT_FORM}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         """Embeddings into a vector file (by ``engine.embed_pieces``, or from the
