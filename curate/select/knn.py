@@ -1,10 +1,12 @@
 """A sparse k-nearest-neighbour graph of unit rows (cosine), without an ``n x n`` matrix.
 
 Up to :data:`EXACT_ROWS` rows every row is compared with every other (blocks of queries
-against all rows). Above, the rows are blocked by the spherical k-means of semantic dedup
-(:mod:`curate.dedup.cosine`: centroids fitted on a sample, each row's two nearest centroids):
-a row's neighbours are searched among the rows of its nearest cluster and the rows whose
-second nearest cluster that is, so near rows split by a cluster border still meet.
+against all rows). Above, the rows are blocked as semantic dedup's clustered search blocks
+them (:mod:`curate.dedup.cosine`: each row's two nearest centroids, its queries searched
+among the members of their nearest cluster): a row's neighbours are searched among the rows
+of its nearest block and the rows whose second nearest block that is, so near rows split by
+a border still meet. The centroids come from a cheap fit (:func:`fit_blocks`, one per
+:data:`ROWS_PER_CLUSTER` rows): dedup's full k-means took 27 of 35 s of the graph on 50k rows.
 
 The work is a list of independent pieces (ranges of rows to assign, groups of clusters to
 search) that a ``map(fn, items, desc=...)`` runs: the engine's :meth:`map` (Ray tasks that
@@ -30,8 +32,10 @@ from .distance import block_rows, one_blas_thread
 EXACT_ROWS = 20_000  # up to this many rows the graph is exact
 ROWS_PER_CLUSTER = 1_000  # k-means clusters above EXACT_ROWS: one per this many rows
 ASSIGN_ROWS = 50_000  # rows per piece of the cluster assignment
+FIT_PER_CLUSTER = 20  # sample rows per centroid of the blocks' fit
 EXACT_QUERIES = 2_048  # query rows per piece of the exact search
 GROUP_ROWS = 50_000  # member rows per piece of the clustered search (a few clusters)
+NEIGHBOURS_BYTES = 12  # per neighbour in the graph: its row (int64) and cosine (float32)
 
 
 @dataclass
@@ -107,11 +111,47 @@ def search(X, rows: np.ndarray, queries: np.ndarray, bounds: np.ndarray, k: int
     return np.concatenate(found_q), np.concatenate(found_i), np.concatenate(found_s)
 
 
-def _assign(X, centers: np.ndarray, span: tuple[int, int]) -> np.ndarray:
-    from ..dedup.cosine import assign
-
+def fit_blocks(X, clusters: int, *, seed: int = 0, iterations: int = 3) -> np.ndarray:
+    """``clusters`` unit centroids (float32) for blocking the search: seeded random non-zero
+    rows, moved by a few spherical k-means steps on a sample of :data:`FIT_PER_CLUSTER` rows
+    per centroid. Cheap on purpose: a block only has to hold near rows together (the rows
+    near a border also search their second nearest block)."""
+    n = X.shape[0]
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(n, min(n, FIT_PER_CLUSTER * clusters), replace=False))
+    sample = np.asarray(X[rows], dtype=np.float32)
+    sample = sample[np.any(sample != 0, axis=1)]
+    clusters = min(clusters, len(sample))
+    centers = sample[np.sort(rng.choice(len(sample), clusters, replace=False))]
     with one_blas_thread():
-        return assign(X, centers, span[0], span[1])
+        for _ in range(iterations):
+            near = np.concatenate([np.argmax(sample[s:s + 4096] @ centers.T, axis=1)
+                                   for s in range(0, len(sample), 4096)])
+            sums = np.zeros_like(centers)
+            np.add.at(sums, near, sample)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            centers = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centers)
+    return np.ascontiguousarray(centers, dtype=np.float32)
+
+
+def nearest_blocks(X, centers: np.ndarray, span: tuple[int, int]) -> np.ndarray:
+    """The nearest and second nearest centroid (cosine) of the rows ``[start, end)``, int32,
+    ``-1`` for a zero row (in no block)."""
+    start, end = span
+    out = np.empty((end - start, 2), np.int32)
+    with one_blas_thread():
+        for s in range(start, end, 4096):
+            block = np.asarray(X[s:min(s + 4096, end)], dtype=np.float32)
+            sim = block @ centers.T
+            two = np.argpartition(-sim, 1, axis=1)[:, :2] if sim.shape[1] > 2 else \
+                np.broadcast_to(np.arange(sim.shape[1]), (len(block), sim.shape[1])).copy()
+            if two.shape[1] < 2:
+                two = np.concatenate([two, two], axis=1)
+            swap = np.take_along_axis(sim, two[:, 1:], 1) > np.take_along_axis(sim, two[:, :1], 1)
+            two[swap[:, 0]] = two[swap[:, 0]][:, ::-1]
+            two[~np.any(block != 0, axis=1)] = -1
+            out[s - start:s - start + len(block)] = two
+    return out
 
 
 def default_clusters(n: int) -> int:
@@ -125,7 +165,7 @@ def knn_graph(X, k: int, *, clusters: int | None = None, seed: int = 0,
     """Each row's ``k`` nearest rows by cosine (see the module). ``X``: unit float32 rows
     (an array, a memmap or a :class:`curate.vectors.RowView`, which pickles as its file's
     handle for ``map``'s workers). A zero row (no text) has no neighbours and is nobody's."""
-    from ..dedup.cosine import BLOCK, cluster_groups, cluster_members, fit_centroids
+    from ..dedup.cosine import BLOCK, cluster_groups, cluster_members
 
     from .kcenter import blas_threads
 
@@ -143,9 +183,9 @@ def knn_graph(X, k: int, *, clusters: int | None = None, seed: int = 0,
             queries[s:s + EXACT_QUERIES] = True
             items.append((live, queries, np.array([0, len(live)])))
     else:
-        centers = fit_centroids(X, clusters, seed=seed)
+        centers = fit_blocks(X, clusters, seed=seed)
         spans = [(s, min(s + ASSIGN_ROWS, n)) for s in range(0, n, ASSIGN_ROWS)]
-        near = np.concatenate(map(partial(_assign, X, centers), spans, threads=threads,
+        near = np.concatenate(map(partial(nearest_blocks, X, centers), spans, threads=threads,
                                   desc=f"{desc}: clusters", sizes=[b - a for a, b in spans]))
         rows, queries, bounds = cluster_members(near)
         items = [(rows[bounds[a]:bounds[b]], queries[bounds[a]:bounds[b]], bounds[a:b + 1])
