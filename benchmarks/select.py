@@ -62,7 +62,8 @@ from curate.select.coverage import MEAN_ROWS, coverage, random_picks  # noqa: E4
 from curate.select.kcenter import kcenter_greedy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
+# as tests/conftest.py: CURATE_SHARED_DATA where the checkout is not beside shared/
+SHARED = Path(os.environ.get("CURATE_SHARED_DATA") or HERE.parent.parent / "shared" / "data")
 PEERS = HERE / ".venv-peers"
 
 _APRICOT_RUN = """
