@@ -97,6 +97,21 @@ def select_rows(X, budget: int, *, method: str = "facility", seed: int = 0,
     return Selection(interleave(parts), None, info)
 
 
+def compare_methods(X, budget: int, method: str, **options) -> dict[str, dict[str, Any]]:
+    """The coverage (:func:`.coverage.coverage`) of every method other than ``method`` at the
+    same ``budget`` and :func:`select_rows` ``options`` (deita only where there are scores)."""
+    from .coverage import coverage
+
+    out = {}
+    for other in METHODS:
+        if other == method or (other == "deita" and options.get("scores") is None):
+            continue
+        sel = select_rows(X, budget, method=other, **options)
+        out[other] = coverage(X, sel.picks, options.get("labels"), distance=sel.distance,
+                              seed=options.get("seed", 0))
+    return out
+
+
 def _select_one(X, budget, keep, scores, labels, *, method, seed, min_distance, per_cluster,
                 within_cluster, kcenter, outlier_share, neighbours, map) -> Selection:
     initial = np.flatnonzero(keep)

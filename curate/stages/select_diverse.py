@@ -158,7 +158,7 @@ class SelectDiverse(Stage):
         ``embedding`` column), method ``kcenter`` by ``engine.kcenter`` on that file; k-means,
         the other methods and coverage in process, reading the file in blocks; the picks
         applied piece by piece."""
-        from ..select import select_rows
+        from ..select import compare_methods, select_rows
         from ..select.budget import resolve_budget
         from ..select.clusters import default_n_clusters, kmeans
         from ..select.coverage import coverage_report
@@ -212,8 +212,11 @@ class SelectDiverse(Stage):
                 stats["coverage"] = coverage_report(X, sel.picks, labels, seed=seed,
                                                     distance=sel.distance)
                 if o.compare:
-                    stats["coverage"]["methods"] = compare_methods(
-                        X, budget, o.method, labels, args, ctx.name)
+                    try:
+                        stats["coverage"]["methods"] = compare_methods(X, budget, o.method,
+                                                                       **args)
+                    except CurateError as exc:
+                        raise StageError(f"{ctx.name}: compare: {exc}") from None
                 stats["map"] = self._write_map(data, engine, X, sel.picks, labels, seed, ctx)
             data.scratch.mkdir(parents=True, exist_ok=True)
             np.save(data.scratch / "labels.npy", labels.astype(np.int32))
@@ -258,26 +261,6 @@ class SelectDiverse(Stage):
         (ctx.out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         points.write_parquet(ctx.out_dir / rel)
         return rel.as_posix()
-
-
-def compare_methods(X, budget: int, method: str, labels: np.ndarray, args: dict,
-                    stage: str) -> dict[str, dict]:
-    """The coverage of every method other than ``method`` at the same budget and options
-    (deita only where there are scores)."""
-    from ..select import METHODS, select_rows
-    from ..select.coverage import coverage
-
-    out = {}
-    for other in METHODS:
-        if other == method or (other == "deita" and args.get("scores") is None):
-            continue
-        try:
-            sel = select_rows(X, budget, method=other, **args)
-        except CurateError as exc:
-            raise StageError(f"{stage}: compare, method {other}: {exc}") from None
-        out[other] = coverage(X, sel.picks, labels, distance=sel.distance,
-                              seed=args["seed"])
-    return out
 
 
 def _texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
