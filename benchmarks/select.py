@@ -108,13 +108,19 @@ def _anon() -> int:
     return 0
 
 
+CPU_SECONDS: list[float] = []  # process CPU seconds of each measured call (a busy machine's
+# wall seconds depend on the other jobs; CPU seconds much less)
+
+
 def measured(fn):
-    """``fn()`` with its seconds, tracemalloc peak and anonymous-RSS peak."""
+    """``fn()`` with its seconds, tracemalloc peak and anonymous-RSS peak (and its CPU
+    seconds appended to :data:`CPU_SECONDS`)."""
     tracemalloc.start()
     with PeakRss() as rss:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         out = fn()
         seconds = time.perf_counter() - t
+        CPU_SECONDS.append(time.process_time() - cpu)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return out, seconds, peak, rss.extra
@@ -249,15 +255,20 @@ def scale(args) -> None:
                                                                   seed=args.seed))
             cov = coverage(X, sel.picks, distance=sel.distance, seed=args.seed)
             rows.append((f"curate {method}", sec, cov, traced, anon))
-            print(f"  {method}: {sec:.1f} s, radius {cov['covering_radius']:.4f}, "
-                  f"mean {cov['mean_distance']:.4f}, {sel.info}", flush=True)
+            print(f"  {method}: {sec:.1f} s ({CPU_SECONDS[-1]:.1f} s CPU), radius "
+                  f"{cov['covering_radius']:.4f}, mean {cov['mean_distance']:.4f}, "
+                  f"anon +{anon / 2**20:.0f} MB, traced {traced / 2**20:.0f} MB, {sel.info}",
+                  flush=True)
+        print("  random: measuring the radius of a random draw ...", flush=True)
         rand = random_mean(X, args.k, args.draws)
         table(f"select {args.k} of {args.rows} (random: mean of {args.draws} draws; mean "
               f"distance over {MEAN_ROWS} rows where the method gives no distances)", rows, rand)
-        base = next((r[1] for r in rows if r[0] == "curate kcenter"), None)
-        if base:
-            for name, sec, *_ in rows:
-                print(f"  {name}: {sec / base:.2f}x k-center's seconds")
+        names = [r[0] for r in rows]
+        if "curate kcenter" in names:
+            at = names.index("curate kcenter")
+            for i, (name, sec, *_) in enumerate(rows):
+                print(f"  {name}: {sec / rows[at][1]:.2f}x k-center's seconds, "
+                      f"{CPU_SECONDS[i] / CPU_SECONDS[at]:.2f}x its CPU seconds")
 
 
 def main() -> None:
