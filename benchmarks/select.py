@@ -1,14 +1,23 @@
-"""Benchmark of diversity sampling: select K of N x DIM float32 unit embeddings (random data).
+"""Benchmark of diversity sampling: each method's coverage, seconds and memory, next to random.
 
-    .venv/bin/python benchmarks/select.py                 # 10k of 1M x 384, 2 threads
-    .venv/bin/python benchmarks/select.py --rows 200000 --k 2000 --no-peers
+    .venv/bin/python -m benchmarks.select --real            # AlpacaEval + Python FAQ prompts
+    .venv/bin/python -m benchmarks.select                   # 10k of 1M x 384 random unit rows
+    .venv/bin/python -m benchmarks.select --rows 200000 --k 2000 --methods facility,kcenter
 
-Prints, per method, the seconds of the selection (k-means included for ``clusters``), the
-covering radius of the picks (largest cosine distance from any row to its nearest pick; lower is
-better), the clusters covered and the peak memory the selection allocated on top of the input
-(tracemalloc: numpy arrays are traced). Then apricot-select's facility location (a submodular
-peer) side by side with ours on a subsample that its dense n x n similarity matrix can hold; it
-runs in its own virtualenv (benchmarks/.venv-peers, created on demand) and on the same data.
+Real data (``--real``): the 805 AlpacaEval instructions, each of its five source sets on its
+own, and the 177 questions of the Python FAQ (section titles, ``curate convert --format
+docs``), embedded as plain text (what ``select.diverse`` embeds for a single-turn prompt) with
+all-MiniLM-L6-v2; 10% of each set is picked. Random is the mean of ``--draws`` seeded draws.
+Two plain dense references run beside curate's methods: greedy facility location on the full
+``n x n`` similarity matrix (what apricot-select computes) and the same for 80% of the budget
+followed by k-center for the rest (the issue's script). ``--apricot`` adds apricot-select's
+``FacilityLocationSelection`` from benchmarks/.venv-peers when that virtualenv exists.
+
+Scale (default): ``--rows`` x ``--dim`` random unit rows in a vector file, read memory-mapped
+as the stage reads them. Per method: seconds, covering radius (largest cosine distance from
+a row to its nearest pick; exact), mean distance to the nearest pick (every row when the
+method gives it, else ``MEAN_ROWS`` random rows), and memory: the peak anonymous RSS above
+the start (the file's pages are the OS cache, not counted) and tracemalloc's peak.
 Numbers from a shared machine are noisy: compare rows of one run.
 """
 
@@ -36,9 +45,11 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = THREADS  # before numpy is imported
 
 import argparse  # noqa: E402
+import gzip  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -47,11 +58,13 @@ import numpy as np  # noqa: E402
 
 from curate.select import select_rows  # noqa: E402
 from curate.select.clusters import kmeans  # noqa: E402
-from curate.select.coverage import MEAN_ROWS, coverage  # noqa: E402
+from curate.select.coverage import MEAN_ROWS, coverage, random_picks  # noqa: E402
+from curate.select.kcenter import kcenter_greedy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# as tests/conftest.py: CURATE_SHARED_DATA where the checkout is not beside shared/
+SHARED = Path(os.environ.get("CURATE_SHARED_DATA") or HERE.parent.parent / "shared" / "data")
 PEERS = HERE / ".venv-peers"
-APRICOT = ["apricot-select==0.6.1", "scikit-learn"]  # apricot imports sklearn, undeclared
 
 _APRICOT_RUN = """
 import json, sys, time
@@ -64,121 +77,222 @@ print(json.dumps({"seconds": time.perf_counter() - t, "picks": [int(i) for i in 
 """
 
 
-def unit_rows(rows: int, dim: int, seed: int, chunk: int = 100_000) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    X = np.empty((rows, dim), dtype=np.float32)
-    for s in range(0, rows, chunk):
-        block = rng.standard_normal((min(chunk, rows - s), dim), dtype=np.float32)
-        X[s:s + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return X
+class PeakRss:
+    """The peak anonymous RSS (``RssAnon``: not the memory-mapped file's pages) while inside."""
+
+    def __enter__(self):
+        self.base = self.peak = _anon()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, _anon())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _anon())
+
+    @property
+    def extra(self) -> int:
+        return self.peak - self.base
 
 
-def run_ours(X, k, method, labels, seed):
-    scores = np.random.default_rng(seed + 1).random(len(X)) if method == "deita" else None
+def _anon() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+CPU_SECONDS: list[float] = []  # process CPU seconds of each measured call (a busy machine's
+# wall seconds depend on the other jobs; CPU seconds much less)
+
+
+def measured(fn):
+    """``fn()`` with its seconds, tracemalloc peak and anonymous-RSS peak (and its CPU
+    seconds appended to :data:`CPU_SECONDS`)."""
     tracemalloc.start()
-    t = time.perf_counter()
-    if method == "clusters":
-        labels = kmeans(X, labels.max() + 1, seed=seed)
-    sel = select_rows(X, k, method=method, seed=seed, scores=scores, labels=labels)
-    seconds = time.perf_counter() - t
+    with PeakRss() as rss:
+        t, cpu = time.perf_counter(), time.process_time()
+        out = fn()
+        seconds = time.perf_counter() - t
+        CPU_SECONDS.append(time.process_time() - cpu)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return sel, seconds, peak
+    return out, seconds, peak, rss.extra
 
 
-def peer_python() -> Path | None:
-    """The peers' venv python, created with apricot-select on first use; None if that fails."""
+def dense_facility(X: np.ndarray, k: int, initial=()) -> list[int]:
+    """Plain greedy facility location on the dense similarity matrix (the reference)."""
+    S = np.maximum(X @ X.T, 0.0)
+    cur = np.zeros(len(X), np.float32)
+    picks = list(initial)
+    for j in picks:
+        cur = np.maximum(cur, S[j])
+    while len(picks) < k:
+        gain = np.maximum(S - cur, 0).sum(axis=1)
+        gain[picks] = -1
+        j = int(np.argmax(gain))
+        picks.append(j)
+        cur = np.maximum(cur, S[j])
+    return picks
+
+
+def random_mean(X, k: int, draws: int, labels=None) -> dict:
+    covs = [coverage(X, random_picks(len(X), k, seed=s), labels, seed=s) for s in range(draws)]
+    return {key: float(np.mean([c[key] for c in covs]))
+            for key in ("covering_radius", "mean_distance")}
+
+
+def run_apricot(X: np.ndarray, k: int):
     py = PEERS / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-        (PEERS / ".gitignore").write_text("*\n")
-    probe = subprocess.run([str(py), "-c", "import apricot"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        inst = subprocess.run([str(py), "-m", "pip", "install", "-q", *APRICOT],
-                              capture_output=True, text=True)
-        probe = subprocess.run([str(py), "-c", "import apricot"], capture_output=True, text=True)
-        if probe.returncode != 0:
-            print(f"apricot-select: not usable: {(inst.stderr + probe.stderr).strip()[-800:]}")
-            return None
-    return py
-
-
-def run_apricot(py: Path, X: np.ndarray, k: int):
+    if not py.exists() or subprocess.run([str(py), "-c", "import apricot"],
+                                         capture_output=True).returncode != 0:
+        print("  apricot-select: not installed in benchmarks/.venv-peers (not run)")
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.npy"
         np.save(path, X)
-        env = {**os.environ, "NUMBA_NUM_THREADS": THREADS}
         res = subprocess.run([str(py), "-c", _APRICOT_RUN, str(path), str(k)],
-                             capture_output=True, text=True, env=env)
+                             capture_output=True, text=True,
+                             env={**os.environ, "NUMBA_NUM_THREADS": THREADS})
     if res.returncode != 0:
-        print(f"apricot-select failed: {res.stderr.strip()[-800:]}")
+        print(f"  apricot-select failed: {res.stderr.strip()[-400:]}")
         return None
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def table(title, rows):
+def table(title: str, rows: list, rand: dict) -> None:
     print(f"\n{title}")
-    print(f"{'method':<28}{'seconds':>9}{'x kcenter':>10}{'radius':>9}{'mean d*':>9}"
-          f"{'clusters':>10}{'extra MB':>10}")
-    base = next((r[1] for r in rows if r[0] == "curate kcenter"), None)
-    for name, sec, cov, peak in rows:
-        ratio = f"{sec / base:.2f}" if base else "-"
-        mb = f"{peak / 2**20:.0f}" if peak is not None else "-"
-        print(f"{name:<28}{sec:>9.2f}{ratio:>10}{cov['covering_radius']:>9.4f}"
-              f"{cov['mean_distance']:>9.4f}"
-              f"{cov['clusters_covered']:>5}/{cov['clusters']:<4}{mb:>10}")
-    print("radius: largest cosine distance from any row to its nearest pick (exact); mean d*: "
-          f"mean distance to the nearest pick (over {MEAN_ROWS} random rows at most; all rows "
-          "for k-center, which has them); clusters: k-means clusters "
-          "with a pick; extra MB: peak allocated during the selection (tracemalloc)")
+    print(f"{'method':<30}{'seconds':>9}{'radius':>9}{'x rand':>8}{'mean d':>9}{'x rand':>8}"
+          f"{'anon MB':>9}{'traced MB':>10}")
+    print(f"{'random (mean of draws)':<30}{'':>9}{rand['covering_radius']:>9.4f}{1:>8.3f}"
+          f"{rand['mean_distance']:>9.4f}{1:>8.3f}")
+    for name, sec, cov, traced, anon in rows:
+        mb = (lambda v: f"{v / 2**20:.0f}" if v is not None else "-")
+        print(f"{name:<30}{sec:>9.2f}{cov['covering_radius']:>9.4f}"
+              f"{cov['covering_radius'] / rand['covering_radius']:>8.3f}"
+              f"{cov['mean_distance']:>9.4f}{cov['mean_distance'] / rand['mean_distance']:>8.3f}"
+              f"{mb(anon):>9}{mb(traced):>10}", flush=True)
 
 
-def bench(X, k, methods, seed, n_clusters):
-    labels = kmeans(X, n_clusters, seed=seed)  # for "clusters covered" (not timed)
-    rows = []
-    for method in methods:
-        sel, seconds, peak = run_ours(X, k, method, labels, seed)
-        cov = coverage(X, sel.picks, labels, distance=sel.distance, seed=seed)
-        rows.append((f"curate {method}", seconds, cov, peak))
-        print(f"  {method}: {seconds:.1f} s, radius {cov['covering_radius']:.4f}", flush=True)
-    return labels, rows
+# -- real prompts ---------------------------------------------------------------------------
+def prompt_sets() -> dict[str, list[str]]:
+    from curate.convert import convert
+
+    rows = json.loads(gzip.decompress(
+        (SHARED / "alpaca_eval" / "gpt-3.5-turbo-0301.model_outputs.json.gz").read_bytes()))
+    sets = {"alpaca_eval": [r["instruction"] for r in rows]}
+    for name in sorted({r["dataset"] for r in rows}):
+        sets[f"alpaca_eval/{name}"] = [r["instruction"] for r in rows if r["dataset"] == name]
+    faq = convert(SHARED / "raw" / "python_faq", format="docs").frame
+    sets["python_faq"] = [m[0]["content"] for m in faq["messages"].to_list()]
+    return sets
+
+
+def real(args) -> None:
+    from curate.embed import embed_texts
+
+    cache = Path(args.cache)
+    for name, texts in prompt_sets().items():
+        X = embed_texts(texts, cache_dir=cache, desc=name)
+        k = max(2, round(args.share * len(X)))
+        rand = random_mean(X, k, args.draws)
+        rows, labels = [], kmeans(X, k, seed=0)  # for method clusters (not timed)
+        for method in args.methods.split(","):
+            sel, sec, traced, anon = measured(lambda: select_rows(X, k, method=method,
+                                                                  seed=args.seed,
+                                                                  labels=labels))
+            rows.append((f"curate {method}", sec, coverage(X, sel.picks, distance=sel.distance),
+                         traced, anon))
+        picks, sec, traced, anon = measured(lambda: dense_facility(X, k))
+        rows.append(("dense facility location", sec, coverage(X, np.array(picks)), traced, anon))
+        m = k - round(0.2 * k)
+        res, sec, traced, anon = measured(
+            lambda: kcenter_greedy(X, k, initial=dense_facility(X, m)))
+        rows.append(("dense facility 80% + k-center", sec,
+                     coverage(X, res.picks, distance=res.distance), traced, anon))
+        if args.apricot:
+            got = run_apricot(X, k)
+            if got is not None:
+                rows.append(("apricot facility location", got["seconds"],
+                             coverage(X, np.array(got["picks"])), None, None))
+        table(f"{name}: {k} of {len(X)} prompts (random: mean of {args.draws} draws)", rows, rand)
+
+
+# -- scale ----------------------------------------------------------------------------------
+def planted(path: Path, rows: int, dim: int, seed: int, chunk: int = 100_000):
+    """Random unit rows written to a vector file piece by piece (never whole in memory)."""
+    from curate.vectors import Vectors
+
+    vectors = Vectors.create(path, rows, dim)
+    rng = np.random.default_rng(seed)
+    for s in range(0, rows, chunk):
+        block = rng.standard_normal((min(chunk, rows - s), dim), dtype=np.float32)
+        vectors.write(np.arange(s, s + len(block)), block / np.linalg.norm(block, axis=1,
+                                                                           keepdims=True))
+    return vectors
+
+
+def scale(args) -> None:
+    from curate.select.knn import NEIGHBOURS_BYTES
+    from curate.vectors import view
+
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        vectors = planted(Path(tmp) / "x.npy", args.rows, args.dim, args.seed)
+        X = view(vectors)
+        print(f"{args.k} of {args.rows} x {args.dim} float32 random unit rows in a vector file "
+              f"({args.rows * args.dim * 4 / 2**20:.0f} MB, memory-mapped; a 16-neighbour graph "
+              f"is {args.rows * 16 * NEIGHBOURS_BYTES / 2**20:.0f} MB), {THREADS} BLAS threads",
+              flush=True)
+        rows = []
+        for method in args.methods.split(","):
+            sel, sec, traced, anon = measured(lambda: select_rows(X, args.k, method=method,
+                                                                  seed=args.seed))
+            cov = coverage(X, sel.picks, distance=sel.distance, seed=args.seed)
+            rows.append((f"curate {method}", sec, cov, traced, anon))
+            print(f"  {method}: {sec:.1f} s ({CPU_SECONDS[-1]:.1f} s CPU), radius "
+                  f"{cov['covering_radius']:.4f}, mean {cov['mean_distance']:.4f}, "
+                  f"anon +{anon / 2**20:.0f} MB, traced {traced / 2**20:.0f} MB, {sel.info}",
+                  flush=True)
+        print("  random: measuring the radius of a random draw ...", flush=True)
+        rand = random_mean(X, args.k, args.draws)
+        table(f"select {args.k} of {args.rows} (random: mean of {args.draws} draws; mean "
+              f"distance over {MEAN_ROWS} rows where the method gives no distances)", rows, rand)
+        names = [r[0] for r in rows]
+        if "curate kcenter" in names:
+            at = names.index("curate kcenter")
+            for i, (name, sec, *_) in enumerate(rows):
+                print(f"  {name}: {sec / rows[at][1]:.2f}x k-center's seconds, "
+                      f"{CPU_SECONDS[i] / CPU_SECONDS[at]:.2f}x its CPU seconds")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--real", action="store_true", help="the real prompt sets")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--k", type=int, default=10_000)
+    ap.add_argument("--share", type=float, default=0.1, help="--real: budget per set")
     ap.add_argument("--threads", default=THREADS, help="BLAS threads")
-    ap.add_argument("--methods", default="kcenter,deita,clusters,random")
-    ap.add_argument("--clusters", type=int, default=100, help="k-means clusters")
-    ap.add_argument("--peer-rows", type=int, default=10_000)
-    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--methods", default=None,
+                    help="default: facility,kcenter,clusters (--real), facility,kcenter")
+    ap.add_argument("--draws", type=int, default=None,
+                    help="random draws averaged (default: 50 --real, 1 at scale)")
+    ap.add_argument("--apricot", action="store_true", help="--real: apricot-select too")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "curate-bench-cache"),
+                    help="--real: the embedding cache")
+    ap.add_argument("--tmp", default=None, help="folder of the vector file")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    methods = args.methods.split(",")
-
-    X = unit_rows(args.rows, args.dim, args.seed)
-    print(f"{args.k} of {args.rows} x {args.dim} float32 random unit rows "
-          f"({X.nbytes / 2**20:.0f} MB), {THREADS} BLAS threads", flush=True)
-    _, rows = bench(X, args.k, methods, args.seed, args.clusters)
-    table(f"select {args.k} of {args.rows}", rows)
-    if args.no_peers:
-        return
-    sub = X[:args.peer_rows].copy()
-    del X
-    k = max(1, args.k * args.peer_rows // args.rows)
-    print(f"\napricot-select facility location on {args.peer_rows} rows (its dense similarity "
-          f"matrix is rows^2; {args.rows} rows would need "
-          f"{args.rows ** 2 * 8 / 2**30:,.0f} GiB in float64), k = {k}", flush=True)
-    labels, rows = bench(sub, k, methods, args.seed, min(args.clusters, k))
-    py = peer_python()
-    if py is not None:
-        res = run_apricot(py, sub, k)
-        if res is not None:
-            cov = coverage(sub, np.array(res["picks"]), labels, seed=args.seed)
-            rows.append(("apricot facility location", res["seconds"], cov, None))
-    table(f"select {k} of {args.peer_rows}", rows)
+    args.methods = args.methods or ("facility,kcenter,clusters" if args.real
+                                    else "facility,kcenter")
+    args.draws = args.draws or (50 if args.real else 1)
+    real(args) if args.real else scale(args)
 
 
 if __name__ == "__main__":

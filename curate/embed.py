@@ -34,6 +34,10 @@ from .progress import bar
 from .records import MESSAGE_PARTS, message_text
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# How a part becomes the text that is embedded (:func:`part_text`); part of the embedding
+# cache's key, so that vectors of an earlier form are never reused. "content": a single turn
+# is its content alone, several turns are ``role: content`` lines.
+TEXT_FORM = "content"
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
 
@@ -148,12 +152,16 @@ def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int
 
 
 def part_text(on: str = "conversation") -> pl.Expr:
-    """The text of a record's ``on`` part, turns as ``role: content`` lines (content with the
-    turn's tool calls, :func:`curate.records.message_text`); "" when the part is missing."""
+    """The text of a record's ``on`` part as the user means it: a single turn is its content
+    alone (a shared ``user: `` prefix would pull every prompt towards one direction: more false
+    semantic duplicates, a worse spread); several turns are ``role: content`` lines. Content
+    with the turn's tool calls (:func:`curate.records.message_text`); "" when the part is
+    missing (see :data:`TEXT_FORM`)."""
     part = MESSAGE_PARTS[on]()
     joined = part.list.eval(pl.element().struct.field("role") + ": "
                             + message_text(pl.element())).list.join("\n")
-    return joined.fill_null("")
+    alone = part.list.eval(message_text(pl.element())).list.first()
+    return pl.when(part.list.len() == 1).then(alone).otherwise(joined).fill_null("")
 
 
 def frame_texts(df: pl.DataFrame, on: str = "conversation") -> list[str]:

@@ -1,6 +1,7 @@
 """The run's embedding cache: each text's vector, keyed by a hash of its content.
 
-One folder per model and precision path, ``CACHE/embeddings/<model>-<slug>-<path>.parquet/``,
+One folder per model, precision path and text form (:data:`curate.embed.TEXT_FORM`: how a
+record's part becomes text), ``CACHE/embeddings/<model>-<slug>-<path>-<form>.parquet/``,
 of part files with the columns ``key`` (sha1 of the text, hex) and ``vec`` (its float32
 vector). Whoever embeds texts adds them as a new part (written whole or not at all, from any
 worker), so the cache grows without ever being rewritten, and nothing reads it whole:
@@ -34,11 +35,13 @@ def text_key(text: str) -> str:
 
 
 def cache_folder(cache_dir: Path, model: str) -> Path:
-    """The cache of ``model`` on this process's precision path under ``cache_dir``."""
-    from .embed import precision, resolve_model
+    """The cache of ``model`` on this process's precision path and the current text form
+    under ``cache_dir`` (a cache of an earlier form is left alone, never read)."""
+    from .embed import TEXT_FORM, precision, resolve_model
 
     slug = hashlib.sha1(resolve_model(model).encode()).hexdigest()[:10]
-    return Path(cache_dir) / "embeddings" / f"{Path(model).name}-{slug}-{precision()}.parquet"
+    return (Path(cache_dir) / "embeddings"
+            / f"{Path(model).name}-{slug}-{precision()}-{TEXT_FORM}.parquet")
 
 
 def cache_files(folder: Path) -> list[Path]:

@@ -72,8 +72,8 @@ def test_the_cache_keeps_each_precision_path_apart(tmp_path, monkeypatch):
         monkeypatch.setenv("CURATE_EMBED_PRECISION", path)
         embed.embed_texts(TEXTS[:2], cache_dir=tmp_path, encode=encode)
     assert calls == [TEXTS[:2], TEXTS[:2]]  # the second fp32 call found its vectors
-    names = sorted(p.name.rsplit("-", 1)[1] for p in (tmp_path / "embeddings").iterdir())
-    assert names == ["bf16.parquet", "fp32.parquet"]
+    names = sorted(p.name.rsplit("-", 2)[1:] for p in (tmp_path / "embeddings").iterdir())
+    assert names == [["bf16", "content.parquet"], ["fp32", "content.parquet"]]
 
 
 def test_a_resume_on_the_other_precision_path_embeds_again(tmp_path, monkeypatch):
@@ -113,5 +113,45 @@ def test_a_resume_on_the_other_precision_path_embeds_again(tmp_path, monkeypatch
     assert other["stages"][3]["stats"]["embedding"]["precision"] == "bf16"
     assert [s["fingerprint"] for s in other["stages"][2:]] != [
         s["fingerprint"] for s in first["stages"][2:]]
-    cached = sorted(p.name.rsplit("-", 1)[1] for p in (out / "cache" / "embeddings").iterdir())
-    assert cached == ["bf16.parquet", "fp32.parquet"]
+    cached = sorted(p.name.rsplit("-", 2)[1] for p in (out / "cache" / "embeddings").iterdir())
+    assert cached == ["bf16", "fp32"]
+
+
+def test_a_single_turn_is_embedded_as_its_content_and_several_turns_with_roles():
+    from curate.records import records_to_frame
+
+    df = records_to_frame([
+        {"id": "a", "kind": "sft", "source": "s", "meta": {},
+         "messages": [{"role": "user", "content": "Hi there"},
+                      {"role": "assistant", "content": "Hello"}]},
+        {"id": "b", "kind": "sft", "source": "s", "meta": {},
+         "messages": [{"role": "system", "content": "Be brief."},
+                      {"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A."}]}])
+    assert embed.frame_texts(df, "prompt") == ["Hi there", "system: Be brief.\nuser: Q?"]
+    assert embed.frame_texts(df, "response") == ["Hello", "A."]
+    assert embed.frame_texts(df, "conversation") == [
+        "user: Hi there\nassistant: Hello", "system: Be brief.\nuser: Q?\nassistant: A."]
+
+
+def test_a_cache_of_an_earlier_text_form_is_not_read(tmp_path, monkeypatch):
+    import polars as pl
+
+    from curate.embed_cache import cache_folder, text_key
+
+    monkeypatch.setenv("CURATE_EMBED_PRECISION", "fp32")
+    folder = cache_folder(tmp_path, "all-MiniLM-L6-v2")
+    assert folder.name.endswith(f"-fp32-{embed.TEXT_FORM}.parquet")
+    # the earlier layout: no text form in the name, vectors of "user: ..." texts
+    old = folder.with_name(folder.name.replace(f"-{embed.TEXT_FORM}", ""))
+    old.parent.mkdir(parents=True)
+    pl.DataFrame({"key": [text_key(TEXTS[0])],
+                  "vec": np.ones((1, 4), np.float32)}).write_parquet(old)
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.eye(len(texts), 4, dtype=np.float32)
+
+    embed.embed_texts(TEXTS[:1], cache_dir=tmp_path, encode=encode)
+    assert calls == [TEXTS[:1]]  # embedded again, not read from the old cache
+    assert old.read_bytes()[:4] == b"PAR1" and old.is_file()  # left as it was

@@ -20,7 +20,7 @@ from .test_embed import TEXTS
 def texts(batch: pl.DataFrame) -> pl.DataFrame:
     """The reply, null when blank, and its length."""
     text = part_text("response")
-    return batch.select(pl.when(text.str.strip_chars().str.len_chars() > 11).then(text)
+    return batch.select(pl.when(text.str.strip_chars().str.len_chars() > 0).then(text)
                         .alias(TEXT), text.str.len_chars().alias("chars"))
 
 
@@ -51,12 +51,12 @@ def test_pieces_cache_and_copies(source, tmp_path, fp32_embeddings):
     assert X.shape == (11, 384)
     assert not X[[2, 7]].any()  # blank replies: zero rows
     assert np.array_equal(X[4], X[0]) and np.array_equal(X[9], X[3])  # copies, bitwise
-    alone = encode_texts(["assistant: " + t for t in TEXTS])
+    alone = encode_texts(TEXTS)  # a single-turn reply is embedded as its content alone
     got = X[[0, 1, 3, 5, 6]]
     assert (got * alone).sum(axis=1).min() > 0.99999  # the same vectors, batched otherwise
     facts = first.facts.read()
     assert facts.columns == ["__row", "__key", "chars"]
-    assert facts["__key"].null_count() == 2 and facts["chars"][7] == 11
+    assert facts["__key"].null_count() == 2 and facts["chars"][7] == 0
     # pieces of 3 rows in parts of 4: rows 0-2, 3, 4-6, 7, 8-10; the first three embed
     assert len(list(cache_folder(cache, "all-MiniLM-L6-v2").iterdir())) == 3
 
@@ -70,10 +70,10 @@ def test_a_legacy_cache_file_is_read_and_extended(source, tmp_path, fp32_embeddi
     cache = tmp_path / "cache"
     folder = cache_folder(cache, "all-MiniLM-L6-v2")
     folder.parent.mkdir(parents=True)
-    X = encode_texts(["assistant: " + TEXTS[0]])
+    X = encode_texts([TEXTS[0]])
     from curate.embed_cache import text_key
 
-    pl.DataFrame({"key": [text_key("assistant: " + TEXTS[0])], "vec": X}).write_parquet(folder)
+    pl.DataFrame({"key": [text_key(TEXTS[0])], "vec": X}).write_parquet(folder)
     out = run(parts, tmp_path, "a", cache)
     assert (out.embedded, out.cached) == (4, 1)
     assert np.array_equal(out.vectors.array()[[0, 4]], np.repeat(X, 2, axis=0))

@@ -41,7 +41,10 @@ def sample(input_path, out, n, seed, fmt, on_error, **values):
     """Select a diverse subset by sentence embeddings; the others go to rejected/.
 
     Selected rows get select_rank (pick order) and cluster; the manifest and report.html show
-    the sample's coverage next to a random sample of the same size.
+    the sample's coverage next to a random sample of the same size (--compare: next to every
+    method), and a 2-D map of the embeddings with the picks marked. The default method,
+    facility, picks representative rows (facility location) and then the outliers
+    (k-center).
     """
     options = {"n": n, **set_options(SelectDiverse.Options, values)}
     stage = {"use": SelectDiverse.id, "with": options}

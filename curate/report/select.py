@@ -1,5 +1,6 @@
 """Report section of the ``select.*`` stages: coverage of the sample next to a random sample of
-the same size, and a 2-D map of the embeddings with the picks marked."""
+the same size (and next to every other method with ``compare``), and a 2-D map of the
+embeddings with the picks marked."""
 
 from __future__ import annotations
 
@@ -28,6 +29,25 @@ def coverage_table(coverage: dict[str, Any]) -> str:
             a, b = f"{a} of {sample.get('clusters')}", f"{b} of {rand.get('clusters')}"
         out.append(f"<tr><td>{html.escape(label)}</td><td class=num>{a}</td>"
                    f"<td class=num>{b}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def methods_table(method: str, coverage: dict[str, Any]) -> str:
+    """Each method's coverage at the same budget (``compare``), this run's method first."""
+    rows = [(f"{method} (this sample)", coverage.get("sample", {})),
+            ("random", coverage.get("random", {})),
+            *sorted(coverage.get("methods", {}).items())]
+    out = ["<p>Every method at the same budget (<code>compare</code>):</p>",
+           "<table><tr><th>method</th><th>covering radius</th><th>mean distance</th>"
+           "<th>clusters with a pick</th></tr>"]
+    for name, cov in rows:
+        clusters = (f"{cov.get('clusters_covered')} of {cov.get('clusters')}"
+                    if "clusters_covered" in cov else "")
+        out.append(f"<tr><td>{html.escape(str(name))}</td>"
+                   f"<td class=num>{cov.get('covering_radius')}</td>"
+                   f"<td class=num>{cov.get('mean_distance')}</td>"
+                   f"<td class=num>{clusters}</td></tr>")
     out.append("</table>")
     return "\n".join(out)
 
@@ -68,6 +88,8 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
                      f"{html.escape(str(emb.get('model')))}{html.escape(path)}.</p>")
     if stats.get("coverage"):
         parts.append(coverage_table(stats["coverage"]))
+        if stats["coverage"].get("methods"):
+            parts.append(methods_table(str(stats.get("method")), stats["coverage"]))
     path = Path(out_dir) / stats["map"] if stats.get("map") else None
     if path is not None and path.is_file():
         parts.append(map_svg(pl.read_parquet(path)))

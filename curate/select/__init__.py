@@ -1,8 +1,10 @@
 """Embedding-based diversity sampling on a float32 array of unit rows.
 
-    select_rows(X, budget, method="kcenter"|"deita"|"clusters"|"random", ...) -> Selection
+    select_rows(X, budget, method="facility"|"kcenter"|"deita"|"clusters"|"random", ...)
+        -> Selection
 
-The algorithms live in one module each (:mod:`.kcenter`, :mod:`.deita`, :mod:`.clusters`);
+The algorithms live in one module each (:mod:`.facility` on the graph of :mod:`.knn`,
+:mod:`.kcenter`, :mod:`.deita`, :mod:`.clusters`);
 :mod:`.budget` turns a count or fraction into quotas that add up, :mod:`.coverage` measures a
 sample against a random one. Nothing here reads records or models: the ``select.diverse`` stage
 (:mod:`curate.stages.select_diverse`) embeds the records and calls :func:`select_rows`.
@@ -20,36 +22,45 @@ from ..vectors import view
 from .budget import allocate, interleave
 from .clusters import cluster_select
 from .deita import deita_select
+from .facility import NEIGHBOURS, OUTLIER_SHARE, facility_kcenter
 from .kcenter import KCenterResult, kcenter_greedy
+from .knn import serial_map
 
-METHODS = ("kcenter", "deita", "clusters", "random")
+METHODS = ("facility", "kcenter", "deita", "clusters", "random")
 
 
 @dataclass
 class Selection:
     """``picks``: row indices in rank order. ``distance``: each row's distance to its nearest
-    pick when the method computed it (k-center without strata), else None."""
+    pick when the method computed it (facility and k-center without strata), else None."""
 
     picks: np.ndarray
     distance: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def select_rows(X, budget: int, *, method: str = "kcenter", seed: int = 0,
+def select_rows(X, budget: int, *, method: str = "facility", seed: int = 0,
                 keep: np.ndarray | None = None, scores: np.ndarray | None = None,
                 min_distance: float = 0.1, labels: np.ndarray | None = None,
                 per_cluster: str = "uniform", within_cluster: str = "kcenter",
                 strata: np.ndarray | None = None,
-                kcenter: Callable[..., KCenterResult] = kcenter_greedy) -> Selection:
+                kcenter: Callable[..., KCenterResult] = kcenter_greedy,
+                outlier_share: float = OUTLIER_SHARE, neighbours: int = NEIGHBOURS,
+                map: Callable = serial_map) -> Selection:
     """Pick ``budget`` rows of ``X`` (unit float32 rows: an array, a memory-mapped one, or a
     :class:`curate.vectors.RowView`; each stratum is passed on as a view of its rows).
 
     ``keep``: boolean mask of rows that are always picked (they count towards the budget).
-    ``scores``: per-row score for ``deita`` (NaN = no score, visited last). ``labels``: cluster
+    ``scores``: per-row score for ``deita`` (NaN = no score, visited last), and the quality
+    weight of ``facility`` when given. ``labels``: cluster
     per row for ``clusters``. ``strata``: integer stratum per row; each stratum gets a share of
     the budget proportional to its size (never below its kept rows) and is sampled on its own.
     ``kcenter``: the k-center of method ``kcenter`` (:func:`.kcenter.kcenter_greedy`'s
-    signature; the Ray engine passes its sharded one). Inside clusters it stays local.
+    signature; the Ray engine passes its sharded one), also the outlier picks of
+    ``facility``. Inside clusters it stays local. ``facility``: facility location on a graph
+    of ``neighbours`` nearest rows per row, then ``outlier_share`` of the budget by k-center
+    (:func:`.facility.facility_kcenter`); ``map`` runs the pieces of the graph's search (the
+    engine's ``map``; default: a loop here).
     """
     if method not in METHODS:
         raise CurateError(f"unknown selection method {method!r} (known: {', '.join(METHODS)})")
@@ -63,7 +74,8 @@ def select_rows(X, budget: int, *, method: str = "kcenter", seed: int = 0,
     if int(keep.sum()) > budget:
         raise CurateError(f"{int(keep.sum())} rows must be kept but the budget is {budget}")
     args = dict(method=method, seed=seed, min_distance=min_distance,
-                per_cluster=per_cluster, within_cluster=within_cluster, kcenter=kcenter)
+                per_cluster=per_cluster, within_cluster=within_cluster, kcenter=kcenter,
+                outlier_share=outlier_share, neighbours=neighbours, map=map)
     if strata is None:
         return _select_one(X, budget, keep, scores, labels, **args)
     strata = np.asarray(strata, dtype=np.int64)
@@ -85,9 +97,29 @@ def select_rows(X, budget: int, *, method: str = "kcenter", seed: int = 0,
     return Selection(interleave(parts), None, info)
 
 
+def compare_methods(X, budget: int, method: str, **options) -> dict[str, dict[str, Any]]:
+    """The coverage (:func:`.coverage.coverage`) of every method other than ``method`` at the
+    same ``budget`` and :func:`select_rows` ``options`` (deita only where there are scores)."""
+    from .coverage import coverage
+
+    out = {}
+    for other in METHODS:
+        if other == method or (other == "deita" and options.get("scores") is None):
+            continue
+        sel = select_rows(X, budget, method=other, **options)
+        out[other] = coverage(X, sel.picks, options.get("labels"), distance=sel.distance,
+                              seed=options.get("seed", 0))
+    return out
+
+
 def _select_one(X, budget, keep, scores, labels, *, method, seed, min_distance, per_cluster,
-                within_cluster, kcenter) -> Selection:
+                within_cluster, kcenter, outlier_share, neighbours, map) -> Selection:
     initial = np.flatnonzero(keep)
+    if method == "facility":
+        res, info = facility_kcenter(X, budget, seed=seed, initial=initial, scores=scores,
+                                     outlier_share=outlier_share, neighbours=neighbours,
+                                     map=map, kcenter=kcenter)
+        return Selection(res.picks, res.distance, info)
     if method == "kcenter":
         res = kcenter(X, budget, seed=seed, initial=initial if len(initial) else None)
         return Selection(res.picks, res.distance)

@@ -39,7 +39,7 @@ class SemanticDedupOptions(DedupOptions):
 class SemanticDedup(Stage):
     """Removes records whose meaning repeats another's (SemDeDup-style).
 
-    Each record's ``on`` part (turns as ``role: content`` lines) is embedded with
+    Each record's ``on`` part (a turn's content, or ``role: content`` lines) is embedded with
     :mod:`curate.embed` (L2-normalised; cached by content under the run's cache folder, so
     diversity sampling in the same run reuses the vectors) into a memory-mapped file
     (:mod:`curate.embed_store`), piece by piece. Up to ``exact_max`` records every pair is

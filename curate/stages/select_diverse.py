@@ -27,16 +27,24 @@ class SelectOptions(StageOptions):
 
     n: int | float = Field(description="Budget: a count (e.g. 1000) or a fraction of the rows "
                                        "(e.g. 0.1).")
-    method: Literal["kcenter", "deita", "clusters", "random"] = Field(
-        "kcenter", description="kcenter: farthest-first coverage; deita: by score, skipping rows "
-        "within min_distance of a pick; clusters: k-means quotas; random: uniform.")
+    method: Literal["facility", "kcenter", "deita", "clusters", "random"] = Field(
+        "facility", description="facility: facility location (representative picks) on a "
+        "nearest-neighbour graph, then k-center for the outliers (outlier_share of the budget); "
+        "kcenter: farthest-first coverage; deita: by score, skipping rows within min_distance "
+        "of a pick; clusters: k-means quotas; random: uniform.")
+    outlier_share: float = Field(0.2, ge=0, le=1, description="facility: share of the budget "
+                                 "picked farthest-first after facility location (0: facility "
+                                 "location only, 1: k-center only).")
+    neighbours: int = Field(16, ge=1, le=256, description="facility: nearest neighbours per "
+                            "row in the graph facility location runs on.")
     on: Literal["prompt", "response", "conversation", "pair"] = Field(
         "conversation", description="Which part of a record is embedded.")
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path.")
     keep_column: str | None = Field(None, description="Boolean column of rows that are always "
                                     "selected (they count towards the budget).")
     score_column: str | None = Field(None, description="deita: the score column, or 'a*b' for "
-                                     "the product of two columns; higher first.")
+                                     "the product of two columns; higher first. facility: "
+                                     "weighs each pick by its score's rank (quality first).")
     min_distance: float = Field(0.1, ge=0, le=2, description="deita: a row is added only if its "
                                 "cosine distance to every pick is above this.")
     n_clusters: int | None = Field(None, ge=1, description="k-means clusters (for the clusters "
@@ -52,6 +60,8 @@ class SelectOptions(StageOptions):
     seed: int | None = Field(None, description="Random seed; the run's seed when unset.")
     store_embedding: bool = Field(False, description="Add the embedding column (List(Float32)) "
                                   "to the output; it is never exported.")
+    compare: bool = Field(False, description="Also measure the coverage of every other method "
+                          "at the same budget (manifest and report; costs their runs).")
 
     @field_validator("n")
     @classmethod
@@ -91,7 +101,8 @@ class SelectDiverse(Stage):
 
     Output columns:
         - select_rank (int): 0 for the first pick, 1 for the next, ...; null on rejected rows.
-          Any prefix ``select_rank < m`` is itself a sample spread like the whole one.
+          Any prefix ``select_rank < m`` is itself a sample chosen by the same rule (for
+          ``facility``: the facility-location picks come first, the outlier picks last).
         - cluster (int): the row's k-means cluster (also on rejected rows).
         - embedding (list[float32]): only with ``store_embedding``; never exported.
         - drop_reason (str): ``not_selected``, on rejected rows.
@@ -99,14 +110,16 @@ class SelectDiverse(Stage):
     Stats:
         ``method``, ``budget``, ``selected``, ``n_clusters``, ``embedding`` (model, on, dim),
         ``coverage`` (covering radius, mean distance and clusters covered of the sample and
-        of a random sample of the same size), ``map`` (the 2-D map file, under the run folder).
+        of a random sample of the same size; with ``compare``, ``methods``: the same figures
+        of every other method), ``map`` (the 2-D map file, under the run folder);
+        ``facility_picks`` and ``outlier_picks`` (method ``facility``).
 
     Examples:
         ```python
         from curate.stages.select_diverse import SelectDiverse
         from curate.stages.base import StageContext
 
-        result = SelectDiverse({"n": 1000, "method": "kcenter"}).apply(df, StageContext())
+        result = SelectDiverse({"n": 1000}).apply(df, StageContext())
         result.kept.sort("select_rank")
         ```
 
@@ -121,7 +134,8 @@ class SelectDiverse(Stage):
 
     id = "select.diverse"
     Options = SelectOptions
-    summary = "Pick a diverse subset by embeddings: k-center, DEITA, cluster quotas or random."
+    summary = ("Pick a diverse subset by embeddings: facility location + k-center, k-center, "
+               "DEITA, cluster quotas or random.")
     writes = (RANK, CLUSTER)
     report_section = "select"
     piece_rows: ClassVar[int] = PART_ROWS  # rows embedded per piece of work
@@ -135,16 +149,16 @@ class SelectDiverse(Stage):
         return tuple(c.strip() for c in named if c)
 
     def resolved(self) -> dict[str, Any]:
-        from ..embed import precision
+        from ..embed import TEXT_FORM, precision
 
-        return {"precision": precision()}
+        return {"precision": precision(), "text_form": TEXT_FORM}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         """Embeddings into a vector file (by ``engine.embed_pieces``, or from the
         ``embedding`` column), method ``kcenter`` by ``engine.kcenter`` on that file; k-means,
         the other methods and coverage in process, reading the file in blocks; the picks
         applied piece by piece."""
-        from ..select import select_rows
+        from ..select import compare_methods, select_rows
         from ..select.budget import resolve_budget
         from ..select.clusters import default_n_clusters, kmeans
         from ..select.coverage import coverage_report
@@ -174,11 +188,13 @@ class SelectDiverse(Stage):
             X = view(vectors)
             n_clusters = o.n_clusters or default_n_clusters(n, budget)
             labels = kmeans(X, n_clusters, seed=seed)
+            args = dict(seed=seed, keep=keep, scores=scores, min_distance=o.min_distance,
+                        labels=labels, per_cluster=o.per_cluster,
+                        within_cluster=o.within_cluster, strata=strata,
+                        kcenter=engine.kcenter, outlier_share=o.outlier_share,
+                        neighbours=o.neighbours, map=engine.map)
             try:
-                sel = select_rows(X, budget, method=o.method, seed=seed, keep=keep,
-                                  scores=scores, min_distance=o.min_distance, labels=labels,
-                                  per_cluster=o.per_cluster, within_cluster=o.within_cluster,
-                                  strata=strata, kcenter=engine.kcenter)
+                sel = select_rows(X, budget, method=o.method, **args)
             except CurateError as exc:
                 raise StageError(f"{ctx.name}: {exc}") from None
             stats = {"method": o.method, "budget": budget, "selected": int(len(sel.picks)),
@@ -195,6 +211,12 @@ class SelectDiverse(Stage):
             if n:
                 stats["coverage"] = coverage_report(X, sel.picks, labels, seed=seed,
                                                     distance=sel.distance)
+                if o.compare:
+                    try:
+                        stats["coverage"]["methods"] = compare_methods(X, budget, o.method,
+                                                                       **args)
+                    except CurateError as exc:
+                        raise StageError(f"{ctx.name}: compare: {exc}") from None
                 stats["map"] = self._write_map(data, engine, X, sel.picks, labels, seed, ctx)
             data.scratch.mkdir(parents=True, exist_ok=True)
             np.save(data.scratch / "labels.npy", labels.astype(np.int32))

@@ -75,3 +75,19 @@ def test_usage_and_option_errors(data, tmp_path):
     assert deita.stderr.endswith("Error: --score-column: needed by the deita method, which "
                                  "picks rows by a score (e.g. quality_response_chars)\n")
     assert not (tmp_path / "y").exists()
+
+
+def test_compare_measures_every_method_at_the_same_budget(data, tmp_path):
+    out = tmp_path / "c"
+    result = invoke("sample", data, "-o", out, "--n", "4", "--on", "prompt", "--compare")
+    assert result.exit_code == 0, result.output
+    stats = json.loads((out / "manifest.json").read_text())["stages"][1]["stats"]
+    assert stats["method"] == "facility"
+    assert stats["facility_picks"] + stats["outlier_picks"] == 4
+    methods = stats["coverage"]["methods"]
+    assert set(methods) == {"kcenter", "clusters", "random"}  # deita: no score column
+    assert all(m["picks"] == 4 and 0 <= m["mean_distance"] <= m["covering_radius"]
+               for m in methods.values())
+    report = (out / "report.html").read_text()
+    assert "Every method at the same budget" in report
+    assert "<td>facility (this sample)</td>" in report and "<td>kcenter</td>" in report

@@ -1,4 +1,5 @@
-"""select.diverse on Ray: the k-center on actor shards picks exactly what the local one picks."""
+"""select.diverse on Ray: the k-center on actor shards picks exactly what the local one picks,
+and the neighbour graph of facility location, built by Ray tasks, is the local one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from curate.engines.ray_kcenter import KCenterPool, ShardedRows
 from curate.records import records_to_frame
 from curate.select.distance import as_unit_rows
 from curate.select.kcenter import kcenter_greedy
+from curate.select.knn import knn_graph
 from curate.stages.base import StageContext
 from curate.stages.select_diverse import SelectDiverse
 from curate.vectors import Vectors, view
@@ -101,8 +103,20 @@ def same_result(a, b) -> None:
     assert {k: v for k, v in b.stats.items() if k != "engine"} == a.stats
 
 
+def test_the_neighbour_graph_from_ray_tasks_is_the_local_one(ray_local, tmp_path):
+    X = random_rows(3000, 16)
+    vectors = Vectors.from_array(tmp_path / "x.npy", X)
+    engine = get_engine("ray")
+    for rows, clusters in [(None, None), (None, 12), (np.arange(0, 3000, 2), 7)]:
+        local = knn_graph(view(vectors, rows), 8, clusters=clusters, seed=2)
+        ray = knn_graph(view(vectors, rows), 8, clusters=clusters, seed=2, map=engine.map)
+        assert np.array_equal(ray.neighbours, local.neighbours), clusters
+        assert np.array_equal(ray.similarity, local.similarity)
+
+
 @pytest.mark.parametrize("options,shards", [
     ({"n": 150, "keep_column": "must"}, True),
+    ({"n": 80, "method": "facility", "outlier_share": 0.5, "neighbours": 4}, True),
     ({"n": 0.05, "stratify_column": "source"}, True),
     ({"n": 60, "method": "clusters"}, False)])
 def test_stage_on_ray_equals_local(ray_local, tmp_path, options, shards):

@@ -53,3 +53,21 @@ def test_report_includes_the_section_and_survives_a_missing_map(tmp_path):
     assert html.count("<svg") == 1  # the funnel
     write_map(tmp_path)
     assert render_report(tmp_path, manifest).count("<svg") == 2  # funnel and map
+
+
+def test_compare_adds_a_row_per_method(tmp_path):
+    from curate.report.select import methods_table
+
+    coverage = {**STATS["coverage"], "methods": {
+        "kcenter": {"picks": 3, "covering_radius": 0.5, "mean_distance": 0.3, "clusters": 2,
+                    "clusters_covered": 2}}}
+    html = methods_table("facility", coverage)
+    assert ("<tr><td>kcenter</td><td class=num>0.5</td><td class=num>0.3</td>"
+            "<td class=num>2 of 2</td></tr>") in html
+    assert html.index("facility (this sample)") < html.index("<td>random</td>") < \
+        html.index("<td>kcenter</td>")
+    write_map(tmp_path)
+    entry = stage_entry()
+    entry["stats"] = {**STATS, "coverage": coverage}
+    assert "Every method at the same budget" in section(tmp_path, entry)
+    assert "Every method at the same budget" not in section(tmp_path, stage_entry())

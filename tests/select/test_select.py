@@ -15,7 +15,8 @@ def test_same_seed_same_sample(planted, method):
     a = select_rows(X, 30, seed=1, **kw).picks
     assert len(a) == len(set(a.tolist())) == 30
     assert a.tolist() == select_rows(X, 30, seed=1, **kw).picks.tolist()
-    if method != "deita":  # deita has no randomness
+    # deita has no randomness; nor has facility location up to EXACT_ROWS (an exact graph)
+    if method not in ("deita", "facility"):
         assert a.tolist() != select_rows(X, 30, seed=2, **kw).picks.tolist()
 
 

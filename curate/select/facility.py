@@ -1,0 +1,124 @@
+"""Facility location on a sparse neighbour graph, then farthest-first picks for the outliers.
+
+Facility location picks the set ``S`` that maximises ``f(S) = sum_i max_{j in S} w_j
+sim(i, j)``: every row is represented by its most similar pick, so the picks sit where the
+rows are (the typical row is close to a pick). ``sim`` is the cosine (clipped at 0) on the
+edges of the rows' k-nearest-neighbour graph (:mod:`.knn`, both directions) and 1 from a row
+to itself, 0 elsewhere: no ``n x n`` matrix. ``w_j`` is 1, or the pick's quality: the rank of
+its score scaled into (0, 1] (a row with a better score represents its neighbours better; the
+DEITA idea of quality first, then diversity, as one objective). ``f`` is submodular; the lazy
+greedy (a heap of stale gains, a gain recomputed only when it reaches the top) picks exactly
+what the plain greedy picks, ties going to the lower row.
+
+Facility location leaves the outliers far from every pick (they represent nobody). So the
+last share of the budget (:data:`OUTLIER_SHARE`, measured on real prompt sets in
+benchmarks/README.md) goes to k-center greedy (:mod:`.kcenter`) started from the facility
+picks: each of those picks is the row farthest from every pick so far.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Callable
+
+import numpy as np
+
+from .kcenter import KCenterResult, kcenter_greedy
+from .knn import KnnGraph, knn_graph
+
+OUTLIER_SHARE = 0.2  # of the budget picked farthest-first after facility location
+NEIGHBOURS = 16  # neighbours per row in the graph
+
+
+def quality_weights(scores: np.ndarray) -> np.ndarray:
+    """Scores as weights in (0, 1]: the rank of each distinct score (NaN lowest) over their
+    count, so that the scale of the scores does not matter and equal scores weigh the same."""
+    values = np.where(np.isnan(scores), -np.inf, np.asarray(scores, dtype=np.float64))
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return (inverse + 1) / len(uniq)
+
+
+def _edges(graph: KnnGraph, weights: np.ndarray | None):
+    """What each candidate pick ``j`` covers: itself (similarity 1) and the rows that have
+    ``j`` among their neighbours, as rows ``src[indptr[j]:indptr[j + 1]]`` (ascending) with
+    the values ``val`` (``w_j sim``, float32). int32 and float32 keep it to 12 bytes an edge."""
+    n, k = graph.neighbours.shape
+    nbr = graph.neighbours.ravel()
+    ok = np.flatnonzero(nbr >= 0)
+    cand = np.concatenate([np.arange(n, dtype=np.int64), nbr[ok]])
+    order = np.argsort(cand, kind="stable")  # by candidate, then row (self first)
+    src = np.concatenate([np.arange(n, dtype=np.int32), (ok // k).astype(np.int32)])[order]
+    val = np.concatenate([np.ones(n, np.float32),
+                          np.maximum(graph.similarity.ravel()[ok], 0).astype(np.float32)])[order]
+    cand = cand[order]
+    del order
+    if weights is not None:
+        val *= weights[cand].astype(np.float32)
+    indptr = np.searchsorted(cand, np.arange(n + 1))
+    return indptr, src, val
+
+
+def facility_location(graph: KnnGraph, budget: int, *, weights: np.ndarray | None = None,
+                      initial=None) -> np.ndarray:
+    """Up to ``budget`` rows by the lazy greedy of facility location on ``graph`` (see the
+    module), in pick order, ``initial`` rows first. It stops early when no row adds anything
+    (every row already has its best possible representative)."""
+    n = graph.neighbours.shape[0]
+    indptr, src, val = _edges(graph, weights)
+    cur = np.zeros(n, np.float32)
+    picked = np.zeros(n, bool)
+    picks: list[int] = []
+
+    def take(j: int) -> None:
+        lo, hi = indptr[j], indptr[j + 1]
+        cur[src[lo:hi]] = np.maximum(cur[src[lo:hi]], val[lo:hi])
+        picked[j] = True
+        picks.append(j)
+
+    for j in [] if initial is None else dict.fromkeys(int(i) for i in initial):
+        take(j)
+    budget = min(int(budget), n)
+    gain = np.add.reduceat(np.maximum(val - cur[src], 0.0).astype(np.float64), indptr[:-1]) \
+        if len(val) else np.zeros(n)
+    gain[indptr[:-1] == indptr[1:]] = 0.0  # reduceat's value at an empty segment is garbage
+    heap = [(-float(g), int(j)) for j, g in enumerate(gain) if g > 0 and not picked[j]]
+    heapq.heapify(heap)
+    while len(picks) < budget and heap:
+        _, j = heapq.heappop(heap)
+        lo, hi = indptr[j], indptr[j + 1]
+        g = float(np.maximum(val[lo:hi] - cur[src[lo:hi]], 0.0).sum(dtype=np.float64))
+        if g <= 0:
+            continue
+        if heap and (-g, j) > heap[0]:
+            heapq.heappush(heap, (-g, j))
+            continue
+        take(j)
+    return np.asarray(picks, dtype=np.int64)
+
+
+def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
+                     scores: np.ndarray | None = None, outlier_share: float = OUTLIER_SHARE,
+                     neighbours: int = NEIGHBOURS, map: Callable | None = None,
+                     kcenter: Callable[..., KCenterResult] = kcenter_greedy,
+                     ) -> tuple[KCenterResult, dict]:
+    """``budget`` rows of ``X``: facility location for ``budget - round(outlier_share *
+    budget)`` of them (on the :func:`.knn.knn_graph` of ``neighbours`` per row, built with
+    ``map``), then k-center greedy (``kcenter``) from those picks for the rest. ``initial``
+    rows are picked first; ``scores`` weigh the facility location (see
+    :func:`quality_weights`). Returns the k-center result (all picks in order, every row's
+    distance to its nearest pick) and stats."""
+    n = X.shape[0]
+    budget = int(min(budget, n))
+    start = [] if initial is None else list(dict.fromkeys(int(i) for i in initial))
+    share = budget - int(round(outlier_share * budget))
+    share = max(share, len(start))
+    options = {} if map is None else {"map": map}
+    picks = np.asarray(start, dtype=np.int64)
+    if share > len(start) and n:
+        graph = knn_graph(X, min(neighbours, max(n - 1, 1)), seed=seed, **options)
+        weights = None if scores is None else quality_weights(scores)
+        picks = facility_location(graph, share, weights=weights, initial=start)
+    info = {"facility_picks": int(len(picks) - len(start)),
+            "outlier_picks": int(budget - len(picks))}
+    res = kcenter(X, budget, seed=seed, initial=picks if len(picks) else None)
+    return res, info
