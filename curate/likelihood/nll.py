@@ -29,15 +29,24 @@ def mean_nll(lm, items: Sequence[Item], *, batch_size: int = 16, batch_tokens: i
     """Mean NLL (nats per target token) of each item's target after its context; NaN for an
     item with no target token or no context token (the first token of a sequence has nothing
     to be predicted from). ``lm`` is a :class:`curate.likelihood.model.LanguageModel`."""
-    out = np.full(len(items), np.nan)
+    per_token = token_nll(lm, items, batch_size=batch_size, batch_tokens=batch_tokens,
+                          progress=progress)
+    return np.array([np.nan if t is None else float(t.mean()) for t in per_token])
+
+
+def token_nll(lm, items: Sequence[Item], *, batch_size: int = 16, batch_tokens: int = 4096,
+              progress: Callable[[int], None] | None = None) -> list[np.ndarray | None]:
+    """The NLL of each target token of each item (None where :func:`mean_nll` gives NaN)."""
+    out: list[np.ndarray | None] = [None] * len(items)
     unique: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = {}
     for i, (context, target) in enumerate(items):
         if len(context) and len(target):
             unique.setdefault((tuple(context), tuple(target)), []).append(i)
     keys = sorted(unique, key=lambda k: (len(k[0]) + len(k[1]), k))
     for batch in _batches(keys, batch_size, batch_tokens):
-        for key, value in zip(batch, lm.batch_nll(batch)):
-            out[unique[key]] = value
+        for key, value in zip(batch, lm.batch_token_nll(batch)):
+            for i in unique[key]:
+                out[i] = value
         if progress is not None:
             progress(sum(len(unique[k]) for k in batch))
     return out
