@@ -42,6 +42,16 @@ class LanguageModel:
         self.version = model_version(name)
         self._tokenizer = self._model = None
         self.sequences_scored = 0
+        self._count_lock = threading.Lock()
+
+    def workers(self) -> int:
+        """Forward passes run at once: on a CPU as many single-threaded workers as torch has
+        threads (see :func:`curate.likelihood.nll.token_nll`), on a GPU one."""
+        if self.device != "cpu":
+            return 1
+        import torch
+
+        return max(1, torch.get_num_threads())
 
     # -- loading --------------------------------------------------------------------------
     def tokenizer(self):
@@ -132,7 +142,8 @@ class LanguageModel:
                 logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
                 nll = _token_nll(logits[at], targets, self.device)
         flat = nll.double().cpu().numpy()
-        self.sequences_scored += len(batch)
+        with self._count_lock:
+            self.sequences_scored += len(batch)
         bounds = np.cumsum([0] + [len(t) for _, t in batch])
         return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 

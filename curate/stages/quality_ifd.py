@@ -233,7 +233,8 @@ class InstructionFollowingDifficulty(ModelScorer):
         before = lm.sequences_scored
         with bar(total=len(items), desc=f"{ctx.name} sequences") as progress:
             nll = token_nll(lm, items, batch_size=self.options.batch_size,
-                            batch_tokens=lm.batch_tokens, progress=progress.update)
+                            batch_tokens=lm.batch_tokens, progress=progress.update,
+                            workers=lm.workers())
         self.sequences_scored += lm.sequences_scored - before  # identical ones count once
         return batch.with_columns([pl.Series(c, v, dtype=pl.Float64)
                                    for c, v in _columns(rows["kind"].to_list(), slots,
