@@ -131,33 +131,57 @@ def plain_loop(stage, pairs: list[tuple[str, str]]) -> list[float]:
     return out
 
 
+def one_thread(run):
+    """``run`` with torch on one thread (restored after)."""
+    import torch
+
+    def wrapped():
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            run()
+        finally:
+            torch.set_num_threads(threads)
+    return wrapped
+
+
 def speed(data: Path) -> None:
+    import os
+
+    import torch
+
     pairs = alpaca_eval(data, OUTPUTS[0])[:ARGS.speed]
     stage, ctx = stage_and_ctx("speed")
     stage.lm().model()
     stage.score(frame(pairs[:2], "warm"), ctx)  # load and warm up outside the clock
     plain_loop(stage, pairs[:2])
     chunk = max(1, ARGS.speed // 4)
-    took = {"loop": [0.0, 0.0], "stage": [0.0, 0.0]}
-    loop_ifd, stage_ifd = [], []
+    names = ("loop", "loop1", "stage")
+    took = {name: [0.0, 0.0] for name in names}
+    got: dict[str, list[float]] = {name: [] for name in names}
+    load = os.getloadavg()[0]
     for k, start in enumerate(range(0, len(pairs), chunk)):
         part = pairs[start:start + chunk]
-        runs = [("loop", lambda: loop_ifd.extend(plain_loop(stage, part))),
-                ("stage", lambda: stage_ifd.extend(
+        runs = [("loop", lambda: got["loop"].extend(plain_loop(stage, part))),
+                ("loop1", one_thread(lambda: got["loop1"].extend(plain_loop(stage, part)))),
+                ("stage", lambda: got["stage"].extend(
                     stage.score(frame(part, f"c{start}-"), ctx)["ifd"].to_list()))]
-        for name, run in runs if k % 2 == 0 else runs[::-1]:
+        for name, run in runs[k % 3:] + runs[:k % 3]:
             wall, cpu = time.perf_counter(), time.process_time()
             run()
             took[name][0] += time.perf_counter() - wall
             took[name][1] += time.process_time() - cpu
-    diff = max(abs(a - b) / b for a, b in zip(stage_ifd, loop_ifd))
+    diff = max(abs(a - b) / b for a, b in zip(got["stage"], got["loop"]))
     tokens = sum(len(stage.lm().tokenizer()(a).input_ids) for _, a in pairs)
     print(f"\n## speed: {len(pairs)} records of {OUTPUTS[0]} (replies {tokens} tokens in all), "
-          f"batch_size {stage.options.batch_size}, max_tokens {stage.options.max_tokens}\n")
+          f"batch_size {stage.options.batch_size}, max_tokens {stage.options.max_tokens}, "
+          f"torch threads {torch.get_num_threads()}, stage workers {stage.lm().workers()}, "
+          f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end\n")
     print("| scorer | wall s | records/s | CPU s | records per CPU s | ratio (wall) |")
     print("|---|---:|---:|---:|---:|---:|")
     base = len(pairs) / took["loop"][0]
-    for name, label in (("loop", "plain per-record loop (model loss)"),
+    for name, label in (("loop", "plain per-record loop (model loss), torch's threads"),
+                        ("loop1", "the same loop on 1 torch thread"),
                         ("stage", "quality.ifd score()")):
         wall, cpu = took[name]
         print(f"| {label} | {wall:.1f} | {len(pairs) / wall:.2f} | {cpu:.1f} | "
