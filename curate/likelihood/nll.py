@@ -42,8 +42,8 @@ def token_nll(lm, items: Sequence[Item], *, batch_size: int = 16, batch_tokens: 
 
     ``workers`` > 1 runs that many batches at once, each on one torch thread (torch's thread
     count is 1 for the call and restored after it). On a CPU this is as fast as one pass on
-    that many threads when the cores are idle, and far faster when other processes share
-    them: torch's threads wait for each other at every operation, and a thread the system
+    that many threads when the cores are idle (a single batch runs on one thread), and far
+    faster when other processes share them: torch's threads wait for each other at every operation, and a thread the system
     has paused holds up the rest (benchmarks/README.md: 9x on 2 busy cores)."""
     out: list[np.ndarray | None] = [None] * len(items)
     unique: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = {}
@@ -63,7 +63,7 @@ def token_nll(lm, items: Sequence[Item], *, batch_size: int = 16, batch_tokens: 
 
 def _run(lm, batches: list[list], workers: int) -> Iterator[tuple[list, list[np.ndarray]]]:
     """``(batch, its per-token NLLs)`` in order, from ``workers`` single-threaded workers."""
-    if workers <= 1 or len(batches) <= 1:
+    if workers <= 1 or not batches:
         for batch in batches:
             yield batch, lm.batch_token_nll(batch)
         return
@@ -75,7 +75,7 @@ def _run(lm, batches: list[list], workers: int) -> Iterator[tuple[list, list[np.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with ThreadPoolExecutor(workers, initializer=quiet_thread) as pool:
+        with ThreadPoolExecutor(min(workers, len(batches)), initializer=quiet_thread) as pool:
             yield from zip(batches, pool.map(lm.batch_token_nll, batches))
     finally:
         torch.set_num_threads(threads)
