@@ -43,8 +43,9 @@ def token_nll(lm, items: Sequence[Item], *, batch_size: int = 16, batch_tokens: 
     ``workers`` > 1 runs that many batches at once, each on one torch thread (torch's thread
     count is 1 for the call and restored after it). On a CPU this is as fast as one pass on
     that many threads when the cores are idle (a single batch runs on one thread), and far
-    faster when other processes share them: torch's threads wait for each other at every operation, and a thread the system
-    has paused holds up the rest (benchmarks/README.md: 9x on 2 busy cores)."""
+    faster when other processes share them: torch's threads wait for each other at every
+    operation, and a thread the system has paused holds up the rest (benchmarks/README.md:
+    9x on 2 busy cores)."""
     out: list[np.ndarray | None] = [None] * len(items)
     unique: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = {}
     for i, (context, target) in enumerate(items):
