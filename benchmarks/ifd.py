@@ -50,6 +50,7 @@ import polars as pl  # noqa: E402
 
 OUTPUTS = ("gpt-3.5-turbo-0301", "text_davinci_003", "Meta-Llama-3-8B-Instruct")
 THRESHOLDS = (0.9, 1.0, 1.05, 1.1, 1.2)
+GROUNDING = (0.8, 0.9, 1.0)
 
 
 def alpaca_eval(data: Path, name: str) -> list[tuple[str, str]]:
@@ -130,33 +131,57 @@ def plain_loop(stage, pairs: list[tuple[str, str]]) -> list[float]:
     return out
 
 
+def one_thread(run):
+    """``run`` with torch on one thread (restored after)."""
+    import torch
+
+    def wrapped():
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            run()
+        finally:
+            torch.set_num_threads(threads)
+    return wrapped
+
+
 def speed(data: Path) -> None:
+    import os
+
+    import torch
+
     pairs = alpaca_eval(data, OUTPUTS[0])[:ARGS.speed]
     stage, ctx = stage_and_ctx("speed")
     stage.lm().model()
     stage.score(frame(pairs[:2], "warm"), ctx)  # load and warm up outside the clock
     plain_loop(stage, pairs[:2])
     chunk = max(1, ARGS.speed // 4)
-    took = {"loop": [0.0, 0.0], "stage": [0.0, 0.0]}
-    loop_ifd, stage_ifd = [], []
+    names = ("loop", "loop1", "stage")
+    took = {name: [0.0, 0.0] for name in names}
+    got: dict[str, list[float]] = {name: [] for name in names}
+    load = os.getloadavg()[0]
     for k, start in enumerate(range(0, len(pairs), chunk)):
         part = pairs[start:start + chunk]
-        runs = [("loop", lambda: loop_ifd.extend(plain_loop(stage, part))),
-                ("stage", lambda: stage_ifd.extend(
+        runs = [("loop", lambda: got["loop"].extend(plain_loop(stage, part))),
+                ("loop1", one_thread(lambda: got["loop1"].extend(plain_loop(stage, part)))),
+                ("stage", lambda: got["stage"].extend(
                     stage.score(frame(part, f"c{start}-"), ctx)["ifd"].to_list()))]
-        for name, run in runs if k % 2 == 0 else runs[::-1]:
+        for name, run in runs[k % 3:] + runs[:k % 3]:
             wall, cpu = time.perf_counter(), time.process_time()
             run()
             took[name][0] += time.perf_counter() - wall
             took[name][1] += time.process_time() - cpu
-    diff = max(abs(a - b) / b for a, b in zip(stage_ifd, loop_ifd))
+    diff = max(abs(a - b) / b for a, b in zip(got["stage"], got["loop"]))
     tokens = sum(len(stage.lm().tokenizer()(a).input_ids) for _, a in pairs)
     print(f"\n## speed: {len(pairs)} records of {OUTPUTS[0]} (replies {tokens} tokens in all), "
-          f"batch_size {stage.options.batch_size}, max_tokens {stage.options.max_tokens}\n")
+          f"batch_size {stage.options.batch_size}, max_tokens {stage.options.max_tokens}, "
+          f"torch threads {torch.get_num_threads()}, stage workers {stage.lm().workers()}, "
+          f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end\n")
     print("| scorer | wall s | records/s | CPU s | records per CPU s | ratio (wall) |")
     print("|---|---:|---:|---:|---:|---:|")
     base = len(pairs) / took["loop"][0]
-    for name, label in (("loop", "plain per-record loop (model loss)"),
+    for name, label in (("loop", "plain per-record loop (model loss), torch's threads"),
+                        ("loop1", "the same loop on 1 torch thread"),
                         ("stage", "quality.ifd score()")):
         wall, cpu = took[name]
         print(f"| {label} | {wall:.1f} | {len(pairs) / wall:.2f} | {cpu:.1f} | "
@@ -258,51 +283,70 @@ def swapped_auc(data: Path) -> None:
 
 
 # -- grounding -----------------------------------------------------------------------------------
-def generated(data: Path) -> pl.DataFrame:
+CORPORA = {"python_faq": ("raw/python_faq", 200), "maint-guide": ("raw/maint-guide/maint-guide.en.txt", 120)}
+
+
+def half(record_id: str) -> str:
+    """The fixed half of a record: ``A`` (where the score's form was chosen) or ``B`` (held
+    out: only reported)."""
+    import zlib
+
+    return "A" if zlib.crc32(record_id.encode()) % 2 == 0 else "B"
+
+
+def generated(data: Path, corpus: str) -> pl.DataFrame:
+    """Q/A records the packaged model wrote from a sample of the corpus' passages (cached)."""
     from curate.convert import convert
     from curate.stages.base import StageContext
     from curate.stages.generate_questions import GenerateQuestions
 
-    passages = convert(data / "raw" / "python_faq", format="passages").frame
-    passages = passages.sample(min(ARGS.grounding, passages.height), seed=0)
-    stage = GenerateQuestions({"n": 1, "llm": "local", "device": "cpu"})
-    result = stage.apply(passages, StageContext(name="generate.questions",
-                                                cache_dir=ARGS.cache))
-    reasons = result.rejected["drop_reason"].value_counts().rows()
-    print(f"\ngenerated: {result.kept.height} Q/A records from {passages.height} passages "
-          f"(rejected: {dict(reasons) or 'none'})")
-    return result.kept
+    path, default = CORPORA[corpus]
+    passages = convert(data / path, format="passages").frame
+    passages = passages.sample(min(ARGS.grounding or default, passages.height), seed=0)
+    stage = GenerateQuestions({"n": 1, "llm": "local", "device": "cpu", "batch_size": 64})
+    kept = []
+    for start in range(0, passages.height, 40):  # the chunks the cached run was cut in
+        result = stage.apply(passages[start:start + 40], StageContext(
+            name="generate.questions", cache_dir=ARGS.cache))
+        kept.append(result.kept)
+    kept = pl.concat(kept)
+    print(f"\n{corpus}: {kept.height} Q/A records generated from {passages.height} passages")
+    return kept
 
 
 def grounding(data: Path) -> None:
-    rng = np.random.default_rng(1)
-    qa = generated(data)
-    metas = [json.loads(m) for m in qa["meta"].to_list()]
-    pairs = [(m[0]["content"], m[1]["content"]) for m in qa["messages"].to_list()]
-    d = derangement(len(pairs), rng)
-    wrong = [{"passage": metas[d[i]]["passage"]} for i in range(len(pairs))]
-    right = [{"passage": m["passage"]} for m in metas]
-    out = scored(pl.concat([frame(pairs, "g-true", right), frame(pairs, "g-wrong", wrong)]),
-                 "grounding")
-    n = len(pairs)
-    true, bad = out["grounding"][:n].to_numpy(), out["grounding"][n:].to_numpy()
-    ok = ~np.isnan(true) & ~np.isnan(bad)
-    true, bad = true[ok], bad[ok]
-    print(f"\n## grounding: {len(true)} generated answers, true passage vs another one\n")
-    print(f"AUC {auc(true, bad):.3f}; the same answer lower with its true passage than with "
-          f"the wrong one: {(true < bad).sum()} of {len(true)}; median grounding with the true "
-          f"passage "
-          f"{np.median(true):.3f}, with a wrong one {np.median(bad):.3f}; median ifd of the "
-          f"answers {np.nanmedian(out['ifd'][:n].to_numpy()):.3f}\n")
-    print("| grounding_max | true passage dropped | wrong passage caught |")
-    print("|---:|---:|---:|")
-    for t in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
-        print(f"| {t} | {(true > t).mean():.1%} | {(bad > t).mean():.1%} |")
-    worst = np.argsort(-out["grounding"][:n].fill_null(0).to_numpy())[:5]
-    print("\nhighest grounding with the true passage:\n")
-    for i in worst:
-        print(f"- {out['grounding'][int(i)]:.3f}: {pairs[int(i)][0][:80]!r} -> "
-              f"{pairs[int(i)][1][:100]!r}")
+    print("\n## grounding: generated answers, true passage vs another one (wrong passage "
+          "higher)\n")
+    print("| corpus | half | records | AUC | true lower than wrong (same answer) | median true "
+          "| median wrong | " + " | ".join(f"> {t}: true / wrong" for t in GROUNDING) + " |")
+    print("|---|---|---:|---:|---:|---:|---:|" + "---:|" * len(GROUNDING))
+    for corpus in CORPORA:
+        rng = np.random.default_rng(1)
+        qa = generated(data, corpus)
+        metas = [json.loads(m) for m in qa["meta"].to_list()]
+        pairs = [(m[0]["content"], m[1]["content"]) for m in qa["messages"].to_list()]
+        d = derangement(len(pairs), rng)
+        wrong = [{"passage": metas[d[i]]["passage"]} for i in range(len(pairs))]
+        right = [{"passage": m["passage"]} for m in metas]
+        out = scored(pl.concat([frame(pairs, f"{corpus}-true", right),
+                                frame(pairs, f"{corpus}-wrong", wrong)]), f"grounding-{corpus}")
+        n = len(pairs)
+        halves = np.array([half(i) for i in qa["id"].to_list()])
+        true_all, bad_all = out["grounding"][:n].to_numpy(), out["grounding"][n:].to_numpy()
+        for name, pick in (("A", halves == "A"), ("B (held out)", halves == "B"),
+                           ("all", halves != "")):
+            true, bad = true_all[pick], bad_all[pick]
+            ok = ~np.isnan(true) & ~np.isnan(bad)
+            true, bad = true[ok], bad[ok]
+            rates = " | ".join(f"{(true > t).mean():.1%} / {(bad > t).mean():.1%}"
+                               for t in GROUNDING)
+            print(f"| {corpus} | {name} | {len(true)} | {auc(true, bad):.3f} | "
+                  f"{(true < bad).sum()} | {np.median(true):.3f} | {np.median(bad):.3f} | "
+                  f"{rates} |")
+        ifd = out["ifd"][:n].to_numpy()
+        print(f"\n{corpus}: ifd of the generated answers (benign): median "
+              f"{np.nanmedian(ifd):.3f}, above 1.0 {(ifd > 1.0).mean():.1%}, above 1.05 "
+              f"{(ifd > 1.05).mean():.1%}\n")
 
 
 def main() -> None:
@@ -331,7 +375,8 @@ if __name__ == "__main__":
                         choices=["speed", "batch", "auc", "grounding"])
     parser.add_argument("--speed", type=int, default=32, help="records timed")
     parser.add_argument("--auc", type=int, default=60, help="records per source")
-    parser.add_argument("--grounding", type=int, default=60, help="passages")
+    parser.add_argument("--grounding", type=int, default=0,
+                        help="passages per corpus (default: 200 of the FAQ, 120 of the guide)")
     parser.add_argument("--cache", type=Path, default=REPO / ".curate-cache" / "benchmarks"
                         / "ifd")
     ARGS = parser.parse_args()

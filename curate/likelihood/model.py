@@ -42,6 +42,16 @@ class LanguageModel:
         self.version = model_version(name)
         self._tokenizer = self._model = None
         self.sequences_scored = 0
+        self._count_lock = threading.Lock()
+
+    def workers(self) -> int:
+        """Forward passes run at once: on a CPU as many single-threaded workers as torch has
+        threads (see :func:`curate.likelihood.nll.token_nll`), on a GPU one."""
+        if self.device != "cpu":
+            return 1
+        import torch
+
+        return max(1, torch.get_num_threads())
 
     # -- loading --------------------------------------------------------------------------
     def tokenizer(self):
@@ -93,6 +103,12 @@ class LanguageModel:
 
     def batch_nll(self, batch: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[float]:
         """Mean NLL of each ``(context, target)``'s target tokens, in one forward pass."""
+        return [float(t.mean()) for t in self.batch_token_nll(batch)]
+
+    def batch_token_nll(self, batch: Sequence[tuple[Sequence[int], Sequence[int]]]
+                        ) -> list[np.ndarray]:
+        """NLL of each target token of each ``(context, target)`` (float64 arrays), in one
+        forward pass."""
         import torch
 
         model = self.model()
@@ -101,7 +117,7 @@ class LanguageModel:
         width = max(len(c) + len(t) for c, t in batch)
         ids = torch.full((len(batch), width), pad, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
-        rows, cols, targets, owner = [], [], [], []
+        rows, cols, targets = [], [], []
         for j, (context, target) in enumerate(batch):
             seq = list(context) + list(target)
             ids[j, :len(seq)] = torch.tensor(seq)
@@ -110,7 +126,6 @@ class LanguageModel:
             rows += [j] * len(target)
             cols += range(start, start + len(target))
             targets += list(target)
-            owner += [j] * len(target)
         with torch.inference_mode():
             ids, mask = ids.to(self.device), mask.to(self.device)
             at = (torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device))
@@ -126,10 +141,11 @@ class LanguageModel:
             else:
                 logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
                 nll = _token_nll(logits[at], targets, self.device)
-        sums = np.zeros(len(batch))
-        np.add.at(sums, np.asarray(owner), nll.double().cpu().numpy())
-        self.sequences_scored += len(batch)
-        return [float(s / len(t)) for s, (_, t) in zip(sums, batch)]
+        flat = nll.double().cpu().numpy()
+        with self._count_lock:
+            self.sequences_scored += len(batch)
+        bounds = np.cumsum([0] + [len(t) for _, t in batch])
+        return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _token_nll(logits, targets: Sequence[int], device: str):

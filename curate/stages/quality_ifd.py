@@ -194,7 +194,7 @@ class InstructionFollowingDifficulty(ModelScorer):
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         if batch.height == 0:
             return batch.with_columns([pl.lit(None, pl.Float64).alias(c) for c in SCORE_COLUMNS])
-        from ..likelihood.nll import mean_nll
+        from ..likelihood.nll import token_nll
         from ..likelihood.texts import Tokens
         from ..progress import bar
 
@@ -232,8 +232,9 @@ class InstructionFollowingDifficulty(ModelScorer):
             slots.append(slot)
         before = lm.sequences_scored
         with bar(total=len(items), desc=f"{ctx.name} sequences") as progress:
-            nll = mean_nll(lm, items, batch_size=self.options.batch_size,
-                           batch_tokens=lm.batch_tokens, progress=progress.update)
+            nll = token_nll(lm, items, batch_size=self.options.batch_size,
+                            batch_tokens=lm.batch_tokens, progress=progress.update,
+                            workers=lm.workers())
         self.sequences_scored += lm.sequences_scored - before  # identical ones count once
         return batch.with_columns([pl.Series(c, v, dtype=pl.Float64)
                                    for c, v in _columns(rows["kind"].to_list(), slots,
@@ -291,21 +292,28 @@ def _passage(key: str) -> pl.Expr:
     return pl.col("meta").str.json_path_match(f"$.{key}")
 
 
-def _ratio(nll: np.ndarray, slot: dict[str, int], top: str, bottom: str) -> float | None:
-    if top not in slot or bottom not in slot:
-        return None
-    value = nll[slot[top]] - nll[slot[bottom]]
-    return None if math.isnan(value) else math.exp(value)
+def _mean(nll: list[np.ndarray | None], slot: dict[str, int], name: str) -> float | None:
+    tokens = nll[slot[name]] if name in slot else None
+    return None if tokens is None else float(tokens.mean())
 
 
-def _ppl(nll: np.ndarray, slot: dict[str, int], name: str) -> float | None:
-    if name not in slot or math.isnan(nll[slot[name]]):
-        return None
-    return math.exp(nll[slot[name]])
+def _ratio(nll: list[np.ndarray | None], slot: dict[str, int], top: str,
+           bottom: str) -> float | None:
+    a, b = _mean(nll, slot, top), _mean(nll, slot, bottom)
+    return None if a is None or b is None else math.exp(a - b)
+
+
+def _ppl(nll: list[np.ndarray | None], slot: dict[str, int], name: str) -> float | None:
+    value = _mean(nll, slot, name)
+    return None if value is None else math.exp(value)
+
+
+def _grounding(nll: list[np.ndarray | None], slot: dict[str, int]) -> float | None:
+    return _ratio(nll, slot, "grounded", "cond")
 
 
 def _columns(kinds: list[str], slots: list[dict[str, int]],
-             nll: np.ndarray) -> dict[str, list[float | None]]:
+             nll: list[np.ndarray | None]) -> dict[str, list[float | None]]:
     out: dict[str, list[float | None]] = {c: [] for c in SCORE_COLUMNS}
     for kind, slot in zip(kinds, slots):
         ifd = _ratio(nll, slot, "cond", "alone")
@@ -316,7 +324,7 @@ def _columns(kinds: list[str], slots: list[dict[str, int]],
         out["ifd_chosen"].append(ifd if pair else None)
         out["ifd_rejected"].append(_ratio(nll, slot, "other_cond", "other_alone")
                                    if pair else None)
-        out["grounding"].append(_ratio(nll, slot, "grounded", "cond"))
+        out["grounding"].append(_grounding(nll, slot))
     return out
 
 

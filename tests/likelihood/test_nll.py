@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from curate.likelihood.model import LanguageModel
-from curate.likelihood.nll import _batches, mean_nll
+from curate.likelihood.nll import _batches, mean_nll, token_nll
 from curate.likelihood.texts import Tokens
 
 from ..fixtures_lm import QA
@@ -87,3 +87,18 @@ def test_models_that_change_their_logits_take_the_whole_forward_pass(tiny_lm, it
     assert whole._split_head() is None
     np.testing.assert_allclose(mean_nll(whole, items, batch_size=4),
                                mean_nll(split, items, batch_size=4), rtol=0, atol=1e-5)
+
+
+def test_single_threaded_workers_give_the_same_scores_and_restore_torch_threads(lm, items):
+    import torch
+
+    threads = torch.get_num_threads()
+    one = token_nll(lm, items, batch_size=3)
+    before = lm.sequences_scored
+    two = token_nll(lm, items, batch_size=3, workers=2)
+    assert torch.get_num_threads() == threads
+    assert lm.sequences_scored - before == len(set(map(repr, items)))
+    assert [len(t) for t in two] == [len(t) for t in one]
+    np.testing.assert_allclose(np.concatenate(two), np.concatenate(one), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(mean_nll(lm, items, batch_size=3, workers=2),
+                               [t.mean() for t in one], rtol=0, atol=1e-5)
