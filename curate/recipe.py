@@ -151,8 +151,10 @@ class RayConfig(_Strict):
     address: str | None = Field(None, description="Ray cluster address; local Ray when unset.")
     num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray (default: all); "
                                  "ignored with an address.")
-    shuffle: Literal["sort", "hash"] = Field("sort", description="Ray Data shuffle of the "
-                                             "dedup stages: sort (pull-based) or hash.")
+    shuffle: Literal["sort", "hash"] = Field("sort", description="Deprecated and ignored: the "
+                                             "keyed stages spill their own partitions and no "
+                                             "longer use Ray Data's shuffle; accepted so that "
+                                             "older recipes still validate.")
 
 
 class Recipe(_Strict):
