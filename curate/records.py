@@ -392,6 +392,7 @@ def join_contents(expr: pl.Expr) -> pl.Expr:
     return expr.list.eval(message_text(pl.element())).list.join("\n")
 
 
+Part = Literal["prompt", "response", "conversation", "pair"]  # a key of MESSAGE_PARTS
 MESSAGE_PARTS = {
     "prompt": prompt_messages,
     "response": response_messages,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..columns import DROP_REASON, DUP_CLUSTER, KEPT_ID
+
 
 def components(n: int, pairs: np.ndarray) -> np.ndarray:
     """Component label of each of ``n`` rows given undirected edges ``pairs`` (k, 2).
@@ -59,9 +61,6 @@ def split_clusters(df: pl.DataFrame, survivor: np.ndarray, reason: str):
     survivor's id (a non-null ``dup_cluster`` already in ``df`` is left as it is). Returns
     ``(kept, rejected, cluster_sizes)``, the last a ``{size: clusters}`` histogram.
     """
-    from ..stages.base import DROP_REASON, KEPT_ID
-    from ..stages.dedup_exact import DUP_CLUSTER
-
     n = df.height
     rows = np.arange(n)
     size = np.bincount(survivor, minlength=n)

@@ -325,8 +325,7 @@ register(Target(
 
 
 def get_target(name: str) -> Target:
-    from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
-
+    # the package's __init__ imports frameworks, which registers axolotl, llama-factory, openai
     try:
         return REGISTRY[name]
     except KeyError:

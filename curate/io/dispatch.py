@@ -9,7 +9,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..records import RECORD_COLUMNS, RECORD_SCHEMA
-from . import RawRow
+from .types import RawRow
 from .docs import DOC_SUFFIXES, is_doc_file
 from .encoding import UTF8
 from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
-from . import Document
+from .types import Document
 from .encoding import UTF8, decode_document
 from .extract import SUFFIXES, doc_type, read_documents
 from .remote import local_path

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
-from . import RawRow
+from .types import RawRow
 
 SPLIT_KEY = "__split__"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError, RowError
-from . import RawRow
+from .types import RawRow
 from .encoding import HINT, UTF8, is_utf8, problem, reason
 from .jsonl import reading
 from .remote import local_path

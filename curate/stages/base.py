@@ -105,6 +105,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..columns import KEPT_ID  # noqa: F401  (stages import it from here)
 from ..io.parts import ROW
 from .results import (DROP_REASON, PieceReport, StageData, StageOutput, StageResult,
                       merge_counts)
@@ -112,7 +113,6 @@ from .results import (DROP_REASON, PieceReport, StageData, StageOutput, StageRes
 if TYPE_CHECKING:  # pragma: no cover
     from ..engines.protocol import Engine
 
-KEPT_ID = "kept_id"
 _TEXT_HASH = "__text_hash"
 
 

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..columns import DUP_CLUSTER
 from ..dedup.components import components, survivors
 from ..dedup.shingles import unique
 from ..errors import CurateError
 from ..io.parts import ROW
 from .base import DROP_REASON, KEPT_ID, PieceReport, StageContext, StageData, StageOutput
-from .dedup_exact import DUP_CLUSTER
 from .marks import apply_marks, finish_marks, take
 
 LENGTH = "length"

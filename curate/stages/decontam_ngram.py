@@ -4,46 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from ..decontam.stats import BY, NGRAM, PARTS, REASON, contamination_stats
 from ..errors import StageError
-from .base import RowScorer, StageContext, StageOptions, StageResult
+from .base import RowScorer, StageContext, StageResult
+from .options import BenchmarkOptions
 
 # The index pulls in numba, the turns pyarrow: imported when a run needs them, not when the
 # CLI lists the stages or builds a command's flags.
 if TYPE_CHECKING:  # pragma: no cover
     from ..decontam.index import NgramIndex
 
-REASON = "contaminated"
-BY, NGRAM, PARTS = "contaminated_by", "contaminated_ngram", "contaminated_parts"
 _BUILT: dict[str, NgramIndex] = {}  # indexes built in this process, by options (see __init__)
-
-
-class BenchmarkOptions(StageOptions):
-    """Options shared by the decontamination stages."""
-
-    benchmarks: dict[str, str] = Field(default_factory=dict, examples=[{"mmlu": "mmlu.jsonl"}],
-                                       json_schema_extra={"path": "values",
-                                                          "required": True})
-    """Benchmarks to check against, as NAME=PATH (JSON Lines, JSON, parquet, CSV, a saved HF
-    dataset or a folder of them)."""
-    fields: list[str] | None = None
-    """Text fields of the benchmark files (comma-separated on the command line); default:
-    the question/prompt/instruction/input/query/problem and answer/output/solution/response/
-    completion/target fields present."""
-    action: Literal["drop", "mark"] = "drop"
-    """drop: remove contaminated records (reason ``contaminated``); mark: keep them, with the
-    ``contaminated_*`` columns set."""
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [f.strip() for f in value.split(",") if f.strip()] or None
-        return value
 
 
 class NgramOptions(BenchmarkOptions):
@@ -56,22 +32,6 @@ class NgramOptions(BenchmarkOptions):
     """Benchmark texts shorter than ``ngram`` words are found whole inside a turn from this
     many words up. Shorter ones count only when a whole turn is that text (a few words inside
     a longer text, such as "write test", say nothing); one-word texts never count."""
-
-
-def contamination_stats(scored: pl.DataFrame, names: list[str], action: str) -> dict[str, Any]:
-    """Contaminated records in all, per benchmark and per record part."""
-    hit = scored.filter(pl.col(BY).is_not_null())
-    by_bench = {n: 0 for n in names}
-    for n, k in hit[BY].explode().value_counts().iter_rows():
-        by_bench[n] = int(k)
-    out = {"contaminated": hit.height, "by_benchmark": by_bench}
-    if PARTS in hit.columns:
-        from ..decontam.turns import RECORD_PARTS
-
-        by_part = dict(hit[PARTS].explode().value_counts().iter_rows())
-        out["by_part"] = {p: int(by_part.get(p, 0)) for p in RECORD_PARTS}
-    out["removed" if action == "drop" else "marked"] = hit.height
-    return out
 
 
 class NgramDecontam(RowScorer):

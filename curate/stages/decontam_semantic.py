@@ -9,12 +9,13 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ..decontam.stats import BY, REASON, contamination_stats
 from ..embed import DEFAULT_MODEL
 from ..errors import StageError
 from ..io.parts import PART_ROWS, ROW, PartWriter, Piece
 from .base import DROP_REASON, Stage, StageContext, StageData, StageOutput, StageResult
-from .decontam_ngram import BY, REASON, BenchmarkOptions, contamination_stats
 from .marks import apply_marks, finish_marks, take
+from .options import BenchmarkOptions
 
 SIMILARITY, MATCH = "contaminated_similarity", "contaminated_match"
 

@@ -8,13 +8,15 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ..columns import DUP_CLUSTER
 from ..dedup.lsh import optimal_param
 from ..errors import CurateError
 from ..io.parts import ROW
-from ..records import MESSAGE_PARTS, join_contents
-from .base import Stage, StageContext, StageData, StageOptions, StageOutput, StageResult
-from .dedup_exact import DUP_CLUSTER, Part
+from ..records import MESSAGE_PARTS, Part, join_contents
+from ..text import nfkc
+from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .keyed import KeyedGrouping, key_columns
+from .options import DedupOptions, keep_column
 
 REASON = "duplicate_near"
 VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
@@ -22,17 +24,6 @@ _BAND, _HASH, _TEXT = "__band", "__hash", "__text"
 # (false positive, false negative) weights of the banding: with the exact check a false
 # positive costs one Jaccard computation, a false negative a missed duplicate.
 _WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
-
-
-class DedupOptions(StageOptions):
-    """Options shared by the near and semantic dedup stages."""
-
-    on: Part = "conversation"
-    """Which part of a record is compared: prompt, response, conversation or pair (as in
-    ``dedup.exact``)."""
-    keep: str = "first"
-    """Which record of a cluster survives: ``first`` (input order), ``longest`` (longest
-    compared text), or the name of a numeric column (highest value; nulls last)."""
 
 
 class NearDedupOptions(DedupOptions):
@@ -62,16 +53,6 @@ def compared_text(on: Part) -> pl.Expr:
     normalisation of :func:`curate.text.normalize` that matters for words (white space and
     punctuation do not: shingles are made of words, runs of word characters)."""
     return join_contents(MESSAGE_PARTS[on]()).str.to_lowercase()
-
-
-def nfkc(texts: pl.Series) -> pl.Series:
-    """NFKC-normalised texts; only the texts with a non-ASCII character are touched (NFKC
-    leaves ASCII as it is, and is slow)."""
-    wide = texts.str.contains(r"[^\x00-\x7F]").fill_null(False)
-    if not wide.any():
-        return texts
-    rows = wide.arg_true()
-    return texts.scatter(rows, texts.gather(rows).str.normalize("NFKC").str.to_lowercase())
 
 
 def keep_rank(df: pl.DataFrame, keep: str,
@@ -265,11 +246,6 @@ class NearDedup(KeyedGrouping):
         stats = {"on": o.on, "bands": bands, "rows": rows_per_band, "candidates": candidates}
         return cluster_output(self, data, pairs, ctx, engine, lengths=lengths, stats=stats,
                               taken=taken)
-
-
-def keep_column(keep: str) -> tuple[str, ...]:
-    """The column a ``keep`` option reads, if it names one."""
-    return () if keep in ("first", "longest") else (keep,)
 
 
 def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:

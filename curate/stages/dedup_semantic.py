@@ -9,11 +9,11 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ..columns import DUP_CLUSTER
 from ..embed import DEFAULT_MODEL
 from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
-from .dedup_exact import DUP_CLUSTER
-from .dedup_near import DedupOptions, keep_column
+from .options import DedupOptions, keep_column
 
 REASON = "duplicate_semantic"
 _SALT = "__salt"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from . import quality_rules as rules
+from ..quality import rules
 from .base import RowScorer, StageContext, StageOptions, StageResult
 
 # Score columns, in the order they are added.
@@ -71,7 +71,7 @@ class QualityRulesOptions(StageOptions):
 
     drop_refusals: bool = True
     """Drop records whose reply is a boilerplate refusal or AI disclaimer (case-insensitive match
-    of :data:`curate.stages.quality_rules.REFUSAL_PATTERNS`): reason ``refusal``, score
+    of :data:`curate.quality.rules.REFUSAL_PATTERNS`): reason ``refusal``, score
     ``quality_refusal``. Only the reply is checked (the chosen one for a pair: a refusing
     rejected reply is a useful negative)."""
 

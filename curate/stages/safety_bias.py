@@ -13,9 +13,9 @@ from ..errors import StageError
 from ..safety import scorers
 from ..safety.audit import balance_mask, group_audit
 from ..safety.lexicon import category_expr, load_lexicon
+from ..safety.options import AUTO, Threshold, part_text, threshold_or_auto
 from ..io.parts import Parts
 from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageOutput, StageResult
-from .safety_toxicity import AUTO, Threshold, part_text, threshold_or_auto
 
 BIAS_JSON = "bias.json"
 REASONS = ("identity_attack", "toxic_about_group", "group_balance")

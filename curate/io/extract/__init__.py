@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ...errors import CurateError, RowError
-from .. import Document
+from ..types import Document
 
 EXTRA = "docs"
 SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
