@@ -276,7 +276,7 @@ def validate_record(record: dict) -> dict:
 def records_to_frame(records: list[dict]) -> pl.DataFrame:
     """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict); see
     :mod:`curate.records_frame`."""
-    from .records_frame import frame_of
+    from .records_frame import frame_of  # cycle
 
     return frame_of(records)
 

@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .checkpoints import remove
+from .export import export_parts
+from .export.folder import export_names
+from .io.owned import check_export_output
 from .io.parts import Parts
 from .recipe import Recipe
 
@@ -14,9 +17,6 @@ def check_export_folders(recipe: Recipe, out_dir: Path, legacy: dict | None) -> 
     """Files of the user's where the recipe's exports write stop the run before anything
     is removed or run; ``legacy``: the manifest of a run folder from before the marker,
     whose listed exports are curate's."""
-    from .export.folder import export_names
-    from .io.owned import check_export_output
-
     listed = {e.get("path") for e in (legacy or {}).get("exports") or []}
     for spec in recipe.export:
         if f"export/{spec.target}" not in listed:
@@ -29,8 +29,6 @@ def export_run(recipe: Recipe, out_dir: Path, engine: Any, data: Parts, manifest
                echo: Callable[[str], None]) -> list[dict]:
     """Each export of the recipe, streamed from the run's data by the engine's workers;
     the rows a target does not take go to ``rejected/export_<target>.parquet``."""
-    from .export import export_parts
-
     results = []
     for spec in recipe.export:
         target_dir = out_dir / "export" / spec.target

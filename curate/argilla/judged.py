@@ -39,6 +39,7 @@ from ..judge import columns as jc
 from ..manifest import read_manifest
 from ..records import RECORD_SCHEMA
 from . import agreement as agr
+from ..io.parts import Parts
 from .settings import _text_field
 
 PAIRS_STAGE = "judge.pairs"
@@ -73,7 +74,6 @@ def read_judged_run(run: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     if entry is None or entry.get("status") != "done" or not entry.get("rejected"):
         raise CurateError(f"{run}: the run has no finished {PAIRS_STAGE} stage; --from-judge "
                           f"takes the output folder of `curate judge` (with pairs)")
-    from ..io.parts import Parts
 
     # a judged run's rows were each judged by an LLM: few enough to read (one file or parts)
     pairs = Parts(run / "data.parquet").read()

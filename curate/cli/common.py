@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
 
-from ..errors import RecipeError
+from ..errors import CurateError, RecipeError
 from ..recipe import Recipe, check_recipe_columns, check_recipe_files, parse_recipe
 
 
@@ -14,7 +15,7 @@ class InputPath(click.Path):
     """A dataset argument: an existing local path, or an fsspec URL (checked when read)."""
 
     def convert(self, value, param, ctx):
-        from ..io.remote import is_url
+        from ..io.remote import is_url  # startup
 
         if is_url(value):
             return value
@@ -35,8 +36,7 @@ format_option = click.option(
 
 def _column_map(ctx, param, value):
     if value is not None:
-        from ..convert.columns import ColumnMap
-        from ..errors import CurateError
+        from ..convert.columns import ColumnMap  # startup
 
         try:
             value = ColumnMap.parse(value, where="").mapping
@@ -47,8 +47,7 @@ def _column_map(ctx, param, value):
 
 
 def _encoding(ctx, param, value):
-    from ..errors import CurateError
-    from ..io.encoding import check_encoding
+    from ..io.encoding import check_encoding  # startup
 
     try:
         check_encoding(value)
@@ -91,7 +90,7 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
                       limit: int | None = None, seed: int = 0) -> dict[str, Any]:
     """Run ``stages`` on a dataset as a recipe and print what happened, with the column map
     each file was read through."""
-    from ..io.output import prepare_output, writing
+    from ..io.output import prepare_output, writing  # startup
     from ..runner import run_recipe
 
     spec = {"path": input_path, "format": fmt, "kind": kind, **read_settings()}
@@ -110,7 +109,7 @@ def stage_recipe(name: str, spec: dict[str, Any], stages: list[dict[str, Any]], 
                  seed: int = 0, on_error: str = "raise") -> Recipe:
     """The recipe a command runs, checked before anything is read or written: what the check
     refuses (an option's value, a file that is not there) is a usage error naming the flag."""
-    from ..io.remote import is_url
+    from ..io.remote import is_url  # startup
 
     try:
         recipe = parse_recipe({"name": name, "input": spec, "seed": seed, "on_error": on_error,
@@ -126,9 +125,7 @@ def stage_recipe(name: str, spec: dict[str, Any], stages: list[dict[str, Any]], 
 def _as_usage_error(exc: RecipeError, stages: list[dict[str, Any]]) -> click.ClickException:
     """A stage option (or an input setting) the recipe check refused, said as the flag the
     user typed."""
-    import re
-
-    from ..stages.registry import stage_class
+    from ..stages.registry import stage_class  # startup
     from .options import flag_name
 
     found = re.fullmatch(r"input\.(\w+)", exc.path or "")

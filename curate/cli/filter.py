@@ -5,11 +5,13 @@ their options models (see :mod:`curate.cli.options`)."""
 from __future__ import annotations
 
 import click
+from pydantic import ValidationError
 
+from ..recipe import as_recipe_error
 from ..stages.plan import provides
 from ..stages.registry import stages_of
-from .common import (input_argument, input_options, on_error_option, output_option,
-                     run_stage_command)
+from .common import (_as_usage_error, input_argument, input_options, on_error_option,
+                     output_option, run_stage_command)
 from .options import fields_given, options_of, stage_flags
 
 STAGES = stages_of("filter")
@@ -52,11 +54,6 @@ def chosen_stages(values: dict) -> list[dict]:
 
 def _built(cls, options: dict):
     """The stage with the options given; a refused value is said as the flag typed."""
-    from pydantic import ValidationError
-
-    from ..recipe import as_recipe_error
-    from .common import _as_usage_error
-
     try:
         return cls(options)
     except ValidationError as exc:

@@ -35,6 +35,7 @@ from ..io.owned import check_export_output, export_files, write_marker
 from ..io import parts as _parts
 from ..io.parts import Parts, write_parts
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
+from ..records import conform
 from .card import render_card
 from .checks import REASONS
 from .examples import removed_examples
@@ -78,8 +79,6 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
            **target_options: Any) -> ExportResult:
     """Check, split and write the frame ``df`` for ``target``: :func:`export_parts` on it
     (written to a temporary folder), with the rows not exported as a frame."""
-    from ..records import conform
-
     with tempfile.TemporaryDirectory(prefix="curate-export-") as tmp:
         data = write_parts(conform(df), Path(tmp) / "data.parquet")
         res = export_parts(data, out_dir, target=target, test_size=test_size,
@@ -128,7 +127,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     ``rows``: rows per piece.
     """
     from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources,
-                         split_sides, write_piece, write_rejected_file)
+                         split_sides, write_piece, write_rejected_file)  # startup
 
     t = get_target(target)
     check_writer_options(target, formats=formats, chat_template=chat_template,
@@ -136,7 +135,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     names = export_names(target) + ([rejected_file] if rejected_file else [])
     check_export_output(out_dir, names, overwrite=overwrite)
     if engine is None:
-        from ..engines.local import LocalEngine
+        from ..engines.local import LocalEngine  # startup
 
         engine = LocalEngine()
     kinds = _kinds(data) if "task" in t.options and target_options.get("task") is None else None

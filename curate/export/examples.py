@@ -36,7 +36,7 @@ def _excerpt(row: dict, max_chars: int, *, stage: dict | None = None) -> str:
     else:
         text = str(row.get("raw") or row.get("detail") or "")
     if stage is not None:  # as the stage that removed it allows it to be shown
-        from ..report.sections import shown_text
+        from ..report.sections import shown_text  # startup
 
         text = shown_text(stage, text)
     text = _SPACE.sub(" ", text).strip()
@@ -53,7 +53,7 @@ def is_toxic(row: dict, toxicity_mask: float) -> bool:
 def removed_examples(run_dir: Path, stages: list[dict], *, per_reason: int = 3,
                      max_chars: int = 160, toxicity_mask: float = 0.5) -> list[dict]:
     """Up to ``per_reason`` removed rows per stage and reason, read from the run's rejected/."""
-    from ..report.data import collect, columns, scan
+    from ..report.data import collect, columns, scan  # startup
 
     out: list[dict] = []
     for stage in stages:

@@ -29,6 +29,7 @@ import polars as pl
 
 from ..io.output import write_parquet
 from ..io.parts import Parts, Piece, PartWriter, part_name
+from ..judge.sources import NOT_RECORDED, _pair, source_label
 from .split import key_texts, split_keys, split_labels
 from .targets import get_target
 from .templates import render_check
@@ -77,8 +78,6 @@ def check_piece(item: tuple[Plan, Piece]) -> dict[str, Any]:
 
 def _pair_counts(df: pl.DataFrame) -> Counter:
     """Preference records per source label, in the order first seen."""
-    from ..judge.sources import _pair, source_label
-
     if df.height == 0 or "kind" not in df.columns or "meta" not in df.columns:
         return Counter()
     metas = df.filter(pl.col("kind") == "preference")["meta"].to_list()
@@ -87,8 +86,6 @@ def _pair_counts(df: pl.DataFrame) -> Counter:
 
 def pair_sources(counts: Counter) -> dict[str, int]:
     """:func:`curate.judge.sources.pair_sources` from counts gathered piece by piece."""
-    from ..judge.sources import NOT_RECORDED
-
     if set(counts) <= {NOT_RECORDED}:
         return {}
     return dict(counts.most_common())
@@ -126,7 +123,7 @@ def split_sides(pieces: list[Piece], checked: list[dict], plan: Plan, *, test_si
 
 def write_piece(item: tuple[Plan, Piece, np.ndarray, np.ndarray]) -> dict[str, int]:
     """Pass 3 on one piece: its output rows of each split as piece files; rows per split."""
-    from . import _writer
+    from . import _writer  # cycle
 
     plan, piece, rows, sides = item
     t = get_target(plan.target)
@@ -158,7 +155,7 @@ def join_pieces(files: list[Path], ext: str, tmp: Path) -> None:
                 with open(f, "rb") as src:
                     shutil.copyfileobj(src, dst, 1 << 20)
         return
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # startup
 
     writer = None
     try:

@@ -104,9 +104,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..columns import KEPT_ID  # noqa: F401  (stages import it from here)
 from ..io.parts import ROW
+from ..records import all_turns, join_messages, with_call_text
+from .registry import register
 from .results import (DROP_REASON, PieceReport, StageData, StageOutput, StageResult,
                       merge_counts)
 
@@ -136,8 +139,6 @@ def field_error(model: type[BaseModel], field: str, message: str) -> ValidationE
     """A ValidationError of ``model`` located at ``field``: what a model validator that
     compares several fields raises, so that the recipe path (``stages[0].with.model``) and
     the CLI flag (``--model``) name the field to change."""
-    from pydantic_core import InitErrorDetails, PydanticCustomError
-
     return ValidationError.from_exception_data(model.__name__, [InitErrorDetails(
         type=PydanticCustomError("value_error", message), loc=(field,), input=None)])
 
@@ -181,8 +182,6 @@ class Stage:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("id"):
-            from .registry import register
-
             register(cls)
 
     def __init__(self, options: StageOptions | dict | None = None):
@@ -240,7 +239,7 @@ class Stage:
         """Run the stage on a frame (on the local engine unless one is given): the frame API,
         for notebooks and tests; the frame is written to a temporary folder and the outputs
         read back."""
-        from ..engines.local import LocalEngine
+        from ..engines.local import LocalEngine  # startup
 
         return (engine or LocalEngine()).apply(self, df, ctx or StageContext(name=self.id))
 
@@ -312,8 +311,6 @@ class RowScorer(Stage):
     def cache_text(self) -> pl.Expr:
         """The text the scores are computed from (part of the score cache's key); by default
         every turn of the record, tool calls included."""
-        from ..records import all_turns, join_messages, with_call_text
-
         return join_messages(with_call_text(all_turns()))
 
     def post(self, kept: pl.DataFrame, rejected: pl.DataFrame, ctx: StageContext
@@ -331,7 +328,7 @@ class RowScorer(Stage):
         return output
 
     def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
-        from .rows import run_rows
+        from .rows import run_rows  # cycle
 
         return run_rows(self, data, ctx, engine)
 

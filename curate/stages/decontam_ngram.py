@@ -104,13 +104,13 @@ class NgramDecontam(RowScorer):
         return json.dumps([o.benchmarks, o.fields, o.ngram, o.min_words], sort_keys=True)
 
     def resolved(self) -> dict[str, Any]:
-        from ..decontam.benchmarks import benchmark_digest
+        from ..decontam.benchmarks import benchmark_digest  # startup
 
         return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()}}
 
     def index(self, ctx: StageContext) -> NgramIndex:
         """The benchmarks' index: this process's, the run cache's, or built from the files."""
-        from ..decontam.benchmarks import load_benchmarks
+        from ..decontam.benchmarks import load_benchmarks  # startup
         from ..decontam.index import NgramIndex, build_index
 
         o = self.options
@@ -138,9 +138,9 @@ class NgramDecontam(RowScorer):
         self._index = self.index(ctx)
 
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        import pyarrow as pa
+        import pyarrow as pa  # startup
 
-        from ..decontam.turns import RECORD_PARTS, SKIP, part_columns
+        from ..decontam.turns import RECORD_PARTS, SKIP, part_columns  # startup
 
         if self._index is None:  # a copy made where the driver's index is not
             self._index = self.index(ctx)

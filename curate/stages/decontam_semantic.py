@@ -10,7 +10,7 @@ import polars as pl
 from pydantic import Field
 
 from ..decontam.stats import BY, REASON, contamination_stats
-from ..embed import DEFAULT_MODEL
+from ..embed import DEFAULT_MODEL, embed_texts, precision
 from ..errors import StageError
 from ..io.parts import PART_ROWS, ROW, PartWriter, Piece
 from .base import DROP_REASON, Stage, StageContext, StageData, StageOutput, StageResult
@@ -87,8 +87,7 @@ class SemanticDecontam(Stage):
     options: SemanticOptions
 
     def resolved(self) -> dict[str, Any]:
-        from ..decontam.benchmarks import benchmark_digest
-        from ..embed import precision
+        from ..decontam.benchmarks import benchmark_digest  # startup
 
         return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()},
                 "precision": precision()}
@@ -98,9 +97,8 @@ class SemanticDecontam(Stage):
         vector file (:func:`curate.embed_store.embed_source`; only the texts the run's cache
         lacks, by ``engine.embed_pieces``); each piece's nearest benchmark prompt by
         ``engine.map`` over the file; the hits applied piece by piece."""
-        from ..decontam.benchmarks import load_benchmarks
-        from ..embed import embed_texts, precision
-        from ..embed_store import embed_source, read_columns, vectors_path
+        from ..decontam.benchmarks import load_benchmarks  # startup
+        from ..embed_store import embed_source, read_columns, vectors_path  # startup
 
         o = self.options
         if not o.benchmarks:
@@ -154,14 +152,14 @@ class SemanticDecontam(Stage):
 
 def _prompt() -> pl.Expr:
     """A record's user turns (:func:`curate.decontam.semantic.user_text`), null when blank."""
-    from ..decontam.semantic import user_text
+    from ..decontam.semantic import user_text  # startup
 
     user = user_text()
     return pl.when(user.str.strip_chars() != "").then(user)
 
 
 def _texts(batch: pl.DataFrame) -> pl.DataFrame:
-    from ..embed_store import TEXT
+    from ..embed_store import TEXT  # startup
 
     return batch.select(_prompt().alias(TEXT))
 
@@ -172,7 +170,7 @@ def _nearest_piece(piece: Piece, *, vectors, bench: np.ndarray, threshold: float
     piece's part of ``folder``; the rows at ``threshold`` or more and their prompts. The
     products run on whole blocks of :data:`~curate.decontam.semantic.BLOCK` rows counted from
     the first row of the data, so a row gets the same cosine however the data is cut."""
-    from ..decontam.semantic import BLOCK, nearest
+    from ..decontam.semantic import BLOCK, nearest  # startup
 
     lo, hi = piece.offset, piece.offset + piece.length
     start, end = lo // BLOCK * BLOCK, min(vectors.rows, -(-hi // BLOCK) * BLOCK)

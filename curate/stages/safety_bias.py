@@ -16,6 +16,7 @@ from ..safety.lexicon import category_expr, load_lexicon
 from ..safety.options import AUTO, Threshold, part_text, threshold_or_auto
 from ..io.parts import Parts
 from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageOutput, StageResult
+from .bias_run import entered_compact, output_groups
 
 BIAS_JSON = "bias.json"
 REASONS = ("identity_attack", "toxic_about_group", "group_balance")
@@ -236,8 +237,6 @@ class Bias(RowScorer):
         mentions and toxicity of the records as they entered the first stage (those an earlier
         stage removed before the toxicity scorer saw them are scored now, with the run's score
         cache), what every stage removed, and what came out. Rewrites ``OUT/bias.json``."""
-        from .bias_run import entered_compact, output_groups
-
         me = next(name for name, stage, _ in run.stages if stage is self)
         first = Parts(run.out_dir / run.entries[0]["checkpoint"])
         scorer = None

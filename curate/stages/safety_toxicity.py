@@ -12,9 +12,11 @@ import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import StageError
+from ..io.parts import part_files
 from ..safety import scorers
 from ..safety.options import AUTO, Threshold, part_text, threshold_or_auto
 from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
+from .rows import cache_path
 
 Part = Literal["prompt", "response", "both"]
 
@@ -166,9 +168,6 @@ class Toxicity(ModelScorer):
 
     # -- scoring ----------------------------------------------------------------------------
     def _cached_labels(self, ctx: StageContext) -> list[str] | None:
-        from ..io.parts import part_files
-        from .rows import cache_path
-
         path = cache_path(self, ctx)
         files = part_files(path) if path is not None and path.is_dir() else []
         if not files:
