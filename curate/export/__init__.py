@@ -29,12 +29,11 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
-from ..io import write_jsonl
-from ..io.output import write_parquet
 from ..io.owned import check_export_output, export_files, write_marker
 from ..io import parts as _parts
 from ..io.parts import Parts, write_parts
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
+from ..columns import DROP_REASON
 from ..records import conform
 from .card import render_card
 from .checks import REASONS
@@ -44,7 +43,6 @@ from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, check_max_tokens, template_text
-from .tools import json_row, tool_dtype
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 
@@ -93,7 +91,7 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
 
 
 def _no_rows(df: pl.DataFrame) -> pl.DataFrame:
-    return df.head(0).with_columns(pl.lit(None, pl.String).alias("drop_reason"))
+    return df.head(0).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
 
 
 def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | int = 0.1,
@@ -161,9 +159,9 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
         skipped = dict(sorted(skipped_all.items()))
         wrong = set().union(*(c["wrong_kinds"] for c in checked))
         hint = wrong_kind_hint(t, pl.DataFrame({"kind": sorted(wrong),
-                                                "drop_reason": ["wrong_kind"] * len(wrong)},
+                                                DROP_REASON: ["wrong_kind"] * len(wrong)},
                                                schema={"kind": pl.String,
-                                                       "drop_reason": pl.String}), options)
+                                                       DROP_REASON: pl.String}), options)
         exported = sum(c["kept"] for c in checked)
         if exported == 0:
             why = ", ".join(f"{r}: {n}" for r, n in skipped.items()) or "the input is empty"
@@ -278,15 +276,6 @@ def _formats(t: Target, formats) -> tuple[str, ...]:
         raise CurateError(f"target {t.name!r} writes {' and '.join(t.formats)}, not "
                           f"{', '.join(bad) or 'nothing'}")
     return tuple(dict.fromkeys(formats))
-
-
-def _writer(part: pl.DataFrame, ext: str):
-    if ext == "parquet":
-        return lambda tmp: write_parquet(part, tmp)
-    rows = part.iter_rows(named=True)
-    if any(tool_dtype(t) for t in part.schema.values()):  # no null tool fields in JSON turns
-        rows = map(json_row, rows)
-    return lambda tmp: write_jsonl(rows, tmp)
 
 
 def _run_dir(info: dict, out_dir: Path) -> Path | None:

@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from ..columns import DROP_REASON
 from ..errors import CurateError
 from ..progress import bar
 
@@ -158,7 +159,7 @@ def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
             reasons.append(_row_reason(rec, tok, counter, max_tokens))
             if i % 1024 == 1023:
                 progress.update(1024)
-    reason = pl.Series("drop_reason", reasons, dtype=pl.String)
+    reason = pl.Series(DROP_REASON, reasons, dtype=pl.String)
     bad = reason.is_not_null()
     return df.filter(~bad), df.with_columns(reason).filter(bad)
 

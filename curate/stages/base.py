@@ -1,53 +1,15 @@
 """The stage contract: what a stage declares, and what an engine does with it.
 
-A stage reads the run's data from storage and writes what it kept and what it removed (each
-removed row with a ``drop_reason``), piece by piece: no stage holds the whole dataset in
-memory (see :mod:`curate.io.parts` for the data's layout). It may add columns but never changes
-input columns; the runner checks ``rows_in == rows_out + sum(dropped)`` after every stage
-(``rows_in + added`` for a stage that splits rows and says how many it made), from the counts
-of its pieces.
-
-A stage declares, on its class, everything the rest of curate needs to know:
-
-- ``id`` (e.g. ``quality.rules``): defining a subclass with an ``id`` registers it (see
-  :mod:`curate.stages.registry`); recipes, ``curate stages`` and the CLI find it there.
-- ``Options``: a :class:`StageOptions` model, the recipe's ``with:`` block. Field docstrings are
-  the help text of the generated CLI flags (:mod:`curate.cli.options`); defaults live only here.
-- ``reads`` / ``writes``: the columns it needs beyond the record columns, and the columns it
-  adds (``tox_*`` patterns allowed); :func:`curate.stages.plan.check_columns` checks a recipe's
-  order with them before any data moves. Override :meth:`Stage.columns_read` /
-  :meth:`Stage.columns_written` where they depend on the options.
-- ``shape``, one of :class:`Shape`, given by the base class it derives from:
-
-  ===========  =====================  ====================================================
-  shape        base class             what the stage writes / how it runs
-  ===========  =====================  ====================================================
-  row          :class:`RowScorer`     ``score(batch)`` and ``checks()``; each piece is
-                                      scored, decided and written where the engine runs it
-                                      (:mod:`curate.stages.rows`; Ray: tasks)
-  model        :class:`ModelScorer`   the same, ``score`` holding a model; engines keep one
-                                      model per worker (Ray: an actor pool, GPUs if any)
-  keyed        :class:`~curate.stages.keyed.KeyedGrouping`
-                                      ``sign(batch)`` -> compact keyed rows, ``group(part)``
-                                      per key partition, a decision applied in a streaming
-                                      pass
-  global       :class:`Stage`         ``run(data, ctx, engine)`` on a handle of the data
-                                      (:class:`StageData`): decide on compact facts
-                                      (embeddings in a memory-mapped file), then apply the
-                                      decision piece by piece (:mod:`curate.stages.marks`)
-  ===========  =====================  ====================================================
-
-- ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_switch`` /
-  ``cli_default_on`` / ``cli_order``: where its options appear on the command line
-  (``curate filter``, ``curate dedup``, ...; see :mod:`curate.cli.options`).
-- ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it in
-  report.html; the module may also give the dataset card's part (``card()``) and how the rows
-  the stage removed may be shown (``shown()``; see :mod:`curate.report.sections`).
-- ``finish_run``, for a stage that looks at the whole run once every stage has run.
-
-Engines (:mod:`curate.engines`, the interface in :mod:`curate.engines.protocol`) run pieces
-of work where they like and offer the services; a stage never learns which engine runs it, and
-no engine holds a stage's algorithm.
+A stage reads the run's data piece by piece and writes what it kept and what it removed (each
+removed row with a ``drop_reason``); it adds columns and never changes input columns, and the
+runner checks ``rows_in == rows_out + sum(dropped)`` after it. Its class declares what the rest
+of curate needs: ``id`` (defining the class registers it), ``Options`` (the recipe's ``with:``
+and the CLI flags' help and defaults), ``reads``/``writes`` (checked before any data moves), its
+shape by its base class (:class:`RowScorer`, :class:`ModelScorer`,
+:class:`~curate.stages.keyed.KeyedGrouping` or :class:`Stage`), where its flags go
+(``command``, ``cli_*``), the report module that shows it (``report_section``) and, for a stage
+that looks at the whole run, ``finish_run``. The README's "Writing a stage" has the shapes and
+what engines do with each; a stage never learns which engine runs it.
 
 Examples:
     A new row-wise filter is one module in ``curate/stages/`` (plus its test and, if it wants

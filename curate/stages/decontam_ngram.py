@@ -37,16 +37,11 @@ class NgramOptions(BenchmarkOptions):
 class NgramDecontam(RowScorer):
     """Finds records that contain benchmark items, by shared word n-grams.
 
-    The benchmark files are read once per run (fields named or detected, see
-    :mod:`curate.decontam.benchmarks`) into an index of the hashes of their ``ngram``-word
-    windows (:mod:`curate.decontam.index`; cached under the run's cache folder by the files'
-    sha256). Texts are normalised as near dedup normalises them (NFKC, lower case, words are
-    ``\\w+`` runs), so case, punctuation and spacing do not hide an item. Every turn of a
-    record's prompt, its reply, and both sides of a pair (chosen and rejected) is searched; a
-    record is contaminated when any of them has an n-gram of a benchmark text, or contains a
-    benchmark text shorter than ``ngram`` words (of at least ``min_words``) as consecutive
-    words (or, under ``min_words``, is a whole turn that is such a text). Hash hits are checked
-    word by word, so a collision never counts.
+    Every turn (prompt, reply, chosen and rejected) is searched, normalised as near dedup
+    normalises it, in an index of the benchmarks' ``ngram``-word windows
+    (:mod:`curate.decontam.index`, cached by the files' sha256); shorter benchmark texts count
+    whole from ``min_words`` words. Hash hits are checked word by word, so a collision never
+    counts. README: "Decontamination".
 
     Input columns:
         - kind, messages / prompt, chosen, rejected: the record turns.

@@ -37,12 +37,10 @@ class SemanticOptions(BenchmarkOptions):
 class SemanticDecontam(Stage):
     """Finds records whose prompt paraphrases a benchmark prompt (embedding cosine).
 
-    The prompts of the benchmark files (their prompt fields, detected or named; see
-    :mod:`curate.decontam.benchmarks`) and each record's user turns are embedded (the run's
-    embedding cache, by content: a text is embedded once per run and model); each record is
-    compared with every benchmark prompt, and one whose nearest prompt is at cosine
-    ``threshold`` or more is contaminated. It catches the reworded items that share no long
-    word sequence with the benchmark (``decontam.ngram`` catches the copies, cheaper).
+    Each record's user turns are compared with every benchmark prompt by embedding cosine (the
+    run's embedding cache); a nearest prompt at ``threshold`` or more makes it contaminated.
+    It catches reworded items that share no long word sequence (``decontam.ngram`` catches the
+    copies, cheaper).
 
     Input columns:
         - kind, messages / prompt: the record's user turns.

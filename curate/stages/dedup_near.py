@@ -9,8 +9,8 @@ import polars as pl
 from pydantic import Field
 
 from ..columns import DUP_CLUSTER
+from ..dedup.components import resolve_clusters
 from ..dedup.lsh import optimal_param
-from ..errors import CurateError
 from ..io.parts import ROW
 from ..records import MESSAGE_PARTS, Part, join_contents
 from ..text import nfkc
@@ -53,32 +53,6 @@ def compared_text(on: Part) -> pl.Expr:
     normalisation of :func:`curate.text.normalize` that matters for words (white space and
     punctuation do not: shingles are made of words, runs of word characters)."""
     return join_contents(MESSAGE_PARTS[on]()).str.to_lowercase()
-
-
-def keep_rank(df: pl.DataFrame, keep: str,
-              lengths: pl.Series | None) -> tuple[list[pl.Series], list[bool]]:
-    """Sort keys and their descending flags for a keep policy (see :class:`DedupOptions`);
-    raises CurateError when ``keep`` names no numeric column of ``df``."""
-    if keep == "first":
-        return [], []
-    if keep == "longest":
-        return [lengths], [True]
-    if keep not in df.columns:
-        raise CurateError(f"keep: no column {keep!r} to rank duplicates by "
-                          f"(expected first, longest or a numeric column)")
-    if not df.schema[keep].is_numeric():
-        raise CurateError(f"keep: column {keep!r} is {df.schema[keep]}, expected a number")
-    return [df[keep]], [True]
-
-
-def resolve_clusters(df: pl.DataFrame, pairs: np.ndarray, keep: str, lengths: pl.Series | None,
-                     reason: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """Clusters (connected components of duplicate ``pairs``), one survivor each by ``keep``,
-    and the kept and rejected rows; see :func:`curate.dedup.components.split_clusters`."""
-    from ..dedup.components import components, split_clusters, survivors
-
-    rank, desc = keep_rank(df, keep, lengths)
-    return split_clusters(df, survivors(components(df.height, pairs), rank, desc), reason)
 
 
 def kind_salt(df: pl.DataFrame) -> np.ndarray:

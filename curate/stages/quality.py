@@ -79,13 +79,10 @@ class QualityRulesOptions(StageOptions):
 class QualityRules(RowScorer):
     """Scores records with cheap text heuristics and drops the ones that fail a rule.
 
-    Each rule writes a ``quality_*`` score column on every record (kept and rejected) and its
-    threshold in the options decides; a threshold set to null, or a switch set to false, turns the
-    rule off. A record that fails several rules is rejected once, with the reason of the first
-    failing rule in the order ``empty_turn``, ``role_order``, ``too_short``, ``too_long``,
-    ``junk``, ``repetition``, ``refusal``; the stats count every rule's failures, so a record can
-    count in several. All scores are vectorised polars expressions (and one explode + group-by
-    for the n-grams) over the message lists.
+    Each rule writes a ``quality_*`` score on every record and its threshold decides (null or
+    false turns it off). A record that fails several rules is rejected once, with the first
+    reason in the order ``empty_turn``, ``role_order``, ``too_short``, ``too_long``, ``junk``,
+    ``repetition``, ``refusal``; the stats count every rule's failures.
 
     Input columns:
         - kind (str): ``sft`` or ``preference``.

@@ -86,12 +86,10 @@ class ToxicityOptions(StageOptions):
 class Toxicity(ModelScorer):
     """Scores each record's text with Detoxify (or the offline scorer) and drops toxic ones.
 
-    One ``tox_<label>`` column per label of the model (Detoxify ``original``: toxicity,
-    severe_toxicity, obscene, threat, insult, identity_attack; ``alt-profanity-check``:
-    profanity) and ``toxicity``, the largest of them. Identical texts are scored once; the rest
-    in length-sorted batches, truncated to the model's token limit. Scores are cached by record
-    id under the run's cache, so that changing a threshold and rerunning (``--from``) does not
-    score again. Which scorer ran (and why, when ``auto`` fell back) is in the stage's stats.
+    One ``tox_<label>`` column per label of the model and ``toxicity``, the largest. Scores are
+    cached by record id under the run's cache, so changing a threshold and rerunning
+    (``--from``) scores nothing again; the stats say which scorer ran (and why, when ``auto``
+    fell back).
 
     Input columns:
         - kind, messages / prompt, chosen (list[{role, content}]): the records.
