@@ -1,4 +1,4 @@
-"""A run's exports: the folders checked before the run starts, and the exports written at its end."""
+"""A run's exports: their folders checked before the run starts, the exports written at its end."""
 
 from __future__ import annotations
 

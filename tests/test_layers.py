@@ -10,11 +10,11 @@
     base         columns, text, records, errors and the other top-level modules
 
 Checked: no import cycle between curate modules at import time (module-level imports; those
-under ``if TYPE_CHECKING:`` never run); no module of an algorithm or data package imports the
-stages, engines, runner, recipe or CLI (imports inside functions count too: they are
-dependencies all the same), but for the few listed below with their reason; a stage module imports
-no other stage module, only STAGE_INFRA. An import of a package's module counts as one of that
-module only.
+under ``if TYPE_CHECKING:`` never run), and through imports inside functions none but the known
+ones (LATE_CYCLES); no module of an algorithm or data package imports the stages, engines,
+runner, recipe or CLI (imports inside functions count too), but for the few listed with their
+reason; a stage module imports no other stage module, only STAGE_INFRA. An import of a
+package's module counts as one of that module only.
 """
 
 from __future__ import annotations
@@ -57,6 +57,19 @@ PENDING_API29 = {
     # MARGIN ("pair_margin") is defined in stages/judge_pairs.py; it belongs in judge/columns.py
     "curate.report.judge_pairs -> curate.stages.judge_pairs",
 }
+
+# Cycles that only imports inside functions close (``# cycle`` where this branch saw them): the
+# stage base class runs its stages' shapes (rows, registry, the local engine for ``apply``),
+# the readers and the output checks of io call each other, records builds frames with
+# records_frame, embed and embed_cache (select28's) load each other.
+LATE_CYCLES = [
+    ["curate.embed", "curate.embed_cache"],
+    ["curate.engines.local", "curate.stages.base", "curate.stages.registry", "curate.stages.rows"],
+    ["curate.io.dispatch", "curate.io.docs", "curate.io.json_array", "curate.io.jsonl",
+     "curate.io.output", "curate.io.owned", "curate.io.parts", "curate.io.remote",
+     "curate.io.tabular", "curate.manifest"],
+    ["curate.records", "curate.records_frame"],
+]
 
 
 @dataclass(frozen=True)
@@ -195,6 +208,11 @@ def _strip_lines(found: list[str]) -> set[str]:
 
 def test_no_import_cycles():
     assert cycles(imports(PACKAGE, "curate")) == []
+
+
+def test_no_cycles_through_late_imports_but_the_known():
+    found = [Import(i.source, i.target, i.line, True) for i in imports(PACKAGE, "curate")]
+    assert cycles(found) == LATE_CYCLES
 
 
 def test_algorithm_and_data_packages_import_no_upper_layer():
