@@ -24,6 +24,7 @@ cache part and the keys, whatever the size of the data.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from . import embed_cache
+from .embed import dimension, load_model
 from .io.parts import PART_ROWS, ROW, PartWriter, Parts, Piece
 from .vectors import Vectors
 
@@ -122,8 +124,6 @@ def _fill(engine, vectors: Vectors, pieces: list[Piece], keyed: pl.LazyFrame,
 def vectors_path(ctx, data) -> Path:
     """Where a stage's vector file goes: the run's cache (``vectors/NN_<stage>-<tag>.npy``),
     or the stage's scratch folder when the run has none. The stage removes it when done."""
-    import uuid
-
     if ctx.cache_dir is None:
         return Path(data.scratch) / "vectors.npy"
     name = f"{ctx.index:02d}_{ctx.name}-{uuid.uuid4().hex[:8]}.npy"
@@ -131,8 +131,6 @@ def vectors_path(ctx, data) -> Path:
 
 
 def model_dim(model: str) -> int:
-    from .embed import dimension, load_model
-
     return dimension(load_model(model))
 
 

@@ -24,6 +24,7 @@ import polars as pl
 
 from .io.parts import Parts
 from .stages.base import DROP_REASON, StageContext
+from .stages.plan import provides
 
 if TYPE_CHECKING:  # pragma: no cover
     from .stages.base import Stage
@@ -108,8 +109,6 @@ class FinishedRun:
 
     def stage_writing(self, column: str, before: str) -> tuple[str, Stage] | None:
         """The last stage before the one named ``before`` that writes ``column``."""
-        from .stages.plan import provides
-
         found = None
         for name, stage, _ in self.stages:
             if name == before:

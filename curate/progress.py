@@ -45,7 +45,7 @@ def bar(*, total: int | None, desc: str, unit: str = "rows"):
     are off."""
     if not progress_enabled():
         return _Off(total)
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # startup
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
                 dynamic_ncols=True)

@@ -276,7 +276,7 @@ def validate_record(record: dict) -> dict:
 def records_to_frame(records: list[dict]) -> pl.DataFrame:
     """Build a frame in RECORD_SCHEMA from record dicts (``meta`` given as a dict); see
     :mod:`curate.records_frame`."""
-    from .records_frame import frame_of
+    from .records_frame import frame_of  # cycle
 
     return frame_of(records)
 
@@ -399,6 +399,7 @@ def join_contents(expr: pl.Expr) -> pl.Expr:
     return expr.list.eval(message_text(pl.element())).list.join("\n")
 
 
+Part = Literal["prompt", "response", "conversation", "pair"]  # a key of MESSAGE_PARTS
 MESSAGE_PARTS = {
     "prompt": prompt_messages,
     "response": response_messages,

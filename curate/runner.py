@@ -12,64 +12,26 @@ folder and mirrored to the URL after every stage and at the end (see :mod:`curat
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from .checkpoints import PlannedStage, check_stage_columns, link_parts, remove
 from .errors import CurateError, StageError
-from .io.parts import Parts, part_name
+from .io.parts import Parts
 from .io.remote import is_url
 from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
                        write_manifest)
 from .recipe import Recipe, resolve_input_path
 from .run_inputs import chain as _chain
 from .run_inputs import convert_step, input_fingerprint
+from .run_export import check_export_folders, export_run
 from .stages.base import DROP_REASON, Stage, StageContext, StageData, StageOutput
 
 CONVERT = "convert"
-
-
-@dataclass
-class PlannedStage:
-    index: int
-    name: str
-    use: str
-    stage: Stage | None  # None for the convert step
-
-    @property
-    def slug(self) -> str:
-        return f"{self.index:02d}_{self.name}"
-
-
-def _remove(path: Path) -> None:
-    """A checkpoint of curate's (one file or a folder of parts) that is written again."""
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-
-
-def _link_parts(src: Parts, dst: Path) -> Parts:
-    """``dst`` as a folder holding the parts of ``src``: hard links where the file system
-    has them (no copy of the data), else copies."""
-    _remove(dst)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    _remove(tmp)
-    tmp.mkdir(parents=True)
-    for i, f in enumerate(src.files):
-        target = tmp / part_name(i)
-        try:
-            os.link(f, target)
-        except OSError:
-            shutil.copyfile(f, target)
-    os.replace(tmp, dst)
-    return Parts(dst)
 
 
 class Runner:
@@ -243,7 +205,7 @@ class Runner:
             check_recipe_columns(self.recipe, columns=self._input_columns(),
                                  recipe_file=self.recipe_file)
         # what the old run wrote and this one neither reuses nor writes again goes first
-        self._check_export_folders(previous if not marked else None)
+        check_export_folders(self.recipe, out, previous if not marked else None)
         mark_run(out)
         for sub in ("stages", "rejected"):
             (out / sub).mkdir(parents=True, exist_ok=True)
@@ -281,12 +243,13 @@ class Runner:
         complete = last == len(self.plan) - 1
         # the final records are the last checkpoint: its parts linked, not written again
         self._step = "data.parquet"
-        _link_parts(df, out / "data.parquet")
+        link_parts(df, out / "data.parquet")
         manifest["rows_in"] = manifest["stages"][0]["rows_in"]
         manifest["rows_out"] = df.height
         if complete:
             self._step = "export"
-            manifest["exports"] = self._export(df, manifest)
+            manifest["exports"] = export_run(self.recipe, out, self.engine, df, manifest,
+                                               self.echo)
         manifest["status"] = "done" if complete else "partial"
         manifest["seconds"] = round(time.perf_counter() - started, 3)
         if self.report:  # before the manifest says done: a done run always has its report
@@ -298,20 +261,6 @@ class Runner:
         write_manifest(out, manifest)
         self._manifest = None  # done: nothing after this changes what the manifest says
         return manifest
-
-    def _check_export_folders(self, legacy: dict | None) -> None:
-        """Files of the user's where the recipe's exports write stop the run before anything
-        is removed or run; ``legacy``: the manifest of a run folder from before the marker,
-        whose listed exports are curate's."""
-        from .export.folder import export_names
-        from .io.owned import check_export_output
-
-        listed = {e.get("path") for e in (legacy or {}).get("exports") or []}
-        for spec in self.recipe.export:
-            if f"export/{spec.target}" not in listed:
-                check_export_output(self.out_dir / "export" / spec.target,
-                                    export_names(spec.target), flag="export folder",
-                                    way="move {it} out of the run folder")
 
     def _finish_run(self, manifest: dict[str, Any], last: int) -> None:
         """The ``finish_run`` steps of the stages that look at the whole run (see
@@ -352,7 +301,7 @@ class Runner:
         rejected_dir = self.out_dir / "rejected" / f"{p.slug}.parquet"
         scratch = self.out_dir / "cache" / "tmp" / p.slug
         for path in (kept_dir, rejected_dir, scratch):
-            _remove(path)
+            remove(path)
         try:
             if p.stage is None:
                 result, stats = self._convert(kept_dir, rejected_dir)
@@ -365,17 +314,17 @@ class Runner:
                 if result.rows_in != source.height:
                     raise StageError(f"stage {p.name} counted {result.rows_in} rows in, but "
                                      f"its input has {source.height}")
-                _check_columns(p, source.schema, result.kept.schema)
+                check_stage_columns(p, source.schema, result.kept.schema)
                 stats = result.stats
                 entry["thresholds"] = p.stage.thresholds()
         except BaseException:
             # a stage stopped half way: its parts so far go (on a full disk, their space is
             # what the manifest is written in)
             for path in (kept_dir, rejected_dir):
-                _remove(path)
+                remove(path)
             raise
         finally:
-            _remove(scratch)
+            remove(scratch)
             for empty in (scratch.parent, scratch.parent.parent):  # cache/tmp, cache
                 if empty.is_dir() and not any(empty.iterdir()):
                     empty.rmdir()
@@ -409,43 +358,6 @@ class Runner:
         return convert_step(self.recipe, self.recipe_file, self.input_path, kept_dir,
                             rejected_dir, engine=self.engine, limit=self.limit,
                             scratch=self.out_dir / "cache" / "tmp" / self.plan[0].slug)
-
-    def _export(self, data: Parts, manifest: dict) -> list[dict]:
-        """Each export of the recipe, streamed from the run's data by the engine's workers;
-        the rows a target does not take go to ``rejected/export_<target>.parquet``."""
-        from .export import export_parts
-
-        results = []
-        for spec in self.recipe.export:
-            target_dir = self.out_dir / "export" / spec.target
-            rejected_dir = self.out_dir / "rejected" / f"export_{spec.target}.parquet"
-            scratch = self.out_dir / "cache" / "tmp" / f"export_{spec.target}"
-            _remove(rejected_dir)
-            res = export_parts(data, target_dir, target=spec.target, test_size=spec.test_size,
-                               validation_size=spec.validation_size, seed=self.recipe.seed,
-                               run_info={**manifest, "run_dir": str(self.out_dir)},
-                               engine=self.engine, rejected_dir=rejected_dir, scratch=scratch,
-                               **spec.with_)
-            for empty in (scratch.parent, scratch.parent.parent):  # cache/tmp, cache
-                if empty.is_dir() and not any(empty.iterdir()):
-                    empty.rmdir()
-            results.append({"target": spec.target, "path": f"export/{spec.target}",
-                            "counts": res.counts, "skipped": res.skipped})
-            counts = ", ".join(f"{k}: {v}" for k, v in res.counts.items())
-            self.echo(f"export {spec.target:<17} {counts}")
-            for note in res.notes:
-                self.echo(f"  {note}")
-        return results
-
-
-def _check_columns(p: PlannedStage, before: pl.Schema, after: pl.Schema) -> None:
-    """Stages add columns; they never drop or retype the columns they were given."""
-    missing = [c for c in before if c not in after]
-    if missing:
-        raise StageError(f"stage {p.name} removed input columns {missing}")
-    changed = [c for c in before if after[c] != before[c] and before[c] != pl.Null]
-    if changed:
-        raise StageError(f"stage {p.name} changed the type of input columns {changed}")
 
 
 def run_recipe(recipe: Recipe, out_dir: str | Path, **options: Any) -> dict[str, Any]:

@@ -27,3 +27,13 @@ def normalize_expr(expr: pl.Expr) -> pl.Expr:
     for src, dst in _FOLD.items():
         out = out.str.replace_all(src, dst, literal=True)
     return out.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def nfkc(texts: pl.Series) -> pl.Series:
+    """NFKC-normalised texts; only the texts with a non-ASCII character are touched (NFKC
+    leaves ASCII as it is, and is slow)."""
+    wide = texts.str.contains(r"[^\x00-\x7F]").fill_null(False)
+    if not wide.any():
+        return texts
+    rows = wide.arg_true()
+    return texts.scatter(rows, texts.gather(rows).str.normalize("NFKC").str.to_lowercase())

@@ -12,6 +12,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any, Iterator
@@ -19,6 +20,7 @@ from typing import Any, Iterator
 import httpx
 
 from ..errors import CurateError
+from .server import LocalStack
 
 PAGE = 1000  # the server's largest page and bulk size
 
@@ -36,11 +38,9 @@ def resolve_connection(api_url: str | None, api_key: str | None) -> tuple[str, s
     url = api_url or os.environ.get("ARGILLA_API_URL")
     key = api_key or os.environ.get("ARGILLA_API_KEY")
     if not url or not key:
-        from .server import LocalStack
         stack = LocalStack.from_env()
         state = stack.home / "state.json"
         if not url and state.is_file():
-            import json
             url = f"http://127.0.0.1:{json.loads(state.read_text())['port']}"
         if not key and (stack.home / "api_key").is_file():
             key = (stack.home / "api_key").read_text().strip()

@@ -39,6 +39,8 @@ from ..judge import columns as jc
 from ..manifest import read_manifest
 from ..records import RECORD_SCHEMA
 from . import agreement as agr
+from ..columns import DROP_REASON
+from ..io.parts import Parts
 from .settings import _text_field
 
 PAIRS_STAGE = "judge.pairs"
@@ -73,7 +75,6 @@ def read_judged_run(run: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     if entry is None or entry.get("status") != "done" or not entry.get("rejected"):
         raise CurateError(f"{run}: the run has no finished {PAIRS_STAGE} stage; --from-judge "
                           f"takes the output folder of `curate judge` (with pairs)")
-    from ..io.parts import Parts
 
     # a judged run's rows were each judged by an LLM: few enough to read (one file or parts)
     pairs = Parts(run / "data.parquet").read()
@@ -173,10 +174,10 @@ def hard_cases(run: Path, *, hard_margin: float = 0.0) -> pl.DataFrame:
     columns, ``judge_pair`` and ``judge_hard_reason``."""
     pairs, rejected = read_judged_run(run)
     picked: list[tuple[dict, str]] = []
-    if rejected.height and "drop_reason" in rejected.columns:
-        for row in rejected.filter(pl.col("drop_reason").is_in(HARD_REASONS)).iter_rows(
+    if rejected.height and DROP_REASON in rejected.columns:
+        for row in rejected.filter(pl.col(DROP_REASON).is_in(HARD_REASONS)).iter_rows(
                 named=True):
-            picked.append((row, row["drop_reason"]))
+            picked.append((row, row[DROP_REASON]))
     if pairs.height and jc.SCORE in pairs.columns:
         for row in pairs.iter_rows(named=True):
             if row.get(jc.DISAGREEMENT):

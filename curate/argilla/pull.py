@@ -32,8 +32,11 @@ import polars as pl
 from ..errors import CurateError
 from ..records import RECORD_COLUMNS, RECORD_SCHEMA, content_hash, records_to_frame
 from . import agreement as agr
+from ..manifest import versions, write_manifest
+from ..report.html import write_report
 from .client import ArgillaClient, ArgillaError
 from .judged import RIDE_ALONG
+from .judged_pull import has_judged_items, judge_human, merge_pairs
 from .push import RECORD_KEY
 from .settings import question_kinds
 
@@ -200,10 +203,6 @@ def write_pull(client: ArgillaClient, *, dataset: str, out: Path,
     people's pairs of items pushed from a judged run, with judge-human agreement),
     merged.parquet (with ``judged_run``: :func:`.judged_pull.merge_pairs`), manifest.json
     (counts and agreement; never the API key) and report.html."""
-    from ..manifest import versions, write_manifest
-    from ..report.html import write_report
-    from .judged_pull import has_judged_items, judge_human, merge_pairs
-
     t0 = time.monotonic()
     frame, summary = pull_records(client, dataset=dataset)
     judged = has_judged_items(frame)

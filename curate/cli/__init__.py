@@ -20,6 +20,7 @@ import click
 
 from .. import __version__
 from ..errors import CurateError
+from ..interrupts import EXIT_CODE, install, received
 
 # command name -> module of this package that defines it (in its COMMANDS)
 COMMAND_MODULES = {
@@ -53,14 +54,13 @@ class CurateGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM under main()
-            from ..interrupts import EXIT_CODE
 
             click.echo(interrupted_message(exc, self._resumable(ctx)), err=True)
             raise click.exceptions.Exit(EXIT_CODE) from None
         except Exception as exc:
             if os.environ.get("CURATE_DEBUG") not in (None, "", "0"):
                 raise
-            from ..io.output import os_error_message
+            from ..io.output import os_error_message  # startup
 
             message = os_error_message(exc)
             if message is None:
@@ -116,8 +116,6 @@ GC_YOUNG_THRESHOLD = 20_000
 
 
 def main() -> None:
-    from ..interrupts import EXIT_CODE, install, received
-
     young, *older = gc.get_threshold()
     if 0 < young < GC_YOUNG_THRESHOLD:  # 0: collection turned off, left so
         gc.set_threshold(GC_YOUNG_THRESHOLD, *older)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
 
-from ..errors import RecipeError
+from ..errors import CurateError, RecipeError
 from ..recipe import Recipe, check_recipe_columns, check_recipe_files, parse_recipe
 
 
@@ -14,7 +15,7 @@ class InputPath(click.Path):
     """A dataset argument: an existing local path, or an fsspec URL (checked when read)."""
 
     def convert(self, value, param, ctx):
-        from ..io.remote import is_url
+        from ..io.remote import is_url  # startup
 
         if is_url(value):
             return value
@@ -54,8 +55,7 @@ format_option = click.option(
 
 def _column_map(ctx, param, value):
     if value is not None:
-        from ..convert.columns import ColumnMap
-        from ..errors import CurateError
+        from ..convert.columns import ColumnMap  # startup
 
         try:
             value = ColumnMap.parse(value, where="").mapping
@@ -66,8 +66,7 @@ def _column_map(ctx, param, value):
 
 
 def _encoding(ctx, param, value):
-    from ..errors import CurateError
-    from ..io.encoding import check_encoding
+    from ..io.encoding import check_encoding  # startup
 
     try:
         check_encoding(value)
@@ -110,7 +109,7 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
                       limit: int | None = None, seed: int = 0) -> dict[str, Any]:
     """Run ``stages`` on a dataset as a recipe and print what happened, with the column map
     each file was read through."""
-    from ..io.output import prepare_output, writing
+    from ..io.output import prepare_output, writing  # startup
     from ..runner import run_recipe
 
     spec, paths = input_spec(input_path, {"format": fmt, "kind": kind, **read_settings()})
@@ -148,7 +147,7 @@ def stage_recipe(name: str, spec: dict[str, Any] | list[dict[str, Any]],
     """The recipe a command runs (``spec``: its input, or a list of named inputs), checked
     before anything is read or written: what the check refuses (an option's value, a file
     that is not there) is a usage error naming the flag."""
-    from ..io.remote import is_url
+    from ..io.remote import is_url  # startup
 
     key = "inputs" if isinstance(spec, list) else "input"
     try:

@@ -26,7 +26,7 @@ def convert(input_path, out, fmt, kind, limit, on_error):
     prompt/response, query/response, problem/solution, input/target, text alone), or given
     with --columns prompt=question,response=answer. Each file's format (and map) is printed.
     """
-    from ..convert import FORMATS
+    from ..convert import FORMATS  # startup
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
 
+from ..errors import CurateError
 from .common import input_argument, input_options, read_settings
 
 
@@ -25,7 +27,7 @@ class SizeType(click.ParamType):
     name = "fraction|count"
 
     def convert(self, value, param, ctx):
-        from ..export.split import size_problem
+        from ..export.split import size_problem  # startup
 
         if not isinstance(value, (int, float)):
             try:
@@ -91,9 +93,7 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     """Check records against a trainer's format, split them (group-aware, seeded) and write
     them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet.
     curate replaces or removes only the files it wrote in OUT (see --overwrite)."""
-    import tempfile
-
-    from ..export import TARGETS
+    from ..export import TARGETS  # startup
     from ..export.folder import REJECTED, export_names
     from ..io.output import prepare_output
 
@@ -118,7 +118,7 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
 def _export_input(input_path: str, out: str, fmt: str, tmp: Path, **options) -> None:
     """Read the input (a record input as it is, other data converted into ``tmp`` piece by
     piece) and export it; print what was written."""
-    from ..io.dispatch import is_run_folder
+    from ..io.dispatch import is_run_folder  # startup
     from ..io.output import writing
     from ..io.remote import is_url, redact
     from ..manifest import read_manifest, read_remote_manifest
@@ -148,7 +148,7 @@ def input_parts(input_path: str, fmt: str, tmp: Path):
     """The input's records as Parts, and the column map each file was read through: a local
     run folder or records parquet in the record schema is read as it is; anything else is
     converted (piece by piece) into ``tmp``."""
-    from ..convert import convert_parts
+    from ..convert import convert_parts  # startup
     from ..io.dispatch import is_record_input, record_parts
     from ..io.remote import is_url
     from ..records import RECORD_SCHEMA
@@ -166,8 +166,7 @@ def _check_options(target, options, test_size, validation_size, formats, max_tok
                    tokenizer) -> None:
     """Usage errors before any row is read: an option of another target, sizes that leave no
     train rows, writer options that cannot go together."""
-    from ..errors import CurateError
-    from ..export import check_writer_options, get_target
+    from ..export import check_writer_options, get_target  # startup
     from ..export.split import held_out_problem
 
     def flags(names):
@@ -193,7 +192,7 @@ def _check_options(target, options, test_size, validation_size, formats, max_tok
 
 def _write(data, out: str, **options):
     """Export ``data`` (Parts) into the folder or URL ``out``, with rejected/export.parquet."""
-    from ..export import export_parts
+    from ..export import export_parts  # startup
     from ..export.folder import REJECTED
     from ..io.mirror import RunMirror
     from ..io.owned import merge_remote_marker

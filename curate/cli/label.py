@@ -5,6 +5,7 @@ The API key is only ever printed by ``serve``, once, on its ``ARGILLA_API_KEY=``
 
 from __future__ import annotations
 
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -32,7 +33,7 @@ def with_api(fn):
 
 
 def _client(api_url, api_key):
-    from ..argilla.client import ArgillaClient, resolve_connection
+    from ..argilla.client import ArgillaClient, resolve_connection  # startup
     url, key = resolve_connection(api_url, api_key)
     return ArgillaClient(url, key)
 
@@ -47,7 +48,7 @@ def label() -> None:
 @click.option("--port", type=int, default=6900, show_default=True, help="API and web UI port.")
 def serve(*, home, port) -> None:
     """Set up (first run) and start the local Argilla stack in the background."""
-    from ..argilla.server import LocalStack
+    from ..argilla.server import LocalStack  # startup
 
     stack = LocalStack.from_env(home=home, port=port)
     t0 = time.monotonic()
@@ -64,7 +65,7 @@ def serve(*, home, port) -> None:
 @home_option
 def stop(*, home) -> None:
     """Stop the processes `serve` started (the data stays for the next `serve`)."""
-    from ..argilla.server import LocalStack
+    from ..argilla.server import LocalStack  # startup
 
     stack = LocalStack.from_env(home=home)
     stopped = stack.stop()
@@ -94,22 +95,21 @@ def push(*, input_path, judged_run, hard_margin, dataset, task, annotators, work
          fmt, api_url, api_key) -> None:
     """Push records (INPUT), or a judged run's hard cases (--from-judge RUN), to an Argilla
     dataset (re-pushing updates by id)."""
-    from ..argilla.push import push_records
+    from ..argilla.push import push_records  # startup
 
     if (input_path is None) == (judged_run is None):
         raise click.UsageError("give either INPUT or --from-judge RUN")
     if hard_margin is not None and judged_run is None:
         raise click.UsageError("--hard-margin goes with --from-judge RUN")
     if judged_run is not None:
-        from ..argilla.judged import JudgeSuggestions, hard_cases
+        from ..argilla.judged import JudgeSuggestions, hard_cases  # startup
 
         frame, columns = hard_cases(Path(judged_run), hard_margin=hard_margin or 0.0), {}
         extension = JudgeSuggestions(Path(judged_run))
     with ExitStack() as stack:
         if judged_run is None:  # the input's records in storage, read piece by piece
-            import tempfile
 
-            from .export import input_parts
+            from .export import input_parts  # startup
 
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="curate-push-"))
             data, columns = input_parts(input_path, fmt, Path(tmp))
@@ -158,7 +158,7 @@ def status(*, dataset, api_url, api_key) -> None:
 @with_api
 def pull(*, dataset, out, judged_run, api_url, api_key) -> None:
     """Pull answers: OUT/data.parquet, OUT/pairs.parquet, manifest with agreement, report."""
-    from ..argilla.pull import write_pull
+    from ..argilla.pull import write_pull  # startup
     from ..io.output import prepare_output
 
     prepare_output(out, inputs=[judged_run])

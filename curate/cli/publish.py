@@ -18,7 +18,7 @@ import click
 @click.option("-m", "--message", default=None, help="Commit message.")
 def publish(out, repo_id, public, revision, dry_run, token, message):
     """Upload an export folder to the Hugging Face Hub as a dataset, in one commit."""
-    from ..export.publish import publish as publish_folder
+    from ..export.publish import publish as publish_folder  # startup
 
     res = publish_folder(Path(out), repo_id=repo_id, public=public, revision=revision,
                          dry_run=dry_run, token=token, endpoint=os.environ.get("HF_ENDPOINT"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..recipe import load_recipe
+from ..recipe import check_recipe_columns, check_recipe_files, load_recipe, resolve_input_path
 
 
 @click.command()
@@ -23,9 +23,8 @@ from ..recipe import load_recipe
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
     """Run a recipe: convert, stages in order, exports, report."""
-    from ..io.output import prepare_output, writing
-    from ..recipe import resolve_input_path
-    from ..runner import run_recipe
+    from ..io.output import prepare_output, writing  # startup
+    from ..runner import run_recipe  # startup
 
     recipe = load_recipe(recipe_file)
     if engine:
@@ -51,8 +50,6 @@ def run(recipe_file, out, from_stage, until, limit, engine, resume, no_report):
 def validate(recipe_file):
     """Check a recipe without running it: its options, the files it names, and the columns
     each stage reads (everything `curate run` would refuse before data moves)."""
-    from ..recipe import check_recipe_columns, check_recipe_files
-
     recipe = load_recipe(recipe_file)
     check_recipe_files(recipe, Path(recipe_file))
     check_recipe_columns(recipe, recipe_file=Path(recipe_file))
@@ -64,7 +61,7 @@ def validate(recipe_file):
 @click.command()
 def stages():
     """List the stages a recipe can use."""
-    from ..stages.registry import stage_class, stage_ids
+    from ..stages.registry import stage_class, stage_ids  # startup
 
     for stage_id in stage_ids():
         cls = stage_class(stage_id)

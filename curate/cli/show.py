@@ -23,7 +23,7 @@ import click
 def show(run, n, stage, reason, width, seed, as_json):
     """Print a run's funnel (rows per stage, drop reasons), its exports and a few rows of its
     data, or of the rows a stage removed (--rejected STAGE, --reason R)."""
-    from ..show import render, show_run
+    from ..show import render, show_run  # startup
 
     summary = show_run(run, n=n, rejected=stage, reason=reason, seed=seed)
     if as_json:

@@ -23,7 +23,9 @@ from typing import Iterable
 
 import polars as pl
 
-from ..errors import StageError
+from ..errors import CurateError, StageError
+from ..io import iter_rows
+from ..manifest import path_sha256
 
 # what polars writes for a JSON number or boolean in a column of strings (json.loads keeps it
 # a number, which is not a benchmark text)
@@ -63,15 +65,10 @@ def benchmark_digest(path: str) -> str:
 
 @lru_cache(maxsize=64)
 def _digest(path: str, stamp: tuple) -> str:
-    from ..manifest import path_sha256
-
     return path_sha256(Path(path))[0]
 
 
 def _rows(name: str, path: str) -> list[dict]:
-    from ..errors import CurateError
-    from ..io import iter_rows
-
     rows = []
     try:
         for raw in iter_rows(path):

@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ..errors import StageError
 from .grams import Prefix, inside
 from .scan import Probe, bitset, scan, word_hashes
 from .verify import same_words
@@ -199,8 +200,6 @@ def _take(texts: pl.Series | pa.Array, rows: np.ndarray) -> pl.Series:
 
 def _mask_dtype(benchmarks: int):
     if benchmarks > 64:
-        from ..errors import StageError
-
         raise StageError(f"{benchmarks} benchmarks: at most 64 can be checked in one stage")
     return np.uint64
 

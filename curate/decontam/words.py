@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..dedup.shingles import mix64
-from ..stages.dedup_near import nfkc
+from ..text import nfkc
 
 _WORD_RUN = re.compile(rb"[0-9A-Za-z_\x80-\xff]+")  # the word bytes of :func:`is_word_byte`
 _NON_WORD_WIDE = r"[^\w\x00-\x7F]+"  # non-ASCII characters that are not word characters

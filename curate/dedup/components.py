@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..columns import DROP_REASON, DUP_CLUSTER, KEPT_ID
+from ..errors import CurateError
+
 
 def components(n: int, pairs: np.ndarray) -> np.ndarray:
     """Component label of each of ``n`` rows given undirected edges ``pairs`` (k, 2).
@@ -59,9 +62,6 @@ def split_clusters(df: pl.DataFrame, survivor: np.ndarray, reason: str):
     survivor's id (a non-null ``dup_cluster`` already in ``df`` is left as it is). Returns
     ``(kept, rejected, cluster_sizes)``, the last a ``{size: clusters}`` histogram.
     """
-    from ..stages.base import DROP_REASON, KEPT_ID
-    from ..stages.dedup_exact import DUP_CLUSTER
-
     n = df.height
     rows = np.arange(n)
     size = np.bincount(survivor, minlength=n)
@@ -79,3 +79,27 @@ def split_clusters(df: pl.DataFrame, survivor: np.ndarray, reason: str):
     counts = np.bincount(size[size > 1])
     hist = {str(s): int(c) for s, c in enumerate(counts) if c}
     return kept, rejected, hist
+
+
+def keep_rank(df: pl.DataFrame, keep: str,
+              lengths: pl.Series | None) -> tuple[list[pl.Series], list[bool]]:
+    """Sort keys and their descending flags for a keep policy (``first``, ``longest`` or a
+    numeric column); raises CurateError when ``keep`` names no numeric column of ``df``."""
+    if keep == "first":
+        return [], []
+    if keep == "longest":
+        return [lengths], [True]
+    if keep not in df.columns:
+        raise CurateError(f"keep: no column {keep!r} to rank duplicates by "
+                          f"(expected first, longest or a numeric column)")
+    if not df.schema[keep].is_numeric():
+        raise CurateError(f"keep: column {keep!r} is {df.schema[keep]}, expected a number")
+    return [df[keep]], [True]
+
+
+def resolve_clusters(df: pl.DataFrame, pairs: np.ndarray, keep: str, lengths: pl.Series | None,
+                     reason: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """Clusters (connected components of duplicate ``pairs``), one survivor each by ``keep``,
+    and the kept and rejected rows; see :func:`split_clusters`."""
+    rank, desc = keep_rank(df, keep, lengths)
+    return split_clusters(df, survivors(components(df.height, pairs), rank, desc), reason)

@@ -34,7 +34,7 @@ def get_engine(name: str, ray_config: Any = None) -> Engine:
     if name == "local":
         return LocalEngine()
     if name == "ray":
-        from .ray import RayEngine
+        from .ray import RayEngine  # startup
 
         if hasattr(ray_config, "model_dump"):
             ray_config = ray_config.model_dump()

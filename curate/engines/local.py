@@ -7,12 +7,16 @@ services of the global stages, with the library's own functions.
 from __future__ import annotations
 
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import polars as pl
 
+from ..io.parts import write_parts
 from ..progress import bar
 from ..records import conform
 from ..stages.base import Shape, Stage, StageContext, StageData, StageOutput, StageResult
@@ -78,7 +82,7 @@ class LocalEngine:
                 desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
         """A function that embeds a short list of texts with the sentence-transformers
         ``model`` (a dataset goes through :meth:`embed_pieces`)."""
-        from ..embed import encode_texts
+        from ..embed import encode_texts  # startup
 
         def encode(texts: list[str]) -> np.ndarray:
             return encode_texts(texts, model=model, batch_size=batch_size, desc=desc)
@@ -89,29 +93,27 @@ class LocalEngine:
                      desc: str = "embed", sizes: Sequence[int] | None = None) -> list[R]:
         """``fn(encode, item)`` of every item, ``encode`` embedding texts with ``model`` (here
         this process's one copy of it)."""
-        from functools import partial
-
-        from ..embed import encode_texts, precision
+        from ..embed import encode_texts, precision  # startup
 
         encode = partial(encode_texts, model=model, batch_size=batch_size, desc=desc,
                          path=precision())
         return self.map(lambda item: fn(encode, item), items, desc=desc, sizes=sizes)
 
     def cosine_pairs(self, emb, threshold: float) -> np.ndarray:
-        from ..dedup.cosine import cosine_pairs
+        from ..dedup.cosine import cosine_pairs  # startup
         from ..vectors import view
 
         return cosine_pairs(view(emb), threshold)
 
     def clustered_cosine_pairs(self, emb, threshold: float, clusters: int, *,
                                seed: int = 0) -> np.ndarray:
-        from ..dedup.cosine import clustered_cosine_pairs
+        from ..dedup.cosine import clustered_cosine_pairs  # startup
         from ..vectors import view
 
         return clustered_cosine_pairs(view(emb), threshold, clusters, seed=seed)
 
     def kcenter(self, X, k: int, **options):
-        from ..select.kcenter import kcenter_greedy
+        from ..select.kcenter import kcenter_greedy  # startup
         from ..vectors import Vectors, view
 
         return kcenter_greedy(view(X) if isinstance(X, Vectors) else X, k, **options)
@@ -120,11 +122,6 @@ class LocalEngine:
 def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
     """``stage`` on the frame ``df`` through ``engine``: ``df`` is written to a temporary
     folder as parts and the stage's outputs are read back."""
-    import tempfile
-    from pathlib import Path
-
-    from ..io.parts import write_parts
-
     with tempfile.TemporaryDirectory(prefix="curate-apply-") as tmp:
         root = Path(tmp)
         # temporary parts: not compressed, which writes several times faster

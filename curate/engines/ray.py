@@ -25,6 +25,7 @@ defined outside the package (a plugin, a test) is shipped to the workers by valu
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import replace
 from functools import partial
@@ -35,9 +36,13 @@ import numpy as np
 import polars as pl
 
 from ..errors import CurateError
+from ..interrupts import kept
 from ..io.parts import Parts
 from ..stages.base import Shape, Stage, StageContext, StageData, StageOutput, StageResult
 from .local import LocalEngine, apply_frame, check_shape
+from .ray_cosine import clustered_pairs, exact_pairs
+from .ray_embed import embed_pieces, ray_encoder
+from .ray_kcenter import KCenterPool
 from .ray_pool import SPREAD, ModelWorker, call, get, run_calls, ship_by_value, with_copy
 
 T = TypeVar("T")
@@ -67,12 +72,10 @@ class RayEngine:
 
     def _ray(self):
         try:
-            import ray
+            import ray  # optional
         except ImportError:  # pragma: no cover - ray is a dependency of the engine
             raise CurateError("engine ray needs Ray: pip install 'curate[ray]'") from None
         if not ray.is_initialized():
-            from ..interrupts import kept
-
             try:
                 with kept():  # SIGTERM stays an interrupt (ray.init sets its own handler)
                     ray.init(address=self.address, include_dashboard=False,
@@ -86,7 +89,7 @@ class RayEngine:
         return ray
 
     def manifest(self) -> dict[str, Any]:
-        import ray
+        import ray  # optional
 
         return {"engine": self.name, "ray_version": ray.__version__,
                 "ray_address": self.address or "local"}
@@ -212,8 +215,6 @@ class RayEngine:
                 desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
         """Texts embedded on the embedding actor pool (only those the caller's cache lacks
         reach it)."""
-        from .ray_embed import ray_encoder
-
         encode = ray_encoder(self, model=model, batch_size=batch_size)
 
         def counted(texts: list[str]) -> np.ndarray:
@@ -225,29 +226,21 @@ class RayEngine:
     def embed_pieces(self, fn, items, *, model: str, batch_size: int = 64,
                      desc: str = "embed", sizes=None) -> list:
         """``fn(encode, item)`` of every item on the embedding actor pool."""
-        from .ray_embed import embed_pieces
-
         if items:
             self._used.append("embedding actor pool")
         return embed_pieces(self, fn, items, model=model, batch_size=batch_size, desc=desc,
                             sizes=sizes)
 
     def cosine_pairs(self, emb, threshold: float) -> np.ndarray:
-        from .ray_cosine import exact_pairs
-
         self._used.append("blocked search tasks")
         return exact_pairs(self, emb, threshold)
 
     def clustered_cosine_pairs(self, emb, threshold: float, clusters: int, *,
                                seed: int = 0) -> np.ndarray:
-        from .ray_cosine import clustered_pairs
-
         self._used.append("search tasks by k-means cluster")
         return clustered_pairs(self, emb, threshold, clusters, seed=seed)
 
     def kcenter(self, X, k: int, **options):
-        from .ray_kcenter import KCenterPool
-
         self._used.append("k-center shards on actors")
         if self._kcenter_pool is None:
             self._kcenter_pool = KCenterPool(self)
@@ -271,9 +264,7 @@ def _sizes(sizes: Sequence[int] | None, items: Sequence[Any]) -> list[int]:
 
 def _quiet_ray_data() -> None:
     """No Ray Data progress bars or info logs (curate shows its own progress)."""
-    import logging
-
-    import ray.data
+    import ray.data  # optional
 
     ray.data.DataContext.get_current().enable_progress_bars = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..embed import DEFAULT_MODEL, dimension, encode_texts, load_model, precision
+from ..progress import bar
 from ..stages.base import ROW
 
 TEXT, VECTOR = "__text", "__vec"
@@ -73,9 +74,7 @@ def embed_pieces(engine, fn, items, *, model: str = DEFAULT_MODEL, batch_size: i
     """``fn(encode, item)`` of every item on a pool of :class:`EmbedWorker` actors (a GPU each
     where the cluster has GPUs, else one per CPU), each actor given one item at a time;
     the results in item order."""
-    from ray.util import ActorPool
-
-    from ..progress import bar
+    from ray.util import ActorPool  # optional
 
     items = list(items)
     if not items:
@@ -110,7 +109,7 @@ def ray_encoder(engine, *, model: str = DEFAULT_MODEL,
             return np.zeros((0, dimension(load_model(model))), np.float32)
         gpus = engine.gpus()
         actors = gpus or engine.parallelism()
-        import ray
+        import ray  # optional
         import ray.data
 
         # Blocks cut the length-sorted order at whole batches, so every actor's batches are

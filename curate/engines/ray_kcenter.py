@@ -60,7 +60,7 @@ class ShardedRows:
     :class:`~curate.select.kcenter.LocalRows` that :func:`farthest_first` calls."""
 
     def __init__(self, actors: list, X):
-        import ray
+        import ray  # optional
 
         self.n, self.dim = X.shape
         per = max(1, math.ceil(math.ceil(self.n / CHUNK) / len(actors))) * CHUNK
@@ -81,7 +81,7 @@ class ShardedRows:
         return self.n
 
     def vectors(self, idx) -> np.ndarray:
-        import ray
+        import ray  # optional
 
         idx = np.asarray(idx, dtype=np.int64)
         out = np.empty((len(idx), self.dim), dtype=np.float32)
@@ -92,13 +92,13 @@ class ShardedRows:
         return out
 
     def add_picks(self, picks, vectors: np.ndarray) -> None:
-        import ray
+        import ray  # optional
 
         p, v = ray.put(np.asarray(picks, dtype=np.int64)), ray.put(np.asarray(vectors))
         self.pending += [a.add_picks.remote(p, v) for a in self.actors]
 
     def top(self, m: int):
-        import ray
+        import ray  # optional
 
         refs = [a.top.remote(m) for a in self.actors]
         self._settle()
@@ -108,7 +108,7 @@ class ShardedRows:
         return idx[pos], dist[pos], vec[pos]
 
     def distances(self) -> np.ndarray:
-        import ray
+        import ray  # optional
 
         self._settle()
         parts = ray.get([a.distances.remote() for a in self.actors])
@@ -116,7 +116,7 @@ class ShardedRows:
 
     def _settle(self) -> None:
         """Wait for the updates sent (and raise their errors)."""
-        import ray
+        import ray  # optional
 
         ray.get(self.pending)
         self.pending = []
@@ -132,7 +132,7 @@ class KCenterPool:
     def kcenter(self, X, k: int, **options) -> KCenterResult:
         """:func:`curate.select.kcenter.kcenter_greedy` with the rows on the actors."""
         if not self.actors:
-            import ray
+            import ray  # optional
 
             cpus = self.engine.parallelism()
             shards = self.shards or cpus
@@ -145,7 +145,7 @@ class KCenterPool:
         return farthest_first(ShardedRows(self.actors, X), k, **options)
 
     def close(self) -> None:
-        import ray
+        import ray  # optional
 
         for a in self.actors:
             ray.kill(a)

@@ -65,7 +65,7 @@ def get(ray, ref):
 
 def call(fn: Callable[[Any], Any], item: Any) -> tuple[Any, str]:
     """The body of a task: ``fn(item)`` and the node it ran on."""
-    import ray
+    import ray  # optional
 
     return fn(item), ray.get_runtime_context().get_node_id()
 
@@ -86,7 +86,7 @@ class ModelWorker:
     def run(self, fn: Callable[[Any, Any], Any], item: Any) -> tuple[Any, str]:
         """``fn(stage, item)`` and what scoring it taught the copy (``{"before", "after"}``
         of its ``worker_report``), with the node it ran on."""
-        import ray
+        import ray  # optional
 
         report = getattr(self.stage, "worker_report", dict)
         before = report()
@@ -102,7 +102,7 @@ def ship_by_value(*objects: Any) -> None:
     """Let Ray's workers unpickle the functions and classes of ``objects`` (a stage, a
     function, partials of them) defined outside the package and outside the installed
     libraries: a plugin, a test."""
-    from ray import cloudpickle
+    from ray import cloudpickle  # optional
 
     for name in {_module_of(o) for o in _unwrapped(objects)}:
         module = sys.modules.get(name)

@@ -29,12 +29,12 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
-from ..io import write_jsonl
-from ..io.output import write_parquet
 from ..io.owned import check_export_output, export_files, write_marker
 from ..io import parts as _parts
 from ..io.parts import Parts, write_parts
 from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
+from ..columns import DROP_REASON
+from ..records import conform
 from .card import render_card
 from .checks import REASONS
 from .examples import removed_examples
@@ -43,7 +43,6 @@ from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, check_max_tokens, template_text
-from .tools import json_row, tool_dtype
 
 TARGETS: tuple[str, ...] = tuple(REGISTRY)
 
@@ -78,8 +77,6 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
            **target_options: Any) -> ExportResult:
     """Check, split and write the frame ``df`` for ``target``: :func:`export_parts` on it
     (written to a temporary folder), with the rows not exported as a frame."""
-    from ..records import conform
-
     with tempfile.TemporaryDirectory(prefix="curate-export-") as tmp:
         data = write_parts(conform(df), Path(tmp) / "data.parquet")
         res = export_parts(data, out_dir, target=target, test_size=test_size,
@@ -94,7 +91,7 @@ def export(df: pl.DataFrame, out_dir: Path, *, target: str, test_size: float | i
 
 
 def _no_rows(df: pl.DataFrame) -> pl.DataFrame:
-    return df.head(0).with_columns(pl.lit(None, pl.String).alias("drop_reason"))
+    return df.head(0).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
 
 
 def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | int = 0.1,
@@ -129,7 +126,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     """
     from .card_inputs import take_counts
     from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources,
-                         split_sides, write_piece, write_rejected_file)
+                         split_sides, write_piece, write_rejected_file)  # startup
 
     t = get_target(target)
     check_writer_options(target, formats=formats, chat_template=chat_template,
@@ -137,7 +134,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     names = export_names(target) + ([rejected_file] if rejected_file else [])
     check_export_output(out_dir, names, overwrite=overwrite)
     if engine is None:
-        from ..engines.local import LocalEngine
+        from ..engines.local import LocalEngine  # startup
 
         engine = LocalEngine()
     kinds = _kinds(data) if "task" in t.options and target_options.get("task") is None else None
@@ -163,9 +160,9 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
         skipped = dict(sorted(skipped_all.items()))
         wrong = set().union(*(c["wrong_kinds"] for c in checked))
         hint = wrong_kind_hint(t, pl.DataFrame({"kind": sorted(wrong),
-                                                "drop_reason": ["wrong_kind"] * len(wrong)},
+                                                DROP_REASON: ["wrong_kind"] * len(wrong)},
                                                schema={"kind": pl.String,
-                                                       "drop_reason": pl.String}), options)
+                                                       DROP_REASON: pl.String}), options)
         exported = sum(c["kept"] for c in checked)
         if exported == 0:
             why = ", ".join(f"{r}: {n}" for r, n in skipped.items()) or "the input is empty"
@@ -283,15 +280,6 @@ def _formats(t: Target, formats) -> tuple[str, ...]:
         raise CurateError(f"target {t.name!r} writes {' and '.join(t.formats)}, not "
                           f"{', '.join(bad) or 'nothing'}")
     return tuple(dict.fromkeys(formats))
-
-
-def _writer(part: pl.DataFrame, ext: str):
-    if ext == "parquet":
-        return lambda tmp: write_parquet(part, tmp)
-    rows = part.iter_rows(named=True)
-    if any(tool_dtype(t) for t in part.schema.values()):  # no null tool fields in JSON turns
-        rows = map(json_row, rows)
-    return lambda tmp: write_jsonl(rows, tmp)
 
 
 def _run_dir(info: dict, out_dir: Path) -> Path | None:

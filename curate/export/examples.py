@@ -26,6 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ..columns import DROP_REASON
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -36,7 +38,7 @@ def _excerpt(row: dict, max_chars: int, *, stage: dict | None = None) -> str:
     else:
         text = str(row.get("raw") or row.get("detail") or "")
     if stage is not None:  # as the stage that removed it allows it to be shown
-        from ..report.sections import shown_text
+        from ..report.sections import shown_text  # startup
 
         text = shown_text(stage, text)
     text = _SPACE.sub(" ", text).strip()
@@ -44,7 +46,7 @@ def _excerpt(row: dict, max_chars: int, *, stage: dict | None = None) -> str:
 
 
 def is_toxic(row: dict, toxicity_mask: float) -> bool:
-    reason = str(row.get("drop_reason") or "")
+    reason = str(row.get(DROP_REASON) or "")
     score = row.get("toxicity")
     return reason.startswith("toxic") or (isinstance(score, (int, float))
                                           and score >= toxicity_mask)
@@ -53,19 +55,19 @@ def is_toxic(row: dict, toxicity_mask: float) -> bool:
 def removed_examples(run_dir: Path, stages: list[dict], *, per_reason: int = 3,
                      max_chars: int = 160, toxicity_mask: float = 0.5) -> list[dict]:
     """Up to ``per_reason`` removed rows per stage and reason, read from the run's rejected/."""
-    from ..report.data import collect, columns, scan
+    from ..report.data import collect, columns, scan  # startup
 
     out: list[dict] = []
     for stage in stages:
         lf = scan(Path(run_dir), stage, "rejected")
-        if lf is None or "drop_reason" not in (names := columns(lf)):
+        if lf is None or DROP_REASON not in (names := columns(lf)):
             continue
         wanted = [c for c in ("id", "kind", "messages", "prompt", "chosen", "raw", "detail",
-                              "file", "line", "toxicity", "drop_reason") if c in names]
+                              "file", "line", "toxicity", DROP_REASON) if c in names]
         lf = lf.select(wanted)
-        reasons = collect(lf.select(pl.col("drop_reason").drop_nulls().unique()))
-        for reason in sorted(reasons["drop_reason"].to_list()):
-            first = lf.filter(pl.col("drop_reason") == reason)
+        reasons = collect(lf.select(pl.col(DROP_REASON).drop_nulls().unique()))
+        for reason in sorted(reasons[DROP_REASON].to_list()):
+            first = lf.filter(pl.col(DROP_REASON) == reason)
             if "id" in names:  # the first rows by id: a top-k, not a sort of everything
                 first = first.sort("id", nulls_last=True, maintain_order=True)
             for row in collect(first.head(per_reason)).iter_rows(named=True):

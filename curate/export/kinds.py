@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from ..columns import DROP_REASON
 from .targets import Target
 
 _WHAT = {"preference": "preference pairs", "sft": "SFT records"}
@@ -44,9 +45,9 @@ def pick_task(t: Target, df: pl.DataFrame, options: dict[str, Any]) -> tuple[dic
 
 def wrong_kind_hint(t: Target, rejected: pl.DataFrame, options: dict[str, Any]) -> str | None:
     """How to export the rows that ``t`` turned down as ``wrong_kind``; None if there are none."""
-    if "drop_reason" not in rejected.columns:
+    if DROP_REASON not in rejected.columns:
         return None
-    kinds = _kinds(rejected.filter(pl.col("drop_reason") == "wrong_kind"))
+    kinds = _kinds(rejected.filter(pl.col(DROP_REASON) == "wrong_kind"))
     if not kinds:
         return None
     kind = "preference" if "preference" in kinds else "sft"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CurateError
+from .folder import published_files
 
 PLACEHOLDER = 'load_dataset("path/to/this/folder")'
 
@@ -48,8 +49,6 @@ def upload_files(out_dir: Path) -> list[Path]:
     """The files of an export folder that are published, sorted by path: the ones curate wrote
     there (see :func:`curate.export.folder.published_files`); notes, other folders, rejected/
     and hidden files stay local."""
-    from .folder import published_files
-
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise CurateError(f"{out_dir}: not a folder (expected an export folder from "
@@ -66,7 +65,7 @@ def resolve_token(token: str | None = None) -> str | None:
         return token
     if os.environ.get("HF_TOKEN"):
         return os.environ["HF_TOKEN"]
-    from huggingface_hub import get_token
+    from huggingface_hub import get_token  # startup
 
     return get_token()
 
@@ -113,7 +112,7 @@ def publish(out_dir: Path, *, repo_id: str, public: bool = False, revision: str 
     if not secret:
         raise CurateError("no Hugging Face token: set HF_TOKEN, pass --token, or log in with "
                           "`hf auth login`")
-    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub import CommitOperationAdd, HfApi  # startup
 
     api = HfApi(endpoint=endpoint, token=secret)
     step = "publishing"

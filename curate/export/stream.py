@@ -27,12 +27,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..columns import DROP_REASON
+from ..io.jsonl import write_jsonl
 from ..io.output import write_parquet
 from ..io.parts import Parts, Piece, PartWriter, part_name
 from .card_inputs import piece_counts
+from ..judge.sources import NOT_RECORDED, _pair, source_label
 from .split import key_texts, split_keys, split_labels
 from .targets import get_target
 from .templates import render_check
+from .tools import json_row, tool_dtype
 
 ROW = "__export_row"
 
@@ -68,9 +72,9 @@ def check_piece(item: tuple[Plan, Piece]) -> dict[str, Any]:
     records = kept.drop(ROW)
     keys, strata = split_keys(records, plan.seed, plan.stratify)
     PartWriter(scratch / "keys").write(piece.index, keys.with_columns(kept[ROW].alias(ROW)))
-    wrong = rejected.filter(pl.col("drop_reason") == "wrong_kind")
+    wrong = rejected.filter(pl.col(DROP_REASON) == "wrong_kind")
     return {"index": piece.index, "kept": kept.height,
-            "skipped": Counter(rejected["drop_reason"].to_list()),
+            "skipped": Counter(rejected[DROP_REASON].to_list()),
             "wrong_kinds": set(wrong["kind"].drop_nulls().to_list()) if wrong.height else set(),
             "tools": t.uses_tools(records), "pairs": _pair_counts(records), "strata": strata,
             "stratified": plan.stratify in records.columns if plan.stratify else False}
@@ -78,8 +82,6 @@ def check_piece(item: tuple[Plan, Piece]) -> dict[str, Any]:
 
 def _pair_counts(df: pl.DataFrame) -> Counter:
     """Preference records per source label, in the order first seen."""
-    from ..judge.sources import _pair, source_label
-
     if df.height == 0 or "kind" not in df.columns or "meta" not in df.columns:
         return Counter()
     metas = df.filter(pl.col("kind") == "preference")["meta"].to_list()
@@ -88,8 +90,6 @@ def _pair_counts(df: pl.DataFrame) -> Counter:
 
 def pair_sources(counts: Counter) -> dict[str, int]:
     """:func:`curate.judge.sources.pair_sources` from counts gathered piece by piece."""
-    from ..judge.sources import NOT_RECORDED
-
     if set(counts) <= {NOT_RECORDED}:
         return {}
     return dict(counts.most_common())
@@ -127,8 +127,6 @@ def split_sides(pieces: list[Piece], checked: list[dict], plan: Plan, *, test_si
 
 def write_piece(item: tuple[Plan, Piece, np.ndarray, np.ndarray]) -> dict[str, int]:
     """Pass 3 on one piece: its output rows of each split as piece files; rows per split."""
-    from . import _writer
-
     plan, piece, rows, sides = item
     t = get_target(plan.target)
     kept = piece.read()[rows.tolist()].with_columns(pl.Series("split", sides, dtype=pl.String))
@@ -161,7 +159,7 @@ def join_pieces(files: list[Path], ext: str, tmp: Path) -> None:
                 with open(f, "rb") as src:
                     shutil.copyfileobj(src, dst, 1 << 20)
         return
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # startup
 
     writer = None
     try:
@@ -209,3 +207,12 @@ def write_rejected_file(scratch: Path, pieces: list[Piece], path: Path) -> bool:
     finally:
         tmp.unlink(missing_ok=True)
     return True
+
+
+def _writer(part: pl.DataFrame, ext: str):
+    if ext == "parquet":
+        return lambda tmp: write_parquet(part, tmp)
+    rows = part.iter_rows(named=True)
+    if any(tool_dtype(t) for t in part.schema.values()):  # no null tool fields in JSON turns
+        rows = map(json_row, rows)
+    return lambda tmp: write_jsonl(rows, tmp)

@@ -38,6 +38,7 @@ import polars as pl
 from ..errors import CurateError
 from ..records import MESSAGE_COLUMNS, MESSAGES, conform
 from . import checks as C
+from ..columns import DROP_REASON
 from .tools import named_turns, output_dtype, uses_tools
 
 Checks = Callable[[dict, pl.Schema], list[tuple[str, pl.Expr]]]
@@ -107,7 +108,7 @@ class Target:
                               f"{', '.join(missing)} column(s)")
         df = conform(df)
         expr = C.first_reason(*self.checks(opts, df.schema))
-        reason = df.select(expr.alias("drop_reason"))["drop_reason"]
+        reason = df.select(expr.alias(DROP_REASON))[DROP_REASON]
         bad = reason.is_not_null()
         return df.filter(~bad), df.with_columns(reason).filter(bad)
 
@@ -325,8 +326,7 @@ register(Target(
 
 
 def get_target(name: str) -> Target:
-    from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, openai)
-
+    # the package's __init__ imports frameworks, which registers axolotl, llama-factory, openai
     try:
         return REGISTRY[name]
     except KeyError:

@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from ..columns import DROP_REASON
 from ..errors import CurateError
 from ..progress import bar
 
@@ -50,7 +51,7 @@ def template_text(name: str) -> str:
 @lru_cache(maxsize=None)
 def local_tokenizer(name: str):
     """A transformers tokenizer with the shipped template ``name``, built without downloads."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    from tokenizers import Tokenizer, models, pre_tokenizers  # startup
     from transformers import PreTrainedTokenizerFast
 
     text = template_text(name)
@@ -64,7 +65,7 @@ def local_tokenizer(name: str):
 
 def load_tokenizer(name: str):
     """A tokenizer by Hub name or folder, only from local files."""
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer  # startup
 
     try:
         return AutoTokenizer.from_pretrained(name, local_files_only=True)
@@ -82,7 +83,7 @@ def apply_template(tok: Any, turns: list[dict]) -> str:
     """``turns`` rendered by ``tok``'s chat template. A conversation the template refuses (it
     calls ``raise_exception``, e.g. on roles out of order) raises TemplateRefused, which makes
     a rejected row; any other failure is a broken template and a CurateError that stops."""
-    import jinja2
+    import jinja2  # startup
 
     try:
         return tok.apply_chat_template(turns, tokenize=False)
@@ -158,7 +159,7 @@ def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
             reasons.append(_row_reason(rec, tok, counter, max_tokens))
             if i % 1024 == 1023:
                 progress.update(1024)
-    reason = pl.Series("drop_reason", reasons, dtype=pl.String)
+    reason = pl.Series(DROP_REASON, reasons, dtype=pl.String)
     bad = reason.is_not_null()
     return df.filter(~bad), df.with_columns(reason).filter(bad)
 

@@ -9,13 +9,14 @@ import polars as pl
 
 from ..errors import InputError
 from ..records import RECORD_COLUMNS, RECORD_SCHEMA
-from . import RawRow
+from .types import RawRow
 from .docs import DOC_SUFFIXES, is_doc_file
 from .encoding import UTF8
 from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits
 from .json_array import iter_json
 from .jsonl import iter_jsonl
-from .remote import RemoteFile, is_url, list_files, local_path, redact
+from .parts import Parts, part_files
+from .remote import RemoteFile, is_url, list_files, local_folder, local_path, record_files, redact
 from .tabular import iter_csv, iter_parquet
 
 READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
@@ -52,15 +53,11 @@ def is_run_folder(path: Path) -> bool:
 def is_part_folder(path: Path) -> bool:
     """A folder named ``*.parquet`` holding parquet files: a dataset of part files (a run's
     data, checkpoint or rejected rows)."""
-    from .parts import part_files
-
     return path.is_dir() and path.name.lower().endswith(".parquet") and bool(part_files(path))
 
 
 def _walk(folder: Path, out: list[Path]) -> None:
     if is_run_folder(folder):
-        from .parts import part_files
-
         _check_run_folder(folder)
         out.extend(part_files(folder / "data.parquet"))
     elif _unfinished_run(folder):
@@ -68,8 +65,6 @@ def _walk(folder: Path, out: list[Path]) -> None:
                          "`curate show`); rerun it, or give one of its stages/*.parquet "
                          "checkpoints", file=str(folder))
     elif is_part_folder(folder):
-        from .parts import part_files
-
         out.extend(part_files(folder))
     elif is_hf_dataset_dict(folder):
         out.extend(splits(folder))
@@ -88,7 +83,7 @@ def _walk(folder: Path, out: list[Path]) -> None:
 def _check_run_folder(folder: Path) -> None:
     """A run folder stands for its data.parquet: data files of the user's beside it would be
     ignored without a word, so they are an error."""
-    from .owned import ignored_beside_run
+    from .owned import ignored_beside_run  # startup
 
     ignored = ignored_beside_run(folder)
     if ignored:
@@ -101,7 +96,7 @@ def _check_run_folder(folder: Path) -> None:
 def _unfinished_run(folder: Path) -> bool:
     """A folder curate marked as a run folder (or with a run's manifest) but no data.parquet:
     its checkpoints must not be read as if they were a folder of data files."""
-    from .owned import folder_kind
+    from .owned import folder_kind  # startup
 
     return not (folder / "data.parquet").exists() and folder_kind(folder) == "run"
 
@@ -173,8 +168,6 @@ def is_record_input(path: str | Path) -> bool:
     """A run folder, or parquet (a file or a folder of part files) whose columns include all
     of RECORD_COLUMNS."""
     if is_url(path):
-        from .remote import record_files
-
         files = record_files(path)
         if not files:
             return False
@@ -184,13 +177,12 @@ def is_record_input(path: str | Path) -> bool:
         return True
     if not (p.is_file() and p.name.lower().endswith(".parquet") or is_part_folder(p)):
         return False
-    from .parts import part_files
 
     return _has_record_columns(part_files(p)[0])
 
 
 def _has_record_columns(file: Path) -> bool:
-    import pyarrow as pa
+    import pyarrow as pa  # startup
     import pyarrow.parquet as pq
 
     try:
@@ -203,11 +195,7 @@ def _has_record_columns(file: Path) -> bool:
 def record_parts(path: str | Path):
     """A record input (run folder, records parquet file or part folder, or such at a URL) as
     :class:`~curate.io.parts.Parts` on local storage (a URL's files downloaded)."""
-    from .parts import Parts
-
     if is_url(path):
-        from .remote import local_folder, record_files
-
         files = record_files(path)
         if not files:
             raise InputError("not a records parquet file or run folder", file=redact(path))

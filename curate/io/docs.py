@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
-from . import Document
+from .types import Document
 from .encoding import UTF8, decode_document
 from .extract import SUFFIXES, doc_type, read_documents
 from .remote import local_path
@@ -44,7 +44,7 @@ def read_document(path: Path, file: str | None = None, *, encoding: str = UTF8) 
 def iter_documents(path: str | Path, *, encoding: str = UTF8) -> Iterator[Document]:
     """The documents of a file or folder (recursing, sorted, hidden files skipped); files that
     give none are documents with ``error`` set."""
-    from .dispatch import input_files
+    from .dispatch import input_files  # cycle
 
     files = [f for f in input_files(path) if f.is_file() and is_doc_file(f)]
     if not files:

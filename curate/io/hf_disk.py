@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
-from . import RawRow
+from .types import RawRow
 
 SPLIT_KEY = "__split__"
 
@@ -50,7 +50,7 @@ def iter_hf(path: Path, file: str | None = None) -> Iterator[RawRow]:
 
     ``line`` is the 1-based row number within the dataset (or split).
     """
-    import pyarrow as pa
+    import pyarrow as pa  # startup
 
     file = file or str(path)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError, RowError
-from . import RawRow
+from .types import RawRow
 from .encoding import UTF8, decode_document
 from .jsonl import iter_lines, reading
 

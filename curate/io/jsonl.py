@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from ..errors import InputError, RowError
-from . import RawRow
+from .types import RawRow
 from .encoding import UTF8, is_utf8, line_stream, problem, reason
 from .remote import local_path
 

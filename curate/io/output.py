@@ -23,6 +23,10 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from ..errors import CurateError
+from ..manifest import read_remote_manifest
+from .dispatch import is_run_folder
+from .owned import check_export_output, check_run_output, shown
+from .remote import is_url, open_url, protocols
 
 _WAY_ON = {
     errno.ENOSPC: "free some space or write elsewhere with -o",
@@ -47,9 +51,6 @@ def prepare_output(path: str | Path, *, flag: str = "-o", inputs: Iterable[Any] 
     (see :func:`curate.io.owned.check_export_output`, with ``overwrite``); without it the
     folder must be fit for a run (:func:`curate.io.owned.check_run_output`).
     """
-    from .owned import check_export_output, check_run_output
-    from .remote import is_url
-
     for given in inputs:
         if given is not None:
             check_overlap(given, path, flag=flag)
@@ -85,8 +86,6 @@ def check_overlap(given: Any, out: str | Path, *, flag: str = "-o") -> None:
     the export/ folder of a run folder given as input is fine (the run is read as its
     data.parquet alone). URLs are compared by protocol and path, without a request, except
     one to tell whether an input URL is a run folder."""
-    from .owned import shown
-
     where_in, where_out = _location(given), _location(out)
     if where_in is None or where_out is None or where_in[0] != where_out[0]:
         return
@@ -109,8 +108,6 @@ def check_overlap(given: Any, out: str | Path, *, flag: str = "-o") -> None:
 
 def _location(x: Any) -> tuple[str, PurePath] | None:
     """(file system, absolute path) of a local path or URL; a glob is cut to its folder."""
-    from .remote import is_url, open_url, protocols
-
     if not is_url(x):
         return "local", Path(x).expanduser().resolve()
     try:
@@ -126,10 +123,6 @@ def _location(x: Any) -> tuple[str, PurePath] | None:
 
 
 def _is_run(given: Any) -> bool:
-    from ..manifest import read_remote_manifest
-    from .dispatch import is_run_folder
-    from .remote import is_url
-
     if is_url(given):
         return read_remote_manifest(str(given)) is not None
     return is_run_folder(Path(given))

@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 
 from ..errors import CurateError
 from ..manifest import MANIFEST
+from .remote import is_url, open_url, redact, relative
 
 MARKER = ".curate.json"
 RUN_FILES = (MANIFEST, "data.parquet", "report.html", "bias.json", "pairs.parquet",
@@ -155,8 +156,6 @@ class _Folder:
 
 
 def _open(out: str | Path) -> _Folder | None:
-    from .remote import is_url
-
     if is_url(out):
         return _open_remote(str(out))
     p = Path(out)
@@ -176,8 +175,6 @@ def _open(out: str | Path) -> _Folder | None:
 
 
 def _open_remote(url: str) -> _Folder | None:
-    from .remote import open_url, redact, relative
-
     fs, path = open_url(url)
     path = path.rstrip("/")
     try:
@@ -231,7 +228,7 @@ def _parse_marker(data: bytes | None) -> dict[str, Any] | None:
 
 
 def _readable(name: str) -> bool:
-    from .dispatch import is_readable_name
+    from .dispatch import is_readable_name  # cycle
 
     return is_readable_name(name)
 
@@ -249,8 +246,6 @@ def _user_data(folder: Path) -> bool:
 
 def shown(path: str | Path) -> str:
     """A path as messages show it: a URL without credentials."""
-    from .remote import is_url, redact
-
     return redact(str(path)) if is_url(path) else str(path)
 
 

@@ -153,7 +153,7 @@ class PartWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def write(self, index: int, df: pl.DataFrame) -> Path:
-        from .output import write_parquet
+        from .output import write_parquet  # cycle
 
         path = self.folder / part_name(index)
         tmp = self.folder / f".{part_name(index)}.tmp"

@@ -68,7 +68,7 @@ def redact(url: str) -> str:
 def open_url(url: str) -> tuple[Any, str]:
     """The fsspec file system and path of ``url``; a CurateError names a protocol that is
     unknown or whose package is missing."""
-    from fsspec.core import url_to_fs
+    from fsspec.core import url_to_fs  # startup
 
     try:
         return url_to_fs(url)
@@ -251,7 +251,7 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
     files = {n for n, e in entries.items() if e.get("type") != "directory"}
     here = join(root_url, relative(folder, root))
     if "manifest.json" in files and "data.parquet" in entries:  # a run: its final records
-        from .owned import RUN_LAYOUT
+        from .owned import RUN_LAYOUT  # cycle
 
         ignored = [n for n in sorted(files)
                    if not n.startswith(".") and n not in RUN_LAYOUT and readable(n)]

@@ -16,6 +16,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..export.folder import remove_export
+
 _STAGE_FILE = re.compile(r"\d{2}_.+\.parquet")
 _EXPORT_REJECTED = re.compile(r"export_.+\.parquet")
 
@@ -26,8 +28,6 @@ def clear_stale(out: Path, *, keep: Iterable[str], previous: dict[str, Any] | No
     rows of the stages ``keep`` (slugs such as ``01_dedup.exact``) that this run reuses;
     ``previous``: the old manifest, whose exports count as curate's when the folder is a
     ``legacy`` one (from before the marker). Returns the removed paths, relative to ``out``."""
-    from ..export.folder import remove_export
-
     keep = set(keep)
     removed = []
     for sub, patterns in (("stages", (_STAGE_FILE,)), ("select", (_STAGE_FILE,)),

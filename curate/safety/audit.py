@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from ..stages.base import DROP_REASON
+from ..columns import DROP_REASON
 
 
 def _rate(n: int | None, of: int) -> float | None:

@@ -86,7 +86,7 @@ def default_threshold(scorer: str, name: str) -> float | None:
 
 
 def _hub_file(model_type: str) -> Path:
-    import torch
+    import torch  # startup
     from detoxify.detoxify import MODEL_URLS
 
     name = Path(urlparse(MODEL_URLS[model_type]).path).name
@@ -94,7 +94,7 @@ def _hub_file(model_type: str) -> Path:
 
 
 def _base_cached(name: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub import try_to_load_from_cache  # startup
 
     return isinstance(try_to_load_from_cache(name, "config.json"), str)
 
@@ -109,7 +109,7 @@ def fetch_detoxify(model_type: str) -> None:
     tokenizer files (Hugging Face cache); raises CurateError where they cannot be had."""
     if detoxify_cached(model_type):
         return
-    from detoxify.detoxify import MODEL_URLS
+    from detoxify.detoxify import MODEL_URLS  # startup
 
     base = DETOXIFY_BASES[model_type]
     where = (f"the checkpoint {MODEL_URLS[model_type]} and the config and tokenizer of {base}")
@@ -120,7 +120,7 @@ def fetch_detoxify(model_type: str) -> None:
             f"(--toxicity-checkpoint CKPT --toxicity-config DIR), or use model 'auto' or "
             f"{PROFANITY!r} for the offline scorer")
     try:
-        import torch
+        import torch  # startup
         from huggingface_hub import snapshot_download
 
         target = _hub_file(model_type)
@@ -167,7 +167,7 @@ class DetoxifyScorer:
     """Scores texts with a ``detoxify.Detoxify`` model, truncated to the model's limit."""
 
     def __init__(self, spec: ScorerSpec, device: str = "cpu"):
-        from detoxify import Detoxify
+        from detoxify import Detoxify  # startup
 
         self.spec = spec
         try:
@@ -200,7 +200,7 @@ class ProfanityScorer:
     max_length = None
 
     def __init__(self, spec: ScorerSpec):
-        from profanity_check import predict_prob
+        from profanity_check import predict_prob  # startup
 
         self.spec, self._predict, self.texts_scored = spec, predict_prob, 0
 
@@ -236,7 +236,7 @@ def _checkpoint_source(spec: ScorerSpec):
     name is neither a folder nor cached, the config folder takes its place (same weights, same
     classes). The file is read with ``weights_only=True`` (a checkpoint that needs code to
     unpickle is refused) and handed to Detoxify as an in-memory copy."""
-    import torch
+    import torch  # startup
 
     try:
         # a Detoxify checkpoint is dicts, strings, numbers and tensors: no code is unpickled

@@ -1,53 +1,15 @@
 """The stage contract: what a stage declares, and what an engine does with it.
 
-A stage reads the run's data from storage and writes what it kept and what it removed (each
-removed row with a ``drop_reason``), piece by piece: no stage holds the whole dataset in
-memory (see :mod:`curate.io.parts` for the data's layout). It may add columns but never changes
-input columns; the runner checks ``rows_in == rows_out + sum(dropped)`` after every stage
-(``rows_in + added`` for a stage that splits rows and says how many it made), from the counts
-of its pieces.
-
-A stage declares, on its class, everything the rest of curate needs to know:
-
-- ``id`` (e.g. ``quality.rules``): defining a subclass with an ``id`` registers it (see
-  :mod:`curate.stages.registry`); recipes, ``curate stages`` and the CLI find it there.
-- ``Options``: a :class:`StageOptions` model, the recipe's ``with:`` block. Field docstrings are
-  the help text of the generated CLI flags (:mod:`curate.cli.options`); defaults live only here.
-- ``reads`` / ``writes``: the columns it needs beyond the record columns, and the columns it
-  adds (``tox_*`` patterns allowed); :func:`curate.stages.plan.check_columns` checks a recipe's
-  order with them before any data moves. Override :meth:`Stage.columns_read` /
-  :meth:`Stage.columns_written` where they depend on the options.
-- ``shape``, one of :class:`Shape`, given by the base class it derives from:
-
-  ===========  =====================  ====================================================
-  shape        base class             what the stage writes / how it runs
-  ===========  =====================  ====================================================
-  row          :class:`RowScorer`     ``score(batch)`` and ``checks()``; each piece is
-                                      scored, decided and written where the engine runs it
-                                      (:mod:`curate.stages.rows`; Ray: tasks)
-  model        :class:`ModelScorer`   the same, ``score`` holding a model; engines keep one
-                                      model per worker (Ray: an actor pool, GPUs if any)
-  keyed        :class:`~curate.stages.keyed.KeyedGrouping`
-                                      ``sign(batch)`` -> compact keyed rows, ``group(part)``
-                                      per key partition, a decision applied in a streaming
-                                      pass
-  global       :class:`Stage`         ``run(data, ctx, engine)`` on a handle of the data
-                                      (:class:`StageData`): decide on compact facts
-                                      (embeddings in a memory-mapped file), then apply the
-                                      decision piece by piece (:mod:`curate.stages.marks`)
-  ===========  =====================  ====================================================
-
-- ``command`` / ``cli_name`` / ``cli_prefix`` / ``cli_names`` / ``cli_switch`` /
-  ``cli_default_on`` / ``cli_order``: where its options appear on the command line
-  (``curate filter``, ``curate dedup``, ...; see :mod:`curate.cli.options`).
-- ``report_section``: the module of :mod:`curate.report` whose ``section()`` shows it in
-  report.html; the module may also give the dataset card's part (``card()``) and how the rows
-  the stage removed may be shown (``shown()``; see :mod:`curate.report.sections`).
-- ``finish_run``, for a stage that looks at the whole run once every stage has run.
-
-Engines (:mod:`curate.engines`, the interface in :mod:`curate.engines.protocol`) run pieces
-of work where they like and offer the services; a stage never learns which engine runs it, and
-no engine holds a stage's algorithm.
+A stage reads the run's data piece by piece and writes what it kept and what it removed (each
+removed row with a ``drop_reason``); it adds columns and never changes input columns, and the
+runner checks ``rows_in == rows_out + sum(dropped)`` after it. Its class declares what the rest
+of curate needs: ``id`` (defining the class registers it), ``Options`` (the recipe's ``with:``
+and the CLI flags' help and defaults), ``reads``/``writes`` (checked before any data moves), its
+shape by its base class (:class:`RowScorer`, :class:`ModelScorer`,
+:class:`~curate.stages.keyed.KeyedGrouping` or :class:`Stage`), where its flags go
+(``command``, ``cli_*``), the report module that shows it (``report_section``) and, for a stage
+that looks at the whole run, ``finish_run``. The README's "Writing a stage" has the shapes and
+what engines do with each; a stage never learns which engine runs it.
 
 Examples:
     A new row-wise filter is one module in ``curate/stages/`` (plus its test and, if it wants
@@ -104,15 +66,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from ..columns import KEPT_ID  # noqa: F401  (stages import it from here)
 from ..io.parts import ROW
+from ..records import all_turns, join_messages, with_call_text
+from .registry import register
 from .results import (DROP_REASON, PieceReport, StageData, StageOutput, StageResult,
                       merge_counts)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engines.protocol import Engine
 
-KEPT_ID = "kept_id"
 _TEXT_HASH = "__text_hash"
 
 
@@ -136,8 +101,6 @@ def field_error(model: type[BaseModel], field: str, message: str) -> ValidationE
     """A ValidationError of ``model`` located at ``field``: what a model validator that
     compares several fields raises, so that the recipe path (``stages[0].with.model``) and
     the CLI flag (``--model``) name the field to change."""
-    from pydantic_core import InitErrorDetails, PydanticCustomError
-
     return ValidationError.from_exception_data(model.__name__, [InitErrorDetails(
         type=PydanticCustomError("value_error", message), loc=(field,), input=None)])
 
@@ -204,8 +167,6 @@ class Stage:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("id"):
-            from .registry import register
-
             register(cls)
 
     def __init__(self, options: StageOptions | dict | None = None):
@@ -263,7 +224,7 @@ class Stage:
         """Run the stage on a frame (on the local engine unless one is given): the frame API,
         for notebooks and tests; the frame is written to a temporary folder and the outputs
         read back."""
-        from ..engines.local import LocalEngine
+        from ..engines.local import LocalEngine  # startup
 
         return (engine or LocalEngine()).apply(self, df, ctx or StageContext(name=self.id))
 
@@ -335,8 +296,6 @@ class RowScorer(Stage):
     def cache_text(self) -> pl.Expr:
         """The text the scores are computed from (part of the score cache's key); by default
         every turn of the record, tool calls included."""
-        from ..records import all_turns, join_messages, with_call_text
-
         return join_messages(with_call_text(all_turns()))
 
     def post(self, kept: pl.DataFrame, rejected: pl.DataFrame, ctx: StageContext
@@ -354,7 +313,7 @@ class RowScorer(Stage):
         return output
 
     def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
-        from .rows import run_rows
+        from .rows import run_rows  # cycle
 
         return run_rows(self, data, ctx, engine)
 

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..columns import DUP_CLUSTER
 from ..dedup.components import components, survivors
 from ..dedup.reference import DUPLICATE_OF, REFERENCE_REASON
 from ..dedup.shingles import unique
 from ..io.parts import ROW
 from .base import DROP_REASON, KEPT_ID, PieceReport, StageContext, StageData, StageOutput
-from .dedup_exact import DUP_CLUSTER
 from .marks import apply_marks, finish_marks, take
 
 LENGTH = "length"  # the column keep: longest ranks by (see dedup_keep.rank_keys)

@@ -4,46 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from ..decontam.stats import BY, NGRAM, PARTS, REASON, contamination_stats
 from ..errors import StageError
-from .base import RowScorer, StageContext, StageOptions, StageResult
+from .base import RowScorer, StageContext, StageResult
+from .options import BenchmarkOptions
 
 # The index pulls in numba, the turns pyarrow: imported when a run needs them, not when the
 # CLI lists the stages or builds a command's flags.
 if TYPE_CHECKING:  # pragma: no cover
     from ..decontam.index import NgramIndex
 
-REASON = "contaminated"
-BY, NGRAM, PARTS = "contaminated_by", "contaminated_ngram", "contaminated_parts"
 _BUILT: dict[str, NgramIndex] = {}  # indexes built in this process, by options (see __init__)
-
-
-class BenchmarkOptions(StageOptions):
-    """Options shared by the decontamination stages."""
-
-    benchmarks: dict[str, str] = Field(default_factory=dict, examples=[{"mmlu": "mmlu.jsonl"}],
-                                       json_schema_extra={"path": "values",
-                                                          "required": True})
-    """Benchmarks to check against, as NAME=PATH (JSON Lines, JSON, parquet, CSV, a saved HF
-    dataset or a folder of them)."""
-    fields: list[str] | None = None
-    """Text fields of the benchmark files (comma-separated on the command line); default:
-    the question/prompt/instruction/input/query/problem and answer/output/solution/response/
-    completion/target fields present."""
-    action: Literal["drop", "mark"] = "drop"
-    """drop: remove contaminated records (reason ``contaminated``); mark: keep them, with the
-    ``contaminated_*`` columns set."""
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [f.strip() for f in value.split(",") if f.strip()] or None
-        return value
 
 
 class NgramOptions(BenchmarkOptions):
@@ -58,35 +34,14 @@ class NgramOptions(BenchmarkOptions):
     a longer text, such as "write test", say nothing); one-word texts never count."""
 
 
-def contamination_stats(scored: pl.DataFrame, names: list[str], action: str) -> dict[str, Any]:
-    """Contaminated records in all, per benchmark and per record part."""
-    hit = scored.filter(pl.col(BY).is_not_null())
-    by_bench = {n: 0 for n in names}
-    for n, k in hit[BY].explode().value_counts().iter_rows():
-        by_bench[n] = int(k)
-    out = {"contaminated": hit.height, "by_benchmark": by_bench}
-    if PARTS in hit.columns:
-        from ..decontam.turns import RECORD_PARTS
-
-        by_part = dict(hit[PARTS].explode().value_counts().iter_rows())
-        out["by_part"] = {p: int(by_part.get(p, 0)) for p in RECORD_PARTS}
-    out["removed" if action == "drop" else "marked"] = hit.height
-    return out
-
-
 class NgramDecontam(RowScorer):
     """Finds records that contain benchmark items, by shared word n-grams.
 
-    The benchmark files are read once per run (fields named or detected, see
-    :mod:`curate.decontam.benchmarks`) into an index of the hashes of their ``ngram``-word
-    windows (:mod:`curate.decontam.index`; cached under the run's cache folder by the files'
-    sha256). Texts are normalised as near dedup normalises them (NFKC, lower case, words are
-    ``\\w+`` runs), so case, punctuation and spacing do not hide an item. Every turn of a
-    record's prompt, its reply, and both sides of a pair (chosen and rejected) is searched; a
-    record is contaminated when any of them has an n-gram of a benchmark text, or contains a
-    benchmark text shorter than ``ngram`` words (of at least ``min_words``) as consecutive
-    words (or, under ``min_words``, is a whole turn that is such a text). Hash hits are checked
-    word by word, so a collision never counts.
+    Every turn (prompt, reply, chosen and rejected) is searched, normalised as near dedup
+    normalises it, in an index of the benchmarks' ``ngram``-word windows
+    (:mod:`curate.decontam.index`, cached by the files' sha256); shorter benchmark texts count
+    whole from ``min_words`` words. Hash hits are checked word by word, so a collision never
+    counts. README: "Decontamination".
 
     Input columns:
         - kind, messages / prompt, chosen, rejected: the record turns.
@@ -144,13 +99,13 @@ class NgramDecontam(RowScorer):
         return json.dumps([o.benchmarks, o.fields, o.ngram, o.min_words], sort_keys=True)
 
     def resolved(self) -> dict[str, Any]:
-        from ..decontam.benchmarks import benchmark_digest
+        from ..decontam.benchmarks import benchmark_digest  # startup
 
         return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()}}
 
     def index(self, ctx: StageContext) -> NgramIndex:
         """The benchmarks' index: this process's, the run cache's, or built from the files."""
-        from ..decontam.benchmarks import load_benchmarks
+        from ..decontam.benchmarks import load_benchmarks  # startup
         from ..decontam.index import NgramIndex, build_index
 
         o = self.options
@@ -178,9 +133,9 @@ class NgramDecontam(RowScorer):
         self._index = self.index(ctx)
 
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        import pyarrow as pa
+        import pyarrow as pa  # startup
 
-        from ..decontam.turns import RECORD_PARTS, SKIP, part_columns
+        from ..decontam.turns import RECORD_PARTS, SKIP, part_columns  # startup
 
         if self._index is None:  # a copy made where the driver's index is not
             self._index = self.index(ctx)

@@ -9,12 +9,13 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from ..embed import DEFAULT_MODEL
+from ..decontam.stats import BY, REASON, contamination_stats
+from ..embed import DEFAULT_MODEL, embed_texts, precision
 from ..errors import StageError
 from ..io.parts import PART_ROWS, ROW, PartWriter, Piece
 from .base import DROP_REASON, Stage, StageContext, StageData, StageOutput, StageResult
-from .decontam_ngram import BY, REASON, BenchmarkOptions, contamination_stats
 from .marks import apply_marks, finish_marks, take
+from .options import BenchmarkOptions
 
 SIMILARITY, MATCH = "contaminated_similarity", "contaminated_match"
 
@@ -36,12 +37,10 @@ class SemanticOptions(BenchmarkOptions):
 class SemanticDecontam(Stage):
     """Finds records whose prompt paraphrases a benchmark prompt (embedding cosine).
 
-    The prompts of the benchmark files (their prompt fields, detected or named; see
-    :mod:`curate.decontam.benchmarks`) and each record's user turns are embedded (the run's
-    embedding cache, by content: a text is embedded once per run and model); each record is
-    compared with every benchmark prompt, and one whose nearest prompt is at cosine
-    ``threshold`` or more is contaminated. It catches the reworded items that share no long
-    word sequence with the benchmark (``decontam.ngram`` catches the copies, cheaper).
+    Each record's user turns are compared with every benchmark prompt by embedding cosine (the
+    run's embedding cache); a nearest prompt at ``threshold`` or more makes it contaminated.
+    It catches reworded items that share no long word sequence (``decontam.ngram`` catches the
+    copies, cheaper).
 
     Input columns:
         - kind, messages / prompt: the record's user turns.
@@ -86,8 +85,7 @@ class SemanticDecontam(Stage):
     options: SemanticOptions
 
     def resolved(self) -> dict[str, Any]:
-        from ..decontam.benchmarks import benchmark_digest
-        from ..embed import precision
+        from ..decontam.benchmarks import benchmark_digest  # startup
 
         return {"sha256": {n: benchmark_digest(p) for n, p in self.options.benchmarks.items()},
                 "precision": precision()}
@@ -97,9 +95,8 @@ class SemanticDecontam(Stage):
         vector file (:func:`curate.embed_store.embed_source`; only the texts the run's cache
         lacks, by ``engine.embed_pieces``); each piece's nearest benchmark prompt by
         ``engine.map`` over the file; the hits applied piece by piece."""
-        from ..decontam.benchmarks import load_benchmarks
-        from ..embed import embed_texts, precision
-        from ..embed_store import embed_source, read_columns, vectors_path
+        from ..decontam.benchmarks import load_benchmarks  # startup
+        from ..embed_store import embed_source, read_columns, vectors_path  # startup
 
         o = self.options
         if not o.benchmarks:
@@ -153,14 +150,14 @@ class SemanticDecontam(Stage):
 
 def _prompt() -> pl.Expr:
     """A record's user turns (:func:`curate.decontam.semantic.user_text`), null when blank."""
-    from ..decontam.semantic import user_text
+    from ..decontam.semantic import user_text  # startup
 
     user = user_text()
     return pl.when(user.str.strip_chars() != "").then(user)
 
 
 def _texts(batch: pl.DataFrame) -> pl.DataFrame:
-    from ..embed_store import TEXT
+    from ..embed_store import TEXT  # startup
 
     return batch.select(_prompt().alias(TEXT))
 
@@ -171,7 +168,7 @@ def _nearest_piece(piece: Piece, *, vectors, bench: np.ndarray, threshold: float
     piece's part of ``folder``; the rows at ``threshold`` or more and their prompts. The
     products run on whole blocks of :data:`~curate.decontam.semantic.BLOCK` rows counted from
     the first row of the data, so a row gets the same cosine however the data is cut."""
-    from ..decontam.semantic import BLOCK, nearest
+    from ..decontam.semantic import BLOCK, nearest  # startup
 
     lo, hi = piece.offset, piece.offset + piece.length
     start, end = lo // BLOCK * BLOCK, min(vectors.rows, -(-hi // BLOCK) * BLOCK)

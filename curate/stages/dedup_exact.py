@@ -9,16 +9,15 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from ..columns import DUP_CLUSTER
 from ..io.parts import ROW
-from ..records import MESSAGE_PARTS, join_messages, message_text
+from ..records import MESSAGE_PARTS, Part, join_messages, message_text
 from ..text import normalize_expr
 from .base import StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
 from .keyed import KeyedGrouping, key_columns
 
-Part = Literal["prompt", "response", "conversation", "pair"]
 REASON = "duplicate_exact"
-DUP_CLUSTER = "dup_cluster"
 
 _KEY = "__dedup_key"
 _H1, _H2 = "__key_hi", "__key_lo"

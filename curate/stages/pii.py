@@ -51,13 +51,10 @@ class PiiOptions(StageOptions):
 class Pii(RowScorer):
     """Finds personal data and secrets in every turn of a record, and redacts, drops or marks it.
 
-    Regular expressions find candidates; checksums (Luhn for cards, mod 97 for IBANs), number
-    plans (SSN areas, North American area codes), address ranges (only public addresses) and
-    the shapes of placeholders and version numbers decide (:mod:`curate.pii`). A cheap
-    pre-filter (polars) skips the turns in which nothing could match, so most text is never
-    looked at in Python. ``redact`` rewrites the text inside the turn columns, nothing else:
-    their type stays, and ``pii_types`` says which records were changed. ``meta`` and
-    ``source`` are not looked at.
+    Regular expressions find candidates and checks decide (checksums, number plans, public
+    addresses only, placeholder shapes; :mod:`curate.pii`). ``redact`` rewrites only the turn
+    columns (``pii_types`` says which records changed); ``meta`` and ``source`` are not looked
+    at. What counts and what does not: README, "Personal data and secrets".
 
     Input columns:
         - kind, messages / prompt, chosen, rejected (list[{role, content}]): the records.

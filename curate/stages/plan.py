@@ -20,6 +20,8 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import RecipeError
+from ..records import RECORD_COLUMNS
+from .registry import STAGES, discover
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import Stage
@@ -27,8 +29,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def input_columns(extra: Iterable[str] = ()) -> set[str]:
     """The columns every converted input has (the record columns), and ``extra``."""
-    from ..records import RECORD_COLUMNS
-
     return {*RECORD_COLUMNS, "kind", *extra}
 
 
@@ -39,8 +39,6 @@ def provides(written: Iterable[str], column: str) -> bool:
 
 def writers_of(column: str) -> list[str]:
     """Ids of the registered stages that write ``column`` with their default options."""
-    from .registry import STAGES, discover
-
     discover()
     found = []
     for stage_id, cls in sorted(STAGES.items()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from . import quality_rules as rules
+from ..quality import rules
 from .base import RowScorer, StageContext, StageOptions, StageResult
 
 # Score columns, in the order they are added.
@@ -71,7 +71,7 @@ class QualityRulesOptions(StageOptions):
 
     drop_refusals: bool = True
     """Drop records whose reply is a boilerplate refusal or AI disclaimer (case-insensitive match
-    of :data:`curate.stages.quality_rules.REFUSAL_PATTERNS`): reason ``refusal``, score
+    of :data:`curate.quality.rules.REFUSAL_PATTERNS`): reason ``refusal``, score
     ``quality_refusal``. Only the reply is checked (the chosen one for a pair: a refusing
     rejected reply is a useful negative)."""
 
@@ -79,13 +79,10 @@ class QualityRulesOptions(StageOptions):
 class QualityRules(RowScorer):
     """Scores records with cheap text heuristics and drops the ones that fail a rule.
 
-    Each rule writes a ``quality_*`` score column on every record (kept and rejected) and its
-    threshold in the options decides; a threshold set to null, or a switch set to false, turns the
-    rule off. A record that fails several rules is rejected once, with the reason of the first
-    failing rule in the order ``empty_turn``, ``role_order``, ``too_short``, ``too_long``,
-    ``junk``, ``repetition``, ``refusal``; the stats count every rule's failures, so a record can
-    count in several. All scores are vectorised polars expressions (and one explode + group-by
-    for the n-grams) over the message lists.
+    Each rule writes a ``quality_*`` score on every record and its threshold decides (null or
+    false turns it off). A record that fails several rules is rejected once, with the first
+    reason in the order ``empty_turn``, ``role_order``, ``too_short``, ``too_long``, ``junk``,
+    ``repetition``, ``refusal``; the stats count every rule's failures.
 
     Input columns:
         - kind (str): ``sft`` or ``preference``.

@@ -8,9 +8,8 @@ from typing import Any
 
 import polars as pl
 
+from ..columns import DROP_REASON  # noqa: F401  (stages import it from here)
 from ..io.parts import Parts
-
-DROP_REASON = "drop_reason"
 
 
 @dataclass

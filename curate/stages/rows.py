@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from ..io.parts import PartWriter, Parts, Piece, part_files
+from ..io.parts import PartWriter, Parts, Piece, part_files, part_name
 from .base import (DROP_REASON, PieceReport, RowScorer, Shape, StageContext, StageData,
                    StageOutput, decide, merge_counts, split)
 
@@ -112,8 +112,6 @@ def split_piece(stage: RowScorer, piece: Piece, *, ctx: StageContext,
 
 
 def part_name_of(piece: Piece) -> str:
-    from ..io.parts import part_name
-
     return part_name(piece.index)
 
 

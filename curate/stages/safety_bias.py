@@ -13,9 +13,10 @@ from ..errors import StageError
 from ..safety import scorers
 from ..safety.audit import balance_mask, group_audit
 from ..safety.lexicon import category_expr, load_lexicon
+from ..safety.options import AUTO, Threshold, part_text, threshold_or_auto
 from ..io.parts import Parts
 from .base import DROP_REASON, RowScorer, StageContext, StageOptions, StageOutput, StageResult
-from .safety_toxicity import AUTO, Threshold, part_text, threshold_or_auto
+from .bias_run import entered_compact, output_groups
 
 BIAS_JSON = "bias.json"
 REASONS = ("identity_attack", "toxic_about_group", "group_balance")
@@ -76,15 +77,10 @@ class Bias(RowScorer):
     over the whole run, and drops identity attacks, toxic talk about a group and (optionally)
     over-represented groups.
 
-    Needs the scores of ``safety.toxicity`` (run it first). The groups come from the identity-
-    term lexicon (categories gender, religion, race_ethnicity, nationality, sexual_orientation,
-    disability, age). ``OUT/bias.json`` audits the run: group mentions and toxicity are taken on
-    the records as they entered the run's first stage (records that an earlier stage removed
-    before the toxicity stage saw them are scored for the audit), and per group it gives what
-    came out, the removed rate, what removed it (every stage's reasons) and its ratio to the
-    run's removed rate, flagging groups removed out of proportion (``over_removed``) or often
-    toxic in the input (``often_toxic``). Used as a library (``apply`` outside a run) the audit
-    covers this stage alone (``"scope": "stage"``).
+    Needs the scores of ``safety.toxicity`` (run it first); the groups come from the shipped
+    identity-term lexicon. ``OUT/bias.json`` audits the whole run (the stage's ``finish_run``;
+    what it holds: README, "Toxicity and bias"); used as a library (``apply`` outside a run) the
+    audit covers this stage alone (``"scope": "stage"``).
 
     Input columns:
         - kind, messages / prompt, chosen (list[{role, content}]): the records.
@@ -236,8 +232,6 @@ class Bias(RowScorer):
         mentions and toxicity of the records as they entered the first stage (those an earlier
         stage removed before the toxicity scorer saw them are scored now, with the run's score
         cache), what every stage removed, and what came out. Rewrites ``OUT/bias.json``."""
-        from .bias_run import entered_compact, output_groups
-
         me = next(name for name, stage, _ in run.stages if stage is self)
         first = Parts(run.out_dir / run.entries[0]["checkpoint"])
         scorer = None

@@ -5,44 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import StageError
-from ..records import prompt_messages, response_messages
+from ..io.parts import part_files
 from ..safety import scorers
+from ..safety.options import AUTO, Threshold, part_text, threshold_or_auto
 from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
+from .rows import cache_path
 
 Part = Literal["prompt", "response", "both"]
-Threshold = Annotated[float, Field(ge=0, le=1)]
-AUTO = "auto"
-_PARTS = {"prompt": prompt_messages, "response": response_messages}
-
-
-def part_text(part: str) -> pl.Expr:
-    """The text of a record's ``prompt`` (turns before the reply) or ``response`` (the last SFT
-    turn, or the chosen reply of a pair): the turns' contents joined by newlines, no roles."""
-    return (_PARTS[part]().list.eval(pl.element().struct.field("content").fill_null(""))
-            .list.join("\n").fill_null(""))
-
-
-def threshold_or_auto(where: str, value: Any) -> Any:
-    """A threshold option that may be ``auto``, as given in a recipe or as a flag's text:
-    ``auto``, null, or a number in [0, 1]. A bad value is a StageError that names the option
-    (the generated flag of a number-or-``auto`` option takes any text)."""
-    if value is None or value == AUTO or isinstance(value, bool):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not 0 <= number <= 1:
-        raise StageError(f"{where}: expected a number between 0 and 1, 'auto' or 'none', "
-                         f"not {value!r}")
-    return number
 
 
 def label_column(label: str) -> str:
@@ -110,12 +86,10 @@ class ToxicityOptions(StageOptions):
 class Toxicity(ModelScorer):
     """Scores each record's text with Detoxify (or the offline scorer) and drops toxic ones.
 
-    One ``tox_<label>`` column per label of the model (Detoxify ``original``: toxicity,
-    severe_toxicity, obscene, threat, insult, identity_attack; ``alt-profanity-check``:
-    profanity) and ``toxicity``, the largest of them. Identical texts are scored once; the rest
-    in length-sorted batches, truncated to the model's token limit. Scores are cached by record
-    id under the run's cache, so that changing a threshold and rerunning (``--from``) does not
-    score again. Which scorer ran (and why, when ``auto`` fell back) is in the stage's stats.
+    One ``tox_<label>`` column per label of the model and ``toxicity``, the largest. Scores are
+    cached by record id under the run's cache, so changing a threshold and rerunning
+    (``--from``) scores nothing again; the stats say which scorer ran (and why, when ``auto``
+    fell back).
 
     Input columns:
         - kind, messages / prompt, chosen (list[{role, content}]): the records.
@@ -192,9 +166,6 @@ class Toxicity(ModelScorer):
 
     # -- scoring ----------------------------------------------------------------------------
     def _cached_labels(self, ctx: StageContext) -> list[str] | None:
-        from ..io.parts import part_files
-        from .rows import cache_path
-
         path = cache_path(self, ctx)
         files = part_files(path) if path is not None and path.is_dir() else []
         if not files:

@@ -50,6 +50,7 @@ def _wait() -> None:
 def hold(point: str, ready: Path) -> None:
     import curate.export
     import curate.report
+    import curate.run_export
     from curate.runner import Runner
     from curate.stages.registry import stage_class
 
@@ -62,8 +63,9 @@ def hold(point: str, ready: Path) -> None:
         Runner._sync = _paused(Runner._sync, ready)
     elif point == "finish_run":
         Runner._finish_run = _paused(Runner._finish_run, ready)
-    elif point == "export":
+    elif point == "export":  # the runner's exports call it through curate.run_export
         curate.export.export_parts = _paused(curate.export.export_parts, ready, after=True)
+        curate.run_export.export_parts = curate.export.export_parts
     elif point == "report":
         curate.report.write_report = _paused(curate.report.write_report, ready)
     else:

@@ -48,8 +48,8 @@ def test_a_command_named_in_its_modules_and_a_stage_by_id_import_only_their_modu
     assert found == after
     assert modules == ["curate.stages.base", "curate.stages.dedup_exact",
                        "curate.stages.dedup_near", "curate.stages.dedup_semantic",
-                       "curate.stages.keyed", "curate.stages.registry",
-                       "curate.stages.results"]
+                       "curate.stages.keyed", "curate.stages.options",
+                       "curate.stages.registry", "curate.stages.results"]
     assert helpers == []
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ...errors import CurateError, RowError
-from .. import Document
+from ..types import Document
 
 EXTRA = "docs"
 SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
@@ -71,18 +71,18 @@ def _one(kind: str, path: Path, file: str) -> Document:
     meta = {"doc_type": kind, "path": file}
     try:
         if kind == "pdf":
-            from .pdf import read_pdf
+            from .pdf import read_pdf  # startup
 
             layout, found = read_pdf(str(path), file)
             return Document(file, layout.text, {**meta, **found}, markdown=True,
                             page_starts=layout.page_starts)
         data = path.read_bytes()
         if kind == "html":
-            from .html import read_html
+            from .html import read_html  # startup
 
             text, found = read_html(data, file)
         else:
-            from . import office
+            from . import office  # startup
 
             text, found = getattr(office, f"read_{kind}")(data, file)
         return Document(file, text, {**meta, **found}, markdown=True)
@@ -91,7 +91,7 @@ def _one(kind: str, path: Path, file: str) -> Document:
 
 
 def _warc(path: Path, file: str) -> Iterator[Document]:
-    from .html import read_html
+    from .html import read_html  # startup
     from .warc import iter_warc
 
     for page in iter_warc(str(path)):

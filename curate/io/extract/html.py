@@ -61,7 +61,7 @@ def read_html(data: bytes, file: str, *, url: str | None = None,
 
 def parse_html(data: bytes, file: str, encoding: str | None = None):
     """The page's element tree; RowError ``not_html`` when the bytes are not an HTML page."""
-    from lxml import etree
+    from lxml import etree  # optional
 
     head = data[:4096].lstrip()
     if head.startswith(_NOT_HTML_MAGIC) or b"\x00" in data[:4096] or not _TAG.search(head):

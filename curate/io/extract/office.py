@@ -14,6 +14,7 @@ import posixpath
 import zipfile
 
 from ...errors import RowError
+from .html import main_content
 from .markdown import text_of, to_markdown
 
 # Word's built-in styles that mammoth leaves as plain paragraphs (lists made with numbering
@@ -46,7 +47,7 @@ def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
 
 
 def _html_tree(html: str | bytes):
-    from lxml import etree
+    from lxml import etree  # optional
 
     return etree.fromstring(html, etree.HTMLParser(remove_comments=True, remove_pis=True))
 
@@ -63,7 +64,7 @@ def _finish(text: str, meta: dict, kind: str) -> tuple[str, dict]:
 
 def read_docx(data: bytes, file: str) -> tuple[str, dict]:
     """``(markdown, meta)`` of a Word document."""
-    import mammoth
+    import mammoth  # optional
 
     with _open_zip(data, "docx") as z:
         if "word/document.xml" not in z.namelist():
@@ -78,7 +79,7 @@ def read_docx(data: bytes, file: str) -> tuple[str, dict]:
 
 
 def _core_title(z: zipfile.ZipFile, name: str) -> dict:
-    from lxml import etree
+    from lxml import etree  # optional
 
     try:
         root = etree.fromstring(z.read(name))
@@ -92,9 +93,7 @@ def _core_title(z: zipfile.ZipFile, name: str) -> dict:
 def read_epub(data: bytes, file: str) -> tuple[str, dict]:
     """``(markdown, meta)`` of an EPUB book: its spine's XHTML documents in reading order, each
     with its boilerplate removed as for an HTML page (navigation documents left out)."""
-    from lxml import etree
-
-    from .html import main_content
+    from lxml import etree  # optional
 
     with _open_zip(data, "epub") as z:
         try:
@@ -132,7 +131,7 @@ _ODF_TAGS = {("text", "p"): "p", ("text", "list"): "ul", ("text", "list-item"): 
 def read_odt(data: bytes, file: str) -> tuple[str, dict]:
     """``(markdown, meta)`` of an OpenDocument text: its content.xml mapped to HTML elements
     (``text:h`` with its outline level as a heading, paragraphs, lists, tables)."""
-    from lxml import etree
+    from lxml import etree  # optional
 
     with _open_zip(data, "odt") as z:
         try:

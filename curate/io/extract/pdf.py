@@ -30,7 +30,7 @@ _MIN_CHARS_PER_PAGE = 20       # less text than this on every page: no text laye
 def read_pdf(path: str, file: str) -> tuple[Layout, dict]:
     """``(layout, meta)`` of a PDF file; meta has ``title`` and ``page_count``. RowError
     ``encrypted``, ``unreadable_pdf`` or ``no_text`` for a file that gives no text."""
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # optional
 
     try:
         pdf = pdfium.PdfDocument(path)
@@ -77,7 +77,7 @@ def read_pdf(path: str, file: str) -> tuple[Layout, dict]:
 
 
 def _page_lines(page, index: int) -> list[Line]:
-    import pypdfium2.raw as raw
+    import pypdfium2.raw as raw  # optional
 
     textpage = page.get_textpage()
     try:
@@ -114,7 +114,7 @@ def _line(textpage, index: int, line: str, start: int, height: float, styles: di
     """The :class:`Line` of the characters ``start`` to ``start + len(line)`` of a page: the
     size most of them have, monospaced or bold when 95% are, the first one's box and
     baseline, the last one's baseline."""
-    import pypdfium2.raw as raw
+    import pypdfium2.raw as raw  # optional
 
     tp = textpage.raw
     flags, ox, oy, name = cells
@@ -179,6 +179,6 @@ def _superscripts(line: str, idx: list[int], sizes: list[float], start: int,
 
 
 def _has_image(page) -> bool:
-    import pypdfium2.raw as raw
+    import pypdfium2.raw as raw  # optional
 
     return any(obj.type == raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=2))

@@ -33,7 +33,7 @@ def iter_warc(path: str, counts: dict | None = None) -> Iterator[WarcPage]:
     """The HTML pages of a web archive, as they come; ``counts`` (if given) gets the number of
     records that are not pages under ``skipped_records``. A damaged archive ends with one
     page whose ``error`` is ``unreadable_warc``."""
-    from warcio.archiveiterator import ArchiveIterator
+    from warcio.archiveiterator import ArchiveIterator  # optional
 
     number = 0
     with open(path, "rb") as f:

@@ -1,0 +1,1 @@
+"""Heuristic quality rules: the per-record signals behind the ``quality.rules`` stage."""
