@@ -22,12 +22,11 @@ from typing import Any
 
 import polars as pl
 
+from .columns import DROP_REASON
 from .convert.dataset import DATASET
 from .errors import AccountingError
+from .funnel import DATASETS, TOKENS
 
-DATASETS = "datasets"  # the per-input counts in a stage's manifest entry
-TOKENS = "tokens"
-DROP_REASON = "drop_reason"
 NO_INPUT = "(none)"  # rows without a dataset (made by a stage from nothing of an input)
 
 
@@ -165,33 +164,3 @@ def check_datasets(entry: dict[str, Any], datasets: dict[str, dict[str, Any]]) -
                             f"({added} made, the stage says {entry.get('added', 0)})")
     if problems:
         raise AccountingError(f"stage {name}: per-input accounting: {'; '.join(problems)}")
-
-
-def input_totals(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per named input over the whole run: name, licence, rows read, rows out,
-    tokens out (when counted), dropped by reason; [] for a run without named inputs."""
-    stages = [s for s in manifest.get("stages") or [] if DATASETS in s]
-    if not stages:
-        return []
-    licences = {}
-    for spec in (manifest.get("recipe") or {}).get("inputs") or []:
-        licences[spec["name"]] = spec.get("license")
-    first, last = stages[0][DATASETS], stages[-1][DATASETS]
-    out = []
-    for name in dict.fromkeys([*licences, *first, *last]):
-        dropped: dict[str, int] = {}
-        for s in stages:
-            for reason, n in s[DATASETS].get(name, {}).get("dropped", {}).items():
-                dropped[reason] = dropped.get(reason, 0) + n
-        row = {"name": name, "license": licences.get(name),
-               "rows_in": first.get(name, {}).get("rows_in", 0),
-               "rows_out": last.get(name, {}).get("rows_out", 0), "dropped": dropped}
-        tokens = next((s[DATASETS][name][TOKENS] for s in reversed(stages)
-                       if TOKENS in s[DATASETS].get(name, {})), None)
-        if tokens is not None:
-            row[TOKENS] = tokens
-        added = sum(s[DATASETS].get(name, {}).get("added", 0) for s in stages)
-        if added:
-            row["added"] = added
-        out.append(row)
-    return out

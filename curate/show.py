@@ -47,7 +47,7 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
     summary = {"run": str(run), "name": manifest.get("name"), "status": manifest.get("status"),
                "rows_in": manifest.get("rows_in"), "rows_out": manifest.get("rows_out"),
                "stages": stages, "exports": _exports(folder, manifest.get("exports") or [])}
-    from .accounting import input_totals
+    from .funnel import input_totals
 
     inputs = input_totals(manifest)
     if inputs:

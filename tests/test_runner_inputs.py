@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.accounting import input_totals
+from curate.funnel import input_totals
 from curate.recipe import parse_recipe
 from curate.runner import run_recipe
 

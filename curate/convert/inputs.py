@@ -15,17 +15,19 @@ input's name (:mod:`curate.convert.inputs_records`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CurateError, InputError
+from ..errors import CurateError
 from ..io import is_record_input
 from ..io.encoding import UTF8, check_encoding
 from ..io import parts as _parts
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT
 from .dataset import DATASET, INPUT_NAME, named_error
-from .stream import FileTask, PartsResult, Settings, convert_files, file_tasks
+from .inputs_records import convert_with_records
+from .named_files import convert_named_files
+from .stream import PartsResult, Settings
 
 __all__ = ["DATASET", "Source", "convert_inputs", "parse_named"]
 
@@ -79,37 +81,12 @@ def convert_inputs(sources: list[Source], kept_dir: str | Path, rejected_dir: st
     rows = rows or _parts.PART_ROWS
     engine = engine or _local()
     if any(is_record_input(s.path) for s in sources):
-        from .inputs_records import convert_with_records
-
         return convert_with_records(sources, settings, Path(kept_dir), Path(rejected_dir),
                                     engine=engine, limit=limit, rows=rows,
                                     scratch=Path(scratch) if scratch else None)
     return convert_named_files(sources, settings, Path(kept_dir), Path(rejected_dir),
                                engine=engine, limit=limit, rows=rows,
                                scratch=Path(scratch) if scratch else None)
-
-
-def convert_named_files(sources: list[Source], settings: list[Settings], kept_dir: Path,
-                        rejected_dir: Path, *, engine, limit: int | None, rows: int,
-                        scratch: Path | None) -> PartsResult:
-    """Named inputs of row and document files, converted as one input's files."""
-
-    def tasks(folder: Path) -> list[FileTask]:
-        out: list[FileTask] = []
-        for s, setting in zip(sources, settings):
-            try:
-                found = file_tasks(s.path, setting, folder, rows)
-                if not found:
-                    what = "document" if s.format == "docs" else "row"
-                    raise InputError(f"no {what} files to read for format {s.format}",
-                                     file=str(s.path))
-            except CurateError as exc:
-                raise named_error(exc, s.name) from None
-            out += [replace(t, index=len(out) + i) for i, t in enumerate(found)]
-        return out
-
-    return convert_files(None, kept_dir, rejected_dir, engine=engine, limit=limit, rows=rows,
-                         scratch=scratch, tasks=tasks)
 
 
 def parse_named(values: list[str] | tuple[str, ...]) -> list[tuple[str | None, str]]:

@@ -24,12 +24,12 @@ from ..io.output import write_parquet
 from ..io.parts import PartWriter, Parts, part_name
 from ..records import RECORD_SCHEMA
 from .dataset import DATASET, named_error
+from .named_files import convert_named_files
 from .stream import REJECTED_SCHEMA, PartsResult
 
 
 def convert_with_records(sources, settings, kept_dir: Path, rejected_dir: Path, *, engine,
                          limit: int | None, rows: int, scratch: Path | None) -> PartsResult:
-    from .inputs import convert_named_files
     from .record_input import convert_record_input
 
     root = scratch if scratch is not None else kept_dir.with_name(f".{kept_dir.name}.inputs")

@@ -35,6 +35,7 @@ import yaml
 
 from ..judge.sources import CARD_INTRO as PAIRS_INTRO
 from .card_inputs import license_of
+from .markdown import table as _table
 from .examples import render_examples
 from .languages import kept_languages
 from .split import SPLITS
@@ -78,16 +79,6 @@ def _is_secret(key: Any) -> bool:
         return False
     words = re.split(r"[_\-. ]+", key.lower())
     return bool(_SECRET_WORDS.intersection(words)) or bool(_SECRET_PAIRS.search(key))
-
-
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _dropped(dropped: dict | None) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from .markdown import table
+
 DATASET, TOKENS = "dataset", "tokens"
 _REC, _TOK = "records\x1f", "tokens\x1f"  # keys of the per-piece counts
 
@@ -49,7 +51,7 @@ def license_of(info: dict) -> str | None:
 
 def sources_part(info: dict) -> str | None:
     """The card's ``## Sources`` table, or None without named inputs."""
-    from ..accounting import input_totals
+    from ..funnel import input_totals
 
     totals = input_totals(info)
     exported = info.get("exported_inputs") or {}
@@ -71,8 +73,6 @@ def sources_part(info: dict) -> str | None:
         rows.append([name, t.get("license") or "-", t.get("rows_in", "-"),
                      e.get("records", 0)] + ([e.get(TOKENS, 0)] if tokens else [])
                     + [dropped])
-    from .card import _table
-
     return ("## Sources\n\nThe named inputs this dataset was made from, with their licences: "
             "rows read, and the records" + (" and tokens" if tokens else "")
-            + " of each in this export.\n\n" + _table(header, rows))
+            + " of each in this export.\n\n" + table(header, rows))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..accounting import DATASETS, TOKENS, input_totals
+from ..funnel import DATASETS, TOKENS, input_totals
 
 
 def section(manifest: dict[str, Any], stages: list[dict[str, Any]]) -> str:

@@ -15,10 +15,10 @@ from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, references
 from .dedup_keep import keep_columns, then_of
+from .dedup_semantic_ref import SALT, facts as _facts, texts
 from .options import DedupOptions, keep_column
 
 REASON = "duplicate_semantic"
-_SALT = "__salt"
 
 
 class SemanticDedupOptions(DedupOptions):
@@ -159,10 +159,10 @@ class SemanticDedup(Stage):
         finally:
             embedded.vectors.remove()
         rows = np.unique(pairs) if pairs.size else np.zeros(0, np.int64)
-        facts = (embedded.facts.scan().select(ROW, LENGTH, _SALT)
+        facts = (embedded.facts.scan().select(ROW, LENGTH, SALT)
                  .filter(pl.col(ROW).is_in(pl.Series(rows).implode())).sort(ROW).collect())
         if pairs.size:  # SFT records and pairs are never duplicates of each other
-            salt = facts[_SALT].to_numpy()
+            salt = facts[SALT].to_numpy()
             at = np.searchsorted(rows, pairs)
             pairs = pairs[salt[at[:, 0]] == salt[at[:, 1]]]
         stats = {"on": o.on, "search": search, "clusters": k,
@@ -174,24 +174,6 @@ class SemanticDedup(Stage):
         return cluster_output(self, data, pairs, ctx, engine,
                               lengths=facts.select(ROW, LENGTH) if then_of(o.keep) == "longest"
                               else None, stats=stats, references=marks)
-
-
-def _facts(on: str) -> list[pl.Expr]:
-    """Per row: the text to embed (null when blank: never a duplicate), its length without
-    the surrounding white space (``keep: longest``) and a hash of the record kind."""
-    from ..embed import part_text
-    from ..embed_store import TEXT
-    from .clusters import LENGTH
-
-    text = part_text(on)
-    length = text.str.strip_chars().str.len_chars().cast(pl.Int64)
-    return [pl.when(length > 0).then(text).alias(TEXT), length.alias(LENGTH),
-            pl.col("kind").fill_null("").hash(seed=7).alias(_SALT)]
-
-
-def texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
-    """The per-row facts of a piece (see :func:`_facts`)."""
-    return batch.select(_facts(on))
 
 
 def dedup_semantic(df: pl.DataFrame, **options) -> StageResult:

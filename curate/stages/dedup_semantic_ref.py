@@ -27,10 +27,9 @@ def build_reference(stage, tmp: Path, source, ctx: StageContext, engine) -> dict
     from ..dedup.cross import fit_reference
     from ..dedup.cosine import use_exact
     from ..embed_store import embed_source, read_columns
-    from .dedup_semantic import _facts, texts
 
     o = stage.options
-    columns = read_columns(source.schema, *_facts(o.on))
+    columns = read_columns(source.schema, *facts(o.on))
     embedded = embed_source(engine, source, partial(texts, on=o.on), tmp / "vectors.npy",
                             columns=columns, model=o.model, batch_size=o.batch_size,
                             cache_dir=None, work=tmp / "embed",
@@ -101,3 +100,21 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
                 .filter(pl.col(SALT) == pl.col("__rs")))
         out.append(same.select(ROW, pl.lit(k, pl.Int32).alias(REF_INDEX), REF_ROW))
     return pl.concat(out).unique().sort(ROW, REF_INDEX, REF_ROW)
+
+
+def facts(on: str) -> list[pl.Expr]:
+    """Per row: the text to embed (null when blank: never a duplicate), its length without
+    the surrounding white space (``keep: longest``) and a hash of the record kind."""
+    from ..embed import part_text
+    from ..embed_store import TEXT
+    from .clusters import LENGTH
+
+    text = part_text(on)
+    length = text.str.strip_chars().str.len_chars().cast(pl.Int64)
+    return [pl.when(length > 0).then(text).alias(TEXT), length.alias(LENGTH),
+            pl.col("kind").fill_null("").hash(seed=7).alias(SALT)]
+
+
+def texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
+    """The per-row facts of a piece (see :func:`facts`)."""
+    return batch.select(facts(on))
