@@ -115,13 +115,13 @@ def _join(parts: list[Parts], folder: Path, schema) -> Parts:
 
 def _check_ids(kept: Parts) -> None:
     """Every id once: a run folder's ids next to another input's could repeat."""
-    ids = kept.scan().select("id", DATASET)
+    ids = kept.scan().select("id", DATASET).with_row_index("__i")
     twice = (ids.select(pl.col("id").hash(seed=0).alias("h")).group_by("h").len()
              .filter(pl.col("len") > 1).collect(engine="streaming"))
     if twice.height == 0:
         return
     found = (ids.with_columns(h=pl.col("id").hash(seed=0)).join(twice.lazy(), on="h")
-             .group_by("id").agg(pl.len().alias("n"), pl.col(DATASET))
+             .group_by("id").agg(pl.len().alias("n"), pl.col(DATASET).sort_by("__i"))
              .filter(pl.col("n") > 1).sort("id").collect())
     for rid, _, names in found.iter_rows():
         where = " and ".join(dict.fromkeys(names))

@@ -10,7 +10,7 @@ import polars as pl
 from pydantic import Field
 
 from ..columns import DUP_CLUSTER
-from ..embed import DEFAULT_MODEL, precision
+from ..embed import DEFAULT_MODEL, TEXT_FORM, precision
 from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, references
@@ -120,7 +120,7 @@ class SemanticDedup(Stage):
     def resolved(self) -> dict[str, Any]:
         from .dedup_against import reference_digests
 
-        return {"precision": precision(), **reference_digests(self)}
+        return {"precision": precision(), "text_form": TEXT_FORM, **reference_digests(self)}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         """Embeddings into a vector file (:func:`curate.embed_store.embed_source`: the texts
