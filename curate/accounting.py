@@ -35,7 +35,7 @@ def describe_sources(recipe, recipe_file: Path | None) -> list[dict[str, Any]]:
     input's ``dataset`` name and ``license``."""
     from .io import input_files
     from .manifest import describe_inputs
-    from .recipe import resolve_inputs
+    from .recipe_files import resolve_inputs
 
     out: list[dict[str, Any]] = []
     for name, spec, path in resolve_inputs(recipe, recipe_file):
@@ -62,7 +62,7 @@ def convert_named(recipe, recipe_file, kept_dir: Path, rejected_dir: Path, *, en
                   limit: int | None, scratch: Path):
     """The convert step of a recipe with ``inputs:``."""
     from .convert.inputs import Source, convert_inputs
-    from .recipe import resolve_inputs
+    from .recipe_files import resolve_inputs
 
     sources = [Source(name, path, spec.format, spec.kind, spec.columns, spec.encoding,
                       spec.license) for name, spec, path in resolve_inputs(recipe, recipe_file)]

@@ -18,7 +18,8 @@ from .io.output import prepare_output, writing
 from .io.parts import Parts
 from .io.remote import is_url
 from .manifest import read_manifest
-from .recipe import Recipe, load_recipe, parse_recipe, resolve_input_path
+from .recipe import Recipe, load_recipe, parse_recipe
+from .recipe_files import resolve_input_path
 from .runner import run_recipe
 
 

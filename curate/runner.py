@@ -25,7 +25,8 @@ from .io.parts import Parts
 from .io.remote import is_url
 from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
                        write_manifest)
-from .recipe import Recipe, resolve_input_path
+from .recipe import Recipe
+from .recipe_files import resolve_input_path
 from .run_inputs import chain as _chain
 from .run_inputs import convert_step, input_fingerprint
 from .run_export import check_export_folders, export_run
@@ -168,7 +169,7 @@ class Runner:
         from .accounting import count_step, describe_sources, redact_recipe
         from .io.owned import check_run_output, mark_run, read_marker
         from .io.stale import clear_stale
-        from .recipe import check_recipe_files
+        from .recipe_files import check_recipe_files
 
         out = self.out_dir
         check_recipe_files(self.recipe, self.recipe_file)  # before anything is read or made
@@ -200,7 +201,7 @@ class Runner:
         if start == 0 and not is_url(self.input_path):
             # exact before convert: a converted frame has the record columns, and a record
             # input (read from its schema) its own
-            from .recipe import check_recipe_columns
+            from .recipe_files import check_recipe_columns
 
             check_recipe_columns(self.recipe, columns=self._input_columns(),
                                  recipe_file=self.recipe_file)
@@ -283,7 +284,7 @@ class Runner:
         self._sync()
 
     def _input_columns(self) -> list[str]:
-        from .recipe import recipe_input_columns
+        from .recipe_files import recipe_input_columns
 
         return recipe_input_columns(self.recipe, self.recipe_file)
 

@@ -31,6 +31,7 @@ PACKAGE = Path(curate.__file__).parent
 LOWER = ("dedup", "select", "safety", "decontam", "pii", "lang", "quality", "likelihood", "llm",
          "judge", "argilla", "io", "convert", "export", "report")
 UPPER = ("stages", "engines", "runner", "checkpoints", "run_export", "finished_run", "recipe",
+         "recipe_files",
          "cli", "__main__")
 # curate.stages modules that every stage may import: they define no stage
 STAGE_INFRA = {"base", "results", "rows", "marks", "keyed", "clusters", "options", "registry",

@@ -157,7 +157,7 @@ def test_judges_name_their_own_backend():
 
 
 def test_files_a_recipe_names_are_checked_before_data_moves(tmp_path):
-    from curate.recipe import check_recipe_files
+    from curate.recipe_files import check_recipe_files
 
     data = tmp_path / "in.jsonl"
     data.write_text('{"instruction": "Hi?", "output": "Hello."}\n')

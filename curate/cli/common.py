@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import click
 
 from ..errors import CurateError, RecipeError
-from ..recipe import Recipe, check_recipe_columns, check_recipe_files, parse_recipe
+from ..recipe import Recipe, parse_recipe
+from ..recipe_files import check_recipe_columns, check_recipe_files
 
 
 class InputPath(click.Path):

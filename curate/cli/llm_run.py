@@ -11,7 +11,8 @@ from ..io.output import prepare_output, writing
 from ..llm.backends import cache_path
 from ..llm.estimate import estimate
 from ..manifest import read_manifest
-from ..recipe import parse_recipe, resolve_input_path
+from ..recipe import parse_recipe
+from ..recipe_files import resolve_input_path
 from ..runner import run_recipe
 from ..stages.base import StageContext
 from ..stages.llm_base import retry_hint

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..recipe import check_recipe_columns, check_recipe_files, load_recipe, resolve_input_path
+from ..recipe import load_recipe
+from ..recipe_files import check_recipe_columns, check_recipe_files, resolve_input_path
 
 
 @click.command()

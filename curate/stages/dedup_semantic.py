@@ -16,7 +16,7 @@ from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, references
 from .dedup_keep import keep_columns, then_of
 from .dedup_semantic_ref import SALT, facts as _facts, texts
-from .options import DedupOptions, keep_column
+from .options import DedupOptions
 
 REASON = "duplicate_semantic"
 
