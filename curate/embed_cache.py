@@ -26,6 +26,8 @@ from typing import Iterator
 import numpy as np
 import polars as pl
 
+from .embed_model import TEXT_FORM, precision, resolve_model
+
 KEY, VEC = "key", "vec"
 ROW_GROUP = 4096  # vectors per row group of a part (6 MB at 384 floats): what a lookup reads
 
@@ -37,8 +39,6 @@ def text_key(text: str) -> str:
 def cache_folder(cache_dir: Path, model: str) -> Path:
     """The cache of ``model`` on this process's precision path and the current text form
     under ``cache_dir`` (a cache of an earlier form is left alone, never read)."""
-    from .embed import TEXT_FORM, precision, resolve_model
-
     slug = hashlib.sha1(resolve_model(model).encode()).hexdigest()[:10]
     return (Path(cache_dir) / "embeddings"
             / f"{Path(model).name}-{slug}-{precision()}-{TEXT_FORM}.parquet")

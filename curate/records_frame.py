@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from .records import MESSAGES, RECORD_COLUMNS, RECORD_SCHEMA, TOOL_CALL, empty_frame
+from .record_schema import MESSAGES, RECORD_COLUMNS, RECORD_SCHEMA, TOOL_CALL, empty_frame
 
 _TEXT = frozenset((str, type(None)))
 _CALL_KEYS = frozenset(("id", "type", "function"))

@@ -55,12 +55,10 @@ ALLOWED = {
 # the readers and the output checks of io call each other, records builds frames with
 # records_frame, embed and embed_cache (select28's) load each other.
 LATE_CYCLES = [
-    ["curate.embed", "curate.embed_cache"],
     ["curate.engines.local", "curate.stages.base", "curate.stages.registry", "curate.stages.rows"],
     ["curate.io.dispatch", "curate.io.docs", "curate.io.json_array", "curate.io.jsonl",
      "curate.io.output", "curate.io.owned", "curate.io.parts", "curate.io.remote",
      "curate.io.tabular", "curate.manifest"],
-    ["curate.records", "curate.records_frame"],
 ]
 
 

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from curate import records_frame
-from curate.records import RECORD_SCHEMA, empty_frame, records_to_frame
+from curate.record_schema import RECORD_SCHEMA, empty_frame
+from curate.records import records_to_frame
 
 from .test_records import CALL, CALLS, RESULT, A, U, _records
 

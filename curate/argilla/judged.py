@@ -37,7 +37,7 @@ import polars as pl
 from ..errors import CurateError
 from ..judge import columns as jc
 from ..manifest import read_manifest
-from ..records import RECORD_SCHEMA
+from ..record_schema import RECORD_SCHEMA
 from . import agreement as agr
 from ..columns import DROP_REASON
 from ..io.parts import Parts

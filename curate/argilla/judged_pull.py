@@ -31,7 +31,7 @@ import polars as pl
 
 from ..errors import CurateError
 from ..judge import columns as jc
-from ..records import RECORD_SCHEMA
+from ..record_schema import RECORD_SCHEMA
 from . import agreement as agr
 from .judged import PAIR, RIDE_ALONG, VERDICTS, combined_verdict, judge_verdicts, read_judged_run
 

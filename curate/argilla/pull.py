@@ -30,7 +30,8 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
-from ..records import RECORD_COLUMNS, RECORD_SCHEMA, content_hash, records_to_frame
+from ..record_schema import RECORD_COLUMNS, RECORD_SCHEMA
+from ..records import content_hash, records_to_frame
 from . import agreement as agr
 from ..manifest import versions, write_manifest
 from ..report.html import write_report

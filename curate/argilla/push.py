@@ -28,7 +28,8 @@ import polars as pl
 from ..errors import CurateError
 from ..io.parts import Parts
 from ..progress import bar
-from ..records import RECORD_COLUMNS, content_hash, turn_text
+from ..record_schema import RECORD_COLUMNS
+from ..records import content_hash, turn_text
 from .client import ArgillaClient
 from .settings import (KIND_OF_TASK, TASK_OF_KIND, DatasetSettings, ensure_dataset,
                        metadata_columns, suggestion_values, task_settings)

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
-from ..records import RECORD_COLUMNS
+from ..record_schema import RECORD_COLUMNS
 from .client import ArgillaClient
 
 TASKS = ("sft-review", "preference")

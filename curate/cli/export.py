@@ -151,7 +151,7 @@ def input_parts(input_path: str, fmt: str, tmp: Path):
     from ..convert import convert_parts  # startup
     from ..io.dispatch import is_record_input, record_parts
     from ..io.remote import is_url
-    from ..records import RECORD_SCHEMA
+    from ..record_schema import RECORD_SCHEMA
 
     if fmt in ("auto", "records") and not is_url(input_path) and is_record_input(input_path):
         parts = record_parts(input_path)

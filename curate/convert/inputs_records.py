@@ -22,7 +22,7 @@ from ..errors import CurateError
 from ..io import is_record_input
 from ..io.output import write_parquet
 from ..io.parts import PartWriter, Parts, part_name
-from ..records import RECORD_SCHEMA
+from ..record_schema import RECORD_SCHEMA
 from .dataset import DATASET, named_error
 from .named_files import convert_named_files
 from .stream import REJECTED_SCHEMA, PartsResult

@@ -18,7 +18,7 @@ from ..errors import CurateError, InputError
 from ..io.dispatch import as_records, check_record_schema, input_files, record_parts
 from ..io.parts import PART_ROWS, Piece, PartWriter
 from ..io.remote import is_url, redact
-from ..records import MESSAGES
+from ..record_schema import MESSAGES
 from .stream import REJECTED_SCHEMA, PartsResult
 
 

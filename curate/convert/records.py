@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from ..errors import RowError
-from ..records import KINDS
+from ..record_schema import KINDS
 from .common import content_text, extras, messages, number, preference, require, sft, turn
 
 NAME = "records"

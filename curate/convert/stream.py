@@ -40,7 +40,8 @@ from ..io.encoding import UTF8
 from ..io.output import write_parquet
 from ..io.parts import PART_ROWS, Parts, PartWriter, part_name
 from ..io.remote import RemoteFile
-from ..records import RECORD_SCHEMA, records_to_frame
+from ..record_schema import RECORD_SCHEMA
+from ..records import records_to_frame
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT, Converter
 from .dataset import DATASET, named_error

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ..records import prompt_messages
+from ..messages import prompt_messages
 
 BLOCK = 4096
 

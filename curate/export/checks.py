@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..records import conversation_order_ok, message_text, prompt_order_ok, reply_order_ok
+from ..messages import conversation_order_ok, message_text, prompt_order_ok, reply_order_ok
 from ..text import normalize_expr
 
 CONVERSATION_ROLES = ("system", "user", "assistant", "tool")

@@ -38,7 +38,7 @@ import json
 import polars as pl
 import yaml
 
-from ..records import MESSAGE, MESSAGES
+from ..record_schema import MESSAGE, MESSAGES
 from . import checks as C
 from .targets import ID_DOC, Target, register
 from .tools import missing_ids, sharegpt_call_value, text_and_calls, uses_tools

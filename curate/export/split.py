@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import CurateError
-from ..records import prompt_messages
+from ..messages import prompt_messages
 from ..text import normalize_expr
 
 SPLITS = ("train", "validation", "test")

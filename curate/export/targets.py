@@ -36,7 +36,8 @@ from typing import Any, Callable
 import polars as pl
 
 from ..errors import CurateError
-from ..records import MESSAGE_COLUMNS, MESSAGES, conform
+from ..record_schema import MESSAGES, MESSAGE_COLUMNS
+from ..records import conform
 from . import checks as C
 from ..columns import DROP_REASON
 from .tools import named_turns, output_dtype, uses_tools

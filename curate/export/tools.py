@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from ..records import MESSAGE, TOOL_CALL
+from ..record_schema import MESSAGE, TOOL_CALL
 
 PLAIN_MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
 TOOL_MESSAGE = pl.Struct({"role": pl.String, "content": pl.String,

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 import polars as pl
 
 from ..errors import InputError
-from ..records import RECORD_COLUMNS, RECORD_SCHEMA
+from ..record_schema import RECORD_COLUMNS, RECORD_SCHEMA
 from .types import RawRow
 from .docs import DOC_SUFFIXES, is_doc_file
 from .encoding import UTF8

@@ -11,8 +11,8 @@ import re
 
 import polars as pl
 
-from ..records import (all_turns, conversation_order_ok, message_text, prompt_order_ok,
-                       reply_order_ok, response_messages)
+from ..messages import (all_turns, conversation_order_ok, message_text, prompt_order_ok,
+                        reply_order_ok, response_messages)
 
 _is_sft = pl.col("kind") == "sft"
 _is_pref = pl.col("kind") == "preference"

@@ -8,7 +8,7 @@ import polars as pl
 from pydantic import Field
 
 from ..errors import StageError
-from ..records import prompt_messages, response_messages
+from ..messages import prompt_messages, response_messages
 
 Threshold = Annotated[float, Field(ge=0, le=1)]
 AUTO = "auto"

@@ -70,7 +70,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..columns import KEPT_ID  # noqa: F401  (stages import it from here)
 from ..io.parts import ROW
-from ..records import all_turns, join_messages, with_call_text
+from ..messages import all_turns, join_messages, with_call_text
 from .registry import register
 from .results import (DROP_REASON, PieceReport, StageData, StageOutput, StageResult,
                       merge_counts)

@@ -11,7 +11,7 @@ import polars as pl
 
 from ..columns import DUP_CLUSTER
 from ..io.parts import ROW
-from ..records import MESSAGE_PARTS, Part, join_messages, message_text
+from ..messages import MESSAGE_PARTS, Part, join_messages, message_text
 from ..text import normalize_expr
 from .base import StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed

@@ -13,7 +13,7 @@ from ..columns import DUP_CLUSTER
 from ..dedup.components import resolve_clusters
 from ..dedup.lsh import optimal_param
 from ..io.parts import ROW
-from ..records import MESSAGE_PARTS, Part, join_contents
+from ..messages import MESSAGE_PARTS, Part, join_contents
 from ..text import nfkc
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
 from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed

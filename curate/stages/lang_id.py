@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from ..errors import StageError
 from ..lang import LANGUAGES, Detector, identify
 from ..lang.detector import describe
-from ..records import prompt_messages, response_messages
+from ..messages import prompt_messages, response_messages
 from .base import ModelScorer, StageContext, StageOptions, StageResult
 
 SCORE_COLUMNS = ("lang", "lang_score", "lang_prompt", "lang_response", "lang_mixed",

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from ..records import Part
+from ..messages import Part
 from .base import StageOptions
 from .dedup_against import ReferenceOptions
 from .dedup_keep import Keep, keep_columns

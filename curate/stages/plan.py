@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import RecipeError
-from ..records import RECORD_COLUMNS
+from ..record_schema import RECORD_COLUMNS
 from .registry import STAGES, discover
 
 if TYPE_CHECKING:  # pragma: no cover

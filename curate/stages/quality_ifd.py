@@ -16,8 +16,8 @@ from pydantic import Field, field_validator, model_validator
 
 from ..errors import StageError
 from ..llm.models import PACKAGED
-from ..records import (conform, join_contents, prompt_messages, response_messages,
-                       with_call_text)
+from ..messages import join_contents, prompt_messages, response_messages, with_call_text
+from ..records import conform
 from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
 
 # Score columns, in the order they are added (and cached).

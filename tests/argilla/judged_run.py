@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from curate.judge import columns as jc
-from curate.records import RECORD_SCHEMA
+from curate.record_schema import RECORD_SCHEMA
 
 JUDGES = [{"name": "j1", "model": "judge-one", "backend": "openai"},
           {"name": "j2", "model": "judge-two", "backend": "openai"}]

@@ -6,7 +6,8 @@ import pytest
 from curate.convert import convert, records
 from curate.errors import CurateError, RowError
 from curate.io import write_jsonl
-from curate.records import RECORD_COLUMNS, frame_to_records, records_to_frame
+from curate.record_schema import RECORD_COLUMNS
+from curate.records import frame_to_records, records_to_frame
 
 SFT = {"id": "s1", "kind": "sft", "source": "mine", "meta": {"k": 1},
        "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}

@@ -116,7 +116,7 @@ def test_records_written_before_the_tool_fields_still_read(tmp_path):
     from click.testing import CliRunner
 
     from curate.cli import cli
-    from curate.records import MESSAGES, RECORD_SCHEMA
+    from curate.record_schema import MESSAGES, RECORD_SCHEMA
 
     turns = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
     old_schema = {c: (turns if t == MESSAGES else t) for c, t in RECORD_SCHEMA.items()}

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pydantic import Field
 
 from curate.engines import get_engine
-from curate.records import response_messages
+from curate.messages import response_messages
 from curate.stages.base import ROW, ModelScorer, RowScorer, StageContext, StageOptions
 from curate.stages.keyed import KeyedGrouping
 from curate.stages.marks import apply_marks, finish_marks

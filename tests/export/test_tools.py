@@ -14,7 +14,8 @@ from curate.cli import cli
 from curate.convert import convert
 from curate.export import export
 from curate.export.tools import PLAIN_MESSAGE
-from curate.records import MESSAGES, frame_to_records, records_to_frame
+from curate.record_schema import MESSAGES
+from curate.records import frame_to_records, records_to_frame
 
 from .loading import load_all, rows
 

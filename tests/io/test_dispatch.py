@@ -5,7 +5,8 @@ import pytest
 
 from curate.errors import InputError
 from curate.io import input_files, is_record_input, iter_rows, read_records
-from curate.records import RECORD_COLUMNS, RECORD_SCHEMA, records_to_frame
+from curate.record_schema import RECORD_COLUMNS, RECORD_SCHEMA
+from curate.records import records_to_frame
 
 
 def test_folder_recursion_sorted_hidden_and_unknown_skipped(tmp_path):

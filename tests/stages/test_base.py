@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from curate.records import response_messages
+from curate.messages import response_messages
 from curate.safety import scorers
 from curate.stages.base import RowScorer, StageContext
 from curate.stages.safety_toxicity import Toxicity

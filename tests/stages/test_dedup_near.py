@@ -239,7 +239,7 @@ def test_tool_calls_are_compared_as_content(rec):
 def test_frames_without_the_tool_fields_still_dedup(rec):
     """A frame built before messages had tool fields ({role, content} structs, as older
     checkpoints hold them) runs as it did; the result carries the current message type."""
-    from curate.records import MESSAGES
+    from curate.record_schema import MESSAGES
 
     text = " ".join(_words(12))
     rows = [("a", text), ("b", " ".join(_words(13))), ("a2", _edit(text.split(), 1, 4))]
