@@ -9,9 +9,9 @@
     data         io, convert, export, report (the report and the dataset card read a run folder)
     base         columns, text, records, errors and the other top-level modules
 
-Checked: no import cycle between curate modules at import time (module-level imports; those
-under ``if TYPE_CHECKING:`` never run), and through imports inside functions none but the known
-ones (LATE_CYCLES); no module of an algorithm or data package imports the stages, engines,
+Checked: no import cycle between curate modules, neither at import time (module-level imports)
+nor through imports inside functions (those under ``if TYPE_CHECKING:`` never run: a type named
+in an annotation is no dependency); no module of an algorithm or data package imports the stages, engines,
 runner, recipe or CLI (imports inside functions count too), but for the few listed with their
 reason; a stage module imports no other stage module, only STAGE_INFRA. An import of a
 package's module counts as one of that module only.
@@ -34,7 +34,7 @@ UPPER = ("stages", "engines", "runner", "checkpoints", "run_export", "finished_r
          "recipe_files",
          "cli", "__main__")
 # curate.stages modules that every stage may import: they define no stage
-STAGE_INFRA = {"base", "results", "rows", "marks", "keyed", "clusters", "options", "registry",
+STAGE_INFRA = {"base", "context", "known", "results", "rows", "marks", "keyed", "clusters", "options", "registry",
                "plan", "bias_run", "llm_base", "dedup_against", "dedup_keep",
                "dedup_semantic_ref"}
 # Known upward imports, late, each with its reason:
@@ -50,24 +50,13 @@ ALLOWED = {
     "curate.report.sections -> curate.stages.registry",
 }
 
-# Cycles that only imports inside functions close (``# cycle`` where this branch saw them): the
-# stage base class runs its stages' shapes (rows, registry, the local engine for ``apply``),
-# the readers and the output checks of io call each other, records builds frames with
-# records_frame, embed and embed_cache (select28's) load each other.
-LATE_CYCLES = [
-    ["curate.engines.local", "curate.stages.base", "curate.stages.registry", "curate.stages.rows"],
-    ["curate.io.dispatch", "curate.io.docs", "curate.io.json_array", "curate.io.jsonl",
-     "curate.io.output", "curate.io.owned", "curate.io.parts", "curate.io.remote",
-     "curate.io.tabular", "curate.manifest"],
-]
-
-
 @dataclass(frozen=True)
 class Import:
     source: str  # the importing module, e.g. "curate.dedup.components"
     target: str  # the curate module it imports
     line: int
     top: bool  # runs when the module is imported (not inside a function, not TYPE_CHECKING)
+    typing: bool = False  # under ``if TYPE_CHECKING:``: never runs
 
 
 def _modules(root: Path, package: str) -> dict[str, Path]:
@@ -85,20 +74,21 @@ def _is_type_checking(test: ast.expr) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _walk(node: ast.AST, top: bool):
-    """Each import statement under ``node`` with whether it runs at import time."""
+def _walk(node: ast.AST, top: bool, typing: bool = False):
+    """Each import statement under ``node`` with whether it runs at import time and whether it
+    is under ``if TYPE_CHECKING:``."""
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.Import, ast.ImportFrom)):
-            yield child, top
+            yield child, top, typing
         elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            yield from _walk(child, False)
+            yield from _walk(child, False, typing)
         elif isinstance(child, ast.If) and _is_type_checking(child.test):
             for stmt in child.body:
-                yield from _walk(ast.Module(body=[stmt], type_ignores=[]), False)
+                yield from _walk(ast.Module(body=[stmt], type_ignores=[]), False, True)
             for stmt in child.orelse:
-                yield from _walk(ast.Module(body=[stmt], type_ignores=[]), top)
+                yield from _walk(ast.Module(body=[stmt], type_ignores=[]), top, typing)
         else:
-            yield from _walk(child, top)
+            yield from _walk(child, top, typing)
 
 
 def imports(root: Path, package: str) -> list[Import]:
@@ -109,7 +99,7 @@ def imports(root: Path, package: str) -> list[Import]:
         is_pkg = path.name == "__init__.py"
         here = name if is_pkg else name.rpartition(".")[0]
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        for node, top in _walk(tree, True):
+        for node, top, typing in _walk(tree, True):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             else:
@@ -126,7 +116,7 @@ def imports(root: Path, package: str) -> list[Import]:
                 while target and target not in modules:
                     target = target.rpartition(".")[0]
                 if target and target != name:
-                    found.append(Import(name, target, node.lineno, top))
+                    found.append(Import(name, target, node.lineno, top, typing))
     return found
 
 
@@ -170,6 +160,12 @@ def cycles(found: list[Import]) -> list[list[str]]:
     return sorted(groups)
 
 
+def late_cycles(found: list[Import]) -> list[list[str]]:
+    """:func:`cycles` with the imports inside functions counted as if they ran at import
+    time (those under TYPE_CHECKING still never run)."""
+    return cycles([Import(i.source, i.target, i.line, True) for i in found if not i.typing])
+
+
 def _under(module: str, package: str, names) -> str | None:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[0] == package and parts[1] in names else None
@@ -200,9 +196,8 @@ def test_no_import_cycles():
     assert cycles(imports(PACKAGE, "curate")) == []
 
 
-def test_no_cycles_through_late_imports_but_the_known():
-    found = [Import(i.source, i.target, i.line, True) for i in imports(PACKAGE, "curate")]
-    assert cycles(found) == LATE_CYCLES
+def test_no_cycles_through_imports_inside_functions():
+    assert late_cycles(imports(PACKAGE, "curate")) == []
 
 
 def test_algorithm_and_data_packages_import_no_upper_layer():
@@ -249,6 +244,8 @@ def test_the_checks_find_planted_violations(tmp_path):
     })
     found = imports(root, "pkg")
     assert cycles(found) == [["pkg.io", "pkg.io.read"]]
+    # an import inside a function closes a cycle too; one under TYPE_CHECKING does not
+    assert late_cycles(found) == [["pkg.io", "pkg.io.read"], ["pkg.stages.a", "pkg.stages.b"]]
     assert upward(found, "pkg") == ["pkg.select.pick:3 -> pkg.stages.base",
                                     "pkg.select.pick:6 -> pkg.runner"]
     assert sibling_stages(found, "pkg") == ["pkg.stages.a:2 -> pkg.stages.b",

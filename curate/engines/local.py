@@ -11,7 +11,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import polars as pl
@@ -19,7 +19,11 @@ import polars as pl
 from ..io.parts import write_parts
 from ..progress import bar
 from ..records import conform
-from ..stages.base import Shape, Stage, StageContext, StageData, StageOutput, StageResult
+from ..stages.context import Shape, StageContext
+from ..stages.results import StageData, StageOutput, StageResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..stages.base import Stage
 
 SIGN_THREADS = min(4, os.cpu_count() or 1)  # batches signed at once by keyed stages
 T = TypeVar("T")

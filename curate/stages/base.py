@@ -21,7 +21,7 @@ Examples:
     import polars as pl
     from pydantic import Field
 
-    from curate.records import response_messages
+    from curate.messages import response_messages
     from curate.stages.base import RowScorer, StageOptions
 
 
@@ -59,9 +59,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
@@ -69,25 +66,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..columns import KEPT_ID  # noqa: F401  (stages import it from here)
+from ..engines.local import LocalEngine
 from ..io.parts import ROW
 from ..messages import all_turns, join_messages, with_call_text
-from .registry import register
-from .results import (DROP_REASON, PieceReport, StageData, StageOutput, StageResult,
-                      merge_counts)
+from .context import Shape, StageContext  # noqa: F401  (stages import them from here)
+from .known import register
+from .results import (DROP_REASON, PieceReport, StageData, StageOutput,  # noqa: F401
+                      StageResult, merge_counts)  # (stages import them from here)
+from .rows import run_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engines.protocol import Engine
-
-_TEXT_HASH = "__text_hash"
-
-
-class Shape(str, Enum):
-    """How a stage's work is cut, so that an engine knows how to run it."""
-
-    ROW = "row"
-    MODEL = "model"
-    KEYED = "keyed"
-    GLOBAL = "global"
 
 
 class StageOptions(BaseModel):
@@ -103,18 +92,6 @@ def field_error(model: type[BaseModel], field: str, message: str) -> ValidationE
     the CLI flag (``--model``) name the field to change."""
     return ValidationError.from_exception_data(model.__name__, [InitErrorDetails(
         type=PydanticCustomError("value_error", message), loc=(field,), input=None)])
-
-
-@dataclass
-class StageContext:
-    """What a stage may know about the run it is part of."""
-
-    name: str = "stage"
-    index: int = 0
-    seed: int = 0
-    on_error: str = "raise"
-    out_dir: Path | None = None
-    cache_dir: Path | None = None
 
 
 class Stage:
@@ -224,29 +201,7 @@ class Stage:
         """Run the stage on a frame (on the local engine unless one is given): the frame API,
         for notebooks and tests; the frame is written to a temporary folder and the outputs
         read back."""
-        from ..engines.local import LocalEngine  # startup
-
         return (engine or LocalEngine()).apply(self, df, ctx or StageContext(name=self.id))
-
-
-def decide(scored: pl.DataFrame, checks: list[tuple[str, pl.Expr]]) -> tuple[pl.DataFrame,
-                                                                             dict[str, int]]:
-    """``scored`` with ``drop_reason`` (the first failing check, in order; null when kept) and
-    every check's failure count (a row can fail several; it is dropped once)."""
-    checks = [(name, failed.fill_null(False)) for name, failed in checks]
-    if not checks:
-        return scored.with_columns(pl.lit(None, pl.String).alias(DROP_REASON)), {}
-    reason = pl.coalesce([pl.when(failed).then(pl.lit(name)) for name, failed in checks])
-    counts = scored.select([failed.sum().alias(f"c{i}") for i, (_, failed)
-                            in enumerate(checks)]).row(0)
-    failures = {name: int(n or 0) for (name, _), n in zip(checks, counts)}
-    return scored.with_columns(reason.alias(DROP_REASON)), failures
-
-
-def split(decided: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Kept rows (``drop_reason`` null, the column removed) and rejected rows."""
-    is_kept = pl.col(DROP_REASON).is_null()
-    return decided.filter(is_kept).drop(DROP_REASON), decided.filter(~is_kept)
 
 
 class RowScorer(Stage):
@@ -289,6 +244,10 @@ class RowScorer(Stage):
         """Extra facts for the manifest, from the scored rows (kept and dropped) and the kept."""
         return {}
 
+    def overrides(self, method: str) -> bool:
+        """Whether the stage's class has its own ``method`` (e.g. :meth:`refine`)."""
+        return getattr(type(self), method) is not getattr(RowScorer, method)
+
     def scoring_fingerprint(self) -> str:
         """What the scores depend on; by default the whole option set."""
         return self.fingerprint()
@@ -313,8 +272,6 @@ class RowScorer(Stage):
         return output
 
     def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
-        from .rows import run_rows  # cycle
-
         return run_rows(self, data, ctx, engine)
 
 

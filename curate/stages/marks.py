@@ -32,8 +32,8 @@ import polars as pl
 
 from ..io.parts import ROW, PartWriter, Parts, Piece
 from .base import (DROP_REASON, PieceReport, StageContext, StageData, StageOutput,
-                   merge_counts, split)
-from .rows import reason_counts
+                   merge_counts)
+from .rows import reason_counts, split
 
 _MARKS = "marks.parquet"
 Mark = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]

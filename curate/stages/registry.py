@@ -23,14 +23,13 @@ import importlib
 import os
 import pkgutil
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import RecipeError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import Stage
+from .base import Stage
+from .known import STAGES, register  # noqa: F401  (looked up here)
 
-STAGES: dict[str, type[Stage]] = {}
 GROUP = "curate.stages"  # the entry-point group of stage plugins
 PLUGIN_ERRORS: dict[str, str] = {}  # entry point -> why it could not be loaded
 _discovered = False
@@ -93,8 +92,6 @@ def load_plugins() -> None:
 
 def _load_plugin(point: Any) -> str | None:
     """Import one entry point; what went wrong, or None."""
-    from .base import Stage  # cycle: base registers its subclasses here
-
     package = getattr(getattr(point, "dist", None), "name", None)
     where = (f"stage plugin {point.name!r} (entry point {point.name} = {point.value} in "
              f"group {GROUP}" + (f" of package {package})" if package else ")"))
@@ -160,18 +157,3 @@ def stages_of(command: str) -> list[type[Stage]]:
         discover()
     return sorted((c for c in STAGES.values() if c.command == command),
                   key=lambda c: (c.cli_order, c.id))
-
-
-def register(cls: type[Stage]) -> type[Stage]:
-    """Make a Stage subclass usable in recipes under its ``id`` (done on class definition;
-    usable as a decorator)."""
-    if not cls.id:
-        raise ValueError(f"{cls.__name__} has no id")
-    old = STAGES.get(cls.id)
-    ours = __package__ + "."
-    if old is not None and old.__module__.startswith(ours) != cls.__module__.startswith(ours):
-        mine, other = (old, cls) if old.__module__.startswith(ours) else (cls, old)
-        raise RecipeError(f"stage id {cls.id!r} of {other.__module__}.{other.__name__} is "
-                          f"curate's own ({mine.__module__}); a plugin's stage needs another id")
-    STAGES[cls.id] = cls
-    return cls

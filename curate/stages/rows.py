@@ -22,13 +22,16 @@ import uuid
 from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..io.parts import PartWriter, Parts, Piece, part_files, part_name
-from .base import (DROP_REASON, PieceReport, RowScorer, Shape, StageContext, StageData,
-                   StageOutput, decide, merge_counts, split)
+from .context import Shape, StageContext
+from .results import DROP_REASON, PieceReport, StageData, StageOutput, merge_counts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .base import RowScorer
 
 _TEXT_HASH = "__text_hash"
 _DECIDED, _COMPACT, _REASONS = "decided", "compact", "reasons.parquet"
@@ -38,8 +41,8 @@ def run_rows(stage: RowScorer, data: StageData, ctx: StageContext, engine) -> St
     schema = data.source.schema
     stage.check_input(pl.DataFrame(schema=schema), ctx)
     pieces = data.source.pieces(stage.batch_size)
-    refining = type(stage).refine is not RowScorer.refine
-    wants_stats = type(stage).stats is not RowScorer.stats
+    refining = stage.overrides("refine")
+    wants_stats = stage.overrides("stats")
     keep = compact_columns(stage, schema) if (refining or wants_stats) else None
     task = partial(score_piece, ctx=ctx, data=data, refining=refining, compact=keep)
     mapper = engine.map_model if stage.shape is Shape.MODEL else engine.map_rows
@@ -174,3 +177,23 @@ def scored_batch(stage: RowScorer, batch: pl.DataFrame, ctx: StageContext) -> pl
     merged = pl.concat([have.select(new.columns), new], how="vertical_relaxed")
     order = keyed.select(keys).with_row_index("__order")
     return merged.join(order, on=keys).sort("__order").drop("__order", _TEXT_HASH)
+
+
+def decide(scored: pl.DataFrame, checks: list[tuple[str, pl.Expr]]) -> tuple[pl.DataFrame,
+                                                                             dict[str, int]]:
+    """``scored`` with ``drop_reason`` (the first failing check, in order; null when kept) and
+    every check's failure count (a row can fail several; it is dropped once)."""
+    checks = [(name, failed.fill_null(False)) for name, failed in checks]
+    if not checks:
+        return scored.with_columns(pl.lit(None, pl.String).alias(DROP_REASON)), {}
+    reason = pl.coalesce([pl.when(failed).then(pl.lit(name)) for name, failed in checks])
+    counts = scored.select([failed.sum().alias(f"c{i}") for i, (_, failed)
+                            in enumerate(checks)]).row(0)
+    failures = {name: int(n or 0) for (name, _), n in zip(checks, counts)}
+    return scored.with_columns(reason.alias(DROP_REASON)), failures
+
+
+def split(decided: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Kept rows (``drop_reason`` null, the column removed) and rejected rows."""
+    is_kept = pl.col(DROP_REASON).is_null()
+    return decided.filter(is_kept).drop(DROP_REASON), decided.filter(~is_kept)
