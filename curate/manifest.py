@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AccountingError
+from .os_errors import os_error_message
 
 MANIFEST = "manifest.json"
 _PACKAGES = ("curate", "polars", "pyarrow", "pydantic", "datasets", "click")
@@ -79,8 +80,6 @@ def mark_stopped(manifest: dict[str, Any], exc: BaseException, step: str | None)
     if interrupted:
         error = f"interrupted ({getattr(exc, 'signal_name', 'SIGINT')})"
     else:  # an OS error (a full disk) in the words the CLI prints
-        from .io.output import os_error_message
-
         error = os_error_message(exc) or str(exc) or type(exc).__name__
     for entry in manifest["stages"]:
         if entry.get("status") == "running":
@@ -96,18 +95,6 @@ def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def read_remote_manifest(url: str) -> dict[str, Any] | None:
-    """The manifest of the run folder at the fsspec ``url``; None when it is not a run folder
-    (a file, or a folder without a readable manifest.json)."""
-    from .io.remote import open_url
-
-    fs, path = open_url(url)
-    try:
-        return json.loads(fs.cat_file(path.rstrip("/") + "/" + MANIFEST))
-    except (OSError, ValueError):  # not there (FileNotFoundError, NotADirectory), not JSON
         return None
 
 

@@ -25,6 +25,7 @@ from .io.parts import Parts
 from .io.remote import is_url
 from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
                        write_manifest)
+from .os_errors import os_error_message
 from .recipe import Recipe
 from .recipe_files import resolve_input_path
 from .run_inputs import chain as _chain
@@ -160,8 +161,6 @@ class Runner:
             try:
                 write_manifest(self.out_dir, manifest)
             except OSError as err:  # a full disk or a read-only folder: the cause is exc
-                from .io.output import os_error_message
-
                 self.echo(f"warning: manifest.json could not say the run {status}: "
                           f"{os_error_message(err) or err}")
 

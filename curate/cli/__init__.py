@@ -21,6 +21,7 @@ import click
 from .. import __version__
 from ..errors import CurateError
 from ..interrupts import EXIT_CODE, install, received
+from ..os_errors import os_error_message
 
 # command name -> module of this package that defines it (in its COMMANDS)
 COMMAND_MODULES = {
@@ -60,8 +61,6 @@ class CurateGroup(click.Group):
         except Exception as exc:
             if os.environ.get("CURATE_DEBUG") not in (None, "", "0"):
                 raise
-            from ..io.output import os_error_message  # startup
-
             message = os_error_message(exc)
             if message is None:
                 first = (str(exc).strip().splitlines() or [""])[0][:300]

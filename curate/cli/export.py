@@ -120,8 +120,9 @@ def _export_input(input_path: str, out: str, fmt: str, tmp: Path, **options) -> 
     piece) and export it; print what was written."""
     from ..io.dispatch import is_run_folder  # startup
     from ..io.output import writing
+    from ..io.owned import read_remote_manifest
     from ..io.remote import is_url, redact
-    from ..manifest import read_manifest, read_remote_manifest
+    from ..manifest import read_manifest
 
     data, columns = input_parts(input_path, fmt, tmp)
     target = options["target"]

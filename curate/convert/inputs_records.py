@@ -20,7 +20,7 @@ import polars as pl
 
 from ..errors import CurateError
 from ..io import is_record_input
-from ..io.output import write_parquet
+from ..io.parquet import write_parquet
 from ..io.parts import PartWriter, Parts, part_name
 from ..record_schema import RECORD_SCHEMA
 from .dataset import DATASET, named_error

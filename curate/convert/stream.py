@@ -37,7 +37,7 @@ from ..errors import CurateError, InputError
 from ..io import input_files, iter_file
 from ..io.docs import is_doc_file, read_file_documents
 from ..io.encoding import UTF8
-from ..io.output import write_parquet
+from ..io.parquet import write_parquet
 from ..io.parts import PART_ROWS, Parts, PartWriter, part_name
 from ..io.remote import RemoteFile
 from ..record_schema import RECORD_SCHEMA

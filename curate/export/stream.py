@@ -29,7 +29,7 @@ import polars as pl
 
 from ..columns import DROP_REASON
 from ..io.jsonl import write_jsonl
-from ..io.output import write_parquet
+from ..io.parquet import write_parquet
 from ..io.parts import Parts, Piece, PartWriter, part_name
 from .card_inputs import piece_counts
 from ..judge.sources import NOT_RECORDED, _pair, source_label

@@ -24,8 +24,9 @@ replaces or removes only files it wrote); :mod:`curate.io.stale` clears an old r
 
 from __future__ import annotations
 
-from .dispatch import input_files, is_record_input, iter_file, iter_rows, read_records
-from .docs import iter_documents, read_document
+from .dispatch import (input_files, is_record_input, iter_documents, iter_file, iter_rows,
+                       read_records)
+from .docs import read_document
 from .jsonl import write_jsonl
 from .types import Document, RawRow
 

@@ -9,21 +9,22 @@ import polars as pl
 
 from ..errors import InputError
 from ..record_schema import RECORD_COLUMNS, RECORD_SCHEMA
-from .types import RawRow
-from .docs import DOC_SUFFIXES, is_doc_file
+from .docs import DOC_SUFFIXES, is_doc_file, read_file_documents
 from .encoding import UTF8
+from .formats import ROW_SUFFIXES, is_readable_name, row_suffix
 from .hf_disk import is_hf_dataset, is_hf_dataset_dict, iter_hf, splits
 from .json_array import iter_json
 from .jsonl import iter_jsonl
+from .owned import folder_kind, ignored_beside_run
 from .parts import Parts, part_files
 from .remote import RemoteFile, is_url, list_files, local_folder, local_path, record_files, redact
 from .tabular import iter_csv, iter_parquet
+from .types import Document, RawRow
 
+_BY_FORMAT = {"jsonl": iter_jsonl, "ndjson": iter_jsonl, "json": iter_json,
+              "parquet": iter_parquet, "csv": iter_csv}
 READERS: dict[str, Callable[[Path, str], Iterator[RawRow]]] = {
-    ".jsonl": iter_jsonl, ".jsonl.gz": iter_jsonl, ".ndjson": iter_jsonl,
-    ".ndjson.gz": iter_jsonl, ".json": iter_json, ".json.gz": iter_json,
-    ".parquet": iter_parquet, ".csv": iter_csv, ".csv.gz": iter_csv,
-}
+    suffix: _BY_FORMAT[suffix[1:].removesuffix(".gz")] for suffix in ROW_SUFFIXES}
 TEXT_READERS = (iter_jsonl, iter_json, iter_csv)  # the readers that take an ``encoding``
 SUPPORTED = ", ".join(list(READERS) + list(DOC_SUFFIXES) + ["a saved HF dataset folder"])
 
@@ -36,11 +37,8 @@ def reader_for(path: Path | RemoteFile) -> Callable[[Path, str], Iterator[RawRow
 
 
 def _reader_by_name(name: str) -> Callable[[Path, str], Iterator[RawRow]] | None:
-    name = name.lower()
-    for suffix in sorted(READERS, key=len, reverse=True):
-        if name.endswith(suffix):
-            return READERS[suffix]
-    return None
+    suffix = row_suffix(name)
+    return None if suffix is None else READERS[suffix]
 
 
 def is_run_folder(path: Path) -> bool:
@@ -83,8 +81,6 @@ def _walk(folder: Path, out: list[Path]) -> None:
 def _check_run_folder(folder: Path) -> None:
     """A run folder stands for its data.parquet: data files of the user's beside it would be
     ignored without a word, so they are an error."""
-    from .owned import ignored_beside_run  # startup
-
     ignored = ignored_beside_run(folder)
     if ignored:
         more = f" (and {len(ignored) - 1} more)" if len(ignored) > 1 else ""
@@ -96,14 +92,7 @@ def _check_run_folder(folder: Path) -> None:
 def _unfinished_run(folder: Path) -> bool:
     """A folder curate marked as a run folder (or with a run's manifest) but no data.parquet:
     its checkpoints must not be read as if they were a folder of data files."""
-    from .owned import folder_kind  # startup
-
     return not (folder / "data.parquet").exists() and folder_kind(folder) == "run"
-
-
-def is_readable_name(name: str) -> bool:
-    """Whether a file of this name is read as data (a row file or a document)."""
-    return _reader_by_name(name) is not None or name.lower().endswith(DOC_SUFFIXES)
 
 
 def input_files(path: str | Path) -> list[Path | RemoteFile]:
@@ -243,3 +232,13 @@ def record_input_columns(path: str | Path) -> list[str] | None:
     if is_url(path) or not is_record_input(path):
         return None
     return list(record_parts(path).schema)
+
+
+def iter_documents(path: str | Path, *, encoding: str = UTF8) -> Iterator[Document]:
+    """The documents of a file or folder (recursing, sorted, hidden files skipped); files that
+    give none are documents with ``error`` set."""
+    files = [f for f in input_files(path) if f.is_file() and is_doc_file(f)]
+    if not files:
+        raise InputError(f"no document files ({', '.join(DOC_SUFFIXES)}) found", file=str(path))
+    for f in files:
+        yield from read_file_documents(f, str(f), encoding=encoding)

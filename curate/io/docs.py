@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import InputError
 from .types import Document
 from .encoding import UTF8, decode_document
 from .extract import SUFFIXES, doc_type, read_documents
@@ -39,15 +38,3 @@ def read_document(path: Path, file: str | None = None, *, encoding: str = UTF8) 
     file = file or str(path)
     text = decode_document(local_path(path).read_bytes(), file, encoding)
     return Document(file, text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def iter_documents(path: str | Path, *, encoding: str = UTF8) -> Iterator[Document]:
-    """The documents of a file or folder (recursing, sorted, hidden files skipped); files that
-    give none are documents with ``error`` set."""
-    from .dispatch import input_files  # cycle
-
-    files = [f for f in input_files(path) if f.is_file() and is_doc_file(f)]
-    if not files:
-        raise InputError(f"no document files ({', '.join(DOC_SUFFIXES)}) found", file=str(path))
-    for f in files:
-        yield from read_file_documents(f, str(f), encoding=encoding)

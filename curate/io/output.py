@@ -4,8 +4,9 @@
                                     that it does not overlap the input, and that curate may
                                     write there (see curate.io.owned)
     with writing("runs/x"): ...     an OS error inside (a full disk) as a CurateError naming it
-    os_error_message(exc)           "runs/x/data.parquet: no space left on device (errno 28); ..."
-    write_parquet(df, path)         polars' writer, its OS errors kept (see the function)
+
+OS errors are put in words by :mod:`curate.os_errors`; :func:`curate.io.parquet.write_parquet`
+keeps the OS error of a failed parquet write.
 
 Both raise or return text without a traceback: a folder that is a file, a folder where nothing
 may be written and a full disk are things a user fixes by choosing another ``-o`` or freeing
@@ -14,8 +15,6 @@ space, not bugs.
 
 from __future__ import annotations
 
-import errno
-import os
 import re
 import tempfile
 from contextlib import contextmanager
@@ -23,22 +22,11 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from ..errors import CurateError
-from ..manifest import read_remote_manifest
+from ..os_errors import os_error_message
 from .dispatch import is_run_folder
-from .owned import check_export_output, check_run_output, shown
+from .owned import check_export_output, check_run_output, read_remote_manifest, shown
 from .remote import is_url, open_url, protocols
 
-_WAY_ON = {
-    errno.ENOSPC: "free some space or write elsewhere with -o",
-    errno.EDQUOT: "free some space or write elsewhere with -o",
-    errno.EACCES: "choose a folder you may write to with -o",
-    errno.EPERM: "choose a folder you may write to with -o",
-    errno.EROFS: "the file system is read-only; choose another folder with -o",
-    errno.ENOTDIR: "a file stands where a folder is needed; choose another -o",
-    errno.EEXIST: "a file stands where a folder is needed; choose another -o",
-    errno.EISDIR: "a folder stands where a file is written; move it away or choose another -o",
-}
-_OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
 def prepare_output(path: str | Path, *, flag: str = "-o", inputs: Iterable[Any] = (),
@@ -143,48 +131,3 @@ def writing(path: str | Path, *, flag: str = "-o") -> Iterator[None]:
         if getattr(exc, "filename", None) is None:
             message = f"{flag} {path}: {message}"
         raise CurateError(message) from None
-
-
-def write_parquet(df, path: str | Path, **options) -> None:
-    """``df.write_parquet(path, **options)``. When the write fails while polars writes the
-    footer, it reports ``Invalid thrift: transport error`` without the OS error (the whole file
-    was still in its buffer: small files with many nested columns); a plain write to the same
-    file then says what it was (a full disk: OSError ENOSPC)."""
-    try:
-        df.write_parquet(path, **options)
-    except Exception as exc:  # polars.exceptions.ComputeError
-        if "transport error" not in str(exc):
-            raise
-        try:
-            with open(path, "ab") as probe:
-                probe.write(bytes(1 << 16))
-        except OSError as io_error:
-            raise io_error from None
-        raise
-
-
-def os_errno(exc: BaseException) -> int | None:
-    """The OS error number of an OSError, or of a library error that quotes one (polars'
-    ``... (os error 28)``)."""
-    if isinstance(exc, OSError) and exc.errno:
-        return exc.errno
-    found = _OS_ERROR.search(str(exc))
-    return int(found.group(1)) if found else None
-
-
-def os_error_message(exc: BaseException) -> str | None:
-    """One line for an OS error (with the file, what happened and the way on); None when
-    ``exc`` is not one."""
-    code = os_errno(exc)
-    if code is None:
-        return None
-    file = getattr(exc, "filename", None)
-    where = f"{file}: " if file else ""
-    return f"{where}{_describe(exc)}"
-
-
-def _describe(exc: BaseException) -> str:
-    code = os_errno(exc)
-    what = os.strerror(code).lower() if code else str(exc)
-    way = _WAY_ON.get(code)
-    return f"{what} (errno {code})" + (f"; {way}" if way else "")

@@ -30,13 +30,11 @@ from typing import Any, Callable, Iterable
 
 from ..errors import CurateError
 from ..manifest import MANIFEST
+from .formats import is_readable_name
+from .layout import RUN_FILES, RUN_FOLDERS, RUN_LAYOUT  # noqa: F401  (named here)
 from .remote import is_url, open_url, redact, relative
 
 MARKER = ".curate.json"
-RUN_FILES = (MANIFEST, "data.parquet", "report.html", "bias.json", "pairs.parquet",
-             "merged.parquet")
-RUN_FOLDERS = ("stages", "rejected", "export", "cache", "select")
-RUN_LAYOUT = RUN_FILES + RUN_FOLDERS
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:
@@ -98,7 +96,7 @@ def check_run_output(out: str | Path, *, flag: str = "-o") -> None:
                               "writes there: write the run to a new or empty folder")
         if is_dir and not folder.user_data(name):
             continue  # another output of curate's, or no data: left as it is
-        if is_dir or _readable(name):
+        if is_dir or is_readable_name(name):
             what = "a folder" if is_dir else "a data file"
             raise CurateError(f"{flag} {out}: {where} is {what} curate did not write; a run "
                               "folder is read as its data.parquet alone, so it would be "
@@ -140,7 +138,7 @@ def ignored_beside_run(folder: Path) -> list[str]:
         if entry.is_dir():
             if _user_data(Path(entry.path)):
                 out.append(name + "/")
-        elif _readable(name):
+        elif is_readable_name(name):
             out.append(name)
     return out
 
@@ -227,19 +225,13 @@ def _parse_marker(data: bytes | None) -> dict[str, Any] | None:
     return marker if isinstance(marker, dict) and marker.get("written_by") == "curate" else None
 
 
-def _readable(name: str) -> bool:
-    from .dispatch import is_readable_name  # cycle
-
-    return is_readable_name(name)
-
-
 def _user_data(folder: Path) -> bool:
     """Whether a local subfolder holds data files and is not an output of curate's."""
     if folder_kind(folder) is not None:
         return False
     for _root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(not f.startswith(".") and _readable(f) for f in files):
+        if any(not f.startswith(".") and is_readable_name(f) for f in files):
             return True
     return False
 
@@ -263,3 +255,13 @@ def merge_remote_marker(folder: Path, url: str) -> None:
         files = sorted(set(marker.get("files") or []) | set(old))
         write_marker(folder, {k: v for k, v in marker.items() if k != "written_by"}
                      | {"files": files})
+
+
+def read_remote_manifest(url: str) -> dict[str, Any] | None:
+    """The manifest of the run folder at the fsspec ``url``; None when it is not a run folder
+    (a file, or a folder without a readable manifest.json)."""
+    fs, path = open_url(url)
+    try:
+        return json.loads(fs.cat_file(path.rstrip("/") + "/" + MANIFEST))
+    except (OSError, ValueError):  # not there (FileNotFoundError, NotADirectory), not JSON
+        return None

@@ -29,6 +29,8 @@ from typing import Iterator, Sequence
 
 import polars as pl
 
+from .parquet import write_parquet
+
 PART_ROWS = 50_000  # rows per piece: a piece of 60-word records is about 20 MB in memory
 ROW = "__row"  # a row's position in the whole dataset, where a step needs one
 _PART = re.compile(r"^part-(\d+)\.parquet$")
@@ -153,8 +155,6 @@ class PartWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def write(self, index: int, df: pl.DataFrame) -> Path:
-        from .output import write_parquet  # cycle
-
         path = self.folder / part_name(index)
         tmp = self.folder / f".{part_name(index)}.tmp"
         try:

@@ -35,6 +35,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import CurateError, InputError
+from .layout import RUN_LAYOUT
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*(://|::)")
 _GLOB = re.compile(r"[*\[]|\?(?![^/]*=)")  # a "?" before "key=value" is a query, not a glob
@@ -251,8 +252,6 @@ def _walk(fs, folder: str, root: str, root_url: str, readable, out: list) -> Non
     files = {n for n, e in entries.items() if e.get("type") != "directory"}
     here = join(root_url, relative(folder, root))
     if "manifest.json" in files and "data.parquet" in entries:  # a run: its final records
-        from .owned import RUN_LAYOUT  # cycle
-
         ignored = [n for n in sorted(files)
                    if not n.startswith(".") and n not in RUN_LAYOUT and readable(n)]
         if ignored:

@@ -163,7 +163,7 @@ def test_a_full_disk_is_one_line(gsm8k, tmp_path, monkeypatch):
     """The converter's parts written to /dev/full: the real parquet writer meets a full
     device."""
     import curate.convert.stream
-    from curate.io.output import write_parquet
+    from curate.io.parquet import write_parquet
 
     out = tmp_path / "run"
     monkeypatch.setattr(curate.convert.stream, "write_parquet",

@@ -6,7 +6,9 @@ import polars as pl
 import pytest
 
 from curate.errors import CurateError
-from curate.io.output import os_error_message, prepare_output, write_parquet, writing
+from curate.io.output import prepare_output, writing
+from curate.io.parquet import write_parquet
+from curate.os_errors import os_error_message
 
 
 def test_prepare_output_leaves_nothing_behind(tmp_path):
