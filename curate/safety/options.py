@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import polars as pl
 from pydantic import Field
 
-from ..errors import StageError
 from ..messages import prompt_messages, response_messages
 
 Threshold = Annotated[float, Field(ge=0, le=1)]
@@ -22,10 +21,10 @@ def part_text(part: str) -> pl.Expr:
             .list.join("\n").fill_null(""))
 
 
-def threshold_or_auto(where: str, value: Any) -> Any:
+def threshold_or_auto(value: Any) -> Any:
     """A threshold option that may be ``auto``, as given in a recipe or as a flag's text:
-    ``auto``, null, or a number in [0, 1]. A bad value is a StageError that names the option
-    (the generated flag of a number-or-``auto`` option takes any text)."""
+    ``auto``, null, or a number in [0, 1]. A bad value is a ValueError (a field validator's
+    error: the recipe check names its place, the CLI the flag the user typed)."""
     if value is None or value == AUTO or isinstance(value, bool):
         return value
     try:
@@ -33,6 +32,5 @@ def threshold_or_auto(where: str, value: Any) -> Any:
     except (TypeError, ValueError):
         number = None
     if number is None or not 0 <= number <= 1:
-        raise StageError(f"{where}: expected a number between 0 and 1, 'auto' or 'none', "
-                         f"not {value!r}")
+        raise ValueError(f"expected a number between 0 and 1, 'auto' or 'none', not {value!r}")
     return number

@@ -7,7 +7,7 @@ import json
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
 from ..errors import StageError
 from ..safety import scorers
@@ -67,9 +67,8 @@ class BiasOptions(StageOptions):
     @field_validator("identity_attack_max", "group_toxicity_max", "audit_toxic_above",
                      mode="before")
     @classmethod
-    def _threshold(cls, value: Any, info: ValidationInfo) -> Any:
-        flag = info.field_name.replace("_", "-")
-        return threshold_or_auto(f"safety.bias option {info.field_name} (--{flag})", value)
+    def _threshold(cls, value: Any) -> Any:
+        return threshold_or_auto(value)
 
 
 class Bias(RowScorer):

@@ -65,7 +65,7 @@ class ToxicityOptions(StageOptions):
     @field_validator("max", mode="before")
     @classmethod
     def _max(cls, value: Any) -> Any:
-        return threshold_or_auto("safety.toxicity option max (--toxicity-max)", value)
+        return threshold_or_auto(value)
 
     @field_validator("max_label")
     @classmethod

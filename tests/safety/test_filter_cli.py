@@ -1,10 +1,14 @@
 import json
 
+import click
 import polars as pl
 import pytest
 from click.testing import CliRunner
 
 from curate.cli import cli
+from curate.cli.usage import built
+from curate.stages.safety_bias import Bias
+from curate.stages.safety_toxicity import Toxicity
 
 ROWS = [("your code was helpful", "you are a idiot"),
         ("the report is about women", "all women are worthless"),
@@ -82,3 +86,35 @@ def test_filter_audits_the_run_with_the_disparity_flags(tmp_path, monkeypatch):
     assert (women["records_in"], women["removed_rate"], women["removal_ratio"]) == (3, 1.0, 2.5)
     assert women["flags"] == ["over_removed", "often_toxic"]
     assert audit["thresholds"]["disparity_max"] == 2
+
+
+@pytest.mark.parametrize("stage, options, place", [
+    ("safety.toxicity", "{max: high}", "stages[1].with.max: expected a number between 0 and 1, "
+                                       "'auto' or 'none', not 'high'"),
+    ("safety.bias", "{group_toxicity_max: 1.5}", "stages[1].with.group_toxicity_max: expected a "
+                                                 "number between 0 and 1, 'auto' or 'none', "
+                                                 "not 1.5"),
+])
+def test_a_bad_auto_threshold_in_a_recipe_names_its_place(tmp_path, stage, options, place):
+    (tmp_path / "in.jsonl").write_text(json.dumps({"instruction": "a", "input": "",
+                                                   "output": "b"}) + "\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: t\ninputs:\n  - {{path: in.jsonl, format: alpaca, name: a}}\n"
+                      f"stages:\n  - use: quality.rules\n  - use: {stage}\n"
+                      f"    with: {options}\n")
+    result = CliRunner().invoke(cli, ["validate", str(recipe)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {recipe}: {place}\n"
+
+
+@pytest.mark.parametrize("cls, options, message", [
+    (Toxicity, {"max": "high"},
+     "--toxicity-max: expected a number between 0 and 1, 'auto' or 'none', not 'high'"),
+    (Bias, {"identity_attack_max": 2},
+     "--identity-attack-max: expected a number between 0 and 1, 'auto' or 'none', not 2"),
+])
+def test_a_bad_auto_threshold_as_options_of_a_command_names_its_flag(cls, options, message):
+    """The validator says what is wrong; the one mapper (cli.usage) names the flag."""
+    with pytest.raises(click.UsageError) as caught:
+        built(cls, options)
+    assert caught.value.message == message
