@@ -40,10 +40,11 @@ def os_error_message(exc: BaseException) -> str | None:
         return None
     file = getattr(exc, "filename", None)
     where = f"{file}: " if file else ""
-    return f"{where}{_describe(exc)}"
+    return f"{where}{describe(exc)}"
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """What happened (the OS's words and the errno) and the way on, without the file."""
     code = os_errno(exc)
     what = os.strerror(code).lower() if code else str(exc)
     way = _WAY_ON.get(code)

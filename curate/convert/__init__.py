@@ -24,7 +24,8 @@ from ..io.remote import redact
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT
 from .detect import FORCED, detect_format
-from .stream import REJECTED_SCHEMA, PartsResult, Settings, convert_files
+from .file_task import REJECTED_SCHEMA, Settings
+from .stream import PartsResult, convert_files
 
 FORMATS = ("auto", "alpaca", "sharegpt", "openai", "dolly", "hh-rlhf", "alpaca-eval", "records",
            "docs", "alpaca-eval-outputs", "alpaca-eval-annotations", "prompts", "passages",

@@ -27,7 +27,8 @@ from .converter import ON_ERROR_HINT
 from .dataset import DATASET, INPUT_NAME, named_error
 from .inputs_records import convert_with_records
 from .named_files import convert_named_files
-from .stream import PartsResult, Settings
+from .file_task import Settings
+from .stream import PartsResult
 
 __all__ = ["DATASET", "Source", "convert_inputs", "parse_named"]
 

@@ -25,7 +25,8 @@ from ..io.parts import PartWriter, Parts, part_name
 from ..record_schema import RECORD_SCHEMA
 from .dataset import DATASET, named_error
 from .named_files import convert_named_files
-from .stream import REJECTED_SCHEMA, PartsResult
+from .file_task import REJECTED_SCHEMA
+from .stream import PartsResult
 
 
 def convert_with_records(sources, settings, kept_dir: Path, rejected_dir: Path, *, engine,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..errors import CurateError, InputError
 from .dataset import named_error
-from .stream import FileTask, PartsResult, convert_files, file_tasks
+from .file_task import FileTask
+from .stream import PartsResult, convert_files, file_tasks
 
 
 def convert_named_files(sources: list[Source], settings: list[Settings], kept_dir: Path,

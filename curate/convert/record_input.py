@@ -19,7 +19,8 @@ from ..io.dispatch import as_records, check_record_schema, input_files, record_p
 from ..io.parts import PART_ROWS, Piece, PartWriter
 from ..io.remote import is_url, redact
 from ..record_schema import MESSAGES
-from .stream import REJECTED_SCHEMA, PartsResult
+from .file_task import REJECTED_SCHEMA
+from .stream import PartsResult
 
 
 @dataclass(frozen=True)

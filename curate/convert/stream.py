@@ -4,8 +4,9 @@
     res.kept, res.rejected                     # Parts: folders of part files
     res.rows_in, res.rows_out, res.drops       # counts; res.formats, res.columns per file
 
-Each input file is one picklable :class:`FileTask` that ``engine.map`` runs (in this process,
-or as a Ray task on a worker that shares the run folder's storage). It reads its rows in
+Each input file is one picklable :class:`~curate.convert.file_task.FileTask` that
+``engine.map`` runs (in this process, or as a Ray task on a worker that shares the run
+folder's storage). It reads its rows in
 batches (parquet by row groups and batches, JSON Lines by lines), converts them with a
 :class:`~curate.convert.converter.Converter` and writes the records as part files of at most
 ``rows`` rows (``f<file>-<batch>.parquet`` in a scratch folder), the rejected rows beside them,
@@ -31,71 +32,20 @@ import os
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
 import polars as pl
 
-from ..errors import CurateError, InputError
-from ..io import input_files, iter_file
-from ..io.docs import is_doc_file, read_file_documents
-from ..io.encoding import UTF8
+from ..errors import InputError
+from ..io import input_files
+from ..io.docs import is_doc_file
 from ..io.parquet import write_parquet
 from ..io.parts import PART_ROWS, Parts, PartWriter, part_name
-from ..io.remote import RemoteFile
+from ..progress import bar
 from ..record_schema import RECORD_SCHEMA
-from ..records import records_to_frame
-from .columns import ColumnMap
-from .converter import ON_ERROR_HINT, Converter
-from .dataset import DATASET, named_error
+from ..records import frame_to_records, record_id
+from .dataset import DATASET, id_source
 from .documents import DocStats
-from .detect import FORCED
-
-REJECTED_SCHEMA = {"file": pl.String, "line": pl.Int64, "field": pl.String,
-                   "drop_reason": pl.String, "detail": pl.String, "raw": pl.String}
-KEYS_SCHEMA = {"gid": pl.String, "line": pl.Int64, "base": pl.UInt64}
-FRAME_ROWS = 8192  # records held as dicts before they become a frame
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How the files are read (picklable: format by name)."""
-
-    format: str = "auto"
-    kind: str | None = None
-    on_error: str = "raise"
-    columns: ColumnMap | None = None
-    encoding: str = UTF8
-    hint: str = ON_ERROR_HINT
-    dataset: str | None = None  # the named input these files are (column ``dataset``)
-
-
-@dataclass(frozen=True)
-class FileTask:
-    index: int
-    entry: Path | RemoteFile
-    doc: bool
-    settings: Settings
-    scratch: str
-    rows: int = PART_ROWS
-    limit: int | None = None
-    track: frozenset[str] | None = frozenset()  # given ids checked for repeats (None: all)
-    seen: tuple[tuple[str, int], ...] = ()  # tracked ids used before this file, with their line
-
-
-@dataclass
-class FileResult:
-    index: int
-    limit: int | None = None
-    read: int = 0
-    kept: list[tuple[str, int]] = field(default_factory=list)      # (batch file, rows)
-    rejected: list[tuple[str, int]] = field(default_factory=list)
-    drops: dict[str, int] = field(default_factory=dict)
-    formats: dict[str, str] = field(default_factory=dict)
-    columns: dict[str, str] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)  # tracked ids used, with their line
-    documents: DocStats = field(default_factory=DocStats)
-
-    @property
-    def rows_out(self) -> int:
-        return sum(n for _, n in self.kept)
+from .file_task import REJECTED_SCHEMA, FileResult, FileTask, Settings, convert_file
 
 
 @dataclass
@@ -109,119 +59,6 @@ class PartsResult:
     columns: dict[str, str] = field(default_factory=dict)  # file -> column map
     # documents read, pages, characters, rejected files (DocStats.as_dict); {} without any
     documents: dict = field(default_factory=dict)
-
-
-class _Sink:
-    """One file's outputs, written as batch files of at most ``rows`` rows."""
-
-    def __init__(self, task: FileTask):
-        self.task, self.res = task, FileResult(task.index)
-        self.root = Path(task.scratch)
-        self.frames: list[pl.DataFrame] = []
-        self.keys: dict[str, list] = {c: [] for c in KEYS_SCHEMA}
-        self.rejected: list[pl.DataFrame] = []
-        self.held = self.held_rejected = 0
-
-    def _name(self, kind: str, n: int) -> Path:
-        return self.root / kind / f"f{self.task.index:06d}-{n:06d}.parquet"
-
-    def add(self, conv: Converter, *, final: bool = False) -> None:
-        """Take the converter's records and rejected rows; write what makes a whole part."""
-        records, lines, rejected = conv.take()
-        if records:
-            for rec, line in zip(records, lines):
-                base = rec.pop("__base", False)
-                self.keys["gid"].append(None if base else rec["id"])
-                self.keys["line"].append(line)
-                self.keys["base"].append(int(rec["id"], 16) if base else None)
-            frame = records_to_frame(records)
-            if self.task.settings.dataset is not None:
-                frame = frame.with_columns(pl.lit(self.task.settings.dataset, pl.String)
-                                           .alias(DATASET))
-            self.frames.append(frame)
-            self.held += len(records)
-        if rejected["file"]:
-            frame = pl.DataFrame(rejected, schema=REJECTED_SCHEMA)
-            if self.task.settings.dataset is not None:
-                frame = frame.with_columns(pl.lit(self.task.settings.dataset, pl.String)
-                                           .alias(DATASET))
-            self.rejected.append(frame)
-            self.held_rejected += len(rejected["file"])
-            for r in rejected["drop_reason"]:
-                self.res.drops[r] = self.res.drops.get(r, 0) + 1
-        while self.held >= self.task.rows or (final and self.held):
-            self._write_kept()
-        while self.held_rejected >= self.task.rows or (final and self.held_rejected):
-            self._write_rejected()
-
-    def _write_kept(self) -> None:
-        rows = self.task.rows
-        df = pl.concat(self.frames) if len(self.frames) > 1 else self.frames[0]
-        head, rest = df.slice(0, rows), df.slice(rows)
-        keys = pl.DataFrame({c: v[:rows] for c, v in self.keys.items()}, schema=KEYS_SCHEMA)
-        self.keys = {c: v[rows:] for c, v in self.keys.items()}
-        n = len(self.res.kept)
-        for kind, frame in (("kept", head), ("keys", keys)):
-            path = self._name(kind, n)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_parquet(frame, path, compression="lz4")
-        self.res.kept.append((self._name("kept", n).name, head.height))
-        self.frames = [rest] if rest.height else []
-        self.held = rest.height
-
-    def _write_rejected(self) -> None:
-        rows = self.task.rows
-        df = pl.concat(self.rejected) if len(self.rejected) > 1 else self.rejected[0]
-        head, rest = df.slice(0, rows), df.slice(rows)
-        n = len(self.res.rejected)
-        path = self._name("rejected", n)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_parquet(head, path, compression="lz4")
-        self.res.rejected.append((path.name, head.height))
-        self.rejected = [rest] if rest.height else []
-        self.held_rejected = rest.height
-
-
-def convert_file(task: FileTask) -> FileResult:
-    """Convert one input file into batch files under ``task.scratch`` (see the module doc)."""
-    s = task.settings
-    if s.dataset is None:
-        return _convert_file(task)
-    try:
-        return _convert_file(task)
-    except CurateError as exc:  # which input, with the file and line the error names
-        raise named_error(exc, s.dataset) from None
-
-
-def _convert_file(task: FileTask) -> FileResult:
-    s = task.settings
-    conv = Converter(FORCED.get(s.format), s.kind, s.on_error, task.limit, s.columns, s.hint,
-                     track=task.track, dataset=s.dataset)
-    conv.ids.update(task.seen)
-    sink = _Sink(task)
-    step = min(FRAME_ROWS, task.rows)
-    if task.doc:  # a file of documents (an archive holds many), each read as it comes
-        for doc in read_file_documents(task.entry, str(task.entry), encoding=s.encoding):
-            if conv.full():
-                break
-            conv.document(doc, passages=s.format == "passages")
-            if len(conv.kept) >= step or len(conv.rejected["file"]) >= step:
-                sink.add(conv)
-    else:
-        for raw in iter_file(task.entry, encoding=s.encoding):
-            if conv.full():
-                break
-            conv.row(raw)
-            if len(conv.kept) >= step or len(conv.rejected["file"]) >= step:
-                sink.add(conv)
-    sink.add(conv, final=True)
-    res = sink.res
-    res.read, res.formats, res.columns = conv.read, conv.formats, conv.columns
-    res.documents = conv.docs
-    res.limit = task.limit
-    if task.track:
-        res.ids = conv.ids
-    return res
 
 
 def file_tasks(path: str | Path, settings: Settings, scratch: Path,
@@ -287,8 +124,6 @@ def convert_files(path: str | Path | None, kept_dir: Path, rejected_dir: Path, *
 def _run(engine, tasks: list[FileTask], limit: int | None) -> list[FileResult]:
     if limit is None:
         return engine.map(convert_file, tasks, desc="convert")
-    from ..progress import bar
-
     results, left = [], limit
     with bar(total=limit, desc="convert") as progress:
         for task in tasks:
@@ -409,10 +244,6 @@ def _number_repeats(engine, results: list[FileResult], scratch: Path, kept: Part
 
 def _renumber(item: tuple[str, list[tuple[int, int]]]) -> None:
     """Set the ids of the repeats in one part: ``record_id(source, record, n)``."""
-    from ..records import frame_to_records, record_id
-
-    from .dataset import id_source
-
     path, marks = item
     df = pl.read_parquet(path)
     ids = df["id"].to_list()

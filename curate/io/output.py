@@ -22,7 +22,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from ..errors import CurateError
-from ..os_errors import os_error_message
+from ..os_errors import describe, os_error_message
 from .dispatch import is_run_folder
 from .owned import check_export_output, check_run_output, read_remote_manifest, shown
 from .remote import is_url, open_url, protocols
@@ -65,7 +65,7 @@ def _check_local(path: str | Path, flag: str) -> None:
         with tempfile.TemporaryFile(dir=there):
             pass
     except OSError as exc:
-        raise CurateError(f"{flag} {path}: cannot write in {there}: {_describe(exc)}") from None
+        raise CurateError(f"{flag} {path}: cannot write in {there}: {describe(exc)}") from None
 
 
 def check_overlap(given: Any, out: str | Path, *, flag: str = "-o") -> None:

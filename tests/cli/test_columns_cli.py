@@ -162,11 +162,11 @@ def test_output_that_is_a_file_or_unwritable(gsm8k, tmp_path):
 def test_a_full_disk_is_one_line(gsm8k, tmp_path, monkeypatch):
     """The converter's parts written to /dev/full: the real parquet writer meets a full
     device."""
-    import curate.convert.stream
+    import curate.convert.file_task
     from curate.io.parquet import write_parquet
 
     out = tmp_path / "run"
-    monkeypatch.setattr(curate.convert.stream, "write_parquet",
+    monkeypatch.setattr(curate.convert.file_task, "write_parquet",
                         lambda df, path, **options: write_parquet(df, "/dev/full", **options))
     r = invoke("convert", gsm8k, "-o", out)
     assert r.exit_code == 1
