@@ -15,6 +15,9 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
                       model_validator)
 
 from .errors import CurateError, RecipeError
+from .io.encoding import check_encoding
+from .stages.base import field_error
+from .stages.registry import stage_class
 
 ON_ERROR = ("raise", "skip")
 # export() options that are about writing, not the target's row format
@@ -64,7 +67,6 @@ class InputSpec(_Strict):
     @model_validator(mode="after")
     def _map_or_format(self) -> "InputSpec":
         from .convert import ColumnMap, kind_problem
-        from .stages.base import field_error
 
         if self.columns is not None and self.format != "auto":
             raise ValueError(f"columns reads the rows through the column map; it does not go "
@@ -78,8 +80,6 @@ class InputSpec(_Strict):
     @field_validator("encoding")
     @classmethod
     def _codec(cls, encoding: str) -> str:
-        from .io.encoding import check_encoding
-
         try:
             check_encoding(encoding)
         except CurateError as exc:
@@ -137,7 +137,6 @@ class ExportSpec(_Strict):
     @model_validator(mode="after")
     def _held_out(self) -> "ExportSpec":
         from .export.split import held_out_problem
-        from .stages.base import field_error
 
         problem = held_out_problem(self.test_size, self.validation_size)
         if problem is not None:
@@ -299,7 +298,6 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
     except ValidationError as exc:
         _raise_first(exc, file=file)
     from .export import TARGETS, check_writer_options, get_target
-    from .stages.registry import stage_class
 
     for i, spec in enumerate(recipe.stages):
         try:

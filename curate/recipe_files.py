@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import RecipeError
+from .io.dispatch import record_input_columns
+from .io.remote import is_url
+from .stages.plan import check_columns, input_columns
+from .stages.registry import stage_class
 
 if TYPE_CHECKING:  # pragma: no cover
     from .recipe import InputSpec, Recipe
@@ -20,8 +24,6 @@ def resolve_input_path(recipe: Recipe, recipe_file: Path | None) -> Path | str:
 def resolve_path(given: str, recipe_file: Path | None) -> Path | str:
     """A relative input path is taken from the working directory, or else from the recipe's
     folder; an fsspec URL (``s3://...``, ``memory://...``) is kept as it is."""
-    from .io.remote import is_url
-
     if is_url(given):
         return given
     path = Path(given)
@@ -44,9 +46,6 @@ def check_recipe_files(recipe: Recipe, recipe_file: Path | None = None) -> None:
     or the values of a NAME=PATH mapping, which ``required`` wants not empty). RecipeError
     naming the place, e.g.
     ``stages[1].with.benchmarks.mmlu: mmlu.jsonl: no such file or folder``."""
-    from .io.remote import is_url
-    from .stages.registry import stage_class
-
     file = str(recipe_file) if recipe_file is not None else None
     for i, (name, spec, path) in enumerate(resolve_inputs(recipe, recipe_file)):
         if not is_url(path) and not Path(path).exists():
@@ -78,9 +77,6 @@ def check_recipe_columns(recipe: Recipe, *, recipe_file: Path | None = None,
     :func:`curate.stages.plan.check_columns`) in ``columns`` (default: the record columns,
     and the columns of the local record inputs, read from their schemas, and ``dataset`` with
     named inputs)."""
-    from .stages.plan import check_columns, input_columns
-    from .stages.registry import stage_class
-
     if columns is None:
         columns = recipe_input_columns(recipe, recipe_file)
     stages = [(name, stage_class(spec.use)(spec.with_))
@@ -93,7 +89,6 @@ def recipe_input_columns(recipe: Recipe, recipe_file: Path | None = None) -> lis
     """The columns the inputs bring besides the record columns: those of record inputs (every
     one has them, read from its schema) and ``dataset`` with named inputs."""
     from .convert.inputs import DATASET
-    from .io.dispatch import record_input_columns
 
     found = [record_input_columns(path) or [] for _, _, path in
              resolve_inputs(recipe, recipe_file)]

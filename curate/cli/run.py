@@ -8,6 +8,7 @@ import click
 
 from ..recipe import load_recipe
 from ..recipe_files import check_recipe_columns, check_recipe_files, resolve_input_path
+from ..stages.registry import stage_class, stage_ids
 
 
 @click.command()
@@ -62,8 +63,6 @@ def validate(recipe_file):
 @click.command()
 def stages():
     """List the stages a recipe can use."""
-    from ..stages.registry import stage_class, stage_ids  # startup
-
     for stage_id in stage_ids():
         cls = stage_class(stage_id)
         click.echo(f"{stage_id:<16} {cls.summary}")

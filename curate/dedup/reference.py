@@ -56,6 +56,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import polars as pl
 
+from ..io import input_files
+from ..io.owned import export_files, folder_kind
 from ..io.parts import PART_ROWS, ROW, PartWriter, Parts, Piece
 
 REFERENCE_REASON = "duplicate_of_reference"
@@ -82,8 +84,6 @@ def reference_files(path: str | Path) -> list[Path]:
     """What a reference reads: the split files of a curate export folder (its ``*.parquet``
     splits, which hold the same records as its ``*.jsonl``; not its ``rejected/``), else the
     dataset argument itself."""
-    from ..io.owned import export_files, folder_kind
-
     path = Path(path)
     if path.is_dir() and folder_kind(path) == "export":
         listed = [f for f in export_files(path) if "/" not in f]
@@ -98,8 +98,6 @@ def content_digest(path: str | Path) -> str:
     """The hash of the bytes of the files a reference reads (see the module docs and
     :func:`reference_files`); computed once per process for the same files, sizes and
     modification times."""
-    from ..io import input_files
-
     root = Path(path)
     files = []
     entries = [Path(str(e)) for f in reference_files(path) for e in input_files(f)]

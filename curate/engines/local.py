@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 import numpy as np
 import polars as pl
 
+from ..embed import encode_texts, precision
 from ..io.parts import write_parts
 from ..progress import bar
 from ..records import conform
 from ..stages.context import Shape, StageContext
 from ..stages.results import StageData, StageOutput, StageResult
+from ..vectors import Vectors, view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..stages.base import Stage
@@ -86,8 +88,6 @@ class LocalEngine:
                 desc: str = "embed") -> Callable[[list[str]], np.ndarray]:
         """A function that embeds a short list of texts with the sentence-transformers
         ``model`` (a dataset goes through :meth:`embed_pieces`)."""
-        from ..embed import encode_texts  # startup
-
         def encode(texts: list[str]) -> np.ndarray:
             return encode_texts(texts, model=model, batch_size=batch_size, desc=desc)
         return encode
@@ -97,28 +97,23 @@ class LocalEngine:
                      desc: str = "embed", sizes: Sequence[int] | None = None) -> list[R]:
         """``fn(encode, item)`` of every item, ``encode`` embedding texts with ``model`` (here
         this process's one copy of it)."""
-        from ..embed import encode_texts, precision  # startup
-
         encode = partial(encode_texts, model=model, batch_size=batch_size, desc=desc,
                          path=precision())
         return self.map(lambda item: fn(encode, item), items, desc=desc, sizes=sizes)
 
     def cosine_pairs(self, emb, threshold: float) -> np.ndarray:
         from ..dedup.cosine import cosine_pairs  # startup
-        from ..vectors import view
 
         return cosine_pairs(view(emb), threshold)
 
     def clustered_cosine_pairs(self, emb, threshold: float, clusters: int, *,
                                seed: int = 0) -> np.ndarray:
         from ..dedup.cosine import clustered_cosine_pairs  # startup
-        from ..vectors import view
 
         return clustered_cosine_pairs(view(emb), threshold, clusters, seed=seed)
 
     def kcenter(self, X, k: int, **options):
         from ..select.kcenter import kcenter_greedy  # startup
-        from ..vectors import Vectors, view
 
         return kcenter_greedy(view(X) if isinstance(X, Vectors) else X, k, **options)
 

@@ -29,6 +29,7 @@ from ..dedup.reference import DUPLICATE_OF, REFERENCE_REASON
 from ..dedup.shingles import unique
 from ..io.parts import ROW
 from .base import DROP_REASON, KEPT_ID, PieceReport, StageContext, StageData, StageOutput
+from .dedup_keep import check_keep as check, keep_columns, rank_keys
 from .marks import apply_marks, finish_marks, take
 
 LENGTH = "length"  # the column keep: longest ranks by (see dedup_keep.rank_keys)
@@ -38,8 +39,6 @@ _COLUMNS = {DUP_CLUSTER: pl.String, KEPT_ID: pl.String}
 def check_keep(keep, schema: pl.Schema) -> None:
     """Raise CurateError for a ``keep`` option the data cannot rank by (see
     :func:`curate.stages.dedup_keep.check_keep`): a bad keep fails before the work."""
-    from .dedup_keep import check_keep as check
-
     check(keep, schema)
 
 
@@ -103,8 +102,6 @@ def cluster_output(stage, data: StageData, pairs: np.ndarray, ctx: StageContext,
     ``references``: marks of the rows that duplicate a reference (``__row``,
     ``duplicate_of``; see :mod:`curate.stages.dedup_against`): they are removed as such and
     take no part in the clusters (a reference match wins over a copy among the new rows)."""
-    from .dedup_keep import keep_columns, rank_keys
-
     keep = stage.options.keep
     check_keep(keep, data.source.schema)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)

@@ -29,12 +29,15 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from ..dedup.reference import (DUPLICATE_OF, REF_INDEX, REF_ROW, ReferenceIndex, building,
-                               content_digest, first_matches, index_folder, lookup,
-                               open_index, publish)
+                               content_digest, first_matches, index_folder, lookup, open_index,
+                               publish, reference_files, rows_of_pieces)
 from ..errors import CurateError
-from ..io.parts import ROW, Parts
+from ..io.dispatch import is_record_input, record_parts
+from ..io.parts import Parts, ROW, part_name
+from ..io.remote import is_url
 from .base import StageContext, StageData, StageOptions, StageOutput
 from .dedup_keep import Keep
+from .keyed import group_by_key
 
 _NAME = re.compile(r"^[^\s:]+$")
 
@@ -104,8 +107,6 @@ def read_rows(engine, records: Parts, rows, column: str, desc: str) -> pl.DataFr
     frame would keep every string buffer of its part alive: a reference's texts, in full)."""
     import numpy as np
 
-    from ..dedup.reference import rows_of_pieces
-
     wanted = np.unique(np.asarray(rows, dtype=np.int64))
     items = rows_of_pieces(records.pieces(), wanted)
     out = engine.map(partial(_read_piece, column=column), items, desc=desc,
@@ -139,8 +140,6 @@ def references(stage, ctx: StageContext, engine) -> list[ReferenceIndex]:
     (by ``stage.build_index(tmp, source, ctx, engine)``) and cached."""
     out = []
     for name, given in stage.options.against.items():
-        from ..io.remote import is_url
-
         if is_url(given):
             raise CurateError(f"against.{name}: {given}: a reference must be a local path")
         path = Path(given)
@@ -179,9 +178,6 @@ def _records(path: Path, work: Path, ctx: StageContext, engine) -> tuple[Parts, 
     place): curate's own records (a run folder, a records parquet) where they are; anything
     else converted by curate's readers, an export folder's splits one after another."""
     from ..convert import convert_parts
-    from ..dedup.reference import reference_files
-    from ..io.dispatch import is_record_input, record_parts
-    from ..io.parts import part_name
 
     files = reference_files(path)
     if len(files) == 1 and is_record_input(files[0]):
@@ -216,8 +212,6 @@ def run_keyed(stage, data: StageData, ctx: StageContext, engine) -> StageOutput:
     """A keyed dedup stage's run (see :mod:`curate.stages.keyed`) with its references: the
     stage's ``sign`` also looks its keys up in the references' (see :func:`match_keyed`);
     ``stage.finish(..., against=...)`` decides."""
-    from .keyed import group_by_key
-
     stage.prepare(data.source.schema, ctx)
     indexes = references(stage, ctx, engine)
     if not indexes:

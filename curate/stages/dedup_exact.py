@@ -10,12 +10,16 @@ import numpy as np
 import polars as pl
 
 from ..columns import DUP_CLUSTER
+from ..dedup.reference import build_keyed
 from ..io.parts import ROW
 from ..messages import MESSAGE_PARTS, Part, join_messages, message_text
 from ..text import normalize_expr
 from .base import StageContext, StageData, StageOutput, StageResult
-from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
+from .clusters import cluster_output, write_clusters
+from .dedup_against import Against, ReferenceOptions, match_keyed, reference_digests, run_keyed
+from .dedup_keep import check_keep, keep_columns
 from .keyed import KeyedGrouping, key_columns
+from .marks import finish_marks, take
 
 REASON = "duplicate_exact"
 
@@ -123,21 +127,15 @@ class ExactDedup(KeyedGrouping):
     options: ExactDedupOptions
 
     def columns_read(self) -> tuple[str, ...]:
-        from .dedup_keep import keep_columns
-
         return keep_columns(self.options.keep)
 
     def prepare(self, schema: pl.Schema, ctx: StageContext) -> None:
-        from .dedup_keep import check_keep
-
         check_keep(self.options.keep, schema, longest=False)
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         return run_keyed(self, data, ctx, engine)
 
     def resolved(self) -> dict:
-        from .dedup_against import reference_digests
-
         return reference_digests(self)
 
     def index_params(self) -> dict:
@@ -146,8 +144,6 @@ class ExactDedup(KeyedGrouping):
 
     def build_index(self, tmp, source, ctx: StageContext, engine) -> dict:
         """A reference's keys: its records' key digests, one reference row a key."""
-        from ..dedup.reference import build_keyed
-
         return build_keyed(tmp, source, engine, sign=partial(_sign, on=self.options.on),
                            columns=self.sign_columns(source.schema), extra={},
                            key=self.ref_key, limit=1, keys_per_row=1,
@@ -175,9 +171,6 @@ class ExactDedup(KeyedGrouping):
         the grouped rows are read, the marks applied in a streaming pass. Rows whose key is a
         reference's are removed as its duplicates (every row of such a group: they share
         the key)."""
-        from .clusters import cluster_output, write_clusters
-        from .marks import finish_marks, take
-
         refs = None
         stats: dict = {"on": self.options.on}
         if against is not None:

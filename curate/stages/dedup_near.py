@@ -11,14 +11,18 @@ from pydantic import Field
 
 from ..columns import DUP_CLUSTER
 from ..dedup.components import resolve_clusters
-from ..dedup.lsh import optimal_param
+from ..dedup.lsh import WINDOW, bucket_pairs, optimal_param
+from ..dedup.reference import REF_INDEX, REF_ROW, build_keyed, read_blob
+from ..dedup.shingles import shingle_hashes, unique
 from ..io.parts import ROW
 from ..messages import MESSAGE_PARTS, Part, join_contents
 from ..text import nfkc
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
-from .dedup_against import Against, ReferenceOptions, run_keyed, match_keyed
+from .clusters import LENGTH, check_keep, cluster_output
+from .dedup_against import Against, ReferenceOptions, match_keyed, reference_digests, run_keyed
 from .dedup_keep import keep_columns, then_of
 from .keyed import KeyedGrouping, key_columns
+from .marks import take
 from .options import DedupOptions, keep_column
 
 REASON = "duplicate_near"
@@ -150,8 +154,6 @@ class NearDedup(KeyedGrouping):
         return run_keyed(self, data, ctx, engine)
 
     def resolved(self) -> dict:
-        from .dedup_against import reference_digests
-
         return reference_digests(self)
 
     def index_params(self) -> dict:
@@ -164,9 +166,6 @@ class NearDedup(KeyedGrouping):
         """A reference's keys: its records' band buckets (the first :data:`WINDOW` reference
         rows of a bucket, as a bucket pairs a row with its next ``WINDOW``), and their
         compared texts for the Jaccard check."""
-        from ..dedup.lsh import WINDOW
-        from ..dedup.reference import build_keyed
-
         return build_keyed(tmp, source, engine, sign=partial(_sign_batch, stage=self),
                            columns=self.sign_columns(source.schema), extra={},
                            blobs={_TEXT: compared_text(self.options.on)},
@@ -178,8 +177,6 @@ class NearDedup(KeyedGrouping):
         return optimal_param(o.threshold, o.num_perm, *_WEIGHTS[o.verify])
 
     def prepare(self, schema: pl.Schema, ctx: StageContext) -> None:
-        from .clusters import check_keep
-
         check_keep(self.options.keep, schema)  # a bad keep column fails before the work
 
     def keys_per_row(self) -> int:
@@ -192,7 +189,6 @@ class NearDedup(KeyedGrouping):
         """One keyed row per (record with words, band): ``__row``, ``__band`` and ``__hash``
         (the band's MinHash bucket, salted by the record kind)."""
         from ..dedup.minhash import minhash_bands
-        from ..dedup.shingles import shingle_hashes
 
         o = self.options
         bands, rows = self.banding()
@@ -215,8 +211,6 @@ class NearDedup(KeyedGrouping):
         The sort is stable and ``part`` lists a bucket's rows in row order, so each bucket's
         rows stay in row order. Each pair once (it may meet in several of the part's bands):
         less to send to the driver."""
-        from ..dedup.lsh import bucket_pairs
-
         found = [np.zeros((0, 2), np.int64)]
         for band in part[_BAND].unique().sort().to_list():
             t = part.filter(pl.col(_BAND) == band).sort(_HASH, maintain_order=True)
@@ -232,10 +226,6 @@ class NearDedup(KeyedGrouping):
         a candidate pair (read in one pass, with their ids and keep columns), joined into
         clusters by :func:`curate.stages.clusters.cluster_output`; candidates of the
         references (``against``) checked the same way against the references' texts."""
-        from ..dedup.shingles import unique
-        from .clusters import LENGTH, cluster_output
-        from .marks import take
-
         o = self.options
         n = data.source.height
         if grouped.height:
@@ -282,8 +272,6 @@ def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.S
     """The reference candidates (``__row``, ``__refidx``, ``__ref``) whose Jaccard with the
     reference record reaches the threshold; ``texts``: the new rows' texts (nfkc) at
     ``rows``. The reference texts are read from the index, one reference at a time."""
-    from ..dedup.reference import REF_INDEX, REF_ROW, read_blob
-
     kept = [refs.clear()]
     for k, index in enumerate(against.indexes):
         mine = refs.filter(pl.col(REF_INDEX) == k)
@@ -303,7 +291,6 @@ def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:
     """Exact Jaccard of ``pairs`` (indices into ``texts``), in batches of
     :data:`VERIFY_BATCH` pairs: only the texts of a batch are shingled at a time."""
     from ..dedup.jaccard import pair_jaccard
-    from ..dedup.shingles import unique
 
     sims = np.empty(pairs.shape[0], np.float64)
     for start in range(0, pairs.shape[0], VERIFY_BATCH):

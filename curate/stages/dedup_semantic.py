@@ -13,9 +13,10 @@ from ..columns import DUP_CLUSTER
 from ..embed import DEFAULT_MODEL, TEXT_FORM, precision
 from ..io.parts import PART_ROWS, ROW
 from .base import Stage, StageContext, StageData, StageOutput, StageResult
-from .dedup_against import Against, references
+from .clusters import LENGTH, check_keep, cluster_output
+from .dedup_against import Against, reference_digests, references
 from .dedup_keep import keep_columns, then_of
-from .dedup_semantic_ref import SALT, facts as _facts, texts
+from .dedup_semantic_ref import SALT, build_reference, facts as _facts, reference_matches, texts
 from .options import DedupOptions
 
 REASON = "duplicate_semantic"
@@ -113,13 +114,9 @@ class SemanticDedup(Stage):
         """A reference's embeddings (:func:`curate.embed_store.embed_source`, into the
         index), its ids and kind hashes, and above ``exact_max`` rows its k-means centroids
         and each row's two nearest (fitted with seed 0: the index is shared by runs)."""
-        from .dedup_semantic_ref import build_reference
-
         return build_reference(self, tmp, source, ctx, engine)
 
     def resolved(self) -> dict[str, Any]:
-        from .dedup_against import reference_digests
-
         return {"precision": precision(), "text_form": TEXT_FORM, **reference_digests(self)}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
@@ -130,7 +127,6 @@ class SemanticDedup(Stage):
         pairs and applied piece by piece (:func:`curate.stages.clusters.cluster_output`)."""
         from ..dedup.cosine import use_exact
         from ..embed_store import embed_source, read_columns, vectors_path
-        from .clusters import LENGTH, check_keep, cluster_output
 
         o = self.options
         check_keep(o.keep, data.source.schema)  # a bad keep column fails before the work
@@ -153,8 +149,6 @@ class SemanticDedup(Stage):
                 pairs = engine.clustered_cosine_pairs(embedded.vectors, o.threshold, k,
                                                       seed=ctx.seed)
             if against is not None:
-                from .dedup_semantic_ref import reference_matches
-
                 against.candidates = reference_matches(self, embedded, against, ctx, engine)
         finally:
             embedded.vectors.remove()

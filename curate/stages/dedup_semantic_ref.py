@@ -12,10 +12,15 @@ import numpy as np
 import polars as pl
 
 from ..dedup.reference import REF_INDEX, REF_ROW
+from ..embed import part_text
+from ..engines.local import SIGN_THREADS
 from ..errors import CurateError
 from ..io.parts import ROW, PartWriter, Piece
 from ..vectors import Vectors
 from .base import StageContext
+from .clusters import LENGTH
+from .dedup_against import read_rows
+from .keyed import local_map
 
 SALT = "__salt"
 _FIT_SEED = 0  # the reference's centroids are shared by every run: not the run's seed
@@ -62,9 +67,6 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
     """Candidates (``__row``, ``__refidx``, ``__ref``) of the new rows (their vectors in
     ``embedded``) in every reference, of the same record kind."""
     from ..dedup.cross import cluster_block, cluster_items, exact_block, exact_items
-    from ..engines.local import SIGN_THREADS
-    from .dedup_against import read_rows
-    from .keyed import local_map
 
     o = stage.options
     new = embedded.vectors
@@ -105,9 +107,7 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
 def facts(on: str) -> list[pl.Expr]:
     """Per row: the text to embed (null when blank: never a duplicate), its length without
     the surrounding white space (``keep: longest``) and a hash of the record kind."""
-    from ..embed import part_text
     from ..embed_store import TEXT
-    from .clusters import LENGTH
 
     text = part_text(on)
     length = text.str.strip_chars().str.len_chars().cast(pl.Int64)

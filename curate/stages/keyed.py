@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import polars as pl
 
+from ..engines.local import LocalEngine, SIGN_THREADS
 from ..io.parts import ROW, Piece
 from .base import Shape, Stage, StageContext, StageData, StageOutput
 
@@ -116,8 +117,6 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                  engine: Engine) -> pl.DataFrame:
     """Sign every piece into partitions by the key's hash, group each partition; the groups'
     results concatenated (in partition order)."""
-    from ..engines.local import SIGN_THREADS  # startup
-
     source = data.source
     pieces = source.pieces(stage.sign_batch_size)
     parts = partitions(stage, source.height)
@@ -147,8 +146,6 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
 def local_map(engine: Engine, fn: Callable, items: Sequence, *, desc: str,
               sizes: Sequence[int], threads: int) -> list:
     """``engine.map``, a few items at once on the local engine (the work releases the GIL)."""
-    from ..engines.local import LocalEngine  # startup
-
     if isinstance(engine, LocalEngine):
         return engine.map(fn, items, desc=desc, sizes=sizes, threads=threads)
     return engine.map(fn, items, desc=desc, sizes=sizes)

@@ -15,8 +15,9 @@ import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import StageError
-from ..llm.models import PACKAGED
+from ..llm.models import PACKAGED, model_version
 from ..messages import join_contents, prompt_messages, response_messages, with_call_text
+from ..progress import bar
 from ..records import conform
 from .base import ModelScorer, StageContext, StageOptions, StageResult, field_error
 
@@ -174,8 +175,6 @@ class InstructionFollowingDifficulty(ModelScorer):
         return self._lm
 
     def model_key(self) -> str:
-        from ..llm.models import model_version
-
         return model_version(self.options.model)
 
     def resolved(self) -> dict[str, Any]:
@@ -196,7 +195,6 @@ class InstructionFollowingDifficulty(ModelScorer):
             return batch.with_columns([pl.lit(None, pl.Float64).alias(c) for c in SCORE_COLUMNS])
         from ..likelihood.nll import token_nll
         from ..likelihood.texts import Tokens
-        from ..progress import bar
 
         lm = self.lm()
         tokens = Tokens(lm.tokenizer(), self.options.max_tokens)

@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from ..embed import DEFAULT_MODEL
+from ..embed import DEFAULT_MODEL, TEXT_FORM, part_text, precision
 from ..errors import CurateError, StageError
 from ..io.parts import PART_ROWS, ROW, Parts, Piece
-from ..vectors import Vectors
+from ..vectors import Vectors, view
 from .base import (DROP_REASON, Stage, StageContext, StageData, StageOptions, StageOutput,
                    StageResult, field_error)
 from .marks import apply_marks, finish_marks, take
@@ -149,8 +149,6 @@ class SelectDiverse(Stage):
         return tuple(c.strip() for c in named if c)
 
     def resolved(self) -> dict[str, Any]:
-        from ..embed import TEXT_FORM, precision
-
         return {"precision": precision(), "text_form": TEXT_FORM}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
@@ -162,7 +160,6 @@ class SelectDiverse(Stage):
         from ..select.budget import resolve_budget
         from ..select.clusters import default_n_clusters, kmeans
         from ..select.coverage import coverage_report
-        from ..vectors import view
 
         o = self.options
         seed = ctx.seed if o.seed is None else o.seed
@@ -233,7 +230,6 @@ class SelectDiverse(Stage):
 
     def _embeddings(self, data: StageData, ctx: StageContext, engine) -> tuple[Vectors, str]:
         """The rows' unit vectors in a file: the ``embedding`` column's, or the model's."""
-        from ..embed import part_text
         from ..embed_store import embed_source, read_columns, vectors_path
 
         path = vectors_path(ctx, data)
@@ -265,7 +261,6 @@ class SelectDiverse(Stage):
 
 def _texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
     """Every row's ``on`` part as the text to embed ("" when missing, embedded too)."""
-    from ..embed import part_text
     from ..embed_store import TEXT
 
     return batch.select(part_text(on).alias(TEXT))

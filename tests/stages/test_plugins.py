@@ -91,8 +91,9 @@ def test_a_new_generate_task_is_one_module_and_its_template(site, tmp_path):
     point): `curate generate --task title` runs it with its own flag."""
     package = PLUGIN_SRC / "curate_plugin_example"
     assert sorted(str(p.relative_to(package)) for p in package.rglob("*")
-                  if p.is_file() and "title" in p.name) == ["generate_title.py",
-                                                             "templates/title.yaml"]
+                  if p.is_file() and "title" in p.name and "__pycache__" not in p.parts) == [
+        "generate_title.py",
+        "templates/title.yaml"]
     server = ChatServer()
     try:
         out = tmp_path / "out"

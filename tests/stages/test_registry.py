@@ -46,12 +46,13 @@ def test_a_command_named_in_its_modules_and_a_stage_by_id_import_only_their_modu
     listed, full, found, after, modules, helpers = json.loads(out)
     assert listed == full == ["dedup.exact", "dedup.near", "dedup.semantic"]
     assert found == after
-    assert modules == ["curate.stages.base", "curate.stages.context",
+    assert modules == ["curate.stages.base", "curate.stages.clusters", "curate.stages.context",
                        "curate.stages.dedup_against",
                        "curate.stages.dedup_exact", "curate.stages.dedup_keep",
                        "curate.stages.dedup_near", "curate.stages.dedup_semantic",
                        "curate.stages.dedup_semantic_ref",
-                       "curate.stages.keyed", "curate.stages.known", "curate.stages.options",
+                       "curate.stages.keyed", "curate.stages.known", "curate.stages.marks",
+                       "curate.stages.options",
                        "curate.stages.registry", "curate.stages.results",
                        "curate.stages.rows"]
     assert helpers == []
