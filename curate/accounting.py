@@ -24,8 +24,13 @@ import polars as pl
 
 from .columns import DROP_REASON
 from .convert.dataset import DATASET
+from .convert.inputs import Source, convert_inputs
 from .errors import AccountingError
 from .funnel import DATASETS, TOKENS
+from .io import input_files
+from .io.parts import Parts
+from .io.remote import is_url, redact
+from .manifest import describe_inputs
 
 NO_INPUT = "(none)"  # rows without a dataset (made by a stage from nothing of an input)
 
@@ -33,8 +38,6 @@ NO_INPUT = "(none)"  # rows without a dataset (made by a stage from nothing of a
 def describe_sources(recipe, recipe_file: Path | None) -> list[dict[str, Any]]:
     """The manifest's ``inputs``: each file with size and sha256, and with named inputs the
     input's ``dataset`` name and ``license``."""
-    from .io import input_files
-    from .manifest import describe_inputs
     from .recipe_files import resolve_inputs
 
     out: list[dict[str, Any]] = []
@@ -50,8 +53,6 @@ def describe_sources(recipe, recipe_file: Path | None) -> list[dict[str, Any]]:
 
 def redact_recipe(recipe: dict[str, Any]) -> None:
     """Input URLs in a dumped recipe without credentials (in place)."""
-    from .io.remote import is_url, redact
-
     specs = [recipe["input"]] if recipe.get("input") else list(recipe.get("inputs") or [])
     for spec in specs:
         if is_url(spec["path"]):
@@ -61,7 +62,6 @@ def redact_recipe(recipe: dict[str, Any]) -> None:
 def convert_named(recipe, recipe_file, kept_dir: Path, rejected_dir: Path, *, engine,
                   limit: int | None, scratch: Path):
     """The convert step of a recipe with ``inputs:``."""
-    from .convert.inputs import Source, convert_inputs
     from .recipe_files import resolve_inputs
 
     sources = [Source(name, path, spec.format, spec.kind, spec.columns, spec.encoding,
@@ -73,8 +73,6 @@ def convert_named(recipe, recipe_file, kept_dir: Path, rejected_dir: Path, *, en
 def _by_dataset(path: Path, *, keys: list[str],
                 tokens: bool = False) -> pl.DataFrame:
     """Rows (and tokens) per ``keys`` of the part folder at ``path``, read column-wise."""
-    from .io.parts import Parts
-
     if not path.exists():
         return pl.DataFrame()
     parts = Parts(path)

@@ -19,19 +19,30 @@ from typing import Any
 
 import polars as pl
 
+from .accounting import count_step, describe_sources, redact_recipe
 from .checkpoints import PlannedStage, check_stage_columns, link_parts, remove
+from .engines import get_engine
 from .errors import CurateError, StageError
+from .finished_run import FinishedRun
+from .interrupts import held
+from .io.mirror import RunMirror
+from .io.owned import check_run_output, mark_run, read_marker
 from .io.parts import Parts
 from .io.remote import is_url
+from .io.stale import clear_stale
 from .manifest import (check_accounting, mark_stopped, read_manifest, versions,
                        write_manifest)
 from .os_errors import os_error_message
 from .recipe import Recipe
-from .recipe_files import resolve_input_path
+from .recipe_files import (check_recipe_columns, check_recipe_files, recipe_input_columns,
+                           resolve_input_path)
+from .report import write_report
 from .run_inputs import chain as _chain
 from .run_inputs import convert_step, input_fingerprint
 from .run_export import check_export_folders, export_run
 from .stages.base import DROP_REASON, Stage, StageContext, StageData, StageOutput
+from .stages.plan import check_columns
+from .stages.registry import stage_class
 
 CONVERT = "convert"
 
@@ -43,13 +54,9 @@ class Runner:
                  from_stage: str | None = None, until: str | None = None,
                  limit: int | None = None, resume: bool = False, report: bool = True,
                  echo=None):
-        from .engines import get_engine
-
         self.engine = get_engine(recipe.engine, recipe.ray)
         self.mirror = None
         if is_url(out_dir):
-            from .io.mirror import RunMirror
-
             self.mirror = RunMirror(out_dir)
             out_dir = self.mirror.local
         self.recipe, self.out_dir = recipe, Path(out_dir)
@@ -61,7 +68,6 @@ class Runner:
         self._manifest: dict[str, Any] | None = None  # the run's, once it started
         self._step: str | None = None  # the stage (slug) or step running, for messages
         self.echo = echo or (lambda msg: None)
-        from .stages.registry import stage_class
 
         self.plan = [PlannedStage(0, CONVERT, CONVERT, None)]
         for i, (spec, name) in enumerate(zip(recipe.stages, recipe.stage_names()), start=1):
@@ -153,8 +159,6 @@ class Runner:
             raise
 
     def _mark_stopped(self, manifest: dict[str, Any], exc: BaseException) -> None:
-        from .interrupts import held
-
         status = mark_stopped(manifest, exc, self._step)
         exc.curate_run = {"where": self.where, "step": self._step}  # for the CLI's message
         with held():  # a second Ctrl-C waits until the status is written
@@ -165,11 +169,6 @@ class Runner:
                           f"{os_error_message(err) or err}")
 
     def _run(self) -> dict[str, Any]:
-        from .accounting import count_step, describe_sources, redact_recipe
-        from .io.owned import check_run_output, mark_run, read_marker
-        from .io.stale import clear_stale
-        from .recipe_files import check_recipe_files
-
         out = self.out_dir
         check_recipe_files(self.recipe, self.recipe_file)  # before anything is read or made
         started = time.perf_counter()
@@ -200,8 +199,6 @@ class Runner:
         if start == 0 and not is_url(self.input_path):
             # exact before convert: a converted frame has the record columns, and a record
             # input (read from its schema) its own
-            from .recipe_files import check_recipe_columns
-
             check_recipe_columns(self.recipe, columns=self._input_columns(),
                                  recipe_file=self.recipe_file)
         # what the old run wrote and this one neither reuses nor writes again goes first
@@ -253,8 +250,6 @@ class Runner:
         manifest["status"] = "done" if complete else "partial"
         manifest["seconds"] = round(time.perf_counter() - started, 3)
         if self.report:  # before the manifest says done: a done run always has its report
-            from .report import write_report
-
             self._step = "report"
             write_report(out, manifest)
         self._step = "manifest.json"
@@ -265,8 +260,6 @@ class Runner:
     def _finish_run(self, manifest: dict[str, Any], last: int) -> None:
         """The ``finish_run`` steps of the stages that look at the whole run (see
         :mod:`curate.finished_run`), in run order; what each returns goes to its stats."""
-        from .finished_run import FinishedRun
-
         entries = {s["name"]: s for s in manifest["stages"]}
         planned = [p for p in self.plan[1:last + 1] if p.name in entries]
         finishing = [p for p in planned if type(p.stage).finish_run is not Stage.finish_run]
@@ -283,15 +276,11 @@ class Runner:
         self._sync()
 
     def _input_columns(self) -> list[str]:
-        from .recipe_files import recipe_input_columns
-
         return recipe_input_columns(self.recipe, self.recipe_file)
 
     def _check_columns(self, index: int, columns: list[str]) -> None:
         """Before data goes through the stages from ``index`` on: each finds the columns it
         reads in ``columns`` (their input's) or in an earlier stage's output."""
-        from .stages.plan import check_columns
-
         stages = [(p.name, p.stage) for p in self.plan[index:]]
         check_columns(stages, columns, first=index - 1)
 

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CurateError
+from .funnel import input_totals
 from .manifest import MANIFEST, read_manifest
 
 TURN_COLUMNS = ("messages", "prompt", "chosen", "rejected")
@@ -47,7 +48,6 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
     summary = {"run": str(run), "name": manifest.get("name"), "status": manifest.get("status"),
                "rows_in": manifest.get("rows_in"), "rows_out": manifest.get("rows_out"),
                "stages": stages, "exports": _exports(folder, manifest.get("exports") or [])}
-    from .funnel import input_totals
 
     inputs = input_totals(manifest)
     if inputs:

@@ -9,6 +9,7 @@ import click
 from ..errors import CurateError, RecipeError
 from ..recipe import Recipe, parse_recipe
 from ..recipe_files import check_recipe_columns, check_recipe_files
+from .usage import usage_error
 
 
 class InputPath(click.Path):
@@ -129,7 +130,6 @@ def input_spec(given: str | tuple[str, ...], settings: dict[str, Any]
     """The recipe's ``input`` (one plain PATH) or ``inputs`` (NAME=PATH arguments, each read
     with the same ``settings``), and the paths given."""
     from ..convert.inputs import parse_named
-    from ..errors import CurateError
 
     values = (given,) if isinstance(given, str) else tuple(given)
     try:
@@ -157,8 +157,6 @@ def stage_recipe(name: str, spec: dict[str, Any] | list[dict[str, Any]],
         if not any(is_url(s.path) for _, s in recipe.sources()):
             check_recipe_columns(recipe)
     except RecipeError as exc:
-        from .usage import usage_error
-
         raise usage_error(exc, stages) from None
     return recipe
 

@@ -8,6 +8,11 @@ from pathlib import Path
 import click
 
 from ..errors import CurateError
+from ..io.dispatch import is_record_input, record_parts
+from ..io.owned import merge_remote_marker, read_remote_manifest
+from ..io.remote import is_url, redact
+from ..manifest import read_manifest
+from ..record_schema import RECORD_SCHEMA
 from .common import input_argument, input_options, read_settings
 
 
@@ -120,9 +125,6 @@ def _export_input(input_path: str, out: str, fmt: str, tmp: Path, **options) -> 
     piece) and export it; print what was written."""
     from ..io.dispatch import is_run_folder  # startup
     from ..io.output import writing
-    from ..io.owned import read_remote_manifest
-    from ..io.remote import is_url, redact
-    from ..manifest import read_manifest
 
     data, columns = input_parts(input_path, fmt, tmp)
     target = options["target"]
@@ -150,9 +152,6 @@ def input_parts(input_path: str, fmt: str, tmp: Path):
     run folder or records parquet in the record schema is read as it is; anything else is
     converted (piece by piece) into ``tmp``."""
     from ..convert import convert_parts  # startup
-    from ..io.dispatch import is_record_input, record_parts
-    from ..io.remote import is_url
-    from ..record_schema import RECORD_SCHEMA
 
     if fmt in ("auto", "records") and not is_url(input_path) and is_record_input(input_path):
         parts = record_parts(input_path)
@@ -196,8 +195,6 @@ def _write(data, out: str, **options):
     from ..export import export_parts  # startup
     from ..export.folder import REJECTED
     from ..io.mirror import RunMirror
-    from ..io.owned import merge_remote_marker
-    from ..io.remote import is_url
 
     mirror = RunMirror(out) if is_url(out) else None  # written locally, then uploaded
     if mirror is not None:

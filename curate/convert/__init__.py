@@ -25,6 +25,7 @@ from .columns import ColumnMap
 from .converter import ON_ERROR_HINT
 from .detect import FORCED, detect_format
 from .file_task import REJECTED_SCHEMA, Settings
+from .record_input import convert_record_input
 from .stream import PartsResult, convert_files
 
 FORMATS = ("auto", "alpaca", "sharegpt", "openai", "dolly", "hh-rlhf", "alpaca-eval", "records",
@@ -86,7 +87,6 @@ def convert_parts(path: str | Path, kept_dir: str | Path, rejected_dir: str | Pa
             raise CurateError(f"--columns: {redact(str(path))} holds curate records (a run "
                               "folder or records parquet), whose columns are curate's own; "
                               "leave --columns out")
-        from .record_input import convert_record_input
 
         return convert_record_input(path, kept_dir, rejected_dir, engine=engine, kind=kind,
                                     limit=limit, rows=rows)

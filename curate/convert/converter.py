@@ -22,6 +22,7 @@ from ..records import record_id, validate_record
 from .columns import detect_columns
 from .dataset import id_source
 from .detect import HINTS, detect
+from .docs import doc_to_records
 from .documents import DocStats
 from .mapped import Mapped
 
@@ -143,8 +144,6 @@ class Converter:
 
     def text_row(self, raw: RawRow, fmt: Mapped, row: dict) -> None:
         """A ``text`` row read as a document: each question section is a row of its own."""
-        from .docs import doc_to_records
-
         sections = doc_to_records(Document(raw.file, fmt.text(row)))
         if not sections:
             raise RowError("no_question", "no question heading or Q:/A: pair in the text",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from ..errors import RowError
 from ..io import Document
 from ..io.extract import pages_of
+from .docs import doc_to_records
+from .passages import document_records
 
 _KEEP = ("doc_type", "path", "title", "url", "date")
 
@@ -64,14 +66,10 @@ def document_items(doc: Document, passages: bool) -> list[tuple[int, dict | RowE
     if doc.error is not None:
         return [(doc.line, doc.error)]
     if passages:
-        from .passages import document_records
-
         items = [(doc.text.count("\n", 0, r["meta"]["start"]) + 1, r)
                  for r in document_records(doc)]
         spans = [(r["meta"]["start"], r["meta"]["end"]) for _, r in items]
     else:
-        from .docs import doc_to_records
-
         items = doc_to_records(doc)
         if not items:
             return [(1, RowError("no_question", "no question heading or Q:/A: pair in the "

@@ -22,6 +22,7 @@ from ..errors import CurateError
 from ..io import is_record_input
 from ..io.encoding import UTF8, check_encoding
 from ..io import parts as _parts
+from . import format_problem, kind_problem
 from .columns import ColumnMap
 from .converter import ON_ERROR_HINT
 from .dataset import DATASET, INPUT_NAME, named_error
@@ -52,8 +53,6 @@ def convert_inputs(sources: list[Source], kept_dir: str | Path, rejected_dir: st
                    scratch: str | Path | None = None) -> PartsResult:
     """Convert ``sources`` into the part folders ``kept_dir`` and ``rejected_dir``, with the
     ``dataset`` column (see the module doc)."""
-    from . import format_problem, kind_problem
-
     if not sources:
         raise CurateError("no inputs given")
     names = [s.name for s in sources]

@@ -26,13 +26,12 @@ from ..record_schema import RECORD_SCHEMA
 from .dataset import DATASET, named_error
 from .named_files import convert_named_files
 from .file_task import REJECTED_SCHEMA
+from .record_input import convert_record_input
 from .stream import PartsResult
 
 
 def convert_with_records(sources, settings, kept_dir: Path, rejected_dir: Path, *, engine,
                          limit: int | None, rows: int, scratch: Path | None) -> PartsResult:
-    from .record_input import convert_record_input
-
     root = scratch if scratch is not None else kept_dir.with_name(f".{kept_dir.name}.inputs")
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)

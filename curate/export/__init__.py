@@ -36,11 +36,14 @@ from . import frameworks  # noqa: F401  (registers axolotl, llama-factory, opena
 from ..columns import DROP_REASON
 from ..records import conform
 from .card import render_card
+from .card_inputs import take_counts
 from .checks import REASONS
 from .examples import removed_examples
 from .folder import CARD, FORMATS, export_names
 from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
+from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources, split_sides,
+                     write_piece, write_rejected_file)
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, check_max_tokens, template_text
 
@@ -124,10 +127,6 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     ``scratch``: a folder for the passes' files (default: a hidden one beside ``out_dir``);
     ``rows``: rows per piece.
     """
-    from .card_inputs import take_counts
-    from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources,
-                         split_sides, write_piece, write_rejected_file)  # startup
-
     t = get_target(target)
     check_writer_options(target, formats=formats, chat_template=chat_template,
                          max_tokens=max_tokens, tokenizer=tokenizer)

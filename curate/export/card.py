@@ -34,7 +34,8 @@ from typing import Any
 import yaml
 
 from ..judge.sources import CARD_INTRO as PAIRS_INTRO
-from .card_inputs import license_of
+from ..report.sections import card_parts
+from .card_inputs import license_of, sources_part
 from .markdown import table as _table
 from .examples import render_examples
 from .languages import kept_languages
@@ -230,7 +231,6 @@ def _provenance(info: dict) -> list[str]:
     if models:
         parts.append("## Models and stage statistics\n\n"
                      + _table(["stage", "name", "value"], models))
-    from ..report.sections import card_parts
 
     parts += card_parts(stages)  # what each stage's report module says for the card
     sources = info.get("pair_sources")
@@ -240,7 +240,6 @@ def _provenance(info: dict) -> list[str]:
     agreement = _agreement(info)
     if agreement:
         parts.append("## Label agreement\n\n" + _table(["where", "measure", "value"], agreement))
-    from .card_inputs import sources_part
 
     sources_text = sources_part(info)
     if sources_text:

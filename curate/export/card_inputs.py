@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..funnel import input_totals
 from .markdown import table
 
 DATASET, TOKENS = "dataset", "tokens"
@@ -51,8 +52,6 @@ def license_of(info: dict) -> str | None:
 
 def sources_part(info: dict) -> str | None:
     """The card's ``## Sources`` table, or None without named inputs."""
-    from ..funnel import input_totals
-
     totals = input_totals(info)
     exported = info.get("exported_inputs") or {}
     if not totals and not exported:

@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
+from ..llm.models import DISTRIBUTION, PACKAGED, cache_home, packaged_gguf
 
 EMBEDDED = "embedded"  # how the manifest names the default tokenizer
 _LOADED: dict[str, Any] = {}  # path -> tokenizer, per process (a Ray worker loads it once)
@@ -44,8 +45,6 @@ def tokenizer_path(name: str | None) -> str:
 def embedded_tokenizer() -> Path:
     """A folder with the embedded model's tokenizer (see the module doc)."""
     from importlib import metadata
-
-    from ..llm.models import DISTRIBUTION, PACKAGED, cache_home, packaged_gguf
 
     try:
         version = metadata.version(DISTRIBUTION)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import columns, heads, scan
+from .inputs import section as inputs_section
 from .plots import funnel_svg
 from .sections import shown_text, view_module
 
@@ -82,7 +83,6 @@ def render_report(out_dir: Path, manifest: dict[str, Any]) -> str:
              f"{manifest.get('seconds', '?')} s. Seed {manifest.get('seed')}.</p>"]
     if stages:
         parts += ["<h2>Funnel</h2>", funnel_svg(stages), "<h2>Stages</h2>", _stage_table(stages)]
-    from .inputs import section as inputs_section
 
     parts.append(inputs_section(manifest, stages))
     parts += _stage_sections(out_dir, stages)

@@ -13,6 +13,7 @@ import polars as pl
 from ..judge import columns as jc
 from .data import collect, columns, scan
 from .generate import _short
+from .plots import histograms_svg
 
 FLIPS = 3
 
@@ -62,8 +63,6 @@ def _summary(stats: dict[str, Any], dropped: dict[str, int]) -> str:
 
 
 def _histograms(kept: pl.DataFrame, stats: dict[str, Any]) -> str:
-    from .plots import histograms_svg
-
     if jc.SCORE not in kept.columns:
         return ""
     values = {"score": kept[jc.SCORE].explode().drop_nulls().to_list()}

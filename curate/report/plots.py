@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from .bars import stacked_hbars
+
 _PALETTE = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
             "#17becf", "#1f77b4", "#aec7e8", "#ffbb78", "#98df8a"]
 
@@ -20,8 +22,6 @@ def _svg(fig) -> str:
 def funnel_svg(stages: list[dict[str, Any]]) -> str:
     """Per stage: the rows it kept, and the rows it dropped stacked by reason (drawn without
     matplotlib: every report has it, see :mod:`curate.report.bars`)."""
-    from .bars import stacked_hbars
-
     reasons = sorted({r for s in stages for r in s.get("dropped", {})})
     colors = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(reasons)}
     rows = [(f"{s['index']:02d} {s['name']}",

@@ -9,12 +9,13 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from ..errors import RecipeError
+
 
 def view_module(entry: dict[str, Any]) -> ModuleType | None:
     """The module of :mod:`curate.report` that shows a manifest stage entry: the one its
     stage class names, or (for a step that is not a stage, such as ``label pull``) the one its
     entry names as ``report``; None when there is none."""
-    from ..errors import RecipeError
     from ..stages.registry import stage_class
 
     if entry.get("use") == "convert":       # the runner's convert step, not a stage

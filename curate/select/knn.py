@@ -27,7 +27,9 @@ from typing import Callable
 
 import numpy as np
 
+from ..dedup.cosine import BLOCK, cluster_groups, cluster_members
 from .distance import block_rows, one_blas_thread
+from .kcenter import blas_threads
 
 EXACT_ROWS = 20_000  # up to this many rows the graph is exact
 ROWS_PER_CLUSTER = 1_000  # k-means clusters above EXACT_ROWS: one per this many rows
@@ -165,10 +167,6 @@ def knn_graph(X, k: int, *, clusters: int | None = None, seed: int = 0,
     """Each row's ``k`` nearest rows by cosine (see the module). ``X``: unit float32 rows
     (an array, a memmap or a :class:`curate.vectors.RowView`, which pickles as its file's
     handle for ``map``'s workers). A zero row (no text) has no neighbours and is nobody's."""
-    from ..dedup.cosine import BLOCK, cluster_groups, cluster_members
-
-    from .kcenter import blas_threads
-
     n = X.shape[0]
     clusters = default_clusters(n) if clusters is None else clusters
     threads = blas_threads()
