@@ -38,7 +38,7 @@ NO_INPUT = "(none)"  # rows without a dataset (made by a stage from nothing of a
 def describe_sources(recipe, recipe_file: Path | None) -> list[dict[str, Any]]:
     """The manifest's ``inputs``: each file with size and sha256, and with named inputs the
     input's ``dataset`` name and ``license``."""
-    from .recipe_files import resolve_inputs
+    from .recipe_files import resolve_inputs  # startup
 
     out: list[dict[str, Any]] = []
     for name, spec, path in resolve_inputs(recipe, recipe_file):
@@ -62,7 +62,7 @@ def redact_recipe(recipe: dict[str, Any]) -> None:
 def convert_named(recipe, recipe_file, kept_dir: Path, rejected_dir: Path, *, engine,
                   limit: int | None, scratch: Path):
     """The convert step of a recipe with ``inputs:``."""
-    from .recipe_files import resolve_inputs
+    from .recipe_files import resolve_inputs  # startup
 
     sources = [Source(name, path, spec.format, spec.kind, spec.columns, spec.encoding,
                       spec.license) for name, spec, path in resolve_inputs(recipe, recipe_file)]

@@ -46,7 +46,7 @@ class InputSpec(_Strict):
     @classmethod
     def _column_map(cls, columns: dict[str, str] | None) -> dict[str, str] | None:
         if columns is not None:
-            from .convert.columns import ColumnMap
+            from .convert.columns import ColumnMap  # startup
 
             try:
                 ColumnMap.parse(columns, where="")
@@ -57,7 +57,7 @@ class InputSpec(_Strict):
     @field_validator("format")
     @classmethod
     def _known_format(cls, format: str) -> str:
-        from .convert import format_problem
+        from .convert import format_problem  # startup
 
         problem = format_problem(format)
         if problem is not None:
@@ -66,7 +66,7 @@ class InputSpec(_Strict):
 
     @model_validator(mode="after")
     def _map_or_format(self) -> "InputSpec":
-        from .convert import ColumnMap, kind_problem
+        from .convert import ColumnMap, kind_problem  # startup
 
         if self.columns is not None and self.format != "auto":
             raise ValueError(f"columns reads the rows through the column map; it does not go "
@@ -98,7 +98,7 @@ class NamedInput(InputSpec):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, name: str) -> str:
-        from .convert.dataset import INPUT_NAME
+        from .convert.dataset import INPUT_NAME  # startup
 
         if not INPUT_NAME.match(name):
             raise ValueError(f"{name!r} is not a plain name: 1-64 letters, digits, '_', '.' "
@@ -127,7 +127,7 @@ class ExportSpec(_Strict):
     @field_validator("test_size", "validation_size")
     @classmethod
     def _split_size(cls, value: float | int | None) -> float | int | None:
-        from .export.split import size_problem
+        from .export.split import size_problem  # startup
 
         problem = None if value is None else size_problem(value)
         if problem is not None:
@@ -136,7 +136,7 @@ class ExportSpec(_Strict):
 
     @model_validator(mode="after")
     def _held_out(self) -> "ExportSpec":
-        from .export.split import held_out_problem
+        from .export.split import held_out_problem  # startup
 
         problem = held_out_problem(self.test_size, self.validation_size)
         if problem is not None:
@@ -297,7 +297,7 @@ def parse_recipe(data: Any, *, file: str | None = None) -> Recipe:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         _raise_first(exc, file=file)
-    from .export import TARGETS, check_writer_options, get_target
+    from .export import TARGETS, check_writer_options, get_target  # startup
 
     for i, spec in enumerate(recipe.stages):
         try:

@@ -88,7 +88,7 @@ def check_recipe_columns(recipe: Recipe, *, recipe_file: Path | None = None,
 def recipe_input_columns(recipe: Recipe, recipe_file: Path | None = None) -> list[str]:
     """The columns the inputs bring besides the record columns: those of record inputs (every
     one has them, read from its schema) and ``dataset`` with named inputs."""
-    from .convert.inputs import DATASET
+    from .convert.inputs import DATASET  # startup
 
     found = [record_input_columns(path) or [] for _, _, path in
              resolve_inputs(recipe, recipe_file)]

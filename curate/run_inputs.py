@@ -35,15 +35,15 @@ def convert_step(recipe, recipe_file: Path | None, input_path, kept_dir: Path,
                  rejected_dir: Path, *, engine, limit: int | None, scratch: Path):
     """The run's inputs into part folders, each input file read by the engine's workers:
     ``(StageOutput, stats)``."""
-    from .stages.base import StageOutput
+    from .stages.base import StageOutput  # startup
 
     if recipe.inputs is not None:
-        from .accounting import convert_named
+        from .accounting import convert_named  # startup
 
         res = convert_named(recipe, recipe_file, kept_dir, rejected_dir, engine=engine,
                             limit=limit, scratch=scratch)
     else:
-        from .convert import convert_parts
+        from .convert import convert_parts  # startup
 
         spec = recipe.input
         res = convert_parts(input_path, kept_dir, rejected_dir, engine=engine,

@@ -30,7 +30,7 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
              reason: str | None = None, seed: int = 0) -> dict[str, Any]:
     """The funnel, exports and ``n`` sample rows of the run folder ``run``; see the module doc.
     CurateError names a folder that is not a run, a stage or a reason that it does not have."""
-    from .io.remote import is_url
+    from .io.remote import is_url  # startup
 
     if is_url(run):
         raise CurateError(f"{run}: curate show reads a local run folder; copy the run here "
@@ -67,7 +67,7 @@ def show_run(run: str | Path, *, n: int = 3, rejected: str | None = None,
 def _exports(folder: Path, listed: list[dict]) -> list[dict]:
     """The manifest's exports, then the folders under export/ that `curate export` wrote (its
     marker says so: a folder of the user's there is not an export of this run)."""
-    from .io.owned import folder_kind
+    from .io.owned import folder_kind  # startup
 
     out = list(listed)
     known = {e.get("path") for e in listed}
@@ -101,7 +101,7 @@ def _broken(path: Path, exc: Exception) -> CurateError:
 
 def _scan(path: Path) -> pl.LazyFrame:
     """The rows of a run's ``*.parquet`` (one file or a folder of parts), lazily."""
-    from .io.parts import Parts
+    from .io.parts import Parts  # startup
 
     try:
         parts = Parts(path)

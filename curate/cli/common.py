@@ -30,7 +30,7 @@ class DatasetArgument(InputPath):
     def convert(self, value, param, ctx):
         import os
 
-        from ..convert.dataset import INPUT_NAME
+        from ..convert.dataset import INPUT_NAME  # startup
 
         name, sep, path = value.partition("=")
         if sep and path and INPUT_NAME.match(name) and not os.path.exists(value):
@@ -111,7 +111,7 @@ def run_stage_command(name: str, input_path: str, out: str, stages: list[dict[st
     """Run ``stages`` on a dataset as a recipe and print what happened, with the column map
     each file was read through."""
     from ..io.output import prepare_output, writing  # startup
-    from ..runner import run_recipe
+    from ..runner import run_recipe  # startup
 
     spec, paths = input_spec(input_path, {"format": fmt, "kind": kind, **read_settings()})
     recipe = stage_recipe(name, spec, stages, seed=seed, on_error=on_error)
@@ -129,7 +129,7 @@ def input_spec(given: str | tuple[str, ...], settings: dict[str, Any]
                ) -> tuple[dict[str, Any] | list[dict[str, Any]], list[str]]:
     """The recipe's ``input`` (one plain PATH) or ``inputs`` (NAME=PATH arguments, each read
     with the same ``settings``), and the paths given."""
-    from ..convert.inputs import parse_named
+    from ..convert.inputs import parse_named  # startup
 
     values = (given,) if isinstance(given, str) else tuple(given)
     try:

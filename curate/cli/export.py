@@ -99,8 +99,8 @@ def export(input_path, out, target, test_size, validation_size, seed, formats, s
     them with a dataset card. Rows a target cannot take go to OUT/rejected/export.parquet.
     curate replaces or removes only the files it wrote in OUT (see --overwrite)."""
     from ..export import TARGETS  # startup
-    from ..export.folder import REJECTED, export_names
-    from ..io.output import prepare_output
+    from ..export.folder import REJECTED, export_names  # startup
+    from ..io.output import prepare_output  # startup
 
     if target not in TARGETS:
         raise click.BadParameter(f"{target!r} is not one of {', '.join(TARGETS)}",
@@ -124,7 +124,7 @@ def _export_input(input_path: str, out: str, fmt: str, tmp: Path, **options) -> 
     """Read the input (a record input as it is, other data converted into ``tmp`` piece by
     piece) and export it; print what was written."""
     from ..io.dispatch import is_run_folder  # startup
-    from ..io.output import writing
+    from ..io.output import writing  # startup
 
     data, columns = input_parts(input_path, fmt, tmp)
     target = options["target"]
@@ -167,7 +167,7 @@ def _check_options(target, options, test_size, validation_size, formats, max_tok
     """Usage errors before any row is read: an option of another target, sizes that leave no
     train rows, writer options that cannot go together."""
     from ..export import check_writer_options, get_target  # startup
-    from ..export.split import held_out_problem
+    from ..export.split import held_out_problem  # startup
 
     def flags(names):
         return ", ".join(f"--{n.replace('_', '-')}" for n in sorted(names)) or "none"
@@ -193,8 +193,8 @@ def _check_options(target, options, test_size, validation_size, formats, max_tok
 def _write(data, out: str, **options):
     """Export ``data`` (Parts) into the folder or URL ``out``, with rejected/export.parquet."""
     from ..export import export_parts  # startup
-    from ..export.folder import REJECTED
-    from ..io.mirror import RunMirror
+    from ..export.folder import REJECTED  # startup
+    from ..io.mirror import RunMirror  # startup
 
     mirror = RunMirror(out) if is_url(out) else None  # written locally, then uploaded
     if mirror is not None:

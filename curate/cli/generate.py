@@ -32,7 +32,7 @@ def generate(input_path, out, task, dry_run, resume, price_per_1k, fmt, on_error
     default; --llm openai --base-url URL --model NAME uses any OpenAI-compatible server (key in
     CURATE_LLM_API_KEY)."""
     from .llm_run import dry_run as do_dry_run  # startup: the runner, convert
-    from .llm_run import run_generation
+    from .llm_run import run_generation  # startup
 
     cls = STAGES[task]
     options = options_for(cls, FLAGS, values, f"--task {task}")

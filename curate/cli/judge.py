@@ -47,7 +47,7 @@ def judge(input_path, out, dry_run, resume, price_per_1k, fmt, on_error, **value
     that flips with the order is a tie (position_inconsistent) and makes no pair. Checklist
     asks yes/no questions about each reply alone (what the packaged 135M model can answer)."""
     from .llm_run import dry_run as do_dry_run  # startup: the runner, convert
-    from .llm_run import run_generation
+    from .llm_run import run_generation  # startup
 
     stages = [{"use": JUDGE.id, "with": fields_given(FLAGS[JUDGE], values, JUDGE)}]
     for cls in AFTER:

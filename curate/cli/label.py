@@ -159,7 +159,7 @@ def status(*, dataset, api_url, api_key) -> None:
 def pull(*, dataset, out, judged_run, api_url, api_key) -> None:
     """Pull answers: OUT/data.parquet, OUT/pairs.parquet, manifest with agreement, report."""
     from ..argilla.pull import write_pull  # startup
-    from ..io.output import prepare_output
+    from ..io.output import prepare_output  # startup
 
     prepare_output(out, inputs=[judged_run])
     with _client(api_url, api_key) as client:

@@ -77,7 +77,7 @@ def convert_parts(path: str | Path, kept_dir: str | Path, rejected_dir: str | Pa
     if limit is not None and limit < 0:
         raise CurateError("limit must be 0 or more")
     if engine is None:
-        from ..engines.local import LocalEngine
+        from ..engines.local import LocalEngine  # upward
 
         engine = LocalEngine()
     rows = rows or _parts.PART_ROWS

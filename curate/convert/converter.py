@@ -162,7 +162,7 @@ class Converter:
 
     def document(self, doc: Document, passages: bool = False) -> None:
         try:
-            from .documents import document_items
+            from .documents import document_items  # optional
         except ImportError as exc:
             raise CurateError(f"the docs converter is not available: {exc}") from None
         self.formats[doc.file] = "passages" if passages else "docs"

@@ -111,6 +111,6 @@ def parse_named(values: list[str] | tuple[str, ...]) -> list[tuple[str | None, s
 
 
 def _local():
-    from ..engines.local import LocalEngine
+    from ..engines.local import LocalEngine  # upward
 
     return LocalEngine()

@@ -25,7 +25,7 @@ def matches(keys: set[str]) -> bool:
 
 def passage_records(text: str, file: str, *, markdown: bool, meta: dict | None = None
                     ) -> list[dict]:
-    from ..llm.passages import split_passages
+    from ..llm.passages import split_passages  # startup
 
     name = PurePath(file).name
     out = []
@@ -52,7 +52,7 @@ def to_records(data: dict) -> list[dict]:
 
 
 def document_records(doc) -> list[dict]:
-    from .docs import is_markdown
+    from .docs import is_markdown  # startup
 
     return passage_records(doc.text, doc.file,
                            markdown=doc.markdown or is_markdown(doc.file, doc.text))

@@ -96,7 +96,7 @@ def fit_centroids(emb, clusters: int, *, seed: int = 0) -> np.ndarray:
     """``clusters`` centroids (unit, float64) by the spherical k-means of
     :func:`curate.select.clusters.fit_centers`, fitted on the non-zero rows of
     :func:`fit_rows`."""
-    from ..select.clusters import fit_centers
+    from ..select.clusters import fit_centers  # startup
 
     sample = np.asarray(emb[fit_rows(emb.shape[0], seed)], dtype=np.float32)
     sample = sample[np.any(sample != 0, axis=1)]

@@ -239,7 +239,7 @@ def build_keyed(tmp: Path, source: Parts, engine, *, sign: Callable, columns: li
 def _map(engine, fn: Callable, items: list, *, desc: str, sizes: list[int]) -> list:
     """``engine.map``; on the local engine a few items at once (MinHash, hashing and sorting
     release the GIL), as the keyed stages sign their own pieces."""
-    from ..engines.local import SIGN_THREADS, LocalEngine
+    from ..engines.local import SIGN_THREADS, LocalEngine  # upward
 
     if isinstance(engine, LocalEngine):
         return engine.map(fn, items, desc=desc, sizes=sizes, threads=SIGN_THREADS)

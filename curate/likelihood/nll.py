@@ -70,7 +70,7 @@ def _run(lm, batches: list[list], workers: int) -> Iterator[tuple[list, list[np.
         return
     import torch
 
-    from ..interrupts import quiet_thread
+    from ..interrupts import quiet_thread  # startup
 
     lm.model()  # loaded once, before the workers share it
     threads = torch.get_num_threads()

@@ -28,7 +28,7 @@ def section(out_dir: Path, entry: dict[str, Any]) -> str:
     docs = _documents(entry)
     if docs is None:
         return ""
-    from ..io.extract import ERROR_REASONS
+    from ..io.extract import ERROR_REASONS  # startup
 
     rejected = docs.get("rejected_files") or {}
     parts = [f"<p>{docs.get('documents', 0)} documents read ({html.escape(_types(docs))}), "

@@ -13,7 +13,7 @@ import polars as pl
 def scan(out_dir: Path, stage: dict[str, Any], key: str) -> pl.LazyFrame | None:
     """The stage's ``key`` file (``checkpoint`` or ``rejected``) as a LazyFrame; None when
     the stage names none or it is missing."""
-    from ..io.parts import Parts
+    from ..io.parts import Parts  # startup
 
     rel = stage.get(key)
     path = Path(out_dir) / rel if rel else None

@@ -107,6 +107,6 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
 
 def card(stage: dict[str, Any]) -> str | None:
     """The card's line: the languages kept and dropped (see :mod:`curate.export.languages`)."""
-    from ..export.languages import languages_line
+    from ..export.languages import languages_line  # startup
 
     return languages_line({"stages": [stage]})

@@ -198,7 +198,7 @@ def section(out_dir: Path, stage: dict[str, Any]) -> str:
 
 def card(stage: dict[str, Any]) -> str | None:
     """The groups a run's bias audit flagged (``stats.run.flagged`` of ``safety.bias``)."""
-    from ..export.card import _dropped, _table
+    from ..export.card import _dropped, _table  # startup
 
     audit = (stage.get("stats") or {}).get("run") if isinstance(stage.get("stats"), dict) \
         else None

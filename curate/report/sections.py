@@ -16,7 +16,7 @@ def view_module(entry: dict[str, Any]) -> ModuleType | None:
     """The module of :mod:`curate.report` that shows a manifest stage entry: the one its
     stage class names, or (for a step that is not a stage, such as ``label pull``) the one its
     entry names as ``report``; None when there is none."""
-    from ..stages.registry import stage_class
+    from ..stages.registry import stage_class  # upward
 
     if entry.get("use") == "convert":       # the runner's convert step, not a stage
         return importlib.import_module(f"{__package__}.convert")

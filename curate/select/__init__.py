@@ -100,7 +100,7 @@ def select_rows(X, budget: int, *, method: str = "facility", seed: int = 0,
 def compare_methods(X, budget: int, method: str, **options) -> dict[str, dict[str, Any]]:
     """The coverage (:func:`.coverage.coverage`) of every method other than ``method`` at the
     same ``budget`` and :func:`select_rows` ``options`` (deita only where there are scores)."""
-    from .coverage import coverage
+    from .coverage import coverage  # startup
 
     out = {}
     for other in METHODS:

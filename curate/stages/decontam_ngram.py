@@ -106,7 +106,7 @@ class NgramDecontam(RowScorer):
     def index(self, ctx: StageContext) -> NgramIndex:
         """The benchmarks' index: this process's, the run cache's, or built from the files."""
         from ..decontam.benchmarks import load_benchmarks  # startup
-        from ..decontam.index import NgramIndex, build_index
+        from ..decontam.index import NgramIndex, build_index  # startup
 
         o = self.options
         key = hashlib.sha1(json.dumps([self._options_key(), self.resolved()]).encode())

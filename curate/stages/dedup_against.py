@@ -177,7 +177,7 @@ def _records(path: Path, work: Path, ctx: StageContext, engine) -> tuple[Parts, 
     """A reference's records as parts, with the rows read and left unread (None when read in
     place): curate's own records (a run folder, a records parquet) where they are; anything
     else converted by curate's readers, an export folder's splits one after another."""
-    from ..convert import convert_parts
+    from ..convert import convert_parts  # startup
 
     files = reference_files(path)
     if len(files) == 1 and is_record_input(files[0]):

@@ -188,7 +188,7 @@ class NearDedup(KeyedGrouping):
     def sign(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """One keyed row per (record with words, band): ``__row``, ``__band`` and ``__hash``
         (the band's MinHash bucket, salted by the record kind)."""
-        from ..dedup.minhash import minhash_bands
+        from ..dedup.minhash import minhash_bands  # startup
 
         o = self.options
         bands, rows = self.banding()
@@ -290,7 +290,7 @@ def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.S
 def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:
     """Exact Jaccard of ``pairs`` (indices into ``texts``), in batches of
     :data:`VERIFY_BATCH` pairs: only the texts of a batch are shingled at a time."""
-    from ..dedup.jaccard import pair_jaccard
+    from ..dedup.jaccard import pair_jaccard  # startup
 
     sims = np.empty(pairs.shape[0], np.float64)
     for start in range(0, pairs.shape[0], VERIFY_BATCH):

@@ -125,8 +125,8 @@ class SemanticDedup(Stage):
         ``engine.cosine_pairs`` (up to ``exact_max`` rows) or
         ``engine.clustered_cosine_pairs`` on that file; the clusters decided on the rows in
         pairs and applied piece by piece (:func:`curate.stages.clusters.cluster_output`)."""
-        from ..dedup.cosine import use_exact
-        from ..embed_store import embed_source, read_columns, vectors_path
+        from ..dedup.cosine import use_exact  # startup
+        from ..embed_store import embed_source, read_columns, vectors_path  # startup
 
         o = self.options
         check_keep(o.keep, data.source.schema)  # a bad keep column fails before the work

@@ -29,9 +29,9 @@ _FIT_SEED = 0  # the reference's centroids are shared by every run: not the run'
 def build_reference(stage, tmp: Path, source, ctx: StageContext, engine) -> dict:
     """The index of a reference for ``stage`` (a ``dedup.semantic``) written into ``tmp``;
     the meta fields it decided."""
-    from ..dedup.cross import fit_reference
-    from ..dedup.cosine import use_exact
-    from ..embed_store import embed_source, read_columns
+    from ..dedup.cross import fit_reference  # startup
+    from ..dedup.cosine import use_exact  # startup
+    from ..embed_store import embed_source, read_columns  # startup
 
     o = stage.options
     columns = read_columns(source.schema, *facts(o.on))
@@ -66,7 +66,7 @@ def _records(piece: Piece, *, folder: str) -> int:
 def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl.DataFrame:
     """Candidates (``__row``, ``__refidx``, ``__ref``) of the new rows (their vectors in
     ``embedded``) in every reference, of the same record kind."""
-    from ..dedup.cross import cluster_block, cluster_items, exact_block, exact_items
+    from ..dedup.cross import cluster_block, cluster_items, exact_block, exact_items  # startup
 
     o = stage.options
     new = embedded.vectors
@@ -107,7 +107,7 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
 def facts(on: str) -> list[pl.Expr]:
     """Per row: the text to embed (null when blank: never a duplicate), its length without
     the surrounding white space (``keep: longest``) and a hash of the record kind."""
-    from ..embed_store import TEXT
+    from ..embed_store import TEXT  # startup
 
     text = part_text(on)
     length = text.str.strip_chars().str.len_chars().cast(pl.Int64)

@@ -45,7 +45,7 @@ class MixOptions(StageOptions):
     @field_validator("quotas")
     @classmethod
     def _quotas(cls, quotas: dict[str, int | float]) -> dict[str, int | float]:
-        from ..convert.dataset import INPUT_NAME
+        from ..convert.dataset import INPUT_NAME  # startup
 
         if not quotas:
             raise ValueError("name at least one input and its quota")
@@ -56,7 +56,7 @@ class MixOptions(StageOptions):
 
     @model_validator(mode="after")
     def _checked(self) -> "MixOptions":
-        from ..mix import quota_problem
+        from ..mix import quota_problem  # startup
 
         for name, value in self.quotas.items():
             problem = quota_problem(value, repeat=self.repeat)
@@ -126,14 +126,14 @@ class Mix(Stage):
     def resolved(self) -> dict[str, Any]:
         if self.options.unit != "tokens":
             return {}
-        from ..mix.tokens import tokenizer_path
+        from ..mix.tokens import tokenizer_path  # startup
 
         return {"tokenizer": tokenizer_path(self.options.tokenizer)}
 
     def run(self, data: StageData, ctx: StageContext, engine) -> StageOutput:
         """Compact columns (dataset, score, tokens) in the driver; tokens counted per piece
         by ``engine.map``; the draw as marks applied piece by piece."""
-        from ..mix import draw_mixture
+        from ..mix import draw_mixture  # startup
 
         o = self.options
         schema = data.source.schema
@@ -215,7 +215,7 @@ class Mix(Stage):
 
 
 def _piece_tokens(piece: Piece, *, path: str) -> list[int]:
-    from ..mix.tokens import count_tokens
+    from ..mix.tokens import count_tokens  # startup
 
     return count_tokens(piece.read(), path)
 

@@ -169,7 +169,7 @@ class InstructionFollowingDifficulty(ModelScorer):
     # -- the model --------------------------------------------------------------------------
     def lm(self):
         if self._lm is None:
-            from ..likelihood.model import LanguageModel
+            from ..likelihood.model import LanguageModel  # startup
 
             self._lm = LanguageModel(self.options.model, self.options.device)
         return self._lm
@@ -193,8 +193,8 @@ class InstructionFollowingDifficulty(ModelScorer):
     def score(self, batch: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         if batch.height == 0:
             return batch.with_columns([pl.lit(None, pl.Float64).alias(c) for c in SCORE_COLUMNS])
-        from ..likelihood.nll import token_nll
-        from ..likelihood.texts import Tokens
+        from ..likelihood.nll import token_nll  # startup
+        from ..likelihood.texts import Tokens  # startup
 
         lm = self.lm()
         tokens = Tokens(lm.tokenizer(), self.options.max_tokens)

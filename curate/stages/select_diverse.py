@@ -156,10 +156,10 @@ class SelectDiverse(Stage):
         ``embedding`` column), method ``kcenter`` by ``engine.kcenter`` on that file; k-means,
         the other methods and coverage in process, reading the file in blocks; the picks
         applied piece by piece."""
-        from ..select import compare_methods, select_rows
-        from ..select.budget import resolve_budget
-        from ..select.clusters import default_n_clusters, kmeans
-        from ..select.coverage import coverage_report
+        from ..select import compare_methods, select_rows  # startup
+        from ..select.budget import resolve_budget  # startup
+        from ..select.clusters import default_n_clusters, kmeans  # startup
+        from ..select.coverage import coverage_report  # startup
 
         o = self.options
         seed = ctx.seed if o.seed is None else o.seed
@@ -230,7 +230,7 @@ class SelectDiverse(Stage):
 
     def _embeddings(self, data: StageData, ctx: StageContext, engine) -> tuple[Vectors, str]:
         """The rows' unit vectors in a file: the ``embedding`` column's, or the model's."""
-        from ..embed_store import embed_source, read_columns, vectors_path
+        from ..embed_store import embed_source, read_columns, vectors_path  # startup
 
         path = vectors_path(ctx, data)
         if EMBEDDING in data.source.schema:
@@ -247,7 +247,7 @@ class SelectDiverse(Stage):
     def _write_map(self, data, engine, X, picks, labels, seed, ctx) -> str | None:
         if ctx.out_dir is None:
             return None
-        from ..select.coverage import pca_map
+        from ..select.coverage import pca_map  # startup
 
         points = pca_map(X, picks, labels, seed=seed)
         ids = take(engine, data.source, points["row"].to_numpy(), ["id"],
@@ -261,7 +261,7 @@ class SelectDiverse(Stage):
 
 def _texts(batch: pl.DataFrame, *, on: str) -> pl.DataFrame:
     """Every row's ``on`` part as the text to embed ("" when missing, embedded too)."""
-    from ..embed_store import TEXT
+    from ..embed_store import TEXT  # startup
 
     return batch.select(part_text(on).alias(TEXT))
 
@@ -299,7 +299,7 @@ def _column_lengths(piece: Piece, *, stage: str) -> tuple[int, int] | None:
 
 
 def _column_vectors(piece: Piece, *, vectors: Vectors) -> int:
-    from ..select.distance import as_unit_rows
+    from ..select.distance import as_unit_rows  # startup
 
     col = _embedding_column(piece, "")
     if not len(col):

@@ -92,7 +92,7 @@ def _one(kind: str, path: Path, file: str) -> Document:
 
 def _warc(path: Path, file: str) -> Iterator[Document]:
     from .html import read_html  # startup
-    from .warc import iter_warc
+    from .warc import iter_warc  # startup
 
     for page in iter_warc(str(path)):
         meta = {"doc_type": "warc", "path": file, "url": page.url}
