@@ -61,36 +61,19 @@ def dedup_key(on: Part = "conversation") -> pl.Expr:
 class ExactDedup(KeyedGrouping):
     """Removes records whose chosen part is the same text after normalisation.
 
-    The key of a record is its ``on`` part (``prompt``, ``response``, ``conversation`` or
-    ``pair``, see :data:`curate.records.MESSAGE_PARTS`), turn by turn, as ``role`` plus content
-    normalised by NFKC, case folding and white-space collapsing. Records with equal keys form a
-    group: the first record of the group (in input order) is kept, or the one ``keep`` picks
-    (a numeric column, or the copy of the most preferred input: ``keep: {prefer: [ours]}``),
-    the others are removed with ``drop_reason = "duplicate_exact"`` and ``kept_id`` = the kept
-    record's ``id``. With ``against: {v1: PATH}``, records whose key is a record's key in the
-    reference are removed with ``drop_reason = "duplicate_of_reference"`` and ``duplicate_of``
-    (see :mod:`curate.stages.dedup_against`).
-    SFT and preference records are compared in the same key space: an SFT conversation equals a
-    pair's prompt + chosen under ``on="conversation"``. Records whose part is null are never
-    duplicates.
+    Copies that differ only in case, Unicode form or white space add nothing to training; one
+    of each group stays (the first, or the one ``keep`` picks). How the key is made, ``keep``
+    and ``against``: README, "Dedup".
 
     Input columns:
-        - id (str): the record id.
-        - kind (str): ``sft`` or ``preference``.
-        - messages (list[{role, content}]): for SFT records.
-        - prompt, chosen, rejected (list[{role, content}]): for preference records.
+        - id, kind (str); messages, or prompt, chosen, rejected (list[{role, content}]).
+        - <keep> (number): when ``keep`` names a column.
 
     Output columns:
-        - dup_cluster (str | null): on kept records that had duplicates, their own ``id``
-          (the cluster id); null on kept records without duplicates. Rejected records carry
-          the cluster id too. A non-null ``dup_cluster`` already present in the input (from an
-          earlier dedup stage) is left as it is.
-        - drop_reason (str), kept_id (str): on rejected records only.
-        - duplicate_of (str): on rejected records, with ``against`` only.
-
-    Stats:
-        ``{"on": ..., "groups": <duplicate groups>, "duplicates": <records removed>}``, and
-        ``against`` (per reference: path, digest, rows, built, index, duplicates).
+        - dup_cluster (str | null): the kept record's id on every record of a group of two or
+          more; an earlier non-null value is left as it is.
+        - drop_reason (``duplicate_exact``), kept_id (str): on rejected records;
+          duplicate_of (str): with ``against``.
 
     Examples:
         Keep one record per distinct prompt:

@@ -80,43 +80,21 @@ def cluster_result(stage: Stage, df: pl.DataFrame, pairs: np.ndarray,
 
 
 class NearDedup(KeyedGrouping):
-    """Removes records whose compared text is a near copy of another's (MinHash LSH).
+    """Removes records whose compared text is a near copy of another's (MinHash LSH on word
+    n-gram shingles, each candidate pair checked by its exact Jaccard similarity).
 
-    Each record's ``on`` part (see ``dedup.exact``; what its turns say, without role names) is
-    split into words, and its set of word ``ngram``-shingles gets a MinHash signature of
-    ``num_perm`` values. Bands and rows are chosen from ``threshold`` by minimising the
-    weighted false positive and false negative probability (as datasketch and text-dedup do).
-    Records that share a band bucket are candidates; with ``verify`` (default) a candidate pair
-    counts only when the exact Jaccard similarity of the two shingle sets reaches ``threshold``,
-    and the banding weighs false negatives 0.9 and false positives 0.1 (the check removes those):
-    at 0.8 and 128 permutations that is 14 bands of 9 rows, which finds a pair at Jaccard 0.85
-    with probability 0.975 (9 x 13 at equal weights, as with ``verify: false``: 0.69).
-    Duplicate pairs are joined into clusters (connected components); one record per cluster
-    survives by the ``keep`` policy (see :mod:`curate.stages.dedup_keep`: first, longest, a
-    score column, or the copy of the most preferred input) and the others are removed with
-    ``drop_reason = "duplicate_near"``. SFT records and pairs are never duplicates of each
-    other; records whose part is missing or has no word (empty, emoji, punctuation) are never
-    duplicates. With ``against: {v1: PATH}``, a record whose band buckets meet a reference
-    record's and whose Jaccard with it reaches ``threshold`` (the same check) is removed with
-    ``drop_reason = "duplicate_of_reference"`` and ``duplicate_of`` (see
-    :mod:`curate.stages.dedup_against`); the reference's MinHash bands are cached.
+    Near copies (a changed word, added punctuation) survive exact dedup and overweight what
+    they repeat. How bands are chosen, ``keep`` and ``against``: README, "Dedup".
 
     Input columns:
-        - id (str), kind (str): the record id and kind.
-        - messages / prompt, chosen, rejected (list[{role, content}]): the compared turns.
+        - id, kind (str); messages, or prompt, chosen, rejected (list[{role, content}]).
         - <keep> (number): when ``keep`` names a column.
 
     Output columns:
-        - dup_cluster (str | null): the survivor's id, on every record of a cluster of two or
-          more (kept and rejected); an earlier non-null ``dup_cluster`` is left as it is.
-        - drop_reason (str), kept_id (str): on rejected records only.
-        - duplicate_of (str): on rejected records, with ``against`` only.
-
-    Stats:
-        ``on``, ``bands``, ``rows``, ``candidates`` (pairs), ``pairs`` (duplicate pairs),
-        ``dup_clusters``, ``duplicates`` and ``cluster_sizes`` (``{size: clusters}``), and
-        with ``against``: ``against`` (per reference: path, digest, rows, built, index,
-        duplicates) and ``reference_candidates``.
+        - dup_cluster (str | null): the survivor's id on every record of a cluster of two or
+          more; an earlier non-null value is left as it is.
+        - drop_reason (``duplicate_near``), kept_id (str): on rejected records;
+          duplicate_of (str): with ``against``.
 
     Examples:
         ```python

@@ -38,41 +38,21 @@ class SemanticDedupOptions(DedupOptions):
 
 
 class SemanticDedup(Stage):
-    """Removes records whose meaning repeats another's (SemDeDup-style).
+    """Removes records whose meaning repeats another's (SemDeDup-style: sentence embeddings,
+    pairs above a cosine ``threshold``).
 
-    Each record's ``on`` part (a turn's content, or ``role: content`` lines) is embedded with
-    :mod:`curate.embed` (L2-normalised; cached by content under the run's cache folder, so
-    diversity sampling in the same run reuses the vectors) into a memory-mapped file
-    (:mod:`curate.embed_store`), piece by piece. Up to ``exact_max`` records every pair is
-    compared in blocks; above it, records are grouped by k-means (fitted on a sample) and
-    compared within their nearest and second-nearest cluster. Pairs with cosine >=
-    ``threshold`` (and of the same record kind) are joined into clusters; one record per
-    cluster survives by ``keep`` and the others are removed with
-    ``drop_reason = "duplicate_semantic"``. It catches reordered and reworded copies that
-    n-gram methods miss. Records whose part is blank are never duplicates. With
-    ``against: {v1: PATH}``, records whose cosine with a reference record (same kind)
-    reaches ``threshold`` are removed with ``drop_reason = "duplicate_of_reference"`` and
-    ``duplicate_of`` (see :mod:`curate.stages.dedup_against`); the reference's embeddings
-    (and, above ``exact_max`` reference rows, its k-means centroids and clusters, searched as
-    within one dataset: a new row against the reference rows of its nearest cluster) are
-    built once and cached (:mod:`curate.dedup.cross`).
+    It catches reordered and reworded copies that n-gram methods miss. How pairs are searched
+    (exact blocks or k-means), ``keep`` and ``against``: README, "Dedup".
 
     Input columns:
-        - id (str), kind (str): the record id and kind.
-        - messages / prompt, chosen, rejected (list[{role, content}]): the compared turns.
+        - id, kind (str); messages, or prompt, chosen, rejected (list[{role, content}]).
         - <keep> (number): when ``keep`` names a column.
 
     Output columns:
-        - dup_cluster (str | null): the survivor's id, on every record of a cluster of two or
-          more (kept and rejected); an earlier non-null ``dup_cluster`` is left as it is.
-        - drop_reason (str), kept_id (str): on rejected records only.
-        - duplicate_of (str): on rejected records, with ``against`` only.
-
-    Stats:
-        ``on``, ``search`` (``exact`` or ``kmeans``), ``clusters`` (k-means clusters),
-        ``pairs``, ``dup_clusters``, ``duplicates``, ``cluster_sizes``, ``precision``,
-        ``embedded`` (texts the model embedded; the others came from the run's cache), and
-        ``against`` (per reference: path, digest, rows, built, index, duplicates).
+        - dup_cluster (str | null): the survivor's id on every record of a cluster of two or
+          more; an earlier non-null value is left as it is.
+        - drop_reason (``duplicate_semantic``), kept_id (str): on rejected records;
+          duplicate_of (str): with ``against``.
 
     Examples:
         ```python

@@ -19,13 +19,11 @@ class EvolveOptions(GenerateOptions):
 
 
 class GenerateEvolve(GenerateStage):
-    """Rewrites each row's instruction (its last user turn) with Evol-Instruct and makes the
-    row a ``prompt`` record of the evolved instruction, for ``generate.responses``.
+    """Rewrites each row's instruction (its last user turn) with Evol-Instruct into a
+    ``prompt`` row of the evolved instruction, for ``generate.responses`` to answer.
 
-    The evolved row gets a new id (a hash of the parent id, the method and the template
-    version); ``meta.parent`` is the original id and ``meta.evolution`` the method. The
-    original reply is left out (it answers the old instruction). Rows whose rewrite fails or
-    is empty are rejected with the reason and the original row.
+    Deeper or broader instructions make a harder, more varied SFT set from the same seeds.
+    Ids, ``meta`` and failures: README, "LLM generation".
 
     Input columns:
         - kind, messages / prompt: SFT, preference or prompt rows.
@@ -34,9 +32,6 @@ class GenerateEvolve(GenerateStage):
         - kind ``prompt``, prompt (the system turn, if any, and the evolved user turn), id,
           meta (``parent``, ``evolution``, ``generation``); messages, chosen, rejected null.
         - generation_error (str): on rejected rows, the error.
-
-    Stats:
-        as ``generate.responses``.
 
     Examples:
         ```yaml

@@ -25,13 +25,8 @@ class GenerateQuestions(GenerateStage):
     an SFT record: the LLM writes ``n`` questions the passage answers (instruction
     backtranslation), then answers each from the passage alone.
 
-    The record's messages are ``user: question, assistant: answer`` (repeated for ``n`` > 1);
-    its ``meta`` keeps the passage's provenance (file, ``start``/``end`` character offsets,
-    section) and adds ``passage`` (its text) and ``generation`` (task, model, backend,
-    template_version). Replies are parsed and validated: a question is a line ending with
-    ``?`` of three words or more. A passage with no usable question is rejected as
-    ``unparseable`` with the reply; an empty answer as ``empty_generation``; a backend error
-    as ``generation_failed``.
+    Raw documents become instruction data whose answers can be traced to their source.
+    What is kept in ``meta`` and what is rejected: README, "LLM generation".
 
     Input columns:
         - kind ``passage``, prompt (one user turn: the passage text), meta.
@@ -40,9 +35,6 @@ class GenerateQuestions(GenerateStage):
         - kind ``sft``, messages; prompt null; meta (provenance, ``passage``, ``questions``,
           ``generation``).
         - generation_error (str): on rejected rows, what went wrong (with the reply).
-
-    Stats:
-        as ``generate.responses``.
 
     Examples:
         ```yaml

@@ -25,10 +25,8 @@ class GenerateResponses(GenerateStage):
     """Writes the reply of every ``prompt`` row (making it an SFT record), or with ``n``, K
     candidate replies of every row's prompt into ``candidates``.
 
-    A prompt row's reply is the first candidate. The prompt's turns are sent as they are
-    (the template's ``system`` turn first where the prompt has none). A row whose requests
-    fail or come back empty is rejected (``generation_failed`` with the error text,
-    ``empty_generation``); a row is kept only with all its candidates.
+    Prompts become SFT data, and candidates are what ``judge.llm`` compares to make
+    preference pairs. Sampling, failures and stats: README, "LLM generation".
 
     Input columns:
         - kind, prompt (``prompt`` rows: list[{role, content}], ending with a user turn);
@@ -39,11 +37,6 @@ class GenerateResponses(GenerateStage):
           (task, model, backend, template_version, seed).
         - candidates (list[str]): with ``n``, the K replies.
         - generation_error (str): on rejected rows, the error.
-
-    Stats:
-        ``requests``, ``cache_hits``, ``retries``, ``failures``, ``prompt_tokens``,
-        ``completion_tokens``, ``model``, ``backend``, ``template_version``,
-        ``rows_generated``, ``passed_through``.
 
     Examples:
         ```python

@@ -86,16 +86,12 @@ class JudgeOptions(GenerateOptions):
 
 class JudgeLLM(GenerateStage):
     """Judges each SFT row's ``candidates`` (or its reply) and each preference row's chosen and
-    rejected replies (or its ``candidates``) with one or more LLM judges.
+    rejected replies (or its ``candidates``) with one or more LLM judges: pairwise verdicts
+    checked in both orders, pointwise rubric scores or a yes/no checklist.
 
-    Pairwise, every pair is sent in both orders to every judge; the verdict of a judge is
-    kept only where both orders agree, else it is a tie and the row is flagged
-    ``position_inconsistent`` (a pair readable in one order only has no verdict). Pointwise,
-    each reply gets a rubric score per aspect; checklist, a yes/no answer per aspect (the
-    reply judged alone). Replies are parsed leniently (JSON, ``[[A]]``, ``Response B is
-    better``, ``Helpfulness: 7/10``); an unreadable reply is no vote (``unparseable`` per
-    judge). Rows of other kinds, and rows with a single candidate in pairwise mode, pass
-    through (a single candidate's row gets its judge columns without a score).
+    Judged candidates are what ``judge.pairs`` turns into preference pairs; verdicts that flip
+    with the order shown are ties, so no pair rests on position bias. Modes, parsing,
+    rejections and stats: README, "LLM judges".
 
     Input columns:
         - kind, messages / prompt, chosen, rejected; ``candidates`` (list[str]) where present
@@ -104,18 +100,10 @@ class JudgeLLM(GenerateStage):
     Output columns:
         - the judge columns of :mod:`curate.judge.columns`: judge_candidates, judge_score,
           judge_votes (pointwise) or judge_comparisons (pairwise), judge_<aspect>
-          (pointwise), position_inconsistent, judge_disagreement, judge_margin,
-          ``meta.judge``; judge_error (str) on rejected rows.
-        - rejected: ``judge_failed`` (requests failed after retries; stops the run under
-          on_error: raise), ``unparseable`` (no judge gave a usable answer; pairwise: in
-          both orders of some pair), ``budget_exhausted`` (``max_tokens_total`` spent; a rerun continues from the cache).
-
-    Stats:
-        ``mode``, ``template_version``, ``aggregate``, ``judges`` (per judge: model, backend,
-        requests, cache_hits, failures, unparseable, first_position_rate,
-        position_bias_rate), ``position_bias_rate``, ``comparisons``, ``inconsistent``,
-        ``agreement`` (judge-judge alpha and percent agreement), and the request/token counts
-        of ``generate.*``.
+          (pointwise, checklist), position_inconsistent, judge_disagreement, judge_margin,
+          ``meta.judge``.
+        - judge_error (str), drop_reason (``judge_failed``, ``unparseable``,
+          ``budget_exhausted``): on rejected rows.
 
     Examples:
         ```python

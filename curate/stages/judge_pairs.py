@@ -99,23 +99,9 @@ class JudgePairs(RowScorer):
     """Turns judged rows (``judge.llm``'s columns, see :mod:`curate.judge.columns`) into
     preference records: chosen = the best-scored candidate, rejected = the worst.
 
-    A kept row becomes a ``preference`` record: ``prompt`` is the SFT conversation without its
-    last reply (or the preference row's prompt), ``chosen``/``rejected`` one assistant turn
-    each (a preference row judged on its own two replies keeps their turns, in the judge's
-    order), ``chosen_score``/``rejected_score`` the two ``judge_score`` values, and
-    ``meta.pair`` = ``{"source": "judge", "judges", "template_version", "mode",
-    "candidates": [best, worst], "margin"}`` (``swapped``: true where a preference row's judge
-    preferred its rejected reply). Best is the first candidate with the top score, worst the
-    last with the lowest, so that a row whose scores all tie is a ``tie``.
-
-    Rejected, in this order: ``too_few_candidates`` (fewer than two candidates; rows no judge
-    scored), ``unparseable`` (fewer than two candidates with a score because no judge's answer
-    about the others could be read), ``equal_texts`` (best and worst read the same once case
-    and white space are normalised), ``position_inconsistent`` (a judge's verdict between
-    best and worst flipped with the order they were shown in, or the scores tie because
-    verdicts flipped: no pair comes from an order-dependent verdict), ``tie`` (margin 0),
-    ``below_margin`` (margin not above ``min_margin``). Rejected rows stay as they came, with
-    the judge's columns and the would-be pair, for ``curate label push --from-judge``.
+    Only pairs the judges told apart clearly become training pairs; the others are rejected
+    with the would-be pair, for human labeling (``curate label push --from-judge``). Which
+    rows make no pair, ``meta.pair`` and stats: README, "Preference pairs from judgements".
 
     Input columns:
         - kind, messages / prompt, chosen, rejected, meta (``meta.judge``).
@@ -127,11 +113,8 @@ class JudgePairs(RowScorer):
           meta.pair (kept rows; ``messages`` null).
         - pair_chosen, pair_rejected (i32): the candidates of the (would-be) pair;
           pair_margin (f64): their score difference. Null with fewer than two scores.
-
-    Stats:
-        ``pairs``, ``swapped`` (preference rows whose judge preferred the rejected reply),
-        ``margin`` (``min``, ``median``, ``mean``, ``max`` over the pairs made), ``sources``
-        ({"<judge models> (template <version>)": pairs}).
+        - drop_reason (str): on rejected rows (``too_few_candidates``, ``unparseable``,
+          ``equal_texts``, ``position_inconsistent``, ``tie``, ``below_margin``).
 
     Examples:
         ```python

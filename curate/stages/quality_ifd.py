@@ -101,18 +101,12 @@ class IfdOptions(StageOptions):
 
 class InstructionFollowingDifficulty(ModelScorer):
     """Scores how much each record's instruction helps a small language model predict its
-    reply, and drops replies the instruction does not explain.
+    reply (``ifd`` = perplexity of the reply after the instruction over its perplexity alone),
+    and drops replies the instruction does not explain.
 
-    For a reply R after the turns P (the instruction; for a pair, its prompt and the chosen
-    reply), with the model's chat template: ``ppl_conditional`` = perplexity of R's tokens
-    after P, ``ppl_response`` = perplexity of the same tokens after the template's bare
-    assistant header, and ``ifd`` = their ratio (Cherry LLM's instruction-following
-    difficulty; Superfiltering showed a GPT-2-sized model's IFD selects data as well as a 7B
-    model's). Where ``meta`` holds the record's source passage, ``grounding`` = perplexity of R
-    after passage + P over ``ppl_conditional``: below 1 when the passage makes the answer more
-    likely. Every sequence is scored on its own (batches only share the forward pass), identical
-    sequences once; scores are cached by record id and text under the run's cache, so that
-    changing a threshold and rerunning (``--from``) does not score again.
+    A reply its instruction does not make easier to predict is mismatched or generic
+    (Cherry LLM, Superfiltering). Definitions, defaults, grounding and speed: README,
+    "Instruction-following difficulty"; figures in benchmarks/README.md.
 
     Input columns:
         - kind, messages / prompt, chosen, rejected (list[{role, content}]), meta.
@@ -123,10 +117,6 @@ class InstructionFollowingDifficulty(ModelScorer):
         - ifd_chosen, ifd_rejected (float): a pair's two replies; null on SFT rows.
         - grounding (float): null without a passage.
         - drop_reason (str): ``ifd_high``, ``ifd_low`` or ``ungrounded``, on rejected rows.
-
-    Stats:
-        ``{"thresholds", "failures", "model": {"model", "weights", "device", "dtype"},
-        "sequences_scored", "rows_scored", "rows_grounded", "ifd_median"}``.
 
     Examples:
         ```python

@@ -82,16 +82,11 @@ class SelectOptions(StageOptions):
 
 
 class SelectDiverse(Stage):
-    """Selects a diverse subset of records by their sentence embeddings.
+    """Selects a diverse subset of records by their sentence embeddings: a budget of ``n`` rows
+    (a count or a fraction) picked by ``method`` (facility, kcenter, deita, clusters, random).
 
-    The records' ``on`` part is embedded with the sentence-transformers ``model`` (cached by
-    content under the run's cache, shared with semantic dedup), or taken from an existing
-    ``embedding`` column. A budget of ``n`` rows (a count or a fraction) is then picked by
-    ``method``: ``kcenter`` (exact farthest-first traversal, starting from the ``keep_column``
-    rows or a seeded random row), ``deita`` (score-first with a minimum cosine distance),
-    ``clusters`` (k-means quotas filled at random or by k-center) or ``random``. With
-    ``stratify_column`` each stratum gets its share of the budget and is sampled on its own.
-    Rows that are not picked go to rejected/ with ``drop_reason = "not_selected"``.
+    A smaller set that still covers what the data is about trains about as well as the
+    whole. Methods, budget and coverage figures: README, "Diversity sampling".
 
     Input columns:
         - id (str), kind (str) and the conversation columns of ``on``.
@@ -101,18 +96,10 @@ class SelectDiverse(Stage):
 
     Output columns:
         - select_rank (int): 0 for the first pick, 1 for the next, ...; null on rejected rows.
-          Any prefix ``select_rank < m`` is itself a sample chosen by the same rule (for
-          ``facility``: the facility-location picks come first, the outlier picks last).
+          Any prefix ``select_rank < m`` is itself a sample chosen by the same rule.
         - cluster (int): the row's k-means cluster (also on rejected rows).
         - embedding (list[float32]): only with ``store_embedding``; never exported.
         - drop_reason (str): ``not_selected``, on rejected rows.
-
-    Stats:
-        ``method``, ``budget``, ``selected``, ``n_clusters``, ``embedding`` (model, on, dim),
-        ``coverage`` (covering radius, mean distance and clusters covered of the sample and
-        of a random sample of the same size; with ``compare``, ``methods``: the same figures
-        of every other method), ``map`` (the 2-D map file, under the run folder);
-        ``facility_picks`` and ``outlier_picks`` (method ``facility``).
 
     Examples:
         ```python
