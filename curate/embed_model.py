@@ -9,9 +9,9 @@ import os
 from .errors import CurateError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How a part becomes the text that is embedded (:func:`curate.embed.part_text`); part of the embedding
-# cache's key, so that vectors of an earlier form are never reused. "content": a single turn
-# is its content alone, several turns are ``role: content`` lines.
+# How a part becomes the text that is embedded (:func:`curate.embed.part_text`); part of the
+# embedding cache's key, so that vectors of an earlier form are never reused. "content": a
+# single turn is its content alone, several turns are ``role: content`` lines.
 TEXT_FORM = "content"
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
@@ -29,7 +29,8 @@ def resolve_model(name: str) -> str:
 
 
 def precision() -> str:
-    """``bf16`` or ``fp32``: the encoding path :func:`curate.embed.embed_texts` takes on this machine."""
+    """``bf16`` or ``fp32``: the encoding path :func:`curate.embed.embed_texts` takes on this
+    machine."""
     wanted = os.environ.get("CURATE_EMBED_PRECISION", "auto").lower()
     if wanted in ("fp32", "bf16"):
         return wanted

@@ -11,10 +11,10 @@
 
 Checked: no import cycle between curate modules, neither at import time (module-level imports)
 nor through imports inside functions (those under ``if TYPE_CHECKING:`` never run: a type named
-in an annotation is no dependency); no module of an algorithm or data package imports the stages, engines,
-runner, recipe or CLI (imports inside functions count too), but for the few listed with their
-reason; a stage module imports no other stage module, only STAGE_INFRA. An import of a
-package's module counts as one of that module only.
+in an annotation is no dependency); no module of an algorithm or data package imports the
+stages, engines, runner, recipe or CLI (imports inside functions count too), but for the few
+listed with their reason; a stage module imports no other stage module, only STAGE_INFRA. An
+import of a package's module counts as one of that module only.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ UPPER = ("stages", "engines", "runner", "checkpoints", "run_export", "finished_r
          "recipe_files",
          "cli", "__main__")
 # curate.stages modules that every stage may import: they define no stage
-STAGE_INFRA = {"base", "context", "known", "results", "rows", "marks", "keyed", "clusters", "options", "registry",
-               "plan", "bias_run", "llm_base", "dedup_against", "dedup_keep",
-               "dedup_semantic_ref"}
+STAGE_INFRA = {"base", "context", "known", "results", "rows", "marks", "keyed", "clusters",
+               "options", "registry", "plan", "bias_run", "llm_base", "dedup_against",
+               "dedup_keep", "dedup_semantic_ref"}
 # Known upward imports, late, each with its reason:
 ALLOWED = {
     # convert_parts() and export_parts() run on the local engine when the caller gives none

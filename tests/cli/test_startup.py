@@ -31,8 +31,9 @@ def test_a_near_dedup_command_loads_no_library_it_does_not_use(tmp_path):
     assert "wrote" in lines[-3] and "1 of 3 rows kept" in lines[-3]
     assert json.loads(lines[-2]) == []
     assert [m for m in json.loads(lines[-1]) if m.startswith("curate.stages.dedup")
-            or m.rsplit(".", 1)[-1] not in ("base", "context", "keyed", "known", "plan", "registry",
-                                            "results", "rows", "marks", "clusters", "options")] == [
+            or m.rsplit(".", 1)[-1] not in ("base", "context", "keyed", "known", "plan",
+                                            "registry", "results", "rows", "marks", "clusters",
+                                            "options")] == [
         "curate.stages.dedup_against", "curate.stages.dedup_exact", "curate.stages.dedup_keep",
         "curate.stages.dedup_near", "curate.stages.dedup_semantic",
         "curate.stages.dedup_semantic_ref"]
