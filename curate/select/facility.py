@@ -23,10 +23,12 @@ from typing import Callable
 
 import numpy as np
 
-from .kcenter import KCenterResult, kcenter_greedy
+from .cover import cover_tail
+from .kcenter import _PICKED, KCenterResult, LocalRows, farthest_first, kcenter_greedy
 from .knn import KnnGraph, knn_graph
+from .refine import refine
 
-OUTLIER_SHARE = 0.2  # of the budget picked farthest-first after facility location
+OUTLIER_SHARE = 0.35  # of the budget picked farthest-first after facility location
 NEIGHBOURS = 16  # neighbours per row in the graph
 
 
@@ -103,22 +105,57 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
                      ) -> tuple[KCenterResult, dict]:
     """``budget`` rows of ``X``: facility location for ``budget - round(outlier_share *
     budget)`` of them (on the :func:`.knn.knn_graph` of ``neighbours`` per row, built with
-    ``map``), then k-center greedy (``kcenter``) from those picks for the rest. ``initial``
-    rows are picked first; ``scores`` weigh the facility location (see
-    :func:`quality_weights`). Returns the k-center result (all picks in order, every row's
-    distance to its nearest pick) and stats."""
+    ``map``), then the outlier picks: the greedy set cover of the rows left far
+    (:func:`.cover.cover_tail`), and the picks it leaves by facility location again, or
+    farthest-first where the cover's radius met its floor. ``initial`` rows are picked first;
+    ``scores`` weigh the facility location (see :func:`quality_weights`).
+
+    Every row's distance to the facility picks comes from ``kcenter`` (the engine's: on Ray
+    its shards); the outlier picks then update them here. Returns a :class:`KCenterResult`
+    (all picks in order, every row's distance to its nearest pick; ``pick_distance`` NaN)
+    and stats."""
     n = X.shape[0]
     budget = int(min(budget, n))
     start = [] if initial is None else list(dict.fromkeys(int(i) for i in initial))
-    share = budget - int(round(outlier_share * budget))
-    share = max(share, len(start))
+    share = max(budget - int(round(outlier_share * budget)), len(start))
     options = {} if map is None else {"map": map}
     picks = np.asarray(start, dtype=np.int64)
-    if share > len(start) and n:
-        graph = knn_graph(X, min(neighbours, max(n - 1, 1)), seed=seed, **options)
-        weights = None if scores is None else quality_weights(scores)
-        picks = facility_location(graph, share, weights=weights, initial=start)
-    info = {"facility_picks": int(len(picks) - len(start)),
-            "outlier_picks": int(budget - len(picks))}
-    res = kcenter(X, budget, seed=seed, initial=picks if len(picks) else None)
-    return res, info
+    graph, weights = None, None if scores is None else quality_weights(scores)
+    if budget > len(start) and n > 1:
+        graph = knn_graph(X, min(neighbours, n - 1), seed=seed, **options)
+        if share > len(start):
+            picks = facility_location(graph, share, weights=weights, initial=start)
+    info = {"facility_picks": int(len(picks) - len(start)), "outlier_picks": 0}
+    # every row's distance to the picks so far (the first pick seeded when there is none)
+    res = kcenter(X, max(len(picks), 1 if budget else 0), seed=seed,
+                  initial=picks if len(picks) else None)
+    picks, rows = res.picks, LocalRows(X)
+    rows.dist = np.array(res.distance, dtype=np.float32)
+    rows.dist[picks] = _PICKED
+    if len(picks) < budget:
+        tail, radius, limited = cover_tail(X, np.maximum(rows.dist, 0), budget - len(picks),
+                                           None if graph is None else graph.neighbours)
+        tail = tail[~np.isin(tail, picks)]
+        rows.add_picks(tail, rows.vectors(tail))
+        picks = np.concatenate([picks, tail])
+        info.update(outlier_picks=int(len(tail)), cover_radius=round(float(radius), 6))
+        if len(picks) < budget and not limited and graph is not None:
+            more = facility_location(graph, budget, weights=weights, initial=picks)[len(picks):]
+            rows.add_picks(more, rows.vectors(more))
+            info["facility_picks"] += int(len(more))
+            picks = np.concatenate([picks, more])
+        if len(picks) < budget:  # the cover's radius met its floor, or no gain is left
+            res = farthest_first(rows, budget, seed=seed, initial=picks, placed=True,
+                                 desc="k-center (outliers)")
+            info["outlier_picks"] += int(len(res.picks) - len(picks))
+            picks = res.picks
+    if graph is not None:
+        picks, more = refine(X, picks, graph.neighbours, fixed=len(start))
+        info.update(more)
+        if more["swaps"]:
+            rows = LocalRows(X)
+            rows.add_picks(picks, rows.vectors(picks))
+    dist = np.maximum(rows.distances(), 0).astype(np.float32)
+    dist[picks] = 0.0
+    return KCenterResult(picks.astype(np.int64), dist, np.full(len(picks), np.nan,
+                                                                np.float32)), info
