@@ -18,9 +18,12 @@ that is at most :data:`REFINE_PAIRS` (10% of 100,000 rows); above, it is skipped
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .distance import block_rows, one_blas_thread
+from .kcenter import blas_threads
 
 PASSES = 3
 REFINE_PAIRS = 1 << 30
@@ -35,19 +38,35 @@ def two_nearest(X, rows: np.ndarray, P: np.ndarray):
         d[:, 0] = np.maximum(1 - np.asarray(X[rows], np.float32) @ P[0], 0)
         a[:, 1] = 0
         return a, d
-    step = block_rows(len(P), budget_bytes=32 << 20, minimum=16)
-    with one_blas_thread():
-        for s in range(0, len(rows), step):
-            sim = np.asarray(X[rows[s:s + step]], np.float32) @ P.T
-            best = np.argmax(sim, axis=1)
-            top = sim[np.arange(len(sim)), best]
-            sim[np.arange(len(sim)), best] = -np.inf
-            second = np.argmax(sim, axis=1)
-            sec = sim[np.arange(len(sim)), second]
-            a[s:s + step, 0], a[s:s + step, 1] = best, second
-            d[s:s + step, 0] = np.maximum(1 - top, 0)
-            d[s:s + step, 1] = np.maximum(1 - sec, 0)
+    step = block_rows(len(P), budget_bytes=16 << 20, minimum=16)
+    starts = range(0, len(rows), step)
+
+    def block(s: int) -> None:
+        sim = np.asarray(X[rows[s:s + step]], np.float32) @ P.T
+        at = np.arange(len(sim))
+        best = np.argmax(sim, axis=1)  # ties to the lower position
+        top = sim[at, best]
+        sim[at, best] = -np.inf
+        second = np.argmax(sim, axis=1)
+        a[s:s + step, 0], a[s:s + step, 1] = best, second
+        d[s:s + step, 0] = np.maximum(1 - top, 0)
+        d[s:s + step, 1] = np.maximum(1 - sim[at, second], 0)
+
+    workers = min(blas_threads(), len(starts))
+    with one_blas_thread():  # the same blocks on one thread each, side by side
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(block, starts))
+        else:
+            for s in starts:
+                block(s)
     return a, d
+
+
+def _cells(nearest: np.ndarray, k: int) -> list[np.ndarray]:
+    """The rows of each pick position (ascending), from each row's nearest position."""
+    order = np.argsort(nearest, kind="stable")
+    return np.split(order, np.searchsorted(nearest[order], np.arange(1, k)))
 
 
 def refine(X, picks: np.ndarray, neighbours: np.ndarray, *, fixed: int = 0,
@@ -68,11 +87,15 @@ def refine(X, picks: np.ndarray, neighbours: np.ndarray, *, fixed: int = 0,
     swaps = 0
     for _ in range(passes):
         moved = 0
+        cells = _cells(a[:, 0], k)
         for pos in range(fixed, k):
             p = int(picks[pos])
-            cell = np.flatnonzero(a[:, 0] == pos)
+            cell = cells[pos]
+            cell = cell[a[cell, 0] == pos]  # rows that moved to another pick since
             near = neighbours[p][neighbours[p] >= 0]
-            cands = np.union1d(near, cell)
+            # the rows it serves nearest to it (where a medoid of its cell would be)
+            close = cell[np.lexsort((cell, d[cell, 0]))[:neighbours.shape[1]]]
+            cands = np.union1d(near, close)
             cands = cands[~picked[cands]]
             if not len(cands):
                 continue
@@ -104,6 +127,9 @@ def refine(X, picks: np.ndarray, neighbours: np.ndarray, *, fixed: int = 0,
             a[r2, 1], d[r2, 1] = pos, dc[second]
             redo = np.flatnonzero(had)
             a[redo], d[redo] = two_nearest(X, redo, P)
+            for row in np.concatenate([r1, redo]):  # later picks' cells may gain rows
+                if a[row, 0] > pos:
+                    cells[a[row, 0]] = np.append(cells[a[row, 0]], row)
             moved += 1
         swaps += moved
         if not moved:
