@@ -35,10 +35,11 @@ def far_rows(dist: np.ndarray, m: int) -> np.ndarray:
 
 
 def candidates_for(n: int, dist: np.ndarray, neighbours: np.ndarray | None,
-                   pairs: int = PAIRS) -> tuple[np.ndarray, np.ndarray]:
+                   pairs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(elements, candidates)``: the far rows a cover may have to serve (rows with a
     positive distance, at most as many as fit in ``pairs``) and the rows that may serve them
     (every row when that fits, else the elements and their ``neighbours`` in the graph)."""
+    pairs = PAIRS if pairs is None else pairs
     positive = int((dist > 0).sum())
     m_all = pairs // max(n, 1)
     if m_all >= positive or neighbours is None:
@@ -88,7 +89,7 @@ def greedy_cover(D: np.ndarray, far: np.ndarray, limit: int) -> list[int] | None
 
 
 def cover_tail(X, dist: np.ndarray, budget: int, neighbours: np.ndarray | None = None,
-               *, pairs: int = PAIRS) -> tuple[np.ndarray, float, bool]:
+               *, pairs: int | None = None) -> tuple[np.ndarray, float, bool]:
     """At most ``budget`` new picks that serve the rows far from the current picks (``dist``:
     each row's distance to its nearest pick, 0 on picks): ``(picks, radius, limited)``, the
     smallest radius found and whether it is the floor set by :data:`PAIRS` (see the module)."""

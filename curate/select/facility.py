@@ -1,4 +1,4 @@
-"""Facility location on a sparse neighbour graph, then farthest-first picks for the outliers.
+"""Facility location on a sparse neighbour graph, a set cover for the outliers, and swaps.
 
 Facility location picks the set ``S`` that maximises ``f(S) = sum_i max_{j in S} w_j
 sim(i, j)``: every row is represented by its most similar pick, so the picks sit where the
@@ -12,8 +12,11 @@ what the plain greedy picks, ties going to the lower row.
 
 Facility location leaves the outliers far from every pick (they represent nobody). So the
 last share of the budget (:data:`OUTLIER_SHARE`, measured on real prompt sets in
-benchmarks/README.md) goes to k-center greedy (:mod:`.kcenter`) started from the facility
-picks: each of those picks is the row farthest from every pick so far.
+benchmarks/README.md) goes to them: the greedy set cover of the rows left farther than the
+smallest radius the budget can reach (:mod:`.cover`), which serves several outliers with one
+pick where farthest-first spends one on each; picks the cover does not need go back to
+facility location. Last, a bounded swap search (:mod:`.refine`) moves picks to nearby rows
+that serve the rows better on average without widening the radius.
 """
 
 from __future__ import annotations
@@ -107,11 +110,12 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
     budget)`` of them (on the :func:`.knn.knn_graph` of ``neighbours`` per row, built with
     ``map``), then the outlier picks: the greedy set cover of the rows left far
     (:func:`.cover.cover_tail`), and the picks it leaves by facility location again, or
-    farthest-first where the cover's radius met its floor. ``initial`` rows are picked first;
-    ``scores`` weigh the facility location (see :func:`quality_weights`).
+    farthest-first where the cover's radius met its floor; then :func:`.refine.refine`.
+    ``initial`` rows are picked first (and never swapped out); ``scores`` weigh the facility
+    location (see :func:`quality_weights`).
 
     Every row's distance to the facility picks comes from ``kcenter`` (the engine's: on Ray
-    its shards); the outlier picks then update them here. Returns a :class:`KCenterResult`
+    its shards); the outlier picks then update them here (the same code on every engine). Returns a :class:`KCenterResult`
     (all picks in order, every row's distance to its nearest pick; ``pick_distance`` NaN)
     and stats."""
     n = X.shape[0]
@@ -129,6 +133,7 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
     # every row's distance to the picks so far (the first pick seeded when there is none)
     res = kcenter(X, max(len(picks), 1 if budget else 0), seed=seed,
                   initial=picks if len(picks) else None)
+    info["outlier_picks"] = int(len(res.picks) - len(picks))  # the seeded first pick
     picks, rows = res.picks, LocalRows(X)
     rows.dist = np.array(res.distance, dtype=np.float32)
     rows.dist[picks] = _PICKED
@@ -138,7 +143,8 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
         tail = tail[~np.isin(tail, picks)]
         rows.add_picks(tail, rows.vectors(tail))
         picks = np.concatenate([picks, tail])
-        info.update(outlier_picks=int(len(tail)), cover_radius=round(float(radius), 6))
+        info["outlier_picks"] += int(len(tail))
+        info["cover_radius"] = round(float(radius), 6)
         if len(picks) < budget and not limited and graph is not None:
             more = facility_location(graph, budget, weights=weights, initial=picks)[len(picks):]
             rows.add_picks(more, rows.vectors(more))
