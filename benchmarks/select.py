@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.select --real            # AlpacaEval + Python FAQ prompts
     .venv/bin/python -m benchmarks.select                   # 10k of 1M x 384 random unit rows
     .venv/bin/python -m benchmarks.select --rows 200000 --k 2000 --methods facility,kcenter
+    .venv/bin/python -m benchmarks.select --methods facility,before-cover,kcenter
 
 Real data (``--real``): the 805 AlpacaEval instructions, each of its five source sets on its
 own, and the 177 questions of the Python FAQ (section titles, ``curate convert --format
@@ -321,8 +322,12 @@ def scale(args) -> None:
               flush=True)
         rows = []
         for method in args.methods.split(","):
-            sel, sec, traced, anon = measured(lambda: select_rows(X, args.k, method=method,
-                                                                  seed=args.seed))
+            if method == "before-cover":  # facility as it was before its set cover
+                sel, sec, traced, anon = measured(lambda: before_cover(X, args.k))
+                sel.info = {}
+            else:
+                sel, sec, traced, anon = measured(lambda: select_rows(X, args.k, method=method,
+                                                                      seed=args.seed))
             cov = coverage(X, sel.picks, distance=sel.distance, seed=args.seed)
             rows.append((f"curate {method}", sec, cov, traced, anon))
             print(f"  {method}: {sec:.1f} s ({CPU_SECONDS[-1]:.1f} s CPU), radius "

@@ -109,8 +109,9 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
     """``budget`` rows of ``X``: facility location for ``budget - round(outlier_share *
     budget)`` of them (on the :func:`.knn.knn_graph` of ``neighbours`` per row, built with
     ``map``), then the outlier picks: the greedy set cover of the rows left far
-    (:func:`.cover.cover_tail`), and the picks it leaves by facility location again, or
-    farthest-first where the cover's radius met its floor; then :func:`.refine.refine`.
+    (:func:`.cover.cover_tail`; again on the next farthest rows while the cover meets its
+    floor), the picks it leaves by facility location again (farthest-first when no gain is
+    left); then :func:`.refine.refine`.
     ``initial`` rows are picked first (and never swapped out); ``scores`` weigh the facility
     location (see :func:`quality_weights`).
 
@@ -137,7 +138,11 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
     picks, rows = res.picks, LocalRows(X)
     rows.dist = np.array(res.distance, dtype=np.float32)
     rows.dist[picks] = _PICKED
-    if len(picks) < budget:
+    limited = len(picks) < budget
+    while limited and len(picks) < budget:
+        # the cover of the farthest rows it may consider; when those were all served, the
+        # next farthest (one pass over the rows per cover, where farthest-first makes one
+        # per round of a few picks)
         tail, radius, limited = cover_tail(X, np.maximum(rows.dist, 0), budget - len(picks),
                                            None if graph is None else graph.neighbours)
         tail = tail[~np.isin(tail, picks)]
@@ -145,12 +150,14 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
         picks = np.concatenate([picks, tail])
         info["outlier_picks"] += int(len(tail))
         info["cover_radius"] = round(float(radius), 6)
-        if len(picks) < budget and not limited and graph is not None:
+        limited = limited and len(tail) > 0
+    if len(picks) < budget:
+        if graph is not None:
             more = facility_location(graph, budget, weights=weights, initial=picks)[len(picks):]
             rows.add_picks(more, rows.vectors(more))
             info["facility_picks"] += int(len(more))
             picks = np.concatenate([picks, more])
-        if len(picks) < budget:  # the cover's radius met its floor, or no gain is left
+        if len(picks) < budget:  # no facility gain is left
             res = farthest_first(rows, budget, seed=seed, initial=picks, placed=True,
                                  desc="k-center (outliers)")
             info["outlier_picks"] += int(len(res.picks) - len(picks))
