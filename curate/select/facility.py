@@ -111,7 +111,8 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
     ``map``), then the outlier picks: the greedy set cover of the rows left far
     (:func:`.cover.cover_tail`; again on the next farthest rows while the cover meets its
     floor), the picks it leaves by facility location again (farthest-first when no gain is
-    left); then :func:`.refine.refine`.
+    left); then :func:`.refine.refine` (without ``scores``: the swaps would trade the quality
+    weighting for distance).
     ``initial`` rows are picked first (and never swapped out); ``scores`` weigh the facility
     location (see :func:`quality_weights`).
 
@@ -162,7 +163,7 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
                                  desc="k-center (outliers)")
             info["outlier_picks"] += int(len(res.picks) - len(picks))
             picks = res.picks
-    if graph is not None:
+    if graph is not None and weights is None:  # swaps serve the distance, not the quality
         picks, more = refine(X, picks, graph.neighbours, fixed=len(start))
         info.update(more)
         if more["swaps"]:

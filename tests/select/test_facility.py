@@ -91,6 +91,7 @@ def test_quality_weights_rank_scores_and_pull_the_picks_to_better_rows():
     plain = select_rows(X, 30, method="facility", outlier_share=0.0)
     weighted = select_rows(X, 30, method="facility", outlier_share=0.0, scores=scores)
     assert scores[weighted.picks].mean() > scores[plain.picks].mean() + 0.1
+    assert "swaps" not in weighted.info and "swaps" in plain.info  # no swaps by distance
 
 
 def test_the_same_picks_for_the_same_seed_above_the_exact_size(monkeypatch):
