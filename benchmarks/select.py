@@ -15,8 +15,10 @@ greedy facility location on the full ``n x n`` similarity matrix (what apricot-s
 computes) and the same for 80% of the budget followed by k-center for the rest (the issue's
 script). ``--reference R`` adds offline bounds of what each measure can reach: the best
 k-medoids (swap search) of R random starts and dense facility location, and the smallest
-radius of the greedy set cover over every first pick (200 of them above 300 rows). ``--apricot`` adds apricot-select's
-``FacilityLocationSelection`` from benchmarks/.venv-peers when that virtualenv exists.
+radius of the greedy set cover over every first pick (200 of them above 300 rows).
+``--apricot`` adds apricot-select's ``FacilityLocationSelection`` from benchmarks/.venv-peers
+when that virtualenv exists. Scale takes ``before-cover`` as a method too (facility as it was
+before its set cover).
 
 Scale (default): ``--rows`` x ``--dim`` random unit rows in a vector file, read memory-mapped
 as the stage reads them. Per method: seconds, covering radius (largest cosine distance from

@@ -117,9 +117,9 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
     location (see :func:`quality_weights`).
 
     Every row's distance to the facility picks comes from ``kcenter`` (the engine's: on Ray
-    its shards); the outlier picks then update them here (the same code on every engine). Returns a :class:`KCenterResult`
-    (all picks in order, every row's distance to its nearest pick; ``pick_distance`` NaN)
-    and stats."""
+    its shards); the outlier picks then update them here (the same code on every engine).
+    Returns a :class:`KCenterResult` (all picks in order, every row's distance to its
+    nearest pick; ``pick_distance`` NaN) and stats."""
     n = X.shape[0]
     budget = int(min(budget, n))
     start = [] if initial is None else list(dict.fromkeys(int(i) for i in initial))
