@@ -3,15 +3,22 @@
     .venv/bin/python -m benchmarks.select --real            # AlpacaEval + Python FAQ prompts
     .venv/bin/python -m benchmarks.select                   # 10k of 1M x 384 random unit rows
     .venv/bin/python -m benchmarks.select --rows 200000 --k 2000 --methods facility,kcenter
+    .venv/bin/python -m benchmarks.select --methods facility,before-cover,kcenter
 
 Real data (``--real``): the 805 AlpacaEval instructions, each of its five source sets on its
 own, and the 177 questions of the Python FAQ (section titles, ``curate convert --format
 docs``), embedded as plain text (what ``select.diverse`` embeds for a single-turn prompt) with
 all-MiniLM-L6-v2; 10% of each set is picked. Random is the mean of ``--draws`` seeded draws.
-Two plain dense references run beside curate's methods: greedy facility location on the full
-``n x n`` similarity matrix (what apricot-select computes) and the same for 80% of the budget
-followed by k-center for the rest (the issue's script). ``--apricot`` adds apricot-select's
-``FacilityLocationSelection`` from benchmarks/.venv-peers when that virtualenv exists.
+Beside curate's methods: ``facility`` as it was before its set cover (facility location on
+the graph for 80% of the budget, farthest-first for the rest) and two plain dense references:
+greedy facility location on the full ``n x n`` similarity matrix (what apricot-select
+computes) and the same for 80% of the budget followed by k-center for the rest (the issue's
+script). ``--reference R`` adds offline bounds of what each measure can reach: the best
+k-medoids (swap search) of R random starts and dense facility location, and the smallest
+radius of the greedy set cover over every first pick (200 of them above 300 rows).
+``--apricot`` adds apricot-select's ``FacilityLocationSelection`` from benchmarks/.venv-peers
+when that virtualenv exists. Scale takes ``before-cover`` as a method too (facility as it was
+before its set cover).
 
 Scale (default): ``--rows`` x ``--dim`` random unit rows in a vector file, read memory-mapped
 as the stage reads them. Per method: seconds, covering radius (largest cosine distance from
@@ -142,6 +149,62 @@ def dense_facility(X: np.ndarray, k: int, initial=()) -> list[int]:
     return picks
 
 
+def before_cover(X: np.ndarray, k: int):
+    """``facility`` as it was before its set cover: facility location on the 16-neighbour
+    graph for 80% of the budget, farthest-first for the rest."""
+    from curate.select.facility import facility_location
+    from curate.select.knn import knn_graph
+
+    picks = facility_location(knn_graph(X, 16), k - round(0.2 * k))
+    return kcenter_greedy(X, k, initial=picks)
+
+
+def kmedoids(D: np.ndarray, picks, passes: int = 20) -> list[int]:
+    """Swap local search on the mean distance (dense ``D``): each pick in turn moves to the
+    row that lowers the mean most, until a pass moves none."""
+    p = list(picks)
+    for _ in range(passes):
+        moved = False
+        for i in range(len(p)):
+            rest = D[:, p[:i] + p[i + 1:]].min(axis=1)
+            total = np.minimum(rest[:, None], D).sum(axis=0)
+            j = int(np.argmin(total))
+            if total[j] < np.minimum(rest, D[:, p[i]]).sum() - 1e-9:
+                p[i], moved = j, True
+        if not moved:
+            break
+    return p
+
+
+def best_mean(X: np.ndarray, k: int, restarts: int) -> list[int]:
+    """The lowest-mean k-medoids found from dense facility location and ``restarts`` seeded
+    random starts (an offline reference of what the mean can reach)."""
+    D = np.maximum(1 - X @ X.T, 0)
+    rng = np.random.default_rng(0)
+    starts = [dense_facility(X, k)] + [list(rng.choice(len(X), k, replace=False))
+                                        for _ in range(restarts)]
+    found = [kmedoids(D, s) for s in starts]
+    return min(found, key=lambda p: D[:, p].min(axis=1).mean())
+
+
+def best_radius(X: np.ndarray, k: int) -> list[int]:
+    """The smallest radius the greedy set cover reaches with ``k`` picks from a first pick at
+    every row (200 seeded rows above 300 rows; an offline reference of what the radius can
+    reach)."""
+    from curate.select.cover import cover_tail
+
+    D = np.maximum(1 - X @ X.T, 0)
+    best = None
+    firsts = range(len(X)) if len(X) <= 300 else \
+        np.sort(np.random.default_rng(0).choice(len(X), 200, replace=False))
+    for first in firsts:
+        tail, _, _ = cover_tail(X, D[first].copy(), k - 1)
+        p = [first] + tail.tolist()
+        if best is None or D[:, p].min(axis=1).max() < D[:, best].min(axis=1).max():
+            best = p
+    return best
+
+
 def random_mean(X, k: int, draws: int, labels=None) -> dict:
     covs = [coverage(X, random_picks(len(X), k, seed=s), labels, seed=s) for s in range(draws)]
     return {key: float(np.mean([c[key] for c in covs]))
@@ -209,6 +272,9 @@ def real(args) -> None:
                                                                   labels=labels))
             rows.append((f"curate {method}", sec, coverage(X, sel.picks, distance=sel.distance),
                          traced, anon))
+        res, sec, traced, anon = measured(lambda: before_cover(X, k))
+        rows.append(("facility 80% + k-center (old)", sec,
+                     coverage(X, res.picks, distance=res.distance), traced, anon))
         picks, sec, traced, anon = measured(lambda: dense_facility(X, k))
         rows.append(("dense facility location", sec, coverage(X, np.array(picks)), traced, anon))
         m = k - round(0.2 * k)
@@ -216,6 +282,13 @@ def real(args) -> None:
             lambda: kcenter_greedy(X, k, initial=dense_facility(X, m)))
         rows.append(("dense facility 80% + k-center", sec,
                      coverage(X, res.picks, distance=res.distance), traced, anon))
+        if args.reference:
+            picks, sec, traced, anon = measured(lambda: best_mean(X, k, args.reference))
+            rows.append((f"k-medoids, best of {args.reference + 1}", sec,
+                         coverage(X, np.array(picks)), traced, anon))
+            picks, sec, traced, anon = measured(lambda: best_radius(X, k))
+            rows.append(("set cover, best first pick", sec, coverage(X, np.array(picks)),
+                         traced, anon))
         if args.apricot:
             got = run_apricot(X, k)
             if got is not None:
@@ -251,8 +324,12 @@ def scale(args) -> None:
               flush=True)
         rows = []
         for method in args.methods.split(","):
-            sel, sec, traced, anon = measured(lambda: select_rows(X, args.k, method=method,
-                                                                  seed=args.seed))
+            if method == "before-cover":  # facility as it was before its set cover
+                sel, sec, traced, anon = measured(lambda: before_cover(X, args.k))
+                sel.info = {}
+            else:
+                sel, sec, traced, anon = measured(lambda: select_rows(X, args.k, method=method,
+                                                                      seed=args.seed))
             cov = coverage(X, sel.picks, distance=sel.distance, seed=args.seed)
             rows.append((f"curate {method}", sec, cov, traced, anon))
             print(f"  {method}: {sec:.1f} s ({CPU_SECONDS[-1]:.1f} s CPU), radius "
@@ -284,6 +361,10 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=None,
                     help="random draws averaged (default: 50 --real, 1 at scale)")
     ap.add_argument("--apricot", action="store_true", help="--real: apricot-select too")
+    ap.add_argument("--reference", type=int, default=0, metavar="RESTARTS",
+                    help="--real: offline references too: the best k-medoids of RESTARTS "
+                         "random starts and facility location (the mean), the best greedy "
+                         "set cover over the first picks (the radius)")
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "curate-bench-cache"),
                     help="--real: the embedding cache")
     ap.add_argument("--tmp", default=None, help="folder of the vector file")

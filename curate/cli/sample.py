@@ -43,8 +43,8 @@ def sample(input_path, out, n, seed, fmt, on_error, **values):
     Selected rows get select_rank (pick order) and cluster; the manifest and report.html show
     the sample's coverage next to a random sample of the same size (--compare: next to every
     method), and a 2-D map of the embeddings with the picks marked. The default method,
-    facility, picks representative rows (facility location) and then the outliers
-    (k-center).
+    facility, picks representative rows (facility location), then covers the outliers (a
+    set cover of the rows left far), then swaps picks that serve the rows better.
     """
     options = {"n": n, **set_options(SelectDiverse.Options, values)}
     stage = {"use": SelectDiverse.id, "with": options}

@@ -3,7 +3,8 @@
     select_rows(X, budget, method="facility"|"kcenter"|"deita"|"clusters"|"random", ...)
         -> Selection
 
-The algorithms live in one module each (:mod:`.facility` on the graph of :mod:`.knn`,
+The algorithms live in one module each (:mod:`.facility` on the graph of :mod:`.knn`, with
+:mod:`.cover` and :mod:`.refine`,
 :mod:`.kcenter`, :mod:`.deita`, :mod:`.clusters`);
 :mod:`.budget` turns a count or fraction into quotas that add up, :mod:`.coverage` measures a
 sample against a random one. Nothing here reads records or models: the ``select.diverse`` stage
@@ -56,11 +57,11 @@ def select_rows(X, budget: int, *, method: str = "facility", seed: int = 0,
     per row for ``clusters``. ``strata``: integer stratum per row; each stratum gets a share of
     the budget proportional to its size (never below its kept rows) and is sampled on its own.
     ``kcenter``: the k-center of method ``kcenter`` (:func:`.kcenter.kcenter_greedy`'s
-    signature; the Ray engine passes its sharded one), also the outlier picks of
-    ``facility``. Inside clusters it stays local. ``facility``: facility location on a graph
-    of ``neighbours`` nearest rows per row, then ``outlier_share`` of the budget by k-center
-    (:func:`.facility.facility_kcenter`); ``map`` runs the pieces of the graph's search (the
-    engine's ``map``; default: a loop here).
+    signature; the Ray engine passes its sharded one), also the distances of ``facility``'s
+    first picks. Inside clusters it stays local. ``facility``: facility location on a graph
+    of ``neighbours`` nearest rows per row, then ``outlier_share`` of the budget by a set
+    cover of the rows left far, then swaps (:func:`.facility.facility_kcenter`); ``map`` runs
+    the pieces of the graph's search (the engine's ``map``; default: a loop here).
     """
     if method not in METHODS:
         raise CurateError(f"unknown selection method {method!r} (known: {', '.join(METHODS)})")

@@ -1,4 +1,4 @@
-"""Facility location on a sparse neighbour graph, then farthest-first picks for the outliers.
+"""Facility location on a sparse neighbour graph, a set cover for the outliers, and swaps.
 
 Facility location picks the set ``S`` that maximises ``f(S) = sum_i max_{j in S} w_j
 sim(i, j)``: every row is represented by its most similar pick, so the picks sit where the
@@ -12,8 +12,11 @@ what the plain greedy picks, ties going to the lower row.
 
 Facility location leaves the outliers far from every pick (they represent nobody). So the
 last share of the budget (:data:`OUTLIER_SHARE`, measured on real prompt sets in
-benchmarks/README.md) goes to k-center greedy (:mod:`.kcenter`) started from the facility
-picks: each of those picks is the row farthest from every pick so far.
+benchmarks/README.md) goes to them: the greedy set cover of the rows left farther than the
+smallest radius the budget can reach (:mod:`.cover`), which serves several outliers with one
+pick where farthest-first spends one on each; picks the cover does not need go back to
+facility location. Last, a bounded swap search (:mod:`.refine`) moves picks to nearby rows
+that serve the rows better on average without widening the radius.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from typing import Callable
 
 import numpy as np
 
-from .kcenter import KCenterResult, kcenter_greedy
+from .cover import cover_tail
+from .kcenter import _PICKED, KCenterResult, LocalRows, farthest_first, kcenter_greedy
 from .knn import KnnGraph, knn_graph
+from .refine import refine
 
-OUTLIER_SHARE = 0.2  # of the budget picked farthest-first after facility location
+OUTLIER_SHARE = 0.35  # of the budget picked farthest-first after facility location
 NEIGHBOURS = 16  # neighbours per row in the graph
 
 
@@ -103,22 +108,68 @@ def facility_kcenter(X, budget: int, *, seed: int = 0, initial=None,
                      ) -> tuple[KCenterResult, dict]:
     """``budget`` rows of ``X``: facility location for ``budget - round(outlier_share *
     budget)`` of them (on the :func:`.knn.knn_graph` of ``neighbours`` per row, built with
-    ``map``), then k-center greedy (``kcenter``) from those picks for the rest. ``initial``
-    rows are picked first; ``scores`` weigh the facility location (see
-    :func:`quality_weights`). Returns the k-center result (all picks in order, every row's
-    distance to its nearest pick) and stats."""
+    ``map``), then the outlier picks: the greedy set cover of the rows left far
+    (:func:`.cover.cover_tail`; again on the next farthest rows while the cover meets its
+    floor), the picks it leaves by facility location again (farthest-first when no gain is
+    left); then :func:`.refine.refine` (without ``scores``: the swaps would trade the quality
+    weighting for distance).
+    ``initial`` rows are picked first (and never swapped out); ``scores`` weigh the facility
+    location (see :func:`quality_weights`).
+
+    Every row's distance to the facility picks comes from ``kcenter`` (the engine's: on Ray
+    its shards); the outlier picks then update them here (the same code on every engine).
+    Returns a :class:`KCenterResult` (all picks in order, every row's distance to its
+    nearest pick; ``pick_distance`` NaN) and stats."""
     n = X.shape[0]
     budget = int(min(budget, n))
     start = [] if initial is None else list(dict.fromkeys(int(i) for i in initial))
-    share = budget - int(round(outlier_share * budget))
-    share = max(share, len(start))
+    share = max(budget - int(round(outlier_share * budget)), len(start))
     options = {} if map is None else {"map": map}
     picks = np.asarray(start, dtype=np.int64)
-    if share > len(start) and n:
-        graph = knn_graph(X, min(neighbours, max(n - 1, 1)), seed=seed, **options)
-        weights = None if scores is None else quality_weights(scores)
-        picks = facility_location(graph, share, weights=weights, initial=start)
-    info = {"facility_picks": int(len(picks) - len(start)),
-            "outlier_picks": int(budget - len(picks))}
-    res = kcenter(X, budget, seed=seed, initial=picks if len(picks) else None)
-    return res, info
+    graph, weights = None, None if scores is None else quality_weights(scores)
+    if budget > len(start) and n > 1:
+        graph = knn_graph(X, min(neighbours, n - 1), seed=seed, **options)
+        if share > len(start):
+            picks = facility_location(graph, share, weights=weights, initial=start)
+    info = {"facility_picks": int(len(picks) - len(start)), "outlier_picks": 0}
+    # every row's distance to the picks so far (the first pick seeded when there is none)
+    res = kcenter(X, max(len(picks), 1 if budget else 0), seed=seed,
+                  initial=picks if len(picks) else None)
+    info["outlier_picks"] = int(len(res.picks) - len(picks))  # the seeded first pick
+    picks, rows = res.picks, LocalRows(X)
+    rows.dist = np.array(res.distance, dtype=np.float32)
+    rows.dist[picks] = _PICKED
+    limited = len(picks) < budget
+    while limited and len(picks) < budget:
+        # the cover of the farthest rows it may consider; when those were all served, the
+        # next farthest (one pass over the rows per cover, where farthest-first makes one
+        # per round of a few picks)
+        tail, radius, limited = cover_tail(X, np.maximum(rows.dist, 0), budget - len(picks),
+                                           None if graph is None else graph.neighbours)
+        tail = tail[~np.isin(tail, picks)]
+        rows.add_picks(tail, rows.vectors(tail))
+        picks = np.concatenate([picks, tail])
+        info["outlier_picks"] += int(len(tail))
+        info["cover_radius"] = round(float(radius), 6)
+        limited = limited and len(tail) > 0
+    if len(picks) < budget:
+        if graph is not None:
+            more = facility_location(graph, budget, weights=weights, initial=picks)[len(picks):]
+            rows.add_picks(more, rows.vectors(more))
+            info["facility_picks"] += int(len(more))
+            picks = np.concatenate([picks, more])
+        if len(picks) < budget:  # no facility gain is left
+            res = farthest_first(rows, budget, seed=seed, initial=picks, placed=True,
+                                 desc="k-center (outliers)")
+            info["outlier_picks"] += int(len(res.picks) - len(picks))
+            picks = res.picks
+    if graph is not None and weights is None:  # swaps serve the distance, not the quality
+        picks, more = refine(X, picks, graph.neighbours, fixed=len(start))
+        info.update(more)
+        if more["swaps"]:
+            rows = LocalRows(X)
+            rows.add_picks(picks, rows.vectors(picks))
+    dist = np.maximum(rows.distances(), 0).astype(np.float32)
+    dist[picks] = 0.0
+    return KCenterResult(picks.astype(np.int64), dist, np.full(len(picks), np.nan,
+                                                                np.float32)), info

@@ -140,9 +140,10 @@ def kcenter_greedy(X, k: int, *, seed: int = 0, initial=None,
 
 
 def farthest_first(rows, k: int, *, seed: int = 0, initial=None, candidates: int = 2048,
-                   desc: str = "k-center") -> KCenterResult:
+                   desc: str = "k-center", placed: bool = False) -> KCenterResult:
     """:func:`kcenter_greedy` on ``rows``: any object with ``len()`` and the methods of
-    :class:`LocalRows` (``vectors``, ``add_picks``, ``top``, ``distances``)."""
+    :class:`LocalRows` (``vectors``, ``add_picks``, ``top``, ``distances``). ``placed``: the
+    rows' distances already count the ``initial`` picks (they are not added again)."""
     n = len(rows)
     k = int(min(k, n))
     picks: list[int] = []
@@ -150,7 +151,7 @@ def farthest_first(rows, k: int, *, seed: int = 0, initial=None, candidates: int
     start = [] if initial is None else list(dict.fromkeys(int(i) for i in initial))
     if not start and k > 0:
         start = [int(np.random.default_rng(seed).integers(n))]
-    if start:
+    if start and not placed:
         rows.add_picks(start, rows.vectors(start))
         picks += start
         pick_dist += [np.inf] * len(start)

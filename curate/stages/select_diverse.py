@@ -29,12 +29,14 @@ class SelectOptions(StageOptions):
                                        "(e.g. 0.1).")
     method: Literal["facility", "kcenter", "deita", "clusters", "random"] = Field(
         "facility", description="facility: facility location (representative picks) on a "
-        "nearest-neighbour graph, then k-center for the outliers (outlier_share of the budget); "
+        "nearest-neighbour graph, then a set cover of the outliers (outlier_share of the "
+        "budget), then swaps that lower the mean distance within the radius; "
         "kcenter: farthest-first coverage; deita: by score, skipping rows within min_distance "
         "of a pick; clusters: k-means quotas; random: uniform.")
-    outlier_share: float = Field(0.2, ge=0, le=1, description="facility: share of the budget "
-                                 "picked farthest-first after facility location (0: facility "
-                                 "location only, 1: k-center only).")
+    outlier_share: float = Field(0.35, ge=0, le=1, description="facility: share of the "
+                                 "budget for the outliers after facility location, by a set "
+                                 "cover of the rows left far (0: facility location only, 1: "
+                                 "the cover only).")
     neighbours: int = Field(16, ge=1, le=256, description="facility: nearest neighbours per "
                             "row in the graph facility location runs on.")
     on: Literal["prompt", "response", "conversation", "pair"] = Field(
@@ -96,7 +98,9 @@ class SelectDiverse(Stage):
 
     Output columns:
         - select_rank (int): 0 for the first pick, 1 for the next, ...; null on rejected rows.
-          Any prefix ``select_rank < m`` is itself a sample chosen by the same rule.
+          Any prefix ``select_rank < m`` is itself a sample chosen by the same rule (for
+          ``facility``: the facility-location picks come first, then the outlier picks, then
+          any picks the cover left to facility location; a swap keeps the rank it replaces).
         - cluster (int): the row's k-means cluster (also on rejected rows).
         - embedding (list[float32]): only with ``store_embedding``; never exported.
         - drop_reason (str): ``not_selected``, on rejected rows.
@@ -121,7 +125,7 @@ class SelectDiverse(Stage):
 
     id = "select.diverse"
     Options = SelectOptions
-    summary = ("Pick a diverse subset by embeddings: facility location + k-center, k-center, "
+    summary = ("Pick a diverse subset by embeddings: facility location + set cover, k-center, "
                "DEITA, cluster quotas or random.")
     writes = (RANK, CLUSTER)
     report_section = "select"

@@ -131,6 +131,23 @@ def test_stage_on_ray_equals_local(ray_local, tmp_path, options, shards):
         assert ray.kept.sort("select_rank")["id"].head(2).to_list() == ["r3", "r77"]
 
 
+def test_facility_on_ray_equals_local_when_the_cover_meets_its_floor(ray_local, monkeypatch):
+    """Few candidate distances allowed: the cover serves the farthest rows it may consider
+    and the rest are picked farthest-first, in the driver on both engines."""
+    import curate.select.cover as cover
+
+    monkeypatch.setattr(cover, "PAIRS", 3000)
+    df = frame(2500)
+    ctx = StageContext(name="select.diverse", index=1, seed=2)
+    stage = {"n": 90, "outlier_share": 0.5, "neighbours": 4}
+    local = get_engine("local").apply(SelectDiverse(stage), df, ctx)
+    ray = get_engine("ray").apply(SelectDiverse(stage), df, ctx)
+    same_result(local, ray)
+    stats = ray.stats
+    assert stats["facility_picks"] == 45 and stats["outlier_picks"] == 45
+    assert stats["cover_radius"] >= stats["coverage"]["sample"]["covering_radius"]
+
+
 def test_stage_on_ray_with_the_real_model(ray_local, tmp_path):
     """all-MiniLM-L6-v2 on the embedding actor pool, k-center on shards: the local sample."""
     df = frame(48, embedding=False)

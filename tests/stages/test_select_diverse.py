@@ -231,7 +231,7 @@ def test_facility_is_the_default_and_its_quality_weighting(rec):
     res = SelectDiverse({"n": 20, "compare": True}).apply(df, StageContext(seed=1))
     stats = res.stats
     assert stats["method"] == "facility"
-    assert (stats["facility_picks"], stats["outlier_picks"]) == (16, 4)
+    assert (stats["facility_picks"], stats["outlier_picks"]) == (13, 7)
     assert set(res.kept["topic"].to_list()) == {0, 1, 2, 3}
     cov = stats["coverage"]
     assert set(cov["methods"]) == {"kcenter", "clusters", "random"}
