@@ -39,12 +39,6 @@ STAGE_INFRA = {"base", "context", "known", "results", "rows", "marks", "keyed", 
                "dedup_keep", "dedup_semantic_ref"}
 # Known upward imports, late, each with its reason:
 ALLOWED = {
-    # convert_parts() and export_parts() run on the local engine when the caller gives none
-    "curate.convert -> curate.engines.local",
-    "curate.export -> curate.engines.local",
-    "curate.convert.inputs -> curate.engines.local",
-    # a reference's index is built on the local engine when the caller gives none
-    "curate.dedup.reference -> curate.engines.local",
     # a stage names the report module that shows it (report_section): the report (and the
     # dataset card through it) finds that module through the stage registry
     "curate.report.sections -> curate.stages.registry",

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import CurateError
+from ..in_process import InProcess
 from ..io import is_record_input
 from ..io.encoding import UTF8, check_encoding
 from ..io import parts as _parts
@@ -76,10 +77,7 @@ def convert_parts(path: str | Path, kept_dir: str | Path, rejected_dir: str | Pa
         raise CurateError(f"unknown on_error {on_error!r}; expected raise or skip")
     if limit is not None and limit < 0:
         raise CurateError("limit must be 0 or more")
-    if engine is None:
-        from ..engines.local import LocalEngine  # upward
-
-        engine = LocalEngine()
+    engine = engine or InProcess()
     rows = rows or _parts.PART_ROWS
     kept_dir, rejected_dir = Path(kept_dir), Path(rejected_dir)
     if format in ("auto", "records", "auto+prompts") and is_record_input(path):

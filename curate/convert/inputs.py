@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CurateError
+from ..in_process import InProcess
 from ..io import is_record_input
 from ..io.encoding import UTF8, check_encoding
 from ..io import parts as _parts
@@ -79,7 +80,7 @@ def convert_inputs(sources: list[Source], kept_dir: str | Path, rejected_dir: st
         settings.append(Settings(s.format, s.kind, on_error, columns, s.encoding, hint,
                                  dataset=s.name))
     rows = rows or _parts.PART_ROWS
-    engine = engine or _local()
+    engine = engine or InProcess()
     if any(is_record_input(s.path) for s in sources):
         return convert_with_records(sources, settings, Path(kept_dir), Path(rejected_dir),
                                     engine=engine, limit=limit, rows=rows,
@@ -109,8 +110,3 @@ def parse_named(values: list[str] | tuple[str, ...]) -> list[tuple[str | None, s
         seen.add(name)
     return out
 
-
-def _local():
-    from ..engines.local import LocalEngine  # upward
-
-    return LocalEngine()

@@ -56,6 +56,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import polars as pl
 
+from ..in_process import SIGN_THREADS
 from ..io import input_files
 from ..io.owned import export_files, folder_kind
 from ..io.parts import PART_ROWS, ROW, PartWriter, Parts, Piece
@@ -224,26 +225,17 @@ def build_keyed(tmp: Path, source: Parts, engine, *, sign: Callable, columns: li
         columns = [c for c in source.schema if c in wanted]
     task = partial(_sign_piece, sign=sign, columns=columns, extra=extra, blobs=blobs,
                    folder=str(tmp), parts=parts, hash_column=key[0])
-    _map(engine, task, pieces, desc=f"{desc}: sign", sizes=[p.length for p in pieces])
+    engine.map(task, pieces, desc=f"{desc}: sign", sizes=[p.length for p in pieces],
+               threads=SIGN_THREADS)
     PartWriter(tmp / "records.parquet").finish()
     (tmp / "keys").mkdir(exist_ok=True)
     items = [(str(tmp / "spill" / f"p{p:04d}"), str(tmp / "keys" / f"p{p:04d}"))
              for p in range(parts)]
-    counts = _map(engine, partial(_sort_partition, key=list(key), limit=limit), items,
-                  desc=f"{desc}: keys", sizes=[1] * len(items))
+    counts = engine.map(partial(_sort_partition, key=list(key), limit=limit), items,
+                        desc=f"{desc}: keys", sizes=[1] * len(items), threads=SIGN_THREADS)
     shutil.rmtree(tmp / "spill", ignore_errors=True)
     return {"rows": source.height, "parts": parts, "key": list(key),
             "counts": [int(c) for c in counts], "pieces": [p.offset for p in pieces]}
-
-
-def _map(engine, fn: Callable, items: list, *, desc: str, sizes: list[int]) -> list:
-    """``engine.map``; on the local engine a few items at once (MinHash, hashing and sorting
-    release the GIL), as the keyed stages sign their own pieces."""
-    from ..engines.local import SIGN_THREADS, LocalEngine  # upward
-
-    if isinstance(engine, LocalEngine):
-        return engine.map(fn, items, desc=desc, sizes=sizes, threads=SIGN_THREADS)
-    return engine.map(fn, items, desc=desc, sizes=sizes)
 
 
 def _sign_piece(piece: Piece, *, sign: Callable, columns: list[str] | None,

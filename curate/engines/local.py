@@ -6,9 +6,7 @@ services of the global stages, with the library's own functions.
 
 from __future__ import annotations
 
-import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
@@ -17,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from ..embed import encode_texts, precision
+from ..in_process import InProcess
 from ..io.parts import write_parts
-from ..progress import bar
 from ..records import conform
 from ..stages.context import Shape, StageContext
 from ..stages.results import StageData, StageOutput, StageResult
@@ -27,12 +25,11 @@ from ..vectors import Vectors, view
 if TYPE_CHECKING:  # pragma: no cover
     from ..stages.base import Stage
 
-SIGN_THREADS = min(4, os.cpu_count() or 1)  # batches signed at once by keyed stages
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class LocalEngine:
+class LocalEngine(InProcess):
     """Runs stages in this process, piece after piece (see
     :class:`curate.engines.protocol.Engine` for the interface)."""
 
@@ -49,30 +46,7 @@ class LocalEngine:
         """What the run's manifest records about the engine."""
         return {"engine": self.name}
 
-    # -- the primitives -------------------------------------------------------------------
-    def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str,
-            sizes: Sequence[int] | None = None, threads: int = 1) -> list[R]:
-        """``fn`` of every item in order, with progress by ``sizes``; ``threads`` > 1 runs a
-        few at once (for work that releases the GIL: polars, numpy, the MinHash code)."""
-        sizes = list(sizes) if sizes is not None else [1] * len(items)
-        out: list[R] = []
-        with bar(total=sum(sizes), desc=desc) as progress:
-            if threads <= 1 or len(items) <= 1:
-                for item, n in zip(items, sizes):
-                    out.append(fn(item))
-                    progress.update(n)
-                return out
-            pool = ThreadPoolExecutor(threads)
-            try:
-                for result, n in zip(pool.map(fn, items), sizes):
-                    out.append(result)
-                    progress.update(n)
-            except BaseException:  # Ctrl-C or an error: the items not started are not run
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown()
-        return out
-
+    # -- the primitives (map: InProcess) ----------------------------------------------
     def map_rows(self, stage: Stage, fn: Callable[[Any, T], R], items: Sequence[T], *,
                  desc: str, sizes: Sequence[int] | None = None) -> list[R]:
         """``fn(stage, item)`` with the stage itself (here, one process holds it)."""

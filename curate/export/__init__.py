@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
+from ..in_process import InProcess
 from ..io.owned import check_export_output, export_files, write_marker
 from ..io import parts as _parts
 from ..io.parts import Parts, write_parts
@@ -132,10 +133,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
                          max_tokens=max_tokens, tokenizer=tokenizer)
     names = export_names(target) + ([rejected_file] if rejected_file else [])
     check_export_output(out_dir, names, overwrite=overwrite)
-    if engine is None:
-        from ..engines.local import LocalEngine  # startup
-
-        engine = LocalEngine()
+    engine = engine or InProcess()
     kinds = _kinds(data) if "task" in t.options and target_options.get("task") is None else None
     target_options, note = pick_task(t, pl.DataFrame({"kind": sorted(kinds or [])},
                                                      schema={"kind": pl.String}),

@@ -13,14 +13,13 @@ import polars as pl
 
 from ..dedup.reference import REF_INDEX, REF_ROW
 from ..embed import part_text
-from ..engines.local import SIGN_THREADS
+from ..in_process import SIGN_THREADS
 from ..errors import CurateError
 from ..io.parts import ROW, PartWriter, Piece
 from ..vectors import Vectors
 from .base import StageContext
 from .clusters import LENGTH
 from .dedup_against import read_rows
-from .keyed import local_map
 
 SALT = "__salt"
 _FIT_SEED = 0  # the reference's centroids are shared by every run: not the run's seed
@@ -88,9 +87,9 @@ def reference_matches(stage, embedded, against, ctx: StageContext, engine) -> pl
         else:
             items = exact_items(new.rows)
             fn, sizes = exact_block, [b - a for a, b in items]
-        found = local_map(engine, partial(fn, new=new, ref=ref, threshold=o.threshold), items,
-                          desc=f"{ctx.name} against {index.name}", sizes=sizes,
-                          threads=SIGN_THREADS)
+        found = engine.map(partial(fn, new=new, ref=ref, threshold=o.threshold), items,
+                           desc=f"{ctx.name} against {index.name}", sizes=sizes,
+                           threads=SIGN_THREADS)
         pairs = np.concatenate([np.zeros((0, 2), np.int64), *found])
         if not pairs.shape[0]:
             continue

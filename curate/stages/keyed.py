@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import polars as pl
 
-from ..engines.local import LocalEngine, SIGN_THREADS
+from ..in_process import SIGN_THREADS
 from ..io.parts import ROW, Piece
 from .base import Shape, Stage, StageContext, StageData, StageOutput
 
@@ -125,30 +125,22 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     columns = stage.sign_columns(source.schema)
-    signed = local_map(engine, partial(sign_piece, stage=stage, ctx=ctx, folder=str(folder),
-                                       parts=parts, columns=columns),
-                       pieces, desc=f"{ctx.name} sign", sizes=[p.length for p in pieces],
-                       threads=SIGN_THREADS)
+    signed = engine.map(partial(sign_piece, stage=stage, ctx=ctx, folder=str(folder),
+                                parts=parts, columns=columns),
+                        pieces, desc=f"{ctx.name} sign", sizes=[p.length for p in pieces],
+                        threads=SIGN_THREADS)
     counts = [sum(c[p] for c in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
     items = [[str(folder / _part_dir(p) / _piece_file(piece.index))
               for piece, c in zip(pieces, signed) if c[p]] for p in todo]
-    grouped = local_map(engine, partial(group_partition, stage=stage), items,
-                        desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
-                        threads=SIGN_THREADS)
+    grouped = engine.map(partial(group_partition, stage=stage), items,
+                         desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
+                         threads=SIGN_THREADS)
     shutil.rmtree(folder, ignore_errors=True)
     if not grouped:  # no keyed rows at all: the groups' result of nothing
         empty = pl.DataFrame(schema=source.schema).select(columns or pl.all())
         grouped = [stage.group(stage.sign(positions(empty), ctx))]
     return pl.concat([g for g in grouped if g.height] or grouped[:1], how="vertical_relaxed")
-
-
-def local_map(engine: Engine, fn: Callable, items: Sequence, *, desc: str,
-              sizes: Sequence[int], threads: int) -> list:
-    """``engine.map``, a few items at once on the local engine (the work releases the GIL)."""
-    if isinstance(engine, LocalEngine):
-        return engine.map(fn, items, desc=desc, sizes=sizes, threads=threads)
-    return engine.map(fn, items, desc=desc, sizes=sizes)
 
 
 def _part_dir(p: int) -> str:
