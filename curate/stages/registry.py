@@ -5,7 +5,7 @@ defined. The package's own stages are found by importing every module of ``curat
 the first time a stage is looked up (cheap: stage modules import models and heavy libraries
 only when they run), so a new stage is one new module and nothing else. Installed packages
 add stages through the entry-point group ``curate.stages`` (:func:`load_plugins`: each entry
-point names a module of stages or a Stage class); a plugin that cannot be loaded is a warning
+point names a module of stages or judge modes (:mod:`curate.judge.modes`), or a Stage class); a plugin that cannot be loaded is a warning
 naming it, and the error of a stage id not found says what failed. A stage defined elsewhere
 (a test, a notebook) registers when its module is imported.
 
@@ -26,6 +26,7 @@ import sys
 from typing import Any
 
 from ..errors import RecipeError
+from ..judge.modes import MODES, JudgeMode, load_builtins
 
 from .base import Stage
 from .known import STAGES, register  # noqa: F401  (looked up here)
@@ -83,6 +84,8 @@ def load_plugins() -> None:
         return
     from importlib.metadata import entry_points  # startup: only where a plugin is declared
 
+    load_builtins()  # before a plugin's judge modes, which may not take their names
+
     for point in entry_points(group=GROUP):
         problem = _load_plugin(point)
         if problem is not None:
@@ -100,7 +103,10 @@ def _load_plugin(point: Any) -> str | None:
     except Exception as exc:  # whatever the plugin's import raises: said, not a traceback
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         return f"{where}: cannot be loaded: {type(exc).__name__}: {first}"
-    if isinstance(found, type) and issubclass(found, Stage):
+    if isinstance(found, type) and issubclass(found, JudgeMode):
+        if not found.name:
+            return f"{where}: {found.__name__} has no name"
+    elif isinstance(found, type) and issubclass(found, Stage):
         if not found.id:
             return f"{where}: {found.__name__} has no id"
         try:
@@ -108,11 +114,12 @@ def _load_plugin(point: Any) -> str | None:
         except RecipeError as exc:
             return f"{where}: {exc}"
     elif not hasattr(found, "__path__") and not hasattr(found, "__file__"):
-        return (f"{where}: names a {type(found).__name__}; expected a module of stages or a "
-                "Stage subclass with an id")
+        return (f"{where}: names a {type(found).__name__}; expected a module of stages or "
+                "judge modes, or a Stage subclass with an id")
     elif not any(c.__module__ == found.__name__ or c.__module__.startswith(found.__name__ + ".")
-                 for c in STAGES.values()):
-        return f"{where}: module {found.__name__} defines no stage (a Stage subclass with an id)"
+                 for c in [*STAGES.values(), *MODES.values()]):
+        return (f"{where}: module {found.__name__} defines no stage (a Stage subclass with an "
+                "id) and no judge mode (a JudgeMode subclass with a name)")
     return None
 
 
