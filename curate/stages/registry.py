@@ -5,8 +5,9 @@ defined. The package's own stages are found by importing every module of ``curat
 the first time a stage is looked up (cheap: stage modules import models and heavy libraries
 only when they run), so a new stage is one new module and nothing else. Installed packages
 add stages through the entry-point group ``curate.stages`` (:func:`load_plugins`: each entry
-point names a module of stages or judge modes (:mod:`curate.judge.modes`), or a Stage class); a plugin that cannot be loaded is a warning
-naming it, and the error of a stage id not found says what failed. A stage defined elsewhere
+point names a module of stages or judge modes (:mod:`curate.judge.modes`), or a Stage
+class); a plugin that cannot be loaded is a warning naming it, and the error of a stage id
+not found says what failed. A stage defined elsewhere
 (a test, a notebook) registers when its module is imported.
 
 Two lookups import less, since importing all the stage modules (and the helpers of each:
@@ -26,7 +27,6 @@ import sys
 from typing import Any
 
 from ..errors import RecipeError
-from ..judge.modes import MODES, JudgeMode, load_builtins
 
 from .base import Stage
 from .known import STAGES, register  # noqa: F401  (looked up here)
@@ -84,8 +84,9 @@ def load_plugins() -> None:
         return
     from importlib.metadata import entry_points  # startup: only where a plugin is declared
 
-    load_builtins()  # before a plugin's judge modes, which may not take their names
+    from ..judge.modes import load_builtins  # startup: as above
 
+    load_builtins()  # before a plugin's judge modes, which may not take their names
     for point in entry_points(group=GROUP):
         problem = _load_plugin(point)
         if problem is not None:
@@ -95,6 +96,8 @@ def load_plugins() -> None:
 
 def _load_plugin(point: Any) -> str | None:
     """Import one entry point; what went wrong, or None."""
+    from ..judge.modes import MODES, JudgeMode  # startup: only where a plugin is declared
+
     package = getattr(getattr(point, "dist", None), "name", None)
     where = (f"stage plugin {point.name!r} (entry point {point.name} = {point.value} in "
              f"group {GROUP}" + (f" of package {package})" if package else ")"))

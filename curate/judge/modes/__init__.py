@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from ...errors import CurateError
 from ...llm.templates import TEMPLATE_DIR
-from ..stats import judged_rows, vote_agreement
 
 if TYPE_CHECKING:
     import polars as pl
@@ -84,7 +83,7 @@ class JudgeMode:
 
     def stats(self, scored: "pl.DataFrame", judges: list[str]) -> dict[str, Any]:
         """The reliability stats over a judged frame: ``agreement`` (and ``position``)."""
-        return {"agreement": vote_agreement(judged_rows(scored), judges)}
+        return {"agreement": None}
 
 
 def load_builtins() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import columns as jc
 from ..combine import pointwise_row
+from ..stats import judged_rows, vote_agreement
 from . import JudgeMode
 
 
@@ -38,3 +39,6 @@ class VoteMode(JudgeMode):
         columns = {jc.VOTES: votes,
                    **{jc.aspect_column(a): v for a, v in combined["aspects"].items()}}
         return columns, usable, combined
+
+    def stats(self, scored, judges):
+        return {"agreement": vote_agreement(judged_rows(scored), judges)}
