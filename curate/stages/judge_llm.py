@@ -180,7 +180,7 @@ class JudgeLLM(GenerateStage):
 
     def column_types(self) -> dict[str, pl.DataType]:
         return {**jc.TYPES, **{jc.aspect_column(a): pl.List(pl.Float64)
-                               for a in self.mode.aspects()}}
+                               for a in [*self.options.aspects, *self.mode.aspects()]}}
 
     # -- the judges ------------------------------------------------------------------------
     def judge_meta(self) -> dict[str, Any]:
