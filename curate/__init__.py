@@ -4,7 +4,8 @@ The Python API (loaded on first use, so that ``import curate`` and the command s
 :func:`run` a recipe and :func:`read_run` a run folder (:mod:`curate.api`); :class:`Recipe`;
 and for stage authors :class:`Stage` and the base classes of the stage shapes
 (:class:`RowScorer`, :class:`ModelScorer`, :class:`KeyedGrouping`, :class:`GenerateStage`),
-:class:`StageOptions` and :class:`StageContext`; :func:`stage_class` finds a stage by id.
+:class:`StageOptions` and :class:`StageContext`; :func:`stage_class` finds a stage by id; for
+judge mode authors :class:`JudgeMode` and :class:`VoteMode` (:mod:`curate.judge.modes`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _API = {
     "KeyedGrouping": "curate.stages.keyed",
     "GenerateStage": "curate.stages.llm_base", "GenerateOptions": "curate.stages.llm_base",
     "stage_class": "curate.stages.registry",
+    "JudgeMode": "curate.judge.modes", "VoteMode": "curate.judge.modes.votes",
 }
 __all__ = ["__version__", *_API]
 

@@ -15,7 +15,8 @@ from curate.errors import CurateError
 
 # the modules whose docstring examples are the API's documentation; each runs in a process
 # of its own (an example may register a stage)
-DOCTESTED = ("curate.api", "curate.recipe", "curate.stages.base", "curate.judge.specs")
+DOCTESTED = ("curate.api", "curate.recipe", "curate.stages.base", "curate.judge.specs",
+             "curate.judge.modes")
 
 
 @pytest.mark.parametrize("module", DOCTESTED)

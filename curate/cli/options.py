@@ -24,6 +24,8 @@ import click
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ..stages.base import Choices
+
 _NONE_WORDS = ("none", "off")
 
 
@@ -141,6 +143,9 @@ def _click_type(annotation, info: FieldInfo) -> click.ParamType:
         base, *meta = typing.get_args(annotation)
         merged = FieldInfo.merge_field_infos(FieldInfo.from_annotation(annotation), info)
         return _click_type(base, merged)
+    choices = _choices(info)
+    if choices is not None:
+        return _Choice(choices.names())
     bounds = _bounds(info)
     if annotation is float:
         return click.FloatRange(**bounds) if bounds else click.FLOAT
@@ -155,8 +160,16 @@ def _click_type(annotation, info: FieldInfo) -> click.ParamType:
     return click.STRING
 
 
+def _choices(info: FieldInfo) -> Choices | None:
+    return next((m for m in info.metadata if isinstance(m, Choices)), None)
+
+
 def describe(info: FieldInfo) -> str:
-    """A field's help: the first sentence of its description, markup removed."""
+    """A field's help: the first sentence of its description (or its :class:`Choices`' help),
+    markup removed."""
+    choices = _choices(info)
+    if choices is not None and choices.help is not None:
+        return re.sub(r"\s+", " ", choices.help()).strip()
     text = re.sub(r"\s+", " ", info.description or "").strip().replace("``", "")
     return re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text, maxsplit=1)[0]
 

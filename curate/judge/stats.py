@@ -43,20 +43,34 @@ def position_stats(comparisons: list[dict], judges: list[str]) -> dict[str, Any]
             "position_bias_rate": _rate(flips, total)}
 
 
-def judge_agreement(scored: pl.DataFrame, mode: str, judges: list[str]) -> dict[str, Any] | None:
-    """Judge-judge agreement over the judged rows; None with one judge."""
-    if len(judges) < 2 or scored.height == 0:
+def judged_rows(scored: pl.DataFrame) -> pl.DataFrame:
+    """The rows a judge judged (rows not judged have null judge columns)."""
+    return scored.filter(pl.col(jc.CANDIDATES).is_not_null()) \
+        if jc.CANDIDATES in scored.columns else scored.head(0)
+
+
+def pair_agreement(judged: pl.DataFrame, judges: list[str]) -> dict[str, Any] | None:
+    """Judge-judge agreement (nominal) over each comparison's order-checked verdicts; None
+    with one judge."""
+    if len(judges) < 2 or judged.height == 0:
         return None
     units: list[list[Any]] = []
-    if mode == "pairwise":
-        for rid, comps in zip(scored["id"].to_list(), scored[jc.COMPARISONS].to_list()):
-            by_unit: dict[tuple, list[str]] = {}
-            for c in comps or []:
-                if c["verdict"] is not None:
-                    by_unit.setdefault((rid, c["a"], c["b"]), []).append(c["verdict"])
-            units.extend(by_unit.values())
-        return agreement(units, "nominal")
-    for rid, votes in zip(scored["id"].to_list(), scored[jc.VOTES].to_list()):
+    for rid, comps in zip(judged["id"].to_list(), judged[jc.COMPARISONS].to_list()):
+        by_unit: dict[tuple, list[str]] = {}
+        for c in comps or []:
+            if c["verdict"] is not None:
+                by_unit.setdefault((rid, c["a"], c["b"]), []).append(c["verdict"])
+        units.extend(by_unit.values())
+    return agreement(units, "nominal")
+
+
+def vote_agreement(judged: pl.DataFrame, judges: list[str]) -> dict[str, Any] | None:
+    """Judge-judge agreement (interval) over each (row, candidate)'s score per judge; None
+    with one judge."""
+    if len(judges) < 2 or judged.height == 0:
+        return None
+    units: list[list[Any]] = []
+    for rid, votes in zip(judged["id"].to_list(), judged[jc.VOTES].to_list()):
         by_unit: dict[tuple, dict[str, list[float]]] = {}
         for v in votes or []:
             if v["score"] is not None:
@@ -66,14 +80,9 @@ def judge_agreement(scored: pl.DataFrame, mode: str, judges: list[str]) -> dict[
     return agreement(units, "interval")
 
 
-def frame_stats(scored: pl.DataFrame, mode: str, judges: list[str]) -> dict[str, Any]:
-    """The reliability stats of a judged frame (rows not judged have null judge columns)."""
-    judged = scored.filter(pl.col(jc.CANDIDATES).is_not_null()) \
-        if jc.CANDIDATES in scored.columns else scored.head(0)
-    out: dict[str, Any] = {"agreement": judge_agreement(judged, mode, judges)}
-    if mode == "pairwise" and judged.height:
-        comparisons = [c for comps in judged[jc.COMPARISONS].to_list() for c in comps or []]
-        out["position"] = position_stats(comparisons, judges)
-    elif mode == "pairwise":
-        out["position"] = position_stats([], judges)
-    return out
+def pair_stats(judged: pl.DataFrame, judges: list[str]) -> dict[str, Any]:
+    """The reliability of pairwise judging: agreement and position bias."""
+    comparisons = [c for comps in judged[jc.COMPARISONS].to_list() for c in comps or []] \
+        if judged.height else []
+    return {"agreement": pair_agreement(judged, judges),
+            "position": position_stats(comparisons, judges)}

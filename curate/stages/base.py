@@ -59,7 +59,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -92,6 +93,16 @@ def field_error(model: type[BaseModel], field: str, message: str) -> ValidationE
     the CLI flag (``--model``) name the field to change."""
     return ValidationError.from_exception_data(model.__name__, [InitErrorDetails(
         type=PydanticCustomError("value_error", message), loc=(field,), input=None)])
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The values of a ``str`` option known only when they are asked for (the judge modes,
+    plugins' included): ``Annotated[str, Choices(names, help)]``. The flag's choices are
+    ``names()`` and its help ``help()``; the options model checks the value itself."""
+
+    names: Callable[[], list[str]]
+    help: Callable[[], str] | None = None
 
 
 class Stage:

@@ -6,36 +6,52 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import CurateError
 from ..judge import columns as jc
-from ..judge.checklist import question_of, yes_no
-from ..judge.combine import candidate_pairs, order_checked, pairwise_row, pointwise_row
-from ..judge.parse import pairwise_verdict, rubric_scores
+from ..judge.modes import JudgeMode, mode_class, mode_names, modes_help, template_steps
 from ..judge.specs import JudgeSpec, parse_judges, spec_of
-from ..judge.stats import frame_stats
 from ..llm.backends import BackendSpec
 from ..llm.models import PACKAGED
-from .base import StageContext
+from ..llm.templates import Template, load_template
+from .base import Choices, StageContext
 from .llm_base import GenerateOptions, GenerateStage, check_openai
+from .registry import load_plugins
 
 ASPECTS = ["helpfulness", "honesty", "harmlessness", "instruction_following"]
-_MAPPED = ({"A": "a", "B": "b", "tie": "tie"}, {"A": "b", "B": "a", "tie": "tie"})
+
+
+def _modes() -> list[str]:
+    load_plugins()  # an installed package's modes
+    return mode_names()
+
+
+def _modes_help() -> str:
+    load_plugins()
+    return modes_help()
 
 
 class JudgeOptions(GenerateOptions):
     """Options of ``judge.llm`` (the backend options are those of the one judge used when
     ``judges`` is unset)."""
 
-    mode: Literal["pairwise", "pointwise", "checklist"] = "pairwise"
-    """pairwise: every candidate pair judged in both orders (a verdict that flips with the
-    order is a tie, flagged position_inconsistent); pointwise: a 1-scale rubric score per
-    aspect and candidate; checklist: a yes/no question per aspect and candidate (score: the
-    share of yes; what small models answer readably)."""
+    mode: Annotated[str, Choices(_modes, _modes_help)] = "pairwise"
+    """How the candidates are judged: a mode of :mod:`curate.judge.modes` (pairwise,
+    pointwise, checklist) or of an installed plugin."""
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        load_plugins()
+        try:
+            mode_class(value)
+        except CurateError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     judges: list[str] | None = Field(None, json_schema_extra={"repeat": True,
                                                               "metavar": "SPEC"})
@@ -124,10 +140,7 @@ class JudgeLLM(GenerateStage):
     summary = "Judge candidate replies with LLM judges (pairwise order-checked, rubric, checklist)."
     task = "judge"
     targets = ("sft", "preference")
-    # a mode's steps: adding a mode is its step here, its branch below and its template entry
-    template_steps = {"pointwise": {"instruction", "response", "aspects", "scale", "example"},
-                      "pairwise": {"instruction", "response_a", "response_b"},
-                      "checklist": {"instruction", "response", "question"}}
+    # the template steps, requests and result columns are the mode's (curate.judge.modes)
     batch_size = 32
     report_section = "judge"
     command, cli_name, cli_order = "judge", "judge", 10
@@ -141,6 +154,15 @@ class JudgeLLM(GenerateStage):
     def __init__(self, options=None):
         self.unparseable: Counter = Counter()
         super().__init__(options)
+        self.mode: JudgeMode = mode_class(self.options.mode)(self.options)
+
+    def template(self) -> Template:
+        if self._template is None:
+            mode = type(self.mode)
+            self._template = load_template(mode.template_name, template_steps(mode),
+                                           self.options.template,
+                                           directory=mode.template_dir)
+        return self._template
 
     # -- declarations ------------------------------------------------------------------------
     def specs(self) -> list[JudgeSpec]:
@@ -154,13 +176,11 @@ class JudgeLLM(GenerateStage):
         return [s.name for s in self.specs()]
 
     def columns_written(self) -> tuple[str, ...]:
-        aspects = (tuple(jc.aspect_column(a) for a in self.options.aspects)
-                   if self.options.mode != "pairwise" else ())
-        return tuple(jc.TYPES) + aspects
+        return tuple(jc.TYPES) + tuple(jc.aspect_column(a) for a in self.mode.aspects())
 
     def column_types(self) -> dict[str, pl.DataType]:
         return {**jc.TYPES, **{jc.aspect_column(a): pl.List(pl.Float64)
-                               for a in self.options.aspects}}
+                               for a in [*self.options.aspects, *self.mode.aspects()]}}
 
     # -- the judges ------------------------------------------------------------------------
     def judge_meta(self) -> dict[str, Any]:
@@ -190,41 +210,17 @@ class JudgeLLM(GenerateStage):
         return "\n".join(f"{t['role']}: {t['content']}" for t in turns)
 
     def _requests(self, row: dict, cands: list[str], ctx: StageContext) -> list[tuple]:
-        """(what it asks, request) for one judge: ``("pair", a, b, shown_first)`` or
-        ``("rate", i)``."""
-        instruction = self.instruction_of(row)
-        out = []
-        if self.options.mode == "pairwise":
-            seed = zlib.crc32(f"{ctx.seed}:{row['id']}".encode())
-            for a, b in candidate_pairs(len(cands), max_pairs_k=self.options.max_pairs_k,
-                                        seed=seed):
-                for first, second in ((a, b), (b, a)):
-                    messages = self.template()["pairwise"].messages(
-                        instruction=instruction, response_a=cands[first],
-                        response_b=cands[second])
-                    out.append((("pair", a, b, first), self.request(messages, "pairwise", ctx)))
-            return out
-        scale, aspects = self.options.scale, self.options.aspects
-        if self.options.mode == "checklist":
-            for i, text in enumerate(cands):
-                for aspect in aspects:
-                    messages = self.template()["checklist"].messages(
-                        instruction=instruction, response=text, question=question_of(aspect))
-                    out.append((("check", i, aspect), self.request(messages, "checklist", ctx)))
-            return out
-        example = "\n".join(f"{a.replace('_', ' ').capitalize()}: N" for a in aspects)
-        for i, text in enumerate(cands):
-            messages = self.template()["pointwise"].messages(
-                instruction=instruction, response=text, scale=scale,
-                aspects=", ".join(a.replace("_", " ") for a in aspects), example=example)
-            out.append((("rate", i), self.request(messages, "pointwise", ctx)))
-        return out
+        """(what it asks, request) for one judge, as the mode asks them."""
+        def ask(step: str, **fields: Any):
+            return self.request(self.template()[step].messages(**fields), step, ctx)
+
+        seed = zlib.crc32(f"{ctx.seed}:{row['id']}".encode())
+        return self.mode.requests(self.instruction_of(row), cands, ask, seed)
 
     def generate_rows(self, rows: list[dict], ctx: StageContext) -> list[Any]:
         names = self.judge_names()
         cands = [self.candidates_of(r) for r in rows]
-        asks = [self._requests(r, c, ctx) if len(c) >= (2 if self.options.mode == "pairwise"
-                                                         else 1) else []
+        asks = [self._requests(r, c, ctx) if len(c) >= self.mode.min_candidates else []
                 for r, c in zip(rows, cands)]
         answers = []  # per judge: per row: responses
         for name, generator in zip(names, self.generators(ctx)):
@@ -245,46 +241,12 @@ class JudgeLLM(GenerateStage):
             return "judge_failed", failed.error
         result: dict[str, Any] = {jc.CANDIDATES: cands, "meta": {**row["meta"],
                                                                  "judge": self.judge_meta()}}
-        usable = 0
-        if self.options.mode == "pairwise":
-            found: dict[tuple, dict] = {}
-            for name, judged in zip(names, replies):
-                for ((_, a, b, first), _), reply in zip(ask, judged):
-                    said = pairwise_verdict(reply.text)
-                    self.unparseable[name] += said is None
-                    entry = found.setdefault((name, a, b), {"judge": name, "a": a, "b": b})
-                    entry["ab" if first == a else "ba"] = (
-                        None if said is None else _MAPPED[first != a][said])
-            comparisons = []
-            for entry in found.values():
-                entry["verdict"], entry["consistent"] = order_checked(entry["ab"], entry["ba"])
-                comparisons.append(entry)
-                usable += entry["verdict"] is not None  # order-checked verdicts only
-            combined = pairwise_row(len(cands), comparisons, self.options.aggregate)
-            result.update({jc.COMPARISONS: comparisons,
-                           jc.POSITION_INCONSISTENT: combined["inconsistent"]})
-        else:
-            votes = []
-            aspects = self.options.aspects
-            for name, judged in zip(names, replies):
-                for ((_, i, *asked), _), reply in zip(ask, judged):
-                    if asked:  # checklist: one aspect's yes/no
-                        scores = {asked[0]: yes_no(reply.text)}
-                    else:
-                        scores = rubric_scores(reply.text, aspects, self.options.scale)
-                    readable = any(s is not None for s in scores.values())
-                    self.unparseable[name] += not readable
-                    usable += readable
-                    votes += [{"judge": name, "candidate": i, "aspect": a, "score": s}
-                              for a, s in scores.items()]
-            combined = pointwise_row(len(cands), votes, names, aspects, self.options.aggregate)
-            result[jc.VOTES] = votes
-            result.update({jc.aspect_column(a): v for a, v in combined["aspects"].items()})
+        columns, usable, combined = self.mode.result(
+            cands, [what for what, _ in ask], replies, names, self.unparseable)
+        result.update(columns)
         if ask and not usable:
             shown = next((r.text for r in flat if r.text), "")[:200]
-            what = ("a usable answer in both orders of any pair"
-                    if self.options.mode == "pairwise" else "a usable answer")
-            return "unparseable", f"no judge gave {what} (e.g. {shown!r})"
+            return "unparseable", f"no judge gave {self.mode.unusable} (e.g. {shown!r})"
         result.update({jc.SCORE: combined["scores"] if ask else [None] * len(cands),
                        jc.DISAGREEMENT: combined["disagreement"] if ask else False,
                        jc.MARGIN: combined["margin"] if ask else None})
@@ -294,7 +256,7 @@ class JudgeLLM(GenerateStage):
     def stats(self, scored: pl.DataFrame, kept: pl.DataFrame,
               ctx: StageContext) -> dict[str, Any]:
         names, o = self.judge_names(), self.options
-        reliability = frame_stats(scored, o.mode, names)
+        reliability = self.mode.stats(scored, names)
         position = reliability.get("position", {})
         judges = []
         for spec in self.specs():

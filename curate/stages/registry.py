@@ -5,8 +5,9 @@ defined. The package's own stages are found by importing every module of ``curat
 the first time a stage is looked up (cheap: stage modules import models and heavy libraries
 only when they run), so a new stage is one new module and nothing else. Installed packages
 add stages through the entry-point group ``curate.stages`` (:func:`load_plugins`: each entry
-point names a module of stages or a Stage class); a plugin that cannot be loaded is a warning
-naming it, and the error of a stage id not found says what failed. A stage defined elsewhere
+point names a module of stages or judge modes (:mod:`curate.judge.modes`), or a Stage
+class); a plugin that cannot be loaded is a warning naming it, and the error of a stage id
+not found says what failed. A stage defined elsewhere
 (a test, a notebook) registers when its module is imported.
 
 Two lookups import less, since importing all the stage modules (and the helpers of each:
@@ -83,6 +84,9 @@ def load_plugins() -> None:
         return
     from importlib.metadata import entry_points  # startup: only where a plugin is declared
 
+    from ..judge.modes import load_builtins  # startup: as above
+
+    load_builtins()  # before a plugin's judge modes, which may not take their names
     for point in entry_points(group=GROUP):
         problem = _load_plugin(point)
         if problem is not None:
@@ -92,6 +96,8 @@ def load_plugins() -> None:
 
 def _load_plugin(point: Any) -> str | None:
     """Import one entry point; what went wrong, or None."""
+    from ..judge.modes import MODES, JudgeMode  # startup: only where a plugin is declared
+
     package = getattr(getattr(point, "dist", None), "name", None)
     where = (f"stage plugin {point.name!r} (entry point {point.name} = {point.value} in "
              f"group {GROUP}" + (f" of package {package})" if package else ")"))
@@ -100,7 +106,10 @@ def _load_plugin(point: Any) -> str | None:
     except Exception as exc:  # whatever the plugin's import raises: said, not a traceback
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         return f"{where}: cannot be loaded: {type(exc).__name__}: {first}"
-    if isinstance(found, type) and issubclass(found, Stage):
+    if isinstance(found, type) and issubclass(found, JudgeMode):
+        if not found.name:
+            return f"{where}: {found.__name__} has no name"
+    elif isinstance(found, type) and issubclass(found, Stage):
         if not found.id:
             return f"{where}: {found.__name__} has no id"
         try:
@@ -108,11 +117,12 @@ def _load_plugin(point: Any) -> str | None:
         except RecipeError as exc:
             return f"{where}: {exc}"
     elif not hasattr(found, "__path__") and not hasattr(found, "__file__"):
-        return (f"{where}: names a {type(found).__name__}; expected a module of stages or a "
-                "Stage subclass with an id")
+        return (f"{where}: names a {type(found).__name__}; expected a module of stages or "
+                "judge modes, or a Stage subclass with an id")
     elif not any(c.__module__ == found.__name__ or c.__module__.startswith(found.__name__ + ".")
-                 for c in STAGES.values()):
-        return f"{where}: module {found.__name__} defines no stage (a Stage subclass with an id)"
+                 for c in [*STAGES.values(), *MODES.values()]):
+        return (f"{where}: module {found.__name__} defines no stage (a Stage subclass with an "
+                "id) and no judge mode (a JudgeMode subclass with a name)")
     return None
 
 

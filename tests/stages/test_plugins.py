@@ -1,7 +1,8 @@
 """Third-party stages: the example package in tests/plugin_pkg, installed into a folder, adds a
-filter stage (``caps.shouting``) and a generation task (``generate.title``) through the
-``curate.stages`` entry points; they run from recipes on both engines and from the commands,
-whose flags they get. A plugin that cannot be loaded is named with what failed."""
+filter stage (``caps.shouting``), a generation task (``generate.title``) and a judge mode
+(``binary``) through the ``curate.stages`` entry points; they run from recipes on both
+engines and from the commands, whose flags they get. A plugin that cannot be loaded is named
+with what failed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 import yaml
 
+from ..judge.judges import judge_server
 from ..llm.chat_server import ChatServer, reply_for
 from .plugins import PLUGIN_SRC, curate, install, write_dist_info
 
@@ -116,6 +118,59 @@ def test_a_new_generate_task_is_one_module_and_its_template(site, tmp_path):
                                   "template_version": "title-v1"}
     assert wrong.returncode == 2 and wrong.stderr.endswith(
         "Error: --n does not apply to --task title (only to questions/responses)\n")
+
+
+def _judged_data(tmp_path: Path) -> Path:
+    path = tmp_path / "cands.jsonl"
+    path.write_text("".join(json.dumps({"instruction": q, "output": a, "candidates": [
+        "Too short.", f"{a} And a few more words."]}) + "\n" for q, a in ROWS))
+    return path
+
+
+def test_a_new_judge_mode_is_one_module_and_its_template(site, tmp_path):
+    """The judge mode binary is the plugin's judge_binary.py and templates/binary.yaml (and its
+    entry point): `curate judge --mode binary` lists it, a recipe takes it, and it runs."""
+    package = PLUGIN_SRC / "curate_plugin_example"
+    assert sorted(str(p.relative_to(package)) for p in package.rglob("*")
+                  if p.is_file() and "binary" in p.name and "__pycache__" not in p.parts) == [
+        "judge_binary.py",
+        "templates/binary.yaml"]
+    helped = " ".join(curate("judge", "--help", site=site).stdout.split())
+    assert ("--mode [pairwise|pointwise|checklist|binary] pairwise: every candidate pair "
+            "judged in both orders") in helped
+    assert ("binary: one yes/no question per candidate: is it an acceptable answer. "
+            "[default: pairwise]") in helped
+    recipe = tmp_path / "r.yaml"
+    stages = [{"use": "judge.llm", "with": {"mode": "binary"}}]
+    recipe.write_text(yaml.safe_dump({"name": "j", "stages": stages,
+                                      "input": {"path": str(_judged_data(tmp_path))}}))
+    assert curate("validate", str(recipe), site=site).returncode == 0
+    stages[0]["with"]["mode"] = "ternary"
+    recipe.write_text(yaml.safe_dump({"name": "j", "stages": stages,
+                                      "input": {"path": str(_judged_data(tmp_path))}}))
+    refused = curate("validate", str(recipe), site=site)
+    assert refused.returncode == 1 and "stages[0].with.mode: unknown judge mode 'ternary' " \
+        "(known: pairwise, pointwise, checklist, binary)" in refused.stderr
+    server = judge_server()
+    try:
+        out = tmp_path / "out"
+        ran = curate("judge", str(_judged_data(tmp_path)), "-o", str(out), "--mode", "binary",
+                     "--judge", f"openai:checker@{server.url}", "--no-pairs", site=site)
+    finally:
+        server.close()
+    assert ran.returncode == 0, ran.stderr
+    asked = sorted(f"Question: {q}\n\nAnswer: {c}\n\nIs this an acceptable answer? Reply Yes or "
+                   "No." for q, a in ROWS for c in ("Too short.", f"{a} And a few more words."))
+    assert sorted(r["messages"][-1]["content"] for r in server.requests) == asked
+    judged = pl.read_parquet(out / "data.parquet")
+    assert judged["judge_score"].to_list() == [[0.0, 1.0]] * 3  # yes to replies of 4+ words
+    assert judged["judge_margin"].to_list() == [1.0] * 3
+    assert [v["aspect"] for v in judged["judge_votes"][0]] == ["acceptable"] * 2
+    assert json.loads(judged["meta"][0])["judge"]["mode"] == "binary"
+    assert json.loads(judged["meta"][0])["judge"]["template_version"] == "binary-v1"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"][1]["stats"]["mode"] == "binary"
+    assert "binary judging; 0 unreadable replies" in ran.stdout
 
 
 def test_a_plugin_that_cannot_be_loaded_is_named_with_what_failed(site, tmp_path):
