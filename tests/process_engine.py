@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 class ProcessEngine:
     name = "processes"
 
-    def map(self, fn, items, *, desc, sizes=None, threads=1):  # threads: in-process only
+    def map(self, fn, items, *, desc, sizes=None, threads=1, processes=1):  # in-process only
         # spawned, not forked: a fork of a process running polars' threads may hang
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(fn, item) for item in reversed(list(items))]

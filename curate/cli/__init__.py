@@ -20,6 +20,7 @@ import click
 
 from .. import __version__
 from ..errors import CurateError
+from ..in_process import PROCESSES_ENV, default_processes
 from ..interrupts import EXIT_CODE, install, received
 from ..os_errors import os_error_message
 
@@ -102,8 +103,12 @@ def debug_traceback(exc: BaseException) -> str:
 
 @click.group(cls=CurateGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="curate")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Turn raw corpora into SFT and preference datasets."""
+    if PROCESSES_ENV not in os.environ:  # this program's main module is safe to spawn
+        os.environ[PROCESSES_ENV] = str(default_processes())
+        ctx.call_on_close(lambda: os.environ.pop(PROCESSES_ENV, None))
 
 
 # Python looks for reference cycles every 700 container objects allocated beyond those freed;

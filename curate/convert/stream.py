@@ -36,6 +36,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import InputError
+from ..in_process import processes_for
 from ..io import input_files
 from ..io.docs import is_doc_file
 from ..io.parquet import write_parquet
@@ -121,9 +122,18 @@ def convert_files(path: str | Path | None, kept_dir: Path, rejected_dir: Path, *
                        formats, columns, documents.as_dict())
 
 
+def _size(task: FileTask) -> int:
+    """Bytes of a task's file (0 where unknown)."""
+    entry = task.entry
+    if isinstance(entry, Path):
+        return entry.stat().st_size if entry.is_file() else 0
+    return int(entry.info.get("size") or 0)
+
+
 def _run(engine, tasks: list[FileTask], limit: int | None) -> list[FileResult]:
     if limit is None:
-        return engine.map(convert_file, tasks, desc="convert")
+        return engine.map(convert_file, tasks, desc="convert",
+                          processes=processes_for(size=sum(map(_size, tasks))))
     results, left = [], limit
     with bar(total=limit, desc="convert") as progress:
         for task in tasks:

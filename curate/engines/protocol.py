@@ -43,10 +43,13 @@ class Engine(Protocol):
         """The frame API: ``stage`` on ``df``, its outputs read back as frames."""
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str,
-            sizes: Sequence[int] | None = None, threads: int = 1) -> list[R]:
+            sizes: Sequence[int] | None = None, threads: int = 1,
+            processes: int = 1) -> list[R]:
         """``fn`` of every item, in item order; ``sizes`` (rows per item) for progress;
         ``threads``: how many an in-process engine runs at once (for work that releases the
-        GIL); an engine with workers of its own may ignore it."""
+        GIL); ``processes``: how many worker processes it may start for Python-bound work
+        (see :func:`curate.in_process.processes_for`); an engine with workers of its own may
+        ignore both."""
 
     def map_rows(self, stage, fn: Callable[[Any, T], R], items: Sequence[T], *, desc: str,
                  sizes: Sequence[int] | None = None) -> list[R]:

@@ -142,10 +142,11 @@ class RayEngine:
 
     # -- the primitives -------------------------------------------------------------------
     def map(self, fn: Callable[[T], R], items: Sequence[T], *, desc: str,
-            sizes: Sequence[int] | None = None, threads: int = 1) -> list[R]:
+            sizes: Sequence[int] | None = None, threads: int = 1,
+            processes: int = 1) -> list[R]:
         """``fn`` of every item as a Ray task (one CPU each, spread over the nodes, at most
-        two per CPU in flight), results in item order; ``threads`` is the local engine's
-        and changes nothing here (the cluster's CPUs decide)."""
+        two per CPU in flight), results in item order; ``threads`` and ``processes`` are the
+        local engine's and change nothing here (the cluster's CPUs decide)."""
         items = list(items)
         if not items:
             return []

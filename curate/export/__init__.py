@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import CurateError
-from ..in_process import InProcess
+from ..in_process import InProcess, processes_for
 from ..io.owned import check_export_output, export_files, write_marker
 from ..io import parts as _parts
 from ..io.parts import Parts, write_parts
@@ -149,8 +149,9 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
     try:
         pieces = data.pieces(rows or _parts.PART_ROWS)
         sizes = [p.length for p in pieces]
+        workers = processes_for(data.height)  # rendering and row-by-row output
         checked = engine.map(check_piece, [(plan, p) for p in pieces], desc="export check",
-                             sizes=sizes)
+                             sizes=sizes, processes=workers)
         skipped_all: Counter = Counter()
         for c in checked:
             skipped_all.update(c["skipped"])
@@ -171,7 +172,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
         plan = replace(plan, tools=any(c["tools"] for c in checked))
         written_counts = engine.map(
             write_piece, [(plan, p, r, s) for p, (r, s) in zip(pieces, sides)],
-            desc="export write", sizes=[len(r) for r, _ in sides])
+            desc="export write", sizes=[len(r) for r, _ in sides], processes=workers)
 
         out_dir.mkdir(parents=True, exist_ok=True)
         owned = set(export_files(out_dir))

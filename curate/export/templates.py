@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Callable
 
 import polars as pl
 
@@ -102,10 +102,52 @@ def conversations(rec: dict) -> list[list[dict]]:
     return [rec["messages"]]
 
 
-def check_conversation(tok: Any, turns: list[dict]) -> tuple[str | None, str]:
-    """(reason or None, rendered text) for one conversation."""
+class ShippedTemplate:
+    """A shipped template rendered as ``apply_chat_template(turns, tokenize=False)`` renders it
+    with :func:`local_tokenizer`, without that call's per-row overhead (the export checks
+    every row): transformers' own compiled template and environment, given what that call
+    gives it (the turns without their None-valued keys, the special tokens)."""
+
+    def __init__(self, name: str):
+        from transformers.utils.chat_template_utils import (  # startup
+            _compile_jinja_template)
+
+        self.tok = local_tokenizer(name)
+        self.template = _compile_jinja_template(self.tok.chat_template)
+        self.context = {"tools": None, "documents": None, "add_generation_prompt": False,
+                        **self.tok.special_tokens_map}
+
+    def __call__(self, turns: list[dict]) -> str:
+        import jinja2  # startup
+
+        chat = [{k: v for k, v in turn.items() if v is not None} for turn in turns]
+        try:
+            return self.template.render(messages=chat, **self.context)
+        except jinja2.exceptions.TemplateError as exc:
+            if type(exc) is jinja2.exceptions.TemplateError:  # raise_exception's own class
+                raise TemplateRefused(str(exc)) from None
+            raise CurateError(f"the chat template is broken: {type(exc).__name__}: {exc}"
+                              ) from exc
+
+
+@lru_cache(maxsize=None)
+def shipped_renderer(name: str):
+    """A function ``turns -> text`` for the shipped template ``name``: a
+    :class:`ShippedTemplate`, or the tokenizer's ``apply_chat_template`` where this
+    transformers has no ``_compile_jinja_template``."""
     try:
-        text = apply_template(tok, turns)
+        return ShippedTemplate(name)
+    except ImportError:
+        tok = local_tokenizer(name)
+        return lambda turns: apply_template(tok, turns)
+
+
+def check_conversation(render: Callable[[list[dict]], str], turns: list[dict]
+                       ) -> tuple[str | None, str]:
+    """(reason or None, rendered text) for one conversation; ``render``: ``turns -> text``
+    (see :func:`shipped_renderer`)."""
+    try:
+        text = render(turns)
     except TemplateRefused:
         return "template_error", ""
     pos = 0
@@ -145,8 +187,8 @@ def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
     Input columns: ``kind``, ``messages``, ``prompt``, ``chosen``, ``rejected``.
     Output columns: ``drop_reason`` on the second frame (template_error, lost_turn, too_long).
     """
-    tok = local_tokenizer(chat_template) if chat_template in CHAT_TEMPLATES else None
-    if tok is None:
+    render = shipped_renderer(chat_template) if chat_template in CHAT_TEMPLATES else None
+    if render is None:
         template_text(chat_template)  # raises the CurateError naming the shipped templates
     counter = None
     if max_tokens is not None:
@@ -156,7 +198,7 @@ def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
     cols = df.select("kind", "messages", "prompt", "chosen", "rejected")
     with bar(total=df.height, desc="render") as progress:
         for i, rec in enumerate(cols.iter_rows(named=True)):
-            reasons.append(_row_reason(rec, tok, counter, max_tokens))
+            reasons.append(_row_reason(rec, render, counter, max_tokens))
             if i % 1024 == 1023:
                 progress.update(1024)
     reason = pl.Series(DROP_REASON, reasons, dtype=pl.String)
@@ -164,9 +206,10 @@ def render_check(df: pl.DataFrame, *, chat_template: str = "chatml",
     return df.filter(~bad), df.with_columns(reason).filter(bad)
 
 
-def _row_reason(rec: dict, tok: Any, counter: Any, max_tokens: int | None) -> str | None:
+def _row_reason(rec: dict, render: Callable[[list[dict]], str], counter: Any,
+                max_tokens: int | None) -> str | None:
     for turns in conversations(rec):
-        why, text = check_conversation(tok, turns)
+        why, text = check_conversation(render, turns)
         if why:
             return why
         if counter is not None:

@@ -63,6 +63,27 @@ def test_the_demo_input_in_small_pieces_on_other_processes_gives_the_same_record
                                                           for f in res.kept.files]
 
 
+def test_the_local_engine_in_worker_processes_writes_the_same_parts(tmp_path, monkeypatch):
+    """Large inputs are converted in worker processes (CURATE_PROCESSES, here forced for a
+    small one): the same part files, byte for byte."""
+    import curate.in_process as ip
+
+    demo = ROOT / "pipelines" / "data" / "demo"
+    one = convert_parts(demo, tmp_path / "kept1", tmp_path / "rej1", rows=7, on_error="skip",
+                        engine=LocalEngine())
+    monkeypatch.setenv("CURATE_PROCESSES", "2")
+    monkeypatch.setattr(ip, "PROCESS_MIN_BYTES", 1)
+    seen = []
+    real = ip._pool
+    monkeypatch.setattr(ip, "_pool", lambda n: seen.append(n) or real(n))
+    two = convert_parts(demo, tmp_path / "kept2", tmp_path / "rej2", rows=7, on_error="skip",
+                        engine=LocalEngine())
+    assert seen == [2]
+    assert [f.read_bytes() for f in two.kept.files] == [f.read_bytes() for f in one.kept.files]
+    assert two.rejected.read().equals(one.rejected.read())
+    assert (two.rows_in, two.drops) == (one.rows_in, one.drops)
+
+
 def test_repeated_content_across_files_gets_the_ids_of_one_pass(tmp_path):
     """Rows without ids, the same content from one source (a ``source`` field) in two files
     and twice in one: the n-th repeat gets ``n`` in its id, counted over the files in order."""

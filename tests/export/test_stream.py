@@ -69,6 +69,25 @@ def test_pieces_on_other_processes_write_what_one_frame_writes(tmp_path, target,
     assert many.rejected.read().equals(one.rejected)
 
 
+def test_a_large_export_in_worker_processes_writes_the_same_files(tmp_path, monkeypatch):
+    """The local export renders and writes large data in worker processes
+    (CURATE_PROCESSES; the size that takes them is lowered here): the same bytes."""
+    import curate.in_process as ip
+
+    df = _records()
+    data = write_parts(df, tmp_path / "data.parquet", rows=6)
+    one = export_parts(data, tmp_path / "one", target="trl-sft", rows=6, test_size=0.2)
+    monkeypatch.setenv("CURATE_PROCESSES", "2")
+    monkeypatch.setattr(ip, "PROCESS_MIN_ROWS", 1)
+    seen = []
+    real = ip._pool
+    monkeypatch.setattr(ip, "_pool", lambda n: seen.append(n) or real(n))
+    two = export_parts(data, tmp_path / "two", target="trl-sft", rows=6, test_size=0.2)
+    assert seen == [2, 2]  # the check pass and the write pass
+    assert (two.counts, two.skipped) == (one.counts, one.skipped)
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
 def test_the_split_of_the_pieces_is_the_split_of_the_frame(tmp_path):
     df = _records()
     data = write_parts(df, tmp_path / "data.parquet", rows=4)

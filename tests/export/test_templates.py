@@ -7,8 +7,11 @@ import pytest
 
 from curate.errors import CurateError
 from curate.export import export
-from curate.export.templates import (CHAT_TEMPLATES, check_conversation, local_tokenizer,
-                                     render_check)
+from functools import partial
+
+from curate.export.templates import (CHAT_TEMPLATES, TemplateRefused, apply_template,
+                                     check_conversation, local_tokenizer, render_check,
+                                     shipped_renderer)
 
 CONV = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"},
         {"role": "assistant", "content": " Hello "}]
@@ -34,7 +37,7 @@ def test_templates_render_exactly():
 @pytest.mark.parametrize("name, tool_ok", [("chatml", True), ("llama-3", True),
                                            ("zephyr", False)])
 def test_tool_role_and_late_system(name, tool_ok):
-    tok = local_tokenizer(name)
+    tok = shipped_renderer(name)
     tool = CONV[1:] + [{"role": "tool", "content": "42"}, {"role": "assistant", "content": "ok"}]
     assert check_conversation(tok, tool)[0] == (None if tool_ok else "template_error")
     late = CONV[1:] + [{"role": "system", "content": "late"}]
@@ -51,12 +54,13 @@ def test_a_template_that_drops_a_turn_is_caught():
                                     chat_template="{% for m in messages %}{% if m.role != "
                                                   "'system' %}{{ m.content }}\n{% endif %}"
                                                   "{% endfor %}")
-    assert check_conversation(lossy, CONV) == ("lost_turn", "Hi there\n Hello \n")
+    assert check_conversation(partial(apply_template, lossy), CONV) == (
+        "lost_turn", "Hi there\n Hello \n")
     swapped = [CONV[2], CONV[1]]  # each text is there, but not in order
     rev = PreTrainedTokenizerFast(tokenizer_object=base.backend_tokenizer, unk_token="[UNK]",
                                   chat_template="{% for m in messages|reverse %}{{ m.content }}"
                                                 "{% endfor %}")
-    assert check_conversation(rev, swapped)[0] == "lost_turn"
+    assert check_conversation(partial(apply_template, rev), swapped)[0] == "lost_turn"
 
 
 def test_export_drops_rows_the_template_refuses(b, tmp_path):
@@ -110,7 +114,46 @@ def test_a_broken_template_stops_with_a_clear_error():
     tok = deepcopy(local_tokenizer("chatml"))
     tok.chat_template = "{% for m in messages %}{{ m['content'] / 2 }}{% endfor %}"
     with pytest.raises(CurateError, match="the chat template is broken: TypeError: "):
-        check_conversation(tok, CONV)
+        check_conversation(partial(apply_template, tok), CONV)
     tok.chat_template = "{{ messages[0]['content'] | no_such_filter }}"
     with pytest.raises(CurateError, match="the chat template is broken: TemplateAssertionError"):
-        check_conversation(tok, CONV)
+        check_conversation(partial(apply_template, tok), CONV)
+
+
+def _call(turn_id, name, args):
+    return {"id": turn_id, "type": "function" if turn_id else None,
+            "function": {"name": name, "arguments": args}}
+
+
+# conversations as records hold them (every message key present, None where unset)
+ROWS = [
+    [{"role": "user", "content": "Hi", "tool_calls": None, "tool_call_id": None},
+     {"role": "assistant", "content": " Hello ", "tool_calls": None, "tool_call_id": None}],
+    [{"role": "system", "content": "Be brief.\n", "tool_calls": None, "tool_call_id": None},
+     {"role": "user", "content": "Größe? <|im_end|> {{ x }}", "tool_calls": None,
+      "tool_call_id": None},
+     {"role": "assistant", "content": "", "tool_calls": [
+         _call("c1", "size", '{"unit": "cm"}'), _call(None, "noop", "{}")],
+      "tool_call_id": None},
+     {"role": "tool", "content": "12", "tool_calls": None, "tool_call_id": "c1"},
+     {"role": "assistant", "content": None, "tool_calls": [], "tool_call_id": None}],
+    [{"role": "user", "content": "late", "tool_calls": None, "tool_call_id": None},
+     {"role": "system", "content": "no", "tool_calls": None, "tool_call_id": None}],
+    [{"role": "bot", "content": "x", "tool_calls": None, "tool_call_id": None}],
+    [{"role": "assistant", "content": "first", "tool_calls": None, "tool_call_id": None}],
+]
+
+
+@pytest.mark.parametrize("name", CHAT_TEMPLATES)
+@pytest.mark.parametrize("row", range(len(ROWS)))
+def test_shipped_renderer_renders_as_apply_chat_template(name, row):
+    """The export's fast path gives transformers' apply_chat_template text, or refuses the
+    same conversations."""
+    turns = ROWS[row]
+    try:
+        expected = local_tokenizer(name).apply_chat_template(turns, tokenize=False)
+    except Exception as exc:  # the template's raise_exception
+        with pytest.raises(TemplateRefused, match=str(exc)[:20]):
+            shipped_renderer(name)(turns)
+        return
+    assert shipped_renderer(name)(turns) == expected

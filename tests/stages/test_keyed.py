@@ -29,7 +29,7 @@ class MapOnly:
     def __init__(self):
         self.calls = 0
 
-    def map(self, fn, items, *, desc, sizes=None, threads=1):  # threads: in-process only
+    def map(self, fn, items, *, desc, sizes=None, threads=1, processes=1):  # in-process only
         self.calls += 1
         fn = pickle.loads(pickle.dumps(fn))
         return [fn(pickle.loads(pickle.dumps(item))) for item in items]
