@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter
 
 import numpy as np
 import polars as pl
@@ -32,8 +31,10 @@ import polars as pl
 from ..errors import CurateError
 from ..messages import prompt_messages
 from ..text import normalize_expr
+from .split_groups import split_groups
 
 SPLITS = ("train", "validation", "test")
+SIDES = np.array(SPLITS, dtype=object)
 
 
 def split_frame(df: pl.DataFrame, *, test_size: float | int = 0.1, seed: int = 0,
@@ -116,16 +117,14 @@ def split_labels(keys: pl.DataFrame, strata: dict[int, str], *,
             f" and validation_size={validation_size!r}" if validation_size is not None else "")
         raise CurateError(f"cannot split {n} rows with {asked}: that is {n_test + n_val} rows "
                           "held out, which leaves no rows for train")
-    groups, row_group = _groups(keys, strata, key_text)
-    sizes = groups["size"].to_numpy()
-    strata_of = np.array(groups["stratum"].to_list(), dtype=object)
+    sizes, strata_of, row_group = split_groups(keys, strata, key_text)
     free = np.ones(len(sizes), dtype=bool)
-    labels = np.full(len(sizes), "train", dtype=object)
-    for name, target in (("test", n_test), ("validation", n_val)):
+    labels = np.zeros(len(sizes), dtype=np.uint8)  # a position in SIDES
+    for side, target in ((2, n_test), (1, n_val)):
         if target == 0:
             continue
         picked = _pick(sizes, strata_of, free, target)
-        labels[picked] = name
+        labels[picked] = side
         free[picked] = False
     if not free.any():
         raise CurateError(
@@ -133,7 +132,7 @@ def split_labels(keys: pl.DataFrame, strata: dict[int, str], *,
             "group(s) of rows that share a prompt, a dup_cluster or a label_group, and a group "
             "never straddles "
             "splits; lower test_size/validation_size or add data")
-    return labels[row_group]
+    return SIDES[labels[row_group]]
 
 
 def size_problem(value: object) -> str | None:
@@ -177,75 +176,14 @@ def _prompt_key() -> pl.Expr:
     return pl.when(key == "").then(None).otherwise(key)
 
 
-def _groups(keys: pl.DataFrame, strata: dict[int, str], key_text
-            ) -> tuple[pl.DataFrame, np.ndarray]:
-    """Per group (in seeded-hash order): size and stratum; and each row's group position."""
-    links = [k for k in ("dc", "lg") if k in keys.columns]
-    f = keys.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("_lab"), "ko",
-        pl.when(pl.col("pk")).then(pl.col("ko")).alias("_pk"), *links, "st")
-
-    # Connected components: propagate the smallest row index over every key, with pointer jumping
-    # (a row's label is a row index of the same component, so lab[lab] is one too).
-    lab = f["_lab"]
-    while True:
-        step = f.with_columns(_lab=lab)
-        for key in ("_pk", *links):
-            step = step.with_columns(
-                pl.when(pl.col(key).is_null()).then(pl.col("_lab"))
-                .otherwise(pl.col("_lab").min().over(key)).alias("_lab"))
-        step = step.with_columns(pl.col("_lab").gather(pl.col("_lab")))["_lab"]
-        if step.equals(lab):
-            break
-        lab = step
-    f = f.with_columns(_lab=lab)
-
-    names = sorted(set(strata.values()) | {""})
-    where = {v: i for i, v in enumerate(names)}
-    rank = {h: where[v] for h, v in strata.items()}
-    st = f["st"].replace_strict(list(rank), list(rank.values()), default=None,
-                                return_dtype=pl.UInt32) if rank else pl.Series(
-        [None] * f.height, dtype=pl.UInt32)
-    groups = f.with_columns(st.alias("_st")).group_by("_lab").agg(
-        pl.col("ko").min().alias("order"), pl.col("ko").n_unique().alias("keys"),
-        pl.len().alias("size"), pl.col("_st").min().fill_null(names.index("")).alias("_st"))
-    joined = groups.filter(pl.col("keys") > 1)
-    if joined.height:  # a group joined from several keys: named by its smallest key text
-        groups = _name_joined(groups, f, joined, key_text)
-    groups = groups.with_columns(pl.col("order").cast(pl.UInt64)).sort(
-        "order", "_lab").with_row_index("pos")
-    groups = groups.with_columns(pl.Series("stratum", [names[i] for i in groups["_st"]],
-                                           dtype=pl.String))
-    row_group = f.select("_lab").join(groups.select("_lab", "pos"), on="_lab", how="left",
-                                      maintain_order="left")["pos"].to_numpy()
-    return groups, row_group
-
-
-def _name_joined(groups: pl.DataFrame, f: pl.DataFrame, joined: pl.DataFrame,
-                 key_text) -> pl.DataFrame:
-    """The order of each group joined from several keys: the seeded hash of its smallest key
-    text (the key texts of its rows, one row per distinct key, read through ``key_text``)."""
-    positions = (f.with_row_index("_r").join(joined.select("_lab"), on="_lab")
-                 .unique(["_lab", "ko"], keep="first", maintain_order=True))
-    texts = key_text(positions["_r"].to_numpy())
-    smallest = (positions.select("_lab").with_columns(pl.Series("k", texts, dtype=pl.String))
-                .group_by("_lab").agg(pl.col("k").min()))
-    seed_of = {}
-    for ko, k in zip(positions["ko"].to_list(), texts):
-        seed_of[k] = ko  # the seeded hash of each key text, as split_keys computed it
-    order = pl.Series("order2", [seed_of[k] for k in smallest["k"].to_list()], dtype=pl.UInt64)
-    named = smallest.with_columns(order).select("_lab", "order2")
-    return (groups.join(named, on="_lab", how="left")
-            .with_columns(pl.coalesce("order2", "order").alias("order")).drop("order2"))
-
-
-def _quotas(strata: np.ndarray, sizes: np.ndarray, target: int) -> dict[str, int]:
-    """Each stratum's share of ``target`` rows (largest remainder, ties by stratum name)."""
-    rows: Counter[str] = Counter()
-    for s, k in zip(strata.tolist(), sizes.tolist()):
-        rows[s] += k
-    total = sum(rows.values())
-    exact = {s: target * k / total for s, k in rows.items()}
+def _quotas(strata: np.ndarray, sizes: np.ndarray, target: int) -> dict[int, int]:
+    """Each stratum's share of ``target`` rows (largest remainder, ties by stratum name: the
+    strata are positions in the sorted names)."""
+    rows = np.zeros(int(strata.max()) + 1 if len(strata) else 0, dtype=np.int64)
+    np.add.at(rows, strata, sizes)
+    present = np.flatnonzero(rows).tolist()
+    total = int(rows.sum())
+    exact = {s: target * int(rows[s]) / total for s in present}
     quota = {s: math.floor(round(v, 9)) for s, v in exact.items()}
     rest = target - sum(quota.values())
     for s in sorted(exact, key=lambda s: (-(exact[s] - quota[s]), s))[:rest]:
@@ -256,19 +194,16 @@ def _quotas(strata: np.ndarray, sizes: np.ndarray, target: int) -> dict[str, int
 def _pick(sizes: np.ndarray, strata: np.ndarray, free: np.ndarray, target: int) -> np.ndarray:
     """Positions of free groups (in hash order) that make up ``target`` rows, stratum by stratum,
     as close to it as the group sizes allow and never none."""
-    idx = np.flatnonzero(free)
-    quota = _quotas(strata[idx], sizes[idx], target)
+    quota = _quotas(strata[free], sizes[free], target)
     chosen = np.zeros(len(sizes), dtype=bool)
-    by_stratum = idx[np.argsort(strata[idx], kind="stable")]  # hash order kept within a stratum
-    names, starts = np.unique(strata[by_stratum], return_index=True)
     taken = 0
-    for s, members in zip(names.tolist(), np.split(by_stratum, starts[1:])):
-        taken += _fill(members, sizes, chosen, quota[s])
+    for s in sorted(quota):  # one stratum's groups at a time, in hash order
+        taken += _fill(np.flatnonzero(free & (strata == s)), sizes, chosen, quota[s])
     deficit = target - taken
     if deficit > 0:  # strata whose groups did not fit: fill from any stratum
-        deficit -= _fill(idx[~chosen[idx]], sizes, chosen, deficit)
+        deficit -= _fill(np.flatnonzero(free & ~chosen), sizes, chosen, deficit)
     if deficit > 0:
-        rest = idx[~chosen[idx]]
+        rest = np.flatnonzero(free & ~chosen)
         if len(rest):  # one more group when that lands closer to the target (or test is empty)
             best = rest[np.argmin(sizes[rest])]  # the first smallest group in hash order
             if deficit == target or sizes[best] - deficit < deficit:
@@ -276,18 +211,36 @@ def _pick(sizes: np.ndarray, strata: np.ndarray, free: np.ndarray, target: int) 
     return np.flatnonzero(chosen)
 
 
+FILL_CHUNK = 1 << 20  # groups looked at at once
+
+
 def _fill(members: np.ndarray, sizes: np.ndarray, chosen: np.ndarray, quota: int) -> int:
-    """Greedily choose members (in order) whose sizes fit in ``quota``; returns rows chosen."""
-    if quota <= 0 or not len(members):
-        return 0
-    sz = sizes[members]
-    prefix = int(np.searchsorted(np.cumsum(sz), quota, side="right"))  # whole groups that fit
-    chosen[members[:prefix]] = True
-    got = int(sz[:prefix].sum())
-    for m, k in zip(members[prefix:].tolist(), sz[prefix:].tolist()):
-        if got == quota:
-            break
-        if got + k <= quota:
-            chosen[m] = True
-            got += k
+    """Greedily choose members (in order) whose sizes fit in ``quota``: the whole groups that
+    fit, then each later group that still fits; returns rows chosen."""
+    got = 0
+    for start in range(0, len(members) if quota > 0 else 0, FILL_CHUNK):
+        part = members[start:start + FILL_CHUNK]
+        sz = sizes[part]
+        prefix = int(np.searchsorted(np.cumsum(sz), quota - got, side="right"))
+        chosen[part[:prefix]] = True
+        got += int(sz[:prefix].sum())
+        if prefix < len(part):  # the next group does not fit: look past it
+            return _fill_rest(members[start + prefix:], sizes, chosen, quota, got)
+    return got
+
+
+def _fill_rest(rest: np.ndarray, sizes: np.ndarray, chosen: np.ndarray, quota: int,
+               got: int) -> int:
+    """Each group of ``rest`` (in order) that still fits in ``quota``, until it is met."""
+    at = 0
+    while got < quota and at < len(rest):
+        part = rest[at:at + FILL_CHUNK]
+        fits = np.flatnonzero(sizes[part] <= quota - got)
+        if not len(fits):
+            at += len(part)
+            continue
+        first = int(fits[0])
+        chosen[part[first]] = True
+        got += int(sizes[part[first]])
+        at += first + 1
     return got
