@@ -32,6 +32,7 @@ import os
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -155,6 +156,25 @@ def _keys(scratch: Path, results: list[FileResult]) -> pl.LazyFrame | None:
     return pl.concat(frames).with_row_index("pos")
 
 
+BUCKET_ROWS = 2_000_000  # rows a repeat search groups at once (a hash table of that many keys)
+
+
+def by_buckets(lf: pl.LazyFrame, column: str, rows: int,
+               query: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame:
+    """``query`` of the rows of ``lf`` in buckets of the hash ``column`` (rows with equal
+    values share a bucket), each bucket's results after the other's: a grouping over ``rows``
+    rows holds the keys of one bucket at a time."""
+    buckets = max(1, -(-rows // BUCKET_ROWS))
+    if buckets == 1:
+        return query(lf).collect(engine="streaming")
+    return pl.concat([query(lf.filter(pl.col(column) % buckets == b)).collect(
+        engine="streaming") for b in range(buckets)])
+
+
+def _rows(results: list[FileResult]) -> int:
+    return sum(n for r in results for _, n in r.kept)
+
+
 def _recheck_ids(engine, tasks: list[FileTask], results: list[FileResult],
                  scratch: Path) -> list[FileResult]:
     """Ids given on more than one input row: the files that hold them converted again, in
@@ -165,8 +185,9 @@ def _recheck_ids(engine, tasks: list[FileTask], results: list[FileResult],
     given = keys.filter(pl.col("gid").is_not_null())
     # compact first (a hash per row), then the ids of the few hashes seen twice
     hashed = given.select(pl.col("gid").hash(seed=0).alias("h"), "file", "line")
-    twice = (hashed.group_by("h").agg(pl.struct("file", "line").n_unique().alias("n"))
-             .filter(pl.col("n") > 1).select("h").collect(engine="streaming"))
+    twice = by_buckets(hashed, "h", _rows(results), lambda lf: (
+        lf.group_by("h").agg(pl.struct("file", "line").n_unique().alias("n"))
+        .filter(pl.col("n") > 1).select("h")))
     if twice.height == 0:
         return results
     rows = (given.with_columns(h=pl.col("gid").hash(seed=0)).join(twice.lazy(), on="h")
@@ -231,10 +252,14 @@ def _number_repeats(engine, results: list[FileResult], scratch: Path, kept: Part
     if keys is None:
         return
     based = keys.filter(pl.col("base").is_not_null()).select("pos", "base")
-    twice = based.group_by("base").len().filter(pl.col("len") > 1).select("base")
-    repeats = (based.join(twice, on="base").sort("pos")
-               .with_columns(n=pl.col("pos").cum_count().over("base") - 1)
-               .filter(pl.col("n") > 0).select("pos", "n").collect(engine="streaming"))
+
+    def repeated(lf: pl.LazyFrame) -> pl.LazyFrame:
+        twice = lf.group_by("base").len().filter(pl.col("len") > 1).select("base")
+        return (lf.join(twice, on="base").sort("pos")
+                .with_columns(n=pl.col("pos").cum_count().over("base") - 1)
+                .filter(pl.col("n") > 0).select("pos", "n"))
+
+    repeats = by_buckets(based, "base", _rows(results), repeated).sort("pos")
     if repeats.height == 0:
         return
     import bisect

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.convert import convert, convert_parts
+from curate.convert import convert, convert_parts, stream
 from curate.engines.local import LocalEngine
 from curate.errors import InputError
 from curate.io.parts import Parts
@@ -84,7 +84,10 @@ def test_the_local_engine_in_worker_processes_writes_the_same_parts(tmp_path, mo
     assert (two.rows_in, two.drops) == (one.rows_in, one.drops)
 
 
-def test_repeated_content_across_files_gets_the_ids_of_one_pass(tmp_path):
+@pytest.mark.parametrize("bucket_rows", [None, 2])  # 2: a bucket per few rows
+def test_repeated_content_across_files_gets_the_ids_of_one_pass(tmp_path, monkeypatch, bucket_rows):
+    if bucket_rows:
+        monkeypatch.setattr(stream, "BUCKET_ROWS", bucket_rows)
     """Rows without ids, the same content from one source (a ``source`` field) in two files
     and twice in one: the n-th repeat gets ``n`` in its id, counted over the files in order."""
     data = tmp_path / "in"
@@ -102,7 +105,10 @@ def test_repeated_content_across_files_gets_the_ids_of_one_pass(tmp_path):
     assert convert(data).frame["id"].to_list() == expected
 
 
-def test_an_id_given_in_two_files_is_a_duplicate_in_the_later_one(tmp_path):
+@pytest.mark.parametrize("bucket_rows", [None, 2])  # 2: a bucket per few rows
+def test_an_id_given_in_two_files_is_a_duplicate_in_the_later_one(tmp_path, monkeypatch, bucket_rows):
+    if bucket_rows:
+        monkeypatch.setattr(stream, "BUCKET_ROWS", bucket_rows)
     data = tmp_path / "in"
     data.mkdir()
     _jsonl(data / "a.jsonl", [_qa(1, id="x1"), _qa(2, id="dup"), _qa(3, id="x3")])
