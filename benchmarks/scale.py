@@ -15,7 +15,9 @@ The recipe (point 7 of the scale issue): convert (alpaca columns) -> ``dedup.exa
 run`` in its own process; printed: seconds, records/s, the peak RSS of that process (the
 local engine's whole work; for Ray the driver's own, not the workers': ``ru_maxrss`` of the
 driver process) and the records kept, which must be equal between engines. Ray runs a local
-Ray with ``--cpus`` CPUs. The machine may be shared: compare rows of one run.
+Ray with ``--cpus`` CPUs. The machine may be shared: compare rows of one run. The local engine's worker
+processes (``CURATE_PROCESSES``, convert and export on large data) are printed apart: the
+largest of them.
 
 ``--semantic N``: ``dedup.semantic``'s search and ``select.diverse``'s k-center on N random unit
 vectors in a memory-mapped file, with the peak anonymous memory (see
@@ -116,6 +118,8 @@ def one(engine: str, n: int, data: Path, out: Path, cpus: int) -> dict:
     seconds = time.perf_counter() - t
     # before anything below reads the results: the peak is the run's own
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # the local engine's worker processes (CURATE_PROCESSES), the largest of them
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if result.exit_code:
         raise SystemExit(f"{engine} N={n}: exit {result.exit_code}\n{result.output[-3000:]}")
     manifest = json.loads((out / "manifest.json").read_text())
@@ -124,7 +128,7 @@ def one(engine: str, n: int, data: Path, out: Path, cpus: int) -> dict:
     kept = pl.scan_parquet(str(out / "data.parquet")).select(
         pl.len().alias("n"), pl.col("id").hash().sum().alias("h")).collect().row(0)
     return {"engine": engine, "n": n, "seconds": round(seconds, 2),
-            "peak_rss_mb": round(peak / 1024),
+            "peak_rss_mb": round(peak / 1024), "worker_peak_rss_mb": round(workers / 1024),
             "kept": int(kept[0]), "kept_hash": int(kept[1]),
             "stages": {s["name"]: s.get("seconds") for s in manifest["stages"]}}
 
@@ -168,6 +172,7 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             print(f"{engine:<5} N={n:>11,}  {row['seconds']:9.1f} s  "
                   f"{n / row['seconds']:9,.0f} records/s  peak RSS {row['peak_rss_mb']:6,} MB  "
+                  f"(largest worker process {row['worker_peak_rss_mb']:,} MB)  "
                   f"kept {row['kept']:,}", flush=True)
         same = {(r["kept"], r["kept_hash"]) for r in rows if r["n"] == n}
         if len(same) > 1:
