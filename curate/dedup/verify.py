@@ -35,6 +35,8 @@ from ..text import nfkc
 from .reference import read_blob, rows_of_pieces, write_blob
 from .shingles import unique
 
+MIN_BLOCK = 2_000  # pairs: fewer are checked in one task
+
 
 @dataclass(frozen=True)
 class Texts:
@@ -87,12 +89,14 @@ def check_pairs(engine, left: Texts, a: np.ndarray, right: Texts, b: np.ndarray,
                 ngram: int, threshold: float, batch: int, desc: str) -> np.ndarray:
     """Whether the Jaccard similarity of the word ``ngram`` shingles of ``left``'s text at
     ``a[p]`` and ``right``'s at ``b[p]`` reaches ``threshold``, for each pair ``p``; checked
-    by one task per block of ``batch`` pairs."""
+    by one task per block of at most ``batch`` pairs."""
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     if a.shape[0] == 0:
         return np.zeros(0, bool)
+    # at least a block per thread where there is enough work for it (the local engine)
+    batch = max(1, min(batch, max(MIN_BLOCK, -(-a.shape[0] // SIGN_THREADS))))
     blocks = [(left, a[s:s + batch], right, b[s:s + batch])
-              for s in range(0, a.shape[0], max(1, batch))]
+              for s in range(0, a.shape[0], batch)]
     task = partial(_check_block, ngram=ngram, threshold=threshold)
     masks = engine.map(task, blocks, desc=desc, sizes=[len(x[1]) for x in blocks],
                        threads=SIGN_THREADS)
