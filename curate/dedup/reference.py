@@ -245,7 +245,7 @@ def _sign_piece(piece: Piece, *, sign: Callable, columns: list[str] | None,
     records = batch.select(pl.col("id").cast(pl.String), *[e.alias(n) for n, e in extra.items()])
     PartWriter(Path(folder) / "records.parquet").write(piece.index, records)
     for name, expr in blobs.items():
-        _write_blob(Path(folder) / "blobs" / name, piece.index,
+        write_blob(Path(folder) / "blobs" / name, piece.index,
                     batch.select(expr.fill_null("").alias("t"))["t"])
     keyed = sign(batch).rename({ROW: REF_ROW})
     if keyed.height == 0:
@@ -309,7 +309,7 @@ def lookup(keyed: pl.DataFrame, keys: str, parts: int, counts: Sequence[int],
     return pl.concat(out)
 
 
-def _write_blob(folder: Path, index: int, texts: pl.Series) -> None:
+def write_blob(folder: Path, index: int, texts: pl.Series) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     offsets = np.zeros(texts.len() + 1, np.int64)
     np.cumsum(texts.str.len_bytes().to_numpy(), out=offsets[1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from functools import partial
 from typing import Any
 
@@ -12,8 +13,9 @@ from pydantic import Field
 from ..columns import DUP_CLUSTER
 from ..dedup.components import resolve_clusters
 from ..dedup.lsh import WINDOW, bucket_pairs, optimal_param
-from ..dedup.reference import REF_INDEX, REF_ROW, build_keyed, read_blob
+from ..dedup.reference import REF_INDEX, REF_ROW, build_keyed
 from ..dedup.shingles import shingle_hashes, unique
+from ..dedup.verify import Texts, check_pairs, stage_texts
 from ..io.parts import ROW
 from ..messages import MESSAGE_PARTS, Part, join_contents
 from ..text import nfkc
@@ -22,11 +24,10 @@ from .clusters import LENGTH, check_keep, cluster_output
 from .dedup_against import Against, ReferenceOptions, match_keyed, reference_digests, run_keyed
 from .dedup_keep import keep_columns, then_of
 from .keyed import KeyedGrouping, key_columns
-from .marks import take
 from .options import DedupOptions, keep_column
 
 REASON = "duplicate_near"
-VERIFY_BATCH = 20_000  # candidate pairs checked at a time (bounds memory)
+VERIFY_BATCH = 20_000  # candidate pairs a verify task checks (bounds its memory)
 _BAND, _HASH, _TEXT = "__band", "__hash", "__text"
 # (false positive, false negative) weights of the banding: with the exact check a false
 # positive costs one Jaccard computation, a false negative a missed duplicate.
@@ -200,8 +201,9 @@ class NearDedup(KeyedGrouping):
 
     def finish(self, data: StageData, grouped: pl.DataFrame, ctx: StageContext,
                engine, against: Against | None = None) -> StageOutput:
-        """Candidate pairs (each once), checked by exact Jaccard on the texts of the rows in
-        a candidate pair (read in one pass, with their ids and keep columns), joined into
+        """Candidate pairs (each once), checked by exact Jaccard in tasks (see
+        :mod:`curate.dedup.verify`: the texts of the rows in a pair never reach the driver,
+        only a keep-mask per pair and, for ``keep: longest``, a length per row), joined into
         clusters by :func:`curate.stages.clusters.cluster_output`; candidates of the
         references (``against``) checked the same way against the references' texts."""
         o = self.options
@@ -213,23 +215,28 @@ class NearDedup(KeyedGrouping):
             pairs = np.zeros((0, 2), np.int64)
         candidates = int(pairs.shape[0])
         refs = against.candidates if against is not None else None
-        taken, lengths = None, pl.DataFrame(schema={ROW: pl.Int64, LENGTH: pl.UInt32})
-        check = o.verify or then_of(o.keep) == "longest"
-        if check and (candidates or refs is not None and refs.height):
+        lengths = pl.DataFrame(schema={ROW: pl.Int64, LENGTH: pl.UInt32})
+        longest = then_of(o.keep) == "longest"
+        if (o.verify or longest) and (candidates or refs is not None and refs.height):
             mine = [pairs.reshape(-1)] + ([refs[ROW].to_numpy()] if refs is not None else [])
             rows = unique(np.concatenate(mine))
-            columns = {"id": pl.col("id"), _TEXT: compared_text(o.on).fill_null("")}
-            columns.update({c: pl.col(c) for c in keep_columns(o.keep)})
-            taken = take(engine, data.source, rows, columns, desc=f"{ctx.name} verify")
-            texts = nfkc(taken[_TEXT])
-            if o.verify:
-                pairs = pairs[_jaccard(texts, np.searchsorted(rows, pairs), o.ngram)
-                              >= o.threshold]
-                if refs is not None and refs.height:
-                    refs = _verify_references(engine, against, refs, texts, rows, o, ctx)
-            # only rows in a pair are ranked: the others' length is moot
-            lengths = pl.DataFrame({ROW: taken[ROW], LENGTH: texts.str.len_chars()})
-            taken = taken.drop(_TEXT)
+            folder = data.scratch / "verify"
+            try:
+                texts, sizes = stage_texts(engine, data.source, rows, compared_text(o.on),
+                                           folder, lengths=longest,
+                                           desc=f"{ctx.name} verify: texts")
+                if o.verify:
+                    at = np.searchsorted(rows, pairs)
+                    pairs = pairs[check_pairs(engine, texts, at[:, 0], texts, at[:, 1],
+                                              ngram=o.ngram, threshold=o.threshold,
+                                              batch=VERIFY_BATCH, desc=f"{ctx.name} verify")]
+                    if refs is not None and refs.height:
+                        refs = _verify_references(engine, against, refs, texts, rows, o, ctx)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            if longest:  # only rows in a pair are ranked: the others' length is moot
+                lengths = pl.DataFrame({ROW: rows, LENGTH: sizes},
+                                       schema={ROW: pl.Int64, LENGTH: pl.UInt32})
         bands, rows_per_band = self.banding()
         stats = {"on": o.on, "bands": bands, "rows": rows_per_band, "candidates": candidates}
         marks = None
@@ -238,45 +245,31 @@ class NearDedup(KeyedGrouping):
             stats.update(against=against.stats(marks),
                          reference_candidates=int(against.candidates.height))
         return cluster_output(self, data, pairs, ctx, engine, lengths=lengths, stats=stats,
-                              taken=taken, references=marks)
+                              references=marks)
 
 
 def _sign_batch(batch: pl.DataFrame, *, stage: NearDedup) -> pl.DataFrame:
     return stage.sign(batch, StageContext(name=stage.id))
 
 
-def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: pl.Series,
+def _verify_references(engine, against: Against, refs: pl.DataFrame, texts: Texts,
                        rows: np.ndarray, o: NearDedupOptions, ctx: StageContext) -> pl.DataFrame:
     """The reference candidates (``__row``, ``__refidx``, ``__ref``) whose Jaccard with the
-    reference record reaches the threshold; ``texts``: the new rows' texts (nfkc) at
-    ``rows``. The reference texts are read from the index, one reference at a time."""
+    reference record reaches the threshold, checked in tasks; ``texts``: the new rows' texts
+    at ``rows``, the reference texts read from each index's blobs by the tasks."""
     kept = [refs.clear()]
     for k, index in enumerate(against.indexes):
         mine = refs.filter(pl.col(REF_INDEX) == k)
         if not mine.height:
             continue
-        ref_rows = np.unique(mine[REF_ROW].to_numpy())
-        ref_texts = pl.Series(read_blob(index.folder / "blobs" / _TEXT,
-                                        index.meta["pieces"], ref_rows), dtype=pl.String)
-        both = pl.concat([texts, nfkc(ref_texts)])
-        at = np.stack([np.searchsorted(rows, mine[ROW].to_numpy()),
-                       len(rows) + np.searchsorted(ref_rows, mine[REF_ROW].to_numpy())], axis=1)
-        kept.append(mine.filter(pl.Series(_jaccard(both, at, o.ngram) >= o.threshold)))
+        ref_texts = Texts(str(index.folder / "blobs" / _TEXT),
+                          tuple(int(s) for s in index.meta["pieces"]))
+        ok = check_pairs(engine, texts, np.searchsorted(rows, mine[ROW].to_numpy()),
+                         ref_texts, mine[REF_ROW].to_numpy(), ngram=o.ngram,
+                         threshold=o.threshold, batch=VERIFY_BATCH,
+                         desc=f"{ctx.name} verify: {index.name}")
+        kept.append(mine.filter(pl.Series(ok)))
     return pl.concat(kept)
-
-
-def _jaccard(texts: pl.Series, pairs: np.ndarray, ngram: int) -> np.ndarray:
-    """Exact Jaccard of ``pairs`` (indices into ``texts``), in batches of
-    :data:`VERIFY_BATCH` pairs: only the texts of a batch are shingled at a time."""
-    from ..dedup.jaccard import pair_jaccard  # startup
-
-    sims = np.empty(pairs.shape[0], np.float64)
-    for start in range(0, pairs.shape[0], VERIFY_BATCH):
-        batch = pairs[start:start + VERIFY_BATCH]
-        docs, local = unique(batch, return_inverse=True)
-        sims[start:start + batch.shape[0]] = pair_jaccard(texts.gather(docs), local,
-                                                          ngram=ngram)
-    return sims
 
 
 def dedup_near(df: pl.DataFrame, **options) -> StageResult:

@@ -10,8 +10,8 @@ decision is a small frame of *marks*, one row per row it says something about:
 
 :func:`apply_marks` then reads the input piece by piece, joins each piece's marks, splits kept
 from rejected and writes both as the piece's parts; the driver gets counts. :func:`take`
-reads a few columns of chosen rows (the texts of candidate pairs, the ids of the rows that
-stay) in one pass, without reading the rest of the data into memory.
+reads a few columns of chosen rows (the ids and keep columns of the rows in duplicate pairs)
+in one pass, without reading the rest of the data into memory.
 
 Examples:
     ```python

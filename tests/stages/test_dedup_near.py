@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import polars as pl
 import pytest
 
 from curate.convert import convert
+from curate.engines.local import LocalEngine
 from curate.errors import CurateError
-from curate.stages.base import DROP_REASON, KEPT_ID
+from curate.stages.base import DROP_REASON, KEPT_ID, StageContext
 from curate.stages.dedup_exact import dedup_exact
-from curate.stages.dedup_near import NearDedup, dedup_near
+from curate.stages.dedup_near import NearDedup, NearDedupOptions, dedup_near
 from curate.stages.registry import stage_class
 
 from ..conftest import REPO
@@ -278,3 +280,77 @@ def test_cli_wordless_and_one_word_replies_are_kept(tmp_path):
         assert r.stdout.splitlines()[1] == "01_dedup.near                  6 -> 6"
         assert pl.read_parquet(out / "data.parquet")["meta"].map_elements(
             lambda m: json.loads(m)["line"], return_dtype=pl.Int64).to_list() == [1, 2, 3, 4, 5, 6]
+
+
+class _Watching(LocalEngine):
+    """A local engine that fails when a task is handed, or hands back, ``secret`` (a word
+    every compared text holds): the driver never holds a text. Records each map's items."""
+
+    def __init__(self, secret: bytes):
+        super().__init__()
+        self.secret, self.maps = secret, []
+
+    def map(self, fn, items, *, desc, sizes=None, threads=1):
+        items = list(items)
+        self.maps.append((desc, len(items)))
+        assert not any(self.secret in pickle.dumps(item) for item in items), desc
+        out = super().map(fn, items, desc=desc, sizes=sizes, threads=threads)
+        assert not any(self.secret in pickle.dumps(result) for result in out), desc
+        return out
+
+
+def _corpus(rec, secret: str, copies: int = 6) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """New records (near copies of each other, of a reference's records, and pairs under
+    the threshold) and the reference, every reply holding ``secret``."""
+    new, ref = [], []
+    for i in range(copies):
+        words = _words(300 + i, 120) + [secret]
+        new += [rec.qa("Q", " ".join(words), id=f"n{i}-0"),
+                rec.qa("Q", _edit(words, 1, i), id=f"n{i}-1"),
+                rec.qa("Q", " ".join(words) + " extra", id=f"n{i}-2"),  # the longest
+                rec.qa("Q", _edit(words, 4, i), id=f"far{i}")]  # Jaccard about 0.7
+        theirs = _words(500 + i, 120) + [secret]
+        ref.append(rec.qa("Q", " ".join(theirs), id=f"r{i}"))
+        new.append(rec.qa("Q", _edit(theirs, 1, i), id=f"ref{i}"))
+    return rec.frame(*new), rec.frame(*ref)
+
+
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_the_jaccard_check_runs_in_tasks_and_no_text_reaches_the_driver(rec, tmp_path,
+                                                                        monkeypatch, keep):
+    monkeypatch.setenv("CURATE_HOME", str(tmp_path / "home"))
+    secret = "zyzzyvasecretword"
+    df, ref = _corpus(rec, secret)
+    ref.write_parquet(tmp_path / "ref.parquet")
+    engine = _Watching(secret.encode())
+    stage = NearDedup(NearDedupOptions(keep=keep, against={"v1": str(tmp_path / "ref.parquet")}))
+    result = engine.apply(stage, df, StageContext(name="dedup.near"))
+    maps = dict(engine.maps)
+    assert maps["dedup.near verify: texts"] == 1  # one piece holds every row in a pair
+    assert maps["dedup.near verify"] == 1 and maps["dedup.near verify: v1"] == 1
+    assert sorted(result.rejected["drop_reason"].unique()) == ["duplicate_near",
+                                                              "duplicate_of_reference"]
+    assert result.stats["duplicates"] == 12 and result.stats["against"]["v1"]["duplicates"] == 6
+    gone = (1, 2) if keep == "first" else (0, 1)
+    assert sorted(_ids(result.rejected)) == sorted(
+        [f"n{i}-{k}" for i in range(6) for k in gone] + [f"ref{i}" for i in range(6)])
+
+
+def test_many_small_verify_tasks_give_the_same_result(rec, tmp_path, monkeypatch):
+    monkeypatch.setenv("CURATE_HOME", str(tmp_path / "home"))
+    df, ref = _corpus(rec, "word7")
+    ref.write_parquet(tmp_path / "ref.parquet")
+    options = {"keep": "longest", "against": {"v1": str(tmp_path / "ref.parquet")}}
+    whole = dedup_near(df, **options)
+    monkeypatch.setattr("curate.stages.dedup_near.VERIFY_BATCH", 1)
+    monkeypatch.setenv("CURATE_HOME", str(tmp_path / "home2"))  # the index built again
+    engine = _Watching(b"\0never\0")
+    tiny = engine.apply(NearDedup(NearDedupOptions(**options)), df,
+                        StageContext(name="dedup.near"))
+    maps = dict(engine.maps)
+    assert maps["dedup.near verify"] == whole.stats["candidates"] > 12
+    assert maps["dedup.near verify: v1"] == whole.stats["reference_candidates"] >= 6
+    assert tiny.kept.equals(whole.kept) and tiny.rejected.equals(whole.rejected)
+    for stats in (tiny.stats, whole.stats):  # the index was built in another cache
+        assert stats["against"]["v1"].pop("index").startswith(str(tmp_path / "home"))
+    assert tiny.stats == whole.stats
