@@ -78,13 +78,18 @@ class FrameParts(Parts):
     def scan(self) -> pl.LazyFrame:
         if not self.frames:
             return pl.LazyFrame()
-        return pl.concat(self.frames, rechunk=False).lazy()
+        return self._whole().lazy()
 
     def read(self, columns: Sequence[str] | None = None) -> pl.DataFrame:
         if not self.frames:
             return pl.DataFrame()
-        df = pl.concat(self.frames, rechunk=False)
+        df = self._whole()
         return df if columns is None else df.select(columns)
+
+    def _whole(self) -> pl.DataFrame:
+        # relaxed: a part whose column came out all null (type Null) joins a typed one, as
+        # a scan of such part files reads it (before finish() unifies them)
+        return pl.concat(self.frames, how="vertical_relaxed", rechunk=False)
 
     def _piece(self, index: int, file: int, start: int, length: int, offset: int) -> Piece:
         return FramePiece(index, f"{self.path}/{file}", start, length, offset,

@@ -75,3 +75,14 @@ def test_a_store_keeps_one_writer_per_folder(tmp_path):
     assert store.writer(str(tmp_path / "kept")).read(0).height == 2
     assert store.writer(tmp_path / "rejected").frames == {}
     assert not (tmp_path / "kept").exists()  # nothing written to storage
+
+
+def test_parts_not_finished_read_as_one_table_like_files(tmp_path):
+    typed, nulls = pl.DataFrame({"x": [1], "t": ["a"]}), pl.DataFrame({"x": [2], "t": [None]})
+    held = FrameWriter(tmp_path / "a")
+    stored = PartWriter(tmp_path / "b")
+    for i, df in enumerate([typed, nulls]):
+        held.write(i, df)
+        stored.write(i, df)
+    assert_frame_equal(held.parts().read(), stored.parts().read())
+    assert_frame_equal(held.parts().scan().collect(), stored.parts().scan().collect())
