@@ -16,6 +16,7 @@ import polars as pl
 
 from ..embed import encode_texts, precision
 from ..in_process import InProcess
+from ..io.frame_parts import FrameParts, FrameStore
 from ..io.parts import write_parts
 from ..records import conform
 from ..stages.context import Shape, StageContext
@@ -40,7 +41,7 @@ class LocalEngine(InProcess):
         return stage.run(data, ctx, self)
 
     def apply(self, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
-        return apply_frame(self, stage, df, ctx)
+        return apply_frame(self, stage, df, ctx, memory=True)
 
     def manifest(self) -> dict[str, Any]:
         """What the run's manifest records about the engine."""
@@ -92,15 +93,22 @@ class LocalEngine(InProcess):
         return kcenter_greedy(view(X) if isinstance(X, Vectors) else X, k, **options)
 
 
-def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext) -> StageResult:
+def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext, *,
+                memory: bool = False) -> StageResult:
     """``stage`` on the frame ``df`` through ``engine``: ``df`` is written to a temporary
-    folder as parts and the stage's outputs are read back."""
+    folder as parts and the stage's outputs are read back; with ``memory`` (an engine that
+    runs the stage in this process), the stage reads slices of ``df`` and writes its outputs
+    and scratch parts as frames instead (see :mod:`curate.io.frame_parts`), the scratch
+    folder holding only what a stage keeps in files of its own (spilled keys, embeddings)."""
     with tempfile.TemporaryDirectory(prefix="curate-apply-") as tmp:
         root = Path(tmp)
-        # temporary parts: not compressed, which writes several times faster
-        data = StageData(write_parts(conform(df), root / "in", compression="uncompressed"),
-                         root / "kept", root / "rejected", root / "scratch",
-                         compression="uncompressed")
+        if memory:
+            data = StageData(FrameParts.of(conform(df)), root / "kept", root / "rejected",
+                             root / "scratch", memory=FrameStore())
+        else:  # temporary parts: not compressed, which writes several times faster
+            data = StageData(write_parts(conform(df), root / "in", compression="uncompressed"),
+                             root / "kept", root / "rejected", root / "scratch",
+                             compression="uncompressed")
         return engine.run_stage(stage, data, ctx).result()
 
 

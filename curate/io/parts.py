@@ -64,6 +64,10 @@ class Piece:
                 pl.col(ROW).cast(pl.Int64))
         return df
 
+    def schema(self) -> pl.Schema:
+        """The columns of the piece's file (no data read)."""
+        return pl.scan_parquet(self.file).collect_schema()
+
     @property
     def rows(self) -> range:
         """The positions of its rows in the whole dataset."""
@@ -129,14 +133,18 @@ class Parts:
         has one empty piece (so a step still sees its schema)."""
         out: list[Piece] = []
         offset = 0
-        for f, n in zip(self.files, self.counts()):
+        counts = self.counts()
+        for k, n in enumerate(counts):
             for start in range(0, n, max(1, rows)):
                 length = min(rows, n - start)
-                out.append(Piece(len(out), str(f), start, length, offset))
+                out.append(self._piece(len(out), k, start, length, offset))
                 offset += length
-        if not out and self.files:
-            out.append(Piece(0, str(self.files[0]), 0, 0, 0))
+        if not out and counts:
+            out.append(self._piece(0, 0, 0, 0, 0))
         return out
+
+    def _piece(self, index: int, file: int, start: int, length: int, offset: int) -> Piece:
+        return Piece(index, str(self.files[file]), start, length, offset)
 
     def iter_batches(self, rows: int = PART_ROWS, columns: Sequence[str] | None = None,
                      *, positions: bool = False) -> Iterator[pl.DataFrame]:
@@ -154,16 +162,25 @@ class PartWriter:
         self.compression = compression
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def write(self, index: int, df: pl.DataFrame) -> Path:
+    def write(self, index: int, df: pl.DataFrame, **options) -> Path:
+        """``df`` as the part ``index`` (``options``: of ``DataFrame.write_parquet``)."""
         path = self.folder / part_name(index)
         tmp = self.folder / f".{part_name(index)}.tmp"
         try:
-            write_parquet(df, tmp, compression=self.compression)
+            write_parquet(df, tmp, compression=self.compression, **options)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         os.replace(tmp, path)
         return path
+
+    def read(self, index: int) -> pl.DataFrame:
+        """The part ``index`` written before."""
+        return pl.read_parquet(self.folder / part_name(index))
+
+    def parts(self) -> Parts:
+        """What was written so far, as it is (see :meth:`finish`)."""
+        return Parts(self.folder)
 
     def clear(self) -> None:
         """Remove the part files (and unfinished ones) a writer wrote here before."""
@@ -189,8 +206,20 @@ def unify_schemas(files: list[Path]) -> None:
     column missing from a part is added as nulls), so that every reader takes the folder as
     one table."""
     schemas = [pl.scan_parquet(f).collect_schema() for f in files]
-    if all(s == schemas[0] for s in schemas):
+    common = common_schema(schemas)
+    if common is None:
         return
+    for f, s in zip(files, schemas):
+        if not (dict(s) == common and list(s) == list(common)):
+            PartWriter(f.parent).write(int(_PART.match(f.name).group(1)),
+                                       to_schema(pl.read_parquet(f), common))
+
+
+def common_schema(schemas: Sequence[pl.Schema]) -> dict[str, pl.DataType] | None:
+    """The one schema of parts with ``schemas`` (polars' supertypes, a column's first place);
+    None when they are all the same already."""
+    if all(s == schemas[0] for s in schemas):
+        return None
     common: dict[str, pl.DataType] = {}
     for s in schemas:
         for name, dtype in s.items():
@@ -199,14 +228,14 @@ def unify_schemas(files: list[Path]) -> None:
                 common[name] = dtype
             elif dtype != have and dtype != pl.Null:
                 common[name] = _supertype(have, dtype)
-    for f, s in zip(files, schemas):
-        if dict(s) == common and list(s) == list(common):
-            continue
-        df = pl.read_parquet(f)
-        df = df.with_columns([pl.lit(None, dtype).alias(n) for n, dtype in common.items()
-                              if n not in df.columns])
-        df = df.select(list(common)).cast(common)
-        PartWriter(f.parent).write(int(_PART.match(f.name).group(1)), df)
+    return common
+
+
+def to_schema(df: pl.DataFrame, common: dict[str, pl.DataType]) -> pl.DataFrame:
+    """``df`` in the schema ``common`` (a column it lacks added as nulls)."""
+    df = df.with_columns([pl.lit(None, dtype).alias(n) for n, dtype in common.items()
+                          if n not in df.columns])
+    return df.select(list(common)).cast(common)
 
 
 def _supertype(a: pl.DataType, b: pl.DataType) -> pl.DataType:

@@ -202,16 +202,19 @@ class Stage:
     # -- running --------------------------------------------------------------------------
     def run(self, data: StageData, ctx: StageContext, engine: Engine) -> StageOutput:
         """The stage on ``data.source``, its kept and rejected rows written to ``data.kept``
-        and ``data.rejected`` piece by piece, the heavy steps through ``engine``'s
-        primitives; never the whole dataset in memory (see :mod:`curate.stages.marks` for
-        the decide-then-apply pattern of global stages)."""
+        and ``data.rejected`` piece by piece (with ``data.writer(folder)``, which keeps them
+        in memory for the frame API), the heavy steps through ``engine``'s primitives; never
+        the whole dataset in memory (see :mod:`curate.stages.marks` for the
+        decide-then-apply pattern of global stages)."""
         raise NotImplementedError(f"{type(self).__name__} implements no run()")
 
     def apply(self, df: pl.DataFrame, ctx: StageContext | None = None,
               engine: Engine | None = None) -> StageResult:
         """Run the stage on a frame (on the local engine unless one is given): the frame API,
-        for notebooks and tests; the frame is written to a temporary folder and the outputs
-        read back."""
+        for notebooks and tests. The local engine hands the stage slices of the frame and
+        keeps its outputs as frames (no parquet but what a stage spills itself: keyed
+        stages' keys, embeddings); other engines write the frame to a temporary folder as
+        parts and read the outputs back."""
         return (engine or LocalEngine()).apply(self, df, ctx or StageContext(name=self.id))
 
 

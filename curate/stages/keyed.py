@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 import polars as pl
 
 from ..in_process import SIGN_THREADS
+from ..io.frame_parts import FrameStore
 from ..io.parts import ROW, Piece
 from .base import Shape, Stage, StageContext, StageData, StageOutput
 
@@ -121,22 +122,27 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
     pieces = source.pieces(stage.sign_batch_size)
     parts = partitions(stage, source.height)
     folder = data.scratch / _KEYED
-    if folder.exists():  # left by an interrupted run of this stage
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    if data.memory is None:  # (in memory: the frame API's keyed rows stay frames)
+        if folder.exists():  # left by an interrupted run of this stage
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
     columns = stage.sign_columns(source.schema)
     signed = engine.map(partial(sign_piece, stage=stage, ctx=ctx, folder=str(folder),
-                                parts=parts, columns=columns),
+                                parts=parts, columns=columns, memory=data.memory),
                         pieces, desc=f"{ctx.name} sign", sizes=[p.length for p in pieces],
                         threads=SIGN_THREADS)
     counts = [sum(c[p] for c in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
-    items = [[str(folder / _part_dir(p) / _piece_file(piece.index))
-              for piece, c in zip(pieces, signed) if c[p]] for p in todo]
-    grouped = engine.map(partial(group_partition, stage=stage), items,
+    items = [(str(folder / _part_dir(p)), [piece.index for piece, c in zip(pieces, signed)
+                                          if c[p]]) for p in todo]
+    grouped = engine.map(partial(group_partition, stage=stage, memory=data.memory), items,
                          desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
                          threads=SIGN_THREADS)
-    shutil.rmtree(folder, ignore_errors=True)
+    if data.memory is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        for p in todo:
+            data.memory.writer(folder / _part_dir(p)).clear()
     if not grouped:  # no keyed rows at all: the groups' result of nothing
         empty = pl.DataFrame(schema=source.schema).select(columns or pl.all())
         grouped = [stage.group(stage.sign(positions(empty), ctx))]
@@ -152,8 +158,10 @@ def _piece_file(index: int) -> str:
 
 
 def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder: str,
-               parts: int, columns: list[str] | None) -> list[int]:
-    """One piece signed and spilled by partition; its keyed rows per partition."""
+               parts: int, columns: list[str] | None,
+               memory: FrameStore | None = None) -> list[int]:
+    """One piece signed and spilled by partition (to ``memory`` when given); its keyed rows
+    per partition."""
     keyed = stage.sign(piece.read(columns, positions=True), ctx)
     part = (pl.struct(list(stage.key)).hash(seed=0) % parts).cast(pl.Int64)
     counts = [0] * parts
@@ -162,20 +170,28 @@ def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder:
     for (p,), rows in keyed.with_columns(part.alias("__part")).partition_by(
             "__part", as_dict=True, maintain_order=True).items():
         target = Path(folder) / _part_dir(p)
+        counts[p] = rows.height
+        if memory is not None:
+            memory.writer(target).write(piece.index, rows.drop("__part"))
+            continue
         target.mkdir(exist_ok=True)
         # through a buffer: a file polars writes itself is slow to delete on some file
         # systems (ms per file), and a run makes pieces x partitions of them
         buffer = io.BytesIO()
         rows.drop("__part").write_parquet(buffer, compression="lz4", statistics=False)
         (target / _piece_file(piece.index)).write_bytes(buffer.getbuffer())
-        counts[p] = rows.height
     return counts
 
 
-def group_partition(files: list[str], *, stage: KeyedGrouping) -> pl.DataFrame:
-    """One partition's keyed rows (its files in piece order, so in ``__row`` order within a
-    key), grouped."""
-    return stage.group(pl.read_parquet(files))
+def group_partition(item: tuple[str, list[int]], *, stage: KeyedGrouping,
+                    memory: FrameStore | None = None) -> pl.DataFrame:
+    """One partition's keyed rows (its folder, and the pieces that spilled rows into it, in
+    order: so in ``__row`` order within a key), grouped."""
+    folder, indexes = item
+    if memory is not None:
+        writer = memory.writer(folder)
+        return stage.group(pl.concat([writer.read(i) for i in indexes]))
+    return stage.group(pl.read_parquet([str(Path(folder) / _piece_file(i)) for i in indexes]))
 
 
 def key_columns(schema: pl.Schema, *exprs: pl.Expr) -> list[str]:

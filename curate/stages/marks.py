@@ -30,12 +30,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import polars as pl
 
-from ..io.parts import ROW, PartWriter, Parts, Piece
+from ..io.parts import ROW, Parts, Piece
 from .base import (DROP_REASON, PieceReport, StageContext, StageData, StageOutput,
                    merge_counts)
 from .rows import reason_counts, split
 
-_MARKS = "marks.parquet"
+_MARKS = "marks"
 Mark = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
 
 
@@ -65,7 +65,7 @@ def _take_piece(item: tuple[Piece, np.ndarray], *, exprs: dict[str, pl.Expr]) ->
     piece, rows = item
     # only the columns the expressions read (an id is a few bytes; a record is hundreds)
     names = {n for e in exprs.values() for n in e.meta.root_names()}
-    schema = pl.scan_parquet(piece.file).collect_schema()
+    schema = piece.schema()
     batch = piece.read([c for c in schema if c in names] or list(schema)[:1], positions=True)
     picked = batch.filter(pl.col(ROW).is_in(pl.Series(rows).implode()))
     return picked.select(ROW, *[e.alias(n) for n, e in exprs.items()])
@@ -86,11 +86,10 @@ def apply_marks(data: StageData, marks: pl.DataFrame, ctx: StageContext, engine,
     columns = dict(columns or {})
     marks = marks.select(ROW, DROP_REASON, *columns).cast(
         {ROW: pl.Int64, DROP_REASON: pl.String, **columns}).sort(ROW)
-    path = data.scratch / _MARKS
-    data.scratch.mkdir(parents=True, exist_ok=True)
-    marks.write_parquet(path, row_group_size=64_000)
+    # one part that each piece reads its rows of (row groups: a piece skips the others)
+    data.writer(data.scratch / _MARKS).write(0, marks, row_group_size=64_000)
     pieces = data.source.pieces()
-    task = partial(_mark_piece, path=str(path), data=data, columns=columns,
+    task = partial(_mark_piece, data=data, columns=columns,
                    mark=mark or join_marks, rejected_only=rejected_only,
                    makes_rows=makes_rows)
     reports = engine.map(task, pieces, desc=ctx.name, sizes=[p.length for p in pieces])
@@ -107,18 +106,18 @@ def join_marks(batch: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
     ).drop([f"{c}__mark" for c in again])
 
 
-def _mark_piece(piece: Piece, *, path: str, data: StageData,
+def _mark_piece(piece: Piece, *, data: StageData,
                 columns: dict[str, pl.DataType], mark: Mark,
                 rejected_only: tuple[str, ...] = (), makes_rows: bool = False) -> PieceReport:
     batch = piece.read(positions=True)
     lo, hi = piece.offset, piece.offset + piece.length
-    marks = (pl.scan_parquet(path).filter(pl.col(ROW).is_between(lo, hi, closed="left"))
-             .collect())
+    marks = (data.writer(data.scratch / _MARKS).parts().scan()
+             .filter(pl.col(ROW).is_between(lo, hi, closed="left")).collect())
     decided = mark(batch, marks).sort(ROW, maintain_order=True).drop(ROW)
     kept, rejected = split(decided)
     kept = kept.drop([c for c in rejected_only if c not in batch.columns])
-    PartWriter(data.kept, compression=data.compression).write(piece.index, kept)
-    PartWriter(data.rejected, compression=data.compression).write(piece.index, rejected)
+    data.writer(data.kept).write(piece.index, kept)
+    data.writer(data.rejected).write(piece.index, rejected)
     made = kept.height + rejected.height - batch.height if makes_rows else 0
     return PieceReport(rows_in=batch.height, rows_out=kept.height,
                        dropped=reason_counts(rejected), added=max(0, made))
@@ -126,5 +125,5 @@ def _mark_piece(piece: Piece, *, path: str, data: StageData,
 
 def finish_marks(data: StageData, total: PieceReport, stats: dict[str, Any]) -> StageOutput:
     """The stage's output once :func:`apply_marks` wrote every piece."""
-    return StageOutput(PartWriter(data.kept, compression=data.compression).finish(), PartWriter(data.rejected, compression=data.compression).finish(),
+    return StageOutput(data.writer(data.kept).finish(), data.writer(data.rejected).finish(),
                        total.rows_in, total.rows_out, total.dropped, stats, total.added)

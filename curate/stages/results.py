@@ -9,7 +9,8 @@ from typing import Any
 import polars as pl
 
 from ..columns import DROP_REASON  # noqa: F401  (stages import it from here)
-from ..io.parts import Parts
+from ..io.frame_parts import FrameStore
+from ..io.parts import PartWriter, Parts
 
 
 @dataclass
@@ -34,13 +35,24 @@ class StageResult:
 class StageData:
     """A stage's input in storage and where its outputs go (folders of part files, written
     piece by piece; see :mod:`curate.io.parts`). ``scratch`` is the stage's own folder for
-    what it spills while it runs (removed after it)."""
+    what it spills while it runs (removed after it). ``memory``: the frame API's data in
+    memory (the source is then a :class:`~curate.io.frame_parts.FrameParts`, and what
+    :meth:`writer` writes stays in frames)."""
 
     source: Parts
     kept: Path
     rejected: Path
     scratch: Path
     compression: str = "lz4"  # of the kept and rejected parts ("uncompressed" for temporary)
+    memory: FrameStore | None = field(default=None, repr=False)
+
+    def writer(self, folder: Path, *, compression: str | None = None) -> PartWriter:
+        """The writer of the parts of ``folder`` (``kept``, ``rejected``, or one in
+        ``scratch``), which also reads them back: part files in storage, or frames when the
+        data is in memory."""
+        if self.memory is not None:
+            return self.memory.writer(folder)
+        return PartWriter(folder, compression=compression or self.compression)
 
 
 @dataclass

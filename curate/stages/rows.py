@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..io.parts import PartWriter, Parts, Piece, part_files, part_name
+from ..io.parts import Piece, part_files
 from .context import Shape, StageContext
 from .results import DROP_REASON, PieceReport, StageData, StageOutput, merge_counts
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .base import RowScorer
 
 _TEXT_HASH = "__text_hash"
-_DECIDED, _COMPACT, _REASONS = "decided", "compact", "reasons.parquet"
+_DECIDED, _COMPACT, _REASONS = "decided", "compact", "reasons"
 
 
 def run_rows(stage: RowScorer, data: StageData, ctx: StageContext, engine) -> StageOutput:
@@ -53,23 +53,22 @@ def run_rows(stage: RowScorer, data: StageData, ctx: StageContext, engine) -> St
         stage.close()
     more: dict[str, int] = {}
     if refining:
-        compact = Parts(data.scratch / _COMPACT).read()
+        compact = data.writer(data.scratch / _COMPACT).parts().read()
         refined, more = stage.refine(compact, ctx)
-        reasons = data.scratch / _REASONS
-        refined.select(DROP_REASON).write_parquet(reasons)
+        data.writer(data.scratch / _REASONS).write(0, refined.select(DROP_REASON))
         split_task = partial(split_piece, ctx=ctx, data=data)
         failures = merge_counts(reports).failures
         reports = engine.map_rows(stage, split_task, pieces, desc=ctx.name, sizes=sizes)
         reports[0].failures = failures  # pass 1 decided; pass 2 only splits
         compact = refined
     total = merge_counts(reports)
-    kept = PartWriter(data.kept, compression=data.compression).finish()
-    rejected = PartWriter(data.rejected, compression=data.compression).finish()
+    kept = data.writer(data.kept).finish()
+    rejected = data.writer(data.rejected).finish()
     stats: dict[str, Any] = {"thresholds": stage.thresholds(),
                              "failures": {**total.failures, **more}}
     if wants_stats:
         if not refining:
-            compact = Parts(data.scratch / _COMPACT).read()
+            compact = data.writer(data.scratch / _COMPACT).parts().read()
         alive = compact.filter(pl.col(DROP_REASON).is_null()).drop(DROP_REASON)
         stats.update(stage.stats(compact, alive, ctx))
     return stage.finish(StageOutput(kept, rejected, total.rows_in, total.rows_out,
@@ -93,10 +92,11 @@ def score_piece(stage: RowScorer, piece: Piece, *, ctx: StageContext, data: Stag
         written = stage.columns_written()
         added = [c for c in decided.columns if c not in compact and (
             c not in batch.columns or any(fnmatch(c, w) for w in written))]
-        PartWriter(data.scratch / _COMPACT, compression="uncompressed").write(
+        data.writer(data.scratch / _COMPACT, compression="uncompressed").write(
             piece.index, decided.select(*compact, *added))
     if refining:
-        PartWriter(data.scratch / _DECIDED, compression="uncompressed").write(piece.index, decided)
+        data.writer(data.scratch / _DECIDED, compression="uncompressed").write(piece.index,
+                                                                              decided)
         return PieceReport(rows_in=batch.height, failures=failures)
     report = write_split(stage, decided, piece, ctx, data)
     report.rows_in, report.failures = batch.height, failures
@@ -106,24 +106,21 @@ def score_piece(stage: RowScorer, piece: Piece, *, ctx: StageContext, data: Stag
 def split_piece(stage: RowScorer, piece: Piece, *, ctx: StageContext,
                 data: StageData) -> PieceReport:
     """The second pass of a refining stage: a decided piece split by the refined reasons."""
-    decided = pl.read_parquet(data.scratch / _DECIDED / Path(part_name_of(piece)))
-    reasons = pl.scan_parquet(data.scratch / _REASONS).slice(piece.offset, piece.length)
+    decided = data.writer(data.scratch / _DECIDED).read(piece.index)
+    reasons = data.writer(data.scratch / _REASONS).parts().scan().slice(piece.offset,
+                                                                         piece.length)
     decided = decided.with_columns(reasons.collect()[DROP_REASON])
     report = write_split(stage, decided, piece, ctx, data)
     report.rows_in = decided.height
     return report
 
 
-def part_name_of(piece: Piece) -> str:
-    return part_name(piece.index)
-
-
 def write_split(stage: RowScorer, decided: pl.DataFrame, piece: Piece, ctx: StageContext,
                 data: StageData) -> PieceReport:
     kept, rejected = split(decided)
     kept, rejected, added = stage.post(kept, rejected, ctx)
-    PartWriter(data.kept, compression=data.compression).write(piece.index, kept)
-    PartWriter(data.rejected, compression=data.compression).write(piece.index, rejected)
+    data.writer(data.kept).write(piece.index, kept)
+    data.writer(data.rejected).write(piece.index, rejected)
     return PieceReport(rows_out=kept.height, dropped=reason_counts(rejected), added=added)
 
 
