@@ -74,7 +74,7 @@ def _write_texts(item: tuple[Piece, np.ndarray, int], *, text: pl.Expr, folder: 
                  lengths: bool) -> np.ndarray | None:
     piece, rows, k = item
     names = set(text.meta.root_names())
-    schema = pl.scan_parquet(piece.file).collect_schema()
+    schema = piece.schema()
     batch = piece.read([c for c in schema if c in names] or list(schema)[:1], positions=True)
     picked = batch.filter(pl.col(ROW).is_in(pl.Series(rows).implode()))
     if picked.height != len(rows):

@@ -10,10 +10,11 @@ tasks, and memory holds compact keys, never the records:
    compact keyed rows: ``__row`` and the ``key`` columns (a 128-bit hash of the normalised
    text for exact dedup, a (band, bucket) per MinHash band for near dedup). They are spilled
    by a hash of the key into P partitions under the stage's scratch folder, one file per
-   (piece, partition): ``keyed/p0003/00012.parquet``;
+   piece with a row group per partition (``keyed/00012.parquet``: pieces x partitions files
+   would be millions at a billion records);
 2. **group** (one task per partition): :meth:`KeyedGrouping.group` gets a partition's keyed
-   rows, which hold every row of their keys, in ``__row`` order (files are read in piece
-   order), and returns a small result (the first row of each repeated key, candidate pairs);
+   rows (its row group of each piece's file), which hold every row of their keys, in ``__row``
+   order (files are read in piece order), and returns a small result (the first row of each repeated key, candidate pairs);
 3. **finish** (the driver): :meth:`KeyedGrouping.finish` decides from the concatenated
    group results, reads the few columns it needs of the rows that matter
    (:func:`curate.stages.marks.take`) and applies its marks in a streaming pass
@@ -25,10 +26,10 @@ task's memory stays flat; the results do not depend on P or on the engine.
 
 from __future__ import annotations
 
-import io
 import math
 import shutil
 from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
@@ -133,8 +134,10 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                         threads=SIGN_THREADS)
     counts = [sum(c[p] for c in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
-    items = [(str(folder / _part_dir(p)), [piece.index for piece, c in zip(pieces, signed)
-                                          if c[p]]) for p in todo]
+    # where partition p is in each piece's file: its row group, counting non-empty ones
+    groups_before = [list(accumulate((1 if n else 0 for n in c), initial=0)) for c in signed]
+    items = [(str(folder), p, [(piece.index, before[p]) for piece, c, before
+                               in zip(pieces, signed, groups_before) if c[p]]) for p in todo]
     grouped = engine.map(partial(group_partition, stage=stage, memory=data.memory), items,
                          desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
                          threads=SIGN_THREADS)
@@ -167,31 +170,52 @@ def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder:
     counts = [0] * parts
     if keyed.height == 0:
         return counts
-    for (p,), rows in keyed.with_columns(part.alias("__part")).partition_by(
-            "__part", as_dict=True, maintain_order=True).items():
-        target = Path(folder) / _part_dir(p)
-        counts[p] = rows.height
-        if memory is not None:
-            memory.writer(target).write(piece.index, rows.drop("__part"))
-            continue
-        target.mkdir(exist_ok=True)
-        # through a buffer: a file polars writes itself is slow to delete on some file
-        # systems (ms per file), and a run makes pieces x partitions of them
-        buffer = io.BytesIO()
-        rows.drop("__part").write_parquet(buffer, compression="lz4", statistics=False)
-        (target / _piece_file(piece.index)).write_bytes(buffer.getbuffer())
+    keyed = keyed.with_columns(part.alias("__part")).sort("__part", maintain_order=True)
+    for p, n in keyed.group_by("__part", maintain_order=True).len().iter_rows():
+        counts[p] = n
+    rows = keyed.drop("__part")
+    sizes = [n for n in counts if n]
+    if memory is not None:
+        starts = accumulate(sizes, initial=0)
+        for p, start in zip((p for p in range(parts) if counts[p]), starts):
+            memory.writer(Path(folder) / _part_dir(p)).write(piece.index,
+                                                              rows.slice(start, counts[p]))
+        return counts
+    _write_row_groups(rows, sizes, Path(folder) / _piece_file(piece.index))
     return counts
 
 
-def group_partition(item: tuple[str, list[int]], *, stage: KeyedGrouping,
+def _write_row_groups(rows: pl.DataFrame, sizes: list[int], path: Path) -> None:
+    """``rows`` as one parquet file with a row group of each of ``sizes`` rows, in order."""
+    import pyarrow as pa  # startup
+    import pyarrow.parquet as pq
+
+    table = rows.to_arrow()
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, table.schema, compression="lz4",
+                          write_statistics=False) as writer:
+        start = 0
+        for n in sizes:
+            writer.write_table(table.slice(start, n), row_group_size=n)
+            start += n
+    path.write_bytes(sink.getvalue().to_pybytes())
+
+
+def group_partition(item: tuple[str, int, list[tuple[int, int]]], *, stage: KeyedGrouping,
                     memory: FrameStore | None = None) -> pl.DataFrame:
-    """One partition's keyed rows (its folder, and the pieces that spilled rows into it, in
-    order: so in ``__row`` order within a key), grouped."""
-    folder, indexes = item
+    """One partition's keyed rows (the keyed folder, the partition, and for each piece that
+    spilled rows into it, in order, the piece and the row group that holds them: so in
+    ``__row`` order within a key), grouped."""
+    folder, p, where = item
     if memory is not None:
-        writer = memory.writer(folder)
-        return stage.group(pl.concat([writer.read(i) for i in indexes]))
-    return stage.group(pl.read_parquet([str(Path(folder) / _piece_file(i)) for i in indexes]))
+        writer = memory.writer(Path(folder) / _part_dir(p))
+        return stage.group(pl.concat([writer.read(i) for i, _ in where]))
+    import pyarrow as pa  # startup
+    import pyarrow.parquet as pq
+
+    tables = [pq.ParquetFile(Path(folder) / _piece_file(i)).read_row_group(group)
+              for i, group in where]
+    return stage.group(pl.from_arrow(pa.concat_tables(tables)))
 
 
 def key_columns(schema: pl.Schema, *exprs: pl.Expr) -> list[str]:
