@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -105,6 +106,35 @@ def test_pieces_and_partitions_give_the_records_of_one_piece(rec, tmp_path, monk
                          one.rejected.height}
     assert len(out.kept.files) == len(out.rejected.files) == len(data.source.files) == -(-df.height // 11) > 10
     assert not (data.scratch / "keyed").exists()  # the spill is removed after grouping
+
+
+def test_the_spill_is_a_file_per_piece_with_a_row_group_per_partition(rec, tmp_path,
+                                                                      monkeypatch):
+    """Pieces x partitions files would be millions at a billion records: one file per sign
+    task, holding each partition it spilled into as a row group."""
+    import pyarrow.parquet as pq
+
+    import curate.stages.keyed as keyed
+
+    df = corpus(rec)
+    stage = NearDedup()
+    monkeypatch.setattr(NearDedup, "sign_batch_size", 9)
+    monkeypatch.setattr(NearDedup, "group_rows", df.height * stage.keys_per_row() // 4)
+    seen = {}
+    remove = keyed.shutil.rmtree
+
+    def look(folder, ignore_errors=False):  # the spill, as the group step left it
+        if Path(folder).name == "keyed":
+            seen.update({f.name: pq.ParquetFile(f).metadata for f in Path(folder).iterdir()})
+        remove(folder, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(keyed.shutil, "rmtree", look)
+    data, _ = streamed(stage, df, tmp_path, LocalEngine(), rows=20)
+    pieces = data.source.pieces(9)  # the sign tasks' pieces (cut at part ends too)
+    assert len(pieces) > 10
+    assert sorted(seen) == [f"{p.index:05d}.parquet" for p in pieces]
+    assert {m.num_row_groups for m in seen.values()} <= set(range(1, 5))
+    assert sum(m.num_rows for m in seen.values()) == df.height * stage.keys_per_row()
 
 
 def test_exact_groups_and_marks(rec, tmp_path, monkeypatch):
