@@ -26,6 +26,7 @@ task's memory stays flat; the results do not depend on P or on the engine.
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 from functools import partial
@@ -134,10 +135,10 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                         threads=SIGN_THREADS)
     counts = [sum(c[p] for c in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
-    # where partition p is in each piece's file: its row group, counting non-empty ones
-    groups_before = [list(accumulate((1 if n else 0 for n in c), initial=0)) for c in signed]
-    items = [(str(folder), p, [(piece.index, before[p]) for piece, c, before
-                               in zip(pieces, signed, groups_before) if c[p]]) for p in todo]
+    # where partition p is in each piece's file: its first row (the file is in partition order)
+    starts = [list(accumulate(c, initial=0)) for c in signed]
+    items = [(str(folder), p, [(piece.index, start[p], c[p]) for piece, c, start
+                               in zip(pieces, signed, starts) if c[p]]) for p in todo]
     grouped = engine.map(partial(group_partition, stage=stage, memory=data.memory), items,
                          desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
                          threads=SIGN_THREADS)
@@ -186,36 +187,26 @@ def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder:
 
 
 def _write_row_groups(rows: pl.DataFrame, sizes: list[int], path: Path) -> None:
-    """``rows`` as one parquet file with a row group of each of ``sizes`` rows, in order."""
-    import pyarrow as pa  # startup
-    import pyarrow.parquet as pq
-
-    table = rows.to_arrow()
-    sink = pa.BufferOutputStream()
-    with pq.ParquetWriter(sink, table.schema, compression="lz4",
-                          write_statistics=False) as writer:
-        start = 0
-        for n in sizes:
-            writer.write_table(table.slice(start, n), row_group_size=n)
-            start += n
-    path.write_bytes(sink.getvalue().to_pybytes())
+    """``rows`` (in partition order) as one parquet file, in row groups of about a partition's
+    size, so that reading one partition's rows decodes little more than them."""
+    # through a buffer: a file polars writes itself is slow to delete on some file systems
+    buffer = io.BytesIO()
+    rows.write_parquet(buffer, compression="lz4", statistics=False,
+                       row_group_size=max(1, -(-rows.height // max(1, len(sizes)))))
+    path.write_bytes(buffer.getbuffer())
 
 
-def group_partition(item: tuple[str, int, list[tuple[int, int]]], *, stage: KeyedGrouping,
-                    memory: FrameStore | None = None) -> pl.DataFrame:
+def group_partition(item: tuple[str, int, list[tuple[int, int, int]]], *,
+                    stage: KeyedGrouping, memory: FrameStore | None = None) -> pl.DataFrame:
     """One partition's keyed rows (the keyed folder, the partition, and for each piece that
-    spilled rows into it, in order, the piece and the row group that holds them: so in
-    ``__row`` order within a key), grouped."""
+    spilled rows into it, in order, the piece, the partition's first row in its file and its
+    rows: so in ``__row`` order within a key), grouped."""
     folder, p, where = item
     if memory is not None:
         writer = memory.writer(Path(folder) / _part_dir(p))
-        return stage.group(pl.concat([writer.read(i) for i, _ in where]))
-    import pyarrow as pa  # startup
-    import pyarrow.parquet as pq
-
-    tables = [pq.ParquetFile(Path(folder) / _piece_file(i)).read_row_group(group)
-              for i, group in where]
-    return stage.group(pl.from_arrow(pa.concat_tables(tables)))
+        return stage.group(pl.concat([writer.read(i) for i, _, _ in where]))
+    return stage.group(pl.concat([pl.scan_parquet(Path(folder) / _piece_file(i)).slice(start, n)
+                                  for i, start, n in where]).collect())
 
 
 def key_columns(schema: pl.Schema, *exprs: pl.Expr) -> list[str]:
