@@ -100,7 +100,8 @@ def apply_frame(engine, stage: Stage, df: pl.DataFrame, ctx: StageContext, *,
     runs the stage in this process), the stage reads slices of ``df`` and writes its outputs
     and scratch parts as frames instead (see :mod:`curate.io.frame_parts`), the scratch
     folder holding only what a stage keeps in files of its own (spilled keys, embeddings)."""
-    with tempfile.TemporaryDirectory(prefix="curate-apply-") as tmp:
+    # a failed stage may leave a worker writing here: its error, not the clean-up's, is raised
+    with tempfile.TemporaryDirectory(prefix="curate-apply-", ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         if memory:
             data = StageData(FrameParts.of(conform(df)), root / "kept", root / "rejected",
