@@ -9,9 +9,8 @@ layer above them.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
 
 from .errors import CurateError
@@ -80,6 +79,9 @@ class InProcess:
 
 
 def _pool(workers: int) -> Executor:
+    import multiprocessing  # startup
+    from concurrent.futures import ProcessPoolExecutor
+
     # spawn, not fork: this process may hold polars' and torch's threads, which fork does not
     # copy safely
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
