@@ -43,8 +43,9 @@ from .examples import removed_examples
 from .folder import CARD, FORMATS, export_names
 from .kinds import pick_task, wrong_kind_hint
 from .split import SPLITS, split_frame
-from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources, split_sides,
-                     write_piece, write_rejected_file)
+from .split_plan import decide_split
+from .stream import (Plan, check_piece, join_pieces, keep_rejected, pair_sources, write_piece,
+                     write_rejected_file)
 from .targets import REGISTRY, Target, get_target
 from .templates import CHAT_TEMPLATES, check_max_tokens, template_text
 
@@ -167,12 +168,16 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
             raise CurateError(f"nothing to export to {target}: none of the {data.height} rows "
                               f"qualifies ({why})" + (f"; the wrong_kind rows are {hint}"
                                                       if hint else ""))
-        sides = split_sides(pieces, checked, plan, test_size=test_size,
-                            validation_size=validation_size)
+        strata: dict[int, str] = {}
+        for c in checked:
+            strata.update(c["strata"])
+        rules, decided = decide_split(engine, plan.scratch, pieces, [c["kept"] for c in checked],
+                                      strata, test_size=test_size,
+                                      validation_size=validation_size)
         plan = replace(plan, tools=any(c["tools"] for c in checked))
         written_counts = engine.map(
-            write_piece, [(plan, p, r, s) for p, (r, s) in zip(pieces, sides)],
-            desc="export write", sizes=[len(r) for r, _ in sides], processes=workers)
+            write_piece, [(plan, p, rules, r, s) for p, (r, s) in zip(pieces, decided)],
+            desc="export write", sizes=[c["kept"] for c in checked], processes=workers)
 
         out_dir.mkdir(parents=True, exist_ok=True)
         owned = set(export_files(out_dir))

@@ -108,15 +108,9 @@ def split_labels(keys: pl.DataFrame, strata: dict[int, str], *,
     an array of strings. ``key_text(rows)``: the key texts of the rows at those positions,
     asked only for groups joined from several keys."""
     n = keys.height
-    n_test = _size(test_size, n, "test_size")
-    n_val = 0 if validation_size is None else _size(validation_size, n, "validation_size")
+    n_test, n_val = held_out_rows(n, test_size, validation_size)
     if n == 0:
         return np.array([], dtype=object)
-    if n_test + n_val >= n:
-        asked = f"test_size={test_size!r}" + (
-            f" and validation_size={validation_size!r}" if validation_size is not None else "")
-        raise CurateError(f"cannot split {n} rows with {asked}: that is {n_test + n_val} rows "
-                          "held out, which leaves no rows for train")
     sizes, strata_of, row_group = split_groups(keys, strata, key_text)
     free = np.ones(len(sizes), dtype=bool)
     labels = np.zeros(len(sizes), dtype=np.uint8)  # a position in SIDES
@@ -127,12 +121,28 @@ def split_labels(keys: pl.DataFrame, strata: dict[int, str], *,
         labels[picked] = side
         free[picked] = False
     if not free.any():
-        raise CurateError(
-            f"cannot split {n} rows into train and held-out splits: they form only {len(sizes)} "
-            "group(s) of rows that share a prompt, a dup_cluster or a label_group, and a group "
-            "never straddles "
-            "splits; lower test_size/validation_size or add data")
+        raise CurateError(no_train_error(n, len(sizes)))
     return SIDES[labels[row_group]]
+
+
+def held_out_rows(n: int, test_size: float | int,
+                  validation_size: float | int | None) -> tuple[int, int]:
+    """The test and validation rows asked for out of ``n``; a CurateError when they leave no
+    row for train (``n`` > 0)."""
+    n_test = _size(test_size, n, "test_size")
+    n_val = 0 if validation_size is None else _size(validation_size, n, "validation_size")
+    if n and n_test + n_val >= n:
+        asked = f"test_size={test_size!r}" + (
+            f" and validation_size={validation_size!r}" if validation_size is not None else "")
+        raise CurateError(f"cannot split {n} rows with {asked}: that is {n_test + n_val} rows "
+                          "held out, which leaves no rows for train")
+    return n_test, n_val
+
+
+def no_train_error(n: int, groups: int) -> str:
+    return (f"cannot split {n} rows into train and held-out splits: they form only {groups} "
+            "group(s) of rows that share a prompt, a dup_cluster or a label_group, and a group "
+            "never straddles splits; lower test_size/validation_size or add data")
 
 
 def size_problem(value: object) -> str | None:

@@ -24,6 +24,15 @@ def split_groups(keys: pl.DataFrame, strata: dict[int, str],
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group, in split order (seeded hash, then label): its number of rows and its
     stratum (a position in ``stratum_names(strata)``); and each row's group position."""
+    _, _, sizes, group_st, row_group = group_table(keys, strata, key_text)
+    return sizes, group_st, row_group
+
+
+def group_table(keys: pl.DataFrame, strata: dict[int, str],
+                key_text: Callable[[np.ndarray], list[str]] | None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`split_groups` with, per group, its order (the seeded hash it is sorted by) and
+    its label (its smallest row position): ``(order, label, sizes, strata, row_group)``."""
     n = keys.height
     ko = keys["ko"].to_numpy()
     lab = components(keys)
@@ -52,12 +61,10 @@ def split_groups(keys: pl.DataFrame, strata: dict[int, str],
     del st, members
     group_st[group_st == NO_STRATUM] = names.index("")
     rank = np.argsort(order, kind="stable").astype(lab.dtype)  # ties: by label (ascending)
-    del order
     pos_of_root = np.empty(n, dtype=lab.dtype)
     pos_of_root[roots[rank]] = np.arange(len(roots), dtype=lab.dtype)
-    del roots
     row_group = pos_of_root[lab]
-    return sizes[rank], group_st[rank], row_group
+    return order[rank], roots[rank], sizes[rank], group_st[rank], row_group
 
 
 def stratum_names(strata: dict[int, str]) -> list[str]:

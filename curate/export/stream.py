@@ -6,9 +6,9 @@ piece a picklable task for ``engine.map``; nothing holds the whole dataset.
    rows exported only their position in the piece and their compact split keys
    (:func:`curate.export.split.split_keys`) are kept, with counts (reasons, kinds, tool use,
    who made the pairs).
-2. **split** (:func:`split_sides`): the leakage-free split decided from the keys of every
-   exported row; a group joined from several keys has its key texts read for those rows
-   alone.
+2. **split** (:func:`curate.export.split_plan.decide_split`): the leakage-free split,
+   decided by tasks over the keys of every exported row; the driver holds counts and the rows
+   that share a key.
 3. **write** (:func:`write_piece`): each piece's output rows of each split written as a
    piece file; the files of a split are then joined in piece order into
    ``<split>.parquet``/``<split>.jsonl`` (JSON Lines by their bytes, parquet row group by row
@@ -33,12 +33,12 @@ from ..io.parquet import write_parquet
 from ..io.parts import Parts, Piece, PartWriter, part_name
 from .card_inputs import piece_counts
 from ..judge.sources import NOT_RECORDED, _pair, source_label
-from .split import key_texts, split_keys, split_labels
+from .split import SIDES, split_keys
+from .split_plan import SplitRules
+from .split_tasks import ROW, write_links
 from .targets import get_target
 from .templates import render_check
 from .tools import json_row, tool_dtype
-
-ROW = "__export_row"
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ def check_piece(item: tuple[Plan, Piece]) -> dict[str, Any]:
     records = kept.drop(ROW)
     keys, strata = split_keys(records, plan.seed, plan.stratify)
     PartWriter(scratch / "keys").write(piece.index, keys.with_columns(kept[ROW].alias(ROW)))
+    write_links(plan.scratch, piece.index, keys)
     wrong = rejected.filter(pl.col(DROP_REASON) == "wrong_kind")
     return {"index": piece.index, "kept": kept.height,
             "skipped": Counter(rejected[DROP_REASON].to_list()),
@@ -95,41 +96,17 @@ def pair_sources(counts: Counter) -> dict[str, int]:
     return dict(counts.most_common())
 
 
-def split_sides(pieces: list[Piece], checked: list[dict], plan: Plan, *, test_size,
-                validation_size) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per piece: the positions of its exported rows and their splits."""
-    scratch = Path(plan.scratch) / "keys"
-    files = [scratch / part_name(p.index) for p in pieces]
-    keys = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
-    rows = keys[ROW].to_numpy()
-    keys = keys.drop(ROW)
-    strata: dict[int, str] = {}
-    for c in checked:
-        strata.update(c["strata"])
-    starts = np.cumsum([0] + [c["kept"] for c in checked])
-
-    def key_text(positions: np.ndarray) -> list[str]:
-        """Key texts of the exported rows at ``positions`` (in export order), read from the
-        pieces that hold them."""
-        out: dict[int, str] = {}
-        which = np.searchsorted(starts, positions, side="right") - 1
-        for i in sorted(set(which.tolist())):
-            mine = positions[which == i]
-            df = pieces[i].read()[rows[mine].tolist()]
-            out.update(zip(mine.tolist(), key_texts(df)))
-        return [out[p] for p in positions.tolist()]
-
-    labels = split_labels(keys, strata, test_size=test_size, validation_size=validation_size,
-                          key_text=key_text)
-    return [(rows[starts[i]:starts[i + 1]], labels[starts[i]:starts[i + 1]])
-            for i in range(len(pieces))]
-
-
-def write_piece(item: tuple[Plan, Piece, np.ndarray, np.ndarray]) -> dict[str, int]:
-    """Pass 3 on one piece: its output rows of each split as piece files; rows per split."""
-    plan, piece, rows, sides = item
+def write_piece(item: tuple[Plan, Piece, SplitRules, np.ndarray, np.ndarray]
+                ) -> dict[str, int]:
+    """Pass 3 on one piece: its output rows of each split as piece files; rows per split.
+    ``rules`` and the rows decided one by one (positions among the piece's exported rows,
+    sides) give each exported row's split."""
+    plan, piece, rules, decided, decided_sides = item
     t = get_target(plan.target)
-    kept = piece.read()[rows.tolist()].with_columns(pl.Series("split", sides, dtype=pl.String))
+    keys = pl.read_parquet(Path(plan.scratch) / "keys" / part_name(piece.index))
+    sides = SIDES[rules.sides(keys, decided, decided_sides)]
+    kept = piece.read()[keys[ROW].to_list()].with_columns(
+        pl.Series("split", sides, dtype=pl.String))
     out = t.output(kept, tools=plan.tools, **plan.options)
     counts = {}
     for name in ("train", "validation", "test"):
