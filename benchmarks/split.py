@@ -3,16 +3,18 @@ before issue 23's split by tasks) against decided by tasks (``curate.export.spli
 
     .venv/bin/python -m benchmarks.split                          # 2M and 8M rows
     .venv/bin/python -m benchmarks.split --sizes 500000 2000000 --keep-data /big/disk
+    .venv/bin/python -m benchmarks.split --engine ray --cpus 2    # the tasks on a local Ray
 
 The keys are what the export's check pass writes for every exported row (seeded prompt hash,
 whether it is a prompt, ``dup_cluster`` hash, stratum), in pieces of 100k rows, with the link
 files: 5% of the rows share their prompt with one other row, 4.5% are in ``dup_cluster``s of 3
 (each such cluster a group joined from several prompts, whose smallest key text names it: the
 texts are stood in for by a function of the row's position, as the pieces' rows are not
-written), 3 strata of 60/30/10%. Each way runs in its own process on the local engine;
-printed: wall and CPU seconds, the peak RSS above the process's RSS before the split (VmHWM),
-the bytes the tasks returned to the driver (pickled) per row, and whether the two gave the
-same split row for row.
+written), 3 strata of 60/30/10%. Each way runs in its own process; printed: wall and CPU
+seconds, the peak RSS above the process's RSS before the split (VmHWM: on the local engine the
+tasks run in that process too, on Ray it is the driver's own), what reached the driver per row
+(the driver way: the keys files it read; the tasks: their pickled results), and whether the two
+gave the same split row for row.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ def _vm(field: str) -> int:
     return next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith(field))
 
 
-def child(way: str, folder: Path, n: int) -> dict:
-    """One way of deciding the split, in this process; its labels are saved for comparing."""
+def child(way: str, folder: Path, n: int, engine: str, cpus: int) -> dict:
+    """One way of deciding the split, in this process (the tasks on ``engine``); its labels
+    are saved for comparing."""
     from types import SimpleNamespace
 
     import curate.export.split_plan as split_plan
@@ -88,11 +91,22 @@ def child(way: str, folder: Path, n: int) -> dict:
     sizes = [min(PIECE, n - s) for s in range(0, n, PIECE)]
     returned = [0]
 
-    class Counting(InProcess):
+    if engine == "ray":
+        from curate.engines.ray import RayEngine as base
+
+        base_options = {"num_cpus": cpus}
+    else:
+        base, base_options = InProcess, {}
+
+    class Counting(base):
         def map(self, fn, items, **options):
             out = super().map(fn, items, **options)
             returned[0] += sum(len(pickle.dumps(o, protocol=5)) for o in out)
             return out
+
+    tasks = Counting(**base_options)
+    if engine == "ray":
+        tasks._ray()  # started before the clock and the memory baseline
 
     split_plan.texts_at = _texts_at
     start_kb = _vm("VmRSS")
@@ -105,7 +119,7 @@ def child(way: str, folder: Path, n: int) -> dict:
     else:
         starts = np.cumsum([0] + sizes)
         pieces = [SimpleNamespace(index=i, start=int(starts[i])) for i in range(len(sizes))]
-        rules, decided = split_plan.decide_split(Counting(), str(folder), pieces, sizes, STRATA,
+        rules, decided = split_plan.decide_split(tasks, str(folder), pieces, sizes, STRATA,
                                                  test_size=0.1, validation_size=0.05)
         wall, used = time.perf_counter() - t, time.process_time() - cpu
         peak = _vm("VmHWM") - start_kb
@@ -125,11 +139,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[2_000_000, 8_000_000])
     ap.add_argument("--keep-data", type=Path, help="write the keys here (default: a temp dir)")
+    ap.add_argument("--engine", choices=["local", "ray"], default="local",
+                    help="where the tasks run (default: local)")
+    ap.add_argument("--cpus", type=int, default=2, help="a local Ray's CPUs")
     ap.add_argument("--child", nargs=3, metavar=("WAY", "DIR", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         way, folder, n = args.child
-        print(json.dumps(child(way, Path(folder), int(n))))
+        print(json.dumps(child(way, Path(folder), int(n), args.engine, args.cpus)))
         return
     base = args.keep_data or Path(tempfile.mkdtemp(prefix="curate-split-bench-"))
     print(f"{'N':>11} {'way':>7} {'wall s':>8} {'CPU s':>7} {'peak MB':>8} {'B/row':>6}  same")
@@ -141,8 +158,9 @@ def main() -> None:
             res = {}
             for way in ("driver", "tasks"):
                 out = subprocess.run([sys.executable, "-m", "benchmarks.split", "--child", way,
-                                      str(folder), str(n)], check=True, capture_output=True,
-                                     text=True).stdout
+                                      str(folder), str(n), "--engine", args.engine,
+                                      "--cpus", str(args.cpus)],
+                                     check=True, capture_output=True, text=True).stdout
                 res[way] = json.loads(out.strip().splitlines()[-1])
             same = (np.load(folder / "driver.npy") == np.load(folder / "tasks.npy")).all()
             for way, r in res.items():
