@@ -13,9 +13,9 @@ fill only needs them one by one around the point where a quota is met. So:
 3. the driver fills each quota over buckets: a bucket that fits whole is taken whole by its
    counts; the one where a quota is met is read back (its single rows, from every piece) and
    filled group by group. The strata's fills run side by side and read their buckets together;
-4. the write tasks label their rows from the result (:class:`SplitRules`): a side per
-   (stratum, bucket) for the rows of buckets taken whole, and the side of each row read back
-   or in a shared group.
+4. the write tasks label their rows from the result (:class:`SplitRules`): per stratum a few
+   runs of buckets taken whole with their side, and the side of each row read back or in a
+   shared group.
 """
 
 from __future__ import annotations
@@ -39,19 +39,45 @@ COUNT_CHUNK = 64     # pieces whose counts are summed at a time
 
 @dataclass(frozen=True)
 class SplitRules:
-    """What a write task needs to label its rows: the side of the single rows of each
-    (stratum, bucket) taken whole, and how to find a row's stratum and bucket."""
+    """What a write task needs to label its rows: per stratum, the side of the single rows of
+    each bucket taken whole, as runs of buckets (a fill takes buckets in order, so a stratum
+    has a few runs, whatever the number of buckets); and how to find a row's stratum and
+    bucket."""
 
-    cells: np.ndarray           # (strata, buckets) uint8: a side per position in SPLITS
+    runs: tuple[tuple[np.ndarray, np.ndarray], ...]  # per stratum: first bucket, side of each run
     bits: int
     strata: dict[int, str]
     names: tuple[str, ...]
 
+    @classmethod
+    def of(cls, cells: np.ndarray, used: np.ndarray, bits: int, strata: dict[int, str],
+           names: list[str]) -> SplitRules:
+        """From ``cells``, a side (a position in SPLITS) per (stratum, bucket), of which only
+        the ``used`` ones label rows (the others hold no single row, or only rows decided one
+        by one): each run starts at a used cell and covers the unused ones after it."""
+        runs = []
+        for row, use in zip(cells, used):
+            at = np.flatnonzero(use)
+            if not len(at):
+                runs.append((np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.uint8)))
+                continue
+            side = row[at]
+            new = np.r_[True, side[1:] != side[:-1]]
+            first = at[new]
+            first[0] = 0
+            runs.append((first, side[new]))
+        return cls(tuple(runs), bits, strata, tuple(names))
+
     def sides(self, keys: pl.DataFrame, rows: np.ndarray, sides: np.ndarray) -> np.ndarray:
         """The side of each row of a piece's ``keys``; ``rows``/``sides``: the rows (positions
         in the piece) whose side was decided one by one."""
-        out = self.cells[row_strata(keys, self.strata, list(self.names)),
-                         buckets_of(keys["ko"].to_numpy(), self.bits)]
+        stratum = row_strata(keys, self.strata, list(self.names))
+        bucket = buckets_of(keys["ko"].to_numpy(), self.bits)
+        out = np.zeros(keys.height, dtype=np.uint8)
+        for s in np.unique(stratum).tolist():
+            mine = stratum == s
+            first, side = self.runs[s]
+            out[mine] = side[np.searchsorted(first, bucket[mine], side="right") - 1]
         out[rows] = sides
         return out
 
@@ -86,6 +112,7 @@ def decide_split(engine, scratch: str, pieces: list, kept: list[int], strata: di
         for counts in engine.map(count_singles, items, desc="split counts",
                                  sizes=[kept[i] for i in range(chunk, chunk + len(items))]):
             board.train += counts.reshape(len(names), -1)
+    board.counted = board.train.copy()
     board.singles = int(board.train.sum())
 
     def fetch(buckets: list[int]) -> pl.DataFrame:
@@ -103,7 +130,9 @@ def decide_split(engine, scratch: str, pieces: list, kept: list[int], strata: di
     at = np.searchsorted(rows, starts)
     decided = [(rows[at[i]:at[i + 1]] - starts[i], sides[at[i]:at[i + 1]])
                for i in range(len(pieces))]  # every piece, rows decided or none
-    return SplitRules(board.cells, bits, strata, tuple(names)), decided
+    used = board.counted > 0
+    used[:, list(board.read)] = False
+    return SplitRules.of(board.cells, used, bits, strata, names), decided
 
 
 def _local(positions: np.ndarray, starts: np.ndarray, i: int) -> np.ndarray:
@@ -179,7 +208,8 @@ class Board:
         self.g = groups
         self.g_side = np.zeros(len(groups.size), dtype=np.uint8)
         self.g_bucket = buckets_of(groups.order, bits)
-        self.singles = 0  # single rows (groups of one), once counted
+        self.counted = self.train  # single rows per cell, once counted
+        self.singles = 0
 
     def rows_left(self) -> int:
         return int(self.train.sum() + self.g.size[self.g_side == TRAIN].sum())

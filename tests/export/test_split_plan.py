@@ -2,6 +2,7 @@
 :func:`curate.export.split.split_labels`, with only counts, the shared rows and the buckets read
 back reaching the driver."""
 
+import pickle
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,6 +66,7 @@ def _decide(tmp_path: Path, keys: pl.DataFrame, sizes: list[int], engine=None, *
                                              STRATA, **options)
     labels = [SIDES[rules.sides(pl.read_parquet(tmp_path / "keys" / part_name(i)), rows, sides)]
               for i, (rows, sides) in enumerate(decided)]
+    _decide.rules = rules  # for the tests that look at them
     return np.concatenate(labels)
 
 
@@ -142,6 +144,20 @@ def test_the_driver_gets_counts_and_the_buckets_it_reads_not_the_rows(tmp_path):
     assert len(got["split buckets"]) == 2 * 4
     assert got["split groups"] == []  # no shared row to read
     assert set(got) == {"split links", "split groups", "split counts", "split buckets"}
+
+
+def test_what_each_write_task_gets_does_not_grow_with_the_buckets(tmp_path, monkeypatch):
+    monkeypatch.setattr(split_plan, "texts_at", _texts_at)
+    n = 40_000
+    keys = _keys(5, n)
+    labels = _decide(tmp_path, keys, [n], bits=16, test_size=0.1, validation_size=0.1)
+    assert labels.tolist() == split_labels(
+        keys, STRATA, test_size=0.1, validation_size=0.1,
+        key_text=lambda rows: [_text(r) for r in rows.tolist()]).tolist()
+    runs = [len(first) for first, _ in _decide.rules.runs]
+    # per stratum: test, (a bucket read back), validation, (another), train; not 65,536 cells
+    assert len(runs) == 4 and max(runs) <= 8
+    assert len(pickle.dumps(_decide.rules)) < 4_000
 
 
 def test_the_buckets_fit_the_rows_and_strata():
