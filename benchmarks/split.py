@@ -4,6 +4,7 @@ before issue 23's split by tasks) against decided by tasks (``curate.export.spli
     .venv/bin/python -m benchmarks.split                          # 2M and 8M rows
     .venv/bin/python -m benchmarks.split --sizes 500000 2000000 --keep-data /big/disk
     .venv/bin/python -m benchmarks.split --engine ray --cpus 2    # the tasks on a local Ray
+    .venv/bin/python -m benchmarks.split --replies 4              # every prompt has 4 rows
 
 The keys are what the export's check pass writes for every exported row (seeded prompt hash,
 whether it is a prompt, ``dup_cluster`` hash, stratum), in pieces of 100k rows, with the link
@@ -39,8 +40,10 @@ PIECE = 100_000
 STRATA = {1: "a", 2: "b", 3: "c"}
 
 
-def write_keys(folder: Path, n: int, seed: int = 0) -> None:
-    """The check pass's keys and links of ``n`` rows, piece by piece."""
+def write_keys(folder: Path, n: int, seed: int = 0, replies: int = 0) -> None:
+    """The check pass's keys and links of ``n`` rows, piece by piece; ``replies``: instead,
+    every prompt has that many rows (each row shares its prompt: the worst case for the
+    driver, which joins the rows that share a key)."""
     from curate.export.split_tasks import ROW, write_links
     from curate.io.parts import PartWriter
 
@@ -48,8 +51,11 @@ def write_keys(folder: Path, n: int, seed: int = 0) -> None:
     for index, start in enumerate(range(0, n, PIECE)):
         m = min(PIECE, n - start)
         ko = rng.integers(0, 2**63, m, dtype=np.int64).astype(np.uint64) * np.uint64(2)
-        pairs = np.flatnonzero(rng.random(m) < 0.05)
-        ko[pairs[1::2]] = ko[pairs[0::2][:len(pairs[1::2])]]  # shares the row before's prompt
+        if replies:
+            ko = ko[np.arange(m) // replies * replies]
+        else:
+            pairs = np.flatnonzero(rng.random(m) < 0.05)
+            ko[pairs[1::2]] = ko[pairs[0::2][:len(pairs[1::2])]]  # the row before's prompt
         dc = np.zeros(m, dtype=np.uint64)
         clustered = np.flatnonzero(rng.random(m) < 0.045)
         dc[clustered] = (start + clustered // 3 * 3 + 1).astype(np.uint64)  # clusters of ~3
@@ -142,6 +148,8 @@ def main() -> None:
     ap.add_argument("--engine", choices=["local", "ray"], default="local",
                     help="where the tasks run (default: local)")
     ap.add_argument("--cpus", type=int, default=2, help="a local Ray's CPUs")
+    ap.add_argument("--replies", type=int, default=0,
+                    help="every prompt has this many rows (default: 5%% of rows share theirs)")
     ap.add_argument("--child", nargs=3, metavar=("WAY", "DIR", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -152,9 +160,9 @@ def main() -> None:
     print(f"{'N':>11} {'way':>7} {'wall s':>8} {'CPU s':>7} {'peak MB':>8} {'B/row':>6}  same")
     try:
         for n in args.sizes:
-            folder = base / f"keys-{n}"
+            folder = base / (f"keys-{n}" + (f"-replies{args.replies}" if args.replies else ""))
             if not (folder / "keys").is_dir():
-                write_keys(folder, n)
+                write_keys(folder, n, replies=args.replies)
             res = {}
             for way in ("driver", "tasks"):
                 out = subprocess.run([sys.executable, "-m", "benchmarks.split", "--child", way,
