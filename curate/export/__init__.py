@@ -176,7 +176,7 @@ def export_parts(data: Parts, out_dir: Path, *, target: str, test_size: float | 
                                       validation_size=validation_size)
         plan = replace(plan, tools=any(c["tools"] for c in checked))
         written_counts = engine.map(
-            write_piece, [(plan, p, rules, r, s) for p, (r, s) in zip(pieces, decided)],
+            write_piece, [(plan, p, rules, d) for p, d in zip(pieces, decided)],
             desc="export write", sizes=[c["kept"] for c in checked], processes=workers)
 
         out_dir.mkdir(parents=True, exist_ok=True)

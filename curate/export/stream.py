@@ -35,7 +35,7 @@ from .card_inputs import piece_counts
 from ..judge.sources import NOT_RECORDED, _pair, source_label
 from .split import SIDES, split_keys
 from .split_plan import SplitRules
-from .split_tasks import ROW, write_links
+from .split_tasks import ROW, members_in, write_links
 from .targets import get_target
 from .templates import render_check
 from .tools import json_row, tool_dtype
@@ -96,15 +96,16 @@ def pair_sources(counts: Counter) -> dict[str, int]:
     return dict(counts.most_common())
 
 
-def write_piece(item: tuple[Plan, Piece, SplitRules, np.ndarray, np.ndarray]
+def write_piece(item: tuple[Plan, Piece, SplitRules, tuple[int, np.ndarray, np.ndarray]]
                 ) -> dict[str, int]:
     """Pass 3 on one piece: its output rows of each split as piece files; rows per split.
-    ``rules`` and the rows decided one by one (positions among the piece's exported rows,
-    sides) give each exported row's split."""
-    plan, piece, rules, decided, decided_sides = item
+    ``rules`` and ``decided`` (the piece's first export position, the rows decided one by one
+    as positions among its exported rows, their sides) give each exported row's split."""
+    plan, piece, rules, (start, decided, decided_sides) = item
     t = get_target(plan.target)
     keys = pl.read_parquet(Path(plan.scratch) / "keys" / part_name(piece.index))
-    sides = SIDES[rules.sides(keys, decided, decided_sides)]
+    members = members_in(plan.scratch, rules.ranges, start, start + keys.height)
+    sides = SIDES[rules.sides(keys, members, decided, decided_sides)]
     kept = piece.read()[keys[ROW].to_list()].with_columns(
         pl.Series("split", sides, dtype=pl.String))
     out = t.output(kept, tools=plan.tools, **plan.options)

@@ -13,7 +13,7 @@ import pytest
 import curate.export.split_plan as split_plan
 from curate.errors import CurateError
 from curate.export.split import SIDES, split_labels
-from curate.export.split_tasks import ROW, write_links
+from curate.export.split_tasks import ROW, members_in, write_links
 from curate.in_process import InProcess
 from curate.io.parts import PartWriter, part_name
 
@@ -48,6 +48,11 @@ def _variant(keys: pl.DataFrame, kind: str, seed: int) -> pl.DataFrame:
                                  .then(pl.lit(1, pl.UInt64)).otherwise(pl.col("st")).alias("st"))
     if kind == "nothing shared":
         return keys.drop("dc", "lg").with_columns(pl.lit(False).alias("pk"))
+    if kind == "prompts of 1-5 rows, some clustered":  # most groups are units of a prompt
+        prompts = np.repeat(np.arange(n), rng.integers(1, 6, n))[:n]
+        return keys.with_columns(pl.col("ko").gather(prompts), pl.lit(True).alias("pk"),
+                                 pl.when(pl.Series(rng.random(n) < 0.05)).then(pl.col("dc"))
+                                 .otherwise(None).alias("dc"))
     return keys
 
 
@@ -64,8 +69,11 @@ def _decide(tmp_path: Path, keys: pl.DataFrame, sizes: list[int], engine=None, *
         pieces.append(SimpleNamespace(index=i, start=int(starts[i])))
     rules, decided = split_plan.decide_split(engine or InProcess(), str(tmp_path), pieces, sizes,
                                              STRATA, **options)
-    labels = [SIDES[rules.sides(pl.read_parquet(tmp_path / "keys" / part_name(i)), rows, sides)]
-              for i, (rows, sides) in enumerate(decided)]
+    labels = []
+    for i, (start, rows, sides) in enumerate(decided):
+        keys_i = pl.read_parquet(tmp_path / "keys" / part_name(i))
+        members = members_in(str(tmp_path), rules.ranges, start, start + keys_i.height)
+        labels.append(SIDES[rules.sides(keys_i, members, rows, sides)])
     _decide.rules = rules  # for the tests that look at them
     return np.concatenate(labels)
 
@@ -83,6 +91,9 @@ CASES = [  # seed, rows, pieces' sizes, bucket bits, test, validation, kind
     (9, 30, [10, 20], 2, 1, None, ""),
     (10, 20000, [8000, 12000], 11, 0.1, 0.1, ""),
     (11, 5, [2, 3], 1, 0.02, 0.1, ""),
+    (12, 6000, [2500, 3500], 8, 0.1, 0.05, "prompts of 1-5 rows, some clustered"),
+    (13, 3000, [3000], 4, 7, 11, "prompts of 1-5 rows, some clustered"),
+    (14, 900, [300, 600], 6, 0.3, None, "prompts of 1-5 rows, some clustered"),
 ]
 
 
@@ -126,24 +137,33 @@ class Recording(InProcess):
         return out
 
 
-def test_the_driver_gets_counts_and_the_buckets_it_reads_not_the_rows(tmp_path):
+@pytest.mark.parametrize("kind", ["nothing shared", "every prompt has 4 rows"])
+def test_the_driver_gets_counts_and_the_buckets_it_reads_not_the_rows(tmp_path, kind):
     n = 40_000
     keys = _variant(_keys(3, n), "nothing shared", 3)
+    if kind == "every prompt has 4 rows":  # rows that share a prompt and nothing else
+        keys = keys.with_columns(pl.lit(True).alias("pk"), pl.col("ko").gather(
+            np.arange(n) // 4 * 4))
     engine = Recording()
     labels = _decide(tmp_path, keys, [10_000] * 4, engine=engine, bits=8, test_size=0.1,
                      validation_size=0.05)
     assert labels.tolist() == split_labels(keys, STRATA, test_size=0.1,
                                            validation_size=0.05).tolist()
     got = engine.results
-    assert sum(len(found) for found in got["split links"]) == 0  # no row shares a key
-    assert all(c.shape == (len(STRATA) + 1 << 8,) for c in got["split counts"])  # "" too
+    # no row to join on the driver: no cluster, and no prompt group with a clustered row
+    assert sum(len(found) for found in got["split clusters"]) == 0
+    assert sum(len(found["joined"]) for found in got["split prompts"]) == 0
+    assert got["split groups"] == []
+    cells = (len(STRATA) + 1) << 8  # "" is a stratum too
+    assert all(c.shape == (cells,) for c in got["split counts"])
+    assert all(p["counts"].shape == (cells,) for p in got["split prompts"])
     read = sum(f.height for f in got["split buckets"])
     # the bucket where each stratum's fill meets its quota, for test and for validation: at
-    # most 6 of the 256 buckets (here 5, 803 of the 40,000 rows), read in two rounds
+    # most 6 of the 256 buckets, read in two rounds (of 4 pieces' and 1 range's files)
     assert 0 < read <= 6 * n // 256 * 2
-    assert len(got["split buckets"]) == 2 * 4
-    assert got["split groups"] == []  # no shared row to read
-    assert set(got) == {"split links", "split groups", "split counts", "split buckets"}
+    assert len(got["split buckets"]) == 2 * 5
+    assert set(got) == {"split clusters", "split prompts", "split groups", "split counts",
+                        "split buckets"}
 
 
 def test_what_each_write_task_gets_does_not_grow_with_the_buckets(tmp_path, monkeypatch):
