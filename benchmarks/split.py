@@ -89,7 +89,7 @@ def child(way: str, folder: Path, n: int, engine: str, cpus: int) -> dict:
 
     import curate.export.split_plan as split_plan
     from curate.export.split import SIDES, split_labels
-    from curate.export.split_tasks import ROW
+    from curate.export.split_tasks import ROW, members_in
     from curate.in_process import InProcess
     from curate.io.parts import part_name
 
@@ -129,9 +129,12 @@ def child(way: str, folder: Path, n: int, engine: str, cpus: int) -> dict:
                                                  test_size=0.1, validation_size=0.05)
         wall, used = time.perf_counter() - t, time.process_time() - cpu
         peak = _vm("VmHWM") - start_kb
-        labels = np.concatenate([  # what the write tasks would do (not timed)
-            SIDES[rules.sides(pl.read_parquet(folder / "keys" / part_name(i)), r, s)]
-            for i, (r, s) in enumerate(decided)])
+        labels = []
+        for i, (start, r, s) in enumerate(decided):  # what the write tasks do (not timed)
+            keys = pl.read_parquet(folder / "keys" / part_name(i))
+            members = members_in(str(folder), rules.ranges, start, start + keys.height)
+            labels.append(SIDES[rules.sides(keys, members, r, s)])
+        labels = np.concatenate(labels)
         np.save(folder / f"{way}.npy", labels.astype("U10"))
         return {"wall": wall, "cpu": used, "peak_mb": peak / 1024, "returned": returned[0]}
     wall, used = time.perf_counter() - t, time.process_time() - cpu
