@@ -11,9 +11,11 @@ place exactly (groups too big for a stratum's share) are filled from any stratum
 
 The split is decided on compact keys, a few integers per row (:func:`split_keys`: the seeded
 hash of the row's group key, whether that key is its prompt, hashes of ``dup_cluster`` and
-``label_group``, its stratum), so a dataset larger than memory is split from its keys, read
-piece by piece (:func:`split_labels`); only groups joined from several keys need their key
-texts (the smallest one names the group), which are read for those rows alone.
+``label_group``, its stratum); only groups joined from several keys need their key texts (the
+smallest one names the group), which are read for those rows alone. :func:`split_labels`
+decides from every row's keys in one process (:func:`split_frame`); data in storage is split by
+tasks that never bring every row's keys together (:mod:`curate.export.split_plan`), with the
+same labels.
 
 Sizes: a float in (0, 1) is a fraction of all rows, rounded up (as scikit-learn does); an int >= 1
 is a number of rows. When groups do not add up to the exact number, the split keeps as close to it

@@ -4,11 +4,11 @@ piece a picklable task for ``engine.map``; nothing holds the whole dataset.
 1. **check** (:func:`check_piece`): each piece's rows through the target's checks and the chat
    template; the rows not exported are written as a part (with ``drop_reason``), and of the
    rows exported only their position in the piece and their compact split keys
-   (:func:`curate.export.split.split_keys`) are kept, with counts (reasons, kinds, tool use,
-   who made the pairs).
+   (:func:`curate.export.split.split_keys`) and link values are written, with counts
+   returned (reasons, kinds, tool use, who made the pairs).
 2. **split** (:func:`curate.export.split_plan.decide_split`): the leakage-free split,
-   decided by tasks over the keys of every exported row; the driver holds counts and the rows
-   that share a key.
+   decided by tasks over those files; the driver holds counts, the units of the few buckets it
+   reads back and the rows of groups a shared ``dup_cluster`` or ``label_group`` links.
 3. **write** (:func:`write_piece`): each piece's output rows of each split written as a
    piece file; the files of a split are then joined in piece order into
    ``<split>.parquet``/``<split>.jsonl`` (JSON Lines by their bytes, parquet row group by row
