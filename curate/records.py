@@ -298,5 +298,22 @@ def turn_text(turn: dict) -> str:
 def conform(df: pl.DataFrame) -> pl.DataFrame:
     """``df`` with its conversation columns in the current message type: frames written before
     the tool fields existed get them null (a cast by field name); others are returned as is."""
-    old = {c: MESSAGES for c in MESSAGE_COLUMNS if c in df.columns and df.schema[c] != MESSAGES}
-    return df.cast(old) if old else df
+    old = [c for c in MESSAGE_COLUMNS if c in df.columns and df.schema[c] != MESSAGES]
+    if not old:
+        return df
+    # Polars 2.2 casts structs by position unless strict=False; a lenient cast is only taken
+    # for turns whose fields are some of the current ones, so nothing else is nulled silently.
+    by_name = [c for c in old if _older_turns(df.schema[c])]
+    if by_name:
+        df = df.cast({c: MESSAGES for c in by_name}, strict=False)
+    rest = {c: MESSAGES for c in old if c not in by_name}
+    return df.cast(rest) if rest else df
+
+
+def _older_turns(dtype: pl.DataType) -> bool:
+    """Whether ``dtype`` is a list of turn structs with some of today's fields, in their types."""
+    if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
+        return False
+    today = {f.name: f.dtype for f in MESSAGES.inner.fields}
+    return all(f.name in today and f.dtype in (today[f.name], pl.Null)
+               for f in dtype.inner.fields)
