@@ -110,8 +110,9 @@ def test_pieces_and_partitions_give_the_records_of_one_piece(rec, tmp_path, monk
 
 def test_the_spill_is_a_file_per_sign_task(rec, tmp_path, monkeypatch):
     """Pieces x partitions files would be millions at a billion records: one file per sign
-    task, its rows in partition order."""
-    import pyarrow.parquet as pq
+    task (Arrow IPC), a record batch per partition it has rows of, in partition order."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
 
     import curate.stages.keyed as keyed
 
@@ -119,20 +120,31 @@ def test_the_spill_is_a_file_per_sign_task(rec, tmp_path, monkeypatch):
     stage = NearDedup()
     monkeypatch.setattr(NearDedup, "sign_batch_size", 9)
     monkeypatch.setattr(NearDedup, "group_rows", df.height * stage.keys_per_row() // 4)
+    parts = keyed.partitions(stage, df.height)
     seen = {}
     remove = keyed.shutil.rmtree
 
     def look(folder, ignore_errors=False):  # the spill, as the group step left it
         if Path(folder).name == "keyed":
-            seen.update({f.name: pq.ParquetFile(f).metadata for f in Path(folder).iterdir()})
+            for f in Path(folder).iterdir():
+                with pa.OSFile(str(f)) as source:
+                    reader = ipc.open_file(source)
+                    seen[f.name] = [pl.from_arrow(pa.Table.from_batches([reader.get_batch(k)]))
+                                    for k in range(reader.num_record_batches)]
         remove(folder, ignore_errors=ignore_errors)
 
     monkeypatch.setattr(keyed.shutil, "rmtree", look)
     data, _ = streamed(stage, df, tmp_path, LocalEngine(), rows=20)
     pieces = data.source.pieces(9)  # the sign tasks' pieces (cut at part ends too)
-    assert len(pieces) > 10
-    assert sorted(seen) == [f"{p.index:05d}.parquet" for p in pieces]
-    assert sum(m.num_rows for m in seen.values()) == df.height * stage.keys_per_row()
+    assert len(pieces) > 10 and parts == 4
+    assert sorted(seen) == [f"{p.index:05d}.arrow" for p in pieces]
+    assert sum(b.height for batches in seen.values() for b in batches) \
+        == df.height * stage.keys_per_row()
+    part = (pl.struct(list(stage.key)).hash(seed=0) % parts).alias("p")
+    for batches in seen.values():
+        found = [b.select(part)["p"].unique().to_list() for b in batches]
+        assert all(len(f) == 1 for f in found)  # a batch holds one partition's rows
+        assert [f[0] for f in found] == sorted({f[0] for f in found})  # each once, in order
 
 
 def test_exact_groups_and_marks(rec, tmp_path, monkeypatch):
