@@ -129,14 +129,15 @@ def write_records(texts: list[str], path: Path) -> None:
     import polars as pl
 
     from curate.record_schema import RECORD_SCHEMA
+    from curate.records import conform
 
     reply = pl.struct(role=pl.lit("assistant"), content=pl.col("text"))
     user = pl.struct(role=pl.lit("user"), content=pl.lit("Write a document."))
     df = pl.DataFrame({"text": texts}).with_row_index("i").select(
         pl.col("i").cast(pl.String).alias("id"), pl.lit("sft").alias("kind"),
-        pl.concat_list(user, reply).cast(RECORD_SCHEMA["messages"]).alias("messages"))
-    df.select([pl.col(c) if c in df.columns else pl.lit(None, t).alias(c)
-               for c, t in RECORD_SCHEMA.items()]).write_parquet(path)
+        pl.concat_list(user, reply).alias("messages"))
+    conform(df.select([pl.col(c) if c in df.columns else pl.lit(None, t).alias(c)
+                       for c, t in RECORD_SCHEMA.items()])).write_parquet(path)
 
 
 _DATASKETCH = """

@@ -55,6 +55,7 @@ def write_records(rows: int, folder: Path, part_rows: int = 50_000) -> None:
 
     from curate.io.parts import PartWriter
     from curate.record_schema import RECORD_SCHEMA
+    from curate.records import conform
 
     writer = PartWriter(folder)
     for index, start in enumerate(range(0, rows, part_rows)):
@@ -65,9 +66,10 @@ def write_records(rows: int, folder: Path, part_rows: int = 50_000) -> None:
                           content=pl.lit("Item ") + text + pl.lit(" is one of many."))
         df = i.to_frame().select(
             ("r" + text).alias("id"), pl.lit("sft").alias("kind"), pl.lit("gen").alias("source"),
-            pl.concat_list(user, reply).cast(RECORD_SCHEMA["messages"]).alias("messages"))
-        writer.write(index, df.select([pl.col(c) if c in df.columns else pl.lit(None, t).alias(c)
-                                       for c, t in RECORD_SCHEMA.items()]))
+            pl.concat_list(user, reply).alias("messages"))
+        writer.write(index, conform(df.select([pl.col(c) if c in df.columns
+                                               else pl.lit(None, t).alias(c)
+                                               for c, t in RECORD_SCHEMA.items()])))
     writer.finish()
 
 

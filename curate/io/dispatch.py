@@ -9,6 +9,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..record_schema import RECORD_COLUMNS, RECORD_SCHEMA
+from ..records import conform
 from .docs import DOC_SUFFIXES, is_doc_file, read_file_documents
 from .encoding import UTF8
 from .formats import ROW_SUFFIXES, is_readable_name, row_suffix
@@ -206,8 +207,8 @@ def check_record_schema(schema: pl.Schema | dict, file: str) -> None:
 def as_records(df: pl.DataFrame, file: str) -> pl.DataFrame:
     """Rows of a record input: record columns cast to RECORD_SCHEMA, then any stage columns."""
     check_record_schema(df.schema, file)
-    try:
-        df = df.with_columns(pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items())
+    try:  # turns written before the tool fields existed get them null first
+        df = conform(df).with_columns(pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items())
     except Exception as exc:  # polars.exceptions.InvalidOperationError
         raise InputError(f"record columns do not match the record schema: {exc}",
                          file=file) from None

@@ -103,3 +103,25 @@ def test_a_run_folder_whose_data_is_a_folder_of_parts(tmp_path):
     (run / "data.parquet").rmdir()
     with pytest.raises(InputError, match="a run folder without data.parquet"):
         input_files(tmp_path / "runs")
+
+
+def test_a_records_file_written_before_turns_had_tool_fields(tmp_path):
+    """Turns of {role, content} only (older runs, other tools) read as today's turns, the tool
+    fields null; a turn field curate does not know is an error, not silently dropped."""
+    turns = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
+    schema = {**RECORD_SCHEMA, "messages": turns, "prompt": turns, "chosen": turns,
+              "rejected": turns}
+    row = {c: None for c in schema} | {"id": "a", "kind": "sft", "messages": [
+        {"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}
+    pl.DataFrame([row], schema=schema).write_parquet(tmp_path / "old.parquet")
+    df = read_records(tmp_path / "old.parquet")
+    assert df.schema["messages"] == RECORD_SCHEMA["messages"]
+    assert df["messages"].to_list() == [[
+        {"role": "user", "content": "Q", "tool_calls": None, "tool_call_id": None},
+        {"role": "assistant", "content": "A", "tool_calls": None, "tool_call_id": None}]]
+
+    odd = pl.List(pl.Struct({"role": pl.String, "content": pl.String, "mood": pl.String}))
+    row["messages"] = [{"role": "user", "content": "Q", "mood": "x"}]
+    pl.DataFrame([row], schema={**schema, "messages": odd}).write_parquet(tmp_path / "odd.parquet")
+    with pytest.raises(InputError, match="record columns do not match the record schema"):
+        read_records(tmp_path / "odd.parquet")
