@@ -10,11 +10,10 @@ tasks, and memory holds compact keys, never the records:
    compact keyed rows: ``__row`` and the ``key`` columns (a 128-bit hash of the normalised
    text for exact dedup, a (band, bucket) per MinHash band for near dedup). They are spilled
    by a hash of the key into P partitions under the stage's scratch folder, one file per
-   piece with a record batch per partition (``keyed/00012.arrow``, Arrow IPC: pieces x
-   partitions files would be millions at a billion records);
+   piece with an Arrow IPC stream per partition, one after the other (``keyed/00012.ipcs``:
+   pieces x partitions files would be millions at a billion records);
 2. **group** (one task per partition): :meth:`KeyedGrouping.group` gets a partition's keyed
-   rows (its record batch of each piece's file), which hold every row of their
-   keys, in ``__row`` order (files are read in piece order), and returns a small result (the
+   rows (its byte range of each piece's file), which hold every row of their keys, in ``__row`` order (files are read in piece order), and returns a small result (the
    first row of each repeated key, candidate pairs);
 3. **finish** (the driver): :meth:`KeyedGrouping.finish` decides from the concatenated
    group results, reads the few columns it needs of the rows that matter
@@ -27,6 +26,7 @@ task's memory stays flat; the results do not depend on P or on the engine.
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 from functools import partial
@@ -35,8 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.ipc as ipc
 
 from ..in_process import SIGN_THREADS
 from ..io.frame_parts import FrameStore
@@ -135,12 +133,12 @@ def group_by_key(stage: KeyedGrouping, data: StageData, ctx: StageContext,
                                 parts=parts, columns=columns, memory=data.memory),
                         pieces, desc=f"{ctx.name} sign", sizes=[p.length for p in pieces],
                         threads=SIGN_THREADS)
-    counts = [sum(c[p] for c in signed) for p in range(parts)]
+    counts = [sum(c[p] for c, _ in signed) for p in range(parts)]
     todo = [p for p in range(parts) if counts[p]]
-    # where partition p is in each piece's file: its record batch (one per partition it has)
-    batches = [list(accumulate((1 if n else 0 for n in c), initial=0)) for c in signed]
-    items = [(str(folder), p, [(piece.index, at[p], c[p]) for piece, c, at
-                               in zip(pieces, signed, batches) if c[p]]) for p in todo]
+    # where partition p is in each piece's file: its bytes (the streams end at ``ends``)
+    items = [(str(folder), p, [(piece.index, ends[p - 1] if p else 0, ends[p])
+                               for piece, (c, ends) in zip(pieces, signed) if c[p]])
+             for p in todo]
     grouped = engine.map(partial(group_partition, stage=stage, memory=data.memory), items,
                          desc=f"{ctx.name} group", sizes=[counts[p] for p in todo],
                          threads=SIGN_THREADS)
@@ -160,66 +158,66 @@ def _part_dir(p: int) -> str:
 
 
 def _piece_file(index: int) -> str:
-    return f"{index:05d}.arrow"
+    return f"{index:05d}.ipcs"
 
 
 def sign_piece(piece: Piece, *, stage: KeyedGrouping, ctx: StageContext, folder: str,
                parts: int, columns: list[str] | None,
-               memory: FrameStore | None = None) -> list[int]:
+               memory: FrameStore | None = None) -> tuple[list[int], list[int]]:
     """One piece signed and spilled by partition (to ``memory`` when given); its keyed rows
-    per partition."""
+    per partition and where each partition's bytes end in its file (none in ``memory``)."""
     keyed = stage.sign(piece.read(columns, positions=True), ctx)
     part = (pl.struct(list(stage.key)).hash(seed=0) % parts).cast(pl.Int64)
     counts = [0] * parts
     if keyed.height == 0:
-        return counts
+        return counts, [0] * parts
     keyed = keyed.with_columns(part.alias("__part")).sort("__part", maintain_order=True)
     for p, n in keyed.group_by("__part", maintain_order=True).len().iter_rows():
         counts[p] = n
     rows = keyed.drop("__part")
-    sizes = [n for n in counts if n]
     if memory is not None:
-        starts = accumulate(sizes, initial=0)
+        starts = accumulate((n for n in counts if n), initial=0)
         for p, start in zip((p for p in range(parts) if counts[p]), starts):
             memory.writer(Path(folder) / _part_dir(p)).write(piece.index,
                                                               rows.slice(start, counts[p]))
-        return counts
-    _write_batches(rows, sizes, Path(folder) / _piece_file(piece.index))
-    return counts
+        return counts, [0] * parts
+    return counts, _write_streams(rows, counts, Path(folder) / _piece_file(piece.index))
 
 
-def _write_batches(rows: pl.DataFrame, sizes: list[int], path: Path) -> None:
-    """``rows`` (in partition order) as one Arrow IPC file with a record batch per partition
-    of ``sizes`` rows.
+def _write_streams(rows: pl.DataFrame, counts: list[int], path: Path) -> list[int]:
+    """``rows`` (in partition order, ``counts`` rows per partition) as one file of an Arrow IPC
+    stream per partition that has rows; where each partition's bytes end.
 
-    A group task reads one batch of every piece's file: with parquet, each read parsed the
-    file's footer and decoded its row groups, so that pieces x partitions reads made the group
-    step grow with the square of the data (12x the time for 4x the records); a batch of a
-    IPC file is read at its footer's offsets, without decoding the rest."""
-    batch = rows.to_arrow().combine_chunks().to_batches()[0]
-    # through a buffer: a file a library writes itself is slow to delete on some file systems
-    sink = pa.BufferOutputStream()
-    with ipc.new_file(sink, batch.schema,
-                      options=ipc.IpcWriteOptions(compression="lz4")) as writer:
-        for start, n in zip(accumulate(sizes, initial=0), sizes):
-            writer.write_batch(batch.slice(start, n))
-    path.write_bytes(sink.getvalue())
+    A group task reads one partition of every piece's file, pieces x partitions reads in all:
+    N squared. Each is a byte range decoded alone; with one parquet file per piece, each read
+    parsed the file's footer and decoded its row groups, and the group step took 12x the time
+    for 4x the records."""
+    # written in one go: a file a library writes itself is slow to delete on some file systems
+    buffer, ends, start = io.BytesIO(), [], 0
+    for n in counts:
+        if n:
+            rows.slice(start, n).write_ipc_stream(buffer, compression="lz4")
+            start += n
+        ends.append(buffer.tell())
+    path.write_bytes(buffer.getbuffer())
+    return ends
 
 
 def group_partition(item: tuple[str, int, list[tuple[int, int, int]]], *,
                     stage: KeyedGrouping, memory: FrameStore | None = None) -> pl.DataFrame:
     """One partition's keyed rows (the keyed folder, the partition, and for each piece that
-    spilled rows into it, in order, the piece, the partition's record batch in its file and
-    its rows: so in ``__row`` order within a key), grouped."""
+    spilled rows into it, in order, the piece and the partition's bytes in its file: so in
+    ``__row`` order within a key), grouped."""
     folder, p, where = item
     if memory is not None:
         writer = memory.writer(Path(folder) / _part_dir(p))
         return stage.group(pl.concat([writer.read(i) for i, _, _ in where]))
-    batches = []
-    for i, k, _ in where:
-        with pa.OSFile(str(Path(folder) / _piece_file(i))) as source:
-            batches.append(ipc.open_file(source).get_batch(k))
-    return stage.group(pl.from_arrow(pa.Table.from_batches(batches)))
+    frames = []
+    for i, start, end in where:
+        with open(Path(folder) / _piece_file(i), "rb") as f:
+            f.seek(start)
+            frames.append(pl.read_ipc_stream(io.BytesIO(f.read(end - start))))
+    return stage.group(pl.concat(frames))
 
 
 def key_columns(schema: pl.Schema, *exprs: pl.Expr) -> list[str]:

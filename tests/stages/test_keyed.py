@@ -4,6 +4,7 @@ one piece, through nothing but ``engine.map`` (picklable work, any engine)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 from pathlib import Path
 
@@ -110,10 +111,8 @@ def test_pieces_and_partitions_give_the_records_of_one_piece(rec, tmp_path, monk
 
 def test_the_spill_is_a_file_per_sign_task(rec, tmp_path, monkeypatch):
     """Pieces x partitions files would be millions at a billion records: one file per sign
-    task (Arrow IPC), a record batch per partition it has rows of, in partition order."""
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-
+    task, an Arrow IPC stream per partition it has rows of, in partition order, where the
+    sign task says its bytes end."""
     import curate.stages.keyed as keyed
 
     df = corpus(rec)
@@ -121,30 +120,37 @@ def test_the_spill_is_a_file_per_sign_task(rec, tmp_path, monkeypatch):
     monkeypatch.setattr(NearDedup, "sign_batch_size", 9)
     monkeypatch.setattr(NearDedup, "group_rows", df.height * stage.keys_per_row() // 4)
     parts = keyed.partitions(stage, df.height)
-    seen = {}
-    remove = keyed.shutil.rmtree
+    signed, seen = {}, {}
+    sign, remove = keyed.sign_piece, keyed.shutil.rmtree
+
+    def spy(piece, **kw):
+        signed[keyed._piece_file(piece.index)] = out = sign(piece, **kw)
+        return out
 
     def look(folder, ignore_errors=False):  # the spill, as the group step left it
         if Path(folder).name == "keyed":
-            for f in Path(folder).iterdir():
-                with pa.OSFile(str(f)) as source:
-                    reader = ipc.open_file(source)
-                    seen[f.name] = [pl.from_arrow(pa.Table.from_batches([reader.get_batch(k)]))
-                                    for k in range(reader.num_record_batches)]
+            seen.update({f.name: f.read_bytes() for f in Path(folder).iterdir()})
         remove(folder, ignore_errors=ignore_errors)
 
+    monkeypatch.setattr(keyed, "sign_piece", spy)
     monkeypatch.setattr(keyed.shutil, "rmtree", look)
     data, _ = streamed(stage, df, tmp_path, LocalEngine(), rows=20)
     pieces = data.source.pieces(9)  # the sign tasks' pieces (cut at part ends too)
     assert len(pieces) > 10 and parts == 4
-    assert sorted(seen) == [f"{p.index:05d}.arrow" for p in pieces]
-    assert sum(b.height for batches in seen.values() for b in batches) \
-        == df.height * stage.keys_per_row()
+    assert sorted(seen) == sorted(signed) == [f"{p.index:05d}.ipcs" for p in pieces]
     part = (pl.struct(list(stage.key)).hash(seed=0) % parts).alias("p")
-    for batches in seen.values():
-        found = [b.select(part)["p"].unique().to_list() for b in batches]
-        assert all(len(f) == 1 for f in found)  # a batch holds one partition's rows
-        assert [f[0] for f in found] == sorted({f[0] for f in found})  # each once, in order
+    total = 0
+    for name, (counts, ends) in signed.items():
+        assert ends[-1] == len(seen[name])
+        for p, (start, end) in enumerate(zip([0, *ends], ends)):
+            if not counts[p]:
+                assert start == end
+                continue
+            rows = pl.read_ipc_stream(io.BytesIO(seen[name][start:end]))
+            assert rows.height == counts[p]
+            assert rows.select(part)["p"].unique().to_list() == [p]
+            total += rows.height
+    assert total == df.height * stage.keys_per_row()
 
 
 def test_exact_groups_and_marks(rec, tmp_path, monkeypatch):
