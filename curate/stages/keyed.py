@@ -13,8 +13,9 @@ tasks, and memory holds compact keys, never the records:
    piece with an Arrow IPC stream per partition, one after the other (``keyed/00012.ipcs``:
    pieces x partitions files would be millions at a billion records);
 2. **group** (one task per partition): :meth:`KeyedGrouping.group` gets a partition's keyed
-   rows (its byte range of each piece's file), which hold every row of their keys, in ``__row`` order (files are read in piece order), and returns a small result (the
-   first row of each repeated key, candidate pairs);
+   rows (its byte range of each piece's file), which hold every row of their keys, in
+   ``__row`` order (files are read in piece order), and returns a small result (the first
+   row of each repeated key, candidate pairs);
 3. **finish** (the driver): :meth:`KeyedGrouping.finish` decides from the concatenated
    group results, reads the few columns it needs of the rows that matter
    (:func:`curate.stages.marks.take`) and applies its marks in a streaming pass
